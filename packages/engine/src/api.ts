@@ -1,0 +1,91 @@
+/**
+ * The engine's public Run API — the contract the CLI and the optimisation service use.
+ * (Implementation lives beside this file; this file only declares shapes.)
+ */
+
+export type LayerName = string; // "relu1_1" … "relu5_4"
+
+/** Raw image bytes as decoded by sharp: interleaved RGB, 8 bits per channel. */
+export interface RgbImage {
+  width: number;
+  height: number;
+  /** length = width * height * 3 */
+  data: Uint8Array;
+}
+
+/** An image given to a run: a file path, encoded bytes (JPEG/PNG/WebP), or decoded RGB. */
+export type ImageSource = string | Uint8Array | RgbImage;
+
+export interface StyleInput {
+  image: ImageSource;
+  /** blend weight; the weights of all styles are normalised to sum to 1 */
+  weight: number;
+}
+
+export interface StylizeOptions {
+  content: ImageSource;
+  styles: StyleInput[];
+  /** max side of the output in pixels (default 512) */
+  size?: number;
+  iterations?: number; // default 1000
+  optimizer?: "lbfgs" | "adam"; // default "lbfgs"
+  learningRate?: number; // Adam only, default 10
+  contentWeight?: number; // default 5
+  styleWeight?: number; // default 100
+  tvWeight?: number; // default 1e-3
+  /** style images are resized to styleScale × the content's size */
+  styleScale?: number; // default 1
+  /** keep the content's colours: luminance-only transfer */
+  originalColors?: boolean;
+  /** "noise" | "content" | "style" | an image (e.g. a checkpoint to resume from) */
+  init?: "noise" | "content" | "style" | { image: ImageSource };
+  seed?: number; // default 0; same seed + same backend → identical output
+  pooling?: "max" | "avg"; // default "max"
+  contentLayers?: LayerName[]; // default ["relu4_2"]
+  styleLayers?: LayerName[]; // default relu1_1 … relu5_1
+  /** per-style-layer weights, same length as styleLayers (default all 1) */
+  styleLayerWeights?: number[];
+  /** coarse-to-fine: start small, ×√2 per level up to `size` */
+  multiscale?: boolean | { iterationsPerScale?: number[]; minSize?: number };
+  signal?: AbortSignal;
+}
+
+/** Emitted once per iteration. Losses are the weighted terms; total = content + Σ style + tv. */
+export interface IterationEvent {
+  iteration: number; // 1-based, counted across scales
+  /** 0-based multi-scale level */
+  scale: number;
+  /** width × height of the current level */
+  width: number;
+  height: number;
+  total: number;
+  content: number;
+  style: Record<LayerName, number>;
+  tv: number;
+  /** milliseconds this iteration took */
+  ms: number;
+}
+
+/** Weights that may change while a run goes; applied from the next iteration. */
+export interface LiveWeights {
+  contentWeight?: number;
+  styleWeight?: number;
+  tvWeight?: number;
+  /** one per style, in the order given */
+  styleBlendWeights?: number[];
+  /** a new total iteration count (stops early or goes on) */
+  iterations?: number;
+}
+
+export interface RunHandle {
+  /** Per-iteration events; ends when the run completes or is cancelled (the iterator then throws an AbortError). */
+  [Symbol.asyncIterator](): AsyncIterator<IterationEvent>;
+  /** Change weights; takes effect from the next iteration. */
+  update(weights: LiveWeights): void;
+  /** The current image (deprocessed, clipped, RGB 8-bit, at the current level's size). */
+  currentImage(): Promise<RgbImage>;
+  /** Resolves with the final image when the run ends (rejects on error / abort). */
+  readonly result: Promise<RgbImage>;
+  /** Information about what runs it: backend name and a hash of the weights used. */
+  readonly info: { backend: string; modelHash: string };
+}

@@ -1,0 +1,203 @@
+import { z } from "zod";
+import { roomDocument, roomField, runParams } from "./params.ts";
+
+/*
+ * Every Socket.IO event between the browser (apps/web) and the optimisation service
+ * (apps/optimizer): one zod schema per payload. The service parses every incoming payload
+ * with these schemas and answers invalid ones with an error ack, changing nothing.
+ * Client→server events that change something take an ack callback `(reply: Ack<T>) => void`.
+ */
+
+const id = z.string().min(1).max(64);
+
+export const ROLES = ["owner", "editor", "viewer"] as const;
+export const role = z.enum(ROLES);
+export type Role = z.infer<typeof role>;
+export function canEdit(r: Role): boolean {
+  return r === "owner" || r === "editor";
+}
+
+export const RUN_STATUSES = ["queued", "running", "completed", "failed", "cancelled", "interrupted"] as const;
+export const runStatus = z.enum(RUN_STATUSES);
+export type RunStatus = z.infer<typeof runStatus>;
+export const FINISHED_STATUSES: RunStatus[] = ["completed", "failed", "cancelled", "interrupted"];
+
+/** Error codes an ack or `room:error` can carry. */
+export const ERROR_CODES = [
+  "invalid",        // payload failed its schema
+  "unauthorized",   // no / bad / expired token
+  "forbidden",      // role does not allow it (viewer editing, not a member)
+  "not_found",      // room / run / image unknown
+  "conflict",       // e.g. a run is already going in this room
+  "internal",
+] as const;
+export const errorCode = z.enum(ERROR_CODES);
+export type ErrorCode = z.infer<typeof errorCode>;
+
+export type Ack<T = Record<string, never>> =
+  | ({ ok: true } & T)
+  | { ok: false; code: ErrorCode; error: string };
+
+// ───────────────────────────── client → server ─────────────────────────────
+
+export const joinRoom = z.object({ roomId: id });
+export const leaveRoom = z.object({ roomId: id });
+
+/** Edit one field. `baseVersion` is the document version the client saw; a stale edit is still applied (per field). */
+export const editField = z.object({
+  roomId: id,
+  field: roomField,
+  value: z.unknown(),
+  baseVersion: z.number().int().min(0),
+});
+
+/** Which field this member is editing now (null: none) — shown in their colour to the others. */
+export const focusField = z.object({ roomId: id, field: roomField.nullable() });
+
+/** Start a run from the current document. `restart`: cancel the current run and start again from its current image. */
+export const startRun = z.object({ roomId: id, restart: z.boolean().default(false) });
+export const cancelRun = z.object({ roomId: id });
+
+/** Save the finished run's image (or, with `preview: true`, the latest preview of the running one) as a Result. */
+export const saveResult = z.object({
+  roomId: id,
+  runId: id,
+  title: z.string().trim().min(1, "give the result a title").max(120),
+  isPublic: z.boolean(),
+  preview: z.boolean().default(false),
+});
+
+// ───────────────────────────── server → client ─────────────────────────────
+
+export const member = z.object({
+  userId: id,
+  name: z.string(),
+  color: z.string(), // CSS colour, stable per user
+  role,
+  editingField: roomField.nullable(),
+});
+export type Member = z.infer<typeof member>;
+
+export const author = z.object({ userId: id, name: z.string() });
+
+export const presence = z.object({ roomId: id, members: z.array(member) });
+
+export const fieldChanged = z.object({
+  roomId: id,
+  field: roomField,
+  value: z.unknown(),
+  author,
+  version: z.number().int(),
+});
+
+/** Per-iteration statistics; `style` is the weighted style loss per layer. */
+export const iterationStats = z.object({
+  runId: id,
+  iteration: z.number().int(),
+  /** 0-based index of the multi-scale level (0 when multi-scale is off) */
+  scale: z.number().int(),
+  total: z.number(),
+  content: z.number(),
+  style: z.record(z.string(), z.number()),
+  tv: z.number(),
+  ms: z.number(),
+});
+export type IterationStats = z.infer<typeof iterationStats>;
+export const runStats = iterationStats.extend({ roomId: id });
+
+export const runInfo = z.object({
+  runId: id,
+  status: runStatus,
+  authorId: id,
+  params: runParams,
+  iteration: z.number().int(),
+  iterations: z.number().int(),
+  /** 1-based position in the queue while queued */
+  queuePosition: z.number().int().nullable(),
+  /** seconds until done (running) or until it starts (queued); null when unknown */
+  etaSeconds: z.number().nullable(),
+  error: z.string().nullable(),
+  /** ids of Results saved from this run */
+  resultIds: z.array(id),
+});
+export type RunInfo = z.infer<typeof runInfo>;
+
+export const runUpdate = z.object({ roomId: id, run: runInfo });
+
+/** Binary preview frame: `data` is the encoded image (Buffer on the server, ArrayBuffer in the browser). */
+export const preview = z.object({
+  roomId: id,
+  runId: id,
+  iteration: z.number().int(),
+  mime: z.enum(["image/webp", "image/jpeg", "image/png"]),
+  width: z.number().int(),
+  height: z.number().int(),
+  data: z.custom<Uint8Array | ArrayBuffer>((v) => v instanceof Uint8Array || v instanceof ArrayBuffer),
+});
+export type Preview = z.infer<typeof preview>;
+
+/** Everything a (late) joiner needs. The latest preview follows as a separate `run:preview`. */
+export const roomState = z.object({
+  roomId: id,
+  name: z.string(),
+  role,
+  document: roomDocument,
+  version: z.number().int(),
+  members: z.array(member),
+  run: runInfo.nullable(),
+  history: z.array(iterationStats),
+  /** fields edited during the current run that only take effect after a restart */
+  restartNeeded: z.array(roomField),
+});
+export type RoomState = z.infer<typeof roomState>;
+
+export const restartNeeded = z.object({ roomId: id, fields: z.array(roomField) });
+
+export const resultSaved = z.object({ roomId: id, runId: id, resultId: id, title: z.string(), isPublic: z.boolean(), author });
+
+export type JoinRoom = z.infer<typeof joinRoom>;
+export type EditField = z.infer<typeof editField>;
+export type FocusField = z.infer<typeof focusField>;
+export type StartRun = z.input<typeof startRun>;
+export type CancelRun = z.infer<typeof cancelRun>;
+export type SaveResult = z.input<typeof saveResult>;
+export type Presence = z.infer<typeof presence>;
+export type FieldChanged = z.infer<typeof fieldChanged>;
+export type RunStatsEvent = z.infer<typeof runStats>;
+export type RunUpdate = z.infer<typeof runUpdate>;
+export type RestartNeeded = z.infer<typeof restartNeeded>;
+export type ResultSaved = z.infer<typeof resultSaved>;
+
+/** Socket.IO typed-event maps, for `Server<ClientToServerEvents, ServerToClientEvents>` and `Socket<ServerToClientEvents, ClientToServerEvents>`. */
+export interface ClientToServerEvents {
+  "room:join": (p: JoinRoom, ack: (r: Ack<{ state: RoomState }>) => void) => void;
+  "room:leave": (p: z.infer<typeof leaveRoom>, ack?: (r: Ack) => void) => void;
+  "doc:edit": (p: EditField, ack: (r: Ack<{ version: number; restartNeeded: boolean }>) => void) => void;
+  "presence:focus": (p: FocusField) => void;
+  "run:start": (p: StartRun, ack: (r: Ack<{ run: RunInfo }>) => void) => void;
+  "run:cancel": (p: CancelRun, ack: (r: Ack) => void) => void;
+  "result:save": (p: SaveResult, ack: (r: Ack<{ resultId: string }>) => void) => void;
+}
+
+export interface ServerToClientEvents {
+  "room:state": (p: RoomState) => void;
+  "presence": (p: Presence) => void;
+  "doc:changed": (p: FieldChanged) => void;
+  "run:update": (p: RunUpdate) => void;
+  "run:stats": (p: RunStatsEvent) => void;
+  "run:preview": (p: Preview) => void;
+  "room:restart-needed": (p: RestartNeeded) => void;
+  "result:saved": (p: ResultSaved) => void;
+  "room:error": (p: { roomId: string | null; code: ErrorCode; error: string }) => void;
+}
+
+/** Schemas of the client→server payloads, keyed by event name: the server validates with these. */
+export const clientEventSchemas = {
+  "room:join": joinRoom,
+  "room:leave": leaveRoom,
+  "doc:edit": editField,
+  "presence:focus": focusField,
+  "run:start": startRun,
+  "run:cancel": cancelRun,
+  "result:save": saveResult,
+} as const;

@@ -1,0 +1,56 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
+
+/**
+ * The short-lived realtime token: the web app signs it for a signed-in user, the optimisation
+ * service verifies it on the Socket.IO handshake (`auth: { token }`). Format:
+ * base64url(JSON payload) + "." + base64url(HMAC-SHA256(payload, secret)).
+ * Node-only (node:crypto): import it from "@atelier/protocol/token", never in browser code.
+ */
+export const realtimeTokenPayload = z.object({
+  sub: z.string().min(1),
+  name: z.string(),
+  /** expiry, seconds since the epoch */
+  exp: z.number().int(),
+});
+export type RealtimeTokenPayload = z.infer<typeof realtimeTokenPayload>;
+
+export const DEFAULT_TOKEN_TTL_SECONDS = 10 * 60;
+
+function sign(data: string, secret: string): string {
+  return createHmac("sha256", secret).update(data).digest("base64url");
+}
+
+export function signRealtimeToken(
+  user: { id: string; name: string },
+  secret: string,
+  ttlSeconds = DEFAULT_TOKEN_TTL_SECONDS,
+  now = Date.now(),
+): string {
+  if (!secret) throw new Error("realtime token secret is empty");
+  const payload: RealtimeTokenPayload = { sub: user.id, name: user.name, exp: Math.floor(now / 1000) + ttlSeconds };
+  const body = Buffer.from(JSON.stringify(payload)).toString("base64url");
+  return `${body}.${sign(body, secret)}`;
+}
+
+export type VerifyResult = { ok: true; payload: RealtimeTokenPayload } | { ok: false; error: string };
+
+export function verifyRealtimeToken(token: unknown, secret: string, now = Date.now()): VerifyResult {
+  if (typeof token !== "string" || token.length === 0) return { ok: false, error: "no token" };
+  const parts = token.split(".");
+  if (parts.length !== 2) return { ok: false, error: "malformed token" };
+  const [body, sig] = parts as [string, string];
+  const expected = Buffer.from(sign(body, secret));
+  const given = Buffer.from(sig);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, error: "bad token signature" };
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(body, "base64url").toString("utf8"));
+  } catch {
+    return { ok: false, error: "malformed token" };
+  }
+  const parsed = realtimeTokenPayload.safeParse(json);
+  if (!parsed.success) return { ok: false, error: "malformed token" };
+  if (parsed.data.exp * 1000 <= now) return { ok: false, error: "token expired" };
+  return { ok: true, payload: parsed.data };
+}
