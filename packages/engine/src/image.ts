@@ -5,7 +5,7 @@
  * ever reach a decoder, and byte and pixel caps stop oversized files and decompression bombs.
  */
 import { readFile, stat } from "node:fs/promises";
-import sharp from "sharp";
+import sharp, { type Metadata } from "sharp";
 import type { ImageSource, RgbImage } from "./api.ts";
 
 export type ImageErrorCode = "not_found" | "not_an_image" | "unsupported" | "too_large" | "unreadable";
@@ -185,7 +185,7 @@ export async function decodeImage(src: ImageSource, opts: DecodeOptions = {}): P
 
   // Read the header first: its dimensions let us refuse an oversized image with a precise
   // message before libvips allocates anything.
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (error) {
