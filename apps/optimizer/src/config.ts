@@ -1,0 +1,82 @@
+/**
+ * The service's settings, read once from the environment. Every knob has a default that
+ * works on one machine; production refuses to start without a real realtime secret.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Logger } from "./log.ts";
+
+/**
+ * Used only outside production when ATELIER_REALTIME_SECRET is unset. It is public, so a
+ * token signed with it proves nothing: the service warns loudly when it falls back to it.
+ * The web app must fall back to the same value in development.
+ */
+export const DEV_REALTIME_SECRET = "atelier-dev-realtime-secret-not-for-production";
+
+export interface OptimizerConfig {
+  port: number;
+  webOrigin: string | string[];
+  /** DATA_DIR: images, results, checkpoints */
+  dataDir: string;
+  databaseUrl: string | undefined;
+  secret: string;
+  /** concurrent worker threads (jobs running at once) */
+  workers: number;
+  /** previews per second per room, at most */
+  previewFps: number;
+  /** write a checkpoint image every K iterations */
+  checkpointEvery: number;
+  redisUrl: string | undefined;
+  /** VGG-19 weights folder handed to the engine (ATELIER_VGG19) */
+  vgg19Dir: string | undefined;
+  /** engine backend name (ATELIER_BACKEND), passed through to the worker */
+  backend: string | undefined;
+}
+
+function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new Error(`${name}=${raw} is not a number between ${min} and ${max}`);
+  }
+  return value;
+}
+
+/** The repository root, from this file's location (apps/optimizer/src → ../../..). */
+export function repoRoot(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+}
+
+export function resolveSecret(env: NodeJS.ProcessEnv, log?: Logger): string {
+  const secret = env.ATELIER_REALTIME_SECRET?.trim();
+  if (secret) return secret;
+  if (env.NODE_ENV === "production") {
+    throw new Error("ATELIER_REALTIME_SECRET must be set in production (the web app signs realtime tokens with it)");
+  }
+  log?.warn("config.dev_secret", {
+    message: "ATELIER_REALTIME_SECRET is not set: using the public development secret; set it for any shared deployment",
+    secret: DEV_REALTIME_SECRET,
+  });
+  return DEV_REALTIME_SECRET;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, log?: Logger): OptimizerConfig {
+  const origins = (env.WEB_ORIGIN ?? "http://localhost:3000")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return {
+    port: intFromEnv(env, "PORT", 4001, 0, 65535),
+    webOrigin: origins.length === 1 ? origins[0]! : origins,
+    dataDir: path.resolve(env.DATA_DIR?.trim() || "./data"),
+    databaseUrl: env.DATABASE_URL?.trim() || undefined,
+    secret: resolveSecret(env, log),
+    workers: intFromEnv(env, "ATELIER_WORKERS", 1, 1, 64),
+    previewFps: intFromEnv(env, "ATELIER_PREVIEW_FPS", 4, 1, 60),
+    checkpointEvery: intFromEnv(env, "ATELIER_CHECKPOINT_EVERY", 25, 1, 100_000),
+    redisUrl: env.REDIS_URL?.trim() || undefined,
+    vgg19Dir: env.ATELIER_VGG19?.trim() || undefined,
+    backend: env.ATELIER_BACKEND?.trim() || undefined,
+  };
+}
