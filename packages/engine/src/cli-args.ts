@@ -1,0 +1,284 @@
+/**
+ * Command-line parsing for `atelier stylize`: turns argv into a validated plan (image paths,
+ * output, engine options). Pure: touches no files, so every bad option is reported before
+ * anything is read, loaded or written. Ranges come from @atelier/protocol's run settings so
+ * the CLI accepts exactly what a room accepts.
+ */
+import { extname } from "node:path";
+import { parseArgs } from "node:util";
+import { MAX_STYLES, VGG_LAYERS, runSettings, styleRef } from "@atelier/protocol";
+import type { LayerName, StylizeOptions } from "./api.ts";
+
+/** A mistake in how the CLI was called (exit code 2), as opposed to a failure while running. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export type OutputFormat = "png" | "jpeg" | "webp";
+
+/** Everything `stylize` needs except the decoded images, which the caller loads from the paths. */
+export interface StylizePlan {
+  contentPath: string;
+  stylePaths: string[];
+  /** raw blend weights, one per style (the engine normalises them) */
+  styleBlendWeights: number[];
+  /** "noise" | "content" | "style", or the path of an image to start from */
+  init: "noise" | "content" | "style" | { path: string };
+  outPath: string;
+  format: OutputFormat;
+  saveEvery: number | null;
+  json: boolean;
+  /** engine options without images (content, styles, init are filled in by the caller) */
+  options: Omit<StylizeOptions, "content" | "styles" | "init" | "signal">;
+}
+
+export type Command = { kind: "help" } | { kind: "stylize"; plan: StylizePlan };
+
+export const DEFAULTS = {
+  size: 512,
+  iterations: 1000,
+  optimizer: "lbfgs",
+  learningRate: 10,
+  contentWeight: 5,
+  styleWeight: 100,
+  tvWeight: 1e-3,
+  styleScale: 1,
+  seed: 0,
+  pooling: "max",
+} as const;
+
+const FORMAT_BY_EXTENSION: Record<string, OutputFormat> = {
+  ".png": "png",
+  ".jpg": "jpeg",
+  ".jpeg": "jpeg",
+  ".webp": "webp",
+};
+
+export const USAGE = `Usage: atelier stylize --content <image> --style <image>[,<image>…] --out <file> [options]
+
+Neural style transfer (Gatys et al. 2015) with VGG-19. Images: JPEG, PNG or WebP.
+The output format follows the --out extension: .png, .jpg/.jpeg or .webp.
+
+Options:
+  --content <file>           content image (required)
+  --style <file>[,<file>…]   style image(s), up to ${MAX_STYLES}, comma-separated or repeated (required)
+  --out <file>               output image (required)
+  --size <px>                longest side of the output, ${runSettings.shape.size.unwrap().minValue}–${runSettings.shape.size.unwrap().maxValue} (default ${DEFAULTS.size})
+  --iterations <n>           optimisation steps, 1–${runSettings.shape.iterations.unwrap().maxValue} (default ${DEFAULTS.iterations})
+  --optimizer lbfgs|adam     (default ${DEFAULTS.optimizer})
+  --learning-rate <x>        Adam step size (default ${DEFAULTS.learningRate})
+  --style-weights <w,w,…>    blend weight per style image (default all 1; normalised to sum 1)
+  --content-weight <x>       α, weight of the content loss (default ${DEFAULTS.contentWeight})
+  --style-weight <x>         β, weight of the style loss (default ${DEFAULTS.styleWeight})
+  --tv-weight <x>            total-variation smoothing weight (default ${DEFAULTS.tvWeight})
+  --style-scale <x>          style images are resized to x × the output size, 0.1–4 (default ${DEFAULTS.styleScale})
+  --init noise|content|style|<file>
+                             starting image (default noise); a file resumes from a checkpoint
+  --seed <n>                 random seed; same seed and backend give the same output (default ${DEFAULTS.seed})
+  --pooling max|avg          pooling between VGG blocks (default ${DEFAULTS.pooling})
+  --content-layers <l,…>     default relu4_2
+  --style-layers <l,…>       default relu1_1,relu2_1,relu3_1,relu4_1,relu5_1
+  --style-layer-weights <w,…> one weight per style layer (default all 1)
+  --original-colors          keep the content image's colours (luminance-only transfer)
+  --multiscale               optimise coarse-to-fine (×√2 per level up to --size)
+  --save-every <n>           also write <out>_<iteration>.<ext> every n iterations
+  --json                     one JSON object per iteration on stdout, then {"done":true,…}
+  -h, --help                 show this help
+
+Layers: ${VGG_LAYERS.join(", ")}.
+
+Environment:
+  ATELIER_VGG19    folder with the VGG-19 weights (model.json + .bin); default <repo>/models/vgg19,
+                   then <repo>/../shared/models/vgg19. Fetch them with \`npm run weights\`.
+  ATELIER_BACKEND  tensorflow backend: node, wasm or cpu (default: the fastest that loads)
+`;
+
+const OPTIONS = {
+  content: { type: "string" },
+  style: { type: "string", multiple: true },
+  out: { type: "string" },
+  size: { type: "string" },
+  iterations: { type: "string" },
+  optimizer: { type: "string" },
+  "learning-rate": { type: "string" },
+  "style-weights": { type: "string" },
+  "content-weight": { type: "string" },
+  "style-weight": { type: "string" },
+  "tv-weight": { type: "string" },
+  "style-scale": { type: "string" },
+  init: { type: "string" },
+  seed: { type: "string" },
+  pooling: { type: "string" },
+  "content-layers": { type: "string" },
+  "style-layers": { type: "string" },
+  "style-layer-weights": { type: "string" },
+  "original-colors": { type: "boolean" },
+  multiscale: { type: "boolean" },
+  "save-every": { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+/** Parses a number strictly: the whole string must be a finite number ("12abc" is refused). */
+function parseNumber(flag: string, raw: string): number {
+  const trimmed = raw.trim();
+  const value = trimmed === "" ? Number.NaN : Number(trimmed);
+  if (!Number.isFinite(value)) throw new UsageError(`--${flag} must be a number, got '${raw}'`);
+  return value;
+}
+
+/** The part of a zod schema used here (the protocol's schemas are zod). */
+interface Schema<T> {
+  safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: { message: string }[] } };
+}
+
+/** Parses and checks a value with the protocol's schema for that setting. */
+function checked<T>(flag: string, raw: string, value: unknown, schema: Schema<T>): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const message = result.error.issues[0]?.message ?? "invalid value";
+    throw new UsageError(`--${flag} ${raw}: ${lowerFirst(message)}`);
+  }
+  return result.data;
+}
+
+function numberOption<T>(flag: string, raw: string | undefined, schema: Schema<T>): T | undefined {
+  if (raw === undefined) return undefined;
+  return checked(flag, raw, parseNumber(flag, raw), schema);
+}
+
+function choiceOption<C extends string>(flag: string, raw: string | undefined, choices: readonly C[]): C | undefined {
+  if (raw === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(raw)) {
+    throw new UsageError(`--${flag} must be ${choices.join(" or ")}, got '${raw}'`);
+  }
+  return raw as C;
+}
+
+function listOf(raw: string): string[] {
+  return raw.split(",").map((item) => item.trim());
+}
+
+function layersOption(flag: string, raw: string | undefined): LayerName[] | undefined {
+  if (raw === undefined) return undefined;
+  const layers = listOf(raw);
+  for (const layer of layers) {
+    if (!(VGG_LAYERS as readonly string[]).includes(layer)) {
+      throw new UsageError(`--${flag}: unknown layer '${layer}' (layers are relu1_1 … relu5_4: ${VGG_LAYERS.join(", ")})`);
+    }
+  }
+  if (new Set(layers).size !== layers.length) throw new UsageError(`--${flag}: a layer is listed twice in '${raw}'`);
+  return layers;
+}
+
+function numberList(flag: string, raw: string): number[] {
+  return listOf(raw).map((item) => parseNumber(flag, item));
+}
+
+function required(flag: string, value: string | undefined): string {
+  if (value === undefined || value.trim() === "") throw new UsageError(`--${flag} is required (see atelier stylize --help)`);
+  return value;
+}
+
+/** Output format by extension; anything else is refused up front rather than guessed. */
+export function outputFormat(path: string): OutputFormat {
+  const format = FORMAT_BY_EXTENSION[extname(path).toLowerCase()];
+  if (!format) {
+    throw new UsageError(`--out ${path}: the extension must be .png, .jpg, .jpeg or .webp (it decides the format)`);
+  }
+  return format;
+}
+
+function parseOptions(args: string[]) {
+  try {
+    return parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: true });
+  } catch (error) {
+    // node's messages can span lines and suggest `--` syntax; keep the first sentence.
+    const message = (error as Error).message.split("\n")[0]!.replace(/\. To specify a positional argument.*$/, "");
+    throw new UsageError(lowerFirst(message));
+  }
+}
+
+/** Parses `atelier <command> …` (argv without node and the script). */
+export function parseCommand(argv: string[]): Command {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") return { kind: "help" };
+  if (command !== "stylize") throw new UsageError(`unknown command '${command}' (the only command is 'stylize'; see atelier --help)`);
+
+  const { values, positionals } = parseOptions(rest);
+  if (values.help) return { kind: "help" };
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (options start with --)`);
+
+  const contentPath = required("content", values.content);
+  const stylePaths = (values.style ?? []).flatMap(listOf).filter((p) => p !== "");
+  if (stylePaths.length === 0) throw new UsageError("--style is required (see atelier stylize --help)");
+  if (stylePaths.length > MAX_STYLES) throw new UsageError(`--style: at most ${MAX_STYLES} style images, got ${stylePaths.length}`);
+  const outPath = required("out", values.out);
+  const format = outputFormat(outPath);
+
+  const shape = runSettings.shape;
+  let styleBlendWeights = stylePaths.map(() => 1);
+  if (values["style-weights"] !== undefined) {
+    const raw = values["style-weights"];
+    styleBlendWeights = numberList("style-weights", raw).map((w) => checked("style-weights", raw, w, styleRef.shape.weight));
+    if (styleBlendWeights.length !== stylePaths.length) {
+      throw new UsageError(`--style-weights has ${styleBlendWeights.length} value(s) but there are ${stylePaths.length} style image(s)`);
+    }
+    if (!styleBlendWeights.some((w) => w > 0)) throw new UsageError("--style-weights: at least one style needs a weight above 0");
+  }
+
+  const styleLayers = layersOption("style-layers", values["style-layers"]);
+  let styleLayerWeights: number[] | undefined;
+  if (values["style-layer-weights"] !== undefined) {
+    const raw = values["style-layer-weights"];
+    styleLayerWeights = numberList("style-layer-weights", raw);
+    if (styleLayerWeights.some((w) => w < 0)) throw new UsageError(`--style-layer-weights ${raw}: weights must be ≥ 0`);
+    const layerCount = (styleLayers ?? ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]).length;
+    if (styleLayerWeights.length !== layerCount) {
+      throw new UsageError(`--style-layer-weights has ${styleLayerWeights.length} value(s) but there are ${layerCount} style layer(s)`);
+    }
+  }
+
+  const initRaw = values.init;
+  const init: StylizePlan["init"] =
+    initRaw === undefined || initRaw === "noise" || initRaw === "content" || initRaw === "style"
+      ? (initRaw ?? "noise")
+      : { path: initRaw };
+
+  let saveEvery: number | null = null;
+  if (values["save-every"] !== undefined) {
+    const raw = values["save-every"];
+    saveEvery = checked("save-every", raw, parseNumber("save-every", raw), shape.iterations.unwrap());
+  }
+
+  const options: StylizePlan["options"] = {
+    size: numberOption("size", values.size, shape.size.unwrap()),
+    iterations: numberOption("iterations", values.iterations, shape.iterations.unwrap()),
+    optimizer: choiceOption("optimizer", values.optimizer, ["lbfgs", "adam"] as const),
+    learningRate: numberOption("learning-rate", values["learning-rate"], shape.learningRate.unwrap()),
+    contentWeight: numberOption("content-weight", values["content-weight"], shape.contentWeight.unwrap()),
+    styleWeight: numberOption("style-weight", values["style-weight"], shape.styleWeight.unwrap()),
+    tvWeight: numberOption("tv-weight", values["tv-weight"], shape.tvWeight.unwrap()),
+    styleScale: numberOption("style-scale", values["style-scale"], shape.styleScale.unwrap()),
+    seed: numberOption("seed", values.seed, shape.seed.unwrap()),
+    pooling: choiceOption("pooling", values.pooling, ["max", "avg"] as const),
+    contentLayers: layersOption("content-layers", values["content-layers"]),
+    styleLayers,
+    styleLayerWeights,
+    originalColors: values["original-colors"],
+    multiscale: values.multiscale,
+  };
+  // Leave unset options out so the engine's own defaults apply.
+  for (const key of Object.keys(options) as (keyof typeof options)[]) {
+    if (options[key] === undefined) delete options[key];
+  }
+
+  return {
+    kind: "stylize",
+    plan: { contentPath, stylePaths, styleBlendWeights, init, outPath, format, saveEvery, json: values.json ?? false, options },
+  };
+}
