@@ -1,2 +1,3 @@
 export * from "./params.ts";
 export * from "./events.ts";
+export * from "./api.ts";
