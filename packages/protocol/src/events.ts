@@ -133,6 +133,8 @@ export const preview = z.object({
   width: z.number().int(),
   height: z.number().int(),
   data: z.custom<Uint8Array | ArrayBuffer>((v) => v instanceof Uint8Array || v instanceof ArrayBuffer),
+  /** when the frame was encoded (ms since the epoch, server clock): lets clients and benchmarks measure delivery latency */
+  encodedAt: z.number().optional(),
 });
 export type Preview = z.infer<typeof preview>;
 
