@@ -9,6 +9,9 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     environment: "node",
+    // next-auth imports "next/server" without an extension (fine for bundlers, not for Node's
+    // ESM loader): let vite resolve it.
+    server: { deps: { inline: ["next-auth"] } },
     // route-handler tests share one temp database per file; keep files sequential on 2 cores
     fileParallelism: false,
     testTimeout: 30_000,

@@ -1,0 +1,70 @@
+import NextAuth, { CredentialsSignin, type NextAuthConfig } from "next-auth";
+import Credentials from "next-auth/providers/credentials";
+import GitHub from "next-auth/providers/github";
+import Google from "next-auth/providers/google";
+import { PrismaAdapter } from "@auth/prisma-adapter";
+import { getDb } from "@atelier/db";
+import { authSecret, oauthProvidersConfigured } from "./config";
+import { clientIp } from "./http";
+import { verifyCredentials } from "./accounts";
+
+/*
+ * next-auth v5. Sessions use the JWT strategy: the Credentials provider (email + password) only
+ * works with JWT sessions, and one strategy for every provider keeps the session check the same
+ * everywhere (see session.ts). The Prisma adapter still stores users and linked OAuth accounts
+ * (GitHub, Google — switched on when their AUTH_*_ID/SECRET are set).
+ * The config is built per request (the lazy form of NextAuth): `next build` imports this module
+ * with no database and no secret.
+ */
+
+class InvalidCredentials extends CredentialsSignin {
+  override code = "invalid_credentials";
+}
+class TooManyAttempts extends CredentialsSignin {
+  override code = "rate_limited";
+}
+
+export const SESSION_MAX_AGE_SECONDS = 30 * 24 * 3600;
+
+async function buildConfig(): Promise<NextAuthConfig> {
+  const db = await getDb();
+  const oauth = oauthProvidersConfigured();
+  return {
+    // The adapter is typed against @prisma/client's default client; ours is the same models
+    // generated to packages/db (prisma-client generator).
+    adapter: PrismaAdapter(db as unknown as Parameters<typeof PrismaAdapter>[0]),
+    secret: authSecret(),
+    trustHost: true,
+    session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_SECONDS },
+    pages: { signIn: "/signin", error: "/signin" },
+    providers: [
+      Credentials({
+        id: "credentials",
+        name: "Email and password",
+        credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
+        async authorize(credentials, request) {
+          const outcome = await verifyCredentials(db, credentials ?? {}, clientIp(request.headers));
+          if (outcome.ok) return outcome.user;
+          throw outcome.reason === "rate_limited" ? new TooManyAttempts() : new InvalidCredentials();
+        },
+      }),
+      ...(oauth.github ? [GitHub] : []),
+      ...(oauth.google ? [Google] : []),
+    ],
+    callbacks: {
+      jwt({ token, user }) {
+        if (user?.id) {
+          token.sub = user.id;
+          token.name = user.name ?? token.name;
+        }
+        return token;
+      },
+      session({ session, token }) {
+        if (token.sub) session.user.id = token.sub;
+        return session;
+      },
+    },
+  };
+}
+
+export const { handlers, auth, signIn, signOut } = NextAuth(buildConfig);

@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifyRealtimeToken } from "@atelier/protocol/token";
+import { createUser, jsonRequest, request, sessionCookie, setupTestEnv, BASE, type TestEnv } from "./helpers";
+
+let env: TestEnv;
+beforeAll(async () => {
+  env = await setupTestEnv();
+  process.env.ATELIER_SIGNUP_LIMIT_PER_IP = "4";
+});
+afterAll(async () => {
+  delete process.env.ATELIER_SIGNUP_LIMIT_PER_IP;
+  await env.cleanup();
+});
+
+describe("POST /api/signup", () => {
+  it("creates an account with a bcrypt hash and refuses a taken email", async () => {
+    const { POST } = await import("@/app/api/signup/route");
+    const res = await POST(jsonRequest("/api/signup", "POST", { name: "Ada", email: " Ada@Example.com ", password: "brushes&oil9" }, { ip: "10.0.0.1" }));
+    expect(res.status).toBe(201);
+    const body = await res.json();
+    expect(body.user.email).toBe("ada@example.com");
+    const stored = await env.db.user.findUniqueOrThrow({ where: { email: "ada@example.com" } });
+    expect(stored.passwordHash).toMatch(/^\$2[aby]\$10\$/);
+    expect(stored.passwordHash).not.toContain("brushes");
+
+    const again = await POST(jsonRequest("/api/signup", "POST", { name: "Ada 2", email: "ada@example.com", password: "another-pass7" }, { ip: "10.0.0.1" }));
+    expect(again.status).toBe(409);
+    expect(await again.json()).toEqual({ error: expect.stringContaining("already exists"), field: "email" });
+  });
+
+  it("explains what is wrong with invalid input and creates nothing", async () => {
+    const { POST } = await import("@/app/api/signup/route");
+    const cases: Array<[unknown, string, RegExp]> = [
+      [{ name: "Bo", email: "not-an-email", password: "brushes&oil9" }, "email", /valid email/],
+      [{ name: "Bo", email: "bo@example.com", password: "short1" }, "password", /too weak.*at least 8/],
+      [{ name: "Bo", email: "bo@example.com", password: "onlyletters" }, "password", /too weak.*number or symbol/],
+      [{ name: "", email: "bo@example.com", password: "brushes&oil9" }, "name", /name/],
+    ];
+    for (const [body, field, message] of cases) {
+      const res = await POST(jsonRequest("/api/signup", "POST", body, { ip: "10.0.0.2" }));
+      expect(res.status).toBe(400);
+      const reply = await res.json();
+      expect(reply.field).toBe(field);
+      expect(reply.error).toMatch(message);
+    }
+    expect(await env.db.user.count({ where: { email: "bo@example.com" } })).toBe(0);
+    const notJson = await POST(request("/api/signup", { method: "POST", body: "name=x", ip: "10.0.0.3" }));
+    expect(notJson.status).toBe(400);
+  });
+
+  it("rate-limits sign-up attempts per client address", async () => {
+    const { POST } = await import("@/app/api/signup/route");
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await POST(jsonRequest("/api/signup", "POST", { name: "Cy", email: `cy${i}@example.com`, password: "brushes&oil9" }, { ip: "10.0.0.9" }));
+      statuses.push(res.status);
+      if (res.status === 429) {
+        expect(Number(res.headers.get("Retry-After"))).toBeGreaterThan(0);
+        expect((await res.json()).error).toMatch(/too many sign-up attempts/);
+      }
+    }
+    expect(statuses).toEqual([201, 201, 201, 201, 429]);
+    expect(await env.db.user.count({ where: { email: "cy4@example.com" } })).toBe(0);
+    // another address is not affected
+    const other = await POST(jsonRequest("/api/signup", "POST", { name: "Cy", email: "cy-other@example.com", password: "brushes&oil9" }, { ip: "10.0.0.10" }));
+    expect(other.status).toBe(201);
+  });
+});
+
+/** Signs in through next-auth's real credentials callback, as the browser's signIn() does. */
+async function credentialsSignIn(email: string, password: string, ip: string) {
+  const { GET, POST } = await import("@/app/api/auth/[...nextauth]/route");
+  const csrfRes = await GET(request("/api/auth/csrf", { ip }) as never);
+  const { csrfToken } = (await csrfRes.json()) as { csrfToken: string };
+  const csrfCookie = csrfRes.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const res = await POST(
+    request("/api/auth/callback/credentials", {
+      method: "POST",
+      ip,
+      cookie: csrfCookie,
+      headers: { "content-type": "application/x-www-form-urlencoded", "X-Auth-Return-Redirect": "1" },
+      body: new URLSearchParams({ email, password, csrfToken, callbackUrl: `${BASE}/dashboard` }),
+    }) as never,
+  );
+  const { url } = (await res.json()) as { url: string };
+  const session = res.headers.getSetCookie().find((c) => c.startsWith("authjs.session-token="));
+  return { url: new URL(url), sessionCookie: session?.split(";")[0] ?? null };
+}
+
+describe("sign-in with email and password (next-auth credentials)", () => {
+  it("signs in with the right password and issues a session the app accepts", async () => {
+    const { POST: signup } = await import("@/app/api/signup/route");
+    await signup(jsonRequest("/api/signup", "POST", { name: "Dee", email: "dee@example.com", password: "palette-knife4" }, { ip: "10.1.0.1" }));
+    const ok = await credentialsSignIn("DEE@example.com", "palette-knife4", "10.1.0.1");
+    expect(ok.url.searchParams.get("error")).toBeNull();
+    expect(ok.sessionCookie).toBeTruthy();
+    const { GET } = await import("@/app/api/realtime-token/route");
+    const res = await GET(request("/api/realtime-token", { cookie: ok.sessionCookie! }));
+    expect(res.status).toBe(200);
+  });
+
+  it("answers a wrong password with invalid_credentials, and locks the email after 5 failures", async () => {
+    const { POST: signup } = await import("@/app/api/signup/route");
+    await signup(jsonRequest("/api/signup", "POST", { name: "Eve", email: "eve@example.com", password: "charcoal-stick8" }, { ip: "10.2.0.1" }));
+    const codes: Array<string | null> = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await credentialsSignIn("eve@example.com", "wrong-password1", `10.2.0.${10 + i}`);
+      expect(r.sessionCookie).toBeNull();
+      codes.push(r.url.searchParams.get("code"));
+    }
+    expect(codes).toEqual(Array(5).fill("invalid_credentials"));
+    // now even the right password is refused until the window frees up
+    const locked = await credentialsSignIn("eve@example.com", "charcoal-stick8", "10.2.0.99");
+    expect(locked.url.searchParams.get("error")).toBe("CredentialsSignin");
+    expect(locked.url.searchParams.get("code")).toBe("rate_limited");
+    expect(locked.sessionCookie).toBeNull();
+    expect(await env.db.loginAttempt.count({ where: { key: "signin-email:eve@example.com" } })).toBe(5);
+  });
+
+  it("unknown emails fail like wrong passwords", async () => {
+    const r = await credentialsSignIn("nobody@example.com", "whatever-pass1", "10.3.0.1");
+    expect(r.url.searchParams.get("code")).toBe("invalid_credentials");
+  });
+});
+
+describe("GET /api/realtime-token", () => {
+  it("is 401 without a session, or with a forged / foreign-secret cookie", async () => {
+    const { GET } = await import("@/app/api/realtime-token/route");
+    expect((await GET(request("/api/realtime-token"))).status).toBe(401);
+    expect((await GET(request("/api/realtime-token", { cookie: "authjs.session-token=forged" }))).status).toBe(401);
+    const user = await createUser(env.db, "Fay");
+    const real = process.env.AUTH_SECRET;
+    process.env.AUTH_SECRET = "x".repeat(43);
+    const foreign = await sessionCookie(user);
+    process.env.AUTH_SECRET = real;
+    expect((await GET(request("/api/realtime-token", { cookie: foreign }))).status).toBe(401);
+  });
+
+  it("is 401 for a deleted user's session", async () => {
+    const { GET } = await import("@/app/api/realtime-token/route");
+    const user = await createUser(env.db, "Gil");
+    const cookie = await sessionCookie(user);
+    await env.db.user.delete({ where: { id: user.id } });
+    expect((await GET(request("/api/realtime-token", { cookie }))).status).toBe(401);
+  });
+
+  it("mints a token the optimisation service verifies, with its public URL", async () => {
+    const { GET } = await import("@/app/api/realtime-token/route");
+    const user = await createUser(env.db, "Hal");
+    const res = await GET(request("/api/realtime-token", { cookie: await sessionCookie(user) }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+    const body = await res.json();
+    expect(body.url).toBe("http://optimizer.test:4001");
+    const verified = verifyRealtimeToken(body.token, process.env.ATELIER_REALTIME_SECRET!);
+    expect(verified).toEqual({ ok: true, payload: { sub: user.id, name: "Hal", exp: body.expiresAt } });
+    expect(verifyRealtimeToken(body.token, "another-secret").ok).toBe(false);
+  });
+});
