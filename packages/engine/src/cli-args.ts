@@ -88,9 +88,9 @@ Options:
 Layers: ${VGG_LAYERS.join(", ")}.
 
 Environment:
-  ATELIER_VGG19    folder with the VGG-19 weights (model.json + .bin); default <repo>/models/vgg19,
-                   then <repo>/../shared/models/vgg19. Fetch them with \`npm run weights\`.
-  ATELIER_BACKEND  tensorflow backend: node, wasm or cpu (default: the fastest that loads)
+  ATELIER_VGG19    VGG-19 weights: a folder with model.json + .bin files, or the http(s) URL of a
+                   model.json (default <repo>/models/vgg19, filled by \`npm run weights\`)
+  ATELIER_BACKEND  tensorflow-gpu, tensorflow, wasm or cpu (default: the fastest that loads)
 `;
 
 const OPTIONS = {

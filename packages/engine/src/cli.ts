@@ -111,9 +111,13 @@ async function runStylize(plan: StylizePlan, io: CliIO): Promise<void> {
 
   const sink = sinkFor(plan, io);
   const totalIterations = plan.options.iterations ?? 1000;
-  if (!plan.json) io.stderr.write(`atelier: backend ${handle.info.backend}, weights ${handle.info.modelHash.slice(0, 12)}\n`);
   try {
     for await (const event of handle) {
+      // info is only meaningful once the backend and weights have loaded, i.e. by the first event.
+      if (event.iteration === 1 && !plan.json) {
+        sink.clear();
+        io.stderr.write(`atelier: backend ${handle.info.backend}, weights ${handle.info.modelHash.slice(0, 12)}\n`);
+      }
       sink.iteration(event, Math.max(totalIterations, event.iteration));
       if (plan.saveEvery && event.iteration % plan.saveEvery === 0 && event.iteration < totalIterations) {
         const snapshot = await handle.currentImage();
