@@ -1,0 +1,48 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { resolveDataDir } from "@atelier/db";
+import { IMAGE_TYPES, formatOfMime } from "./sniff.ts";
+
+/** Where the files live; every function takes `{ dataDir }` to override resolveDataDir() (tests). */
+export type StorageOptions = { dataDir?: string };
+
+export function dataDirOf(options: StorageOptions = {}): string {
+  return options.dataDir ? path.resolve(options.dataDir) : resolveDataDir();
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** DATA_DIR/images/<sha256>.<ext>; throws on a row that could not have come from storeImage (no path tricks). */
+export function imageFilePath(image: { sha256: string; mime: string }, options: StorageOptions = {}): string {
+  if (!SHA256_HEX.test(image.sha256)) throw new Error(`image has an invalid sha256 "${image.sha256.slice(0, 80)}"`);
+  const format = formatOfMime(image.mime);
+  if (!format) throw new Error(`image has an unsupported mime type "${image.mime.slice(0, 80)}"`);
+  return path.join(dataDirOf(options), "images", `${image.sha256}.${IMAGE_TYPES[format].ext}`);
+}
+
+async function sizeOf(file: string): Promise<number | null> {
+  try {
+    const s = await stat(file);
+    return s.isFile() ? s.size : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Writes bytes to `file` so that readers never see a partial file: a temp file in the same
+ * folder, then rename. A content-addressed file that already exists with the right size is kept.
+ */
+export async function writeFileAtomic(file: string, bytes: Uint8Array, options: { reuseExisting: boolean }): Promise<void> {
+  if (options.reuseExisting && (await sizeOf(file)) === bytes.byteLength) return;
+  await mkdir(path.dirname(file), { recursive: true });
+  const temp = path.join(path.dirname(file), `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
+  try {
+    await writeFile(temp, bytes, { flag: "wx" });
+    await rename(temp, file);
+  } catch (e) {
+    await rm(temp, { force: true });
+    throw e;
+  }
+}
