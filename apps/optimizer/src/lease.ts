@@ -1,0 +1,66 @@
+/**
+ * Run leases: a small file per queued/running run saying which optimiser process holds it,
+ * refreshed while it holds it. On start (and periodically) a node takes over only runs whose
+ * holder is gone — a dead process on this host, or no heartbeat for a while from another
+ * host — so with several nodes on one DATA_DIR a restart never steals a live node's runs.
+ */
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import path from "node:path";
+
+export interface Lease {
+  nodeId: string;
+  host: string;
+  pid: number;
+  /** Date.now() of the last heartbeat */
+  at: number;
+}
+
+/** A lease without a heartbeat for this long is dead, whatever the process table says. */
+export const LEASE_TTL_MS = 30_000;
+
+export function leasePath(runDir: string): string {
+  return path.join(runDir, "lease.json");
+}
+
+export async function writeLease(runDir: string, nodeId: string): Promise<void> {
+  await mkdir(runDir, { recursive: true });
+  const lease: Lease = { nodeId, host: hostname(), pid: process.pid, at: Date.now() };
+  const file = leasePath(runDir);
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, JSON.stringify(lease));
+  await rename(temp, file);
+}
+
+export async function readLease(runDir: string): Promise<Lease | null> {
+  try {
+    const lease = JSON.parse(await readFile(leasePath(runDir), "utf8")) as Partial<Lease>;
+    if (typeof lease.nodeId !== "string" || typeof lease.host !== "string" || typeof lease.pid !== "number" || typeof lease.at !== "number") {
+      return null;
+    }
+    return lease as Lease;
+  } catch {
+    return null;
+  }
+}
+
+export async function removeLease(runDir: string): Promise<void> {
+  await rm(leasePath(runDir), { force: true });
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Whether another live process still holds the run. */
+export function isLeaseHeld(lease: Lease | null, now = Date.now()): boolean {
+  if (!lease) return false;
+  if (now - lease.at > LEASE_TTL_MS) return false;
+  if (lease.host === hostname()) return lease.pid !== process.pid ? processAlive(lease.pid) : true;
+  return true;
+}

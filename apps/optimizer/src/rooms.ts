@@ -1,0 +1,166 @@
+/**
+ * The rooms this node serves: each room's co-edited document (per-field last-writer-wins,
+ * one version counter), its current run and loss history, and the latest preview frame.
+ * The document is written back to the database debounced, and flushed on shutdown, so a
+ * restart loses no edit.
+ */
+import { isDeepStrictEqual } from "node:util";
+import { parseRoomDocument, serializeRoomDocument, type Db } from "@atelier/db";
+import type { IterationStats, RoomDocument, RoomField } from "@atelier/protocol";
+import type { Logger } from "./log.ts";
+import type { LiveRun } from "./runs.ts";
+
+export interface PreviewFrame {
+  roomId: string;
+  runId: string;
+  iteration: number;
+  mime: "image/webp" | "image/jpeg" | "image/png";
+  width: number;
+  height: number;
+  data: Buffer;
+  encodedAt: number;
+}
+
+/** Loss history kept per room: enough for the longest run (MAX_ITERATIONS) at one point per iteration. */
+export const MAX_HISTORY = 5000;
+
+export class LiveRoom {
+  readonly id: string;
+  name: string;
+  document: RoomDocument;
+  version: number;
+  /** fields edited during the current run that need a restart to take effect */
+  restartNeeded: RoomField[] = [];
+  run: LiveRun | null = null;
+  history: IterationStats[] = [];
+  latestPreview: PreviewFrame | null = null;
+  /** the version last written to the database */
+  savedVersion: number;
+
+  constructor(row: { id: string; name: string; document: RoomDocument; version: number }) {
+    this.id = row.id;
+    this.name = row.name;
+    this.document = row.document;
+    this.version = row.version;
+    this.savedVersion = row.version;
+  }
+
+  /**
+   * Applies one already-validated field value. The server is the single ordering point, so
+   * the edit that arrives last wins, whatever version its author saw: a stale edit is applied
+   * to its field, never dropped. A value equal to the current one changes nothing.
+   */
+  applyEdit<F extends RoomField>(field: F, value: RoomDocument[F]): { changed: boolean; version: number; previous: RoomDocument[F] } {
+    const previous = this.document[field];
+    if (isDeepStrictEqual(previous, value)) return { changed: false, version: this.version, previous };
+    this.document = { ...this.document, [field]: value };
+    this.version += 1;
+    return { changed: true, version: this.version, previous };
+  }
+
+  /** Takes an edit applied by another node (cluster mode); the higher version wins. */
+  applyRemoteEdit(field: RoomField, value: unknown, version: number): void {
+    this.document = { ...this.document, [field]: value } as RoomDocument;
+    this.version = Math.max(this.version, version);
+  }
+
+  pushStats(stats: IterationStats): void {
+    this.history.push(stats);
+    if (this.history.length > MAX_HISTORY) this.history.splice(0, this.history.length - MAX_HISTORY);
+  }
+
+  get isDirty(): boolean {
+    return this.version !== this.savedVersion;
+  }
+}
+
+export class RoomRegistry {
+  private readonly rooms = new Map<string, LiveRoom>();
+  private readonly loading = new Map<string, Promise<LiveRoom | null>>();
+  private readonly saveTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+    /** called once when a room is first loaded, to attach its latest run */
+    private readonly onLoad: (room: LiveRoom) => Promise<void>,
+    private readonly saveDelayMs = 250,
+  ) {}
+
+  get(roomId: string): LiveRoom | undefined {
+    return this.rooms.get(roomId);
+  }
+
+  all(): LiveRoom[] {
+    return [...this.rooms.values()];
+  }
+
+  /** The room, loaded from the database on first use; null when it does not exist. */
+  load(roomId: string): Promise<LiveRoom | null> {
+    const live = this.rooms.get(roomId);
+    if (live) return Promise.resolve(live);
+    let pending = this.loading.get(roomId);
+    if (!pending) {
+      pending = this.loadFromDb(roomId).finally(() => this.loading.delete(roomId));
+      this.loading.set(roomId, pending);
+    }
+    return pending;
+  }
+
+  private async loadFromDb(roomId: string): Promise<LiveRoom | null> {
+    const row = await this.db.room.findUnique({ where: { id: roomId }, select: { id: true, name: true, document: true, version: true } });
+    if (!row) return null;
+    const parsed = parseRoomDocument(row.document);
+    if (parsed.issues.length > 0) this.log.warn("room.document_repaired", { roomId, issues: parsed.issues });
+    const room = new LiveRoom({ id: row.id, name: row.name, document: parsed.document, version: row.version });
+    await this.onLoad(room);
+    this.rooms.set(roomId, room);
+    return room;
+  }
+
+  /** Writes the document after a short quiet period (many edits → one write). */
+  scheduleSave(room: LiveRoom): void {
+    if (this.saveTimers.has(room.id)) return;
+    const timer = setTimeout(() => {
+      this.saveTimers.delete(room.id);
+      void this.save(room);
+    }, this.saveDelayMs);
+    this.saveTimers.set(room.id, timer);
+  }
+
+  private async save(room: LiveRoom): Promise<void> {
+    if (!room.isDirty) return;
+    const version = room.version;
+    try {
+      // never overwrite a newer stored version (a save that was overtaken, or another node's)
+      await this.db.room.updateMany({
+        where: { id: room.id, version: { lt: version } },
+        data: { document: serializeRoomDocument(room.document), version },
+      });
+      room.savedVersion = Math.max(room.savedVersion, version);
+      this.log.debug("room.saved", { roomId: room.id, version });
+    } catch (error) {
+      // keep it dirty and try again: an edit must not be lost to a passing database error
+      this.log.error("room.save_failed", { roomId: room.id, version, error });
+      this.scheduleSave(room);
+    }
+  }
+
+  /** Writes every pending document now (shutdown). */
+  async flushAll(): Promise<void> {
+    for (const timer of this.saveTimers.values()) clearTimeout(timer);
+    this.saveTimers.clear();
+    await Promise.all(this.all().map((room) => this.save(room)));
+  }
+
+  /** Forgets a room nobody is in and nothing runs in (after saving it). */
+  async evict(roomId: string): Promise<void> {
+    const room = this.rooms.get(roomId);
+    if (!room) return;
+    const timer = this.saveTimers.get(roomId);
+    if (timer) clearTimeout(timer);
+    this.saveTimers.delete(roomId);
+    await this.save(room);
+    if (!room.isDirty) this.rooms.delete(roomId);
+  }
+}

@@ -1,0 +1,526 @@
+/**
+ * The optimisation service: an HTTP server (GET /health) with a Socket.IO server on it.
+ * Sockets authenticate with a realtime token; rooms, presence and the co-edited document
+ * live here; runs are delegated to the RunManager, previews to the PreviewFanout. With
+ * REDIS_URL, several nodes share rooms through the Redis adapter.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { Server, type Socket } from "socket.io";
+import { createDb, imageIdsOfDocument, roleOf, type Db } from "@atelier/db";
+import {
+  canEdit,
+  clientEventSchemas,
+  formatZodError,
+  parseFieldValue,
+  type Ack,
+  type ClientToServerEvents,
+  type ErrorCode,
+  type IterationStats,
+  type Member,
+  type Role,
+  type RoomField,
+  type RoomState,
+  type RunInfo,
+  type ServerToClientEvents,
+} from "@atelier/protocol";
+import { verifyRealtimeToken } from "@atelier/protocol/token";
+import { canViewImage } from "@atelier/storage";
+import { connectRedisAdapter, type ClusterLink } from "./cluster.ts";
+import { colorOf } from "./colors.ts";
+import { ServiceError } from "./errors.ts";
+import { PreviewFanout } from "./fanout.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { LiveRoom, RoomRegistry, type PreviewFrame } from "./rooms.ts";
+import { isActive, RunManager, toRunInfo, type User } from "./runs.ts";
+import type { PreviewMime } from "./worker-messages.ts";
+
+export interface OptimizerServerOptions {
+  /** 0: any free port (tests) */
+  port?: number;
+  host?: string;
+  secret: string;
+  dataDir: string;
+  /** a database client; default: a new one for DATABASE_URL / DATA_DIR (closed on close()) */
+  db?: Db;
+  webOrigin?: string | string[];
+  workers?: number;
+  previewFps?: number;
+  previewMime?: PreviewMime;
+  checkpointEvery?: number;
+  redisUrl?: string;
+  logger?: Logger;
+  /** how long a disconnected client can come back with its rooms and missed events (ms) */
+  recoveryWindowMs?: number;
+}
+
+export interface OptimizerServer {
+  port: number;
+  url: string;
+  nodeId: string;
+  io: AtelierServer;
+  /** test and drill hooks (they act for real: a terminated worker thread really dies) */
+  debug: {
+    terminateWorker(runId: string): Promise<number>;
+    crashNextRunAt(iteration: number): void;
+    fanoutStats(): ReturnType<PreviewFanout["stats"]>;
+    eventLoopDelay(): { p50: number; p99: number; max: number; mean: number };
+    resetEventLoopDelay(): void;
+  };
+  close(): Promise<void>;
+}
+
+interface RoomMembership {
+  role: Role;
+  editingField: RoomField | null;
+  /** when the focus last changed, to pick a user's latest focus across their tabs */
+  focusAt: number;
+}
+
+export interface SocketData {
+  user: User;
+  color: string;
+  rooms: Record<string, RoomMembership>;
+}
+
+/** Messages between optimiser nodes (cluster mode): they keep each node's view of a room current. */
+interface InterServerEvents {
+  "atelier:doc": (p: { roomId: string; field: RoomField; value: unknown; version: number; authorId: string }) => void;
+  "atelier:run": (p: { roomId: string; run: RunInfo | null; restartNeeded: RoomField[] }) => void;
+  "atelier:stats": (p: { roomId: string; stats: IterationStats }) => void;
+  "atelier:preview": (p: PreviewFrame) => void;
+  "atelier:cancel": (p: { roomId: string }, ack: (ok: boolean) => void) => void;
+}
+
+export type AtelierServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type AtelierSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+const roomKey = (roomId: string) => `room:${roomId}`;
+
+export async function createOptimizerServer(options: OptimizerServerOptions): Promise<OptimizerServer> {
+  if (!options.secret) throw new Error("createOptimizerServer: a realtime token secret is required");
+  const nodeId = randomUUID();
+  const log = (options.logger ?? createLogger("info")).child({ service: "optimizer", node: nodeId.slice(0, 8) });
+  const ownsDb = !options.db;
+  const db = options.db ?? (await createDb({ dataDir: options.dataDir }));
+  const startedAt = Date.now();
+  let closing = false;
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+
+  const http = createServer((req, res) => handleHttp(req, res));
+  const io: AtelierServer = new Server(http, {
+    cors: { origin: options.webOrigin ?? "http://localhost:3000", credentials: true },
+    connectionStateRecovery: {
+      maxDisconnectionDuration: options.recoveryWindowMs ?? 2 * 60 * 1000,
+      // tokens are checked again on a recovered connection
+      skipMiddlewares: false,
+    },
+    maxHttpBufferSize: 1e6,
+  });
+
+  let cluster: ClusterLink | null = null;
+  if (options.redisUrl) {
+    cluster = await connectRedisAdapter(io, options.redisUrl, log);
+  }
+
+  const fanout = new PreviewFanout(io as unknown as Server, roomKey);
+  // eslint-disable-next-line prefer-const
+  let runs: RunManager;
+  const rooms = new RoomRegistry(db, log, (room) => runs.attachLatestRun(room));
+
+  // ───────────────────────────── room broadcasts ─────────────────────────────
+
+  const mirrorRoom = (room: LiveRoom) => {
+    cluster?.emit("atelier:run", { roomId: room.id, run: room.run ? toRunInfo(room.run) : null, restartNeeded: room.restartNeeded });
+  };
+  runs = new RunManager({
+    db,
+    dataDir: options.dataDir,
+    rooms,
+    log,
+    nodeId,
+    workers: options.workers ?? 1,
+    previewFps: options.previewFps ?? 4,
+    previewMime: options.previewMime,
+    checkpointEvery: options.checkpointEvery ?? 25,
+    remoteCancel: async (roomId) => (cluster ? cluster.requestCancel(roomId) : false),
+    broadcast: {
+      runUpdate(room) {
+        if (!room.run) return;
+        const info = toRunInfo(room.run);
+        const serial = JSON.stringify(info);
+        if (serial === room.run.lastSentInfo) return;
+        room.run.lastSentInfo = serial;
+        io.to(roomKey(room.id)).emit("run:update", { roomId: room.id, run: info });
+        mirrorRoom(room);
+      },
+      stats(room, stats) {
+        io.to(roomKey(room.id)).emit("run:stats", { ...stats, roomId: room.id });
+        cluster?.emit("atelier:stats", { roomId: room.id, stats });
+      },
+      preview(_room, frame) {
+        fanout.deliver(frame);
+        cluster?.emit("atelier:preview", frame);
+      },
+      restartNeeded(room) {
+        io.to(roomKey(room.id)).emit("room:restart-needed", { roomId: room.id, fields: room.restartNeeded });
+        mirrorRoom(room);
+      },
+      resultSaved(room, p) {
+        io.to(roomKey(room.id)).emit("result:saved", {
+          roomId: room.id,
+          runId: p.runId,
+          resultId: p.resultId,
+          title: p.title,
+          isPublic: p.isPublic,
+          author: { userId: p.author.id, name: p.author.name },
+        });
+      },
+      error(room, message) {
+        io.to(roomKey(room.id)).emit("room:error", { roomId: room.id, code: "internal", error: message });
+      },
+    },
+  });
+
+  // ───────────────────────────── cluster: what other nodes tell us ─────────────────────────────
+
+  if (cluster) {
+    io.on("atelier:doc", (p) => {
+      const room = rooms.get(p.roomId);
+      if (!room) return;
+      room.applyRemoteEdit(p.field, p.value, p.version);
+      // if this node runs the room's job, the job follows the edit
+      runs.onDocumentEdit(room, p.field, p.value, p.authorId);
+    });
+    io.on("atelier:run", (p) => {
+      const room = rooms.get(p.roomId);
+      if (room) runs.mirrorRemote(room, p.run, p.restartNeeded);
+    });
+    io.on("atelier:stats", (p) => {
+      const room = rooms.get(p.roomId);
+      if (room && room.run?.id === p.stats.runId) room.pushStats(p.stats);
+    });
+    io.on("atelier:preview", (frame) => {
+      const room = rooms.get(frame.roomId);
+      if (room) room.latestPreview = frame;
+      fanout.deliver(frame);
+    });
+    io.on("atelier:cancel", (p, ack) => {
+      const room = rooms.get(p.roomId);
+      if (!room?.run?.local || !isActive(room.run.status)) return ack(false);
+      runs.cancelRun(room).then(
+        () => ack(true),
+        () => ack(false),
+      );
+    });
+  }
+
+  // ───────────────────────────── presence ─────────────────────────────
+
+  async function membersOf(roomId: string): Promise<Member[]> {
+    const sockets = await io.in(roomKey(roomId)).fetchSockets();
+    const byUser = new Map<string, Member & { focusAt: number }>();
+    for (const s of sockets) {
+      const membership = s.data.rooms?.[roomId];
+      if (!s.data.user || !membership) continue;
+      const existing = byUser.get(s.data.user.id);
+      if (!existing) {
+        byUser.set(s.data.user.id, {
+          userId: s.data.user.id,
+          name: s.data.user.name,
+          color: s.data.color,
+          role: membership.role,
+          editingField: membership.editingField,
+          focusAt: membership.focusAt,
+        });
+      } else if (membership.focusAt > existing.focusAt) {
+        // several tabs of one user: the latest focus wins
+        existing.editingField = membership.editingField;
+        existing.focusAt = membership.focusAt;
+        existing.role = membership.role;
+      }
+    }
+    return [...byUser.values()]
+      .map(({ focusAt: _f, ...m }) => m)
+      .sort((a, b) => a.name.localeCompare(b.name) || a.userId.localeCompare(b.userId));
+  }
+
+  async function broadcastPresence(roomId: string): Promise<void> {
+    try {
+      const members = await membersOf(roomId);
+      io.to(roomKey(roomId)).emit("presence", { roomId, members });
+    } catch (error) {
+      log.warn("presence.failed", { roomId, error });
+    }
+  }
+
+  function buildState(room: LiveRoom, role: Role, members: Member[]): RoomState {
+    const run = room.run;
+    return {
+      roomId: room.id,
+      name: room.name,
+      role,
+      document: room.document,
+      version: room.version,
+      members,
+      run: run ? toRunInfo(run) : null,
+      history: run ? room.history.filter((h) => h.runId === run.id) : [],
+      restartNeeded: room.restartNeeded,
+    };
+  }
+
+  // ───────────────────────────── socket handlers ─────────────────────────────
+
+  io.use((socket, next) => {
+    const verified = verifyRealtimeToken(socket.handshake.auth?.token, options.secret);
+    if (!verified.ok) {
+      log.info("auth.refused", { reason: verified.error, address: socket.handshake.address });
+      const error = new Error(`unauthorized: ${verified.error}`) as Error & { data?: unknown };
+      error.data = { code: "unauthorized" satisfies ErrorCode };
+      return next(error);
+    }
+    const user = { id: verified.payload.sub, name: verified.payload.name };
+    const restored = socket.data as Partial<SocketData> | undefined;
+    // a recovered session keeps its rooms only for the same user
+    const rooms = restored?.user?.id === user.id ? (restored.rooms ?? {}) : {};
+    if (restored?.user && restored.user.id !== user.id) for (const room of socket.rooms) if (room !== socket.id) socket.leave(room);
+    socket.data = { user, color: colorOf(user.id), rooms };
+    next();
+  });
+
+  /** The member's current role, read again from the database: a revoked member loses rights at once. */
+  async function requireMember(socket: AtelierSocket, roomId: string, needEdit: boolean): Promise<{ room: LiveRoom; role: Role }> {
+    const membership = socket.data.rooms[roomId];
+    if (!membership) throw new ServiceError("forbidden", "join the room first");
+    const role = await roleOf(db, roomId, socket.data.user.id);
+    if (!role) {
+      delete socket.data.rooms[roomId];
+      await socket.leave(roomKey(roomId));
+      void broadcastPresence(roomId);
+      throw new ServiceError("forbidden", "you are no longer a member of this room");
+    }
+    membership.role = role;
+    if (needEdit && !canEdit(role)) throw new ServiceError("forbidden", `a ${role} cannot change this room`);
+    const room = await rooms.load(roomId);
+    if (!room) throw new ServiceError("not_found", "this room no longer exists");
+    return { room, role };
+  }
+
+  /** Wires one client event: validates its payload, runs it, answers the ack with a result or a coded error. */
+  function on<E extends keyof typeof clientEventSchemas>(
+    socket: AtelierSocket,
+    event: E,
+    run: (payload: ReturnType<(typeof clientEventSchemas)[E]["parse"]>) => Promise<Record<string, unknown> | void>,
+  ): void {
+    (socket as unknown as { on(e: string, fn: (...args: unknown[]) => void): void }).on(event, async (...args: unknown[]) => {
+      const last = args[args.length - 1];
+      const ack = typeof last === "function" ? (last as (reply: Ack<Record<string, unknown>>) => void) : null;
+      const raw = ack ? args.slice(0, -1)[0] : args[0];
+      const reply = (r: Ack<Record<string, unknown>>) => ack?.(r);
+      const parsed = clientEventSchemas[event].safeParse(raw);
+      if (!parsed.success) {
+        log.info("event.invalid", { event, userId: socket.data.user.id, error: formatZodError(parsed.error) });
+        return reply({ ok: false, code: "invalid", error: formatZodError(parsed.error) });
+      }
+      try {
+        const result = await run(parsed.data as never);
+        reply({ ok: true, ...(result ?? {}) });
+      } catch (error) {
+        if (error instanceof ServiceError) {
+          log.info("event.refused", { event, userId: socket.data.user.id, code: error.code, error: error.message });
+          return reply({ ok: false, code: error.code, error: error.message });
+        }
+        log.error("event.failed", { event, userId: socket.data.user.id, error });
+        reply({ ok: false, code: "internal", error: "internal error" });
+      }
+    });
+  }
+
+  io.on("connection", (socket) => {
+    const user = socket.data.user;
+    log.info("socket.connected", { socketId: socket.id, userId: user.id, recovered: socket.recovered });
+    if (socket.recovered) for (const roomId of Object.keys(socket.data.rooms)) void broadcastPresence(roomId);
+
+    on(socket, "room:join", async ({ roomId }) => {
+      const room = await rooms.load(roomId);
+      if (!room) throw new ServiceError("not_found", "no such room");
+      const role = await roleOf(db, roomId, user.id);
+      if (!role) throw new ServiceError("forbidden", "you are not a member of this room");
+      await socket.join(roomKey(roomId));
+      socket.data.rooms[roomId] = { role, editingField: null, focusAt: 0 };
+      const state = buildState(room, role, await membersOf(roomId));
+      log.info("room.joined", { roomId, userId: user.id, role });
+      // after the ack: the full state (also for clients that resync on room:state) and the latest frame
+      setImmediate(() => {
+        socket.emit("room:state", state);
+        const frame = room.latestPreview;
+        if (frame && frame.runId === room.run?.id) fanout.deliverTo(socket as unknown as Socket, frame);
+        void broadcastPresence(roomId);
+      });
+      return { state };
+    });
+
+    on(socket, "room:leave", async ({ roomId }) => {
+      if (!socket.data.rooms[roomId]) return;
+      delete socket.data.rooms[roomId];
+      await socket.leave(roomKey(roomId));
+      log.info("room.left", { roomId, userId: user.id });
+      void broadcastPresence(roomId);
+      void maybeEvict(roomId);
+    });
+
+    on(socket, "presence:focus", async ({ roomId, field }) => {
+      const membership = socket.data.rooms[roomId];
+      if (!membership) throw new ServiceError("forbidden", "join the room first");
+      membership.editingField = field;
+      membership.focusAt = Date.now();
+      await broadcastPresence(roomId);
+    });
+
+    on(socket, "doc:edit", async ({ roomId, field, value, baseVersion }) => {
+      const { room } = await requireMember(socket, roomId, true);
+      const parsed = parseFieldValue(field, value);
+      if (!parsed.ok) throw new ServiceError("invalid", parsed.error);
+      await checkImageAccess(user.id, room, field, parsed.value);
+      const applied = room.applyEdit(field, parsed.value);
+      if (!applied.changed) return { version: room.version, restartNeeded: room.restartNeeded.includes(field) };
+      if (baseVersion < applied.version - 1) log.debug("doc.stale_edit_applied", { roomId, field, baseVersion, version: applied.version });
+      log.info("doc.edited", { roomId, userId: user.id, field, version: applied.version });
+      rooms.scheduleSave(room);
+      io.to(roomKey(roomId)).emit("doc:changed", {
+        roomId,
+        field,
+        value: parsed.value,
+        author: { userId: user.id, name: user.name },
+        version: applied.version,
+      });
+      cluster?.emit("atelier:doc", { roomId, field, value: parsed.value, version: applied.version, authorId: user.id });
+      const restartNeeded = runs.onDocumentEdit(room, field, parsed.value, user.id);
+      return { version: applied.version, restartNeeded };
+    });
+
+    on(socket, "run:start", async ({ roomId, restart }) => {
+      const { room } = await requireMember(socket, roomId, true);
+      const run = await runs.startRun(room, user, restart);
+      return { run: toRunInfo(run) };
+    });
+
+    on(socket, "run:cancel", async ({ roomId }) => {
+      const { room } = await requireMember(socket, roomId, true);
+      await runs.cancelRun(room);
+    });
+
+    on(socket, "result:save", async ({ roomId, runId, title, isPublic, preview }) => {
+      const { room } = await requireMember(socket, roomId, true);
+      const resultId = await runs.saveResult(room, user, { runId, title, isPublic, preview });
+      return { resultId };
+    });
+
+    socket.on("disconnect", (reason) => {
+      log.info("socket.disconnected", { socketId: socket.id, userId: user.id, reason });
+      for (const roomId of Object.keys(socket.data.rooms)) {
+        void broadcastPresence(roomId);
+        void maybeEvict(roomId);
+      }
+    });
+  });
+
+  /**
+   * Images named in an edit must be ones the editor may use. Only images the edit brings in
+   * are checked: changing the weight of a style someone else added stays possible.
+   */
+  async function checkImageAccess(userId: string, room: LiveRoom, field: RoomField, value: unknown): Promise<void> {
+    if (field !== "contentImageId" && field !== "styles") return;
+    const before = new Set(imageIdsOfDocument(room.document));
+    const after = imageIdsOfDocument({ ...room.document, [field]: value });
+    for (const imageId of after) {
+      if (before.has(imageId)) continue;
+      if (!(await canViewImage(db, imageId, userId))) {
+        throw new ServiceError("forbidden", `image ${imageId} does not exist or you may not use it`);
+      }
+    }
+  }
+
+  /** Frees a room's memory once nobody on this node is in it and it has no job here. */
+  async function maybeEvict(roomId: string): Promise<void> {
+    const local = io.sockets.adapter.rooms.get(roomKey(roomId));
+    if (local && local.size > 0) return;
+    const room = rooms.get(roomId);
+    if (!room || (room.run && room.run.local && isActive(room.run.status))) return;
+    await rooms.evict(roomId).catch((error) => log.error("room.evict_failed", { roomId, error }));
+  }
+
+  // ───────────────────────────── HTTP ─────────────────────────────
+
+  function handleHttp(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (req.method === "GET" && url.pathname === "/health") {
+      const queue = runs.health();
+      const body = {
+        ok: !closing,
+        node: nodeId,
+        backend: runs.backend ?? process.env.ATELIER_BACKEND ?? "wasm",
+        workers: { max: queue.workers, busy: queue.running },
+        queue: { queued: queue.queued, running: queue.running },
+        rooms: rooms.all().length,
+        sockets: io.engine.clientsCount,
+        cluster: Boolean(cluster),
+        uptime: Math.round((Date.now() - startedAt) / 1000),
+      };
+      res.writeHead(closing ? 503 : 200, { "content-type": "application/json", "cache-control": "no-store" });
+      res.end(JSON.stringify(body));
+      return;
+    }
+    res.writeHead(404, { "content-type": "application/json" });
+    res.end(JSON.stringify({ ok: false, error: "not found" }));
+  }
+
+  await runs.start();
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(options.port ?? 0, options.host, () => {
+      http.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (http.address() as AddressInfo).port;
+  log.info("optimizer.listening", { port, workers: options.workers ?? 1, cluster: Boolean(cluster) });
+
+  let closed: Promise<void> | null = null;
+  async function close(): Promise<void> {
+    closing = true;
+    log.info("optimizer.stopping", {});
+    await runs.shutdown().catch((error) => log.error("runs.shutdown_failed", { error }));
+    await rooms.flushAll().catch((error) => log.error("rooms.flush_failed", { error }));
+    fanout.close();
+    io.disconnectSockets(true);
+    await new Promise<void>((resolve) => io.close(() => resolve()));
+    await cluster?.close().catch((error) => log.warn("cluster.close_failed", { error }));
+    loopDelay.disable();
+    if (ownsDb) await db.$disconnect();
+    log.info("optimizer.stopped", {});
+  }
+
+  return {
+    port,
+    url: `http://localhost:${port}`,
+    nodeId,
+    io,
+    debug: {
+      terminateWorker: (runId) => runs.debugTerminateWorker(runId),
+      crashNextRunAt: (iteration) => runs.debugCrashNextRunAt(iteration),
+      fanoutStats: () => fanout.stats(),
+      eventLoopDelay: () => ({
+        p50: loopDelay.percentile(50) / 1e6,
+        p99: loopDelay.percentile(99) / 1e6,
+        max: loopDelay.max / 1e6,
+        mean: loopDelay.mean / 1e6,
+      }),
+      resetEventLoopDelay: () => loopDelay.reset(),
+    },
+    close: () => (closed ??= close()),
+  };
+}
