@@ -1,6 +1,81 @@
-import { defaultRoomDocument } from "@atelier/protocol";
+import Link from "next/link";
+import { getDb } from "@atelier/db";
+import { EmptyState, ResultGrid } from "@/components/result-card";
+import { newestPublicResults } from "@/server/queries";
+import { currentUser } from "@/server/page-session";
 
-export default function Home() {
-  const d = defaultRoomDocument();
-  return <main className="p-8 text-xl">Atelier {d.size}</main>;
+export const dynamic = "force-dynamic";
+
+export default async function Home() {
+  const [user, results] = await Promise.all([currentUser(), getDb().then((db) => newestPublicResults(db, 8))]);
+  return (
+    <main>
+      <section className="mx-auto grid max-w-6xl items-center gap-10 px-5 pt-14 pb-16 md:grid-cols-[1.1fr_1fr] md:pt-20">
+        <div>
+          <p className="eyebrow">A shared studio for neural style transfer</p>
+          <h1 className="mt-4 text-4xl leading-[1.08] sm:text-5xl md:text-6xl">
+            Paint a photograph <span className="italic text-accent">in the manner of</span> a master — together.
+          </h1>
+          <p className="mt-6 max-w-xl text-lg text-muted">
+            Choose a photo and one or more paintings. Tune the weights with friends in the same room and watch the
+            picture emerge live, iteration by iteration. Keep what you love; share it in the gallery.
+          </p>
+          <div className="mt-8 flex flex-wrap gap-3">
+            {user ? (
+              <Link href="/dashboard" className="btn btn-primary" data-testid="cta-studio">Go to your studio</Link>
+            ) : (
+              <>
+                <Link href="/signup" className="btn btn-primary" data-testid="cta-signup">Get started — it’s free</Link>
+                <Link href="/signin" className="btn btn-secondary">Sign in</Link>
+              </>
+            )}
+            <Link href="/gallery" className="btn btn-ghost">Browse the gallery →</Link>
+          </div>
+        </div>
+        <div aria-hidden="true" className="relative mx-auto w-full max-w-md">
+          <div className="aspect-[4/5] rounded-[2.2rem] bg-[radial-gradient(circle_at_25%_25%,#e0b25c_0,transparent_42%),radial-gradient(circle_at_75%_45%,#b0502a_0,transparent_46%),radial-gradient(circle_at_35%_80%,#3c5a75_0,transparent_46%),radial-gradient(circle_at_85%_90%,#7d9a86_0,transparent_35%),#efe6d6] shadow-[inset_0_0_90px_rgba(33,29,24,0.18)]" />
+          <div className="absolute -bottom-5 -left-4 rounded-2xl border border-line bg-paper/95 px-4 py-3 text-sm shadow-sm">
+            <p className="font-serif text-base">relu4_2 · relu1_1…relu5_1</p>
+            <p className="text-muted">content ↔ style, as Gatys et al. (2015)</p>
+          </div>
+        </div>
+      </section>
+
+      <section className="border-y border-line bg-paper/60">
+        <ol className="mx-auto grid max-w-6xl gap-8 px-5 py-12 sm:grid-cols-3">
+          {[
+            ["Open a room", "Upload a content photo and pick styles — yours, or any public painting in the library."],
+            ["Steer it together", "Everyone in the room sees who is here and edits weights, size and seed live."],
+            ["Keep the best", "Save a result privately or to the gallery, download the PNG, or remix someone else’s."],
+          ].map(([title, text], i) => (
+            <li key={title} className="flex gap-4">
+              <span className="font-serif text-3xl text-accent">{i + 1}</span>
+              <div>
+                <h2 className="text-xl">{title}</h2>
+                <p className="mt-1 text-muted">{text}</p>
+              </div>
+            </li>
+          ))}
+        </ol>
+      </section>
+
+      <section className="mx-auto w-full max-w-6xl px-5 pt-14" aria-labelledby="newest-heading">
+        <div className="mb-6 flex items-end justify-between gap-4">
+          <div>
+            <p className="eyebrow">Fresh from the easels</p>
+            <h2 id="newest-heading" className="mt-1 text-3xl">Newest in the gallery</h2>
+          </div>
+          <Link href="/gallery" className="link text-sm">See all</Link>
+        </div>
+        <ResultGrid
+          cards={results}
+          empty={
+            <EmptyState title="The walls are still bare">
+              Nobody has published a result yet — {user ? <Link className="link" href="/dashboard">be the first</Link> : <Link className="link" href="/signup">be the first</Link>}.
+            </EmptyState>
+          }
+        />
+      </section>
+    </main>
+  );
 }

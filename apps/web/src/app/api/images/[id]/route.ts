@@ -1,0 +1,70 @@
+import { readFile } from "node:fs/promises";
+import sharp from "sharp";
+import { getDb } from "@atelier/db";
+import { canViewImage, readImageBytes, thumbnail } from "@atelier/storage";
+import { errorResponse } from "@/server/http";
+import { sessionUserId } from "@/server/session";
+
+/*
+ * GET /api/images/:id[?w=320][&format=png][&download=1]
+ * Files are content-addressed (they never change), so every reply is cacheable for a year;
+ * images anyone may see are `public`, the rest `private` (the browser's cache only) and only
+ * served to those storage.canViewImage allows. Strangers get 404, not 403: a private image's
+ * existence is not revealed. ETag: the sha256 (plus the variant).
+ */
+const YEAR = 31_536_000;
+
+export async function GET(req: Request, ctx: { params: Promise<{ id: string }> }): Promise<Response> {
+  const { id } = await ctx.params;
+  const db = await getDb();
+  const image = await db.image.findUnique({ where: { id }, select: { sha256: true, mime: true, width: true, height: true } });
+  if (!image) return errorResponse(404, "image not found");
+  const isPublic = await canViewImage(db, id, null);
+  if (!isPublic) {
+    const userId = await sessionUserId(req.headers);
+    if (!userId || !(await canViewImage(db, id, userId))) return errorResponse(404, "image not found");
+  }
+
+  const url = new URL(req.url);
+  const widthParam = url.searchParams.get("w");
+  const wantPng = url.searchParams.get("format") === "png";
+  const download = url.searchParams.get("download") === "1";
+  let width: number | null = null;
+  if (widthParam !== null) {
+    width = Number(widthParam);
+    if (!Number.isInteger(width) || width < 1 || width > 4096) return errorResponse(400, "w must be a whole number of pixels between 1 and 4096");
+  }
+
+  const variant = width ? `w${width}` : wantPng ? "png" : "orig";
+  const etag = `"${image.sha256}-${variant}"`;
+  const headers: Record<string, string> = {
+    "Cache-Control": `${isPublic ? "public" : "private"}, max-age=${YEAR}, immutable`,
+    ETag: etag,
+    "X-Content-Type-Options": "nosniff",
+    Vary: "Cookie",
+  };
+  if (download) headers["Content-Disposition"] = `attachment; filename="atelier-${id}.${wantPng ? "png" : image.mime.split("/")[1]}"`;
+  if (req.headers.get("if-none-match")?.split(/,\s*/).includes(etag)) return new Response(null, { status: 304, headers });
+
+  let body: Uint8Array;
+  let type: string;
+  try {
+    if (width) {
+      const thumb = await thumbnail(image, width);
+      body = await readFile(thumb.path);
+      type = thumb.mime;
+    } else if (wantPng && image.mime !== "image/png") {
+      body = await sharp(await readImageBytes(image)).rotate().png().toBuffer();
+      type = "image/png";
+    } else {
+      body = await readImageBytes(image);
+      type = image.mime;
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return errorResponse(410, "the image file is missing from storage");
+    throw error;
+  }
+  headers["Content-Type"] = type;
+  headers["Content-Length"] = String(body.byteLength);
+  return new Response(body as BodyInit, { status: 200, headers });
+}

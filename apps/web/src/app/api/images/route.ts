@@ -1,0 +1,19 @@
+import { getDb } from "@atelier/db";
+import { json, unauthorized } from "@/server/http";
+import { getSessionUser } from "@/server/session";
+import { fileFrom, imageInfo, readMultipart, storeUpload, uploadLimits } from "@/server/uploads";
+import { errorResponse } from "@/server/http";
+
+/** POST multipart { file } → 201 { image } — a content photo (JPEG/PNG/WebP, checked by content). */
+export async function POST(req: Request): Promise<Response> {
+  const db = await getDb();
+  const user = await getSessionUser(req.headers, db);
+  if (!user) return unauthorized();
+  const body = await readMultipart(req, uploadLimits().maxBytes);
+  if (!body.ok) return body.response;
+  const file = fileFrom(body.form);
+  if (!file) return errorResponse(400, "choose an image to upload", "file");
+  const stored = await storeUpload(db, file, user.id);
+  if (!stored.ok) return stored.response;
+  return json({ image: imageInfo(stored.image) }, 201);
+}

@@ -1,0 +1,83 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useState } from "react";
+import type { LikeResponse } from "@atelier/protocol";
+
+export function LikeButton({ resultId, initialLiked, initialCount, signedIn }: { resultId: string; initialLiked: boolean; initialCount: number; signedIn: boolean }) {
+  const [state, setState] = useState({ liked: initialLiked, count: initialCount });
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const router = useRouter();
+
+  async function toggle() {
+    if (!signedIn) {
+      router.push(`/signin?callbackUrl=${encodeURIComponent(`/results/${resultId}`)}`);
+      return;
+    }
+    const want = !state.liked;
+    setBusy(true);
+    setError(null);
+    setState((s) => ({ liked: want, count: s.count + (want ? 1 : -1) })); // optimistic
+    try {
+      const res = await fetch(`/api/results/${resultId}/like`, { method: want ? "PUT" : "DELETE" });
+      if (!res.ok) throw new Error(((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`);
+      const body = (await res.json()) as LikeResponse;
+      setState({ liked: body.liked, count: body.likeCount });
+    } catch (e) {
+      setState((s) => ({ liked: !want, count: s.count + (want ? -1 : 1) }));
+      setError(`Could not save your like: ${(e as Error).message}`);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div>
+      <button
+        type="button"
+        onClick={toggle}
+        disabled={busy}
+        aria-pressed={state.liked}
+        className={`btn ${state.liked ? "btn-primary" : "btn-secondary"}`}
+        data-testid="like-button"
+      >
+        <span aria-hidden="true">{state.liked ? "♥" : "♡"}</span>
+        {state.liked ? "Liked" : "Like"}
+        <span className="tabular-nums" data-testid="like-count">{state.count}</span>
+      </button>
+      {error && <p role="alert" className="mt-2 text-sm text-danger">{error}</p>}
+    </div>
+  );
+}
+
+export function RemixButton({ resultId, signedIn }: { resultId: string; signedIn: boolean }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const router = useRouter();
+  async function remix() {
+    if (!signedIn) {
+      router.push(`/signin?callbackUrl=${encodeURIComponent(`/results/${resultId}`)}`);
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const res = await fetch(`/api/results/${resultId}/remix`, { method: "POST" });
+      const body = (await res.json().catch(() => ({}))) as { room?: { id: string }; error?: string };
+      if (!res.ok || !body.room) throw new Error(body.error ?? `HTTP ${res.status}`);
+      router.push(`/rooms/${body.room.id}`);
+    } catch (e) {
+      setError(`Could not remix: ${(e as Error).message}`);
+      setBusy(false);
+    }
+  }
+  return (
+    <div>
+      <button type="button" className="btn btn-secondary" onClick={remix} disabled={busy} data-testid="remix-button">
+        {busy ? "Opening a room…" : "Remix in a new room"}
+      </button>
+      {error && <p role="alert" className="mt-2 text-sm text-danger">{error}</p>}
+    </div>
+  );
+}

@@ -1,0 +1,80 @@
+import { storeImage, UploadError, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS } from "@atelier/storage";
+import type { Db, Image } from "@atelier/db";
+import type { ImageInfo } from "@atelier/protocol";
+import { errorResponse } from "./http";
+
+/** Upload caps (bytes, pixels): the storage defaults, lowerable by env for small deployments. */
+export function uploadLimits(): { maxBytes: number; maxPixels: number } {
+  const num = (name: string, fallback: number) => {
+    const v = Number(process.env[name]);
+    return Number.isInteger(v) && v > 0 ? v : fallback;
+  };
+  return { maxBytes: num("ATELIER_UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES), maxPixels: num("ATELIER_UPLOAD_MAX_PIXELS", DEFAULT_MAX_PIXELS) };
+}
+
+const MULTIPART_OVERHEAD = 64 * 1024;
+
+function megabytes(n: number): string {
+  return `${(n / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/**
+ * Reads a multipart body without ever holding more than the cap (plus form overhead) in
+ * memory: a declared or actual oversize body is refused as soon as it is known.
+ */
+export async function readMultipart(req: Request, maxBytes: number): Promise<{ ok: true; form: FormData } | { ok: false; response: Response }> {
+  const limit = maxBytes + MULTIPART_OVERHEAD;
+  const tooBig = () => errorResponse(413, `The file is too large; the limit is ${megabytes(maxBytes)}.`, "file");
+  const type = req.headers.get("content-type") ?? "";
+  if (!type.startsWith("multipart/form-data")) return { ok: false, response: errorResponse(400, "send the image as multipart/form-data with a `file` field", "file") };
+  const declared = Number(req.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > limit) return { ok: false, response: tooBig() };
+  if (!req.body) return { ok: false, response: errorResponse(400, "choose an image to upload", "file") };
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = req.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      return { ok: false, response: tooBig() };
+    }
+    chunks.push(value);
+  }
+  try {
+    const form = await new Response(new Blob(chunks as BlobPart[]), { headers: { "content-type": type } }).formData();
+    return { ok: true, form };
+  } catch {
+    return { ok: false, response: errorResponse(400, "the upload could not be read as a form", "file") };
+  }
+}
+
+export function fileFrom(form: FormData): File | null {
+  const file = form.get("file");
+  return file instanceof File && file.size > 0 ? file : null;
+}
+
+const STATUS_OF: Record<UploadError["code"], number> = {
+  unsupported_type: 415,
+  too_many_bytes: 413,
+  too_many_pixels: 413,
+  corrupt: 400,
+};
+
+/** Stores an uploaded file through storage (which checks the content, not the name); errors become clear 4xx replies. */
+export async function storeUpload(db: Db, file: File, ownerId: string): Promise<{ ok: true; image: Image } | { ok: false; response: Response }> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  try {
+    const image = await storeImage(db, bytes, { ownerId, ...uploadLimits() });
+    return { ok: true, image };
+  } catch (error) {
+    if (error instanceof UploadError) return { ok: false, response: errorResponse(STATUS_OF[error.code] ?? 400, error.message, "file") };
+    throw error;
+  }
+}
+
+export function imageInfo(image: Image): ImageInfo {
+  return { id: image.id, width: image.width, height: image.height, mime: image.mime, bytes: image.bytes };
+}
