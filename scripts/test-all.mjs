@@ -2,14 +2,42 @@
 // `npm test`: every test of the monorepo on a fresh clone — installs what is missing
 // (dependencies, Debian's Chromium), starts PostgreSQL/Redis if they stopped, then runs the
 // unit and integration suites (one package at a time: 2 cores, CPU-bound engine tests) and
-// the Playwright journeys.
-import { existsSync } from "node:fs";
+// the Playwright journeys, and prints one closing line with the counts of all of them.
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { ensureChromium, ensureDependencies, ensureServices, findWeights, log, repoRoot, runOrExit } from "./lib/setup.mjs";
+import { ensureChromium, ensureDependencies, ensureServices, findWeights, log, repoRoot, run } from "./lib/setup.mjs";
 
 process.env.NEXT_TELEMETRY_DISABLED = "1";
 process.env.TURBO_TELEMETRY_DISABLED = "1";
 process.env.CHECKPOINT_DISABLE = "1";
+
+const workspaces = ["packages/protocol", "packages/engine", "packages/db", "packages/storage", "apps/optimizer", "apps/web"];
+const vitestReport = (ws) => path.join(repoRoot, ws, ".vitest", "results.json");
+const e2eReport = path.join(repoRoot, "e2e", "test-results", "results.json");
+
+function countVitest(file) {
+  const r = JSON.parse(readFileSync(file, "utf8"));
+  return { passed: r.numPassedTests ?? 0, failed: r.numFailedTests ?? 0, skipped: (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0) };
+}
+
+function countPlaywright(file) {
+  const s = JSON.parse(readFileSync(file, "utf8")).stats ?? {};
+  return { passed: (s.expected ?? 0) + (s.flaky ?? 0), failed: s.unexpected ?? 0, skipped: s.skipped ?? 0 };
+}
+
+function summary() {
+  const total = { passed: 0, failed: 0, skipped: 0 };
+  const add = (c) => { total.passed += c.passed; total.failed += c.failed; total.skipped += c.skipped; };
+  for (const ws of workspaces) if (existsSync(vitestReport(ws))) add(countVitest(vitestReport(ws)));
+  if (existsSync(e2eReport)) add(countPlaywright(e2eReport));
+  return total;
+}
+
+function finish(status) {
+  const t = summary();
+  console.log(`\nTests: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped`);
+  process.exit(status !== 0 ? status : t.failed > 0 ? 1 : 0);
+}
 
 ensureDependencies();
 await ensureServices();
@@ -21,10 +49,17 @@ if (!weights) {
 process.env.ATELIER_VGG19 ??= weights;
 log(`VGG-19 weights: ${process.env.ATELIER_VGG19}`);
 
+for (const ws of workspaces) rmSync(vitestReport(ws), { force: true });
+rmSync(e2eReport, { force: true });
+
 const started = Date.now();
-runOrExit("npx", ["turbo", "run", "test", "--concurrency=1", "--continue=never", "--output-logs=full"]);
-if (existsSync(path.join(repoRoot, "e2e", "playwright.config.ts"))) {
+let status = run("npx", [
+  "turbo", "run", "test", "--concurrency=1", "--continue=never", "--output-logs=full", "--",
+  "--reporter=default", "--reporter=json", "--outputFile.json=.vitest/results.json",
+]);
+if (status === 0 && existsSync(path.join(repoRoot, "e2e", "playwright.config.ts"))) {
   ensureChromium();
-  runOrExit("npm", ["run", "test:e2e", "-w", "@atelier/e2e"]);
+  status = run("npm", ["run", "test:e2e", "-w", "@atelier/e2e"]);
 }
-log(`all tests passed in ${Math.round((Date.now() - started) / 1000)} s`);
+log(`tests took ${Math.round((Date.now() - started) / 1000)} s`);
+finish(status);
