@@ -58,6 +58,19 @@ describe.skipIf(unreachable !== null && !inCi)("PostgreSQL (DATABASE_URL=postgre
     }
   });
 
+  it("the prisma CLI (`migrate status`) sees the runner's bookkeeping as up to date", async () => {
+    const config = path.join(import.meta.dirname, "prisma-pg.config.ts");
+    const status = await prismaCli(["migrate", "status", "--config", config], { DATABASE_URL: url });
+    expect(status.stdout + status.stderr).toContain("Database schema is up to date");
+    expect(status.code).toBe(0);
+    // and a database the runner has not touched is reported as behind
+    const empty = await createTempDatabase("empty");
+    drops.push(empty.drop);
+    const behind = await prismaCli(["migrate", "status", "--config", config], { DATABASE_URL: empty.url });
+    expect(behind.stdout + behind.stderr).toMatch(/not yet been applied/);
+    expect(behind.code).not.toBe(0);
+  });
+
   it("does the same CRUD, unique rules and cascades through @prisma/adapter-pg", async () => {
     db = await createDb({ url });
     expect(providerOf(db)).toBe("postgresql");

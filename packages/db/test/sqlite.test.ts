@@ -117,6 +117,33 @@ describe("SQLite (embedded default)", () => {
     expect(a).toEqual(b);
   });
 
+  it("an existing database gets only the new migrations, keeping its data", async () => {
+    const dir = scratch();
+    const folder = path.join(dir, "migrations");
+    cpSync(migrationsDir("sqlite"), folder, { recursive: true });
+    const file = path.join(dir, "atelier.db");
+    await migrate(`file:${file}`, { migrationsDir: folder });
+    const before = new Database(file);
+    before.prepare(`INSERT INTO "User" (id, email) VALUES ('u1', 'kept@example.com')`).run();
+    before.close();
+    mkdirSync(path.join(folder, "29991231000000_add_nickname"));
+    writeFileSync(path.join(folder, "29991231000000_add_nickname", "migration.sql"), `ALTER TABLE "User" ADD COLUMN "nickname" TEXT;\n`);
+    const report = await migrate(`file:${file}`, { migrationsDir: folder });
+    expect(report.applied).toEqual(["29991231000000_add_nickname"]);
+    expect(report.alreadyApplied).toBe(readMigrations("sqlite").length);
+    const after = new Database(file, { readonly: true });
+    try {
+      expect(after.prepare(`SELECT email, nickname FROM "User"`).all()).toEqual([{ email: "kept@example.com", nickname: null }]);
+    } finally {
+      after.close();
+    }
+    // an edited, already applied migration is reported, not re-applied
+    writeFileSync(path.join(folder, "29991231000000_add_nickname", "migration.sql"), `ALTER TABLE "User" ADD COLUMN "nick" TEXT;\n`);
+    const edited = await migrate(`file:${file}`, { migrationsDir: folder });
+    expect(edited.applied).toEqual([]);
+    expect(edited.warnings.join()).toMatch(/29991231000000_add_nickname was modified after it was applied/);
+  });
+
   it("a failing migration changes nothing and says which one failed", async () => {
     const dir = scratch();
     const folder = path.join(dir, "migrations");

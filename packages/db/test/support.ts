@@ -49,7 +49,10 @@ export async function describeSqlite(file: string): Promise<unknown> {
     ).all() as { name: string }[]).map((t) => t.name);
     return tables.map((table) => {
       const q = JSON.stringify(table);
-      const columns = db.prepare(`PRAGMA table_info(${q})`).all();
+      // by name: ALTER TABLE ADD COLUMN appends, a fresh CREATE TABLE has the schema's order
+      const columns = (db.prepare(`PRAGMA table_info(${q})`).all() as { cid: number; name: string }[])
+        .map(({ cid: _cid, ...c }) => c)
+        .sort((a, b) => a.name.localeCompare(b.name));
       const indexes = (db.prepare(`PRAGMA index_list(${q})`).all() as { name: string; unique: number; origin: string }[])
         .map((ix) => ({
           name: ix.name,

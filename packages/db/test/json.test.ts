@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { defaultRoomDocument, runParams } from "@atelier/protocol";
+import {
+  imageIdsOfDocument,
+  parseRoomDocument,
+  readProvenance,
+  readRoomDocument,
+  readRunParams,
+  readStyleImageIds,
+  serializeRoomDocument,
+  serializeRunParams,
+  serializeStyleImageIds,
+} from "../src/index.ts";
+
+describe("room document reader", () => {
+  it("round-trips a valid document", () => {
+    const doc = { ...defaultRoomDocument(), contentImageId: "img1", styles: [{ imageId: "s1", weight: 2 }], size: 256 };
+    const text = serializeRoomDocument(doc);
+    expect(readRoomDocument({ document: text })).toEqual(doc);
+    expect(parseRoomDocument(text).issues).toEqual([]);
+  });
+
+  it("fills missing fields with defaults (documents written before a field existed)", () => {
+    expect(readRoomDocument({ document: JSON.stringify({ size: 300 }) })).toEqual({ ...defaultRoomDocument(), size: 300 });
+  });
+
+  it("never throws on bad text: not JSON, not an object, wrong types", () => {
+    for (const text of ["", "{", "null", "42", "[1,2]", '"text"']) {
+      const parsed = parseRoomDocument(text);
+      expect(parsed.document).toEqual(defaultRoomDocument());
+      expect(parsed.issues.length).toBeGreaterThan(0);
+    }
+  });
+
+  it("keeps every valid field when some are invalid, and the valid styles among invalid ones", () => {
+    const parsed = parseRoomDocument(
+      JSON.stringify({
+        size: 100000, // out of range → default
+        styleWeight: 250,
+        contentImageId: "content",
+        styles: [{ imageId: "a", weight: 1 }, { imageId: "", weight: 1 }, "junk", { imageId: "b", weight: -3 }, { imageId: "c", weight: 0.5 }],
+        unknownField: true,
+      }),
+    );
+    expect(parsed.document).toEqual({
+      ...defaultRoomDocument(),
+      styleWeight: 250,
+      contentImageId: "content",
+      styles: [{ imageId: "a", weight: 1 }, { imageId: "c", weight: 0.5 }],
+    });
+    expect(parsed.issues.join("\n")).toMatch(/size/);
+    expect(parsed.issues.join("\n")).toMatch(/styles.*kept 2 valid of 5/);
+  });
+
+  it("refuses to serialise an invalid document", () => {
+    expect(() => serializeRoomDocument({ ...defaultRoomDocument(), size: 1 })).toThrow();
+  });
+
+  it("lists the images a document uses", () => {
+    expect(imageIdsOfDocument({ contentImageId: "c", styles: [{ imageId: "a", weight: 1 }, { imageId: "b", weight: 0 }] })).toEqual(["c", "a", "b"]);
+    expect(imageIdsOfDocument({ contentImageId: null, styles: [] })).toEqual([]);
+  });
+});
+
+describe("run params, style ids, provenance readers", () => {
+  const params = runParams.parse({ contentImageId: "c", styles: [{ imageId: "s", weight: 1 }] });
+
+  it("round-trips run params and reads invalid ones as null", () => {
+    expect(readRunParams({ params: serializeRunParams(params) })).toEqual(params);
+    expect(readRunParams({ params: "{" })).toBeNull();
+    expect(readRunParams({ params: JSON.stringify({ ...params, styles: [] }) })).toBeNull();
+    expect(() => serializeRunParams({ ...params, styles: [] })).toThrow(/at least one style/);
+  });
+
+  it("reads style image ids and provenance defensively", () => {
+    expect(readStyleImageIds({ styleImageIds: serializeStyleImageIds(["a", "b"]) })).toEqual(["a", "b"]);
+    expect(readStyleImageIds({ styleImageIds: "[]" })).toEqual([]);
+    expect(readStyleImageIds({ styleImageIds: "not json" })).toEqual([]);
+    expect(readStyleImageIds({ styleImageIds: "[1,2]" })).toEqual([]);
+    expect(() => serializeStyleImageIds([""])).toThrow();
+    expect(readProvenance({ provenance: '{"seed":1}' })).toEqual({ seed: 1 });
+    expect(readProvenance({ provenance: "[]" })).toBeNull();
+    expect(readProvenance({ provenance: "" })).toBeNull();
+  });
+});
