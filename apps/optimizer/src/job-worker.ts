@@ -1,5 +1,6 @@
 /**
- * The service's side of one run's worker thread: starts it (TypeScript through tsx), turns
+ * The service's side of one run's worker thread: starts it (TypeScript through tsx, see
+ * worker-entry.mjs), turns
  * its messages into callbacks, and turns any way it can end — finished, cancelled, failed,
  * uncaught exception, thread death — into exactly one `onEnd` call.
  */
@@ -17,7 +18,8 @@ export interface JobWorkerEvents {
   onEnd(end: WorkerEnd): void;
 }
 
-const WORKER_URL = new URL("./worker.ts", import.meta.url);
+/** a plain-JS entry that registers tsx in the thread, then loads worker.ts */
+const WORKER_URL = new URL("./worker-entry.mjs", import.meta.url);
 
 export class JobWorker {
   private readonly worker: Worker;
@@ -27,7 +29,7 @@ export class JobWorker {
   private lastError: Error | null = null;
 
   constructor(job: WorkerJob, private readonly events: JobWorkerEvents) {
-    this.worker = new Worker(WORKER_URL, { workerData: job, execArgv: ["--import", "tsx"] });
+    this.worker = new Worker(WORKER_URL, { workerData: job });
     this.worker.on("message", (message: WorkerToMain) => this.handle(message));
     this.worker.on("error", (error) => {
       // an uncaught exception inside the thread; 'exit' follows

@@ -596,6 +596,9 @@ export class RunManager {
       case "updated":
         this.o.log.info("run.weights_applied", { runId: run.id, fromIteration: message.iteration + 1, weights: message.weights });
         return;
+      case "update-refused":
+        this.o.log.warn("run.weights_refused", { runId: run.id, weights: message.weights, error: message.error });
+        return;
       default:
         return;
     }

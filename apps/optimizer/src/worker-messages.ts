@@ -41,6 +41,7 @@ export type WorkerToMain =
   | { type: "started"; backend: string; modelHash: string }
   | { type: "iteration"; event: IterationEvent }
   | { type: "updated"; iteration: number; weights: LiveWeights }
+  | { type: "update-refused"; weights: LiveWeights; error: string }
   | {
       type: "preview";
       iteration: number;

@@ -4,7 +4,7 @@
  * edits, and writes the final image. Runs off the service's event loop, so a slow iteration
  * never delays socket traffic; a crash here kills only this thread.
  *
- * Started by job-worker.ts with `execArgv: ["--import", "tsx"]` so it can load TypeScript.
+ * Started by job-worker.ts through worker-entry.mjs, which registers tsx in the thread.
  */
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -74,8 +74,13 @@ async function main(): Promise<void> {
     switch (message.type) {
       case "update":
         if (!handle) return;
-        handle.update(message.weights);
-        post({ type: "updated", iteration, weights: message.weights });
+        try {
+          handle.update(message.weights);
+          post({ type: "updated", iteration, weights: message.weights });
+        } catch (error) {
+          // the service validated the edit; the engine refusing it is worth a log, not a crash
+          post({ type: "update-refused", weights: message.weights, error: errorMessage(error) });
+        }
         return;
       case "cancel":
         abort.abort(new Error("cancelled"));
@@ -123,7 +128,11 @@ async function main(): Promise<void> {
 
   await initBackend();
   handle = stylize(engineOptions(abort.signal));
-  post({ type: "started", backend: handle.info.backend, modelHash: handle.info.modelHash });
+  // backend and model hash are known once the weights are loaded (before the first iteration)
+  handle.ready.then(
+    (info) => post({ type: "started", backend: info.backend, modelHash: info.modelHash }),
+    () => {}, // the failure surfaces in the iteration loop below
+  );
 
   try {
     for await (const event of handle) {

@@ -189,7 +189,7 @@ describe("co-editing", () => {
   it("answers /health", async () => {
     const res = await fetch(`${server.url}/health`);
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as { backend: unknown; uptime: unknown };
     expect(body).toMatchObject({ ok: true, workers: { max: 1, busy: 0 }, queue: { queued: 0, running: 0 } });
     expect(typeof body.backend).toBe("string");
     expect(typeof body.uptime).toBe("number");

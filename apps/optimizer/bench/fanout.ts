@@ -1,0 +1,143 @@
+/**
+ * `npm run bench:fanout`: preview fan-out under load. For N = 10, 50, 100 clients in one
+ * room (in a separate process, bench/fanout-clients.ts), a real run streams previews; this
+ * prints the delay from a frame's encoding to its arrival (p50/p95/p99/max), frames dropped
+ * for busy clients, the clients' write backlog on the service, and the service's event-loop
+ * delay while the run goes. Not a test: figures, not assertions.
+ *
+ * Env: BENCH_CLIENTS (default "10,50,100"), BENCH_SIZE (px, default 128),
+ * BENCH_ITERATIONS (default 60), ATELIER_PREVIEW_FPS (default 4), ATELIER_VGG19, LOG_LEVEL.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { RunUpdate } from "@atelier/protocol";
+import { connect, createFixture, request, setDocument, startServer, tinyDocument, tokenFor } from "../test/support.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const counts = (process.env.BENCH_CLIENTS ?? "10,50,100").split(",").map((s) => Number(s.trim()));
+const size = Number(process.env.BENCH_SIZE ?? 128);
+const iterations = Number(process.env.BENCH_ITERATIONS ?? 60);
+const previewFps = Number(process.env.ATELIER_PREVIEW_FPS ?? 4);
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function ask<T>(child: ChildProcess, message: unknown, type: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: { type: string; error?: string }) => {
+      if (m.type === "error") reject(new Error(m.error));
+      if (m.type !== type) return;
+      child.off("message", onMessage);
+      resolve(m as T);
+    };
+    child.on("message", onMessage);
+    child.send(message as object);
+  });
+}
+
+async function main(): Promise<void> {
+  const f = await createFixture("bench");
+  await setDocument(f, tinyDocument(f, { size, iterations }));
+  const server = await startServer(f, { previewFps, checkpointEvery: 1000 });
+  const owner = await connect(server, f.users.owner);
+  const joined = await request(owner, "room:join", { roomId: f.roomId });
+  if (!joined.ok) throw new Error(joined.error);
+
+  console.log(`fan-out benchmark: ${size} px, ${iterations} iterations, ${previewFps} previews/s, clients ${counts.join("/")}`);
+  const rows: Record<string, string | number>[] = [];
+  for (const n of counts) {
+    const viewers = await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const user = await f.db.user.create({ data: { name: `Viewer ${n}-${i}`, email: `v${n}-${i}@bench.test` } });
+        await f.db.roomMember.create({ data: { roomId: f.roomId, userId: user.id, role: "viewer" } });
+        return tokenFor({ id: user.id, name: user.name! }, 3600);
+      }),
+    );
+    const child = fork(path.join(here, "fanout-clients.ts"), [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    await ask(child, { type: "start", url: server.url, roomId: f.roomId, tokens: viewers }, "joined");
+
+    const fanoutBefore = server.debug.fanoutStats();
+    let maxBacklog = 0;
+    let maxParked = 0;
+    const backlogSamples: number[] = [];
+    const sampler = setInterval(() => {
+      let backlog = 0;
+      for (const socket of server.io.sockets.sockets.values()) {
+        backlog = Math.max(backlog, (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length);
+      }
+      backlogSamples.push(backlog);
+      maxBacklog = Math.max(maxBacklog, backlog);
+      maxParked = Math.max(maxParked, server.debug.fanoutStats().parked);
+    }, 20);
+
+    const done = new Promise<RunUpdate>((resolve) => {
+      const onUpdate = (u: RunUpdate) => {
+        if (u.run.status === "completed" || u.run.status === "failed") {
+          owner.off("run:update", onUpdate);
+          resolve(u);
+        }
+      };
+      owner.on("run:update", onUpdate);
+    });
+    const started = Date.now();
+    const reply = await request(owner, "run:start", { roomId: f.roomId, restart: false });
+    if (!reply.ok) throw new Error(reply.error);
+    // measure the loop while the run goes (skip the worker's start-up)
+    await new Promise<void>((resolve) => {
+      const onStats = () => {
+        owner.off("run:stats", onStats);
+        resolve();
+      };
+      owner.on("run:stats", onStats);
+    });
+    server.debug.resetEventLoopDelay();
+    const end = await done;
+    const loop = server.debug.eventLoopDelay();
+    clearInterval(sampler);
+    const wallS = (Date.now() - started) / 1000;
+    await new Promise((r) => setTimeout(r, 300)); // last frames in flight
+    const report = await ask<{ latencies: number[]; perClient: number[]; bytes: number }>(child, { type: "report" }, "report");
+    child.send({ type: "stop" });
+    const fanoutAfter = server.debug.fanoutStats();
+
+    const sorted = [...report.latencies].sort((a, b) => a - b);
+    const frames = Math.max(...report.perClient);
+    const half = Math.floor(backlogSamples.length / 2);
+    const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+    rows.push({
+      clients: n,
+      status: end.run.status,
+      "run s": wallS.toFixed(1),
+      frames,
+      "min/client": Math.min(...report.perClient),
+      "p50 ms": percentile(sorted, 50),
+      "p95 ms": percentile(sorted, 95),
+      "p99 ms": percentile(sorted, 99),
+      "max ms": sorted.at(-1) ?? NaN,
+      dropped: fanoutAfter.dropped - fanoutBefore.dropped,
+      "backlog max": maxBacklog,
+      "backlog avg 1st/2nd half": `${avg(backlogSamples.slice(0, half)).toFixed(2)}/${avg(backlogSamples.slice(half)).toFixed(2)}`,
+      "parked max": maxParked,
+      "loop p50 ms": loop.p50.toFixed(1),
+      "loop p99 ms": loop.p99.toFixed(1),
+      "loop max ms": loop.max.toFixed(1),
+      "KB/frame": (report.bytes / Math.max(1, report.latencies.length) / 1024).toFixed(1),
+    });
+    console.log(JSON.stringify(rows.at(-1)));
+  }
+  console.table(rows);
+  owner.close();
+  await server.close();
+  await f.cleanup();
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

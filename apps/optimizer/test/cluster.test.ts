@@ -1,0 +1,70 @@
+/**
+ * Two optimiser nodes sharing rooms through the local Redis (REDIS_URL, default
+ * redis://127.0.0.1:6379): members on different nodes see each other, edits, and the
+ * previews of a run held by the other node.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FieldChanged, Preview, Presence, RoomState, RunUpdate } from "@atelier/protocol";
+import type { OptimizerServer } from "../src/server.ts";
+import { collect, connect, createFixture, request, startServer, waitFor, type Client, type Fixture } from "./support.ts";
+
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+let f: Fixture;
+let node1: OptimizerServer;
+let node2: OptimizerServer;
+const clients: Client[] = [];
+
+beforeAll(async () => {
+  f = await createFixture("cluster");
+  node1 = await startServer(f, { redisUrl: REDIS_URL });
+  node2 = await startServer(f, { redisUrl: REDIS_URL });
+});
+
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await node1?.close();
+  await node2?.close();
+  await f?.cleanup();
+});
+
+async function joinOn(server: OptimizerServer, user: Fixture["users"]["owner"]) {
+  const socket = await connect(server, user);
+  clients.push(socket);
+  const reply = await request<{ state: RoomState }>(socket, "room:join", { roomId: f.roomId });
+  if (!reply.ok) throw new Error(reply.error);
+  return { socket, state: reply.state };
+}
+
+describe("two nodes through Redis", () => {
+  it("share presence, edits and a run's previews", async () => {
+    expect(node1.port).not.toBe(node2.port);
+    const a = await joinOn(node1, f.users.owner);
+    const bothSeen = waitFor<Presence>(a.socket, "presence", (p) => p.members.length === 2);
+    const b = await joinOn(node2, f.users.editor);
+    expect((await bothSeen).members.map((m) => m.name).sort()).toEqual(["Ada", "Bob"]);
+    expect(b.state.members.map((m) => m.name).sort()).toEqual(["Ada", "Bob"]);
+
+    // an edit on node 1 reaches the member on node 2, and node 2's copy of the document
+    const seen = waitFor<FieldChanged>(b.socket, "doc:changed", (p) => p.field === "styleWeight");
+    const r = await request<{ version: number }>(a.socket, "doc:edit", { roomId: f.roomId, field: "styleWeight", value: 321, baseVersion: a.state.version });
+    expect(r.ok).toBe(true);
+    expect(await seen).toMatchObject({ value: 321, author: { name: "Ada" }, version: a.state.version + 1 });
+    const fresh = await joinOn(node2, f.users.viewer);
+    expect(fresh.state.document.styleWeight).toBe(321);
+    expect(fresh.state.version).toBe(a.state.version + 1);
+
+    // a run started on node 1 streams to the member on node 2
+    const previews = collect<Preview>(b.socket, "run:preview");
+    const done = waitFor<RunUpdate>(b.socket, "run:update", (p) => p.run.status === "completed");
+    const started = await request(a.socket, "run:start", { roomId: f.roomId });
+    expect(started.ok).toBe(true);
+    const finished = await done;
+    expect(finished.run.iteration).toBe(10);
+    expect(previews.length).toBeGreaterThanOrEqual(1);
+    expect(Buffer.from(previews.at(-1)!.data as Uint8Array).byteLength).toBeGreaterThan(100);
+    // node 2 can not hold a second run in the room meanwhile: it knows the room's run
+    const late = await joinOn(node2, f.users.owner);
+    expect(late.state.run).toMatchObject({ status: "completed", iteration: 10 });
+  });
+});

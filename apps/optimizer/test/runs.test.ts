@@ -1,0 +1,245 @@
+/**
+ * Runs end to end: real worker threads running the real engine on real images through the
+ * real VGG-19 weights, streamed to real clients. Runs are tiny (48–64 px, few iterations).
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { readProvenance, readRunParams, readStyleImageIds } from "@atelier/db";
+import type { Preview, RestartNeeded, ResultSaved, RoomState, RunInfo, RunStatsEvent, RunUpdate } from "@atelier/protocol";
+import { imageFilePath } from "@atelier/storage";
+import type { OptimizerServer } from "../src/server.ts";
+import { collect, connect, createFixture, request, setDocument, startServer, tinyDocument, waitFor, type Client, type Fixture } from "./support.ts";
+
+let f: Fixture;
+let server: OptimizerServer;
+let a: Client; // owner
+let b: Client; // editor
+let version = 0;
+const clients: Client[] = [];
+
+async function joined(user: Fixture["users"]["owner"]): Promise<{ socket: Client; state: RoomState }> {
+  const socket = await connect(server, user);
+  clients.push(socket);
+  const reply = await request<{ state: RoomState }>(socket, "room:join", { roomId: f.roomId });
+  if (!reply.ok) throw new Error(reply.error);
+  return { socket, state: reply.state };
+}
+
+async function edit(socket: Client, field: string, value: unknown) {
+  const reply = await request<{ version: number; restartNeeded: boolean }>(socket, "doc:edit", { roomId: f.roomId, field, value, baseVersion: version });
+  if (!reply.ok) throw new Error(`${field}: ${reply.error}`);
+  version = reply.version;
+  return reply;
+}
+
+const finished = (socket: Client, runId?: string) =>
+  waitFor<RunUpdate>(socket, "run:update", (u) => (!runId || u.run.runId === runId) && ["completed", "failed", "cancelled", "interrupted"].includes(u.run.status));
+
+async function start(socket: Client, restart = false): Promise<RunInfo> {
+  const reply = await request<{ run: RunInfo }>(socket, "run:start", { roomId: f.roomId, restart });
+  if (!reply.ok) throw new Error(`run:start: ${reply.error}`);
+  return reply.run;
+}
+
+beforeAll(async () => {
+  f = await createFixture("runs");
+  server = await startServer(f);
+  const ja = await joined(f.users.owner);
+  a = ja.socket;
+  version = ja.state.version;
+  b = (await joined(f.users.editor)).socket;
+});
+
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await server?.close();
+  await f?.cleanup();
+});
+
+describe("a run", () => {
+  let runId = "";
+
+  it("streams previews and stats to every member and completes", async () => {
+    const previews = { a: collect<Preview>(a, "run:preview"), b: collect<Preview>(b, "run:preview") };
+    const stats = { a: collect<RunStatsEvent>(a, "run:stats"), b: collect<RunStatsEvent>(b, "run:stats") };
+    const doneA = finished(a);
+    const doneB = finished(b);
+    const run = await start(a);
+    runId = run.runId;
+    expect(run).toMatchObject({ status: expect.stringMatching(/queued|running/), iterations: 10, authorId: f.users.owner.id });
+    const [endA, endB] = await Promise.all([doneA, doneB]);
+    expect(endA.run).toMatchObject({ runId, status: "completed", iteration: 10, error: null });
+    expect(endB.run.status).toBe("completed");
+
+    for (const who of ["a", "b"] as const) {
+      expect(stats[who].map((s) => s.iteration)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(stats[who].every((s) => s.runId === runId && s.total > 0 && s.ms > 0 && Object.keys(s.style).length === 5)).toBe(true);
+      expect(previews[who].length).toBeGreaterThanOrEqual(3);
+      for (const p of previews[who]) {
+        const bytes = Buffer.from(p.data as Uint8Array);
+        expect(p).toMatchObject({ roomId: f.roomId, runId, mime: "image/webp", width: 64, height: 48 });
+        expect(bytes.subarray(0, 4).toString("latin1")).toBe("RIFF");
+        expect(bytes.subarray(8, 12).toString("latin1")).toBe("WEBP");
+        expect(typeof p.encodedAt).toBe("number");
+      }
+      expect(previews[who].at(-1)!.iteration).toBe(10);
+    }
+
+    const row = await f.db.run.findUniqueOrThrow({ where: { id: runId } });
+    expect(row).toMatchObject({ status: "completed", iterations: 10, authorId: f.users.owner.id });
+    expect(row.backend).toBeTruthy();
+    expect(row.modelHash).toBeTruthy();
+    expect(row.startedAt).toBeInstanceOf(Date);
+    expect(row.finishedAt).toBeInstanceOf(Date);
+    expect(row.computeMs).toBeGreaterThan(0);
+    expect(existsSync(path.join(f.dataDir, "runs", runId, "final.png"))).toBe(true);
+  });
+
+  it("saves the final image as a Result with provenance", async () => {
+    const saved = waitFor<ResultSaved>(b, "result:saved");
+    const reply = await request<{ resultId: string }>(a, "result:save", { roomId: f.roomId, runId, title: "Tübingen at night", isPublic: true });
+    if (!reply.ok) throw new Error(reply.error);
+    expect(await saved).toMatchObject({ roomId: f.roomId, runId, resultId: reply.resultId, title: "Tübingen at night", isPublic: true, author: { userId: f.users.owner.id, name: "Ada" } });
+
+    const result = await f.db.result.findUniqueOrThrow({ where: { id: reply.resultId }, include: { image: true } });
+    expect(result).toMatchObject({ runId, authorId: f.users.owner.id, isPublic: true, contentImageId: f.contentImageId });
+    expect(readStyleImageIds(result)).toEqual([f.styleImageIds[0]]);
+    expect(result.image).toMatchObject({ mime: "image/png", width: 64, height: 48 });
+    expect(existsSync(imageFilePath(result.image, { dataDir: f.dataDir }))).toBe(true);
+    const provenance = readProvenance(result)!;
+    expect(provenance).toMatchObject({
+      runId,
+      kind: "final",
+      seed: 42,
+      iterations: 10,
+      contentImageId: f.contentImageId,
+      styleImageIds: [f.styleImageIds[0]],
+      params: { size: 64, iterations: 10, contentWeight: 5, styleWeight: 100, optimizer: "adam" },
+    });
+    expect(provenance.backend).toBeTruthy();
+    expect(provenance.modelHash).toBeTruthy();
+    expect((provenance.timings as { computeMs: number }).computeMs).toBeGreaterThan(0);
+
+    // viewers may not save, and unknown runs are refused
+    const viewer = await joined(f.users.viewer);
+    expect(await request(viewer.socket, "result:save", { roomId: f.roomId, runId, title: "mine", isPublic: false })).toMatchObject({ ok: false, code: "forbidden" });
+    expect(await request(a, "result:save", { roomId: f.roomId, runId: "nope", title: "x", isPublic: false })).toMatchObject({ ok: false, code: "not_found" });
+  });
+
+  it("gives a late joiner the state, the loss history and the latest preview", async () => {
+    const socket = await connect(server, f.users.viewer);
+    clients.push(socket);
+    const preview = waitFor<Preview>(socket, "run:preview");
+    const reply = await request<{ state: RoomState }>(socket, "room:join", { roomId: f.roomId });
+    if (!reply.ok) throw new Error(reply.error);
+    expect(reply.state.run).toMatchObject({ runId, status: "completed", iteration: 10 });
+    expect(reply.state.run!.resultIds).toHaveLength(1);
+    expect(reply.state.history.map((h) => h.iteration)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const frame = await preview;
+    expect(frame).toMatchObject({ runId, iteration: 10 });
+  });
+});
+
+describe("during a run", () => {
+  beforeEach(async () => {
+    await edit(a, "size", 64);
+    await edit(a, "styleWeight", 100);
+  });
+
+  it("applies a weight edit from the next iteration", async () => {
+    await edit(a, "iterations", 24);
+    const stats = collect<RunStatsEvent>(b, "run:stats");
+    const done = finished(b);
+    const run = await start(a);
+    await waitFor<RunStatsEvent>(a, "run:stats", (s) => s.runId === run.runId && s.iteration >= 3);
+    const reply = await edit(b, "styleWeight", 100_000);
+    expect(reply.restartNeeded).toBe(false);
+    const end = await done;
+    expect(end.run).toMatchObject({ status: "completed", iteration: 24 });
+    expect(end.run.params.styleWeight).toBe(100_000);
+
+    const styleSum = (s: RunStatsEvent) => Object.values(s.style).reduce((x, y) => x + y, 0);
+    const mine = stats.filter((s) => s.runId === run.runId);
+    const before = mine.filter((s) => s.iteration <= 3).map(styleSum);
+    const after = mine.filter((s) => s.iteration >= 20).map(styleSum);
+    // ×1000 weight: the weighted style loss jumps by orders of magnitude
+    expect(Math.min(...after)).toBeGreaterThan(50 * Math.max(...before));
+    const row = await f.db.run.findUniqueOrThrow({ where: { id: run.runId } });
+    expect(readRunParams(row)?.styleWeight).toBe(100_000);
+  });
+
+  it("cancels", async () => {
+    await edit(a, "iterations", 500);
+    const run = await start(a);
+    await waitFor<RunStatsEvent>(b, "run:stats", (s) => s.runId === run.runId && s.iteration >= 2);
+    const done = finished(b, run.runId);
+    expect(await request(b, "run:cancel", { roomId: f.roomId })).toEqual({ ok: true });
+    expect((await done).run.status).toBe("cancelled");
+    expect((await f.db.run.findUniqueOrThrow({ where: { id: run.runId } })).status).toBe("cancelled");
+    expect(await request(b, "run:cancel", { roomId: f.roomId })).toMatchObject({ ok: false, code: "not_found" });
+  });
+
+  it("flags a size edit as restart-needed, and restarts from the current image", async () => {
+    await edit(a, "iterations", 500);
+    const first = await start(a);
+    await waitFor<RunStatsEvent>(a, "run:stats", (s) => s.runId === first.runId && s.iteration >= 2);
+    const flagged = waitFor<RestartNeeded>(b, "room:restart-needed", (p) => p.fields.includes("size"));
+    expect((await edit(a, "size", 48)).restartNeeded).toBe(true);
+    expect((await flagged).fields).toEqual(["size"]);
+    // a live edit next to it needs no restart
+    expect((await edit(a, "tvWeight", 0.002)).restartNeeded).toBe(false);
+    const state = await request<{ state: RoomState }>(b, "room:join", { roomId: f.roomId });
+    expect(state.ok && state.state.restartNeeded).toEqual(["size"]);
+
+    expect(await request(a, "run:start", { roomId: f.roomId })).toMatchObject({ ok: false, code: "conflict" });
+    const firstEnd = finished(b, first.runId);
+    const cleared = waitFor<RestartNeeded>(b, "room:restart-needed", (p) => p.fields.length === 0);
+    const preview = waitFor<Preview>(b, "run:preview", (p) => p.runId !== first.runId);
+    const second = await start(a, true);
+    expect((await firstEnd).run.status).toBe("cancelled");
+    await cleared;
+    expect(second.params.size).toBe(48);
+    const row = await f.db.run.findUniqueOrThrow({ where: { id: second.runId } });
+    expect(row.resumedFromId).toBe(first.runId);
+    expect((await preview).width).toBe(48);
+    const done = finished(b, second.runId);
+    expect(await request(a, "run:cancel", { roomId: f.roomId })).toEqual({ ok: true });
+    await done;
+  });
+});
+
+describe("faults", () => {
+  beforeEach(async () => {
+    await edit(a, "size", 48);
+    await edit(a, "iterations", 200);
+  });
+
+  it("marks a run failed when its worker throws, and keeps serving", async () => {
+    server.debug.crashNextRunAt(2);
+    const error = waitFor<{ error: string }>(b, "room:error");
+    const run = await start(a);
+    const end = await finished(b, run.runId);
+    expect(end.run.status).toBe("failed");
+    expect(end.run.error).toMatch(/injected worker crash at iteration/);
+    expect((await error).error).toMatch(/the run failed/);
+    expect((await f.db.run.findUniqueOrThrow({ where: { id: run.runId } })).status).toBe("failed");
+    // still alive: edits and health work
+    expect((await edit(a, "seed", 1)).version).toBeGreaterThan(0);
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+
+  it("marks a run failed when its worker thread dies, and runs the next one", async () => {
+    const run = await start(a);
+    await waitFor<RunStatsEvent>(b, "run:stats", (s) => s.runId === run.runId && s.iteration >= 2);
+    const end = finished(b, run.runId);
+    await server.debug.terminateWorker(run.runId);
+    const failed = await end;
+    expect(failed.run.status).toBe("failed");
+    expect(failed.run.error).toMatch(/worker thread died unexpectedly/);
+
+    await edit(a, "iterations", 3);
+    const next = await start(a);
+    expect((await finished(b, next.runId)).run.status).toBe("completed");
+  });
+});
