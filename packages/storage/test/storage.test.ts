@@ -98,15 +98,20 @@ describe("storeImage", () => {
     expect(filesUnder(path.join(store.dataDir, "images"))).toHaveLength(filesBefore);
   });
 
-  it("refuses a truncated JPEG and garbage behind a JPEG signature as corrupt", async () => {
+  it("refuses truncated JPEG/PNG/WebP, a damaged PNG and garbage behind a JPEG signature as corrupt", async () => {
     const truncated = tubingen.subarray(0, Math.floor(tubingen.length / 2));
     const t = await rejection(storeImage(db, truncated, { ownerId: alice, dataDir: store.dataDir }));
     expect(t.code).toBe("corrupt");
     expect(t.message).toMatch(/damaged or incomplete/);
     const garbage = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(5000, 7)]);
     expect((await rejection(storeImage(db, garbage, { ownerId: alice, dataDir: store.dataDir }))).code).toBe("corrupt");
-    const headerOnlyPng = (await sharp(tubingen).resize(100).png().toBuffer()).subarray(0, 60);
-    expect((await rejection(storeImage(db, headerOnlyPng, { ownerId: alice, dataDir: store.dataDir }))).code).toBe("corrupt");
+    const png = await sharp(tubingen).resize(400).png().toBuffer();
+    const webp = await sharp(tubingen).resize(400).webp().toBuffer();
+    const flipped = Buffer.from(png);
+    flipped[Math.floor(png.length / 2)]! ^= 0xff; // breaks the IDAT checksum
+    for (const bad of [png.subarray(0, 60), png.subarray(0, Math.floor(png.length * 0.7)), webp.subarray(0, Math.floor(webp.length * 0.7)), flipped]) {
+      expect((await rejection(storeImage(db, bad, { ownerId: alice, dataDir: store.dataDir }))).code).toBe("corrupt");
+    }
   });
 
   it("refuses files over the byte cap before looking inside", async () => {
