@@ -60,7 +60,11 @@ export const MAX_HISTORY = 10_000;
 export type RoomAction =
   | { type: "connecting" }
   | { type: "disconnected" }
-  | { type: "error"; error: string }
+  /** fatal: the room cannot be used (not a member, signed out); otherwise a message to show */
+  | { type: "error"; error: string; fatal?: boolean }
+  | { type: "dismiss-error" }
+  /** the server-rendered document, shown (read-only) until the live state arrives */
+  | { type: "prime"; state: RoomState }
   | { type: "room:state"; state: RoomState }
   | { type: "doc:changed"; field: RoomField; value: unknown; author: { userId: string; name: string }; version: number }
   | { type: "presence"; members: Member[] }
@@ -123,11 +127,15 @@ function appendHistory(history: IterationStats[], stats: IterationStats): Iterat
 export function roomReducer(s: RoomClientState, a: RoomAction): RoomClientState {
   switch (a.type) {
     case "connecting":
-      return { ...s, status: s.confirmed ? "reconnecting" : "connecting", error: null };
+      return { ...s, status: s.status === "joined" || s.status === "reconnecting" ? "reconnecting" : "connecting", error: null };
     case "disconnected":
       return { ...s, status: "reconnecting" };
     case "error":
-      return { ...s, status: "error", error: a.error };
+      return { ...s, status: a.fatal ? "error" : s.status, error: a.error };
+    case "dismiss-error":
+      return s.error === null ? s : { ...s, error: null };
+    case "prime":
+      return s.confirmed ? s : { ...roomReducer(s, { type: "room:state", state: a.state }), status: s.status };
 
     case "room:state": {
       const st = a.state;

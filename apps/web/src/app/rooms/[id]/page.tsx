@@ -1,0 +1,50 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { getDb, readRoomDocument, roleOf } from "@atelier/db";
+import type { RoomState } from "@atelier/protocol";
+import { Studio } from "@/components/studio/studio";
+import { requireUser } from "@/server/page-session";
+
+export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "Studio" };
+
+type Props = { params: Promise<{ id: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> };
+
+/**
+ * The room studio. The page renders the stored document at once (read-only until the live
+ * connection to the optimisation service has joined and sent the room's current state).
+ */
+export default async function RoomPage({ params, searchParams }: Props) {
+  const { id } = await params;
+  const user = await requireUser(`/rooms/${id}`);
+  const db = await getDb();
+  const [room, role] = await Promise.all([
+    db.room.findUnique({ where: { id }, select: { id: true, name: true, document: true, version: true } }),
+    roleOf(db, id, user.id),
+  ]);
+  if (!room || !role) {
+    return (
+      <main className="mx-auto flex w-full max-w-lg flex-1 flex-col items-center justify-center px-5 py-20 text-center">
+        <p className="eyebrow">Room</p>
+        <h1 className="mt-2 text-3xl">{room ? "This room is private" : "No such room"}</h1>
+        <p className="mt-3 text-muted" data-testid="room-error">
+          {room ? "You are not a member of this room. Ask its owner for an invite link." : "It may have been deleted, or the link is mistyped."}
+        </p>
+        <Link href="/dashboard" className="btn btn-primary mt-8">Back to your studio</Link>
+      </main>
+    );
+  }
+  const initial: RoomState = {
+    roomId: room.id,
+    name: room.name,
+    role,
+    document: readRoomDocument(room),
+    version: room.version,
+    members: [],
+    run: null,
+    history: [],
+    restartNeeded: [],
+  };
+  const joined = (await searchParams).joined;
+  return <Studio initial={initial} me={{ userId: user.id, name: user.name }} joinedAs={typeof joined === "string" ? joined : undefined} />;
+}

@@ -1,0 +1,110 @@
+"use client";
+
+import { createContext, useContext, useEffect, useMemo, useRef, useSyncExternalStore } from "react";
+import { canEdit, type Member, type Preview, type RoomDocument, type RoomField, type RoomState } from "@atelier/protocol";
+import { createRoomStore, visibleDocument, type RoomClientState, type RoomStore } from "@/lib/room-store";
+import { connectRoom, type RoomConnection } from "@/lib/realtime";
+
+export interface Me {
+  userId: string;
+  name: string;
+}
+
+export interface StudioContextValue {
+  state: RoomClientState;
+  doc: RoomDocument;
+  conn: RoomConnection;
+  /** local-only store actions (e.g. dismissing a message) */
+  dispatch: RoomStore["dispatch"];
+  me: Me;
+  /** the user may change the document and runs (joined, and owner/editor) */
+  editable: boolean;
+  /** other members currently editing `field` */
+  editorsOf(field: RoomField): Member[];
+  /** frame listeners (the preview canvas subscribes) */
+  onPreview(listener: (frame: Preview) => void): () => void;
+}
+
+const StudioContext = createContext<StudioContextValue | null>(null);
+
+export function useStudio(): StudioContextValue {
+  const value = useContext(StudioContext);
+  if (!value) throw new Error("useStudio outside <StudioProvider>");
+  return value;
+}
+
+/** Owns the room store and the realtime connection for as long as the studio is open. */
+export function StudioProvider({ initial, me, children }: { initial: RoomState; me: Me; children: React.ReactNode }) {
+  const storeRef = useRef<RoomStore | null>(null);
+  if (!storeRef.current) {
+    storeRef.current = createRoomStore(initial.roomId);
+    storeRef.current.dispatch({ type: "prime", state: initial });
+  }
+  const store = storeRef.current;
+  const previewListeners = useRef(new Set<(frame: Preview) => void>());
+  const connRef = useRef<RoomConnection | null>(null);
+
+  useEffect(() => {
+    const conn = connectRoom({
+      roomId: initial.roomId,
+      store,
+      me,
+      onPreview: (frame) => {
+        for (const l of previewListeners.current) l(frame);
+      },
+    });
+    connRef.current = conn;
+    return () => {
+      conn.dispose();
+      connRef.current = null;
+    };
+  }, [initial.roomId, store, me.userId, me.name]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const state = useSyncExternalStore(store.subscribe, store.getState, store.getState);
+  const value = useMemo<StudioContextValue>(() => {
+    const doc = visibleDocument(state) ?? initial.document;
+    const role = state.role ?? initial.role;
+    return {
+      state,
+      doc,
+      me,
+      dispatch: store.dispatch,
+      editable: state.status === "joined" && canEdit(role),
+      conn: {
+        edit: (f, v) => connRef.current?.edit(f, v),
+        focus: (f) => connRef.current?.focus(f),
+        start: (r) => connRef.current?.start(r) ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
+        cancel: () => connRef.current?.cancel() ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
+        save: (i) => connRef.current?.save(i) ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
+        dispose: () => connRef.current?.dispose(),
+      },
+      editorsOf: (field) => state.members.filter((m) => m.editingField === field && m.userId !== me.userId),
+      onPreview: (listener) => {
+        previewListeners.current.add(listener);
+        return () => previewListeners.current.delete(listener);
+      },
+    };
+  }, [state, me, store, initial.document, initial.role]);
+
+  return <StudioContext.Provider value={value}>{children}</StudioContext.Provider>;
+}
+
+export const FIELD_LABELS: Record<RoomField, string> = {
+  size: "Size",
+  iterations: "Iterations",
+  optimizer: "Optimiser",
+  learningRate: "Learning rate",
+  contentWeight: "Content weight",
+  styleWeight: "Style weight",
+  tvWeight: "TV weight",
+  styleScale: "Style scale",
+  originalColors: "Original colours",
+  init: "Init",
+  seed: "Seed",
+  pooling: "Pooling",
+  contentLayers: "Content layers",
+  styleLayers: "Style layers",
+  multiscale: "Multi-scale",
+  contentImageId: "Content photo",
+  styles: "Styles",
+};

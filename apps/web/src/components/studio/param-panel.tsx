@@ -1,0 +1,181 @@
+"use client";
+
+import { useId, useState, type ReactNode } from "react";
+import { MAX_ITERATIONS, MAX_SIZE, MIN_SIZE, parseFieldValue, type RoomDocument, type RoomField } from "@atelier/protocol";
+import { FIELD_LABELS, useStudio } from "./context";
+import { FieldShell } from "./field-shell";
+
+type NumericField = { [K in RoomField]: RoomDocument[K] extends number ? K : never }[RoomField];
+
+/** Focus/blur tell the room which field I am editing (shown in my colour to the others). */
+function useFocusProps(field: RoomField) {
+  const { conn } = useStudio();
+  return { onFocus: () => conn.focus(field), onBlur: () => conn.focus(null) };
+}
+
+/**
+ * A number typed live: every valid value goes out at once; an intermediate text ("1e", "")
+ * stays local until it parses, and the field shows the room's value again on blur.
+ */
+function NumberField({ field, step, min, max, hint, action }: { field: NumericField; step?: number | "any"; min?: number; max?: number; hint?: string; action?: ReactNode }) {
+  const { doc, conn, editable } = useStudio();
+  const id = useId();
+  const value = doc[field];
+  const [draft, setDraft] = useState<string | null>(null);
+  const [invalid, setInvalid] = useState<string | null>(null);
+  const focus = useFocusProps(field);
+  return (
+    <FieldShell field={field} label={FIELD_LABELS[field]} htmlFor={id} hint={invalid ?? hint}>
+      <div className="flex items-center gap-1">
+      <input
+        id={id}
+        type="number"
+        inputMode="decimal"
+        className="field tabular-nums"
+        step={step}
+        min={min}
+        max={max}
+        disabled={!editable}
+        value={draft ?? String(value)}
+        aria-invalid={invalid ? true : undefined}
+        data-testid={`param-${field}`}
+        onFocus={focus.onFocus}
+        onBlur={() => {
+          setDraft(null);
+          setInvalid(null);
+          focus.onBlur();
+        }}
+        onChange={(e) => {
+          setDraft(e.target.value);
+          const parsed = parseFieldValue(field, e.target.value.trim() === "" ? NaN : Number(e.target.value));
+          if (parsed.ok) {
+            setInvalid(null);
+            if (parsed.value !== value) conn.edit(field, parsed.value);
+          } else {
+            setInvalid(parsed.error.replace(/^\w+: /, ""));
+          }
+        }}
+      />
+      {action}
+      </div>
+    </FieldShell>
+  );
+}
+
+/** A slider with its value; sends while dragging (the connection coalesces the stream). */
+function RangeField({ field, min, max, step, format }: { field: "size" | "styleScale"; min: number; max: number; step: number; format: (v: number) => string }) {
+  const { doc, conn, editable } = useStudio();
+  const id = useId();
+  const focus = useFocusProps(field);
+  const value = doc[field];
+  return (
+    <FieldShell field={field} label={FIELD_LABELS[field]} htmlFor={id}>
+      <div className="flex items-center gap-3">
+        <input
+          id={id}
+          type="range"
+          min={min}
+          max={max}
+          step={step}
+          value={value}
+          disabled={!editable}
+          className="min-w-0 flex-1"
+          aria-valuetext={format(value)}
+          data-testid={`param-${field}`}
+          {...focus}
+          onChange={(e) => conn.edit(field, Number(e.target.value))}
+        />
+        <output htmlFor={id} className="w-20 text-right text-sm tabular-nums">{format(value)}</output>
+      </div>
+    </FieldShell>
+  );
+}
+
+function SelectField<F extends "optimizer" | "init" | "pooling">({ field, options }: { field: F; options: Array<[RoomDocument[F], string]> }) {
+  const { doc, conn, editable } = useStudio();
+  const id = useId();
+  const focus = useFocusProps(field);
+  return (
+    <FieldShell field={field} label={FIELD_LABELS[field]} htmlFor={id}>
+      <select id={id} className="field" value={doc[field]} disabled={!editable} data-testid={`param-${field}`} {...focus} onChange={(e) => conn.edit(field, e.target.value)}>
+        {options.map(([v, label]) => (
+          <option key={v} value={v}>{label}</option>
+        ))}
+      </select>
+    </FieldShell>
+  );
+}
+
+function ToggleField({ field, description }: { field: "originalColors" | "multiscale"; description: string }) {
+  const { doc, conn, editable } = useStudio();
+  const id = useId();
+  const focus = useFocusProps(field);
+  return (
+    <FieldShell field={field} label={FIELD_LABELS[field]}>
+      <label htmlFor={id} className="flex cursor-pointer items-center gap-2 text-sm text-muted">
+        <input id={id} type="checkbox" checked={doc[field]} disabled={!editable} data-testid={`param-${field}`} {...focus} onChange={(e) => conn.edit(field, e.target.checked)} />
+        {description}
+      </label>
+    </FieldShell>
+  );
+}
+
+function SeedField() {
+  const { conn, editable } = useStudio();
+  return (
+    <NumberField
+      field="seed"
+      step={1}
+      min={0}
+      action={
+        <button
+          type="button"
+          className="btn btn-ghost btn-sm shrink-0 px-2"
+          disabled={!editable}
+          onClick={() => conn.edit("seed", Math.floor(Math.random() * 2_147_483_647))}
+          aria-label="New random seed"
+          title="New random seed"
+        >
+          ⟳
+        </button>
+      }
+    />
+  );
+}
+
+export function ParamPanel() {
+  const { doc } = useStudio();
+  const [advanced, setAdvanced] = useState(false);
+  return (
+    <section aria-labelledby="params-heading" className="space-y-1">
+      <h2 id="params-heading" className="px-2 text-lg">Settings</h2>
+      <RangeField field="size" min={Math.max(MIN_SIZE, 64)} max={Math.min(MAX_SIZE, 1024)} step={32} format={(v) => `${v} px`} />
+      <NumberField field="iterations" step={10} min={1} max={MAX_ITERATIONS} hint="Can change while running: the run stops at the new count." />
+      <div className="grid grid-cols-2 gap-x-1">
+        <NumberField field="contentWeight" step="any" min={0} />
+        <NumberField field="styleWeight" step="any" min={0} />
+      </div>
+      <div className="grid grid-cols-2 gap-x-1">
+        <NumberField field="tvWeight" step="any" min={0} />
+        <SelectField field="optimizer" options={[["lbfgs", "L-BFGS"], ["adam", "Adam"]]} />
+      </div>
+      {doc.optimizer === "adam" && <NumberField field="learningRate" step="any" min={0} />}
+      <RangeField field="styleScale" min={0.1} max={4} step={0.05} format={(v) => `× ${v.toFixed(2)}`} />
+      <div className="grid grid-cols-2 gap-x-1">
+        <SelectField field="init" options={[["noise", "Noise"], ["content", "Content photo"], ["style", "Style image"]]} />
+        <SeedField />
+      </div>
+      <ToggleField field="originalColors" description="Keep the photo’s colours" />
+      <ToggleField field="multiscale" description="Paint coarse to fine (slower, sharper)" />
+      <button type="button" className="btn btn-ghost btn-sm mx-2" aria-expanded={advanced} onClick={() => setAdvanced((a) => !a)}>
+        {advanced ? "Hide" : "Show"} advanced
+      </button>
+      {advanced && (
+        <div>
+          <SelectField field="pooling" options={[["max", "Max pooling"], ["avg", "Average pooling"]]} />
+          <p className="px-2 text-xs text-muted">Content layer {doc.contentLayers.join(", ")} · style layers {doc.styleLayers.join(", ")}</p>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,72 @@
+"use client";
+
+import { useEffect, useRef, useState } from "react";
+import type { Preview } from "@atelier/protocol";
+import { createFrameScheduler } from "@/lib/frame-scheduler";
+import { useStudio } from "./context";
+
+/**
+ * The live preview: frames are decoded with createImageBitmap and drawn onto a canvas inside a
+ * fixed-ratio frame (the canvas is letterboxed with object-fit), so arriving frames never move
+ * the layout. Drawing goes through the latest-frame-wins scheduler.
+ */
+export function PreviewCanvas({ canvasRef }: { canvasRef: React.RefObject<HTMLCanvasElement | null> }) {
+  const { onPreview, state } = useStudio();
+  const [shown, setShown] = useState<{ iteration: number; width: number; height: number } | null>(null);
+  const [drawError, setDrawError] = useState<string | null>(null);
+  const runId = state.run?.runId ?? null;
+  const lastRun = useRef<string | null>(null);
+
+  useEffect(() => {
+    const scheduler = createFrameScheduler<Preview>(
+      async (frame) => {
+        const canvas = canvasRef.current;
+        if (!canvas) return;
+        const bitmap = await createImageBitmap(new Blob([frame.data as BlobPart], { type: frame.mime }));
+        try {
+          if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
+            canvas.width = bitmap.width;
+            canvas.height = bitmap.height;
+          }
+          canvas.getContext("2d")?.drawImage(bitmap, 0, 0);
+        } finally {
+          bitmap.close();
+        }
+        lastRun.current = frame.runId;
+        setShown({ iteration: frame.iteration, width: bitmap.width, height: bitmap.height });
+        setDrawError(null);
+      },
+      () => setDrawError("A preview frame could not be decoded; waiting for the next one."),
+    );
+    const off = onPreview((frame) => scheduler.push(frame));
+    return () => {
+      off();
+      scheduler.dispose();
+    };
+  }, [onPreview, canvasRef]);
+
+  const empty = !shown;
+  return (
+    <figure className="m-0">
+      <div className="frame rounded-2xl border border-line" style={{ aspectRatio: "4 / 3" }}>
+        <canvas
+          ref={canvasRef}
+          width={4}
+          height={3}
+          className={`absolute inset-0 h-full w-full object-contain transition-opacity duration-300 ${empty ? "opacity-0" : "opacity-100"}`}
+          role="img"
+          aria-label={shown ? `Live preview at iteration ${shown.iteration}, ${shown.width} by ${shown.height} pixels` : "Live preview (nothing painted yet)"}
+          data-testid="preview-canvas"
+          data-iteration={shown?.iteration ?? ""}
+        />
+        {empty && (
+          <div className="absolute inset-0 flex flex-col items-center justify-center gap-2 p-6 text-center">
+            <p className="font-serif text-xl text-ink/80">{runId ? "Waiting for the first brushstrokes…" : "The canvas is ready"}</p>
+            <p className="max-w-sm text-sm text-muted">{runId ? "Previews stream in as the optimiser works." : "Choose a photo and a style, then press Start."}</p>
+          </div>
+        )}
+      </div>
+      {drawError && <figcaption role="status" className="mt-2 text-xs text-danger">{drawError}</figcaption>}
+    </figure>
+  );
+}

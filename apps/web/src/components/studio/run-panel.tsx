@@ -1,0 +1,214 @@
+"use client";
+
+import Link from "next/link";
+import { useEffect, useRef, useState, type FormEvent } from "react";
+import { FINISHED_STATUSES, runParams, type RunInfo } from "@atelier/protocol";
+import { secondsPerIteration } from "@/lib/room-store";
+import { FIELD_LABELS, useStudio } from "./context";
+
+function formatEta(seconds: number | null): string | null {
+  if (seconds === null || !Number.isFinite(seconds)) return null;
+  if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
+  const m = Math.floor(seconds / 60);
+  return m < 60 ? `${m} min ${Math.round(seconds % 60)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+const STATUS_TEXT: Record<RunInfo["status"], string> = {
+  queued: "Waiting in the queue",
+  running: "Painting",
+  completed: "Finished",
+  failed: "Failed",
+  cancelled: "Cancelled",
+  interrupted: "Interrupted",
+};
+
+export function RunPanel({ canvasRef }: { canvasRef: React.RefObject<HTMLCanvasElement | null> }) {
+  const { state, doc, conn, editable } = useStudio();
+  const run = state.run;
+  const active = run !== null && !FINISHED_STATUSES.includes(run.status);
+  const [busy, setBusy] = useState<null | "start" | "cancel" | "restart">(null);
+  const [error, setError] = useState<string | null>(null);
+  const [saveOpen, setSaveOpen] = useState(false);
+  const ready = runParams.safeParse(doc);
+  const notReady = ready.success ? null : !doc.contentImageId ? "Choose a content photo first." : doc.styles.length === 0 ? "Add at least one style." : ready.error.issues[0]?.message ?? "The settings are not complete.";
+  const spi = secondsPerIteration(state.history);
+
+  async function act(kind: "start" | "cancel" | "restart") {
+    setBusy(kind);
+    setError(null);
+    const reply = kind === "cancel" ? await conn.cancel() : await conn.start(kind === "restart");
+    if (!reply.ok) setError(reply.error);
+    setBusy(null);
+  }
+
+  const progress = run && run.iterations > 0 ? Math.min(1, run.iteration / run.iterations) : 0;
+  const eta = run ? formatEta(run.etaSeconds) : null;
+
+  return (
+    <section aria-labelledby="run-heading" className="space-y-4">
+      <h2 id="run-heading" className="sr-only">Run</h2>
+      <div className="flex flex-wrap items-center gap-3">
+        {!active && (
+          <button type="button" className="btn btn-primary" disabled={!editable || !!notReady || busy !== null} onClick={() => act("start")} data-testid="run-start">
+            {busy === "start" ? "Starting…" : run ? "Start again" : "Start painting"}
+          </button>
+        )}
+        {active && state.restartNeeded.length > 0 && (
+          <button type="button" className="btn btn-primary" disabled={!editable || !!notReady || busy !== null} onClick={() => act("restart")} data-testid="run-restart">
+            {busy === "restart" ? "Restarting…" : "Restart with changes"}
+          </button>
+        )}
+        {active && (
+          <button type="button" className="btn btn-secondary" disabled={!editable || busy !== null} onClick={() => act("cancel")} data-testid="run-cancel">
+            {busy === "cancel" ? "Cancelling…" : "Cancel"}
+          </button>
+        )}
+        {run && (
+          <button type="button" className="btn btn-secondary" disabled={!editable || (!active && run.status !== "completed" && run.status !== "cancelled" && run.status !== "interrupted")} onClick={() => setSaveOpen(true)} data-testid="save-result">
+            Save result
+          </button>
+        )}
+        <DownloadButton canvasRef={canvasRef} disabled={!run} name={state.name} />
+      </div>
+      {!active && notReady && editable && <p className="text-sm text-muted" data-testid="run-not-ready">{notReady}</p>}
+      {error && <p role="alert" className="text-sm text-danger" data-testid="run-error">{error}</p>}
+      {active && state.restartNeeded.length > 0 && (
+        <p className="text-sm text-accent-strong" data-testid="restart-needed">
+          Changed since this run started: {state.restartNeeded.map((f) => FIELD_LABELS[f]).join(", ")}. Restart to apply them — the run continues from its current image.
+        </p>
+      )}
+
+      <div aria-live="polite" className="grid grid-cols-2 gap-3 sm:grid-cols-4">
+        <Stat label="Status" testId="run-status">
+          {run ? STATUS_TEXT[run.status] : "Not started"}
+        </Stat>
+        <Stat label="Iteration" testId="iteration-counter">
+          <span className="tabular-nums">{run ? `${run.iteration} / ${run.iterations}` : "–"}</span>
+        </Stat>
+        <Stat label="Speed" testId="seconds-per-iteration">
+          <span className="tabular-nums">{spi !== null ? `${spi.toFixed(2)} s/iter` : "–"}</span>
+        </Stat>
+        <Stat label={run?.status === "queued" ? "Starts in" : "Time left"} testId="run-eta">
+          {run?.status === "queued" ? (
+            <span data-testid="queue-position">#{run.queuePosition ?? "?"} in queue{eta ? ` · ~${eta}` : ""}</span>
+          ) : active && eta ? (
+            `~${eta}`
+          ) : (
+            "–"
+          )}
+        </Stat>
+      </div>
+      <div className="h-1.5 overflow-hidden rounded-full bg-line" role="progressbar" aria-label="Run progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(progress * 100)}>
+        <div className="h-full rounded-full bg-accent transition-[width] duration-500" style={{ width: `${progress * 100}%` }} />
+      </div>
+      {run?.status === "failed" && run.error && <p role="alert" className="text-sm text-danger">The run failed: {run.error}</p>}
+      {state.lastSaved && (
+        <p className="text-sm text-ok" role="status" data-testid="saved-notice">
+          {state.lastSaved.byName} saved “{state.lastSaved.title}” ({state.lastSaved.isPublic ? "public" : "private"}) —{" "}
+          <Link className="link" href={`/results/${state.lastSaved.resultId}`}>open it</Link>
+        </p>
+      )}
+      {saveOpen && run && <SaveDialog run={run} onClose={() => setSaveOpen(false)} />}
+    </section>
+  );
+}
+
+function Stat({ label, children, testId }: { label: string; children: React.ReactNode; testId: string }) {
+  return (
+    <div className="rounded-xl border border-line bg-paper px-3 py-2">
+      <p className="text-[11px] uppercase tracking-wider text-faint">{label}</p>
+      <p className="mt-0.5 truncate text-sm font-medium" data-testid={testId}>{children}</p>
+    </div>
+  );
+}
+
+function DownloadButton({ canvasRef, disabled, name }: { canvasRef: React.RefObject<HTMLCanvasElement | null>; disabled: boolean; name: string }) {
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <>
+      <button
+        type="button"
+        className="btn btn-ghost"
+        disabled={disabled}
+        data-testid="download-png"
+        onClick={() => {
+          const canvas = canvasRef.current;
+          if (!canvas || canvas.width <= 4) return setError("Nothing painted yet.");
+          canvas.toBlob((blob) => {
+            if (!blob) return setError("Could not encode the image.");
+            const a = document.createElement("a");
+            a.href = URL.createObjectURL(blob);
+            a.download = `${name.replace(/[^\w-]+/g, "-").toLowerCase() || "atelier"}.png`;
+            a.click();
+            setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+          }, "image/png");
+        }}
+      >
+        Download PNG
+      </button>
+      {error && <span role="alert" className="text-xs text-danger">{error}</span>}
+    </>
+  );
+}
+
+function SaveDialog({ run, onClose }: { run: RunInfo; onClose: () => void }) {
+  const { conn, state } = useStudio();
+  const ref = useRef<HTMLDialogElement>(null);
+  const [title, setTitle] = useState(state.name);
+  const [isPublic, setIsPublic] = useState(true);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [savedId, setSavedId] = useState<string | null>(null);
+  // Only a completed run has a final image; otherwise the freshest image so far is saved.
+  const finished = run.status === "completed";
+
+  useEffect(() => {
+    const d = ref.current;
+    d?.showModal();
+    return () => d?.close();
+  }, []);
+
+  async function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    if (!title.trim()) return setError("Give the result a title.");
+    setBusy(true);
+    setError(null);
+    const reply = await conn.save({ runId: run.runId, title: title.trim(), isPublic, preview: !finished });
+    setBusy(false);
+    if (!reply.ok) return setError(reply.error);
+    setSavedId(reply.resultId);
+  }
+
+  return (
+    <dialog ref={ref} onClose={onClose} className="m-auto w-[min(28rem,calc(100vw-2rem))] rounded-2xl border border-line bg-paper p-0 text-ink backdrop:bg-ink/40" data-testid="save-dialog" aria-labelledby="save-title">
+      {savedId ? (
+        <div className="space-y-4 p-6">
+          <h2 id="save-title" className="text-2xl">Saved</h2>
+          <p className="text-muted">“{title}” is in your results{isPublic ? " and in the gallery" : ""}.</p>
+          <div className="flex gap-2">
+            <Link className="btn btn-primary" href={`/results/${savedId}`} data-testid="open-saved-result">Open it</Link>
+            <button type="button" className="btn btn-ghost" onClick={onClose}>Back to the studio</button>
+          </div>
+        </div>
+      ) : (
+        <form onSubmit={onSubmit} className="space-y-4 p-6">
+          <h2 id="save-title" className="text-2xl">Save result</h2>
+          {!finished && <p className="text-sm text-muted">The run is {run.status === "running" || run.status === "queued" ? "still going" : run.status}: this saves its latest image (iteration {run.iteration}).</p>}
+          <div>
+            <label htmlFor="save-title-input" className="label">Title</label>
+            <input id="save-title-input" className="field" value={title} maxLength={120} onChange={(e) => setTitle(e.target.value)} autoFocus data-testid="save-title" />
+          </div>
+          <label className="flex items-center gap-2 text-sm">
+            <input type="checkbox" checked={isPublic} onChange={(e) => setIsPublic(e.target.checked)} data-testid="save-public" />
+            Public — show it in the gallery
+          </label>
+          {error && <p role="alert" className="text-sm text-danger" data-testid="save-error">{error}</p>}
+          <div className="flex justify-end gap-2">
+            <button type="button" className="btn btn-ghost" onClick={onClose}>Cancel</button>
+            <button type="submit" className="btn btn-primary" disabled={busy} data-testid="save-submit">{busy ? "Saving…" : "Save"}</button>
+          </div>
+        </form>
+      )}
+    </dialog>
+  );
+}
