@@ -62,14 +62,15 @@ export function jsonSink(write: (line: string) => void): ProgressSink {
   };
 }
 
+/** Most useful first, so a narrow terminal cuts only the loss breakdown. */
 function statusText(event: IterationEvent, total: number, pace: Pace): string {
   const spi = pace.secondsPerIteration();
   const eta = formatDuration(spi * Math.max(0, total - event.iteration));
   return (
     `${String(event.iteration).padStart(String(total).length)}/${total}` +
-    `  loss ${loss(event.total)} (content ${loss(event.content)} style ${loss(styleTotal(event))} tv ${loss(event.tv)})` +
     `  ${spi.toFixed(2)} s/it  ETA ${eta}` +
-    `  ${event.width}×${event.height}`
+    `  loss ${loss(event.total)} = content ${loss(event.content)} + style ${loss(styleTotal(event))} + tv ${loss(event.tv)}` +
+    `  (${event.width}×${event.height})`
   );
 }
 
@@ -82,7 +83,7 @@ export function barSink(stream: NodeJS.WriteStream): ProgressSink {
       pace.add(event.ms);
       const columns = stream.columns || 100;
       const text = statusText(event, total, pace);
-      const barWidth = Math.max(10, Math.min(30, columns - text.length - 4));
+      const barWidth = 20;
       const filled = Math.round((Math.min(event.iteration, total) / total) * barWidth);
       let line = `[${"#".repeat(filled)}${"-".repeat(barWidth - filled)}] ${text}`;
       if (line.length >= columns) line = line.slice(0, columns - 1);
