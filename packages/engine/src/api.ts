@@ -77,6 +77,14 @@ export interface LiveWeights {
   iterations?: number;
 }
 
+/** What runs a style transfer: the backend and a hash of the VGG-19 weights used. */
+export interface RunInfo {
+  /** "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu" */
+  backend: string;
+  /** sha256 (16 hex chars) of the bytes of the VGG-19 layers the run loads */
+  modelHash: string;
+}
+
 export interface RunHandle {
   /** Per-iteration events; ends when the run completes or is cancelled (the iterator then throws an AbortError). */
   [Symbol.asyncIterator](): AsyncIterator<IterationEvent>;
@@ -86,6 +94,15 @@ export interface RunHandle {
   currentImage(): Promise<RgbImage>;
   /** Resolves with the final image when the run ends (rejects on error / abort). */
   readonly result: Promise<RgbImage>;
-  /** Information about what runs it: backend name and a hash of the weights used. */
-  readonly info: { backend: string; modelHash: string };
+  /**
+   * Information about what runs it: backend name and a hash of the weights used. Filled in
+   * once `ready` resolves (always before the first IterationEvent); empty strings before.
+   */
+  readonly info: RunInfo;
+  /**
+   * Resolves with `info` once the backend, images and weights are loaded and the first
+   * level's targets are computed; rejects like `result` if the run fails before that.
+   * (Added to the original contract; optional to use.)
+   */
+  readonly ready: Promise<RunInfo>;
 }

@@ -1,0 +1,21 @@
+/**
+ * @atelier/engine: Gatys et al. neural style transfer on TensorFlow.js (VGG-19, L-BFGS or
+ * Adam), with image IO. The Run API is `stylize(options) → RunHandle` (contract in api.ts).
+ */
+export type {
+  ImageSource,
+  IterationEvent,
+  LayerName,
+  LiveWeights,
+  RgbImage,
+  RunHandle,
+  RunInfo,
+  StyleInput,
+  StylizeOptions,
+} from "./api.ts";
+export { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, LIMITS, NOISE_STD, resolveOptions, stylize } from "./stylize.ts";
+export { EngineError, abortError, isAbortError, type EngineErrorCode } from "./errors.ts";
+export { BACKEND_NAMES, currentBackend, initBackend, type BackendInfo, type BackendName } from "./backend.ts";
+export { VGG_LAYER_NAMES, VGG_MEAN_BGR } from "./vgg.ts";
+export { clearWeightCache, defaultWeightsSource, loadVggWeights } from "./weights.ts";
+export { ImageError, decodeImage, encodeImage, fitWithin, resizeImage, sniffImage, type ImageErrorCode } from "./image.ts";

@@ -1,0 +1,96 @@
+/**
+ * Coarse-to-fine planning: the sizes of the levels and how many iterations each gets.
+ *
+ * Levels grow by √2 and end exactly at `size`: with n = ⌈log√2(size / minSize)⌉ steps,
+ * level k has max side size / √2^(n−k), so the first is within a factor √2 of minSize.
+ * The default split is even (the final level takes the remainder): coarse levels are cheap,
+ * so the time still goes mostly to the full-size level, and the L-BFGS history restarts at
+ * every level so each needs a comparable number of steps to settle.
+ */
+import { EngineError } from "./errors.ts";
+
+export const DEFAULT_MIN_SIZE = 128;
+
+/** Max side (px) of each level, coarse to fine; a single level when multiscale is off or size ≤ minSize. */
+export function levelSizes(size: number, minSize: number | null): number[] {
+  if (minSize === null || size <= minSize) return [size];
+  const steps = Math.ceil(Math.log(size / minSize) / Math.log(Math.SQRT2) - 1e-9);
+  const sizes: number[] = [];
+  for (let k = 0; k <= steps; k++) sizes.push(Math.round(size / Math.SQRT2 ** (steps - k)));
+  return sizes;
+}
+
+/** An even split of `total` iterations over `levels` (remainder to the last). Levels that would get 0 are dropped from the front. */
+export function splitIterations(total: number, levels: number): number[] {
+  if (total < levels) return Array.from({ length: total }, () => 1);
+  const base = Math.floor(total / levels);
+  const plan = Array.from({ length: levels }, () => base);
+  plan[levels - 1]! += total - base * levels;
+  return plan;
+}
+
+export interface ScalePlan {
+  /** max side of each level */
+  sizes: number[];
+  /** iterations of each level (same length as sizes, each ≥ 1) */
+  iterations: number[];
+}
+
+/** Combines the options into levels and iteration counts. */
+export function planScales(
+  size: number,
+  iterations: number,
+  multiscale: boolean | { iterationsPerScale?: number[]; minSize?: number } | undefined,
+): ScalePlan {
+  if (!multiscale) return { sizes: [size], iterations: [iterations] };
+  const opts = multiscale === true ? {} : multiscale;
+  const minSize = opts.minSize ?? Math.min(DEFAULT_MIN_SIZE, size);
+  const sizes = levelSizes(size, minSize);
+  if (opts.iterationsPerScale) {
+    if (opts.iterationsPerScale.length !== sizes.length) {
+      throw new EngineError(
+        "bad_options",
+        `multiscale.iterationsPerScale has ${opts.iterationsPerScale.length} entries but there are ${sizes.length} levels (${sizes.join(", ")} px)`,
+      );
+    }
+    return { sizes, iterations: [...opts.iterationsPerScale] };
+  }
+  const split = splitIterations(iterations, sizes.length);
+  return { sizes: sizes.slice(sizes.length - split.length), iterations: split };
+}
+
+/**
+ * A new total iteration count mid-run. `level` is the level now running, `doneInLevel` its
+ * completed iterations, `done` all completed iterations. Returns the new per-level counts
+ * (earlier levels unchanged), or null when the new total is already reached (stop now).
+ * Growth goes to the final level; a cut comes out of the coarser levels first so the
+ * full-size level keeps its iterations as long as possible.
+ */
+export function replanIterations(
+  plan: readonly number[],
+  level: number,
+  doneInLevel: number,
+  done: number,
+  newTotal: number,
+): number[] | null {
+  const remaining = newTotal - done;
+  if (remaining <= 0) return null;
+  const next = [...plan];
+  const rest = [next[level]! - doneInLevel, ...next.slice(level + 1)];
+  const restSum = rest.reduce((a, b) => a + b, 0);
+  const last = rest.length - 1;
+  if (remaining >= restSum) {
+    rest[last]! += remaining - restSum;
+  } else {
+    let cut = restSum - remaining;
+    for (let i = 0; i < last && cut > 0; i++) {
+      const take = Math.min(cut, rest[i]!);
+      rest[i]! -= take;
+      cut -= take;
+    }
+    rest[last]! -= cut;
+  }
+  next[level] = doneInLevel + rest[0]!;
+  for (let i = 1; i < rest.length; i++) next[level + i] = rest[i]!;
+  return next;
+}
