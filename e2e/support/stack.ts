@@ -65,9 +65,10 @@ export async function startStack(): Promise<StackInfo> {
     ATELIER_OPTIMIZER_URL: optimizerUrl,
     WEB_ORIGIN: webUrl,
     NEXT_TELEMETRY_DISABLED: "1",
+    ATELIER_NEXT_DIST_DIR: ".next-e2e",
   };
   // Build the web app once if there is no build yet (a fresh clone); ATELIER_E2E_REBUILD=1 forces it.
-  const buildId = path.join(repoRoot, "apps", "web", ".next", "BUILD_ID");
+  const buildId = path.join(repoRoot, "apps", "web", ".next-e2e", "BUILD_ID");
   if (!existsSync(buildId) || process.env.ATELIER_E2E_REBUILD === "1" || process.env.CI) {
     const r = spawnSync("npm", ["run", "build", "-w", "@atelier/web"], { cwd: repoRoot, env: { ...env, NODE_ENV: "production" }, stdio: "inherit" });
     if (r.status !== 0) throw new Error("next build failed");
