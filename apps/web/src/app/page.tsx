@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { getDb } from "@atelier/db";
 import { EmptyState, ResultGrid } from "@/components/result-card";
+import { FramedImage } from "@/components/image";
 import { newestPublicResults } from "@/server/queries";
 import { currentUser } from "@/server/page-session";
 
@@ -33,10 +34,23 @@ export default async function Home() {
           </div>
         </div>
         <div aria-hidden="true" className="relative mx-auto w-full max-w-md">
-          <div className="aspect-[4/5] rounded-[2.2rem] bg-[radial-gradient(circle_at_25%_25%,#e0b25c_0,transparent_42%),radial-gradient(circle_at_75%_45%,#b0502a_0,transparent_46%),radial-gradient(circle_at_35%_80%,#3c5a75_0,transparent_46%),radial-gradient(circle_at_85%_90%,#7d9a86_0,transparent_35%),#efe6d6] shadow-[inset_0_0_90px_rgba(33,29,24,0.18)]" />
+          {results[0] ? (
+            <FramedImage id={results[0].imageId} alt="" ratio="4 / 5" thumb={640} priority className="painted-wash rounded-[2.2rem]" />
+          ) : (
+            <div className="painted-wash aspect-[4/5] rounded-[2.2rem]" />
+          )}
           <div className="absolute -bottom-5 -left-4 rounded-2xl border border-line bg-paper/95 px-4 py-3 text-sm shadow-sm">
-            <p className="font-serif text-base">relu4_2 · relu1_1…relu5_1</p>
-            <p className="text-muted">content ↔ style, as Gatys et al. (2015)</p>
+            {results[0] ? (
+              <>
+                <p className="font-serif text-base">{results[0].title}</p>
+                <p className="text-muted">by {results[0].authorName}</p>
+              </>
+            ) : (
+              <>
+                <p className="font-serif text-base">relu4_2 · relu1_1…relu5_1</p>
+                <p className="text-muted">content ↔ style, as Gatys et al. (2015)</p>
+              </>
+            )}
           </div>
         </div>
       </section>

@@ -5,7 +5,7 @@ export function AuthShell({ title, subtitle, children }: { title: string; subtit
   return (
     <main className="mx-auto grid w-full max-w-5xl flex-1 items-center gap-10 px-5 py-12 md:grid-cols-[1fr_minmax(0,26rem)]">
       <div className="hidden md:block" aria-hidden="true">
-        <div className="aspect-[4/5] w-full max-w-md rounded-[2rem] bg-[radial-gradient(circle_at_30%_30%,#e0b25c_0,transparent_45%),radial-gradient(circle_at_70%_60%,#b0502a_0,transparent_50%),radial-gradient(circle_at_40%_85%,#3c5a75_0,transparent_45%),#efe6d6] shadow-[inset_0_0_80px_rgba(33,29,24,0.15)]" />
+        <div className="painted-wash aspect-[4/5] w-full max-w-md rounded-[2rem]" />
       </div>
       <section className="card p-7 sm:p-9">
         <h1 className="text-3xl">{title}</h1>

@@ -7,12 +7,12 @@ export async function SiteHeader() {
   const user = await currentUser();
   return (
     <header className="sticky top-0 z-30 border-b border-line/80 bg-canvas/90 backdrop-blur">
-      <nav aria-label="Main" className="mx-auto flex h-16 max-w-6xl items-center gap-2 px-5">
+      <nav aria-label="Main" className="mx-auto flex max-w-6xl flex-wrap items-center gap-x-2 gap-y-1 px-5 py-3 sm:h-16 sm:py-0">
         <Link href="/" className="mr-3 flex items-center gap-2 rounded-md">
           <LogoMark />
           <span className="font-serif text-xl font-semibold tracking-tight">Atelier</span>
         </Link>
-        <div className="flex flex-1 items-center gap-1 overflow-x-auto text-sm">
+        <div className="order-3 -ml-3 flex w-full items-center gap-1 text-sm sm:order-none sm:ml-0 sm:w-auto sm:flex-1">
           <Link href="/gallery" className="btn btn-ghost btn-sm">Gallery</Link>
           {user && (
             <>
@@ -22,7 +22,7 @@ export async function SiteHeader() {
           )}
         </div>
         {user ? (
-          <div className="flex items-center gap-2">
+          <div className="ml-auto flex items-center gap-2 sm:ml-0">
             <span className="hidden items-center gap-2 text-sm text-muted sm:flex" data-testid="signed-in-as">
               <Avatar name={user.name} size={28} />
               {user.name}
@@ -30,7 +30,7 @@ export async function SiteHeader() {
             <SignOutButton />
           </div>
         ) : (
-          <div className="flex items-center gap-2">
+          <div className="ml-auto flex items-center gap-2 sm:ml-0">
             <Link href="/signin" className="btn btn-ghost btn-sm">Sign in</Link>
             <Link href="/signup" className="btn btn-primary btn-sm">Get started</Link>
           </div>

@@ -61,7 +61,11 @@ export function StyleUploadForm() {
           // eslint-disable-next-line @next/next/no-img-element
           <img src={preview} alt="The painting you chose" className="mb-2 h-24 w-full rounded-lg object-contain" />
         ) : (
-          <span aria-hidden="true" className="mb-1 text-3xl text-faint">🖼</span>
+          <svg aria-hidden="true" width="34" height="34" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="1.5" className="mb-1 text-faint">
+            <rect x="3" y="4" width="18" height="16" rx="2" />
+            <circle cx="9" cy="10" r="1.8" />
+            <path d="m3 17 5-5 4 4 3-3 6 6" />
+          </svg>
         )}
       </DropZone>
       <div className="flex flex-col gap-4">
@@ -119,19 +123,19 @@ export function StyleTile({ style, editable }: { style: StyleInfo; editable: boo
         </div>
       </div>
       {editable && (
-        <div className="mt-2 flex flex-wrap gap-1">
-          <button type="button" className="btn btn-ghost btn-sm" disabled={busy} onClick={() => call("PATCH", { isPublic: !style.isPublic })}>
-            Make {style.isPublic ? "private" : "public"}
+        <div className="mt-1 -ml-2 flex flex-wrap">
+          <button type="button" className="btn btn-ghost btn-sm px-2" disabled={busy} onClick={() => call("PATCH", { isPublic: !style.isPublic })} aria-label={`Make ${style.name} ${style.isPublic ? "private" : "public"}`}>
+            {style.isPublic ? "Unpublish" : "Publish"}
           </button>
           {confirming ? (
             <>
-              <button type="button" className="btn btn-danger btn-sm" disabled={busy} onClick={() => call("DELETE")} data-testid="confirm-delete-style">
+              <button type="button" className="btn btn-danger btn-sm px-2" disabled={busy} onClick={() => call("DELETE")} data-testid="confirm-delete-style">
                 Delete
               </button>
-              <button type="button" className="btn btn-ghost btn-sm" onClick={() => setConfirming(false)}>Keep</button>
+              <button type="button" className="btn btn-ghost btn-sm px-2" onClick={() => setConfirming(false)}>Keep</button>
             </>
           ) : (
-            <button type="button" className="btn btn-ghost btn-sm" disabled={busy} onClick={() => setConfirming(true)} aria-label={`Delete style ${style.name}`} data-testid="delete-style">
+            <button type="button" className="btn btn-ghost btn-sm px-2" disabled={busy} onClick={() => setConfirming(true)} aria-label={`Delete style ${style.name}`} data-testid="delete-style">
               Delete
             </button>
           )}

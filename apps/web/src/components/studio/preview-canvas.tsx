@@ -48,7 +48,8 @@ export function PreviewCanvas({ canvasRef }: { canvasRef: React.RefObject<HTMLCa
   const empty = !shown;
   return (
     <figure className="m-0">
-      <div className="frame rounded-2xl border border-line" style={{ aspectRatio: "4 / 3" }}>
+      {/* width capped so the fixed 4:3 frame never grows taller than 70% of the viewport */}
+      <div className="frame mx-auto w-full max-w-[calc(70dvh*4/3)] rounded-2xl border border-line" style={{ aspectRatio: "4 / 3" }}>
         <canvas
           ref={canvasRef}
           width={4}

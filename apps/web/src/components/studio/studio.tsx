@@ -30,7 +30,7 @@ function StudioLayout({ joinedAs }: { joinedAs?: string }) {
   }
 
   return (
-    <main className="mx-auto w-full max-w-[1400px] px-4 pt-6 sm:px-6">
+    <main className="mx-auto w-full max-w-6xl px-5 pt-6">
       <header className="flex flex-wrap items-center gap-x-6 gap-y-3 border-b border-line pb-4">
         <div className="min-w-0 flex-1">
           <p className="eyebrow">

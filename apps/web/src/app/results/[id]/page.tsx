@@ -34,7 +34,7 @@ export default async function ResultPage({ params }: Props) {
 
   return (
     <main className="mx-auto grid w-full max-w-6xl gap-10 px-5 pt-10 lg:grid-cols-[minmax(0,1.5fr)_minmax(0,1fr)]">
-      <div>
+      <div className="lg:sticky lg:top-24 lg:self-start">
         <FramedImage id={card.imageId} alt={`“${card.title}” by ${card.authorName}`} width={card.width} height={card.height} thumb={1280} fit="contain" priority className="rounded-2xl border border-line" />
       </div>
       <aside className="space-y-8">
