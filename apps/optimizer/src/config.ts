@@ -31,6 +31,10 @@ export interface OptimizerConfig {
   vgg19Dir: string | undefined;
   /** engine backend name (ATELIER_BACKEND), passed through to the worker */
   backend: string | undefined;
+  /** ATELIER_PREWARM: load worker threads at start-up (default on) */
+  prewarm: boolean;
+  /** ATELIER_WORKER_IDLE_MS: how long an idle loaded worker thread is kept */
+  workerIdleMs: number;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -78,5 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, log?: Logger): 
     redisUrl: env.REDIS_URL?.trim() || undefined,
     vgg19Dir: env.ATELIER_VGG19?.trim() || undefined,
     backend: env.ATELIER_BACKEND?.trim() || undefined,
+    prewarm: !["0", "false", "no", "off"].includes((env.ATELIER_PREWARM ?? "1").trim().toLowerCase()),
+    workerIdleMs: intFromEnv(env, "ATELIER_WORKER_IDLE_MS", 10 * 60_000, 0, 24 * 3600_000),
   };
 }

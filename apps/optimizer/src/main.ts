@@ -23,6 +23,8 @@ async function main(): Promise<void> {
     previewFps: config.previewFps,
     checkpointEvery: config.checkpointEvery,
     redisUrl: config.redisUrl,
+    prewarm: config.prewarm,
+    workerIdleMs: config.workerIdleMs,
     logger: log,
   });
   log.info("optimizer.ready", { port: server.port, dataDir: config.dataDir, webOrigin: config.webOrigin });

@@ -26,7 +26,7 @@ import {
 import { canViewImage, imageFilePath, storeRgbResult } from "@atelier/storage";
 import { ServiceError } from "./errors.ts";
 import { estimateStartTimes, FairQueue } from "./fair-queue.ts";
-import { JobWorker, type WorkerEnd } from "./job-worker.ts";
+import { WorkerPool, type JobHandle, type WorkerEnd } from "./job-worker.ts";
 import { isLeaseHeld, readLease, removeLease, writeLease } from "./lease.ts";
 import type { Logger } from "./log.ts";
 import type { LiveRoom, PreviewFrame, RoomRegistry } from "./rooms.ts";
@@ -73,7 +73,7 @@ export interface LiveRun {
   etaSeconds: number | null;
   /** held by this node (queued here or running in one of its threads) */
   local: boolean;
-  worker: JobWorker | null;
+  worker: JobHandle | null;
   contentPath: string | null;
   stylePaths: string[];
   msPerIteration: number | null;
@@ -106,6 +106,10 @@ export interface RunManagerOptions {
   previewFps: number;
   checkpointEvery: number;
   previewMime?: PreviewMime;
+  /** start loaded worker threads at start-up, so the first run does not wait for them */
+  prewarm?: boolean;
+  /** how long a finished worker thread stays loaded for the next run (ms) */
+  workerIdleMs?: number;
   /** cluster mode: asks the node holding the room's run to cancel it; resolves whether one did */
   remoteCancel?: (roomId: string) => Promise<boolean>;
 }
@@ -173,8 +177,11 @@ export class RunManager {
   /** one-shot fault injection for crash tests: the next run's worker throws at this iteration */
   private crashNextAt: number | null = null;
 
+  private readonly pool: WorkerPool;
+
   constructor(private readonly o: RunManagerOptions) {
     this.queue = new FairQueue(o.workers);
+    this.pool = new WorkerPool({ log: o.log, idleMs: o.workerIdleMs });
   }
 
   // ───────────────────────────── paths ─────────────────────────────
@@ -197,6 +204,7 @@ export class RunManager {
   /** Recovers runs left behind by a stopped process, then keeps leases fresh and sweeps periodically. */
   async start(): Promise<void> {
     await this.recoverStaleRuns();
+    if (this.o.prewarm) for (let i = 0; i < this.o.workers; i++) this.pool.prewarm();
     const heartbeat = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
     const sweep = setInterval(() => {
       this.recoverStaleRuns().catch((error) => this.o.log.error("runs.sweep_failed", { error }));
@@ -506,7 +514,7 @@ export class RunManager {
       ...(crashAt !== undefined ? { crashAtIteration: crashAt } : {}),
     };
     try {
-      run.worker = new JobWorker(job, {
+      run.worker = this.pool.run(job, {
         onMessage: (message) => this.onWorkerMessage(run, message),
         onEnd: (end) => void this.onWorkerEnd(run, end),
       });
@@ -915,11 +923,13 @@ export class RunManager {
         await this.finish(run, "interrupted", `the optimiser was shut down at iteration ${run.iteration}; resume from its checkpoint`);
       }),
     );
+    await this.pool.close();
   }
 
-  health(): { workers: number; running: number; queued: number } {
+  health(): { workers: number; running: number; queued: number; threads: number; idleThreads: number } {
     const size = this.queue.size;
-    return { workers: size.concurrency, running: size.running, queued: size.waiting };
+    const pool = this.pool.size;
+    return { workers: size.concurrency, running: size.running, queued: size.waiting, threads: pool.threads, idleThreads: pool.idle };
   }
 
   /** Test/drill hooks: kill a run's thread for real, or make the next worker throw. */

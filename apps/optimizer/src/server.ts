@@ -54,6 +54,10 @@ export interface OptimizerServerOptions {
   logger?: Logger;
   /** how long a disconnected client can come back with its rooms and missed events (ms) */
   recoveryWindowMs?: number;
+  /** load worker threads (backend + weights) at start-up instead of on the first run */
+  prewarm?: boolean;
+  /** how long a finished worker thread stays loaded for the next run (ms, default 10 min) */
+  workerIdleMs?: number;
 }
 
 export interface OptimizerServer {
@@ -146,6 +150,8 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     previewFps: options.previewFps ?? 4,
     previewMime: options.previewMime,
     checkpointEvery: options.checkpointEvery ?? 25,
+    prewarm: options.prewarm,
+    workerIdleMs: options.workerIdleMs,
     remoteCancel: async (roomId) => (cluster ? cluster.requestCancel(roomId) : false),
     broadcast: {
       runUpdate(room) {
@@ -463,7 +469,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
         ok: !closing,
         node: nodeId,
         backend: runs.backend ?? process.env.ATELIER_BACKEND ?? "wasm",
-        workers: { max: queue.workers, busy: queue.running },
+        workers: { max: queue.workers, busy: queue.running, threads: queue.threads, idleThreads: queue.idleThreads },
         queue: { queued: queue.queued, running: queue.running },
         rooms: rooms.all().length,
         sockets: io.engine.clientsCount,

@@ -7,7 +7,7 @@ import type { RunParams } from "@atelier/protocol";
 
 export type PreviewMime = "image/webp" | "image/jpeg";
 
-/** Everything a worker needs to run one job; given as `workerData`. */
+/** Everything a worker needs to run one job. */
 export interface WorkerJob {
   runId: string;
   params: RunParams;
@@ -30,14 +30,19 @@ export interface WorkerJob {
 }
 
 export type MainToWorker =
-  | { type: "update"; weights: LiveWeights }
-  | { type: "cancel" }
-  /** the current image, raw RGB (for a restart's init or a preview result) */
-  | { type: "snapshot"; requestId: number }
+  /** run this job (the thread runs one job at a time and is reused for the next) */
+  | { type: "job"; job: WorkerJob }
+  /** load the backend and the weights now, so the first job starts sooner */
+  | { type: "warm" }
+  | { type: "update"; runId: string; weights: LiveWeights }
+  | { type: "cancel"; runId: string }
+  /** the current image, raw RGB (for a preview result) */
+  | { type: "snapshot"; runId: string; requestId: number }
   /** write a checkpoint now (graceful shutdown) */
-  | { type: "checkpoint"; requestId: number };
+  | { type: "checkpoint"; runId: string; requestId: number };
 
 export type WorkerToMain =
+  | { type: "warm"; backend: string; ms: number }
   | { type: "started"; backend: string; modelHash: string }
   | { type: "iteration"; event: IterationEvent }
   | { type: "updated"; iteration: number; weights: LiveWeights }
@@ -53,6 +58,7 @@ export type WorkerToMain =
       encodedAt: number;
     }
   | { type: "checkpoint"; iteration: number; path: string; requestId?: number }
+  | { type: "checkpoint-failed"; requestId: number; error: string }
   | { type: "snapshot"; requestId: number; image: RgbImage | null; error?: string }
   | { type: "done"; iteration: number; width: number; height: number; path: string }
   | { type: "cancelled"; iteration: number; checkpointPath: string | null }

@@ -1,18 +1,19 @@
 /**
- * One run's worker thread: builds the engine run from the job, streams per-iteration stats,
- * throttled encoded previews and periodic checkpoints to the service, follows live weight
- * edits, and writes the final image. Runs off the service's event loop, so a slow iteration
- * never delays socket traffic; a crash here kills only this thread.
+ * A worker thread that runs style jobs, one at a time: it builds the engine run from the job,
+ * streams per-iteration stats, throttled encoded previews and periodic checkpoints to the
+ * service, follows live weight edits, and writes the final image. Runs off the service's
+ * event loop, so a slow iteration never delays socket traffic; a crash here kills only this
+ * thread. The thread stays loaded (backend, VGG-19 weights) for the next job, which then
+ * starts in about a second instead of many.
  *
  * Started by job-worker.ts through worker-entry.mjs, which registers tsx in the thread.
  */
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { parentPort, workerData } from "node:worker_threads";
-import { encodeImage, initBackend, stylize, type RgbImage, type RunHandle, type StylizeOptions } from "@atelier/engine";
+import { parentPort } from "node:worker_threads";
+import { encodeImage, initBackend, loadVggWeights, stylize, type RgbImage, type RunHandle, type StylizeOptions } from "@atelier/engine";
 import type { MainToWorker, WorkerJob, WorkerToMain } from "./worker-messages.ts";
 
-const job = workerData as WorkerJob;
 const port = parentPort!;
 
 function post(message: WorkerToMain, transfer: ArrayBuffer[] = []): void {
@@ -32,7 +33,7 @@ async function writeImageAtomically(image: RgbImage, target: string): Promise<vo
   await rename(temp, target);
 }
 
-function engineOptions(signal: AbortSignal): StylizeOptions {
+function engineOptions(job: WorkerJob, signal: AbortSignal): StylizeOptions {
   const p = job.params;
   return {
     content: job.contentPath,
@@ -56,55 +57,34 @@ function engineOptions(signal: AbortSignal): StylizeOptions {
   };
 }
 
-async function main(): Promise<void> {
+/** The job this thread is running now. */
+interface Current {
+  runId: string;
+  handle: RunHandle;
+  abort: AbortController;
+  checkpoint(requestId?: number): Promise<void>;
+  iteration(): number;
+}
+let current: Current | null = null;
+
+async function runJob(job: WorkerJob): Promise<void> {
   const abort = new AbortController();
-  let handle: RunHandle | null = null;
+  const handle = stylize(engineOptions(job, abort.signal));
   let iteration = 0;
   let checkpointWritten: string | null = null;
-
   const checkpoint = async (requestId?: number) => {
-    if (!handle) return;
     const image = await handle.currentImage();
     await writeImageAtomically(image, job.checkpointPath);
     checkpointWritten = job.checkpointPath;
     post({ type: "checkpoint", iteration, path: job.checkpointPath, requestId });
   };
+  current = { runId: job.runId, handle, abort, checkpoint, iteration: () => iteration };
 
-  port.on("message", (message: MainToWorker) => {
-    switch (message.type) {
-      case "update":
-        if (!handle) return;
-        try {
-          handle.update(message.weights);
-          post({ type: "updated", iteration, weights: message.weights });
-        } catch (error) {
-          // the service validated the edit; the engine refusing it is worth a log, not a crash
-          post({ type: "update-refused", weights: message.weights, error: errorMessage(error) });
-        }
-        return;
-      case "cancel":
-        abort.abort(new Error("cancelled"));
-        return;
-      case "snapshot":
-        if (!handle) {
-          post({ type: "snapshot", requestId: message.requestId, image: null, error: "the run has not started" });
-          return;
-        }
-        handle.currentImage().then(
-          (image) => {
-            const data = image.data.slice(); // a copy: the engine may still hold the original
-            post({ type: "snapshot", requestId: message.requestId, image: { ...image, data } }, [data.buffer as ArrayBuffer]);
-          },
-          (error) => post({ type: "snapshot", requestId: message.requestId, image: null, error: errorMessage(error) }),
-        );
-        return;
-      case "checkpoint":
-        checkpoint(message.requestId).catch((error) =>
-          post({ type: "failed", error: `checkpoint failed: ${errorMessage(error)}` }),
-        );
-        return;
-    }
-  });
+  // backend and model hash are known once the weights are loaded (before the first iteration)
+  handle.ready.then(
+    (info) => post({ type: "started", backend: info.backend, modelHash: info.modelHash }),
+    () => {}, // the failure surfaces in the iteration loop below
+  );
 
   // Previews: at most previewFps per second; one encode in flight, frames in between are skipped.
   const previewInterval = 1000 / job.previewFps;
@@ -125,14 +105,6 @@ async function main(): Promise<void> {
         encoding = null;
       });
   };
-
-  await initBackend();
-  handle = stylize(engineOptions(abort.signal));
-  // backend and model hash are known once the weights are loaded (before the first iteration)
-  handle.ready.then(
-    (info) => post({ type: "started", backend: info.backend, modelHash: info.modelHash }),
-    () => {}, // the failure surfaces in the iteration loop below
-  );
 
   try {
     for await (const event of handle) {
@@ -159,18 +131,76 @@ async function main(): Promise<void> {
     await writeImageAtomically(final, job.finalPath);
     post({ type: "done", iteration, width: final.width, height: final.height, path: job.finalPath });
   } catch (error) {
+    await encoding;
     if (abort.signal.aborted) {
       // keep the image reached so far: a restart can continue from it
       try {
         await checkpoint();
       } catch {
-        /* nothing to keep */
+        /* no image yet */
       }
       post({ type: "cancelled", iteration, checkpointPath: checkpointWritten });
     } else {
       post({ type: "failed", error: errorMessage(error) });
     }
+  } finally {
+    current = null;
   }
 }
 
-main().catch((error) => post({ type: "failed", error: errorMessage(error) }));
+async function warm(): Promise<void> {
+  const started = Date.now();
+  try {
+    const { backend } = await initBackend();
+    await loadVggWeights(16); // all 16 convolutions: every layer choice is then in memory
+    post({ type: "warm", backend, ms: Date.now() - started });
+  } catch {
+    // a broken setup shows up, with its message, in the first job
+  }
+}
+
+port.on("message", (message: MainToWorker) => {
+  if (message.type === "job") {
+    runJob(message.job).catch((error) => post({ type: "failed", error: errorMessage(error) }));
+    return;
+  }
+  if (message.type === "warm") {
+    void warm();
+    return;
+  }
+  const job = current;
+  if (!job || job.runId !== message.runId) {
+    // the job ended meanwhile: answer requests so the service never waits for nothing
+    if (message.type === "snapshot") post({ type: "snapshot", requestId: message.requestId, image: null, error: "the run is not running" });
+    if (message.type === "checkpoint") post({ type: "checkpoint-failed", requestId: message.requestId, error: "the run is not running" });
+    return;
+  }
+  switch (message.type) {
+    case "update":
+      try {
+        job.handle.update(message.weights);
+        post({ type: "updated", iteration: job.iteration(), weights: message.weights });
+      } catch (error) {
+        // the service validated the edit; the engine refusing it is worth a log, not a crash
+        post({ type: "update-refused", weights: message.weights, error: errorMessage(error) });
+      }
+      return;
+    case "cancel":
+      job.abort.abort(new Error("cancelled"));
+      return;
+    case "snapshot":
+      job.handle.currentImage().then(
+        (image) => {
+          const data = image.data.slice(); // a copy: the engine may still hold the original
+          post({ type: "snapshot", requestId: message.requestId, image: { ...image, data } }, [data.buffer as ArrayBuffer]);
+        },
+        (error) => post({ type: "snapshot", requestId: message.requestId, image: null, error: errorMessage(error) }),
+      );
+      return;
+    case "checkpoint":
+      job.checkpoint(message.requestId).catch((error) =>
+        post({ type: "checkpoint-failed", requestId: message.requestId, error: errorMessage(error) }),
+      );
+      return;
+  }
+});

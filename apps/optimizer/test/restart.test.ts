@@ -25,7 +25,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of clients) c.close();
-  if (child?.pid && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+  if (child?.pid && child.exitCode === null && child.signalCode === null) {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
+  }
   await f?.cleanup();
 });
 
