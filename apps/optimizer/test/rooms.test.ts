@@ -186,6 +186,13 @@ describe("co-editing", () => {
     expect(await request(a.socket, "doc:edit", { roomId: f.roomId, field: "seed", value: 8, baseVersion: 0 })).toMatchObject({ ok: true });
   });
 
+  it("allows the web origin (CORS) on the Socket.IO handshake", async () => {
+    const res = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: "http://localhost:3000" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("access-control-allow-origin")).toBe("http://localhost:3000");
+    await res.text();
+  });
+
   it("answers /health", async () => {
     const res = await fetch(`${server.url}/health`);
     expect(res.status).toBe(200);

@@ -209,6 +209,37 @@ describe("during a run", () => {
   });
 });
 
+describe("the queue", () => {
+  it("queues a second room's run behind the first (one worker) with its position, then starts it", async () => {
+    await edit(a, "size", 48);
+    await edit(a, "iterations", 500);
+    const other = await f.db.room.create({
+      data: {
+        name: "Other room",
+        ownerId: f.users.editor.id,
+        document: JSON.stringify(tinyDocument(f, { size: 48, iterations: 500 })),
+        members: { create: [{ userId: f.users.editor.id, role: "owner" }] },
+      },
+    });
+    const first = await start(a);
+    await waitFor<RunStatsEvent>(a, "run:stats", (s) => s.runId === first.runId);
+    const joinedOther = await request<{ state: RoomState }>(b, "room:join", { roomId: other.id });
+    expect(joinedOther.ok).toBe(true);
+    const reply = await request<{ run: RunInfo }>(b, "run:start", { roomId: other.id });
+    if (!reply.ok) throw new Error(reply.error);
+    expect(reply.run).toMatchObject({ status: "queued", queuePosition: 1 });
+    const secondRunning = waitFor<RunUpdate>(b, "run:update", (u) => u.roomId === other.id && u.run.status === "running");
+    const firstDone = finished(a, first.runId);
+    expect(await request(a, "run:cancel", { roomId: f.roomId })).toEqual({ ok: true });
+    await firstDone;
+    expect((await secondRunning).run.queuePosition).toBeNull();
+    const secondDone = waitFor<RunUpdate>(b, "run:update", (u) => u.roomId === other.id && u.run.status === "cancelled");
+    expect(await request(b, "run:cancel", { roomId: other.id })).toEqual({ ok: true });
+    await secondDone;
+    await request(b, "room:leave", { roomId: other.id });
+  });
+});
+
 describe("faults", () => {
   beforeEach(async () => {
     await edit(a, "size", 48);
