@@ -26,20 +26,20 @@ export function FieldShell({ field, label, htmlFor, children, hint }: { field: R
           {editors.map((e) => e.name).join(", ")}
         </span>
       )}
-      <div className="mb-1 flex items-baseline justify-between gap-2">
+      <div className="mb-1">
         {htmlFor ? (
           <label htmlFor={htmlFor} className="text-sm font-medium">{label}</label>
         ) : (
           <span className="text-sm font-medium">{label}</span>
         )}
-        {last && (
-          <span className="truncate text-[11px] text-faint" data-testid={`changed-by-${field}`}>
-            {last.userId === me.userId ? "changed by you" : `changed by ${last.name}`}
-          </span>
-        )}
       </div>
       {children}
       {hint && <p className="mt-1 text-xs text-muted">{hint}</p>}
+      {last && (
+        <p className="mt-1 truncate text-[11px] text-faint" data-testid={`changed-by-${field}`}>
+          {last.userId === me.userId ? "Changed by you" : `Changed by ${last.name}`}
+        </p>
+      )}
       {restart && <p className="mt-1 text-xs font-medium text-accent-strong">Takes effect on restart</p>}
     </div>
   );

@@ -58,8 +58,12 @@ export function ContentPicker() {
             <DropZone onFile={onFile} disabled={busy} label={busy ? "Uploading…" : "Replace: drop a photo or browse"} testId="content-upload" className="text-center" />
           )}
         </div>
+      ) : editable ? (
+        <DropZone onFile={onFile} disabled={busy} label={busy ? "Uploading…" : "Drop a photo here or browse"} hint="JPEG, PNG or WebP · up to 20 MB" testId="content-upload" className="min-h-40" />
       ) : (
-        <DropZone onFile={onFile} disabled={busy || !editable} label={busy ? "Uploading…" : "Drop a photo here or browse"} hint="JPEG, PNG or WebP · up to 20 MB" testId="content-upload" className="min-h-40" />
+        <div className="frame flex items-center justify-center rounded-xl border border-line text-sm text-muted" style={{ aspectRatio: "4 / 3" }}>
+          No photo chosen yet
+        </div>
       )}
       {error && <p role="alert" className="mt-2 text-sm text-danger" data-testid="content-upload-error">{error}</p>}
     </FieldShell>

@@ -14,7 +14,7 @@ function formatEta(seconds: number | null): string | null {
 }
 
 const STATUS_TEXT: Record<RunInfo["status"], string> = {
-  queued: "Waiting in the queue",
+  queued: "Queued",
   running: "Painting",
   completed: "Finished",
   failed: "Failed",
@@ -64,7 +64,7 @@ export function RunPanel({ canvasRef }: { canvasRef: React.RefObject<HTMLCanvasE
           </button>
         )}
         {run && (
-          <button type="button" className="btn btn-secondary" disabled={!editable || (!active && run.status !== "completed" && run.status !== "cancelled" && run.status !== "interrupted")} onClick={() => setSaveOpen(true)} data-testid="save-result">
+          <button type="button" className="btn btn-secondary" disabled={!editable || run.status === "queued" || run.status === "failed" || run.iteration === 0} onClick={() => setSaveOpen(true)} data-testid="save-result">
             Save result
           </button>
         )}
