@@ -157,3 +157,32 @@ describe("GET /api/realtime-token", () => {
     expect(verifyRealtimeToken(body.token, "another-secret").ok).toBe(false);
   });
 });
+
+describe("OAuth providers", () => {
+  it("are switched on by their env vars only", async () => {
+    const { GET } = await import("@/app/api/auth/[...nextauth]/route");
+    const providers = async () => Object.keys((await (await GET(request("/api/auth/providers") as never)).json()) as object).sort();
+    expect(await providers()).toEqual(["credentials"]);
+    process.env.AUTH_GITHUB_ID = "gh-id";
+    process.env.AUTH_GITHUB_SECRET = "gh-secret";
+    process.env.AUTH_GOOGLE_ID = "google-id"; // no secret: stays off
+    try {
+      expect(await providers()).toEqual(["credentials", "github"]);
+    } finally {
+      delete process.env.AUTH_GITHUB_ID;
+      delete process.env.AUTH_GITHUB_SECRET;
+      delete process.env.AUTH_GOOGLE_ID;
+    }
+  });
+});
+
+describe("return paths after sign-in", () => {
+  it("only allow same-site paths", async () => {
+    const { safeReturnPath } = await import("@/lib/safe-redirect");
+    expect(safeReturnPath("/rooms/abc?x=1")).toBe("/rooms/abc?x=1");
+    expect(safeReturnPath("/invite/tok")).toBe("/invite/tok");
+    for (const bad of ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", "/api/auth/signout", undefined, ["/x"]]) {
+      expect(safeReturnPath(bad)).toBe("/dashboard");
+    }
+  });
+});
