@@ -43,6 +43,11 @@ export function conv2dSame(x: tf.Tensor4D, kernel: tf.Tensor4D, flipped?: tf.Ten
 /**
  * relu(conv2d(x, kernel, 1, 'same') + bias) as one fused forward op (XNNPACK fuses bias and
  * clamp), with the input gradient conv(dy ⊙ [y > 0], W̃).
+ *
+ * The forward calls the FusedConv2D kernel directly: tf.fused.conv2d falls back to three
+ * separate ops whenever a gradient is being recorded, which is slower and rounds differently
+ * from the fused op used for the targets (so the content loss at the content image would
+ * not be exactly 0).
  */
 export function conv2dBiasReluSame(
   x: tf.Tensor4D,
@@ -53,14 +58,19 @@ export function conv2dBiasReluSame(
   checkKernel(kernel);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[1] as tf.GradSaveFunc;
-    const value = tf.fused.conv2d({
-      x: args[0] as tf.Tensor4D,
-      filter: kernel,
-      strides: 1,
+    const attrs: tf.FusedConv2DAttrs = {
+      strides: [1, 1],
       pad: "same",
-      bias,
+      dataFormat: "NHWC",
+      dilations: [1, 1],
+      dimRoundingMode: "floor",
       activation: "relu",
-    });
+    };
+    const value = tf.engine().runKernel(
+      tf.FusedConv2D,
+      { x: args[0] as tf.Tensor4D, filter: kernel, bias },
+      attrs as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor4D;
     save([value]);
     return {
       value,

@@ -22,14 +22,14 @@ import { initBackend } from "./backend.ts";
 import { toFloatPixels, toRgbImage, transferLuminance } from "./color.ts";
 import { EngineError, abortError } from "./errors.ts";
 import { decodeImage, fitWithin, resizeImage } from "./image.ts";
-import { planScales, replanIterations } from "./multiscale.ts";
+import { planScales, replanIterations, type ScalePlan } from "./multiscale.ts";
 import { VggObjective, type FloatImage, type ObjectiveWeights } from "./objective.ts";
 import { Adam } from "./optimizers/adam.ts";
 import { Lbfgs } from "./optimizers/lbfgs.ts";
 import type { Optimizer } from "./optimizers/optimizer.ts";
 import { Rng } from "./rng.ts";
 import { VGG_LAYER_NAMES, VGG_MEAN_BGR, VggFeatures, convsNeeded, layerIndex } from "./vgg.ts";
-import { VGG19_CONVS, loadVggWeights } from "./weights.ts";
+import { VGG19_CONVS, defaultWeightsSource, loadVggWeights } from "./weights.ts";
 
 export const DEFAULT_CONTENT_LAYERS: readonly LayerName[] = ["relu4_2"];
 export const DEFAULT_STYLE_LAYERS: readonly LayerName[] = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"];
@@ -76,7 +76,10 @@ interface ResolvedOptions {
   pooling: "max" | "avg";
   contentLayers: LayerName[];
   styleLayers: LayerName[];
-  multiscale: StylizeOptions["multiscale"];
+  /** levels and iterations per level (validated up front) */
+  plan: ScalePlan;
+  /** ATELIER_VGG19 (or the default folder) as it was when the run started */
+  weightsSource: string;
   signal: AbortSignal | undefined;
 }
 
@@ -162,11 +165,13 @@ export function resolveOptions(options: StylizeOptions): ResolvedOptions {
   }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw bad("signal must be an AbortSignal");
 
+  const size = intInRange("size", options.size ?? DEFAULTS.size, LIMITS.minSize, LIMITS.maxSize);
+  const iterations = intInRange("iterations", options.iterations ?? DEFAULTS.iterations, 1, LIMITS.maxIterations);
   return {
     content: options.content,
     styles,
-    size: intInRange("size", options.size ?? DEFAULTS.size, LIMITS.minSize, LIMITS.maxSize),
-    iterations: intInRange("iterations", options.iterations ?? DEFAULTS.iterations, 1, LIMITS.maxIterations),
+    size,
+    iterations,
     optimizer,
     learningRate: finiteAtLeast("learningRate", options.learningRate ?? DEFAULTS.learningRate, 0, true),
     weights: {
@@ -183,7 +188,8 @@ export function resolveOptions(options: StylizeOptions): ResolvedOptions {
     pooling,
     contentLayers,
     styleLayers,
-    multiscale,
+    plan: planScales(size, iterations, multiscale),
+    weightsSource: defaultWeightsSource(),
     signal: options.signal,
   };
 }
@@ -361,7 +367,7 @@ class StyleRun {
       this.checkAbort();
 
       const allLayers = [...opts.contentLayers, ...opts.styleLayers];
-      const weights = await loadVggWeights(convsNeeded(allLayers));
+      const weights = await loadVggWeights(convsNeeded(allLayers), opts.weightsSource);
       this.checkAbort();
       this.runInfo = { backend, modelHash: weights.modelHash };
 
@@ -369,7 +375,7 @@ class StyleRun {
       const deepestBlock = VGG19_CONVS[convsNeeded(allLayers) - 1]!.block;
       const minSide = 2 ** (deepestBlock - 1);
 
-      const plan = planScales(opts.size, opts.iterations, opts.multiscale);
+      const plan = opts.plan;
       // Drop coarse levels too small for the network; the final level must fit.
       const levels = plan.sizes.map((side, i) => ({ side, iterations: plan.iterations[i]!, dims: fitWithin(content.width, content.height, side) }));
       while (levels.length > 1 && Math.min(levels[0]!.dims.width, levels[0]!.dims.height) < minSide) {
