@@ -1,0 +1,20 @@
+import { resolve } from "node:path";
+import { defineConfig } from "vitest/config";
+
+// Tests use the real VGG-19 weights and sample images from ../shared (next to the repo),
+// unless ATELIER_VGG19 / ATELIER_IMAGES point elsewhere.
+const shared = resolve(import.meta.dirname, "../../../shared");
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // Real VGG-19 runs on a slow, shared 2-core machine: be generous.
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
+    pool: "forks",
+    env: {
+      ATELIER_VGG19: process.env.ATELIER_VGG19 ?? resolve(shared, "models", "vgg19"),
+      ATELIER_IMAGES: process.env.ATELIER_IMAGES ?? resolve(shared, "images"),
+    },
+  },
+});
