@@ -1,6 +1,6 @@
 import bcrypt from "bcryptjs";
 import { isUniqueViolation, type Db } from "@atelier/db";
-import { email as emailSchema, signUpBody, type SignUpBody } from "@atelier/protocol";
+import { email as emailSchema, signUpBody } from "@atelier/protocol";
 import { rateLimits } from "./config";
 import { clearAttempts, exceededLimit, minutesText, recordAttempt } from "./rate-limit";
 
@@ -86,4 +86,3 @@ export async function verifyCredentials(db: Db, input: { email?: unknown; passwo
   return { ok: true, user: { id: user.id, name: user.name ?? user.email.split("@")[0]!, email: user.email } };
 }
 
-export type { SignUpBody };

@@ -1,8 +1,7 @@
 import { getDb } from "@atelier/db";
-import { json, unauthorized } from "@/server/http";
+import { errorResponse, json, unauthorized } from "@/server/http";
 import { getSessionUser } from "@/server/session";
 import { fileFrom, imageInfo, readMultipart, storeUpload, uploadLimits } from "@/server/uploads";
-import { errorResponse } from "@/server/http";
 
 /** POST multipart { file } → 201 { image } — a content photo (JPEG/PNG/WebP, checked by content). */
 export async function POST(req: Request): Promise<Response> {

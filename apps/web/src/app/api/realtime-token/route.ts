@@ -1,15 +1,22 @@
 import { signRealtimeToken, DEFAULT_TOKEN_TTL_SECONDS } from "@atelier/protocol/token";
 import type { RealtimeTokenResponse } from "@atelier/protocol";
 import { optimizerPublicUrl, realtimeSecret } from "@/server/config";
-import { json, unauthorized } from "@/server/http";
+import { errorResponse, json, unauthorized } from "@/server/http";
 import { getSessionUser } from "@/server/session";
 
 /** GET → { token, url, expiresAt } for the signed-in user: the optimisation service's handshake credential. */
 export async function GET(req: Request): Promise<Response> {
   const user = await getSessionUser(req.headers);
   if (!user) return unauthorized();
+  let secret: string;
+  try {
+    secret = realtimeSecret();
+  } catch (error) {
+    console.error(`[atelier] ${(error as Error).message}`);
+    return errorResponse(503, "live rooms are not configured on this server (ATELIER_REALTIME_SECRET is missing)");
+  }
   const now = Date.now();
-  const token = signRealtimeToken({ id: user.id, name: user.name }, realtimeSecret(), DEFAULT_TOKEN_TTL_SECONDS, now);
+  const token = signRealtimeToken({ id: user.id, name: user.name }, secret, DEFAULT_TOKEN_TTL_SECONDS, now);
   const body: RealtimeTokenResponse = {
     token,
     url: optimizerPublicUrl(),

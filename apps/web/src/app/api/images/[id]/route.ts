@@ -41,7 +41,8 @@ export async function GET(req: Request, ctx: { params: Promise<{ id: string }> }
     "Cache-Control": `${isPublic ? "public" : "private"}, max-age=${YEAR}, immutable`,
     ETag: etag,
     "X-Content-Type-Options": "nosniff",
-    Vary: "Cookie",
+    // a private reply depends on who asks
+    ...(isPublic ? {} : { Vary: "Cookie" }),
   };
   if (download) headers["Content-Disposition"] = `attachment; filename="atelier-${id}.${wantPng ? "png" : image.mime.split("/")[1]}"`;
   if (req.headers.get("if-none-match")?.split(/,\s*/).includes(etag)) return new Response(null, { status: 304, headers });
