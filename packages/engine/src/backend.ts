@@ -96,6 +96,8 @@ async function loadBackend(name: BackendName): Promise<BackendInfo> {
     case "cpu": {
       await import("@tensorflow/tfjs-backend-cpu");
       if (!(await tf.setBackend("cpu"))) throw new EngineError("bad_backend", "the cpu backend failed to initialise");
+      // Its first-use banner recommends tfjs-node, which we have already tried: keep stderr clean.
+      (tf.backend() as { firstUse?: boolean }).firstUse = false;
       return { backend: "cpu", detail: "cpu (plain JavaScript)" };
     }
   }
@@ -196,9 +198,19 @@ function enableNodeThreads(pkgDir: string): boolean {
 
   class EmscriptenNodeWorker extends NodeWorker {
     constructor(file: string | URL, options?: ConstructorParameters<typeof NodeWorker>[1]) {
-      if (typeof file === "string" && file.startsWith("blob:")) super(source, { eval: true });
+      // execArgv []: the worker is a plain CommonJS script; inherited flags such as
+      // --input-type=module or loaders would break or slow it.
+      if (typeof file === "string" && file.startsWith("blob:")) super(source, { eval: true, execArgv: [] });
       else super(file, options);
+      this.unref();
     }
+
+    /**
+     * XNNPACK's pool threads live for the whole process and only ever serve synchronous
+     * calls from the main thread, so they must never keep Node running: Emscripten ref()s a
+     * worker when it starts a thread on it; we keep them all unref'd.
+     */
+    override ref(): void {}
   }
   // The threaded module assigns global.Worker = worker_threads.Worker when it loads; keep ours.
   Object.defineProperty(globalThis, "Worker", {
