@@ -129,13 +129,18 @@ export function param(page: Page, field: string): Locator {
   return page.getByTestId(`param-${field}`);
 }
 
+/** The "changed by …" note under a field, whatever its capitalisation. */
+export function changedBy(name: "you" | string): RegExp {
+  return new RegExp(`^changed by ${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "i");
+}
+
 /** Types a number into a settings field and waits until the room confirmed it as mine. */
 export async function setNumber(page: Page, field: string, value: number): Promise<void> {
   const input = param(page, field);
   await input.fill(String(value));
   await input.blur();
   await expect(input).toHaveValue(String(value));
-  await expect(page.getByTestId(`changed-by-${field}`)).toHaveText("changed by you");
+  await expect(page.getByTestId(`changed-by-${field}`)).toHaveText(changedBy("you"));
 }
 
 /** The size slider (64 px, step 32): Home, then ArrowRight steps. */
@@ -146,7 +151,7 @@ export async function setSize(page: Page, px: 64 | 96 | 128): Promise<void> {
   for (let v = 64; v < px; v += 32) await slider.press("ArrowRight");
   await slider.blur();
   await expect(slider).toHaveValue(String(px));
-  await expect(page.getByTestId("changed-by-size")).toHaveText("changed by you");
+  await expect(page.getByTestId("changed-by-size")).toHaveText(changedBy("you"));
 }
 
 /** Small, quick run settings: `size` px, `iterations`, starting from the content photo. */
@@ -154,7 +159,7 @@ export async function smallRunSettings(page: Page, opts: { size: 64 | 96; iterat
   await setSize(page, opts.size);
   await setNumber(page, "iterations", opts.iterations);
   await param(page, "init").selectOption("content");
-  await expect(page.getByTestId("changed-by-init")).toHaveText("changed by you");
+  await expect(page.getByTestId("changed-by-init")).toHaveText(changedBy("you"));
 }
 
 export interface CanvasPixels {
@@ -204,7 +209,10 @@ export async function lossPoints(page: Page): Promise<number> {
 }
 
 export async function attachScreenshot(page: Page, testInfo: TestInfo, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
-  await testInfo.attach(name, { body: await page.screenshot({ fullPage: options.fullPage ?? false }), contentType: "image/png" });
+  // Attached by path (not body), so results.json names the file instead of inlining base64.
+  const file = testInfo.outputPath(`${name.replace(/[^\w-]+/g, "-").toLowerCase()}.png`);
+  await page.screenshot({ path: file, fullPage: options.fullPage ?? false });
+  await testInfo.attach(name, { path: file, contentType: "image/png" });
 }
 
 /**
