@@ -14,8 +14,10 @@ interface Start {
 }
 
 const sockets: Socket[] = [];
-const latencies: number[] = [];
-const perClient: number[] = [];
+/** [runId, ms] per frame received */
+const latencies: [string, number][] = [];
+/** frames per client, by run */
+const perClient: Record<string, number>[] = [];
 let bytes = 0;
 
 function send(message: unknown): void {
@@ -29,11 +31,11 @@ async function start(msg: Start): Promise<void> {
         new Promise<void>((resolve, reject) => {
           const socket = io(msg.url, { auth: { token }, transports: ["websocket"], forceNew: true, reconnection: false });
           sockets.push(socket);
-          perClient[i] = 0;
-          socket.on("run:preview", (frame: { encodedAt?: number; data: ArrayBuffer | Uint8Array }) => {
-            if (typeof frame.encodedAt === "number") latencies.push(Date.now() - frame.encodedAt);
+          perClient[i] = {};
+          socket.on("run:preview", (frame: { runId: string; encodedAt?: number; data: ArrayBuffer | Uint8Array }) => {
+            if (typeof frame.encodedAt === "number") latencies.push([frame.runId, Date.now() - frame.encodedAt]);
             bytes += (frame.data as ArrayBuffer).byteLength;
-            perClient[i]! += 1;
+            perClient[i]![frame.runId] = (perClient[i]![frame.runId] ?? 0) + 1;
           });
           socket.once("connect_error", reject);
           socket.once("connect", () => {

@@ -6,9 +6,10 @@
  * delay while the run goes. Not a test: figures, not assertions.
  *
  * Env: BENCH_CLIENTS (default "10,50,100"), BENCH_SIZE (px, default 128),
- * BENCH_ITERATIONS (default 60), ATELIER_PREVIEW_FPS (default 4), ATELIER_VGG19, LOG_LEVEL.
+ * BENCH_ITERATIONS (default 30), ATELIER_PREVIEW_FPS (default 4), ATELIER_VGG19, LOG_LEVEL.
  */
 import { fork, type ChildProcess } from "node:child_process";
+import { loadavg } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RunUpdate } from "@atelier/protocol";
@@ -17,7 +18,7 @@ import { connect, createFixture, request, setDocument, startServer, tinyDocument
 const here = path.dirname(fileURLToPath(import.meta.url));
 const counts = (process.env.BENCH_CLIENTS ?? "10,50,100").split(",").map((s) => Number(s.trim()));
 const size = Number(process.env.BENCH_SIZE ?? 128);
-const iterations = Number(process.env.BENCH_ITERATIONS ?? 60);
+const iterations = Number(process.env.BENCH_ITERATIONS ?? 30);
 const previewFps = Number(process.env.ATELIER_PREVIEW_FPS ?? 4);
 
 function percentile(sorted: number[], p: number): number {
@@ -46,7 +47,10 @@ async function main(): Promise<void> {
   const joined = await request(owner, "room:join", { roomId: f.roomId });
   if (!joined.ok) throw new Error(joined.error);
 
-  console.log(`fan-out benchmark: ${size} px, ${iterations} iterations, ${previewFps} previews/s, clients ${counts.join("/")}`);
+  console.log(
+    `fan-out benchmark: ${size} px, ${iterations} iterations, ${previewFps} previews/s, clients ${counts.join("/")}; ` +
+      `load average ${loadavg()[0]!.toFixed(1)} on ${(await import("node:os")).cpus().length} cores`,
+  );
   const rows: Record<string, string | number>[] = [];
   for (const n of counts) {
     const viewers = await Promise.all(
@@ -99,7 +103,14 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     const wallS = (Date.now() - started) / 1000;
     await new Promise((r) => setTimeout(r, 300)); // last frames in flight
-    const report = await ask<{ latencies: number[]; perClient: number[]; bytes: number }>(child, { type: "report" }, "report");
+    const raw = await ask<{ latencies: [string, number][]; perClient: Record<string, number>[]; bytes: number }>(child, { type: "report" }, "report");
+    // only this run's frames: a joiner also gets the previous run's last frame, which is old by design
+    const runId = end.run.runId;
+    const report = {
+      latencies: raw.latencies.filter(([id]) => id === runId).map(([, ms]) => ms),
+      perClient: raw.perClient.map((byRun) => byRun[runId] ?? 0),
+      bytes: raw.bytes,
+    };
     child.send({ type: "stop" });
     const fanoutAfter = server.debug.fanoutStats();
 
@@ -124,6 +135,7 @@ async function main(): Promise<void> {
       "loop p50 ms": loop.p50.toFixed(1),
       "loop p99 ms": loop.p99.toFixed(1),
       "loop max ms": loop.max.toFixed(1),
+      "load avg": loadavg()[0]!.toFixed(1),
       "KB/frame": (report.bytes / Math.max(1, report.latencies.length) / 1024).toFixed(1),
     });
     console.log(JSON.stringify(rows.at(-1)));

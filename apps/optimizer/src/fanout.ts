@@ -38,24 +38,53 @@ export class PreviewFanout {
     private readonly retryMs = 15,
   ) {}
 
-  /** Sends a frame to every socket of its room on this node. */
+  /**
+   * Sends a frame to every socket of its room on this node: one broadcast (the packet is
+   * encoded once for all) to the sockets that are free, the frame parked for the busy ones.
+   * Volatile: never stored for connection-state recovery, never queued on a busy transport.
+   */
   deliver(frame: PreviewFrame): void {
-    const ids = this.io.sockets.adapter.rooms.get(this.roomKey(frame.roomId));
-    if (!ids) return;
+    const key = this.roomKey(frame.roomId);
+    const ids = this.io.sockets.adapter.rooms.get(key);
+    if (!ids || ids.size === 0) return;
+    const busy: string[] = [];
+    let free = 0;
     for (const id of ids) {
       const socket = this.io.sockets.sockets.get(id);
-      if (socket) this.deliverTo(socket, frame);
+      if (!socket) continue;
+      const state = this.stateOf(socket);
+      if (isBusy(socket)) {
+        if (state.parked) this.countDrop(state);
+        state.parked = frame;
+        busy.push(id);
+        continue;
+      }
+      if (state.parked) {
+        this.countDrop(state); // an older parked frame, superseded by this one
+        state.parked = null;
+      }
+      state.sent += 1;
+      free += 1;
     }
+    if (busy.length > 0) this.scheduleRetry();
+    if (free === 0) return;
+    this.totals.sent += free;
+    this.io.local.to(key).except(busy).volatile.emit("run:preview", frame);
   }
 
-  /** Sends one frame to one socket (e.g. the latest frame to a late joiner). */
-  deliverTo(socket: Socket, frame: PreviewFrame): void {
+  private stateOf(socket: Socket): SocketPreviewState {
     let state = this.states.get(socket.id);
     if (!state) {
       state = { parked: null, sent: 0, dropped: 0 };
       this.states.set(socket.id, state);
       socket.once("disconnect", () => this.states.delete(socket.id));
     }
+    return state;
+  }
+
+  /** Sends one frame to one socket (e.g. the latest frame to a late joiner). */
+  deliverTo(socket: Socket, frame: PreviewFrame): void {
+    const state = this.stateOf(socket);
     if (isBusy(socket)) {
       if (state.parked) this.countDrop(state);
       state.parked = frame;
