@@ -35,7 +35,9 @@ export default async function Home() {
         </div>
         <div aria-hidden="true" className="relative mx-auto w-full max-w-md">
           {results[0] ? (
-            <FramedImage id={results[0].imageId} alt="" ratio="4 / 5" thumb={640} priority className="painted-wash rounded-[2.2rem]" />
+            <Link href={`/results/${results[0].id}`} tabIndex={-1} className="block rounded-[2.2rem]">
+              <FramedImage id={results[0].imageId} alt="" ratio="4 / 5" thumb={640} priority className="painted-wash rounded-[2.2rem]" />
+            </Link>
           ) : (
             <div className="painted-wash aspect-[4/5] rounded-[2.2rem]" />
           )}
