@@ -550,10 +550,12 @@ class StyleRun {
 /** Bilinear resize of a float RGB image (keeps values unclipped between levels). */
 function upsample(pixels: Float32Array, width: number, height: number, toWidth: number, toHeight: number): Float32Array {
   if (width === toWidth && height === toHeight) return pixels.slice();
-  return tf.tidy(() => {
-    const img = tf.tensor4d(pixels, [1, height, width, 3]);
-    return tf.image.resizeBilinear(img, [toHeight, toWidth], false, true).dataSync() as Float32Array;
-  }).slice();
+  const resized = tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(pixels, [1, height, width, 3]), [toHeight, toWidth], false, true));
+  try {
+    return Float32Array.from(resized.dataSync()); // (returning a typed array from tidy walks every element)
+  } finally {
+    resized.dispose();
+  }
 }
 
 function cloneImage(image: RgbImage): RgbImage {

@@ -22,6 +22,22 @@ describe("gram", () => {
     g.dispose();
   });
 
+  it("has the gradient of the plain formula FᵀF / N", () => {
+    tf.tidy(() => {
+      const f = tf.randomNormal([1, 5, 7, 6], 0, 1, "float32", 11) as tf.Tensor4D;
+      const weights = tf.randomNormal([6, 6], 0, 1, "float32", 12);
+      const plain = (x: tf.Tensor) => {
+        const flat = tf.reshape(x, [35, 6]) as tf.Tensor2D;
+        return tf.sum(tf.mul(tf.div(tf.matMul(flat, flat, true, false), 6 * 35), weights)) as tf.Scalar;
+      };
+      const ours = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(gram(x as tf.Tensor4D), weights)) as tf.Scalar)(f);
+      const reference = tf.grad(plain)(f);
+      expect(ours.shape).toEqual(f.shape);
+      const scale = tf.max(tf.abs(reference)).dataSync()[0]!;
+      expect(tf.max(tf.abs(tf.sub(ours, reference))).dataSync()[0]! / scale).toBeLessThan(1e-5);
+    });
+  });
+
   it("does not depend on image size for a repeated pattern", () => {
     const small = gram(features());
     const big = gram(tf.tile(features(), [1, 3, 5, 1]) as tf.Tensor4D);
