@@ -19,7 +19,14 @@ export interface FanoutStats {
   dropped: number;
   /** sockets with a frame parked right now */
   parked: number;
+  /**
+   * The service's share of a frame's latency, per delivered frame (latest 1000): from its
+   * encoding in the worker until it was handed to every free socket of the room (ms).
+   */
+  serviceLatencies: number[];
 }
+
+const LATENCY_SAMPLES = 1000;
 
 /** Busy: the connection has not finished writing what it was given (engine.io internals, stable in v4). */
 function isBusy(socket: Socket): boolean {
@@ -31,6 +38,7 @@ export class PreviewFanout {
   private readonly states = new Map<string, SocketPreviewState>();
   private retryTimer: NodeJS.Timeout | null = null;
   private totals = { sent: 0, dropped: 0 };
+  private readonly latencies: number[] = [];
 
   constructor(
     private readonly io: Server,
@@ -70,6 +78,8 @@ export class PreviewFanout {
     if (free === 0) return;
     this.totals.sent += free;
     this.io.local.to(key).except(busy).volatile.emit("run:preview", frame);
+    this.latencies.push(Date.now() - frame.encodedAt);
+    if (this.latencies.length > LATENCY_SAMPLES) this.latencies.shift();
   }
 
   private stateOf(socket: Socket): SocketPreviewState {
@@ -143,7 +153,7 @@ export class PreviewFanout {
   stats(): FanoutStats {
     let parked = 0;
     for (const state of this.states.values()) if (state.parked) parked += 1;
-    return { ...this.totals, parked };
+    return { ...this.totals, parked, serviceLatencies: [...this.latencies] };
   }
 
   close(): void {
