@@ -166,6 +166,15 @@ describe("options", () => {
     const image = await handle.result;
     expect([image.width, image.height]).toEqual([64, 48]);
 
+    // A new total below what is done stops at once; the coarse result is resized to the output size.
+    const cut = stylize(options({ iterations: 6, multiscale: { minSize: 32 } }));
+    const cutEvents = await collect(cut, (e) => {
+      if (e.iteration === 1) cut.update({ iterations: 1 });
+    });
+    expect(cutEvents).toHaveLength(1);
+    const cutImage = await cut.result;
+    expect([cutImage.width, cutImage.height]).toEqual([64, 48]);
+
     const custom = stylize(options({ multiscale: { minSize: 32, iterationsPerScale: [1, 1, 2] } }));
     expect((await collect(custom)).map((e) => e.scale)).toEqual([0, 1, 2, 2]);
     expect(() => stylize(options({ multiscale: { minSize: 32, iterationsPerScale: [1, 2] } }))).toThrow(/3 levels/);
