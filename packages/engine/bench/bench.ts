@@ -11,6 +11,8 @@
  *   npm run bench [-- --sizes 128,256 --optimizers lbfgs --warmup 2 --measure 5]
  */
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import os from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS } from "@atelier/protocol";
@@ -18,6 +20,12 @@ import { decodeImage } from "../src/image.ts";
 
 const IMAGES = process.env.ATELIER_IMAGES ?? resolve(import.meta.dirname, "../../../../shared/images");
 const CONTENT = resolve(IMAGES, "tubingen.jpg");
+/** ATELIER_VGG19, else <repo>/models/vgg19 (npm run weights), else <repo>/../shared/models/vgg19. */
+const WEIGHTS =
+  process.env.ATELIER_VGG19 ??
+  [resolve(import.meta.dirname, "../../../models/vgg19"), resolve(import.meta.dirname, "../../../../shared/models/vgg19")].find((dir) =>
+    existsSync(resolve(dir, "model.json")),
+  );
 const STYLE = resolve(IMAGES, "starry_night.jpg");
 
 /** Targets on the reference machine (2 cores, wasm). */
@@ -67,6 +75,8 @@ interface ChildResult {
   height: number;
   backend: string;
   iterationMs: number[];
+  /** process CPU time (all threads) per iteration, ms: with a busy machine wall time overstates cost */
+  iterationCpuMs: number[];
   maxRssBytes: number;
   tfPeakBytes: number;
   tfTensorsFirst: number;
@@ -98,6 +108,8 @@ async function child(size: number, optimizer: "lbfgs" | "adam", iterations: numb
     styleLayers: DEFAULT_STYLE_LAYERS,
   });
   const iterationMs: number[] = [];
+  const iterationCpuMs: number[] = [];
+  let cpuBefore = process.cpuUsage();
   let width = 0;
   let height = 0;
   let tfPeakBytes = 0;
@@ -105,6 +117,9 @@ async function child(size: number, optimizer: "lbfgs" | "adam", iterations: numb
   let tfTensorsLast = 0;
   for await (const event of handle) {
     iterationMs.push(event.ms);
+    const cpu = process.cpuUsage(cpuBefore);
+    iterationCpuMs.push((cpu.user + cpu.system) / 1000);
+    cpuBefore = process.cpuUsage();
     width = event.width;
     height = event.height;
     const memory = tf.memory();
@@ -120,6 +135,7 @@ async function child(size: number, optimizer: "lbfgs" | "adam", iterations: numb
     height,
     backend: handle.info.backend,
     iterationMs,
+    iterationCpuMs,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     tfPeakBytes,
     tfTensorsFirst,
@@ -133,7 +149,11 @@ function runChild(size: number, optimizer: string, iterations: number): Promise<
     const proc = spawn(
       process.execPath,
       ["--import", "tsx", import.meta.filename, "--child", `${size}:${optimizer}:${iterations}`],
-      { cwd: resolve(import.meta.dirname, ".."), stdio: ["ignore", "pipe", "inherit"] },
+      {
+        cwd: resolve(import.meta.dirname, ".."),
+        stdio: ["ignore", "pipe", "inherit"],
+        env: WEIGHTS ? { ...process.env, ATELIER_VGG19: WEIGHTS } : process.env,
+      },
     );
     let stdout = "";
     proc.stdout.on("data", (d: Buffer) => (stdout += d));
@@ -167,7 +187,13 @@ async function main(): Promise<void> {
   });
   if (values.child) {
     const [size, optimizer, iterations] = values.child.split(":");
-    await child(Number(size), optimizer as "lbfgs" | "adam", Number(iterations));
+    try {
+      await child(Number(size), optimizer as "lbfgs" | "adam", Number(iterations));
+    } catch (error) {
+      // one line: emscripten's rethrowing handlers would otherwise print the whole wasm glue
+      process.stderr.write(`bench: ${size}px ${optimizer}: ${(error as Error).message}\n`);
+      process.exit(1);
+    }
     process.exit(0); // wasm worker threads would otherwise keep the child alive
   }
 
@@ -176,15 +202,20 @@ async function main(): Promise<void> {
   const warmup = Number(values.warmup);
   const measure = Number(values.measure);
 
+  const loadStart = os.loadavg()[0]!.toFixed(1);
   const rows: string[][] = [];
   let backend = "?";
   for (const size of sizes) {
     for (const optimizer of optimizers) {
+      if (!["lbfgs", "adam"].includes(optimizer) || !Number.isInteger(size) || size < 16) {
+        throw new Error(`bad --sizes/--optimizers entry: ${size} ${optimizer}`);
+      }
       process.stderr.write(`bench: ${size}px ${optimizer} (${warmup} warm-up + ${measure} measured iterations)…\n`);
       const r = await runChild(size, optimizer, warmup + measure);
       backend = r.backend;
       const measured = r.iterationMs.slice(warmup);
       const seconds = median(measured) / 1000;
+      const cpuSeconds = median(r.iterationCpuMs.slice(warmup)) / 1000;
       const gflop = flopsPerIteration(r.width, r.height) / 1e9;
       const sTarget = SECONDS_PER_ITERATION_TARGET[size];
       const rssTarget = PEAK_RSS_TARGET_BYTES[size];
@@ -196,6 +227,7 @@ async function main(): Promise<void> {
         sTarget ? (seconds / sTarget).toFixed(2) : "—",
         gflop.toFixed(1),
         (gflop / seconds).toFixed(1),
+        cpuSeconds.toFixed(2),
         (r.maxRssBytes / MB).toFixed(0),
         rssTarget ? `≤ ${rssTarget / MB}` : "—",
         rssTarget ? (r.maxRssBytes / rssTarget).toFixed(2) : "—",
@@ -204,11 +236,17 @@ async function main(): Promise<void> {
       ]);
     }
   }
-  const header = ["size", "optimizer", "s/iter", "target", "ratio", "GFLOP/iter", "GFLOP/s", "peak RSS MB", "target", "ratio", "tf MB", "tensors"];
+  const header = ["size", "optimizer", "s/iter", "target", "ratio", "GFLOP/iter", "GFLOP/s", "CPU s/iter", "peak RSS MB", "target", "ratio", "tf MB", "tensors"];
   process.stdout.write(
     `Backend ${backend}; VGG-19 to conv5_1; tubingen × starry_night; median of ${measure} iterations after ${warmup} warm-up; ` +
-      `each row in a fresh process.\n\n${table(header, rows)}\n`,
+      `each row in a fresh process. CPU s/iter counts all threads (≈ 2 × s/iter when both cores are ours).\n` +
+      `Load average at start/end: ${loadStart} / ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores.\n\n${table(header, rows)}\n`,
   );
 }
 
-await main();
+try {
+  await main();
+} catch (error) {
+  process.stderr.write(`bench: error: ${(error as Error).message}\n`);
+  process.exitCode = 1;
+}
