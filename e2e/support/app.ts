@@ -220,9 +220,12 @@ export async function attachScreenshot(page: Page, testInfo: TestInfo, name: str
  * written when missing or when ATELIER_E2E_UPDATE_SCREENSHOTS=1, so an ordinary `npm test`
  * leaves the committed files (and the git tree) alone.
  */
-export async function docScreenshot(page: Page, name: string): Promise<void> {
+export async function docScreenshot(page: Page, name: string, options: { height?: number } = {}): Promise<void> {
   const file = path.join(repoRoot, "docs", "screenshots", `${name}.png`);
   if (existsSync(file) && process.env.ATELIER_E2E_UPDATE_SCREENSHOTS !== "1") return;
   mkdirSync(path.dirname(file), { recursive: true });
+  const viewport = page.viewportSize();
+  if (options.height && viewport) await page.setViewportSize({ width: viewport.width, height: options.height });
   await page.screenshot({ path: file });
+  if (options.height && viewport) await page.setViewportSize(viewport);
 }
