@@ -6,12 +6,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "./log.ts";
 
-/**
- * Used only outside production when ATELIER_REALTIME_SECRET is unset. It is public, so a
- * token signed with it proves nothing: the service warns loudly when it falls back to it.
- * The web app must fall back to the same value in development.
- */
-export const DEV_REALTIME_SECRET = "atelier-dev-realtime-secret-not-for-production";
+import { DEV_REALTIME_SECRET } from "@atelier/protocol/token";
+
+export { DEV_REALTIME_SECRET };
 
 export interface OptimizerConfig {
   port: number;
@@ -73,7 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, log?: Logger): 
   return {
     port: intFromEnv(env, "PORT", 4001, 0, 65535),
     webOrigin: origins.length === 1 ? origins[0]! : origins,
-    dataDir: path.resolve(env.DATA_DIR?.trim() || "./data"),
+    dataDir: path.resolve(env.DATA_DIR?.trim() || "./data"), // resolveDataDir()'s rule, on the given env
     databaseUrl: env.DATABASE_URL?.trim() || undefined,
     secret: resolveSecret(env, log),
     workers: intFromEnv(env, "ATELIER_WORKERS", 1, 1, 64),

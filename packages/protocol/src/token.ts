@@ -17,6 +17,12 @@ export type RealtimeTokenPayload = z.infer<typeof realtimeTokenPayload>;
 
 export const DEFAULT_TOKEN_TTL_SECONDS = 10 * 60;
 
+/**
+ * Used by both ends only outside production when ATELIER_REALTIME_SECRET is unset. It is
+ * public, so a token signed with it proves nothing: both sides warn or refuse in production.
+ */
+export const DEV_REALTIME_SECRET = "atelier-dev-realtime-secret-not-for-production";
+
 function sign(data: string, secret: string): string {
   return createHmac("sha256", secret).update(data).digest("base64url");
 }

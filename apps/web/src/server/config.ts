@@ -2,17 +2,13 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { resolveDataDir } from "@atelier/db";
+import { DEV_REALTIME_SECRET } from "@atelier/protocol/token";
 
 /*
  * Server settings, read at request time (never at module load: `next build` imports the routes
  * without any of this configured), so one build serves any deployment.
  */
 
-/**
- * The optimiser's development fallback secret (apps/optimizer/src/config.ts DEV_REALTIME_SECRET):
- * both sides must agree when ATELIER_REALTIME_SECRET is unset outside production.
- */
-const DEV_REALTIME_SECRET = "atelier-dev-realtime-secret-not-for-production";
 
 let cachedAuthSecret: string | null = null;
 
