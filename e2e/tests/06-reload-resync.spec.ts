@@ -1,0 +1,79 @@
+import type { Page } from "@playwright/test";
+import { test, expect } from "../support/fixtures.ts";
+import {
+  attachScreenshot,
+  canvasPixels,
+  createRoomWithImages,
+  expectLive,
+  isPainted,
+  iterationCounter,
+  lossPoints,
+  newUser,
+  param,
+  pixelDifference,
+  signUp,
+  smallRunSettings,
+  type CanvasPixels,
+} from "../support/app.ts";
+
+// More than the journey waits for: the run is cancelled once the reload has been checked.
+const ITERATIONS = 200;
+
+async function paintedFrame(page: Page, after?: CanvasPixels): Promise<CanvasPixels> {
+  let frame: CanvasPixels | null = null;
+  await expect
+    .poll(
+      async () => {
+        frame = await canvasPixels(page);
+        return isPainted(frame) && (!after || Number(frame.iteration) > Number(after.iteration));
+      },
+      { message: `a painted preview after iteration ${after?.iteration ?? "none"}`, timeout: 60_000, intervals: [100, 200, 250] },
+    )
+    .toBe(true);
+  return frame!;
+}
+
+test("reloading the studio during a run resyncs the run state and keeps receiving previews", async ({ page }, testInfo) => {
+  await signUp(page, newUser("Rosa"));
+  await createRoomWithImages(page, "Reload me");
+  await smallRunSettings(page, { size: 64, iterations: ITERATIONS });
+  await page.getByRole("button", { name: "Start painting" }).click();
+  await expect(page.getByTestId("run-status")).toHaveText("Painting", { timeout: 60_000 });
+
+  // Let it get going, then reload in the middle of the run.
+  const beforeFrame = await paintedFrame(page);
+  await expect.poll(async () => (await iterationCounter(page))?.iteration ?? 0, { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
+  const before = (await iterationCounter(page))!;
+  const pointsBefore = await lossPoints(page);
+  expect(pointsBefore).toBeGreaterThanOrEqual(2);
+  await attachScreenshot(page, testInfo, "before reload");
+
+  await page.reload();
+  await expectLive(page);
+
+  // The room state comes back at once from the service: the run, its progress and its loss history.
+  await expect(page.getByTestId("run-status")).toHaveText("Painting");
+  const after = (await iterationCounter(page))!;
+  expect(after.of).toBe(ITERATIONS);
+  expect(after.iteration).toBeGreaterThanOrEqual(before.iteration);
+  expect(await lossPoints(page)).toBeGreaterThanOrEqual(pointsBefore);
+  await expect(param(page, "size")).toHaveValue("64");
+  await expect(param(page, "iterations")).toHaveValue(String(ITERATIONS));
+  await expect(page.getByRole("button", { name: "Cancel" })).toBeEnabled();
+  // The old connection is gone: I am in the room once.
+  await expect(page.getByTestId("presence-member")).toHaveCount(1);
+
+  // Previews keep coming after the reload, and they keep changing.
+  const firstAfter = await paintedFrame(page);
+  expect(Number(firstAfter.iteration)).toBeGreaterThanOrEqual(Number(beforeFrame.iteration));
+  const laterAfter = await paintedFrame(page, firstAfter);
+  expect(pixelDifference(firstAfter, laterAfter), `the preview changed between iterations ${firstAfter.iteration} and ${laterAfter.iteration}`).toBeGreaterThan(0.2);
+  await expect.poll(() => lossPoints(page)).toBeGreaterThan(pointsBefore);
+  await expect.poll(async () => (await iterationCounter(page))!.iteration).toBeGreaterThan(after.iteration);
+  await attachScreenshot(page, testInfo, "after reload, previews flowing");
+
+  // Cancelling ends it for good (and frees the optimiser for the next journey).
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await expect(page.getByTestId("run-status")).toHaveText("Cancelled", { timeout: 30_000 });
+  await expect(page.getByRole("button", { name: "Start again" })).toBeEnabled();
+});
