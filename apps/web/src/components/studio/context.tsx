@@ -1,6 +1,6 @@
 "use client";
 
-import { createContext, useContext, useEffect, useMemo, useRef, useSyncExternalStore } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useSyncExternalStore } from "react";
 import { canEdit, type Member, type Preview, type RoomDocument, type RoomField, type RoomState } from "@atelier/protocol";
 import { createRoomStore, visibleDocument, type RoomClientState, type RoomStore } from "@/lib/room-store";
 import { connectRoom, type RoomConnection } from "@/lib/realtime";
@@ -43,6 +43,14 @@ export function StudioProvider({ initial, me, children }: { initial: RoomState; 
   const store = storeRef.current;
   const previewListeners = useRef(new Set<(frame: Preview) => void>());
   const connRef = useRef<RoomConnection | null>(null);
+  // Stable for the studio's lifetime: a new function per state change would make the preview
+  // canvas re-subscribe (and drop its pending frame) on every stats update.
+  const onPreview = useCallback((listener: (frame: Preview) => void) => {
+    previewListeners.current.add(listener);
+    return () => {
+      previewListeners.current.delete(listener);
+    };
+  }, []);
 
   useEffect(() => {
     const conn = connectRoom({
@@ -79,12 +87,9 @@ export function StudioProvider({ initial, me, children }: { initial: RoomState; 
         dispose: () => connRef.current?.dispose(),
       },
       editorsOf: (field) => state.members.filter((m) => m.editingField === field && m.userId !== me.userId),
-      onPreview: (listener) => {
-        previewListeners.current.add(listener);
-        return () => previewListeners.current.delete(listener);
-      },
+      onPreview,
     };
-  }, [state, me, store, initial.document, initial.role]);
+  }, [state, me, store, initial.document, initial.role, onPreview]);
 
   return <StudioContext.Provider value={value}>{children}</StudioContext.Provider>;
 }

@@ -23,6 +23,8 @@ export function PreviewCanvas({ canvasRef }: { canvasRef: React.RefObject<HTMLCa
         const canvas = canvasRef.current;
         if (!canvas) return;
         const bitmap = await createImageBitmap(new Blob([frame.data as BlobPart], { type: frame.mime }));
+        // read the size before close(): a closed bitmap reports 0×0
+        const { width, height } = bitmap;
         try {
           if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
             canvas.width = bitmap.width;
@@ -33,7 +35,7 @@ export function PreviewCanvas({ canvasRef }: { canvasRef: React.RefObject<HTMLCa
           bitmap.close();
         }
         lastRun.current = frame.runId;
-        setShown({ iteration: frame.iteration, width: bitmap.width, height: bitmap.height });
+        setShown({ iteration: frame.iteration, width, height });
         setDrawError(null);
       },
       () => setDrawError("A preview frame could not be decoded; waiting for the next one."),
