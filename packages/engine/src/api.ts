@@ -81,7 +81,7 @@ export interface LiveWeights {
 export interface RunInfo {
   /** "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu" */
   backend: string;
-  /** sha256 (16 hex chars) of the bytes of the VGG-19 layers the run loads */
+  /** hash (sha256-based, 16 hex chars) of the bytes of the VGG-19 layers the run uses */
   modelHash: string;
 }
 

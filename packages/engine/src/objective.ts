@@ -4,13 +4,18 @@
  * multi-scale, previews and cancellation only ever talk to this interface.
  *
  * VggObjective is the Gatys objective on TensorFlow.js: targets (content activations, each
- * style's Gram matrices) are computed once per scale and kept; the gradient comes from
- * autodiff (tf.valueAndGrad). Weights may change between evaluations; a blend change only
- * recombines the per-style Grams already computed.
+ * style's Gram matrices) are computed once per scale and kept. The gradient of the loss
+ * terms with respect to the features (and of TV with respect to the image) comes from
+ * autodiff (tf.valueAndGrads); through the frozen VGG it is propagated by VggTrace's
+ * chain rule, which frees activations as it goes (see vgg.ts: tfjs's tape would hold ~2.5×
+ * the activations). `backprop: "autodiff"` runs everything through tf.valueAndGrad instead —
+ * the reference the tests compare against. Weights may change between evaluations; a blend
+ * change only recombines the per-style Grams already computed.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { blendGrams, contentLoss, gram, normaliseBlend, styleLoss, tvLoss } from "./losses.ts";
-import type { VggFeatures } from "./vgg.ts";
+import { abortError } from "./errors.ts";
+import type { VggFeatures, VggTrace } from "./vgg.ts";
 
 export interface LossTerms {
   /** content + Σ style + tv */
@@ -38,11 +43,16 @@ export interface ObjectiveWeights {
   styleLayerWeights: number[];
 }
 
+export interface EvaluateOptions {
+  /** checked between network blocks: an aborted evaluation rejects with an AbortError */
+  signal?: AbortSignal;
+}
+
 export interface Objective {
   readonly width: number;
   readonly height: number;
   /** Loss terms and gradient at `pixels` (H·W·3 interleaved RGB, 0–255). */
-  evaluate(pixels: Float32Array): Promise<Evaluation>;
+  evaluate(pixels: Float32Array, options?: EvaluateOptions): Promise<Evaluation>;
   /** Changes weights for the following evaluations. */
   setWeights(weights: Partial<ObjectiveWeights>): void;
   /** Frees every tensor the objective holds. */
@@ -65,6 +75,8 @@ export interface VggObjectiveSetup {
   contentLayers: readonly string[];
   styleLayers: readonly string[];
   weights: ObjectiveWeights;
+  /** "chain" (default): hand-written backward pass through VGG; "autodiff": tfjs's tape throughout */
+  backprop?: "chain" | "autodiff";
 }
 
 function imageTensor(image: FloatImage): tf.Tensor4D {
@@ -84,6 +96,7 @@ export class VggObjective implements Objective {
   /** blended target Gram per style layer */
   private blended: tf.Tensor2D[];
   private weights: ObjectiveWeights;
+  private readonly backprop: "chain" | "autodiff";
   private disposed = false;
 
   constructor(setup: VggObjectiveSetup) {
@@ -95,15 +108,14 @@ export class VggObjective implements Objective {
     this.contentLayers = [...contentLayers];
     this.styleLayers = [...styleLayers];
     this.allLayers = [...new Set([...contentLayers, ...styleLayers])];
+    this.backprop = setup.backprop ?? "chain";
     this.weights = { ...weights, styleBlendWeights: [...weights.styleBlendWeights], styleLayerWeights: [...weights.styleLayerWeights] };
 
-    this.contentTargets = tf.tidy(() => {
-      const features = net.extract(imageTensor(content), contentLayers);
-      return Object.fromEntries(contentLayers.map((l) => [l, features[l]!]));
-    }) as Record<string, tf.Tensor4D>;
+    // net.features frees each activation once read: targets never hold a full forward pass.
+    this.contentTargets = tf.tidy(() => net.features(imageTensor(content), contentLayers));
     this.grams = styles.map((style) =>
       tf.tidy(() => {
-        const features = net.extract(imageTensor(style), styleLayers);
+        const features = net.features(imageTensor(style), styleLayers);
         return styleLayers.map((l) => gram(features[l]!));
       }),
     );
@@ -132,49 +144,108 @@ export class VggObjective implements Objective {
     }
   }
 
-  async evaluate(pixels: Float32Array): Promise<Evaluation> {
+  /** content_weight · Σ content losses at `layer` (null when it is not a content layer). */
+  private contentTerm(layer: string, feature: tf.Tensor4D): tf.Scalar | null {
+    if (!this.contentLayers.includes(layer)) return null;
+    return tf.mul(contentLoss(feature, this.contentTargets[layer]!), this.weights.contentWeight) as tf.Scalar;
+  }
+
+  /** style_weight · layer_weight · style loss at `layer` (null when it is not a style layer). */
+  private styleTerm(layer: string, feature: tf.Tensor4D): tf.Scalar | null {
+    const i = this.styleLayers.indexOf(layer);
+    if (i < 0) return null;
+    return tf.mul(styleLoss(feature, this.blended[i]!), this.weights.styleWeight * this.weights.styleLayerWeights[i]!) as tf.Scalar;
+  }
+
+  private tvTerm(image: tf.Tensor4D): tf.Scalar {
+    return tf.mul(tvLoss(image), this.weights.tvWeight) as tf.Scalar;
+  }
+
+  async evaluate(pixels: Float32Array, options: EvaluateOptions = {}): Promise<Evaluation> {
     if (this.disposed) throw new Error("VggObjective: evaluate after dispose");
     if (pixels.length !== this.width * this.height * 3) {
       throw new RangeError(`VggObjective: expected ${this.width * this.height * 3} values, got ${pixels.length}`);
     }
-    const { contentWeight, styleWeight, tvWeight, styleLayerWeights } = this.weights;
-    let terms: tf.Tensor1D | null = null;
-    const loss = (image: tf.Tensor): tf.Scalar => {
-      const img = image as tf.Tensor4D;
-      const features = this.net.extract(img, this.allLayers);
-      const parts: tf.Scalar[] = [];
-      let content: tf.Scalar = tf.scalar(0);
-      for (const l of this.contentLayers) content = tf.add(content, contentLoss(features[l]!, this.contentTargets[l]!));
-      parts.push(tf.mul(content, contentWeight));
-      this.styleLayers.forEach((l, i) => {
-        parts.push(tf.mul(styleLoss(features[l]!, this.blended[i]!), styleWeight * styleLayerWeights[i]!));
-      });
-      parts.push(tf.mul(tvLoss(img), tvWeight));
-      const stacked = tf.stack(parts) as tf.Tensor1D;
-      terms = tf.keep(stacked); // survives valueAndGrad's scope so we can read every term
-      return tf.sum(stacked);
+    const { signal } = options;
+    const between = async () => {
+      // Let timers and sockets run (an abort arrives this way) and stop if asked to.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (signal?.aborted) throw abortError(signal);
     };
 
     const input = tf.tensor4d(pixels, [1, this.height, this.width, 3]);
-    let value: tf.Scalar | null = null;
-    let grad: tf.Tensor | null = null;
+    const owned: tf.Tensor[] = [input];
+    let trace: VggTrace | null = null;
+    const contentValues = new Map<string, tf.Scalar>();
+    const styleValues = new Map<string, tf.Scalar>();
+    let tvValue: tf.Scalar | null = null;
     try {
-      ({ value, grad } = tf.valueAndGrad(loss)(input));
-      const kept = terms as tf.Tensor1D | null;
-      if (!kept) throw new Error("VggObjective: loss terms missing");
+      let grad: tf.Tensor;
+      if (this.backprop === "autodiff") {
+        const { value, grad: g } = tf.valueAndGrad((image: tf.Tensor) => {
+          const img = image as tf.Tensor4D;
+          const features = this.net.extract(img, this.allLayers);
+          const parts: tf.Scalar[] = [];
+          for (const l of this.allLayers) {
+            const c = this.contentTerm(l, features[l]!);
+            const st = this.styleTerm(l, features[l]!);
+            // keep: the scalars survive the gradient scope so every term can be read
+            if (c) parts.push((contentValues.set(l, tf.keep(c)), c));
+            if (st) parts.push((styleValues.set(l, tf.keep(st)), st));
+          }
+          tvValue = tf.keep(this.tvTerm(img));
+          return tf.addN([...parts, tvValue]) as tf.Scalar;
+        })(input);
+        owned.push(value, g);
+        grad = g;
+      } else {
+        trace = this.net.trace(input, this.allLayers);
+        await between();
+        // Each layer's loss is differentiated on its own, when the backward pass reaches it.
+        const throughNet = await trace.backward((layer, feature) => {
+          const { value, grad: g } = tf.valueAndGrad((f: tf.Tensor) => {
+            const parts: tf.Scalar[] = [];
+            const c = this.contentTerm(layer, f as tf.Tensor4D);
+            const st = this.styleTerm(layer, f as tf.Tensor4D);
+            if (c) parts.push((contentValues.set(layer, tf.keep(c)), c));
+            if (st) parts.push((styleValues.set(layer, tf.keep(st)), st));
+            return tf.addN(parts) as tf.Scalar;
+          })(feature);
+          value.dispose();
+          return g as tf.Tensor4D;
+        }, between);
+        owned.push(throughNet);
+        const tv = tf.valueAndGrad((image: tf.Tensor) => {
+          tvValue = tf.keep(this.tvTerm(image as tf.Tensor4D));
+          return tvValue;
+        })(input);
+        owned.push(tv.value, tv.grad);
+        grad = tf.add(throughNet, tv.grad);
+        owned.push(grad);
+      }
       // The only syncs of an iteration: a few scalars and the gradient the optimiser needs.
-      const [values, gradient] = await Promise.all([kept.data(), grad.data()]);
+      const ordered = [
+        ...this.contentLayers.map((l) => contentValues.get(l)),
+        ...this.styleLayers.map((l) => styleValues.get(l)),
+        tvValue as tf.Scalar | null,
+      ];
+      if (ordered.some((t) => !t)) throw new Error("VggObjective: a loss term is missing");
+      const stacked = tf.stack(ordered as tf.Scalar[]);
+      owned.push(stacked);
+      const [values, gradient] = await Promise.all([stacked.data(), grad.data()]);
+      const nContent = this.contentLayers.length;
+      let contentTotal = 0;
+      for (let i = 0; i < nContent; i++) contentTotal += values[i]!;
       const style: Record<string, number> = {};
-      this.styleLayers.forEach((l, i) => (style[l] = values[1 + i]!));
-      const contentTerm = values[0]!;
-      const tvTerm = values[values.length - 1]!;
-      const total = contentTerm + Object.values(style).reduce((a, b) => a + b, 0) + tvTerm;
-      return { total, content: contentTerm, style, tv: tvTerm, grad: gradient as Float32Array };
+      this.styleLayers.forEach((l, i) => (style[l] = values[nContent + i]!));
+      const tvTotal = values[values.length - 1]!;
+      const total = contentTotal + Object.values(style).reduce((a, b) => a + b, 0) + tvTotal;
+      return { total, content: contentTotal, style, tv: tvTotal, grad: gradient as Float32Array };
     } finally {
-      input.dispose();
-      value?.dispose();
-      grad?.dispose();
-      (terms as tf.Tensor1D | null)?.dispose();
+      (trace as VggTrace | null)?.dispose();
+      for (const t of owned) t.dispose();
+      for (const t of [...contentValues.values(), ...styleValues.values()]) t.dispose();
+      (tvValue as tf.Scalar | null)?.dispose();
     }
   }
 

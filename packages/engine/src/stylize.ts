@@ -466,7 +466,7 @@ class StyleRun {
           }
 
           const started = performance.now();
-          const evaluation = await objective.evaluate(pixels);
+          const evaluation = await objective.evaluate(pixels, { signal: opts.signal });
           this.checkAbort();
           iteration++;
           doneInLevel++;

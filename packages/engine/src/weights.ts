@@ -47,7 +47,7 @@ export interface ConvWeights {
 export interface VggWeights {
   /** conv1_1 … up to the deepest layer asked for, in network order */
   convs: ConvWeights[];
-  /** sha256 of the bytes of the layers loaded (kernel then bias, in order), 16 hex chars */
+  /** sha256 over the per-layer sha256 of each loaded layer's bytes (kernel then bias), 16 hex chars */
   modelHash: string;
   /** where they came from (folder or URL) */
   source: string;
@@ -191,57 +191,67 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Raw float data of one conv layer, validated. Kept per process so tensors can be rebuilt. */
+/** Float data of one conv layer as read and validated, before it becomes tensors. */
 interface RawConv {
   name: string;
   kernel: Float32Array;
   bias: Float32Array;
-  /** the exact bytes the manifest held for kernel then bias (hashed for provenance) */
-  digestPart: Buffer;
+  /** sha256 of the exact bytes the manifest held for kernel then bias */
+  digest: Buffer;
 }
 
-const rawCache = new Map<string, Map<string, RawConv>>();
-const tensorCache = new Map<string, ConvWeights>();
+interface CachedConv {
+  weights: ConvWeights;
+  digest: Buffer;
+}
+
+/**
+ * Per backend and source: the layers loaded so far, as tensors (never disposed: they are the
+ * model) and their digests. The float arrays are not kept: once on the backend they would
+ * only double the weights' memory.
+ */
+const cache = new Map<string, Map<string, CachedConv>>();
 
 /**
  * Loads conv1_1 … the `count`-th conv (1–16). Cached per process and source: a later call
  * for fewer layers costs nothing, for more layers reads only the missing ones.
+ *
+ * modelHash = sha256 over the per-layer sha256 digests of each used layer's bytes (kernel
+ * then bias, as stored), in network order, as 16 hex chars: it identifies exactly the weights
+ * a run used, whatever the source's layout.
  */
 export async function loadVggWeights(count: number, source = defaultWeightsSource()): Promise<VggWeights> {
   if (!Number.isInteger(count) || count < 1 || count > VGG19_CONVS.length) {
     throw new EngineError("bad_options", `loadVggWeights: layer count must be 1–16, got ${count}`);
   }
+  const key = `${tf.getBackend()}|${source}`;
   const wanted = VGG19_CONVS.slice(0, count);
-  let cached = rawCache.get(source);
-  const missing = wanted.filter((c) => !cached?.has(c.name));
+  const layers = cache.get(key) ?? new Map<string, CachedConv>();
+  cache.set(key, layers);
+  const missing = wanted.filter((c) => {
+    const entry = layers.get(c.name);
+    return !entry || entry.weights.kernel.isDisposed || entry.weights.bias.isDisposed;
+  });
   if (missing.length > 0) {
-    const loaded = await readLayers(source, missing.map((c) => c.name));
-    cached = rawCache.get(source) ?? new Map();
-    for (const raw of loaded) cached.set(raw.name, raw);
-    rawCache.set(source, cached);
+    for (const raw of await readLayers(source, missing.map((c) => c.name))) {
+      const arch = VGG19_CONVS.find((c) => c.name === raw.name)!;
+      layers.set(raw.name, {
+        digest: raw.digest,
+        weights: {
+          name: raw.name,
+          kernel: tf.tensor4d(raw.kernel, [3, 3, arch.inChannels, arch.outChannels]),
+          bias: tf.tensor1d(raw.bias),
+        },
+      });
+    }
   }
   const hash = createHash("sha256");
   const convs = wanted.map((c) => {
-    const raw = cached!.get(c.name)!;
-    hash.update(raw.digestPart);
-    return convTensors(source, raw, c.inChannels, c.outChannels);
+    const entry = layers.get(c.name)!;
+    hash.update(entry.digest);
+    return entry.weights;
   });
   return { convs, modelHash: hash.digest("hex").slice(0, 16), source };
-}
-
-/** Tensors built once per process (per backend) and never disposed: they are the model. */
-function convTensors(source: string, raw: RawConv, inChannels: number, outChannels: number): ConvWeights {
-  const key = `${tf.getBackend()}|${source}|${raw.name}`;
-  let entry = tensorCache.get(key);
-  if (!entry || entry.kernel.isDisposed || entry.bias.isDisposed) {
-    entry = {
-      name: raw.name,
-      kernel: tf.tensor4d(raw.kernel, [3, 3, inChannels, outChannels]),
-      bias: tf.tensor1d(raw.bias),
-    };
-    tensorCache.set(key, entry);
-  }
-  return entry;
 }
 
 async function readLayers(source: string, names: string[]): Promise<RawConv[]> {
@@ -311,17 +321,18 @@ async function readLayers(source: string, names: string[]): Promise<RawConv[]> {
       name,
       kernel: kernel.values,
       bias: bias.values,
-      digestPart: Buffer.concat([Buffer.from(kernel.raw), Buffer.from(bias.raw)]),
+      digest: createHash("sha256").update(kernel.raw).update(bias.raw).digest(),
     };
   });
 }
 
-/** Forgets cached weights (tests; or to free memory in a long-lived process). */
+/** Frees the cached weights (tests; or to release memory in a long-lived process). */
 export function clearWeightCache(): void {
-  for (const entry of tensorCache.values()) {
-    entry.kernel.dispose();
-    entry.bias.dispose();
+  for (const layers of cache.values()) {
+    for (const { weights } of layers.values()) {
+      weights.kernel.dispose();
+      weights.bias.dispose();
+    }
   }
-  tensorCache.clear();
-  rawCache.clear();
+  cache.clear();
 }

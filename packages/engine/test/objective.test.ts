@@ -26,8 +26,8 @@ function weights(over: Partial<ObjectiveWeights> = {}): ObjectiveWeights {
   return { contentWeight: 5, styleWeight: 100, tvWeight: 1e-3, styleBlendWeights: [1], styleLayerWeights: [1, 1, 1, 1, 1], ...over };
 }
 
-function objective(styles: FloatImage[], w: ObjectiveWeights): VggObjective {
-  return new VggObjective({ net, content, styles, contentLayers: ["relu4_2"], styleLayers: STYLE_LAYERS, weights: w });
+function objective(styles: FloatImage[], w: ObjectiveWeights, backprop: "chain" | "autodiff" = "chain"): VggObjective {
+  return new VggObjective({ net, content, styles, contentLayers: ["relu4_2"], styleLayers: STYLE_LAYERS, weights: w, backprop });
 }
 
 function noise(seed: number): Float32Array {
@@ -95,6 +95,45 @@ describe("VggObjective", () => {
     const half = await blend.evaluate(x);
     expect(half.style.relu3_1!).toBeLessThan((s1.style.relu3_1! + s2.style.relu3_1!) / 2);
     for (const o of [onlyStarry, onlyScream, blend]) o.dispose();
+  });
+
+  it("the hand-written backward pass through VGG equals tfjs autodiff, with max and avg pooling", async () => {
+    for (const pooling of ["max", "avg"] as const) {
+      const poolNet = new VggFeatures(await loadVggWeights(13), { pooling, gradient: "flipped" });
+      const make = (backprop: "chain" | "autodiff") =>
+        new VggObjective({ net: poolNet, content, styles: [starry], contentLayers: ["relu4_2"], styleLayers: STYLE_LAYERS, weights: weights(), backprop });
+      const chain = make("chain");
+      const tape = make("autodiff");
+      const x = noise(6);
+      const a = await chain.evaluate(x);
+      const b = await tape.evaluate(x);
+      expect(a.total / b.total).toBeCloseTo(1, 5);
+      let scale = 0;
+      let diff = 0;
+      for (let i = 0; i < x.length; i++) {
+        scale = Math.max(scale, Math.abs(b.grad[i]!));
+        diff = Math.max(diff, Math.abs(a.grad[i]! - b.grad[i]!));
+      }
+      expect(scale).toBeGreaterThan(0);
+      expect(diff / scale).toBeLessThan(1e-4);
+      chain.dispose();
+      tape.dispose();
+      poolNet.dispose();
+    }
+  });
+
+  it("stops between blocks when its signal is aborted, freeing the activations", async () => {
+    const obj = objective([starry], weights());
+    const before = tf.memory().numTensors;
+    const controller = new AbortController();
+    controller.abort();
+    const error = await obj.evaluate(noise(7), { signal: controller.signal }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect((error as Error).name).toBe("AbortError");
+    expect(tf.memory().numTensors).toBe(before);
+    obj.dispose();
   });
 
   it("rejects bad weights", () => {

@@ -194,6 +194,23 @@ describe("VGG-19 features", () => {
     net.dispose();
   });
 
+  it("features() gives extract()'s values and keeps nothing else alive", async () => {
+    const net = new VggFeatures(await loadVggWeights(13, WEIGHTS), { pooling: "max", gradient: "flipped" });
+    const img = tf.randomUniform([1, 40, 48, 3], 0, 255, "float32", 10) as tf.Tensor4D;
+    const layers = ["relu1_1", "relu3_1", "relu4_2", "relu5_1"];
+    const before = tf.memory().numTensors;
+    const lean = net.features(img, layers);
+    expect(tf.memory().numTensors).toBe(before + layers.length);
+    tf.tidy(() => {
+      const full = net.extract(img, layers);
+      for (const l of layers) expect(tf.max(tf.abs(tf.sub(lean[l]!, full[l]!))).dataSync()[0]).toBe(0);
+    });
+    tf.dispose(Object.values(lean));
+    expect(tf.memory().numTensors).toBe(before);
+    img.dispose();
+    net.dispose();
+  });
+
   it("average pooling gives different deep features than max pooling", async () => {
     const weights = await loadVggWeights(5, WEIGHTS);
     const maxNet = new VggFeatures(weights, { pooling: "max", gradient: "flipped" });
