@@ -388,10 +388,10 @@ class StyleRun {
       }
       const counts = levels.map((l) => l.iterations);
 
-      const net = new VggFeatures(weights, {
-        pooling: opts.pooling,
-        gradient: process.env.ATELIER_CONV_GRAD === "autodiff" ? "autodiff" : "flipped",
-      });
+      // Input gradients through the network are forward convs with flipped kernels on every
+      // backend: one code path, ~10× faster than Conv2DBackpropInput on wasm, and on
+      // libtensorflow a forward conv costs what its native input gradient does.
+      const net = new VggFeatures(weights, { pooling: opts.pooling, gradient: "flipped" });
       disposables.push(net);
 
       let pixels: Float32Array | null = null;
