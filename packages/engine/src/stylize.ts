@@ -448,12 +448,19 @@ class StyleRun {
             const update = this.pending;
             this.pending = {};
             this.hasPending = false;
+            const weightsChanged =
+              update.contentWeight !== undefined ||
+              update.styleWeight !== undefined ||
+              update.tvWeight !== undefined ||
+              update.styleBlendWeights !== undefined;
             if (update.contentWeight !== undefined) objectiveWeights.contentWeight = update.contentWeight;
             if (update.styleWeight !== undefined) objectiveWeights.styleWeight = update.styleWeight;
             if (update.tvWeight !== undefined) objectiveWeights.tvWeight = update.tvWeight;
             if (update.styleBlendWeights) objectiveWeights.styleBlendWeights = [...update.styleBlendWeights];
-            objective.setWeights(objectiveWeights);
-            optimizer.reset(); // curvature pairs from the old objective would mislead L-BFGS
+            if (weightsChanged) {
+              objective.setWeights(objectiveWeights);
+              optimizer.reset(); // curvature pairs from the old objective would mislead L-BFGS
+            }
             if (update.iterations !== undefined) {
               const next = replanIterations(counts, level, doneInLevel, iteration, update.iterations);
               if (!next) {
