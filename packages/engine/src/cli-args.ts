@@ -73,7 +73,7 @@ Options:
   --tv-weight <x>            total-variation smoothing weight (default ${DEFAULTS.tvWeight})
   --style-scale <x>          style images are resized to x × the output size, 0.1–4 (default ${DEFAULTS.styleScale})
   --init noise|content|style|<file>
-                             starting image (default noise); a file resumes from a checkpoint
+                             starting image (default content); a file resumes from a checkpoint
   --seed <n>                 random seed; same seed and backend give the same output (default ${DEFAULTS.seed})
   --pooling max|avg          pooling between VGG blocks (default ${DEFAULTS.pooling})
   --content-layers <l,…>     default relu4_2
@@ -246,7 +246,7 @@ export function parseCommand(argv: string[]): Command {
   const initRaw = values.init;
   const init: StylizePlan["init"] =
     initRaw === undefined || initRaw === "noise" || initRaw === "content" || initRaw === "style"
-      ? (initRaw ?? "noise")
+      ? (initRaw ?? "content")
       : { path: initRaw };
 
   let saveEvery: number | null = null;

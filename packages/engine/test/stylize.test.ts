@@ -28,7 +28,7 @@ beforeAll(async () => {
 });
 
 function options(over: Partial<StylizeOptions> = {}): StylizeOptions {
-  return { content, styles: [{ image: starry, weight: 1 }], size: 64, iterations: 20, seed: 7, ...over };
+  return { content, styles: [{ image: starry, weight: 1 }], size: 64, iterations: 20, seed: 7, init: "noise", ...over };
 }
 
 async function collect(handle: RunHandle, onEvent?: (e: IterationEvent, tensors: number) => void): Promise<IterationEvent[]> {

@@ -43,7 +43,7 @@ export const runSettings = z.object({
   tvWeight: z.number().finite().min(0).max(1e3).default(1e-3),
   styleScale: z.number().finite().min(0.1).max(4).default(1),
   originalColors: z.boolean().default(false),
-  init: z.enum(["noise", "content", "style"]).default("noise"),
+  init: z.enum(["noise", "content", "style"]).default("content"),
   seed: z.number().int().min(0).max(2_147_483_647).default(42),
   pooling: z.enum(["max", "avg"]).default("max"),
   contentLayers: z.array(vggLayer).min(1).max(16).default(DEFAULT_CONTENT_LAYERS),
