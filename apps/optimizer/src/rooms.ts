@@ -6,7 +6,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { parseRoomDocument, serializeRoomDocument, type Db } from "@atelier/db";
-import type { IterationStats, RoomDocument, RoomField } from "@atelier/protocol";
+import type { Author, IterationStats, RoomDocument, RoomField } from "@atelier/protocol";
 import type { Logger } from "./log.ts";
 import type { LiveRun } from "./runs.ts";
 
@@ -31,6 +31,12 @@ export class LiveRoom {
   version: number;
   /** fields edited during the current run that need a restart to take effect */
   restartNeeded: RoomField[] = [];
+  /**
+   * Who last changed each field, for late joiners' "changed by" notes. Kept in memory only
+   * (the stored document is validated as a RoomDocument, so authors stay out of it): after a
+   * restart, or on a node that loaded the room later, fields show no author until edited again.
+   */
+  fieldAuthors: Partial<Record<RoomField, Author>> = {};
   run: LiveRun | null = null;
   history: IterationStats[] = [];
   latestPreview: PreviewFrame | null = null;
@@ -50,17 +56,19 @@ export class LiveRoom {
    * the edit that arrives last wins, whatever version its author saw: a stale edit is applied
    * to its field, never dropped. A value equal to the current one changes nothing.
    */
-  applyEdit<F extends RoomField>(field: F, value: RoomDocument[F]): { changed: boolean; version: number; previous: RoomDocument[F] } {
+  applyEdit<F extends RoomField>(field: F, value: RoomDocument[F], author: Author): { changed: boolean; version: number; previous: RoomDocument[F] } {
     const previous = this.document[field];
     if (isDeepStrictEqual(previous, value)) return { changed: false, version: this.version, previous };
     this.document = { ...this.document, [field]: value };
+    this.fieldAuthors = { ...this.fieldAuthors, [field]: author };
     this.version += 1;
     return { changed: true, version: this.version, previous };
   }
 
   /** Takes an edit applied by another node (cluster mode); the higher version wins. */
-  applyRemoteEdit(field: RoomField, value: unknown, version: number): void {
+  applyRemoteEdit(field: RoomField, value: unknown, version: number, author: Author): void {
     this.document = { ...this.document, [field]: value } as RoomDocument;
+    this.fieldAuthors = { ...this.fieldAuthors, [field]: author };
     this.version = Math.max(this.version, version);
   }
 

@@ -91,7 +91,7 @@ export interface SocketData {
 
 /** Messages between optimiser nodes (cluster mode): they keep each node's view of a room current. */
 interface InterServerEvents {
-  "atelier:doc": (p: { roomId: string; field: RoomField; value: unknown; version: number; authorId: string }) => void;
+  "atelier:doc": (p: { roomId: string; field: RoomField; value: unknown; version: number; authorId: string; authorName: string }) => void;
   "atelier:run": (p: { roomId: string; run: RunInfo | null; restartNeeded: RoomField[] }) => void;
   "atelier:stats": (p: { roomId: string; stats: IterationStats }) => void;
   "atelier:preview": (p: PreviewFrame) => void;
@@ -199,7 +199,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     io.on("atelier:doc", (p) => {
       const room = rooms.get(p.roomId);
       if (!room) return;
-      room.applyRemoteEdit(p.field, p.value, p.version);
+      room.applyRemoteEdit(p.field, p.value, p.version, { userId: p.authorId, name: p.authorName });
       // if this node runs the room's job, the job follows the edit
       runs.onDocumentEdit(room, p.field, p.value, p.authorId);
     });
@@ -277,6 +277,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       run: run ? toRunInfo(run) : null,
       history: run ? room.history.filter((h) => h.runId === run.id) : [],
       restartNeeded: room.restartNeeded,
+      fieldAuthors: room.fieldAuthors,
     };
   }
 
@@ -393,7 +394,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       const parsed = parseFieldValue(field, value);
       if (!parsed.ok) throw new ServiceError("invalid", parsed.error);
       await checkImageAccess(user.id, room, field, parsed.value);
-      const applied = room.applyEdit(field, parsed.value);
+      const applied = room.applyEdit(field, parsed.value, { userId: user.id, name: user.name });
       if (!applied.changed) return { version: room.version, restartNeeded: room.restartNeeded.includes(field) };
       if (baseVersion < applied.version - 1) log.debug("doc.stale_edit_applied", { roomId, field, baseVersion, version: applied.version });
       log.info("doc.edited", { roomId, userId: user.id, field, version: applied.version });
@@ -405,7 +406,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
         author: { userId: user.id, name: user.name },
         version: applied.version,
       });
-      cluster?.emit("atelier:doc", { roomId, field, value: parsed.value, version: applied.version, authorId: user.id });
+      cluster?.emit("atelier:doc", { roomId, field, value: parsed.value, version: applied.version, authorId: user.id, authorName: user.name });
       const restartNeeded = runs.onDocumentEdit(room, field, parsed.value, user.id);
       return { version: applied.version, restartNeeded };
     });

@@ -53,6 +53,7 @@ describe("two nodes through Redis", () => {
     const fresh = await joinOn(node2, f.users.viewer);
     expect(fresh.state.document.styleWeight).toBe(321);
     expect(fresh.state.version).toBe(a.state.version + 1);
+    expect(fresh.state.fieldAuthors.styleWeight).toEqual({ userId: f.users.owner.id, name: "Ada" });
 
     // a run started on node 1 streams to the member on node 2
     const previews = collect<Preview>(b.socket, "run:preview");

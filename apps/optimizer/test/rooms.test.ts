@@ -101,6 +101,23 @@ describe("co-editing", () => {
     });
   });
 
+  it("tells a late joiner and a re-joiner who last changed each field", async () => {
+    const a = await join(f.users.owner);
+    const b = await join(f.users.editor);
+    const ra = await request(a.socket, "doc:edit", { roomId: f.roomId, field: "styleWeight", value: 321, baseVersion: a.state.version });
+    const rb = await request(b.socket, "doc:edit", { roomId: f.roomId, field: "tvWeight", value: 0.002, baseVersion: b.state.version });
+    expect(ra.ok && rb.ok).toBe(true);
+    const late = await join(f.users.viewer);
+    expect(late.state.fieldAuthors.styleWeight).toEqual({ userId: f.users.owner.id, name: "Ada" });
+    expect(late.state.fieldAuthors.tvWeight).toEqual({ userId: f.users.editor.id, name: "Bob" });
+    const again = await request<{ state: RoomState }>(b.socket, "room:join", { roomId: f.roomId });
+    expect(again.ok && again.state.fieldAuthors.styleWeight).toEqual({ userId: f.users.owner.id, name: "Ada" });
+    // an edit that changes nothing leaves the author as it was
+    expect(await request(b.socket, "doc:edit", { roomId: f.roomId, field: "styleWeight", value: 321, baseVersion: 0 })).toMatchObject({ ok: true });
+    const same = await request<{ state: RoomState }>(late.socket, "room:join", { roomId: f.roomId });
+    expect(same.ok && same.state.fieldAuthors.styleWeight).toEqual({ userId: f.users.owner.id, name: "Ada" });
+  });
+
   it("refuses a viewer's edit and changes nothing", async () => {
     const v = await join(f.users.viewer);
     const before = v.state;

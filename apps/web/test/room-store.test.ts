@@ -16,6 +16,7 @@ function snapshot(overrides: Partial<RoomState> = {}): RoomState {
     run: null,
     history: [],
     restartNeeded: [],
+    fieldAuthors: {},
     ...overrides,
   };
 }
@@ -55,6 +56,37 @@ describe("room store: document versions", () => {
     expect(visibleDocument(s)!.styleWeight).toBe(250);
     expect(s.version).toBe(11);
     expect(s.lastChange.styleWeight).toEqual({ ...bob, version: 11 });
+  });
+
+  it("primes who changed each field from a snapshot, and live changes keep it current", () => {
+    const store = createRoomStore("r1");
+    store.dispatch({ type: "prime", state: snapshot({ fieldAuthors: { styleWeight: bob, seed: alice } }) });
+    let s = store.getState();
+    expect(s.lastChange.styleWeight).toEqual({ ...bob, version: 10 });
+    expect(s.lastChange.seed).toEqual({ ...alice, version: 10 });
+    expect(s.lastChange.size).toBeUndefined();
+    store.dispatch({ type: "doc:changed", field: "styleWeight", value: 250, author: alice, version: 11 });
+    expect(store.getState().lastChange.styleWeight).toEqual({ ...alice, version: 11 });
+    // the live snapshot replaces the server-rendered one's (empty) authors
+    const late = createRoomStore("r1");
+    late.dispatch({ type: "prime", state: snapshot() });
+    expect(late.getState().lastChange).toEqual({});
+    late.dispatch({ type: "room:state", state: snapshot({ version: 12, fieldAuthors: { tvWeight: bob } }) });
+    s = late.getState();
+    expect(s.lastChange.tvWeight).toEqual({ ...bob, version: 12 });
+  });
+
+  it("a snapshot without an author keeps a known one only while the value is unchanged", () => {
+    const store = joined();
+    store.dispatch({ type: "doc:changed", field: "styleWeight", value: 250, author: bob, version: 11 });
+    store.dispatch({ type: "doc:changed", field: "size", value: 300, author: bob, version: 12 });
+    // e.g. the optimiser restarted (authors are in its memory only) and someone changed size meanwhile
+    const document = { ...defaultRoomDocument(), styleWeight: 250, size: 256 };
+    const { fieldAuthors: _none, ...older } = snapshot({ version: 13, document });
+    store.dispatch({ type: "room:state", state: older as RoomState });
+    const s = store.getState();
+    expect(s.lastChange.styleWeight).toEqual({ ...bob, version: 11 });
+    expect(s.lastChange.size).toBeUndefined();
   });
 
   it("ignores changes older than the snapshot and duplicates", () => {

@@ -79,6 +79,7 @@ export const member = z.object({
 export type Member = z.infer<typeof member>;
 
 export const author = z.object({ userId: id, name: z.string() });
+export type Author = z.infer<typeof author>;
 
 export const presence = z.object({ roomId: id, members: z.array(member) });
 
@@ -150,6 +151,11 @@ export const roomState = z.object({
   history: z.array(iterationStats),
   /** fields edited during the current run that only take effect after a restart */
   restartNeeded: z.array(roomField),
+  /**
+   * Who last changed each field, as far as the server knows (fields nobody changed since the
+   * room was loaded have none). Optional with default `{}` so older senders still parse.
+   */
+  fieldAuthors: z.partialRecord(roomField, author).optional().default({}),
 });
 export type RoomState = z.infer<typeof roomState>;
 

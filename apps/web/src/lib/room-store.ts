@@ -16,7 +16,7 @@ import {
   type RunInfo,
 } from "@atelier/protocol";
 
-/** Who last changed a field, and at which document version. */
+/** Who last changed a field, and at which document version (from a snapshot: the snapshot's version, an upper bound). */
 export interface FieldChange {
   userId: string;
   name: string;
@@ -124,6 +124,30 @@ function appendHistory(history: IterationStats[], stats: IterationStats): Iterat
   return next;
 }
 
+/**
+ * Who last changed each field, after a snapshot: the server's word where it has one; otherwise
+ * what we already knew, but only while the field still holds the value we knew (the server
+ * keeps authors in memory, so after its restart it may know none; a note must never name
+ * someone for a value they did not set).
+ */
+function snapshotAuthors(s: RoomClientState, st: RoomState): Partial<Record<RoomField, FieldChange>> {
+  // an older server sends no fieldAuthors (the client does not parse, so no zod default)
+  const authors = st.fieldAuthors ?? {};
+  const next: Partial<Record<RoomField, FieldChange>> = {};
+  for (const f of ROOM_FIELDS) {
+    const author = authors[f];
+    const known = s.lastChange[f];
+    if (author) next[f] = { userId: author.userId, name: author.name, version: st.version };
+    else if (known && s.confirmed && sameValue(s.confirmed[f], st.document[f])) next[f] = known;
+  }
+  return next;
+}
+
+/** Field values are JSON; two encodings that differ only in key order count as different (the note is then dropped, never wrong). */
+function sameValue(a: unknown, b: unknown): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
 export function roomReducer(s: RoomClientState, a: RoomAction): RoomClientState {
   switch (a.type) {
     case "connecting":
@@ -147,6 +171,7 @@ export function roomReducer(s: RoomClientState, a: RoomAction): RoomClientState 
       // Everything up to the snapshot's version is in the snapshot: older field changes are stale.
       const fieldVersions: Partial<Record<RoomField, number>> = {};
       for (const f of ROOM_FIELDS) fieldVersions[f] = st.version;
+      const lastChange = snapshotAuthors(s, st);
       const sameRun = s.run && st.run && s.run.runId === st.run.runId;
       return {
         ...s,
@@ -157,6 +182,7 @@ export function roomReducer(s: RoomClientState, a: RoomAction): RoomClientState 
         confirmed: st.document,
         version: st.version,
         fieldVersions,
+        lastChange,
         members: st.members,
         run: st.run,
         // the snapshot's history is authoritative; keep ours only if it is longer for the same run

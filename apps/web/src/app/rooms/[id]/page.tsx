@@ -44,6 +44,8 @@ export default async function RoomPage({ params, searchParams }: Props) {
     run: null,
     history: [],
     restartNeeded: [],
+    // who changed what lives only in the optimiser's memory: its room:state fills this in
+    fieldAuthors: {},
   };
   const joined = (await searchParams).joined;
   return <Studio initial={initial} me={{ userId: user.id, name: user.name }} joinedAs={typeof joined === "string" ? joined : undefined} />;
