@@ -4,9 +4,10 @@
 // the VGG-19 weights, builds the web app once, starts the optimisation service and the web app.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ensureDependencies, findWeights, log, repoRoot, run, runOrExit } from "./lib/setup.mjs";
+import { webBuildStaleReason } from "./lib/web-build.mjs";
 
 process.env.NEXT_TELEMETRY_DISABLED = "1";
 process.env.TURBO_TELEMETRY_DISABLED = "1";
@@ -48,14 +49,13 @@ const env = {
   WEB_ORIGIN: process.env.WEB_ORIGIN ?? `http://${publicHost}:${webPort}`,
 };
 
-// Build the web app when there is no build or the sources are newer than it.
-const buildId = path.join(repoRoot, "apps", "web", ".next", "BUILD_ID");
-const needsBuild = !existsSync(buildId) || process.env.ATELIER_REBUILD === "1";
-if (needsBuild) {
-  log("building the web app (next build)…");
+// Build the web app when there is no build or its sources are newer than it.
+const buildReason = process.env.ATELIER_REBUILD === "1" ? "ATELIER_REBUILD=1" : webBuildStaleReason();
+if (buildReason) {
+  log(`building the web app (next build: ${buildReason})…`);
   runOrExit("npm", ["run", "build", "-w", "@atelier/web"], { env });
 } else {
-  log(`using the web build from ${new Date(statSync(buildId).mtimeMs).toISOString()} (ATELIER_REBUILD=1 to rebuild)`);
+  log("the web build is up to date (ATELIER_REBUILD=1 forces a rebuild)");
 }
 
 const children = [];

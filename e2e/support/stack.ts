@@ -1,9 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { webBuildStaleReason } from "../../scripts/lib/web-build.mjs";
 import { createHash, randomBytes } from "node:crypto";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -66,38 +67,15 @@ async function waitForHttp(url: string, seconds: number, child: ChildProcess, na
   throw new Error(`${name} did not answer at ${url} within ${seconds}s (${lastError})`);
 }
 
-/** Newest modification time (ms) of the files under `dir`, skipping build output and dependencies. */
-function newestMtime(dir: string): number {
-  if (!existsSync(dir)) return 0;
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === "node_modules" || entry.name.startsWith(".next") || entry.name === "generated") continue;
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
 /**
- * Why a build is needed, or null: no build yet, forced (ATELIER_E2E_REBUILD=1, CI), or a source
+ * Why a build is needed, or null: forced (ATELIER_E2E_REBUILD=1, CI), no build yet, or a source
  * file of the web app or of a workspace package it bundles changed since the last build — so a
  * run never tests stale pages.
  */
 function buildReason(): string | null {
-  const buildId = path.join(webDir, distDir, "BUILD_ID");
-  if (!existsSync(buildId)) return "no build yet";
   if (process.env.ATELIER_E2E_REBUILD === "1") return "ATELIER_E2E_REBUILD=1";
   if (process.env.CI) return "CI";
-  const built = statSync(buildId).mtimeMs;
-  const sources = [
-    path.join(webDir, "src"),
-    path.join(webDir, "next.config.ts"),
-    path.join(webDir, "postcss.config.mjs"),
-    path.join(webDir, "package.json"),
-    ...["protocol", "db", "storage"].map((p) => path.join(repoRoot, "packages", p, "src")),
-  ];
-  const changed = sources.find((s) => existsSync(s) && (statSync(s).isDirectory() ? newestMtime(s) : statSync(s).mtimeMs) > built);
-  return changed ? `${path.relative(repoRoot, changed)} changed since the last build` : null;
+  return webBuildStaleReason(distDir);
 }
 
 function processGroupAlive(pgid: number): boolean {

@@ -1,0 +1,1 @@
+export function webBuildStaleReason(distDir?: string): string | null;
