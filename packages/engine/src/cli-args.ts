@@ -8,6 +8,7 @@ import { extname } from "node:path";
 import { parseArgs } from "node:util";
 import { MAX_STYLES, VGG_LAYERS, runSettings, styleRef } from "@atelier/protocol";
 import type { LayerName, StylizeOptions } from "./api.ts";
+import { DEFAULTS } from "./defaults.ts";
 
 /** A mistake in how the CLI was called (exit code 2), as opposed to a failure while running. */
 export class UsageError extends Error {
@@ -34,18 +35,6 @@ export interface StylizePlan {
 
 export type Command = { kind: "help" } | { kind: "stylize"; plan: StylizePlan };
 
-export const DEFAULTS = {
-  size: 512,
-  iterations: 1000,
-  optimizer: "lbfgs",
-  learningRate: 10,
-  contentWeight: 5,
-  styleWeight: 100,
-  tvWeight: 1e-3,
-  styleScale: 1,
-  seed: 0,
-  pooling: "max",
-} as const;
 
 const FORMAT_BY_EXTENSION: Record<string, OutputFormat> = {
   ".png": "png",
@@ -73,7 +62,7 @@ Options:
   --tv-weight <x>            total-variation smoothing weight (default ${DEFAULTS.tvWeight})
   --style-scale <x>          style images are resized to x × the output size, 0.1–4 (default ${DEFAULTS.styleScale})
   --init noise|content|style|<file>
-                             starting image (default content); a file resumes from a checkpoint
+                             starting image (default ${DEFAULTS.init}); a file resumes from a checkpoint
   --seed <n>                 random seed; same seed and backend give the same output (default ${DEFAULTS.seed})
   --pooling max|avg          pooling between VGG blocks (default ${DEFAULTS.pooling})
   --content-layers <l,…>     default relu4_2
@@ -246,7 +235,7 @@ export function parseCommand(argv: string[]): Command {
   const initRaw = values.init;
   const init: StylizePlan["init"] =
     initRaw === undefined || initRaw === "noise" || initRaw === "content" || initRaw === "style"
-      ? (initRaw ?? "content")
+      ? (initRaw ?? DEFAULTS.init)
       : { path: initRaw };
 
   let saveEvery: number | null = null;

@@ -30,27 +30,11 @@ import type { Optimizer } from "./optimizers/optimizer.ts";
 import { Rng } from "./rng.ts";
 import { VGG_LAYER_NAMES, VGG_MEAN_BGR, VggFeatures, convsNeeded, layerIndex } from "./vgg.ts";
 import { VGG19_CONVS, defaultWeightsSource, loadVggWeights } from "./weights.ts";
+import { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS } from "./defaults.ts";
 
-export const DEFAULT_CONTENT_LAYERS: readonly LayerName[] = ["relu4_2"];
-export const DEFAULT_STYLE_LAYERS: readonly LayerName[] = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"];
+export { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS };
 
-/** jcjohnson/neural-style's defaults, as api.ts documents them. */
-export const DEFAULTS = {
-  size: 512,
-  iterations: 1000,
-  optimizer: "lbfgs",
-  learningRate: 10,
-  contentWeight: 5,
-  styleWeight: 100,
-  tvWeight: 1e-3,
-  styleScale: 1,
-  originalColors: false,
-  // From the content image, unlike jcjohnson's random default: on a CPU, runs are tens to a few
-  // hundred iterations, and from noise the photo only emerges after many hundreds.
-  init: "content",
-  seed: 0,
-  pooling: "max",
-} as const;
+
 
 /** Limits the engine accepts (the web app's own limits are tighter). */
 export const LIMITS = { minSize: 16, maxSize: 8192, maxIterations: 1_000_000 } as const;
