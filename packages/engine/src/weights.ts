@@ -14,27 +14,22 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import { EngineError } from "./errors.ts";
-import { ManifestError, decodeEntry, entryByteLength, parseWeightsManifest, type WeightEntry, type WeightsGroup } from "./weights-manifest.ts";
+import {
+  ManifestError,
+  VGG19_CONV_LAYERS,
+  decodeEntry,
+  entryByteLength,
+  parseWeightsManifest,
+  type WeightEntry,
+  type WeightsGroup,
+} from "./weights-manifest.ts";
 
-/** The 16 conv layers of VGG-19 in order, with their channel counts. */
-export const VGG19_CONVS: readonly { name: string; block: number; index: number; inChannels: number; outChannels: number }[] = (() => {
-  const blocks: [number, number][] = [
-    [2, 64],
-    [2, 128],
-    [4, 256],
-    [4, 512],
-    [4, 512],
-  ];
-  const out: { name: string; block: number; index: number; inChannels: number; outChannels: number }[] = [];
-  let inChannels = 3;
-  blocks.forEach(([count, channels], b) => {
-    for (let i = 1; i <= count; i++) {
-      out.push({ name: `conv${b + 1}_${i}`, block: b + 1, index: i, inChannels, outChannels: channels });
-      inChannels = channels;
-    }
+/** The 16 conv layers of VGG-19 in order, with their channel counts (from the manifest module's table). */
+export const VGG19_CONVS: readonly { name: string; block: number; index: number; inChannels: number; outChannels: number }[] =
+  VGG19_CONV_LAYERS.map(({ name, inChannels, outChannels }) => {
+    const [, block, index] = /^block(\d)_conv(\d)$/.exec(name)!;
+    return { name: `conv${block}_${index}`, block: Number(block), index: Number(index), inChannels, outChannels };
   });
-  return out;
-})();
 
 export interface ConvWeights {
   /** "conv1_1" … "conv5_4" */
