@@ -4,6 +4,7 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { resolveDataDir } from "@atelier/db";
 import type { Logger } from "./log.ts";
 
 import { DEV_REALTIME_SECRET } from "@atelier/protocol/token";
@@ -70,7 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, log?: Logger): 
   return {
     port: intFromEnv(env, "PORT", 4001, 0, 65535),
     webOrigin: origins.length === 1 ? origins[0]! : origins,
-    dataDir: path.resolve(env.DATA_DIR?.trim() || "./data"), // resolveDataDir()'s rule, on the given env
+    dataDir: resolveDataDir(env),
     databaseUrl: env.DATABASE_URL?.trim() || undefined,
     secret: resolveSecret(env, log),
     workers: intFromEnv(env, "ATELIER_WORKERS", 1, 1, 64),

@@ -6,8 +6,8 @@ import { fileURLToPath } from "node:url";
  * The one place that decides where Atelier keeps its files (database, images, thumbnails):
  * `DATA_DIR` if set, else `./data`, resolved against the process's working directory.
  */
-export function resolveDataDir(): string {
-  const configured = process.env.DATA_DIR?.trim();
+export function resolveDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  const configured = env.DATA_DIR?.trim();
   return path.resolve(configured ? configured : "./data");
 }
 
