@@ -1,6 +1,7 @@
 import { getToken } from "next-auth/jwt";
 import { getDb, type Db } from "@atelier/db";
 import { authSecret } from "./config";
+import { unauthorized } from "./http";
 
 /*
  * The one session check of the app. With JWT sessions a session is the encrypted `authjs`
@@ -46,6 +47,13 @@ export async function getSessionUser(headers: Headers, db?: Db): Promise<Session
   });
   if (!user) return null;
   return { id: user.id, name: displayName(user), email: user.email, image: user.image };
+}
+
+/** For route handlers: the database and the signed-in user, or the 401 reply to send. */
+export async function requireUser(req: Request): Promise<{ ok: true; db: Db; user: SessionUser } | { ok: false; response: Response }> {
+  const db = await getDb();
+  const user = await getSessionUser(req.headers, db);
+  return user ? { ok: true, db, user } : { ok: false, response: unauthorized() };
 }
 
 export function displayName(user: { name: string | null; email: string }): string {

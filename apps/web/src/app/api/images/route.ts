@@ -1,13 +1,12 @@
-import { getDb } from "@atelier/db";
-import { errorResponse, json, unauthorized } from "@/server/http";
-import { getSessionUser } from "@/server/session";
+import { errorResponse, json } from "@/server/http";
+import { requireUser } from "@/server/session";
 import { fileFrom, imageInfo, readMultipart, storeUpload, uploadLimits } from "@/server/uploads";
 
 /** POST multipart { file } → 201 { image } — a content photo (JPEG/PNG/WebP, checked by content). */
 export async function POST(req: Request): Promise<Response> {
-  const db = await getDb();
-  const user = await getSessionUser(req.headers, db);
-  if (!user) return unauthorized();
+  const auth = await requireUser(req);
+  if (!auth.ok) return auth.response;
+  const { db, user } = auth;
   const body = await readMultipart(req, uploadLimits().maxBytes);
   if (!body.ok) return body.response;
   const file = fileFrom(body.form);

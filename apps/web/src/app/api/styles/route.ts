@@ -1,23 +1,22 @@
-import { getDb } from "@atelier/db";
 import { styleUploadFields } from "@atelier/protocol";
-import { errorResponse, json, unauthorized } from "@/server/http";
+import { errorResponse, json } from "@/server/http";
 import { styleLibrary, styleSelect, toStyleInfo } from "@/server/queries";
-import { getSessionUser } from "@/server/session";
+import { requireUser } from "@/server/session";
 import { fileFrom, readMultipart, storeUpload, uploadLimits } from "@/server/uploads";
 
 /** GET → { mine, public }: my styles and others' public ones. */
 export async function GET(req: Request): Promise<Response> {
-  const db = await getDb();
-  const user = await getSessionUser(req.headers, db);
-  if (!user) return unauthorized();
+  const auth = await requireUser(req);
+  if (!auth.ok) return auth.response;
+  const { db, user } = auth;
   return json(await styleLibrary(db, user.id));
 }
 
 /** POST multipart { file, name, isPublic } → 201 { style } */
 export async function POST(req: Request): Promise<Response> {
-  const db = await getDb();
-  const user = await getSessionUser(req.headers, db);
-  if (!user) return unauthorized();
+  const auth = await requireUser(req);
+  if (!auth.ok) return auth.response;
+  const { db, user } = auth;
   const body = await readMultipart(req, uploadLimits().maxBytes);
   if (!body.ok) return body.response;
   const fields = styleUploadFields.safeParse({

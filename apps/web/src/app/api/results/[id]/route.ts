@@ -1,13 +1,12 @@
-import { getDb } from "@atelier/db";
 import { updateResultBody } from "@atelier/protocol";
-import { errorResponse, json, readJson, unauthorized } from "@/server/http";
-import { getSessionUser } from "@/server/session";
+import { errorResponse, json, readJson } from "@/server/http";
+import { requireUser } from "@/server/session";
 
 /** PATCH { title?, isPublic? } → { result } (the author only). */
 export async function PATCH(req: Request, ctx: { params: Promise<{ id: string }> }): Promise<Response> {
-  const db = await getDb();
-  const user = await getSessionUser(req.headers, db);
-  if (!user) return unauthorized();
+  const auth = await requireUser(req);
+  if (!auth.ok) return auth.response;
+  const { db, user } = auth;
   const body = await readJson(req, updateResultBody);
   if (!body.ok) return body.response;
   const { id } = await ctx.params;

@@ -1,15 +1,14 @@
-import { getDb } from "@atelier/db";
 import { updateStyleBody } from "@atelier/protocol";
-import { errorResponse, json, readJson, unauthorized } from "@/server/http";
+import { errorResponse, json, readJson } from "@/server/http";
 import { styleSelect, toStyleInfo } from "@/server/queries";
-import { getSessionUser } from "@/server/session";
+import { requireUser } from "@/server/session";
 
 type Ctx = { params: Promise<{ id: string }> };
 
 async function ownStyle(req: Request, ctx: Ctx) {
-  const db = await getDb();
-  const user = await getSessionUser(req.headers, db);
-  if (!user) return { ok: false as const, response: unauthorized() };
+  const auth = await requireUser(req);
+  if (!auth.ok) return auth;
+  const { db, user } = auth;
   const { id } = await ctx.params;
   const style = await db.style.findUnique({ where: { id }, select: { ownerId: true, isPublic: true } });
   if (!style || (style.ownerId !== user.id && !style.isPublic)) return { ok: false as const, response: errorResponse(404, "style not found") };

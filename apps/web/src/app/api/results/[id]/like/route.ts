@@ -1,12 +1,11 @@
-import { getDb } from "@atelier/db";
-import { errorResponse, json, unauthorized } from "@/server/http";
+import { errorResponse, json } from "@/server/http";
 import { setLike } from "@/server/results";
-import { getSessionUser } from "@/server/session";
+import { requireUser } from "@/server/session";
 
 async function handle(req: Request, ctx: { params: Promise<{ id: string }> }, liked: boolean): Promise<Response> {
-  const db = await getDb();
-  const user = await getSessionUser(req.headers, db);
-  if (!user) return unauthorized();
+  const auth = await requireUser(req);
+  if (!auth.ok) return auth.response;
+  const { db, user } = auth;
   const { id } = await ctx.params;
   const outcome = await setLike(db, id, user.id, liked);
   return outcome.ok ? json(outcome.value) : errorResponse(outcome.status, outcome.error);

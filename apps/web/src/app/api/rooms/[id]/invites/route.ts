@@ -1,14 +1,13 @@
-import { getDb } from "@atelier/db";
 import { createInviteBody, type CreateInviteResponse } from "@atelier/protocol";
-import { errorResponse, json, readJson, requestOrigin, unauthorized } from "@/server/http";
+import { errorResponse, json, readJson, requestOrigin } from "@/server/http";
 import { createInvite } from "@/server/rooms";
-import { getSessionUser } from "@/server/session";
+import { requireUser } from "@/server/session";
 
 /** POST { role, expiresInDays? } → 201 { token, url, role, expiresAt } (owners and editors). */
 export async function POST(req: Request, ctx: { params: Promise<{ id: string }> }): Promise<Response> {
-  const db = await getDb();
-  const user = await getSessionUser(req.headers, db);
-  if (!user) return unauthorized();
+  const auth = await requireUser(req);
+  if (!auth.ok) return auth.response;
+  const { db, user } = auth;
   const body = await readJson(req, createInviteBody);
   if (!body.ok) return body.response;
   const { id } = await ctx.params;
