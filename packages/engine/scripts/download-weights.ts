@@ -16,6 +16,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   ManifestError,
+  VGG19_CONV_BYTES,
   VGG19_CONV_LAYERS,
   groupByteLength,
   layerByteLength,
@@ -277,7 +278,7 @@ async function main(): Promise<number> {
       process.stdout.write(`weights: ${dest} already holds the VGG-19 conv weights (use --force to download again)\n`);
     } else {
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
-      process.stdout.write(`weights: wrote 16 layers (${formatMB(VGG19_CONV_LAYERS.reduce((s, l) => s + layerByteLength(l), 0))}) to ${dest} in ${seconds} s\n`);
+      process.stdout.write(`weights: wrote 16 layers (${formatMB(VGG19_CONV_BYTES)}) to ${dest} in ${seconds} s\n`);
     }
     return 0;
   } catch (error) {
