@@ -179,6 +179,21 @@ export async function canvasPixels(page: Page): Promise<CanvasPixels> {
   });
 }
 
+/** Waits for a painted preview newer than `after` (by its iteration), or any painted one, and returns it. */
+export async function paintedFrame(page: Page, after?: CanvasPixels | null): Promise<CanvasPixels> {
+  let frame: CanvasPixels | null = null;
+  await expect
+    .poll(
+      async () => {
+        frame = await canvasPixels(page);
+        return isPainted(frame) && (!after || Number(frame.iteration) > Number(after.iteration));
+      },
+      { message: `a painted preview after iteration ${after?.iteration ?? "none"}`, timeout: 60_000, intervals: [100, 200, 250] },
+    )
+    .toBe(true);
+  return frame!;
+}
+
 /** Mean absolute difference per channel (0–255) between two frames of the same size. */
 export function pixelDifference(a: CanvasPixels, b: CanvasPixels): number {
   if (a.width !== b.width || a.height !== b.height) return 255;

@@ -1,4 +1,3 @@
-import type { Page } from "@playwright/test";
 import { test, expect } from "../support/fixtures.ts";
 import {
   attachScreenshot,
@@ -12,28 +11,13 @@ import {
   lossPoints,
   newPerson,
   newUser,
+  paintedFrame,
   pixelDifference,
   signUp,
   smallRunSettings,
-  type CanvasPixels,
 } from "../support/app.ts";
 
 const ITERATIONS = 20;
-
-/** Waits for a painted preview newer than `after` (by its iteration) and returns it. */
-async function nextFrame(page: Page, after: CanvasPixels | null): Promise<CanvasPixels> {
-  let frame: CanvasPixels | null = null;
-  await expect
-    .poll(
-      async () => {
-        frame = await canvasPixels(page);
-        return isPainted(frame) && (!after || Number(frame.iteration) > Number(after.iteration));
-      },
-      { message: `a painted preview after iteration ${after?.iteration ?? "none"}`, timeout: 60_000, intervals: [100, 200, 250] },
-    )
-    .toBe(true);
-  return frame!;
-}
 
 test("a small run streams changing previews to everyone in the room, the counter and loss chart grow, and it completes", async ({ page: pageA, browser, baseURL }, testInfo) => {
   const [a, b] = [newUser("Claude"), newUser("Berthe")];
@@ -59,14 +43,14 @@ test("a small run streams changing previews to everyone in the room, the counter
   await expect(pageB.getByTestId("run-status")).toHaveText(/Painting|Waiting in the queue/);
 
   // Both canvases show a preview, then a different, later one.
-  const firstA = await nextFrame(pageA, null);
-  const firstB = await nextFrame(pageB, null);
+  const firstA = await paintedFrame(pageA, null);
+  const firstB = await paintedFrame(pageB, null);
   const progressEarly = await iterationCounter(pageA);
   const pointsEarly = await lossPoints(pageA);
   expect(progressEarly?.of).toBe(ITERATIONS);
   expect(firstA.width).toBe(96); // the longest side of tubingen (landscape) at size 96
-  const laterA = await nextFrame(pageA, firstA);
-  const laterB = await nextFrame(pageB, firstB);
+  const laterA = await paintedFrame(pageA, firstA);
+  const laterB = await paintedFrame(pageB, firstB);
   expect(pixelDifference(firstA, laterA), `A's preview changed between iterations ${firstA.iteration} and ${laterA.iteration}`).toBeGreaterThan(0.5);
   expect(pixelDifference(firstB, laterB), `B's preview changed between iterations ${firstB.iteration} and ${laterB.iteration}`).toBeGreaterThan(0.5);
 

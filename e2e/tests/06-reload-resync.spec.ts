@@ -1,37 +1,20 @@
-import type { Page } from "@playwright/test";
 import { test, expect } from "../support/fixtures.ts";
 import {
   attachScreenshot,
-  canvasPixels,
   createRoomWithImages,
   expectLive,
-  isPainted,
   iterationCounter,
   lossPoints,
   newUser,
+  paintedFrame,
   param,
   pixelDifference,
   signUp,
   smallRunSettings,
-  type CanvasPixels,
 } from "../support/app.ts";
 
 // More than the journey waits for: the run is cancelled once the reload has been checked.
 const ITERATIONS = 200;
-
-async function paintedFrame(page: Page, after?: CanvasPixels): Promise<CanvasPixels> {
-  let frame: CanvasPixels | null = null;
-  await expect
-    .poll(
-      async () => {
-        frame = await canvasPixels(page);
-        return isPainted(frame) && (!after || Number(frame.iteration) > Number(after.iteration));
-      },
-      { message: `a painted preview after iteration ${after?.iteration ?? "none"}`, timeout: 60_000, intervals: [100, 200, 250] },
-    )
-    .toBe(true);
-  return frame!;
-}
 
 test("reloading the studio during a run resyncs the run state and keeps receiving previews", async ({ page }, testInfo) => {
   await signUp(page, newUser("Rosa"));
