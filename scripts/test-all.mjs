@@ -3,7 +3,7 @@
 // (dependencies, Debian's Chromium), starts PostgreSQL/Redis if they stopped, then runs the
 // unit and integration suites (one package at a time: 2 cores, CPU-bound engine tests) and
 // the Playwright journeys, and prints one closing line with the counts of all of them.
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { ensureChromium, ensureDependencies, ensureServices, findWeights, log, repoRoot, run } from "./lib/setup.mjs";
 
@@ -11,7 +11,15 @@ process.env.NEXT_TELEMETRY_DISABLED = "1";
 process.env.TURBO_TELEMETRY_DISABLED = "1";
 process.env.CHECKPOINT_DISABLE = "1";
 
-const workspaces = ["packages/protocol", "packages/engine", "packages/db", "packages/storage", "apps/optimizer", "apps/web"];
+// Every workspace whose `test` script turbo runs (vitest), so a new package is counted too.
+const workspaces = ["apps", "packages"].flatMap((group) =>
+  readdirSync(path.join(repoRoot, group))
+    .map((name) => `${group}/${name}`)
+    .filter((ws) => {
+      const manifest = path.join(repoRoot, ws, "package.json");
+      return existsSync(manifest) && Boolean(JSON.parse(readFileSync(manifest, "utf8")).scripts?.test);
+    }),
+);
 const vitestReport = (ws) => path.join(repoRoot, ws, ".vitest", "results.json");
 const e2eReport = path.join(repoRoot, "e2e", "test-results", "results.json");
 
