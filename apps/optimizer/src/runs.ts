@@ -139,6 +139,37 @@ function newEnded(): { ended: Promise<void>; markEnded: () => void } {
   return { ended, markEnded };
 }
 
+type RunIdentity = Pick<LiveRun, "id" | "roomId" | "authorId" | "status" | "params" | "iteration" | "createdAt">;
+
+/** A run object: the given fields, everything else at its not-yet-started value; its queue key is its author. */
+function newLiveRun(fields: RunIdentity & Partial<Omit<LiveRun, keyof RunIdentity>>): LiveRun {
+  return {
+    userId: fields.authorId,
+    startedAt: null,
+    finishedAt: null,
+    computeMs: 0,
+    backend: null,
+    modelHash: null,
+    checkpointPath: null,
+    error: null,
+    resultIds: [],
+    resumedFromId: null,
+    initImagePath: null,
+    liveEdits: [],
+    queuePosition: null,
+    etaSeconds: null,
+    local: false,
+    worker: null,
+    contentPath: null,
+    stylePaths: [],
+    msPerIteration: null,
+    stopReason: null,
+    lastSentInfo: null,
+    ...newEnded(),
+    ...fields,
+  };
+}
+
 async function exists(file: string): Promise<boolean> {
   try {
     await access(file);
@@ -308,11 +339,10 @@ export class RunManager {
   }
 
   private liveRunFromRow(row: Awaited<ReturnType<Db["run"]["findFirstOrThrow"]>>, params: RunParams): LiveRun {
-    return {
+    return newLiveRun({
       id: row.id,
       roomId: row.roomId,
       authorId: row.authorId,
-      userId: row.authorId,
       status: row.status as RunStatus,
       params,
       iteration: row.iterations,
@@ -324,21 +354,8 @@ export class RunManager {
       modelHash: row.modelHash,
       checkpointPath: row.checkpointPath,
       error: row.error,
-      resultIds: [],
       resumedFromId: row.resumedFromId,
-      initImagePath: null,
-      liveEdits: [],
-      queuePosition: null,
-      etaSeconds: null,
-      local: false,
-      worker: null,
-      contentPath: null,
-      stylePaths: [],
-      msPerIteration: null,
-      stopReason: null,
-      lastSentInfo: null,
-      ...newEnded(),
-    };
+    });
   }
 
   /**
@@ -371,37 +388,19 @@ export class RunManager {
   }
 
   private mirrorOf(roomId: string, info: RunInfo): LiveRun {
-    return {
+    return newLiveRun({
       id: info.runId,
       roomId,
       authorId: info.authorId,
-      userId: info.authorId,
       status: info.status,
       params: info.params,
       iteration: info.iteration,
       createdAt: new Date(),
-      startedAt: null,
-      finishedAt: null,
-      computeMs: 0,
-      backend: null,
-      modelHash: null,
-      checkpointPath: null,
       error: info.error,
       resultIds: [...info.resultIds],
-      resumedFromId: null,
-      initImagePath: null,
-      liveEdits: [],
       queuePosition: info.queuePosition,
       etaSeconds: info.etaSeconds,
-      local: false,
-      worker: null,
-      contentPath: null,
-      stylePaths: [],
-      msPerIteration: null,
-      stopReason: null,
-      lastSentInfo: null,
-      ...newEnded(),
-    };
+    });
   }
 
   // ───────────────────────────── starting ─────────────────────────────
