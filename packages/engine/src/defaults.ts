@@ -1,10 +1,12 @@
+import { DEFAULT_CONTENT_LAYERS as PROTOCOL_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS as PROTOCOL_STYLE_LAYERS } from "@atelier/protocol";
 import type { LayerName } from "./api.ts";
 
 // The run defaults, in a module without tfjs so the CLI can show them (and fail on bad
 // arguments) before the backend loads.
 
-export const DEFAULT_CONTENT_LAYERS: readonly LayerName[] = ["relu4_2"];
-export const DEFAULT_STYLE_LAYERS: readonly LayerName[] = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"];
+// Gatys' layers: one list for the engine, the CLI and the web app (@atelier/protocol).
+export const DEFAULT_CONTENT_LAYERS: readonly LayerName[] = PROTOCOL_CONTENT_LAYERS;
+export const DEFAULT_STYLE_LAYERS: readonly LayerName[] = PROTOCOL_STYLE_LAYERS;
 
 /** jcjohnson/neural-style's defaults, as api.ts documents them. */
 export const DEFAULTS = {
