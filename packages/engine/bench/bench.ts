@@ -17,6 +17,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS } from "@atelier/protocol";
 import { decodeImage } from "../src/image.ts";
+import { VGG19_CONVS } from "../src/weights-manifest.ts";
 
 const IMAGES = process.env.ATELIER_IMAGES ?? resolve(import.meta.dirname, "../../../../shared/images");
 const CONTENT = resolve(IMAGES, "tubingen.jpg");
@@ -33,18 +34,7 @@ const SECONDS_PER_ITERATION_TARGET: Record<number, number> = { 128: 1.5, 256: 5 
 const PEAK_RSS_TARGET_BYTES: Record<number, number> = { 512: 2 * 1024 ** 3 };
 
 /** VGG-19 convs up to conv5_1 (the deepest layer the default style/content losses read). */
-const CONVS: { name: string; block: number; inChannels: number; outChannels: number }[] = [
-  ["conv1_1", 1, 3, 64], ["conv1_2", 1, 64, 64],
-  ["conv2_1", 2, 64, 128], ["conv2_2", 2, 128, 128],
-  ["conv3_1", 3, 128, 256], ["conv3_2", 3, 256, 256], ["conv3_3", 3, 256, 256], ["conv3_4", 3, 256, 256],
-  ["conv4_1", 4, 256, 512], ["conv4_2", 4, 512, 512], ["conv4_3", 4, 512, 512], ["conv4_4", 4, 512, 512],
-  ["conv5_1", 5, 512, 512],
-].map(([name, block, inChannels, outChannels]) => ({
-  name: name as string,
-  block: block as number,
-  inChannels: inChannels as number,
-  outChannels: outChannels as number,
-}));
+const CONVS = VGG19_CONVS.slice(0, 13);
 
 /**
  * FLOPs (multiply + add = 2) of one loss-and-gradient evaluation at width × height.

@@ -52,6 +52,13 @@ export const VGG19_CONV_LAYERS: readonly { name: string; inChannels: number; out
   outChannels: outChannels as number,
 }));
 
+/** The 16 conv layers of VGG-19 in order, with their channel counts as the engine names them (conv1_1 … conv5_4). */
+export const VGG19_CONVS: readonly { name: string; block: number; index: number; inChannels: number; outChannels: number }[] =
+  VGG19_CONV_LAYERS.map(({ name, inChannels, outChannels }) => {
+    const [, block, index] = /^block(\d)_conv(\d)$/.exec(name)!;
+    return { name: `conv${block}_${index}`, block: Number(block), index: Number(index), inChannels, outChannels };
+  });
+
 export function kernelShape(layer: { inChannels: number; outChannels: number }): number[] {
   return [3, 3, layer.inChannels, layer.outChannels];
 }

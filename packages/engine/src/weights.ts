@@ -16,7 +16,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { EngineError } from "./errors.ts";
 import {
   ManifestError,
-  VGG19_CONV_LAYERS,
+  VGG19_CONVS,
   decodeEntry,
   entryByteLength,
   parseWeightsManifest,
@@ -24,12 +24,7 @@ import {
   type WeightsGroup,
 } from "./weights-manifest.ts";
 
-/** The 16 conv layers of VGG-19 in order, with their channel counts (from the manifest module's table). */
-export const VGG19_CONVS: readonly { name: string; block: number; index: number; inChannels: number; outChannels: number }[] =
-  VGG19_CONV_LAYERS.map(({ name, inChannels, outChannels }) => {
-    const [, block, index] = /^block(\d)_conv(\d)$/.exec(name)!;
-    return { name: `conv${block}_${index}`, block: Number(block), index: Number(index), inChannels, outChannels };
-  });
+export { VGG19_CONVS };
 
 export interface ConvWeights {
   /** "conv1_1" … "conv5_4" */
