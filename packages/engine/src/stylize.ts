@@ -353,13 +353,13 @@ class StyleRun {
       ]);
       this.checkAbort();
 
-      const allLayers = [...opts.contentLayers, ...opts.styleLayers];
-      const weights = await loadVggWeights(convsNeeded(allLayers), opts.weightsSource);
+      const convCount = convsNeeded([...opts.contentLayers, ...opts.styleLayers]);
+      const weights = await loadVggWeights(convCount, opts.weightsSource);
       this.checkAbort();
       this.runInfo = { backend, modelHash: weights.modelHash };
 
       // Deepest block used → the short side needed for its pooled map to be ≥ 1 px.
-      const deepestBlock = VGG19_CONVS[convsNeeded(allLayers) - 1]!.block;
+      const deepestBlock = VGG19_CONVS[convCount - 1]!.block;
       const minSide = 2 ** (deepestBlock - 1);
 
       const plan = opts.plan;
@@ -371,7 +371,7 @@ class StyleRun {
       }
       const final = levels[levels.length - 1]!.dims;
       if (Math.min(final.width, final.height) < minSide) {
-        throw bad(`at size ${opts.size} the content becomes ${final.width}×${final.height}; layer ${VGG_LAYER_NAMES[convsNeeded(allLayers) - 1]} needs ≥ ${minSide} px on the short side`);
+        throw bad(`at size ${opts.size} the content becomes ${final.width}×${final.height}; layer ${VGG_LAYER_NAMES[convCount - 1]} needs ≥ ${minSide} px on the short side`);
       }
       const counts = levels.map((l) => l.iterations);
 
