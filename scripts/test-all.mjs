@@ -25,7 +25,11 @@ const e2eReport = path.join(repoRoot, "e2e", "test-results", "results.json");
 
 function countVitest(file) {
   const r = JSON.parse(readFileSync(file, "utf8"));
-  return { passed: r.numPassedTests ?? 0, failed: r.numFailedTests ?? 0, skipped: (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0) };
+  return {
+    passed: r.numPassedTests ?? 0,
+    failed: r.numFailedTests ?? 0,
+    skipped: (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0),
+  };
 }
 
 function countPlaywright(file) {
@@ -35,7 +39,11 @@ function countPlaywright(file) {
 
 function summary() {
   const total = { passed: 0, failed: 0, skipped: 0 };
-  const add = (c) => { total.passed += c.passed; total.failed += c.failed; total.skipped += c.skipped; };
+  const add = (c) => {
+    total.passed += c.passed;
+    total.failed += c.failed;
+    total.skipped += c.skipped;
+  };
   for (const ws of workspaces) if (existsSync(vitestReport(ws))) add(countVitest(vitestReport(ws)));
   if (existsSync(e2eReport)) add(countPlaywright(e2eReport));
   return total;
@@ -62,8 +70,16 @@ rmSync(e2eReport, { force: true });
 
 const started = Date.now();
 let status = run("npx", [
-  "turbo", "run", "test", "--concurrency=1", "--continue=never", "--output-logs=full", "--",
-  "--reporter=default", "--reporter=json", "--outputFile.json=.vitest/results.json",
+  "turbo",
+  "run",
+  "test",
+  "--concurrency=1",
+  "--continue=never",
+  "--output-logs=full",
+  "--",
+  "--reporter=default",
+  "--reporter=json",
+  "--outputFile.json=.vitest/results.json",
 ]);
 if (status === 0 && existsSync(path.join(repoRoot, "e2e", "playwright.config.ts"))) {
   ensureChromium();

@@ -19,7 +19,11 @@ export interface User {
 /** A fresh account for one journey (unique per run, so reruns against a kept database work too). */
 export function newUser(firstName: string): User {
   const tag = randomBytes(4).toString("hex");
-  return { name: `${firstName} ${tag}`, email: `${firstName.toLowerCase()}-${tag}@example.test`, password: `Brush-${tag}-strokes!` };
+  return {
+    name: `${firstName} ${tag}`,
+    email: `${firstName.toLowerCase()}-${tag}@example.test`,
+    password: `Brush-${tag}-strokes!`,
+  };
 }
 
 /**
@@ -30,7 +34,9 @@ export function newUser(firstName: string): User {
 export async function waitForHydration(locator: Locator): Promise<void> {
   await expect(locator).toBeVisible();
   await expect
-    .poll(() => locator.evaluate((el) => Object.keys(el).some((k) => k.startsWith("__reactProps"))), { message: "React hydrated the page" })
+    .poll(() => locator.evaluate((el) => Object.keys(el).some((k) => k.startsWith("__reactProps"))), {
+      message: "React hydrated the page",
+    })
     .toBe(true);
 }
 
@@ -62,7 +68,10 @@ export async function signOut(page: Page): Promise<void> {
 }
 
 /** A second (third…) person: a separate browser context, so separate cookies and session. */
-export async function newPerson(browser: Browser, baseURL: string | undefined): Promise<{ context: BrowserContext; page: Page }> {
+export async function newPerson(
+  browser: Browser,
+  baseURL: string | undefined,
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ baseURL, viewport: { width: 1366, height: 900 } });
   return { context, page: await context.newPage() };
 }
@@ -89,11 +98,17 @@ export const CONTENT_IMAGE = imagePath("tubingen.jpg");
 export const STYLE_IMAGE = imagePath("starry_night.jpg");
 
 /** Uploads a content photo through the studio's picker (the file input behind the drop zone). */
-export async function uploadContent(page: Page, file: string | { name: string; mimeType: string; buffer: Buffer }): Promise<void> {
+export async function uploadContent(
+  page: Page,
+  file: string | { name: string; mimeType: string; buffer: Buffer },
+): Promise<void> {
   await page.getByTestId("content-upload").setInputFiles(file);
 }
 
-export async function uploadStyle(page: Page, file: string | { name: string; mimeType: string; buffer: Buffer }): Promise<void> {
+export async function uploadStyle(
+  page: Page,
+  file: string | { name: string; mimeType: string; buffer: Buffer },
+): Promise<void> {
   const adding = page.getByTestId("add-style");
   if ((await adding.getAttribute("aria-expanded")) !== "true") await adding.click();
   await page.getByTestId("style-upload").setInputFiles(file);
@@ -188,7 +203,11 @@ export async function paintedFrame(page: Page, after?: CanvasPixels | null): Pro
         frame = await canvasPixels(page);
         return isPainted(frame) && (!after || Number(frame.iteration) > Number(after.iteration));
       },
-      { message: `a painted preview after iteration ${after?.iteration ?? "none"}`, timeout: 60_000, intervals: [100, 200, 250] },
+      {
+        message: `a painted preview after iteration ${after?.iteration ?? "none"}`,
+        timeout: 60_000,
+        intervals: [100, 200, 250],
+      },
     )
     .toBe(true);
   return frame!;
@@ -223,7 +242,12 @@ export async function lossPoints(page: Page): Promise<number> {
   return Number((await page.getByTestId("loss-chart").getAttribute("data-points")) ?? "0");
 }
 
-export async function attachScreenshot(page: Page, testInfo: TestInfo, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
+export async function attachScreenshot(
+  page: Page,
+  testInfo: TestInfo,
+  name: string,
+  options: { fullPage?: boolean } = {},
+): Promise<void> {
   // Attached by path (not body), so results.json names the file instead of inlining base64.
   const file = testInfo.outputPath(`${name.replace(/[^\w-]+/g, "-").toLowerCase()}.png`);
   await page.screenshot({ path: file, fullPage: options.fullPage ?? false });

@@ -13,7 +13,10 @@ export const imagesDir = process.env.ATELIER_IMAGES ?? path.join(sharedDir, "ima
 const resultsDir = path.join(repoRoot, "e2e", "test-results");
 // Outside test-results/ (Playwright empties that before global setup), so that a run killed
 // before its teardown still tells the next run which servers to stop. One per checkout.
-const stateFile = path.join(os.tmpdir(), `atelier-e2e-stack-${createHash("sha256").update(repoRoot).digest("hex").slice(0, 12)}.json`);
+const stateFile = path.join(
+  os.tmpdir(),
+  `atelier-e2e-stack-${createHash("sha256").update(repoRoot).digest("hex").slice(0, 12)}.json`,
+);
 export const logsDir = path.join(resultsDir, "logs");
 const webDir = path.join(repoRoot, "apps", "web");
 const distDir = ".next-e2e";
@@ -36,7 +39,9 @@ export function freePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -155,7 +160,12 @@ export async function startStack(): Promise<StackInfo> {
   const launch = (name: string, args: string[], extra: NodeJS.ProcessEnv) => {
     const logFile = path.join(logsDir, `${name}.log`);
     const out = openSync(logFile, "w"); // a plain fd: the server keeps logging after setup returns
-    const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...env, ...extra }, detached: true, stdio: ["ignore", out, out] });
+    const child = spawn(process.execPath, args, {
+      cwd: repoRoot,
+      env: { ...env, ...extra },
+      detached: true,
+      stdio: ["ignore", out, out],
+    });
     closeSync(out);
     child.unref();
     if (child.pid) info.pgids.push(child.pid);
@@ -165,7 +175,9 @@ export async function startStack(): Promise<StackInfo> {
   };
   const tsx = path.join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs");
   const next = path.join(repoRoot, "node_modules", "next", "dist", "bin", "next");
-  const optimizer = launch("optimizer", [tsx, path.join(repoRoot, "apps", "optimizer", "src", "main.ts")], { PORT: String(optimizerPort) });
+  const optimizer = launch("optimizer", [tsx, path.join(repoRoot, "apps", "optimizer", "src", "main.ts")], {
+    PORT: String(optimizerPort),
+  });
   const web = launch("web", [next, "start", webDir, "-p", String(webPort)], {});
   try {
     await Promise.all([

@@ -15,7 +15,9 @@ test("sign up, sign out, sign in again; a wrong password shows an error", async 
   await expect(page).toHaveURL(/\/signin/);
 
   await signIn(page, { email: user.email, password: `${user.password}x` });
-  await expect(page.getByTestId("signin-error")).toHaveText("That email and password do not match an account. Check them and try again.");
+  await expect(page.getByTestId("signin-error")).toHaveText(
+    "That email and password do not match an account. Check them and try again.",
+  );
   await expect(page).toHaveURL(/\/signin/);
   await expect(page.getByTestId("signed-in-as")).toHaveCount(0);
   await attachScreenshot(page, testInfo, "wrong password");

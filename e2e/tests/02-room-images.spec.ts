@@ -9,7 +9,9 @@ import { attachScreenshot, createRoomWithImages, newUser, signUp, uploadContent,
 const MAX_PIXELS = 40_000_000;
 const MAX_BYTES = 20 * 1024 * 1024;
 
-test("create a room with a content photo and a style; bad and over-size files are refused", async ({ page }, testInfo) => {
+test("create a room with a content photo and a style; bad and over-size files are refused", async ({
+  page,
+}, testInfo) => {
   const user = newUser("Berthe");
   await signUp(page, user);
   const room = await createRoomWithImages(page, "Tübingen at night");
@@ -28,18 +30,24 @@ test("create a room with a content photo and a style; bad and over-size files ar
   // Over the pixel cap: 7000×6000 = 42 MP, yet a small file (a flat colour compresses well).
   const [w, h] = [7000, 6000];
   expect(w * h).toBeGreaterThan(MAX_PIXELS);
-  const huge = await sharp({ create: { width: w, height: h, channels: 3, background: { r: 40, g: 90, b: 160 } } }).jpeg({ quality: 50 }).toBuffer();
+  const huge = await sharp({ create: { width: w, height: h, channels: 3, background: { r: 40, g: 90, b: 160 } } })
+    .jpeg({ quality: 50 })
+    .toBuffer();
   expect(huge.byteLength).toBeLessThan(MAX_BYTES);
   const panorama = testInfo.outputPath("panorama.jpg");
   writeFileSync(panorama, huge);
   await uploadContent(page, panorama);
-  await expect(page.getByTestId("content-upload-error")).toHaveText("The image is 7000×6000 (42.0 megapixels); the limit is 40 megapixels.");
+  await expect(page.getByTestId("content-upload-error")).toHaveText(
+    "The image is 7000×6000 (42.0 megapixels); the limit is 40 megapixels.",
+  );
   await attachScreenshot(page, testInfo, "over-size image refused");
 
   // Over the byte cap, as a style: 2700×2700 of noise is a PNG of ~21.9 MB (incompressible).
   const side = 2700;
   const noise = randomFillSync(Buffer.alloc(side * side * 3));
-  const heavy = await sharp(noise, { raw: { width: side, height: side, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+  const heavy = await sharp(noise, { raw: { width: side, height: side, channels: 3 } })
+    .png({ compressionLevel: 0 })
+    .toBuffer();
   expect(heavy.byteLength).toBeGreaterThan(MAX_BYTES);
   // (from a file: a 22 MB buffer would crawl through the browser protocol as base64)
   const bigCanvas = testInfo.outputPath("big-canvas.png");

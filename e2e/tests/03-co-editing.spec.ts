@@ -1,7 +1,22 @@
 import { test, expect } from "../support/fixtures.ts";
-import { attachScreenshot, changedBy, createInvite, createRoom, expectLive, newPerson, newUser, param, setNumber, signUp } from "../support/app.ts";
+import {
+  attachScreenshot,
+  changedBy,
+  createInvite,
+  createRoom,
+  expectLive,
+  newPerson,
+  newUser,
+  param,
+  setNumber,
+  signUp,
+} from "../support/app.ts";
 
-test("an invited editor appears in the presence bar and co-edits the style weight; a viewer cannot change it", async ({ page: pageA, browser, baseURL }, testInfo) => {
+test("an invited editor appears in the presence bar and co-edits the style weight; a viewer cannot change it", async ({
+  page: pageA,
+  browser,
+  baseURL,
+}, testInfo) => {
   const [a, b, v] = [newUser("Artemisia"), newUser("Bruno"), newUser("Vera")];
   await signUp(pageA, a);
   const room = await createRoom(pageA, "Two brushes");

@@ -19,7 +19,11 @@ import {
 
 const ITERATIONS = 20;
 
-test("a small run streams changing previews to everyone in the room, the counter and loss chart grow, and it completes", async ({ page: pageA, browser, baseURL }, testInfo) => {
+test("a small run streams changing previews to everyone in the room, the counter and loss chart grow, and it completes", async ({
+  page: pageA,
+  browser,
+  baseURL,
+}, testInfo) => {
   const [a, b] = [newUser("Claude"), newUser("Berthe")];
   await signUp(pageA, a);
   await createRoomWithImages(pageA, "Small and quick");
@@ -51,15 +55,25 @@ test("a small run streams changing previews to everyone in the room, the counter
   expect(firstA.width).toBe(96); // the longest side of tubingen (landscape) at size 96
   const laterA = await paintedFrame(pageA, firstA);
   const laterB = await paintedFrame(pageB, firstB);
-  expect(pixelDifference(firstA, laterA), `A's preview changed between iterations ${firstA.iteration} and ${laterA.iteration}`).toBeGreaterThan(0.5);
-  expect(pixelDifference(firstB, laterB), `B's preview changed between iterations ${firstB.iteration} and ${laterB.iteration}`).toBeGreaterThan(0.5);
+  expect(
+    pixelDifference(firstA, laterA),
+    `A's preview changed between iterations ${firstA.iteration} and ${laterA.iteration}`,
+  ).toBeGreaterThan(0.5);
+  expect(
+    pixelDifference(firstB, laterB),
+    `B's preview changed between iterations ${firstB.iteration} and ${laterB.iteration}`,
+  ).toBeGreaterThan(0.5);
 
   // The counter rises and the loss chart grows on both pages.
-  await expect.poll(async () => (await iterationCounter(pageA))?.iteration ?? 0).toBeGreaterThan(progressEarly!.iteration);
+  await expect
+    .poll(async () => (await iterationCounter(pageA))?.iteration ?? 0)
+    .toBeGreaterThan(progressEarly!.iteration);
   await expect.poll(() => lossPoints(pageA)).toBeGreaterThan(pointsEarly);
   await expect.poll(() => lossPoints(pageB)).toBeGreaterThan(0);
   // Half-way: the README's studio screenshot.
-  await expect.poll(async () => (await iterationCounter(pageA))?.iteration ?? 0, { timeout: 120_000 }).toBeGreaterThanOrEqual(ITERATIONS / 2);
+  await expect
+    .poll(async () => (await iterationCounter(pageA))?.iteration ?? 0, { timeout: 120_000 })
+    .toBeGreaterThanOrEqual(ITERATIONS / 2);
   if ((await iterationCounter(pageA))!.iteration < ITERATIONS) {
     await docScreenshot(pageA, "studio-mid-run", { height: 1180 });
     await attachScreenshot(pageA, testInfo, "A mid-run");
@@ -73,8 +87,12 @@ test("a small run streams changing previews to everyone in the room, the counter
     await expect(page.getByRole("progressbar", { name: "Run progress" })).toHaveAttribute("aria-valuenow", "100");
     await expect.poll(() => lossPoints(page)).toBeGreaterThanOrEqual(ITERATIONS - 1);
     // The canvas ends on the final image (what "Download PNG" saves), and says what it shows.
-    await expect.soft(page.getByTestId("preview-canvas"), "the preview shows the final iteration").toHaveAttribute("data-iteration", String(ITERATIONS), { timeout: 5000 });
-    await expect.soft(page.getByTestId("preview-canvas")).toHaveAccessibleName(/^Live preview at iteration \d+, 96 by 72 pixels$/, { timeout: 5000 });
+    await expect
+      .soft(page.getByTestId("preview-canvas"), "the preview shows the final iteration")
+      .toHaveAttribute("data-iteration", String(ITERATIONS), { timeout: 5000 });
+    await expect
+      .soft(page.getByTestId("preview-canvas"))
+      .toHaveAccessibleName(/^Live preview at iteration \d+, 96 by 72 pixels$/, { timeout: 5000 });
   }
   await expect(pageA.getByRole("button", { name: "Start again" })).toBeEnabled();
   const finalA = await canvasPixels(pageA);

@@ -22,10 +22,18 @@ function definition(list: Locator, term: string): Locator {
 
 async function expectImageLoaded(img: Locator): Promise<void> {
   await expect(img).toBeVisible();
-  await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth > 0), { message: "the image loaded" }).toBe(true);
+  await expect
+    .poll(() => img.evaluate((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth > 0), {
+      message: "the image loaded",
+    })
+    .toBe(true);
 }
 
-test("a public result is in the gallery with its params for visitors, can be liked, and remixes into a new room with the same settings", async ({ page: pageA, browser, baseURL }, testInfo) => {
+test("a public result is in the gallery with its params for visitors, can be liked, and remixes into a new room with the same settings", async ({
+  page: pageA,
+  browser,
+  baseURL,
+}, testInfo) => {
   const [a, c] = [newUser("Gabriele"), newUser("Camille")];
   const title = "Starry Tübingen";
   await signUp(pageA, a);

@@ -16,7 +16,9 @@ import {
 // More than the journey waits for: the run is cancelled once the reload has been checked.
 const ITERATIONS = 200;
 
-test("reloading the studio during a run resyncs the run state and keeps receiving previews", async ({ page }, testInfo) => {
+test("reloading the studio during a run resyncs the run state and keeps receiving previews", async ({
+  page,
+}, testInfo) => {
   await signUp(page, newUser("Rosa"));
   await createRoomWithImages(page, "Reload me");
   await smallRunSettings(page, { size: 64, iterations: ITERATIONS });
@@ -25,7 +27,9 @@ test("reloading the studio during a run resyncs the run state and keeps receivin
 
   // Let it get going, then reload in the middle of the run.
   const beforeFrame = await paintedFrame(page);
-  await expect.poll(async () => (await iterationCounter(page))?.iteration ?? 0, { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
+  await expect
+    .poll(async () => (await iterationCounter(page))?.iteration ?? 0, { timeout: 60_000 })
+    .toBeGreaterThanOrEqual(3);
   const before = (await iterationCounter(page))!;
   const pointsBefore = await lossPoints(page);
   expect(pointsBefore).toBeGreaterThanOrEqual(2);
@@ -50,7 +54,10 @@ test("reloading the studio during a run resyncs the run state and keeps receivin
   const firstAfter = await paintedFrame(page);
   expect(Number(firstAfter.iteration)).toBeGreaterThanOrEqual(Number(beforeFrame.iteration));
   const laterAfter = await paintedFrame(page, firstAfter);
-  expect(pixelDifference(firstAfter, laterAfter), `the preview changed between iterations ${firstAfter.iteration} and ${laterAfter.iteration}`).toBeGreaterThan(0.2);
+  expect(
+    pixelDifference(firstAfter, laterAfter),
+    `the preview changed between iterations ${firstAfter.iteration} and ${laterAfter.iteration}`,
+  ).toBeGreaterThan(0.2);
   await expect.poll(() => lossPoints(page)).toBeGreaterThan(pointsBefore);
   await expect.poll(async () => (await iterationCounter(page))!.iteration).toBeGreaterThan(after.iteration);
   await attachScreenshot(page, testInfo, "after reload, previews flowing");

@@ -31,6 +31,8 @@ export function webBuildStaleReason(distDir = ".next") {
     path.join(webDir, "package.json"),
     ...["protocol", "db", "storage"].map((p) => path.join(repoRoot, "packages", p, "src")),
   ];
-  const changed = sources.find((s) => existsSync(s) && (statSync(s).isDirectory() ? newestMtime(s) : statSync(s).mtimeMs) > built);
+  const changed = sources.find(
+    (s) => existsSync(s) && (statSync(s).isDirectory() ? newestMtime(s) : statSync(s).mtimeMs) > built,
+  );
   return changed ? `${path.relative(repoRoot, changed)} changed since the last build` : null;
 }

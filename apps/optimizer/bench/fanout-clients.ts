@@ -29,7 +29,12 @@ async function start(msg: Start): Promise<void> {
     msg.tokens.map(
       (token, i) =>
         new Promise<void>((resolve, reject) => {
-          const socket = io(msg.url, { auth: { token }, transports: ["websocket"], forceNew: true, reconnection: false });
+          const socket = io(msg.url, {
+            auth: { token },
+            transports: ["websocket"],
+            forceNew: true,
+            reconnection: false,
+          });
           sockets.push(socket);
           perClient[i] = {};
           socket.on("run:preview", (frame: { runId: string; encodedAt?: number; data: ArrayBuffer | Uint8Array }) => {

@@ -61,7 +61,10 @@ async function main(): Promise<void> {
         return tokenFor({ id: user.id, name: user.name! }, 3600);
       }),
     );
-    const child = fork(path.join(here, "fanout-clients.ts"), [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = fork(path.join(here, "fanout-clients.ts"), [], {
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
     await ask(child, { type: "start", url: server.url, roomId: f.roomId, tokens: viewers }, "joined");
 
     const fanoutBefore = server.debug.fanoutStats();
@@ -105,7 +108,11 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     const wallS = (Date.now() - started) / 1000;
     await new Promise((r) => setTimeout(r, 300)); // last frames in flight
-    const raw = await ask<{ latencies: [string, number][]; perClient: Record<string, number>[]; bytes: number }>(child, { type: "report" }, "report");
+    const raw = await ask<{ latencies: [string, number][]; perClient: Record<string, number>[]; bytes: number }>(
+      child,
+      { type: "report" },
+      "report",
+    );
     // only this run's frames: a joiner also gets the previous run's last frame, which is old by design
     const runId = end.run.runId;
     const report = {

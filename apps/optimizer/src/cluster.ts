@@ -19,10 +19,17 @@ export interface ClusterLink {
 /** how long a node waits for the others to answer (a cancel waits for the worker to stop) */
 const REQUEST_TIMEOUT_MS = 20_000;
 
-export async function connectRedisAdapter(io: Server<any, any, any, any>, url: string, log: Logger): Promise<ClusterLink> {
+export async function connectRedisAdapter(
+  io: Server<any, any, any, any>,
+  url: string,
+  log: Logger,
+): Promise<ClusterLink> {
   const pub = createClient({ url });
   const sub = pub.duplicate();
-  for (const [name, client] of [["pub", pub], ["sub", sub]] as const) {
+  for (const [name, client] of [
+    ["pub", pub],
+    ["sub", sub],
+  ] as const) {
     client.on("error", (error: unknown) => log.error("cluster.redis_error", { client: name, error }));
   }
   await Promise.all([pub.connect(), sub.connect()]);

@@ -57,7 +57,8 @@ export function resolveSecret(env: NodeJS.ProcessEnv, log?: Logger): string {
     throw new Error("ATELIER_REALTIME_SECRET must be set in production (the web app signs realtime tokens with it)");
   }
   log?.warn("config.dev_secret", {
-    message: "ATELIER_REALTIME_SECRET is not set: using the public development secret; set it for any shared deployment",
+    message:
+      "ATELIER_REALTIME_SECRET is not set: using the public development secret; set it for any shared deployment",
     secret: DEV_REALTIME_SECRET,
   });
   return DEV_REALTIME_SECRET;

@@ -16,7 +16,8 @@ export class FairQueue<J extends QueueJob> {
   private serial = 0;
 
   constructor(private concurrency: number) {
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency must be ≥ 1, got ${concurrency}`);
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new Error(`concurrency must be ≥ 1, got ${concurrency}`);
   }
 
   get size(): { waiting: number; running: number; concurrency: number } {
@@ -94,7 +95,11 @@ export class FairQueue<J extends QueueJob> {
 }
 
 /** The first waiting job of the least recently served user who has no job running. */
-function pickNext<J extends QueueJob>(waiting: J[], lastServed: Map<string, number>, busyUsers: Set<string>): J | undefined {
+function pickNext<J extends QueueJob>(
+  waiting: J[],
+  lastServed: Map<string, number>,
+  busyUsers: Set<string>,
+): J | undefined {
   let best: J | undefined;
   let bestServed = Infinity;
   const seen = new Set<string>();

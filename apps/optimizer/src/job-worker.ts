@@ -86,7 +86,11 @@ export class JobHandle {
   /** @internal a message from the thread */
   handle(message: WorkerToMain): void {
     if (this.ended) return;
-    if (message.type === "snapshot" || message.type === "checkpoint-failed" || (message.type === "checkpoint" && message.requestId !== undefined)) {
+    if (
+      message.type === "snapshot" ||
+      message.type === "checkpoint-failed" ||
+      (message.type === "checkpoint" && message.requestId !== undefined)
+    ) {
       const resolve = this.pending.get(message.requestId!);
       this.pending.delete(message.requestId!);
       resolve?.(message);
@@ -94,7 +98,13 @@ export class JobHandle {
     }
     switch (message.type) {
       case "done":
-        this.end({ kind: "done", iteration: message.iteration, width: message.width, height: message.height, path: message.path });
+        this.end({
+          kind: "done",
+          iteration: message.iteration,
+          width: message.width,
+          height: message.height,
+          path: message.path,
+        });
         return;
       case "cancelled":
         this.end({ kind: "cancelled", iteration: message.iteration, checkpointPath: message.checkpointPath });
@@ -210,12 +220,15 @@ export class WorkerPool {
       return;
     }
     this.idle.push(thread);
-    thread.idleTimer = setTimeout(() => {
-      this.unpark(thread);
-      this.all.delete(thread);
-      void thread.terminate();
-      this.o.log.debug("worker.idle_exit", { threadId: thread.worker.threadId });
-    }, this.o.idleMs ?? 10 * 60_000);
+    thread.idleTimer = setTimeout(
+      () => {
+        this.unpark(thread);
+        this.all.delete(thread);
+        void thread.terminate();
+        this.o.log.debug("worker.idle_exit", { threadId: thread.worker.threadId });
+      },
+      this.o.idleMs ?? 10 * 60_000,
+    );
     thread.idleTimer.unref();
     // an idle thread must not keep the process alive
     thread.worker.unref();

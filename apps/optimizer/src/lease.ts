@@ -35,7 +35,12 @@ export async function writeLease(runDir: string, nodeId: string): Promise<void> 
 export async function readLease(runDir: string): Promise<Lease | null> {
   try {
     const lease = JSON.parse(await readFile(leasePath(runDir), "utf8")) as Partial<Lease>;
-    if (typeof lease.nodeId !== "string" || typeof lease.host !== "string" || typeof lease.pid !== "number" || typeof lease.at !== "number") {
+    if (
+      typeof lease.nodeId !== "string" ||
+      typeof lease.host !== "string" ||
+      typeof lease.pid !== "number" ||
+      typeof lease.at !== "number"
+    ) {
       return null;
     }
     return lease as Lease;

@@ -56,7 +56,11 @@ export class LiveRoom {
    * the edit that arrives last wins, whatever version its author saw: a stale edit is applied
    * to its field, never dropped. A value equal to the current one changes nothing.
    */
-  applyEdit<F extends RoomField>(field: F, value: RoomDocument[F], author: Author): { changed: boolean; version: number; previous: RoomDocument[F] } {
+  applyEdit<F extends RoomField>(
+    field: F,
+    value: RoomDocument[F],
+    author: Author,
+  ): { changed: boolean; version: number; previous: RoomDocument[F] } {
     const previous = this.document[field];
     if (isDeepStrictEqual(previous, value)) return { changed: false, version: this.version, previous };
     this.document = { ...this.document, [field]: value };
@@ -116,7 +120,10 @@ export class RoomRegistry {
   }
 
   private async loadFromDb(roomId: string): Promise<LiveRoom | null> {
-    const row = await this.db.room.findUnique({ where: { id: roomId }, select: { id: true, name: true, document: true, version: true } });
+    const row = await this.db.room.findUnique({
+      where: { id: roomId },
+      select: { id: true, name: true, document: true, version: true },
+    });
     if (!row) return null;
     const parsed = parseRoomDocument(row.document);
     if (parsed.issues.length > 0) this.log.warn("room.document_repaired", { roomId, issues: parsed.issues });

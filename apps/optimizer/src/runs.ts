@@ -91,7 +91,10 @@ export interface RunBroadcaster {
   stats(room: LiveRoom, stats: IterationStats): void;
   preview(room: LiveRoom, frame: PreviewFrame): void;
   restartNeeded(room: LiveRoom): void;
-  resultSaved(room: LiveRoom, payload: { runId: string; resultId: string; title: string; isPublic: boolean; author: User }): void;
+  resultSaved(
+    room: LiveRoom,
+    payload: { runId: string; resultId: string; title: string; isPublic: boolean; author: User },
+  ): void;
   error(room: LiveRoom, message: string): void;
 }
 
@@ -267,7 +270,8 @@ export class RunManager {
       if (this.active.has(row.id)) continue;
       if (isLeaseHeld(await readLease(this.runDir(row.id)))) continue;
       if (row.status === "running") {
-        const checkpoint = row.checkpointPath && (await exists(this.absolute(row.checkpointPath))) ? row.checkpointPath : null;
+        const checkpoint =
+          row.checkpointPath && (await exists(this.absolute(row.checkpointPath))) ? row.checkpointPath : null;
         const error = checkpoint
           ? `the optimiser stopped while this run was going; resume it from its checkpoint at iteration ${row.iterations}`
           : "the optimiser stopped while this run was going, before its first checkpoint";
@@ -293,7 +297,10 @@ export class RunManager {
   private async adoptQueuedRun(row: Awaited<ReturnType<Db["run"]["findFirstOrThrow"]>>): Promise<void> {
     const params = readRunParams(row);
     const fail = async (error: string) => {
-      await this.o.db.run.updateMany({ where: { id: row.id, status: "queued" }, data: { status: "failed", error, finishedAt: new Date() } });
+      await this.o.db.run.updateMany({
+        where: { id: row.id, status: "queued" },
+        data: { status: "failed", error, finishedAt: new Date() },
+      });
       this.o.log.warn("run.adopt_failed", { runId: row.id, error });
     };
     if (!params) return fail("its stored params are no longer valid");
@@ -333,7 +340,11 @@ export class RunManager {
       return;
     }
     const run = this.liveRunFromRow(row, params);
-    const results = await this.o.db.result.findMany({ where: { runId: row.id }, select: { id: true }, orderBy: { createdAt: "asc" } });
+    const results = await this.o.db.result.findMany({
+      where: { runId: row.id },
+      select: { id: true },
+      orderBy: { createdAt: "asc" },
+    });
     run.resultIds = results.map((r) => r.id);
     room.run = run;
   }
@@ -406,14 +417,18 @@ export class RunManager {
   // ───────────────────────────── starting ─────────────────────────────
 
   /** File paths of the run's images, checking that they exist and that the user may use them. */
-  private async resolveImages(params: RunParams, userId: string): Promise<{ contentPath: string; stylePaths: string[] }> {
+  private async resolveImages(
+    params: RunParams,
+    userId: string,
+  ): Promise<{ contentPath: string; stylePaths: string[] }> {
     const ids = [params.contentImageId, ...params.styles.map((s) => s.imageId)];
     const rows = await this.o.db.image.findMany({ where: { id: { in: ids } } });
     const byId = new Map(rows.map((r) => [r.id, r]));
     const pathOf = async (id: string, what: string) => {
       const image = byId.get(id);
       if (!image) throw new ServiceError("not_found", `the ${what} image ${id} does not exist`);
-      if (!(await canViewImage(this.o.db, id, userId))) throw new ServiceError("forbidden", `you may not use the ${what} image ${id}`);
+      if (!(await canViewImage(this.o.db, id, userId)))
+        throw new ServiceError("forbidden", `you may not use the ${what} image ${id}`);
       const file = imageFilePath(image, { dataDir: this.o.dataDir });
       if (!(await exists(file))) throw new ServiceError("not_found", `the file of the ${what} image ${id} is missing`);
       return file;
@@ -429,7 +444,8 @@ export class RunManager {
     const final = this.finalImagePath(runId);
     if (await exists(final)) return final;
     const row = await this.o.db.run.findUnique({ where: { id: runId }, select: { checkpointPath: true } });
-    if (row?.checkpointPath && (await exists(this.absolute(row.checkpointPath)))) return this.absolute(row.checkpointPath);
+    if (row?.checkpointPath && (await exists(this.absolute(row.checkpointPath))))
+      return this.absolute(row.checkpointPath);
     return null;
   }
 
@@ -472,7 +488,14 @@ export class RunManager {
     room.run = run;
     room.history = [];
     this.recomputeRestartNeeded(room);
-    this.o.log.info("run.queued", { runId: run.id, roomId: room.id, userId: user.id, resumedFromId, size: params.size, iterations: params.iterations });
+    this.o.log.info("run.queued", {
+      runId: run.id,
+      roomId: room.id,
+      userId: user.id,
+      resumedFromId,
+      size: params.size,
+      iterations: params.iterations,
+    });
     await this.enqueue(run);
     return run;
   }
@@ -555,7 +578,8 @@ export class RunManager {
         const pixels = e.width * e.height;
         if (pixels > 0) {
           const rate = e.ms / pixels;
-          this.msPerPixelIteration = this.msPerPixelIteration === null ? rate : 0.9 * this.msPerPixelIteration + 0.1 * rate;
+          this.msPerPixelIteration =
+            this.msPerPixelIteration === null ? rate : 0.9 * this.msPerPixelIteration + 0.1 * rate;
         }
         const stats: IterationStats = {
           runId: run.id,
@@ -595,13 +619,21 @@ export class RunManager {
         this.o.db.run
           .update({
             where: { id: run.id },
-            data: { checkpointPath: run.checkpointPath, iterations: message.iteration, computeMs: Math.round(run.computeMs) },
+            data: {
+              checkpointPath: run.checkpointPath,
+              iterations: message.iteration,
+              computeMs: Math.round(run.computeMs),
+            },
           })
           .catch((error) => this.o.log.error("run.db_update_failed", { runId: run.id, error }));
         this.o.log.debug("run.checkpoint", { runId: run.id, iteration: message.iteration });
         return;
       case "updated":
-        this.o.log.info("run.weights_applied", { runId: run.id, fromIteration: message.iteration + 1, weights: message.weights });
+        this.o.log.info("run.weights_applied", {
+          runId: run.id,
+          fromIteration: message.iteration + 1,
+          weights: message.weights,
+        });
         return;
       case "update-refused":
         this.o.log.warn("run.weights_refused", { runId: run.id, weights: message.weights, error: message.error });
@@ -647,7 +679,13 @@ export class RunManager {
     this.queue.removeWaiting(run.id);
     this.active.delete(run.id);
     const level = status === "failed" ? "error" : "info";
-    this.o.log[level](`run.${status}`, { runId: run.id, roomId: run.roomId, iteration: run.iteration, computeMs: Math.round(run.computeMs), error });
+    this.o.log[level](`run.${status}`, {
+      runId: run.id,
+      roomId: run.roomId,
+      iteration: run.iteration,
+      computeMs: Math.round(run.computeMs),
+      error,
+    });
     try {
       await this.o.db.run.update({
         where: { id: run.id },
@@ -682,7 +720,8 @@ export class RunManager {
     if (!run || !isActive(run.status)) throw new ServiceError("not_found", "no run is going in this room");
     if (!run.local) {
       const cancelled = (await this.o.remoteCancel?.(room.id)) ?? false;
-      if (!cancelled) throw new ServiceError("conflict", "the run is held by another optimiser node that did not cancel it");
+      if (!cancelled)
+        throw new ServiceError("conflict", "the run is held by another optimiser node that did not cancel it");
       run.status = "cancelled";
       return;
     }
@@ -810,7 +849,11 @@ export class RunManager {
   ): Promise<string> {
     const run = await this.findRun(room, request.runId);
     const image = request.preview ? await this.currentImageOf(room, run) : await this.finalImageOf(run);
-    const stored = await storeRgbResult(this.o.db, { ...image, channels: 3 }, { dataDir: this.o.dataDir, ownerId: user.id });
+    const stored = await storeRgbResult(
+      this.o.db,
+      { ...image, channels: 3 },
+      { dataDir: this.o.dataDir, ownerId: user.id },
+    );
     const styleImageIds = run.params.styles.map((s) => s.imageId);
     const provenance = {
       method: "gatys-ecker-bethge-2015",
@@ -854,8 +897,20 @@ export class RunManager {
       },
     });
     run.resultIds.push(result.id);
-    this.o.log.info("result.saved", { resultId: result.id, runId: run.id, roomId: room.id, userId: user.id, preview: request.preview });
-    this.o.broadcast.resultSaved(room, { runId: run.id, resultId: result.id, title: request.title, isPublic: request.isPublic, author: user });
+    this.o.log.info("result.saved", {
+      resultId: result.id,
+      runId: run.id,
+      roomId: room.id,
+      userId: user.id,
+      preview: request.preview,
+    });
+    this.o.broadcast.resultSaved(room, {
+      runId: run.id,
+      resultId: result.id,
+      title: request.title,
+      isPublic: request.isPublic,
+      author: user,
+    });
     if (room.run === run) this.o.broadcast.runUpdate(room);
     return result.id;
   }
@@ -888,7 +943,8 @@ export class RunManager {
     }
     const final = this.finalImagePath(run.id);
     if (await exists(final)) return decodeImage(final);
-    if (run.checkpointPath && (await exists(this.absolute(run.checkpointPath)))) return decodeImage(this.absolute(run.checkpointPath));
+    if (run.checkpointPath && (await exists(this.absolute(run.checkpointPath))))
+      return decodeImage(this.absolute(run.checkpointPath));
     if (room.latestPreview?.runId === run.id) return decodeImage(room.latestPreview.data);
     throw new ServiceError("not_found", "this run has no image yet");
   }
@@ -919,7 +975,11 @@ export class RunManager {
           if (checkpoint) run.checkpointPath = this.relative(checkpoint);
           await worker.dispose();
         }
-        await this.finish(run, "interrupted", `the optimiser was shut down at iteration ${run.iteration}; resume from its checkpoint`);
+        await this.finish(
+          run,
+          "interrupted",
+          `the optimiser was shut down at iteration ${run.iteration}; resume from its checkpoint`,
+        );
       }),
     );
     await this.pool.close();
@@ -928,7 +988,13 @@ export class RunManager {
   health(): { workers: number; running: number; queued: number; threads: number; idleThreads: number } {
     const size = this.queue.size;
     const pool = this.pool.size;
-    return { workers: size.concurrency, running: size.running, queued: size.waiting, threads: pool.threads, idleThreads: pool.idle };
+    return {
+      workers: size.concurrency,
+      running: size.running,
+      queued: size.waiting,
+      threads: pool.threads,
+      idleThreads: pool.idle,
+    };
   }
 
   /** Test/drill hooks: kill a run's thread for real, or make the next worker throw. */

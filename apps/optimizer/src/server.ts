@@ -91,7 +91,14 @@ export interface SocketData {
 
 /** Messages between optimiser nodes (cluster mode): they keep each node's view of a room current. */
 interface InterServerEvents {
-  "atelier:doc": (p: { roomId: string; field: RoomField; value: unknown; version: number; authorId: string; authorName: string }) => void;
+  "atelier:doc": (p: {
+    roomId: string;
+    field: RoomField;
+    value: unknown;
+    version: number;
+    authorId: string;
+    authorName: string;
+  }) => void;
   "atelier:run": (p: { roomId: string; run: RunInfo | null; restartNeeded: RoomField[] }) => void;
   "atelier:stats": (p: { roomId: string; stats: IterationStats }) => void;
   "atelier:preview": (p: PreviewFrame) => void;
@@ -140,7 +147,11 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
   // ───────────────────────────── room broadcasts ─────────────────────────────
 
   const mirrorRoom = (room: LiveRoom) => {
-    cluster?.emit("atelier:run", { roomId: room.id, run: room.run ? toRunInfo(room.run) : null, restartNeeded: room.restartNeeded });
+    cluster?.emit("atelier:run", {
+      roomId: room.id,
+      run: room.run ? toRunInfo(room.run) : null,
+      restartNeeded: room.restartNeeded,
+    });
   };
   runs = new RunManager({
     db,
@@ -295,13 +306,18 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     const restored = socket.data as Partial<SocketData> | undefined;
     // a recovered session keeps its rooms only for the same user
     const rooms = restored?.user?.id === user.id ? (restored.rooms ?? {}) : {};
-    if (restored?.user && restored.user.id !== user.id) for (const room of socket.rooms) if (room !== socket.id) socket.leave(room);
+    if (restored?.user && restored.user.id !== user.id)
+      for (const room of socket.rooms) if (room !== socket.id) socket.leave(room);
     socket.data = { user, color: colorOf(user.id), rooms };
     next();
   });
 
   /** The member's current role, read again from the database: a revoked member loses rights at once. */
-  async function requireMember(socket: AtelierSocket, roomId: string, needEdit: boolean): Promise<{ room: LiveRoom; role: Role }> {
+  async function requireMember(
+    socket: AtelierSocket,
+    roomId: string,
+    needEdit: boolean,
+  ): Promise<{ room: LiveRoom; role: Role }> {
     const membership = socket.data.rooms[roomId];
     if (!membership) throw new ServiceError("forbidden", "join the room first");
     const role = await roleOf(db, roomId, socket.data.user.id);
@@ -324,28 +340,31 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     event: E,
     run: (payload: ReturnType<(typeof clientEventSchemas)[E]["parse"]>) => Promise<Record<string, unknown> | void>,
   ): void {
-    (socket as unknown as { on(e: string, fn: (...args: unknown[]) => void): void }).on(event, async (...args: unknown[]) => {
-      const last = args[args.length - 1];
-      const ack = typeof last === "function" ? (last as (reply: Ack<Record<string, unknown>>) => void) : null;
-      const raw = ack ? args.slice(0, -1)[0] : args[0];
-      const reply = (r: Ack<Record<string, unknown>>) => ack?.(r);
-      const parsed = clientEventSchemas[event].safeParse(raw);
-      if (!parsed.success) {
-        log.info("event.invalid", { event, userId: socket.data.user.id, error: formatZodError(parsed.error) });
-        return reply({ ok: false, code: "invalid", error: formatZodError(parsed.error) });
-      }
-      try {
-        const result = await run(parsed.data as never);
-        reply({ ok: true, ...(result ?? {}) });
-      } catch (error) {
-        if (error instanceof ServiceError) {
-          log.info("event.refused", { event, userId: socket.data.user.id, code: error.code, error: error.message });
-          return reply({ ok: false, code: error.code, error: error.message });
+    (socket as unknown as { on(e: string, fn: (...args: unknown[]) => void): void }).on(
+      event,
+      async (...args: unknown[]) => {
+        const last = args[args.length - 1];
+        const ack = typeof last === "function" ? (last as (reply: Ack<Record<string, unknown>>) => void) : null;
+        const raw = ack ? args.slice(0, -1)[0] : args[0];
+        const reply = (r: Ack<Record<string, unknown>>) => ack?.(r);
+        const parsed = clientEventSchemas[event].safeParse(raw);
+        if (!parsed.success) {
+          log.info("event.invalid", { event, userId: socket.data.user.id, error: formatZodError(parsed.error) });
+          return reply({ ok: false, code: "invalid", error: formatZodError(parsed.error) });
         }
-        log.error("event.failed", { event, userId: socket.data.user.id, error });
-        reply({ ok: false, code: "internal", error: "internal error" });
-      }
-    });
+        try {
+          const result = await run(parsed.data as never);
+          reply({ ok: true, ...(result ?? {}) });
+        } catch (error) {
+          if (error instanceof ServiceError) {
+            log.info("event.refused", { event, userId: socket.data.user.id, code: error.code, error: error.message });
+            return reply({ ok: false, code: error.code, error: error.message });
+          }
+          log.error("event.failed", { event, userId: socket.data.user.id, error });
+          reply({ ok: false, code: "internal", error: "internal error" });
+        }
+      },
+    );
   }
 
   io.on("connection", (socket) => {
@@ -396,7 +415,8 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       await checkImageAccess(user.id, room, field, parsed.value);
       const applied = room.applyEdit(field, parsed.value, { userId: user.id, name: user.name });
       if (!applied.changed) return { version: room.version, restartNeeded: room.restartNeeded.includes(field) };
-      if (baseVersion < applied.version - 1) log.debug("doc.stale_edit_applied", { roomId, field, baseVersion, version: applied.version });
+      if (baseVersion < applied.version - 1)
+        log.debug("doc.stale_edit_applied", { roomId, field, baseVersion, version: applied.version });
       log.info("doc.edited", { roomId, userId: user.id, field, version: applied.version });
       rooms.scheduleSave(room);
       io.to(roomKey(roomId)).emit("doc:changed", {
@@ -406,7 +426,14 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
         author: { userId: user.id, name: user.name },
         version: applied.version,
       });
-      cluster?.emit("atelier:doc", { roomId, field, value: parsed.value, version: applied.version, authorId: user.id, authorName: user.name });
+      cluster?.emit("atelier:doc", {
+        roomId,
+        field,
+        value: parsed.value,
+        version: applied.version,
+        authorId: user.id,
+        authorName: user.name,
+      });
       const restartNeeded = runs.onDocumentEdit(room, field, parsed.value, user.id);
       return { version: applied.version, restartNeeded };
     });

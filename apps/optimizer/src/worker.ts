@@ -11,7 +11,15 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parentPort } from "node:worker_threads";
-import { encodeImage, initBackend, loadVggWeights, stylize, type RgbImage, type RunHandle, type StylizeOptions } from "@atelier/engine";
+import {
+  encodeImage,
+  initBackend,
+  loadVggWeights,
+  stylize,
+  type RgbImage,
+  type RunHandle,
+  type StylizeOptions,
+} from "@atelier/engine";
 import type { MainToWorker, WorkerJob, WorkerToMain } from "./worker-messages.ts";
 
 const port = parentPort!;
@@ -96,7 +104,15 @@ async function runJob(job: WorkerJob): Promise<void> {
       .then((bytes) => {
         const data = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength).slice();
         post(
-          { type: "preview", iteration: at, width: image.width, height: image.height, mime: job.previewMime, data, encodedAt: Date.now() },
+          {
+            type: "preview",
+            iteration: at,
+            width: image.width,
+            height: image.height,
+            mime: job.previewMime,
+            data,
+            encodedAt: Date.now(),
+          },
           [data.buffer as ArrayBuffer],
         );
       })
@@ -171,8 +187,10 @@ port.on("message", (message: MainToWorker) => {
   const job = current;
   if (!job || job.runId !== message.runId) {
     // the job ended meanwhile: answer requests so the service never waits for nothing
-    if (message.type === "snapshot") post({ type: "snapshot", requestId: message.requestId, image: null, error: "the run is not running" });
-    if (message.type === "checkpoint") post({ type: "checkpoint-failed", requestId: message.requestId, error: "the run is not running" });
+    if (message.type === "snapshot")
+      post({ type: "snapshot", requestId: message.requestId, image: null, error: "the run is not running" });
+    if (message.type === "checkpoint")
+      post({ type: "checkpoint-failed", requestId: message.requestId, error: "the run is not running" });
     return;
   }
   switch (message.type) {
@@ -192,15 +210,19 @@ port.on("message", (message: MainToWorker) => {
       job.handle.currentImage().then(
         (image) => {
           const data = image.data.slice(); // a copy: the engine may still hold the original
-          post({ type: "snapshot", requestId: message.requestId, image: { ...image, data } }, [data.buffer as ArrayBuffer]);
+          post({ type: "snapshot", requestId: message.requestId, image: { ...image, data } }, [
+            data.buffer as ArrayBuffer,
+          ]);
         },
         (error) => post({ type: "snapshot", requestId: message.requestId, image: null, error: errorMessage(error) }),
       );
       return;
     case "checkpoint":
-      job.checkpoint(message.requestId).catch((error) =>
-        post({ type: "checkpoint-failed", requestId: message.requestId, error: errorMessage(error) }),
-      );
+      job
+        .checkpoint(message.requestId)
+        .catch((error) =>
+          post({ type: "checkpoint-failed", requestId: message.requestId, error: errorMessage(error) }),
+        );
       return;
   }
 });

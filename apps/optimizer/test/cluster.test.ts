@@ -6,7 +6,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FieldChanged, Preview, Presence, RoomState, RunUpdate } from "@atelier/protocol";
 import type { OptimizerServer } from "../src/server.ts";
-import { collect, connect, createFixture, request, startServer, waitFor, type Client, type Fixture } from "./support.ts";
+import {
+  collect,
+  connect,
+  createFixture,
+  request,
+  startServer,
+  waitFor,
+  type Client,
+  type Fixture,
+} from "./support.ts";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
@@ -47,7 +56,12 @@ describe("two nodes through Redis", () => {
 
     // an edit on node 1 reaches the member on node 2, and node 2's copy of the document
     const seen = waitFor<FieldChanged>(b.socket, "doc:changed", (p) => p.field === "styleWeight");
-    const r = await request<{ version: number }>(a.socket, "doc:edit", { roomId: f.roomId, field: "styleWeight", value: 321, baseVersion: a.state.version });
+    const r = await request<{ version: number }>(a.socket, "doc:edit", {
+      roomId: f.roomId,
+      field: "styleWeight",
+      value: 321,
+      baseVersion: a.state.version,
+    });
     expect(r.ok).toBe(true);
     expect(await seen).toMatchObject({ value: 321, author: { name: "Ada" }, version: a.state.version + 1 });
     const fresh = await joinOn(node2, f.users.viewer);

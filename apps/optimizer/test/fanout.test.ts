@@ -40,7 +40,16 @@ async function client(): Promise<{ socket: ClientSocket; frames: number[] }> {
 }
 
 function frame(iteration: number, bytes: number): PreviewFrame {
-  return { roomId: "r1", runId: "run", iteration, mime: "image/webp", width: 512, height: 512, data: Buffer.alloc(bytes, iteration % 256), encodedAt: Date.now() };
+  return {
+    roomId: "r1",
+    runId: "run",
+    iteration,
+    mime: "image/webp",
+    width: 512,
+    height: 512,
+    data: Buffer.alloc(bytes, iteration % 256),
+    encodedAt: Date.now(),
+  };
 }
 
 it("lets a stalled client skip frames while a live one gets them all", async () => {
@@ -49,7 +58,8 @@ it("lets a stalled client skip frames while a live one gets them all", async () 
   const slow = await client();
   await sleep(100);
   // stop reading on the slow client's TCP connection: the service's writes back up
-  const tcp = (slow.socket.io.engine.transport as unknown as { ws: { _socket: { pause(): void; resume(): void } } }).ws._socket;
+  const tcp = (slow.socket.io.engine.transport as unknown as { ws: { _socket: { pause(): void; resume(): void } } }).ws
+    ._socket;
   tcp.pause();
 
   const FRAMES = 40;

@@ -11,7 +11,19 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RoomState, RunInfo, RunStatsEvent, RunUpdate } from "@atelier/protocol";
 import type { OptimizerServer } from "../src/server.ts";
-import { connect, createFixture, request, SECRET, setDocument, sleep, startServer, tinyDocument, waitFor, type Client, type Fixture } from "./support.ts";
+import {
+  connect,
+  createFixture,
+  request,
+  SECRET,
+  setDocument,
+  sleep,
+  startServer,
+  tinyDocument,
+  waitFor,
+  type Client,
+  type Fixture,
+} from "./support.ts";
 
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 let f: Fixture;
@@ -127,10 +139,19 @@ describe("a stopped service", () => {
 
       const { socket: again, state } = await join(server);
       expect(state.run).toMatchObject({ runId: run.runId, status: "interrupted" });
-      const edit = await request(again, "doc:edit", { roomId: f.roomId, field: "iterations", value: 3, baseVersion: state.version });
+      const edit = await request(again, "doc:edit", {
+        roomId: f.roomId,
+        field: "iterations",
+        value: 3,
+        baseVersion: state.version,
+      });
       expect(edit.ok).toBe(true);
       const resumed = await startRun(again, true);
-      const done = await waitFor<RunUpdate>(again, "run:update", (u) => u.run.runId === resumed.runId && u.run.status === "completed");
+      const done = await waitFor<RunUpdate>(
+        again,
+        "run:update",
+        (u) => u.run.runId === resumed.runId && u.run.status === "completed",
+      );
       expect(done.run.iteration).toBe(3);
       expect((await f.db.run.findUniqueOrThrow({ where: { id: resumed.runId } })).resumedFromId).toBe(run.runId);
     } finally {
@@ -141,7 +162,12 @@ describe("a stopped service", () => {
   it("checkpoints and interrupts running jobs on a graceful shutdown", async () => {
     const server = await startServer(f, { checkpointEvery: 1000 });
     const { socket, state } = await join(server);
-    await request(socket, "doc:edit", { roomId: f.roomId, field: "iterations", value: 2000, baseVersion: state.version });
+    await request(socket, "doc:edit", {
+      roomId: f.roomId,
+      field: "iterations",
+      value: 2000,
+      baseVersion: state.version,
+    });
     const run = await startRun(socket);
     await waitFor<RunStatsEvent>(socket, "run:stats", (s) => s.runId === run.runId && s.iteration >= 3);
     await server.close();

@@ -5,7 +5,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRoomDocument } from "@atelier/db";
 import type { FieldChanged, Presence, RoomState } from "@atelier/protocol";
 import type { OptimizerServer } from "../src/server.ts";
-import { collect, connect, createFixture, request, sleep, startServer, tokenFor, waitFor, type Client, type Fixture } from "./support.ts";
+import {
+  collect,
+  connect,
+  createFixture,
+  request,
+  sleep,
+  startServer,
+  tokenFor,
+  waitFor,
+  type Client,
+  type Fixture,
+} from "./support.ts";
 
 let f: Fixture;
 let server: OptimizerServer;
@@ -49,9 +60,14 @@ describe("joining", () => {
     const socket = await connect(server, f.users.outsider);
     clients.push(socket);
     expect(await request(socket, "room:join", { roomId: f.roomId })).toMatchObject({ ok: false, code: "forbidden" });
-    expect(await request(socket, "room:join", { roomId: "no-such-room" })).toMatchObject({ ok: false, code: "not_found" });
+    expect(await request(socket, "room:join", { roomId: "no-such-room" })).toMatchObject({
+      ok: false,
+      code: "not_found",
+    });
     // not joined: it may not edit either
-    expect(await request(socket, "doc:edit", { roomId: f.roomId, field: "styleWeight", value: 1, baseVersion: 0 })).toMatchObject({
+    expect(
+      await request(socket, "doc:edit", { roomId: f.roomId, field: "styleWeight", value: 1, baseVersion: 0 }),
+    ).toMatchObject({
       ok: false,
       code: "forbidden",
     });
@@ -59,7 +75,14 @@ describe("joining", () => {
 
   it("gives two members the state and a presence list with roles, colours and focus", async () => {
     const a = await join(f.users.owner);
-    expect(a.state).toMatchObject({ roomId: f.roomId, name: "Test room", role: "owner", version: 0, run: null, restartNeeded: [] });
+    expect(a.state).toMatchObject({
+      roomId: f.roomId,
+      name: "Test room",
+      role: "owner",
+      version: 0,
+      run: null,
+      restartNeeded: [],
+    });
     expect(a.state.document.contentImageId).toBe(f.contentImageId);
 
     const seesBoth = waitFor<Presence>(a.socket, "presence", (p) => p.members.length === 2);
@@ -72,7 +95,9 @@ describe("joining", () => {
     expect(byName.Ada!.color).toMatch(/^hsl\(/);
     expect(byName.Ada!.color).not.toBe(byName.Bob!.color);
 
-    const focused = waitFor<Presence>(b.socket, "presence", (p) => p.members.some((m) => m.name === "Ada" && m.editingField === "styleWeight"));
+    const focused = waitFor<Presence>(b.socket, "presence", (p) =>
+      p.members.some((m) => m.name === "Ada" && m.editingField === "styleWeight"),
+    );
     a.socket.emit("presence:focus", { roomId: f.roomId, field: "styleWeight" });
     await focused;
   });
@@ -104,8 +129,18 @@ describe("co-editing", () => {
   it("tells a late joiner and a re-joiner who last changed each field", async () => {
     const a = await join(f.users.owner);
     const b = await join(f.users.editor);
-    const ra = await request(a.socket, "doc:edit", { roomId: f.roomId, field: "styleWeight", value: 321, baseVersion: a.state.version });
-    const rb = await request(b.socket, "doc:edit", { roomId: f.roomId, field: "tvWeight", value: 0.002, baseVersion: b.state.version });
+    const ra = await request(a.socket, "doc:edit", {
+      roomId: f.roomId,
+      field: "styleWeight",
+      value: 321,
+      baseVersion: a.state.version,
+    });
+    const rb = await request(b.socket, "doc:edit", {
+      roomId: f.roomId,
+      field: "tvWeight",
+      value: 0.002,
+      baseVersion: b.state.version,
+    });
     expect(ra.ok && rb.ok).toBe(true);
     const late = await join(f.users.viewer);
     expect(late.state.fieldAuthors.styleWeight).toEqual({ userId: f.users.owner.id, name: "Ada" });
@@ -113,7 +148,9 @@ describe("co-editing", () => {
     const again = await request<{ state: RoomState }>(b.socket, "room:join", { roomId: f.roomId });
     expect(again.ok && again.state.fieldAuthors.styleWeight).toEqual({ userId: f.users.owner.id, name: "Ada" });
     // an edit that changes nothing leaves the author as it was
-    expect(await request(b.socket, "doc:edit", { roomId: f.roomId, field: "styleWeight", value: 321, baseVersion: 0 })).toMatchObject({ ok: true });
+    expect(
+      await request(b.socket, "doc:edit", { roomId: f.roomId, field: "styleWeight", value: 321, baseVersion: 0 }),
+    ).toMatchObject({ ok: true });
     const same = await request<{ state: RoomState }>(late.socket, "room:join", { roomId: f.roomId });
     expect(same.ok && same.state.fieldAuthors.styleWeight).toEqual({ userId: f.users.owner.id, name: "Ada" });
   });
@@ -121,7 +158,12 @@ describe("co-editing", () => {
   it("refuses a viewer's edit and changes nothing", async () => {
     const v = await join(f.users.viewer);
     const before = v.state;
-    const reply = await request(v.socket, "doc:edit", { roomId: f.roomId, field: "styleWeight", value: 1, baseVersion: before.version });
+    const reply = await request(v.socket, "doc:edit", {
+      roomId: f.roomId,
+      field: "styleWeight",
+      value: 1,
+      baseVersion: before.version,
+    });
     expect(reply).toMatchObject({ ok: false, code: "forbidden" });
     expect(await request(v.socket, "run:start", { roomId: f.roomId })).toMatchObject({ ok: false, code: "forbidden" });
     const again = await request<{ state: RoomState }>(v.socket, "room:join", { roomId: f.roomId });
@@ -161,24 +203,53 @@ describe("co-editing", () => {
       baseVersion: b.state.version,
     });
     expect(reply).toMatchObject({ ok: false, code: "forbidden" });
-    expect(await request(b.socket, "doc:edit", { roomId: f.roomId, field: "contentImageId", value: "missing-image", baseVersion: b.state.version })).toMatchObject({
+    expect(
+      await request(b.socket, "doc:edit", {
+        roomId: f.roomId,
+        field: "contentImageId",
+        value: "missing-image",
+        baseVersion: b.state.version,
+      }),
+    ).toMatchObject({
       ok: false,
       code: "forbidden",
     });
     // the style images already in the document stay editable by everyone in the room
     const weights = b.state.document.styles.map((s) => ({ ...s, weight: s.weight + 1 }));
-    expect(await request(b.socket, "doc:edit", { roomId: f.roomId, field: "styles", value: weights, baseVersion: b.state.version })).toMatchObject({ ok: true });
+    expect(
+      await request(b.socket, "doc:edit", {
+        roomId: f.roomId,
+        field: "styles",
+        value: weights,
+        baseVersion: b.state.version,
+      }),
+    ).toMatchObject({ ok: true });
   });
 
   it("applies an edit built on a stale version (per field, last writer wins)", async () => {
     const a = await join(f.users.owner);
     const b = await join(f.users.editor);
     const stale = a.state.version;
-    const r1 = await request<{ version: number }>(b.socket, "doc:edit", { roomId: f.roomId, field: "contentWeight", value: 7, baseVersion: stale });
+    const r1 = await request<{ version: number }>(b.socket, "doc:edit", {
+      roomId: f.roomId,
+      field: "contentWeight",
+      value: 7,
+      baseVersion: stale,
+    });
     expect(r1.ok).toBe(true);
     // A has not seen B's edit and writes another field, then the same field
-    const r2 = await request<{ version: number }>(a.socket, "doc:edit", { roomId: f.roomId, field: "tvWeight", value: 0.01, baseVersion: stale });
-    const r3 = await request<{ version: number }>(a.socket, "doc:edit", { roomId: f.roomId, field: "contentWeight", value: 9, baseVersion: stale });
+    const r2 = await request<{ version: number }>(a.socket, "doc:edit", {
+      roomId: f.roomId,
+      field: "tvWeight",
+      value: 0.01,
+      baseVersion: stale,
+    });
+    const r3 = await request<{ version: number }>(a.socket, "doc:edit", {
+      roomId: f.roomId,
+      field: "contentWeight",
+      value: 9,
+      baseVersion: stale,
+    });
     expect(r2.ok && r3.ok).toBe(true);
     if (!r1.ok || !r2.ok || !r3.ok) return;
     expect([r2.version, r3.version]).toEqual([r1.version + 1, r1.version + 2]);
@@ -194,17 +265,26 @@ describe("co-editing", () => {
     const dropped = new Promise<void>((resolve) => a.socket.once("disconnect", () => resolve()));
     (a.socket.io.engine as unknown as { close(): void }).close();
     await dropped;
-    const r = await request(b.socket, "doc:edit", { roomId: f.roomId, field: "seed", value: 7, baseVersion: b.state.version });
+    const r = await request(b.socket, "doc:edit", {
+      roomId: f.roomId,
+      field: "seed",
+      value: 7,
+      baseVersion: b.state.version,
+    });
     expect(r.ok).toBe(true);
     await new Promise<void>((resolve) => (a.socket.connected ? resolve() : a.socket.once("connect", () => resolve())));
     expect(a.socket.recovered).toBe(true);
     expect((await missed).value).toBe(7);
     // still in the room: it can edit without joining again
-    expect(await request(a.socket, "doc:edit", { roomId: f.roomId, field: "seed", value: 8, baseVersion: 0 })).toMatchObject({ ok: true });
+    expect(
+      await request(a.socket, "doc:edit", { roomId: f.roomId, field: "seed", value: 8, baseVersion: 0 }),
+    ).toMatchObject({ ok: true });
   });
 
   it("allows the web origin (CORS) on the Socket.IO handshake", async () => {
-    const res = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: "http://localhost:3000" } });
+    const res = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, {
+      headers: { Origin: "http://localhost:3000" },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get("access-control-allow-origin")).toBe("http://localhost:3000");
     await res.text();
@@ -221,7 +301,12 @@ describe("co-editing", () => {
 
   it("persists the document so a restart loses no edit", async () => {
     const a = await join(f.users.owner);
-    const r = await request<{ version: number }>(a.socket, "doc:edit", { roomId: f.roomId, field: "styleScale", value: 1.5, baseVersion: a.state.version });
+    const r = await request<{ version: number }>(a.socket, "doc:edit", {
+      roomId: f.roomId,
+      field: "styleScale",
+      value: 1.5,
+      baseVersion: a.state.version,
+    });
     expect(r.ok).toBe(true);
     // close right away: the debounced write must be flushed on shutdown
     await server.close();

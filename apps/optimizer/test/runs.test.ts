@@ -6,10 +6,29 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readProvenance, readRunParams, readStyleImageIds } from "@atelier/db";
-import type { Preview, RestartNeeded, ResultSaved, RoomState, RunInfo, RunStatsEvent, RunUpdate } from "@atelier/protocol";
+import type {
+  Preview,
+  RestartNeeded,
+  ResultSaved,
+  RoomState,
+  RunInfo,
+  RunStatsEvent,
+  RunUpdate,
+} from "@atelier/protocol";
 import { imageFilePath } from "@atelier/storage";
 import type { OptimizerServer } from "../src/server.ts";
-import { collect, connect, createFixture, request, setDocument, startServer, tinyDocument, waitFor, type Client, type Fixture } from "./support.ts";
+import {
+  collect,
+  connect,
+  createFixture,
+  request,
+  setDocument,
+  startServer,
+  tinyDocument,
+  waitFor,
+  type Client,
+  type Fixture,
+} from "./support.ts";
 
 let f: Fixture;
 let server: OptimizerServer;
@@ -27,14 +46,24 @@ async function joined(user: Fixture["users"]["owner"]): Promise<{ socket: Client
 }
 
 async function edit(socket: Client, field: string, value: unknown) {
-  const reply = await request<{ version: number; restartNeeded: boolean }>(socket, "doc:edit", { roomId: f.roomId, field, value, baseVersion: version });
+  const reply = await request<{ version: number; restartNeeded: boolean }>(socket, "doc:edit", {
+    roomId: f.roomId,
+    field,
+    value,
+    baseVersion: version,
+  });
   if (!reply.ok) throw new Error(`${field}: ${reply.error}`);
   version = reply.version;
   return reply;
 }
 
 const finished = (socket: Client, runId?: string) =>
-  waitFor<RunUpdate>(socket, "run:update", (u) => (!runId || u.run.runId === runId) && ["completed", "failed", "cancelled", "interrupted"].includes(u.run.status));
+  waitFor<RunUpdate>(
+    socket,
+    "run:update",
+    (u) =>
+      (!runId || u.run.runId === runId) && ["completed", "failed", "cancelled", "interrupted"].includes(u.run.status),
+  );
 
 async function start(socket: Client, restart = false): Promise<RunInfo> {
   const reply = await request<{ run: RunInfo }>(socket, "run:start", { roomId: f.roomId, restart });
@@ -67,14 +96,20 @@ describe("a run", () => {
     const doneB = finished(b);
     const run = await start(a);
     runId = run.runId;
-    expect(run).toMatchObject({ status: expect.stringMatching(/queued|running/), iterations: 10, authorId: f.users.owner.id });
+    expect(run).toMatchObject({
+      status: expect.stringMatching(/queued|running/),
+      iterations: 10,
+      authorId: f.users.owner.id,
+    });
     const [endA, endB] = await Promise.all([doneA, doneB]);
     expect(endA.run).toMatchObject({ runId, status: "completed", iteration: 10, error: null });
     expect(endB.run.status).toBe("completed");
 
     for (const who of ["a", "b"] as const) {
       expect(stats[who].map((s) => s.iteration)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-      expect(stats[who].every((s) => s.runId === runId && s.total > 0 && s.ms > 0 && Object.keys(s.style).length === 5)).toBe(true);
+      expect(
+        stats[who].every((s) => s.runId === runId && s.total > 0 && s.ms > 0 && Object.keys(s.style).length === 5),
+      ).toBe(true);
       expect(previews[who].length).toBeGreaterThanOrEqual(3);
       for (const p of previews[who]) {
         const bytes = Buffer.from(p.data as Uint8Array);
@@ -98,12 +133,29 @@ describe("a run", () => {
 
   it("saves the final image as a Result with provenance", async () => {
     const saved = waitFor<ResultSaved>(b, "result:saved");
-    const reply = await request<{ resultId: string }>(a, "result:save", { roomId: f.roomId, runId, title: "Tübingen at night", isPublic: true });
+    const reply = await request<{ resultId: string }>(a, "result:save", {
+      roomId: f.roomId,
+      runId,
+      title: "Tübingen at night",
+      isPublic: true,
+    });
     if (!reply.ok) throw new Error(reply.error);
-    expect(await saved).toMatchObject({ roomId: f.roomId, runId, resultId: reply.resultId, title: "Tübingen at night", isPublic: true, author: { userId: f.users.owner.id, name: "Ada" } });
+    expect(await saved).toMatchObject({
+      roomId: f.roomId,
+      runId,
+      resultId: reply.resultId,
+      title: "Tübingen at night",
+      isPublic: true,
+      author: { userId: f.users.owner.id, name: "Ada" },
+    });
 
     const result = await f.db.result.findUniqueOrThrow({ where: { id: reply.resultId }, include: { image: true } });
-    expect(result).toMatchObject({ runId, authorId: f.users.owner.id, isPublic: true, contentImageId: f.contentImageId });
+    expect(result).toMatchObject({
+      runId,
+      authorId: f.users.owner.id,
+      isPublic: true,
+      contentImageId: f.contentImageId,
+    });
     expect(readStyleImageIds(result)).toEqual([f.styleImageIds[0]]);
     expect(result.image).toMatchObject({ mime: "image/png", width: 64, height: 48 });
     expect(existsSync(imageFilePath(result.image, { dataDir: f.dataDir }))).toBe(true);
@@ -123,8 +175,12 @@ describe("a run", () => {
 
     // viewers may not save, and unknown runs are refused
     const viewer = await joined(f.users.viewer);
-    expect(await request(viewer.socket, "result:save", { roomId: f.roomId, runId, title: "mine", isPublic: false })).toMatchObject({ ok: false, code: "forbidden" });
-    expect(await request(a, "result:save", { roomId: f.roomId, runId: "nope", title: "x", isPublic: false })).toMatchObject({ ok: false, code: "not_found" });
+    expect(
+      await request(viewer.socket, "result:save", { roomId: f.roomId, runId, title: "mine", isPublic: false }),
+    ).toMatchObject({ ok: false, code: "forbidden" });
+    expect(
+      await request(a, "result:save", { roomId: f.roomId, runId: "nope", title: "x", isPublic: false }),
+    ).toMatchObject({ ok: false, code: "not_found" });
   });
 
   it("gives a late joiner the state, the loss history and the latest preview", async () => {
@@ -228,12 +284,20 @@ describe("the queue", () => {
     const reply = await request<{ run: RunInfo }>(b, "run:start", { roomId: other.id });
     if (!reply.ok) throw new Error(reply.error);
     expect(reply.run).toMatchObject({ status: "queued", queuePosition: 1 });
-    const secondRunning = waitFor<RunUpdate>(b, "run:update", (u) => u.roomId === other.id && u.run.status === "running");
+    const secondRunning = waitFor<RunUpdate>(
+      b,
+      "run:update",
+      (u) => u.roomId === other.id && u.run.status === "running",
+    );
     const firstDone = finished(a, first.runId);
     expect(await request(a, "run:cancel", { roomId: f.roomId })).toEqual({ ok: true });
     await firstDone;
     expect((await secondRunning).run.queuePosition).toBeNull();
-    const secondDone = waitFor<RunUpdate>(b, "run:update", (u) => u.roomId === other.id && u.run.status === "cancelled");
+    const secondDone = waitFor<RunUpdate>(
+      b,
+      "run:update",
+      (u) => u.roomId === other.id && u.run.status === "cancelled",
+    );
     expect(await request(b, "run:cancel", { roomId: other.id })).toEqual({ ok: true });
     await secondDone;
     await request(b, "room:leave", { roomId: other.id });

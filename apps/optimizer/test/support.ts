@@ -45,7 +45,10 @@ export interface Fixture {
 }
 
 /** A tiny, quick run: 64 px, 10 iterations (the CPU is shared). */
-export function tinyDocument(f: Pick<Fixture, "contentImageId" | "styleImageIds">, overrides: Partial<RoomDocument> = {}): RoomDocument {
+export function tinyDocument(
+  f: Pick<Fixture, "contentImageId" | "styleImageIds">,
+  overrides: Partial<RoomDocument> = {},
+): RoomDocument {
   return {
     ...defaultRoomDocument(),
     size: 64,
@@ -66,11 +69,19 @@ export async function createFixture(label: string): Promise<Fixture> {
     const u = await db.user.create({ data: { name, email: `${name.toLowerCase()}@example.test` } });
     return { id: u.id, name };
   };
-  const users = { owner: await mk("Ada"), editor: await mk("Bob"), viewer: await mk("Cleo"), outsider: await mk("Dan") };
+  const users = {
+    owner: await mk("Ada"),
+    editor: await mk("Bob"),
+    viewer: await mk("Cleo"),
+    outsider: await mk("Dan"),
+  };
   const store = async (file: string, ownerId: string) =>
     (await storeImage(db, readFileSync(path.join(IMAGES_DIR, file)), { dataDir, ownerId })).id;
   const contentImageId = await store("tubingen.jpg", users.owner.id);
-  const styleImageIds = [await store("starry_night.jpg", users.owner.id), await store("the_scream.jpg", users.owner.id)];
+  const styleImageIds = [
+    await store("starry_night.jpg", users.owner.id),
+    await store("the_scream.jpg", users.owner.id),
+  ];
   const privateImageId = await store("shipwreck.jpg", users.outsider.id);
   const document = tinyDocument({ contentImageId, styleImageIds });
   const room = await db.room.create({
@@ -143,7 +154,11 @@ export function connect(server: { url: string }, auth: { token?: string } | Test
 }
 
 /** Emits with an ack and resolves with the reply. */
-export function request<R = Record<string, unknown>>(socket: Client, event: string, payload?: unknown): Promise<Ack<R>> {
+export function request<R = Record<string, unknown>>(
+  socket: Client,
+  event: string,
+  payload?: unknown,
+): Promise<Ack<R>> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ack for ${event}`)), 60_000);
     const done = (reply: Ack<R>) => {
@@ -157,7 +172,12 @@ export function request<R = Record<string, unknown>>(socket: Client, event: stri
 }
 
 /** The next `event` whose payload passes `test`. */
-export function waitFor<T = any>(socket: Client, event: string, test: (p: T) => boolean = () => true, timeoutMs = 120_000): Promise<T> {
+export function waitFor<T = any>(
+  socket: Client,
+  event: string,
+  test: (p: T) => boolean = () => true,
+  timeoutMs = 120_000,
+): Promise<T> {
   const s = socket as unknown as { on(e: string, fn: (p: T) => void): void; off(e: string, fn: (p: T) => void): void };
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -15,7 +15,14 @@ afterAll(async () => {
 describe("POST /api/signup", () => {
   it("creates an account with a bcrypt hash and refuses a taken email", async () => {
     const { POST } = await import("@/app/api/signup/route");
-    const res = await POST(jsonRequest("/api/signup", "POST", { name: "Ada", email: " Ada@Example.com ", password: "brushes&oil9" }, { ip: "10.0.0.1" }));
+    const res = await POST(
+      jsonRequest(
+        "/api/signup",
+        "POST",
+        { name: "Ada", email: " Ada@Example.com ", password: "brushes&oil9" },
+        { ip: "10.0.0.1" },
+      ),
+    );
     expect(res.status).toBe(201);
     const body = await res.json();
     expect(body.user.email).toBe("ada@example.com");
@@ -23,7 +30,14 @@ describe("POST /api/signup", () => {
     expect(stored.passwordHash).toMatch(/^\$2[aby]\$10\$/);
     expect(stored.passwordHash).not.toContain("brushes");
 
-    const again = await POST(jsonRequest("/api/signup", "POST", { name: "Ada 2", email: "ada@example.com", password: "another-pass7" }, { ip: "10.0.0.1" }));
+    const again = await POST(
+      jsonRequest(
+        "/api/signup",
+        "POST",
+        { name: "Ada 2", email: "ada@example.com", password: "another-pass7" },
+        { ip: "10.0.0.1" },
+      ),
+    );
     expect(again.status).toBe(409);
     expect(await again.json()).toEqual({ error: expect.stringContaining("already exists"), field: "email" });
   });
@@ -52,7 +66,14 @@ describe("POST /api/signup", () => {
     const { POST } = await import("@/app/api/signup/route");
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await POST(jsonRequest("/api/signup", "POST", { name: "Cy", email: `cy${i}@example.com`, password: "brushes&oil9" }, { ip: "10.0.0.9" }));
+      const res = await POST(
+        jsonRequest(
+          "/api/signup",
+          "POST",
+          { name: "Cy", email: `cy${i}@example.com`, password: "brushes&oil9" },
+          { ip: "10.0.0.9" },
+        ),
+      );
       statuses.push(res.status);
       if (res.status === 429) {
         expect(Number(res.headers.get("Retry-After"))).toBeGreaterThan(0);
@@ -62,7 +83,14 @@ describe("POST /api/signup", () => {
     expect(statuses).toEqual([201, 201, 201, 201, 429]);
     expect(await env.db.user.count({ where: { email: "cy4@example.com" } })).toBe(0);
     // another address is not affected
-    const other = await POST(jsonRequest("/api/signup", "POST", { name: "Cy", email: "cy-other@example.com", password: "brushes&oil9" }, { ip: "10.0.0.10" }));
+    const other = await POST(
+      jsonRequest(
+        "/api/signup",
+        "POST",
+        { name: "Cy", email: "cy-other@example.com", password: "brushes&oil9" },
+        { ip: "10.0.0.10" },
+      ),
+    );
     expect(other.status).toBe(201);
   });
 });
@@ -72,7 +100,10 @@ async function credentialsSignIn(email: string, password: string, ip: string) {
   const { GET, POST } = await import("@/app/api/auth/[...nextauth]/route");
   const csrfRes = await GET(request("/api/auth/csrf", { ip }) as never);
   const { csrfToken } = (await csrfRes.json()) as { csrfToken: string };
-  const csrfCookie = csrfRes.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const csrfCookie = csrfRes.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
   const res = await POST(
     request("/api/auth/callback/credentials", {
       method: "POST",
@@ -90,7 +121,14 @@ async function credentialsSignIn(email: string, password: string, ip: string) {
 describe("sign-in with email and password (next-auth credentials)", () => {
   it("signs in with the right password and issues a session the app accepts", async () => {
     const { POST: signup } = await import("@/app/api/signup/route");
-    await signup(jsonRequest("/api/signup", "POST", { name: "Dee", email: "dee@example.com", password: "palette-knife4" }, { ip: "10.1.0.1" }));
+    await signup(
+      jsonRequest(
+        "/api/signup",
+        "POST",
+        { name: "Dee", email: "dee@example.com", password: "palette-knife4" },
+        { ip: "10.1.0.1" },
+      ),
+    );
     const ok = await credentialsSignIn("DEE@example.com", "palette-knife4", "10.1.0.1");
     expect(ok.url.searchParams.get("error")).toBeNull();
     expect(ok.sessionCookie).toBeTruthy();
@@ -101,7 +139,14 @@ describe("sign-in with email and password (next-auth credentials)", () => {
 
   it("answers a wrong password with invalid_credentials, and locks the email after 5 failures", async () => {
     const { POST: signup } = await import("@/app/api/signup/route");
-    await signup(jsonRequest("/api/signup", "POST", { name: "Eve", email: "eve@example.com", password: "charcoal-stick8" }, { ip: "10.2.0.1" }));
+    await signup(
+      jsonRequest(
+        "/api/signup",
+        "POST",
+        { name: "Eve", email: "eve@example.com", password: "charcoal-stick8" },
+        { ip: "10.2.0.1" },
+      ),
+    );
     const codes: Array<string | null> = [];
     for (let i = 0; i < 5; i++) {
       const r = await credentialsSignIn("eve@example.com", "wrong-password1", `10.2.0.${10 + i}`);
@@ -161,7 +206,8 @@ describe("GET /api/realtime-token", () => {
 describe("OAuth providers", () => {
   it("are switched on by their env vars only", async () => {
     const { GET } = await import("@/app/api/auth/[...nextauth]/route");
-    const providers = async () => Object.keys((await (await GET(request("/api/auth/providers") as never)).json()) as object).sort();
+    const providers = async () =>
+      Object.keys((await (await GET(request("/api/auth/providers") as never)).json()) as object).sort();
     expect(await providers()).toEqual(["credentials"]);
     process.env.AUTH_GITHUB_ID = "gh-id";
     process.env.AUTH_GITHUB_SECRET = "gh-secret";
@@ -181,7 +227,15 @@ describe("return paths after sign-in", () => {
     const { safeReturnPath } = await import("@/lib/safe-redirect");
     expect(safeReturnPath("/rooms/abc?x=1")).toBe("/rooms/abc?x=1");
     expect(safeReturnPath("/invite/tok")).toBe("/invite/tok");
-    for (const bad of ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", "/api/auth/signout", undefined, ["/x"]]) {
+    for (const bad of [
+      "https://evil.example/",
+      "//evil.example",
+      "/\\evil.example",
+      "javascript:alert(1)",
+      "/api/auth/signout",
+      undefined,
+      ["/x"],
+    ]) {
       expect(safeReturnPath(bad)).toBe("/dashboard");
     }
   });

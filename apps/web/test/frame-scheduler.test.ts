@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { createFrameScheduler } from "@/lib/frame-scheduler";
 
-interface F { runId: string; iteration: number }
+interface F {
+  runId: string;
+  iteration: number;
+}
 
 function deferredDraw() {
   const drawn: number[] = [];

@@ -42,13 +42,21 @@ let counter = 0;
 export async function createUser(db: Db, name = "Ann"): Promise<{ id: string; name: string; email: string }> {
   counter++;
   const email = `${name.toLowerCase()}-${counter}-${randomBytes(3).toString("hex")}@example.com`;
-  return db.user.create({ data: { name, email }, select: { id: true, name: true, email: true } }) as Promise<{ id: string; name: string; email: string }>;
+  return db.user.create({ data: { name, email }, select: { id: true, name: true, email: true } }) as Promise<{
+    id: string;
+    name: string;
+    email: string;
+  }>;
 }
 
 /** A session cookie exactly as next-auth issues it over HTTP after sign-in. */
 export async function sessionCookie(user: { id: string; name: string; email: string }): Promise<string> {
   const name = "authjs.session-token";
-  const token = await encode({ token: { sub: user.id, name: user.name, email: user.email }, secret: process.env.AUTH_SECRET!, salt: name });
+  const token = await encode({
+    token: { sub: user.id, name: user.name, email: user.email },
+    secret: process.env.AUTH_SECRET!,
+    salt: name,
+  });
   return `${name}=${token}`;
 }
 
@@ -59,8 +67,18 @@ export function request(pathname: string, init: RequestInit & { cookie?: string;
   return new Request(`${BASE}${pathname}`, { ...init, headers });
 }
 
-export function jsonRequest(pathname: string, method: string, body: unknown, init: { cookie?: string; ip?: string } = {}): Request {
-  return request(pathname, { method, body: JSON.stringify(body), headers: { "content-type": "application/json" }, ...init });
+export function jsonRequest(
+  pathname: string,
+  method: string,
+  body: unknown,
+  init: { cookie?: string; ip?: string } = {},
+): Request {
+  return request(pathname, {
+    method,
+    body: JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+    ...init,
+  });
 }
 
 export function params<T extends Record<string, string>>(p: T): { params: Promise<T> } {

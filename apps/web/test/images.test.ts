@@ -32,7 +32,8 @@ function form(fields: Record<string, string | Blob>, filename = "upload.jpg"): F
 }
 
 async function upload(pathname: string, body: FormData, cookie?: string) {
-  const route = pathname === "/api/styles" ? await import("@/app/api/styles/route") : await import("@/app/api/images/route");
+  const route =
+    pathname === "/api/styles" ? await import("@/app/api/styles/route") : await import("@/app/api/images/route");
   return route.POST(request(pathname, { method: "POST", body, cookie }));
 }
 
@@ -49,7 +50,11 @@ describe("POST /api/images", () => {
 
   it("stores a JPEG content-addressed under DATA_DIR", async () => {
     const ann = await createUser(env.db, "Ann");
-    const res = await upload("/api/images", form({ file: new Blob([tubingen], { type: "image/jpeg" }) }), await sessionCookie(ann));
+    const res = await upload(
+      "/api/images",
+      form({ file: new Blob([tubingen], { type: "image/jpeg" }) }),
+      await sessionCookie(ann),
+    );
     expect(res.status).toBe(201);
     const { image } = await res.json();
     expect(image).toMatchObject({ mime: "image/jpeg", bytes: tubingen.byteLength });
@@ -82,8 +87,14 @@ describe("POST /api/images", () => {
   it("refuses an image with too many pixels", async () => {
     process.env.ATELIER_UPLOAD_MAX_PIXELS = String(100 * 100);
     const ann = await createUser(env.db, "Ann");
-    const big = await sharp({ create: { width: 300, height: 200, channels: 3, background: "#b0502a" } }).png().toBuffer();
-    const res = await upload("/api/images", form({ file: new Blob([new Uint8Array(big)]) }, "big.png"), await sessionCookie(ann));
+    const big = await sharp({ create: { width: 300, height: 200, channels: 3, background: "#b0502a" } })
+      .png()
+      .toBuffer();
+    const res = await upload(
+      "/api/images",
+      form({ file: new Blob([new Uint8Array(big)]) }, "big.png"),
+      await sessionCookie(ann),
+    );
     expect(res.status).toBe(413);
     expect((await res.json()).error).toMatch(/pixel/i);
   });
@@ -101,7 +112,9 @@ describe("GET /api/images/:id", () => {
     const ann = await createUser(env.db, "Ann");
     const bob = await createUser(env.db, "Bob");
     const eve = await createUser(env.db, "Eve");
-    const { image } = await (await upload("/api/images", form({ file: new Blob([tubingen]) }), await sessionCookie(ann))).json();
+    const { image } = await (
+      await upload("/api/images", form({ file: new Blob([tubingen]) }), await sessionCookie(ann))
+    ).json();
     const row = await env.db.image.findUniqueOrThrow({ where: { id: image.id } });
 
     expect((await getImage(image.id)).status).toBe(404); // signed out
@@ -117,14 +130,30 @@ describe("GET /api/images/:id", () => {
 
     // Bob becomes a member of a room whose document uses the image
     const doc = { ...defaultRoomDocument(), contentImageId: image.id };
-    await env.db.room.create({ data: { name: "R", ownerId: ann.id, document: serializeRoomDocument(doc), members: { create: [{ userId: ann.id, role: "owner" }, { userId: bob.id, role: "viewer" }] } } });
+    await env.db.room.create({
+      data: {
+        name: "R",
+        ownerId: ann.id,
+        document: serializeRoomDocument(doc),
+        members: {
+          create: [
+            { userId: ann.id, role: "owner" },
+            { userId: bob.id, role: "viewer" },
+          ],
+        },
+      },
+    });
     expect((await getImage(image.id, "?w=320", { cookie: await sessionCookie(bob) })).status).toBe(200);
     expect((await getImage(image.id, "", { cookie: await sessionCookie(eve) })).status).toBe(404);
   });
 
   it("serves public images to anyone, publicly cacheable; thumbnails, 304 and PNG download", async () => {
     const ann = await createUser(env.db, "Ann");
-    const res = await upload("/api/styles", form({ file: new Blob([starry]), name: "Starry Night", isPublic: "true" }), await sessionCookie(ann));
+    const res = await upload(
+      "/api/styles",
+      form({ file: new Blob([starry]), name: "Starry Night", isPublic: "true" }),
+      await sessionCookie(ann),
+    );
     expect(res.status).toBe(201);
     const { style } = await res.json();
     expect(style).toMatchObject({ name: "Starry Night", isPublic: true, mine: true });
@@ -165,8 +194,14 @@ describe("style library", () => {
     expect(noName.status).toBe(400);
     expect((await noName.json()).field).toBe("name");
 
-    const priv = (await (await upload("/api/styles", form({ file: new Blob([starry]), name: "Mine only" }), annCookie)).json()).style;
-    const pub = (await (await upload("/api/styles", form({ file: new Blob([starry]), name: "Shared", isPublic: "on" }), annCookie)).json()).style;
+    const priv = (
+      await (await upload("/api/styles", form({ file: new Blob([starry]), name: "Mine only" }), annCookie)).json()
+    ).style;
+    const pub = (
+      await (
+        await upload("/api/styles", form({ file: new Blob([starry]), name: "Shared", isPublic: "on" }), annCookie)
+      ).json()
+    ).style;
     expect(priv.isPublic).toBe(false);
 
     const bobList = await (await GET(request("/api/styles", { cookie: bobCookie }))).json();
@@ -175,14 +210,24 @@ describe("style library", () => {
     expect(bobList.public.map((s: { id: string }) => s.id)).not.toContain(priv.id);
     expect((await GET(request("/api/styles"))).status).toBe(401);
 
-    const json = (body: unknown, cookie: string) => request("/x", { method: "PATCH", body: JSON.stringify(body), headers: { "content-type": "application/json" }, cookie });
+    const json = (body: unknown, cookie: string) =>
+      request("/x", {
+        method: "PATCH",
+        body: JSON.stringify(body),
+        headers: { "content-type": "application/json" },
+        cookie,
+      });
     expect((await PATCH(json({ isPublic: true }, bobCookie), params({ id: priv.id }))).status).toBe(404);
     expect((await PATCH(json({ name: "Hijacked" }, bobCookie), params({ id: pub.id }))).status).toBe(403);
-    expect((await DELETE(request("/x", { method: "DELETE", cookie: bobCookie }), params({ id: pub.id }))).status).toBe(403);
+    expect((await DELETE(request("/x", { method: "DELETE", cookie: bobCookie }), params({ id: pub.id }))).status).toBe(
+      403,
+    );
     const renamed = await PATCH(json({ name: "Shared sky", isPublic: false }, annCookie), params({ id: pub.id }));
     expect((await renamed.json()).style).toMatchObject({ name: "Shared sky", isPublic: false });
 
-    expect((await DELETE(request("/x", { method: "DELETE", cookie: annCookie }), params({ id: priv.id }))).status).toBe(204);
+    expect((await DELETE(request("/x", { method: "DELETE", cookie: annCookie }), params({ id: priv.id }))).status).toBe(
+      204,
+    );
     expect(await env.db.style.count({ where: { id: priv.id } })).toBe(0);
     expect(await env.db.image.count({ where: { id: priv.imageId } })).toBe(1);
   });

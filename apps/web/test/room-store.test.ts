@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { defaultRoomDocument, type IterationStats, type RoomState, type RunInfo } from "@atelier/protocol";
-import { createRoomStore, roomReducer, initialRoomState, visibleDocument, secondsPerIteration, MAX_HISTORY } from "@/lib/room-store";
+import {
+  createRoomStore,
+  roomReducer,
+  initialRoomState,
+  visibleDocument,
+  secondsPerIteration,
+  MAX_HISTORY,
+} from "@/lib/room-store";
 
 const alice = { userId: "u-alice", name: "Alice" };
 const bob = { userId: "u-bob", name: "Bob" };
@@ -38,7 +45,16 @@ function run(runId: string, overrides: Partial<RunInfo> = {}): RunInfo {
 }
 
 function stats(runId: string, iteration: number, total = 100 - iteration, scale = 0): IterationStats {
-  return { runId, iteration, scale, total, content: total / 2, style: { relu1_1: total / 4, relu2_1: total / 4 }, tv: 0, ms: 200 };
+  return {
+    runId,
+    iteration,
+    scale,
+    total,
+    content: total / 2,
+    style: { relu1_1: total / 4, relu2_1: total / 4 },
+    tv: 0,
+    ms: 200,
+  };
 }
 
 function joined() {
@@ -113,7 +129,14 @@ describe("room store: document versions", () => {
     store.dispatch({ type: "local-edit", field: "contentWeight", value: 8, opId: 1 });
     expect(visibleDocument(store.getState())!.contentWeight).toBe(8);
     expect(store.getState().confirmed!.contentWeight).toBe(5);
-    store.dispatch({ type: "edit-acked", field: "contentWeight", opId: 1, version: 11, restartNeeded: false, author: alice });
+    store.dispatch({
+      type: "edit-acked",
+      field: "contentWeight",
+      opId: 1,
+      version: 11,
+      restartNeeded: false,
+      author: alice,
+    });
     const s = store.getState();
     expect(s.pending.contentWeight).toBeUndefined();
     expect(s.confirmed!.contentWeight).toBe(8);
@@ -126,7 +149,14 @@ describe("room store: document versions", () => {
     // Bob's edit reached the server after ours: it carries version 12, ours got 11.
     store.dispatch({ type: "doc:changed", field: "tvWeight", value: 0.01, author: bob, version: 12 });
     expect(visibleDocument(store.getState())!.tvWeight).toBe(0.5); // still pending locally
-    store.dispatch({ type: "edit-acked", field: "tvWeight", opId: 1, version: 11, restartNeeded: false, author: alice });
+    store.dispatch({
+      type: "edit-acked",
+      field: "tvWeight",
+      opId: 1,
+      version: 11,
+      restartNeeded: false,
+      author: alice,
+    });
     const s = store.getState();
     expect(visibleDocument(s)!.tvWeight).toBe(0.01);
     expect(s.lastChange.tvWeight?.userId).toBe(bob.userId);
@@ -136,7 +166,14 @@ describe("room store: document versions", () => {
     const store = joined();
     store.dispatch({ type: "local-edit", field: "tvWeight", value: 0.5, opId: 1 });
     store.dispatch({ type: "doc:changed", field: "tvWeight", value: 0.01, author: bob, version: 11 });
-    store.dispatch({ type: "edit-acked", field: "tvWeight", opId: 1, version: 12, restartNeeded: false, author: alice });
+    store.dispatch({
+      type: "edit-acked",
+      field: "tvWeight",
+      opId: 1,
+      version: 12,
+      restartNeeded: false,
+      author: alice,
+    });
     expect(visibleDocument(store.getState())!.tvWeight).toBe(0.5);
     // the broadcast of our own edit arriving afterwards changes nothing
     store.dispatch({ type: "doc:changed", field: "tvWeight", value: 0.5, author: alice, version: 12 });
@@ -215,8 +252,12 @@ describe("room store: runs and loss history", () => {
 
   it("bounds the history", () => {
     const full = Array.from({ length: MAX_HISTORY }, (_, i) => stats("r", i + 1));
-    let s = roomReducer(initialRoomState("r1"), { type: "room:state", state: snapshot({ run: run("r"), history: full }) });
-    for (let i = MAX_HISTORY + 1; i <= MAX_HISTORY + 5; i++) s = roomReducer(s, { type: "run:stats", stats: stats("r", i) });
+    let s = roomReducer(initialRoomState("r1"), {
+      type: "room:state",
+      state: snapshot({ run: run("r"), history: full }),
+    });
+    for (let i = MAX_HISTORY + 1; i <= MAX_HISTORY + 5; i++)
+      s = roomReducer(s, { type: "run:stats", stats: stats("r", i) });
     expect(s.history).toHaveLength(MAX_HISTORY);
     expect(s.history[s.history.length - 1]!.iteration).toBe(MAX_HISTORY + 5);
   });

@@ -12,12 +12,32 @@ afterAll(async () => env.cleanup());
 
 async function makeResult(authorId: string, roomId: string, isPublic: boolean) {
   const db = env.db;
-  const img = (sha: string) => db.image.create({ data: { sha256: sha.padEnd(64, "0"), mime: "image/png", width: 8, height: 8, bytes: 100, ownerId: authorId } });
+  const img = (sha: string) =>
+    db.image.create({
+      data: { sha256: sha.padEnd(64, "0"), mime: "image/png", width: 8, height: 8, bytes: 100, ownerId: authorId },
+    });
   const [content, style, out] = [await img("a"), await img("b"), await img("c")];
-  const params = { ...defaultRoomDocument(), contentImageId: content.id, styles: [{ imageId: style.id, weight: 2 }], size: 256, seed: 7 };
-  const run = await db.run.create({ data: { roomId, authorId, params: serializeRunParams(params), seed: 7, status: "completed", iterations: 10 } });
+  const params = {
+    ...defaultRoomDocument(),
+    contentImageId: content.id,
+    styles: [{ imageId: style.id, weight: 2 }],
+    size: 256,
+    seed: 7,
+  };
+  const run = await db.run.create({
+    data: { roomId, authorId, params: serializeRunParams(params), seed: 7, status: "completed", iterations: 10 },
+  });
   const result = await db.result.create({
-    data: { runId: run.id, imageId: out.id, authorId, title: "Tübingen at night", isPublic, provenance: "{}", contentImageId: content.id, styleImageIds: JSON.stringify([style.id]) },
+    data: {
+      runId: run.id,
+      imageId: out.id,
+      authorId,
+      title: "Tübingen at night",
+      isPublic,
+      provenance: "{}",
+      contentImageId: content.id,
+      styleImageIds: JSON.stringify([style.id]),
+    },
   });
   return { result, params };
 }
@@ -47,16 +67,30 @@ describe("rooms", () => {
     const bob = await createUser(env.db, "Bob");
     const cookie = await sessionCookie(ann);
     const { room } = await (await POST(jsonRequest("/api/rooms", "POST", { name: "R" }, { cookie }))).json();
-    expect((await DELETE(request(`/api/rooms/${room.id}`, { method: "DELETE" }), params({ id: room.id }))).status).toBe(401);
-    expect((await DELETE(request(`/api/rooms/${room.id}`, { method: "DELETE", cookie: await sessionCookie(bob) }), params({ id: room.id }))).status).toBe(403);
+    expect((await DELETE(request(`/api/rooms/${room.id}`, { method: "DELETE" }), params({ id: room.id }))).status).toBe(
+      401,
+    );
+    expect(
+      (
+        await DELETE(
+          request(`/api/rooms/${room.id}`, { method: "DELETE", cookie: await sessionCookie(bob) }),
+          params({ id: room.id }),
+        )
+      ).status,
+    ).toBe(403);
     await makeResult(ann.id, room.id, false);
-    const refused = await DELETE(request(`/api/rooms/${room.id}`, { method: "DELETE", cookie }), params({ id: room.id }));
+    const refused = await DELETE(
+      request(`/api/rooms/${room.id}`, { method: "DELETE", cookie }),
+      params({ id: room.id }),
+    );
     expect(refused.status).toBe(409);
     expect((await refused.json()).error).toMatch(/1 saved result/);
     expect(await env.db.room.count({ where: { id: room.id } })).toBe(1);
 
     const { room: empty } = await (await POST(jsonRequest("/api/rooms", "POST", { name: "Empty" }, { cookie }))).json();
-    expect((await DELETE(request(`/api/rooms/${empty.id}`, { method: "DELETE", cookie }), params({ id: empty.id }))).status).toBe(204);
+    expect(
+      (await DELETE(request(`/api/rooms/${empty.id}`, { method: "DELETE", cookie }), params({ id: empty.id }))).status,
+    ).toBe(204);
     expect(await env.db.room.count({ where: { id: empty.id } })).toBe(0);
   });
 });
@@ -69,38 +103,87 @@ describe("invites", () => {
     const bob = await createUser(env.db, "Bob");
     const cy = await createUser(env.db, "Cy");
     const annCookie = await sessionCookie(ann);
-    const { room } = await (await createRoom(jsonRequest("/api/rooms", "POST", { name: "Shared" }, { cookie: annCookie }))).json();
+    const { room } = await (
+      await createRoom(jsonRequest("/api/rooms", "POST", { name: "Shared" }, { cookie: annCookie }))
+    ).json();
 
-    const bad = await invite(jsonRequest(`/api/rooms/${room.id}/invites`, "POST", { role: "owner" }, { cookie: annCookie }), params({ id: room.id }));
+    const bad = await invite(
+      jsonRequest(`/api/rooms/${room.id}/invites`, "POST", { role: "owner" }, { cookie: annCookie }),
+      params({ id: room.id }),
+    );
     expect(bad.status).toBe(400);
-    expect((await invite(jsonRequest(`/api/rooms/${room.id}/invites`, "POST", { role: "viewer" }, { cookie: await sessionCookie(bob) }), params({ id: room.id }))).status).toBe(404);
+    expect(
+      (
+        await invite(
+          jsonRequest(
+            `/api/rooms/${room.id}/invites`,
+            "POST",
+            { role: "viewer" },
+            { cookie: await sessionCookie(bob) },
+          ),
+          params({ id: room.id }),
+        )
+      ).status,
+    ).toBe(404);
 
-    const res = await invite(jsonRequest(`/api/rooms/${room.id}/invites`, "POST", { role: "editor" }, { cookie: annCookie }), params({ id: room.id }));
+    const res = await invite(
+      jsonRequest(`/api/rooms/${room.id}/invites`, "POST", { role: "editor" }, { cookie: annCookie }),
+      params({ id: room.id }),
+    );
     expect(res.status).toBe(201);
     const link = await res.json();
     expect(link.url).toBe(`http://localhost:3000/invite/${link.token}`);
     expect(link.role).toBe("editor");
     expect(new Date(link.expiresAt).getTime()).toBeGreaterThan(Date.now());
 
-    expect(await acceptInvite(env.db, link.token, bob.id)).toEqual({ ok: true, value: { roomId: room.id, role: "editor" } });
+    expect(await acceptInvite(env.db, link.token, bob.id)).toEqual({
+      ok: true,
+      value: { roomId: room.id, role: "editor" },
+    });
     expect(await roleOf(env.db, room.id, bob.id)).toBe("editor");
 
     // Bob (editor) makes a viewer link; opening it as Bob keeps him editor, Cy becomes viewer
-    const viewerLink = await (await invite(jsonRequest(`/api/rooms/${room.id}/invites`, "POST", { role: "viewer" }, { cookie: await sessionCookie(bob) }), params({ id: room.id }))).json();
+    const viewerLink = await (
+      await invite(
+        jsonRequest(`/api/rooms/${room.id}/invites`, "POST", { role: "viewer" }, { cookie: await sessionCookie(bob) }),
+        params({ id: room.id }),
+      )
+    ).json();
     expect((await acceptInvite(env.db, viewerLink.token, bob.id)).ok).toBe(true);
     expect(await roleOf(env.db, room.id, bob.id)).toBe("editor");
-    expect(await acceptInvite(env.db, viewerLink.token, cy.id)).toEqual({ ok: true, value: { roomId: room.id, role: "viewer" } });
-    expect(await acceptInvite(env.db, viewerLink.token, ann.id)).toEqual({ ok: true, value: { roomId: room.id, role: "owner" } });
+    expect(await acceptInvite(env.db, viewerLink.token, cy.id)).toEqual({
+      ok: true,
+      value: { roomId: room.id, role: "viewer" },
+    });
+    expect(await acceptInvite(env.db, viewerLink.token, ann.id)).toEqual({
+      ok: true,
+      value: { roomId: room.id, role: "owner" },
+    });
 
     // viewers cannot invite
-    expect((await invite(jsonRequest(`/api/rooms/${room.id}/invites`, "POST", { role: "viewer" }, { cookie: await sessionCookie(cy) }), params({ id: room.id }))).status).toBe(403);
+    expect(
+      (
+        await invite(
+          jsonRequest(`/api/rooms/${room.id}/invites`, "POST", { role: "viewer" }, { cookie: await sessionCookie(cy) }),
+          params({ id: room.id }),
+        )
+      ).status,
+    ).toBe(403);
   });
 
   it("refuses unknown and expired links without changing anything", async () => {
     const ann = await createUser(env.db, "Ann");
     const dan = await createUser(env.db, "Dan");
     const room = await env.db.room.create({ data: { name: "Old", ownerId: ann.id, document: "{}" } });
-    await env.db.roomInvite.create({ data: { token: "expired-token", roomId: room.id, role: "editor", createdById: ann.id, expiresAt: new Date(Date.now() - 1000) } });
+    await env.db.roomInvite.create({
+      data: {
+        token: "expired-token",
+        roomId: room.id,
+        role: "editor",
+        createdById: ann.id,
+        expiresAt: new Date(Date.now() - 1000),
+      },
+    });
     const expired = await acceptInvite(env.db, "expired-token", dan.id);
     expect(expired).toMatchObject({ ok: false, status: 410 });
     expect(await acceptInvite(env.db, "no-such-token", dan.id)).toMatchObject({ ok: false, status: 404 });
@@ -116,7 +199,10 @@ describe("likes", () => {
     const { result } = await makeResult(ann.id, room.id, true);
     const p = params({ id: result.id });
     const like = async (u: { id: string; name: string; email: string }, method: "PUT" | "DELETE") =>
-      (method === "PUT" ? PUT : DELETE)(request(`/api/results/${result.id}/like`, { method, cookie: await sessionCookie(u) }), p);
+      (method === "PUT" ? PUT : DELETE)(
+        request(`/api/results/${result.id}/like`, { method, cookie: await sessionCookie(u) }),
+        p,
+      );
 
     expect((await PUT(request(`/api/results/${result.id}/like`, { method: "PUT" }), p)).status).toBe(401);
     const users = [await createUser(env.db, "U1"), await createUser(env.db, "U2"), await createUser(env.db, "U3")];
@@ -141,7 +227,10 @@ describe("likes", () => {
     const eve = await createUser(env.db, "Eve");
     const room = await env.db.room.create({ data: { name: "P", ownerId: ann.id, document: "{}" } });
     const { result } = await makeResult(ann.id, room.id, false);
-    const res = await PUT(request(`/api/results/${result.id}/like`, { method: "PUT", cookie: await sessionCookie(eve) }), params({ id: result.id }));
+    const res = await PUT(
+      request(`/api/results/${result.id}/like`, { method: "PUT", cookie: await sessionCookie(eve) }),
+      params({ id: result.id }),
+    );
     expect(res.status).toBe(404);
     expect(await env.db.like.count({ where: { resultId: result.id } })).toBe(0);
   });
@@ -154,7 +243,10 @@ describe("remix", () => {
     const bob = await createUser(env.db, "Bob");
     const room = await env.db.room.create({ data: { name: "Orig", ownerId: ann.id, document: "{}" } });
     const { result, params: runParams } = await makeResult(ann.id, room.id, true);
-    const res = await POST(request(`/api/results/${result.id}/remix`, { method: "POST", cookie: await sessionCookie(bob) }), params({ id: result.id }));
+    const res = await POST(
+      request(`/api/results/${result.id}/remix`, { method: "POST", cookie: await sessionCookie(bob) }),
+      params({ id: result.id }),
+    );
     expect(res.status).toBe(201);
     const { room: remix } = await res.json();
     expect(remix.name).toBe("Remix of Tübingen at night");
@@ -163,8 +255,13 @@ describe("remix", () => {
     expect(readRoomDocument(stored)).toEqual(runParams);
 
     const { result: hidden } = await makeResult(ann.id, room.id, false);
-    const refused = await POST(request(`/api/results/${hidden.id}/remix`, { method: "POST", cookie: await sessionCookie(bob) }), params({ id: hidden.id }));
+    const refused = await POST(
+      request(`/api/results/${hidden.id}/remix`, { method: "POST", cookie: await sessionCookie(bob) }),
+      params({ id: hidden.id }),
+    );
     expect(refused.status).toBe(404);
-    expect((await POST(request(`/api/results/${result.id}/remix`, { method: "POST" }), params({ id: result.id }))).status).toBe(401);
+    expect(
+      (await POST(request(`/api/results/${result.id}/remix`, { method: "POST" }), params({ id: result.id }))).status,
+    ).toBe(401);
   });
 });

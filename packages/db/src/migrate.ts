@@ -62,7 +62,8 @@ function plan(migrations: Migration[], rows: AppliedRow[]): { pending: Migration
     );
   }
   const finished = new Map<string, string>();
-  for (const r of rows) if (r.finished_at != null && r.rolled_back_at == null) finished.set(r.migration_name, r.checksum);
+  for (const r of rows)
+    if (r.finished_at != null && r.rolled_back_at == null) finished.set(r.migration_name, r.checksum);
   const warnings: string[] = [];
   for (const m of migrations) {
     const recorded = finished.get(m.name);
@@ -72,7 +73,8 @@ function plan(migrations: Migration[], rows: AppliedRow[]): { pending: Migration
   }
   const known = new Set(migrations.map((m) => m.name));
   for (const name of finished.keys()) {
-    if (!known.has(name)) warnings.push(`migration ${name} is applied in the database but missing from the migrations folder`);
+    if (!known.has(name))
+      warnings.push(`migration ${name} is applied in the database but missing from the migrations folder`);
   }
   const pending = migrations.filter((m) => !finished.has(m.name));
   return { pending, done: migrations.length - pending.length, warnings };
@@ -124,7 +126,9 @@ async function migrateSqlite(file: string, migrations: Migration[]): Promise<Mig
     try {
       db.exec(SQLITE_MIGRATIONS_TABLE);
       const rows = db
-        .prepare(`SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at`)
+        .prepare(
+          `SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at`,
+        )
         .all() as AppliedRow[];
       const { pending, done, warnings } = plan(migrations, rows);
       const insert = db.prepare(
@@ -142,7 +146,9 @@ async function migrateSqlite(file: string, migrations: Migration[]): Promise<Mig
       }
       const violations = db.pragma("foreign_key_check") as unknown[];
       if (violations.length > 0) {
-        throw new Error(`migrations left ${violations.length} foreign key violation(s): ${JSON.stringify(violations.slice(0, 5))}`);
+        throw new Error(
+          `migrations left ${violations.length} foreign key violation(s): ${JSON.stringify(violations.slice(0, 5))}`,
+        );
       }
       db.exec("COMMIT");
       return { provider: "sqlite", applied: pending.map((m) => m.name), alreadyApplied: done, warnings };
@@ -198,10 +204,15 @@ export async function migrate(url: string, options: { migrationsDir?: string } =
   return migrateTarget(parseDatabaseUrl(url), options);
 }
 
-export async function migrateTarget(target: DatabaseTarget, options: { migrationsDir?: string } = {}): Promise<MigrateReport> {
+export async function migrateTarget(
+  target: DatabaseTarget,
+  options: { migrationsDir?: string } = {},
+): Promise<MigrateReport> {
   const migrations = readMigrations(target.provider, options.migrationsDir);
   const report =
-    target.provider === "sqlite" ? await migrateSqlite(target.file, migrations) : await migratePostgres(target.url, migrations);
+    target.provider === "sqlite"
+      ? await migrateSqlite(target.file, migrations)
+      : await migratePostgres(target.url, migrations);
   for (const w of report.warnings) console.warn(`[@atelier/db] ${w}`);
   return report;
 }

@@ -2,8 +2,7 @@ import path from "node:path";
 import { resolveDataDir } from "./paths.ts";
 
 export type DatabaseTarget =
-  | { provider: "sqlite"; file: string; url: string }
-  | { provider: "postgresql"; url: string };
+  { provider: "sqlite"; file: string; url: string } | { provider: "postgresql"; url: string };
 
 /** The embedded default: DATA_DIR/atelier.db. */
 export function defaultSqliteFile(dataDir: string = resolveDataDir()): string {

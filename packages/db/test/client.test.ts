@@ -5,7 +5,16 @@ import path from "node:path";
 import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { defaultRoomDocument } from "@atelier/protocol";
-import { closeDb, createDb, findRepoRoot, getDb, readMigrations, resolveDataDir, roleOf, serializeRoomDocument } from "../src/index.ts";
+import {
+  closeDb,
+  createDb,
+  findRepoRoot,
+  getDb,
+  readMigrations,
+  resolveDataDir,
+  roleOf,
+  serializeRoomDocument,
+} from "../src/index.ts";
 import { parseDatabaseUrl, resolveDatabaseTarget } from "../src/url.ts";
 import { tempDir } from "./support.ts";
 
@@ -40,7 +49,9 @@ describe("data dir and database URL resolution", () => {
     process.env.DATABASE_URL = "postgresql://u@h/db";
     expect(resolveDatabaseTarget()).toEqual({ provider: "postgresql", url: "postgresql://u@h/db" });
     expect(resolveDatabaseTarget({ dataDir: "/t" })).toMatchObject({ file: "/t/atelier.db" });
-    expect(resolveDatabaseTarget({ url: "file:./x.db?connection_limit=1", dataDir: "/t" })).toMatchObject({ file: path.resolve("x.db") });
+    expect(resolveDatabaseTarget({ url: "file:./x.db?connection_limit=1", dataDir: "/t" })).toMatchObject({
+      file: path.resolve("x.db"),
+    });
     expect(parseDatabaseUrl("file:///abs/a.db")).toMatchObject({ file: "/abs/a.db" });
     expect(parseDatabaseUrl("postgres://u@h/db").provider).toBe("postgresql");
     expect(() => parseDatabaseUrl("file:")).toThrow(/no path/);
@@ -92,8 +103,15 @@ describe("roleOf", () => {
     );
     const room = await db.room.create({
       data: {
-        name: "r", ownerId: owner!.id, document: serializeRoomDocument(defaultRoomDocument()),
-        members: { create: [{ userId: viewer!.id, role: "viewer" }, { userId: odd!.id, role: "admin" }] },
+        name: "r",
+        ownerId: owner!.id,
+        document: serializeRoomDocument(defaultRoomDocument()),
+        members: {
+          create: [
+            { userId: viewer!.id, role: "viewer" },
+            { userId: odd!.id, role: "admin" },
+          ],
+        },
       },
     });
     expect(await roleOf(db, room.id, owner!.id)).toBe("owner");
@@ -113,12 +131,18 @@ describe("several processes starting on a fresh database", () => {
       const r = await migrate(process.argv[1]); console.log(JSON.stringify(r.applied));`;
     const tsx = path.join(findRepoRoot(), "node_modules", ".bin", "tsx");
     const outputs = await Promise.all(
-      [0, 1, 2].map(() => run(tsx, ["--input-type=module", "-e", script, `file:${file}`], { cwd: t.dir }).then((r) => JSON.parse(r.stdout) as string[])),
+      [0, 1, 2].map(() =>
+        run(tsx, ["--input-type=module", "-e", script, `file:${file}`], { cwd: t.dir }).then(
+          (r) => JSON.parse(r.stdout) as string[],
+        ),
+      ),
     );
     expect(outputs.flat()).toEqual(readMigrations("sqlite").map((m) => m.name));
     const db = new Database(file, { readonly: true });
     try {
-      expect(db.prepare("SELECT count(*) AS n FROM _prisma_migrations").get()).toEqual({ n: readMigrations("sqlite").length });
+      expect(db.prepare("SELECT count(*) AS n FROM _prisma_migrations").get()).toEqual({
+        n: readMigrations("sqlite").length,
+      });
       expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     } finally {
       db.close();

@@ -21,7 +21,10 @@ describe("room document reader", () => {
   });
 
   it("fills missing fields with defaults (documents written before a field existed)", () => {
-    expect(readRoomDocument({ document: JSON.stringify({ size: 300 }) })).toEqual({ ...defaultRoomDocument(), size: 300 });
+    expect(readRoomDocument({ document: JSON.stringify({ size: 300 }) })).toEqual({
+      ...defaultRoomDocument(),
+      size: 300,
+    });
   });
 
   it("never throws on bad text: not JSON, not an object, wrong types", () => {
@@ -38,7 +41,13 @@ describe("room document reader", () => {
         size: 100000, // out of range → default
         styleWeight: 250,
         contentImageId: "content",
-        styles: [{ imageId: "a", weight: 1 }, { imageId: "", weight: 1 }, "junk", { imageId: "b", weight: -3 }, { imageId: "c", weight: 0.5 }],
+        styles: [
+          { imageId: "a", weight: 1 },
+          { imageId: "", weight: 1 },
+          "junk",
+          { imageId: "b", weight: -3 },
+          { imageId: "c", weight: 0.5 },
+        ],
         unknownField: true,
       }),
     );
@@ -46,7 +55,10 @@ describe("room document reader", () => {
       ...defaultRoomDocument(),
       styleWeight: 250,
       contentImageId: "content",
-      styles: [{ imageId: "a", weight: 1 }, { imageId: "c", weight: 0.5 }],
+      styles: [
+        { imageId: "a", weight: 1 },
+        { imageId: "c", weight: 0.5 },
+      ],
     });
     expect(parsed.issues.join("\n")).toMatch(/size/);
     expect(parsed.issues.join("\n")).toMatch(/styles.*kept 2 valid of 5/);
@@ -57,7 +69,15 @@ describe("room document reader", () => {
   });
 
   it("lists the images a document uses", () => {
-    expect(imageIdsOfDocument({ contentImageId: "c", styles: [{ imageId: "a", weight: 1 }, { imageId: "b", weight: 0 }] })).toEqual(["c", "a", "b"]);
+    expect(
+      imageIdsOfDocument({
+        contentImageId: "c",
+        styles: [
+          { imageId: "a", weight: 1 },
+          { imageId: "b", weight: 0 },
+        ],
+      }),
+    ).toEqual(["c", "a", "b"]);
     expect(imageIdsOfDocument({ contentImageId: null, styles: [] })).toEqual([]);
   });
 });

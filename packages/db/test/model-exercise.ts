@@ -1,7 +1,14 @@
 import { expect } from "vitest";
 import { defaultRoomDocument } from "@atelier/protocol";
 import type { Db } from "../src/index.ts";
-import { roleOf, serializeRoomDocument, serializeRunParams, serializeStyleImageIds, readRoomDocument, readRunParams } from "../src/index.ts";
+import {
+  roleOf,
+  serializeRoomDocument,
+  serializeRunParams,
+  serializeStyleImageIds,
+  readRoomDocument,
+  readRunParams,
+} from "../src/index.ts";
 
 /**
  * Creates a user/room/member/run/result/like graph and checks reads, unique rules and cascades.
@@ -13,7 +20,9 @@ export async function exerciseModel(db: Db): Promise<void> {
   const bob = await db.user.create({ data: { email: `bob-${suffix}@example.com`, name: "Bob" } });
 
   // unique email
-  await expect(db.user.create({ data: { email: `alice-${suffix}@example.com` } })).rejects.toMatchObject({ code: "P2002" });
+  await expect(db.user.create({ data: { email: `alice-${suffix}@example.com` } })).rejects.toMatchObject({
+    code: "P2002",
+  });
 
   const content = await db.image.create({
     data: { sha256: "a".repeat(64), mime: "image/jpeg", width: 640, height: 480, bytes: 1000, ownerId: alice.id },
@@ -21,15 +30,26 @@ export async function exerciseModel(db: Db): Promise<void> {
   const styleImage = await db.image.create({
     data: { sha256: "b".repeat(64), mime: "image/png", width: 512, height: 512, bytes: 2000, ownerId: alice.id },
   });
-  const style = await db.style.create({ data: { name: "Starry", imageId: styleImage.id, ownerId: alice.id, isPublic: true } });
+  const style = await db.style.create({
+    data: { name: "Starry", imageId: styleImage.id, ownerId: alice.id, isPublic: true },
+  });
 
-  const document = { ...defaultRoomDocument(), contentImageId: content.id, styles: [{ imageId: styleImage.id, weight: 1 }] };
+  const document = {
+    ...defaultRoomDocument(),
+    contentImageId: content.id,
+    styles: [{ imageId: styleImage.id, weight: 1 }],
+  };
   const room = await db.room.create({
     data: {
       name: "Room",
       ownerId: alice.id,
       document: serializeRoomDocument(document),
-      members: { create: [{ userId: alice.id, role: "owner" }, { userId: bob.id, role: "editor" }] },
+      members: {
+        create: [
+          { userId: alice.id, role: "owner" },
+          { userId: bob.id, role: "editor" },
+        ],
+      },
     },
   });
   expect(readRoomDocument(room)).toEqual(document);
@@ -43,7 +63,10 @@ export async function exerciseModel(db: Db): Promise<void> {
   expect(run.status).toBe("queued");
   expect(readRunParams(run)).toEqual(params);
   const finishedAt = new Date("2026-01-02T03:04:05.678Z");
-  await db.run.update({ where: { id: run.id }, data: { status: "completed", iterations: 10, finishedAt, computeMs: 1234 } });
+  await db.run.update({
+    where: { id: run.id },
+    data: { status: "completed", iterations: 10, finishedAt, computeMs: 1234 },
+  });
   expect((await db.run.findUniqueOrThrow({ where: { id: run.id } })).finishedAt).toEqual(finishedAt);
 
   const resultImage = await db.image.create({
@@ -62,7 +85,9 @@ export async function exerciseModel(db: Db): Promise<void> {
     },
   });
   await db.like.create({ data: { userId: alice.id, resultId: result.id } });
-  await expect(db.like.create({ data: { userId: alice.id, resultId: result.id } })).rejects.toMatchObject({ code: "P2002" });
+  await expect(db.like.create({ data: { userId: alice.id, resultId: result.id } })).rejects.toMatchObject({
+    code: "P2002",
+  });
   const updated = await db.result.update({ where: { id: result.id }, data: { likeCount: { increment: 1 } } });
   expect(updated.likeCount).toBe(1);
 
@@ -91,8 +116,12 @@ export async function exerciseModel(db: Db): Promise<void> {
   expect(orphan.ownerId).toBeNull();
 
   // Deleting an image deletes the results made from it.
-  const room2 = await db.room.create({ data: { name: "R2", ownerId: bob.id, document: serializeRoomDocument(defaultRoomDocument()) } });
-  const run2 = await db.run.create({ data: { roomId: room2.id, authorId: bob.id, params: serializeRunParams(params), seed: 1 } });
+  const room2 = await db.room.create({
+    data: { name: "R2", ownerId: bob.id, document: serializeRoomDocument(defaultRoomDocument()) },
+  });
+  const run2 = await db.run.create({
+    data: { roomId: room2.id, authorId: bob.id, params: serializeRunParams(params), seed: 1 },
+  });
   const result2 = await db.result.create({
     data: { runId: run2.id, imageId: resultImage.id, authorId: bob.id, title: "Second", provenance: "{}" },
   });

@@ -24,7 +24,9 @@ function urlFor(database: string): string {
 }
 
 /** A fresh, empty database for one test run; `drop()` removes it (also when clients are still connected). */
-export async function createTempDatabase(label = "t"): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
+export async function createTempDatabase(
+  label = "t",
+): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
   const name = `atelier_test_${label}_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();

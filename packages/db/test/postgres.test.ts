@@ -51,7 +51,14 @@ describe.skipIf(unreachable !== null && !inCi)("PostgreSQL (DATABASE_URL=postgre
         `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '_prisma_migrations' ORDER BY ordinal_position`,
       );
       expect(cols.rows.map((r) => r.column_name)).toEqual([
-        "id", "checksum", "finished_at", "migration_name", "logs", "rolled_back_at", "started_at", "applied_steps_count",
+        "id",
+        "checksum",
+        "finished_at",
+        "migration_name",
+        "logs",
+        "rolled_back_at",
+        "started_at",
+        "applied_steps_count",
       ]);
     } finally {
       await c.end();
@@ -116,6 +123,8 @@ describe.skipIf(unreachable !== null && !inCi)("PostgreSQL (DATABASE_URL=postgre
   });
 
   it("a database that does not exist gives a clear error", async () => {
-    await expect(createDb({ url: url.replace(/\/[^/]*$/, "/atelier_test_does_not_exist") })).rejects.toThrow(/does not exist/);
+    await expect(createDb({ url: url.replace(/\/[^/]*$/, "/atelier_test_does_not_exist") })).rejects.toThrow(
+      /does not exist/,
+    );
   });
 });

@@ -56,7 +56,9 @@ describe("SQLite (embedded default)", () => {
     for (const [i, row] of rows.entries()) {
       const m = migrations[i]!;
       expect(row.checksum).toBe(m.checksum);
-      expect(row.checksum).toBe(migrationChecksum(readFileSync(path.join(migrationsDir("sqlite"), m.name, "migration.sql"))));
+      expect(row.checksum).toBe(
+        migrationChecksum(readFileSync(path.join(migrationsDir("sqlite"), m.name, "migration.sql"))),
+      );
       expect(row.id).toMatch(/^[0-9a-f-]{36}$/);
       expect(row.applied_steps_count).toBe(1);
       expect(row.logs).toBeNull();
@@ -111,7 +113,11 @@ describe("SQLite (embedded default)", () => {
     expect(report.applied).toEqual([]);
     const [a, b] = [migrationRows(ours), migrationRows(theirs)].map((rows) =>
       rows.map(({ checksum, migration_name, logs, rolled_back_at, applied_steps_count }) => ({
-        checksum, migration_name, logs, rolled_back_at, applied_steps_count,
+        checksum,
+        migration_name,
+        logs,
+        rolled_back_at,
+        applied_steps_count,
       })),
     );
     expect(a).toEqual(b);
@@ -127,18 +133,26 @@ describe("SQLite (embedded default)", () => {
     before.prepare(`INSERT INTO "User" (id, email) VALUES ('u1', 'kept@example.com')`).run();
     before.close();
     mkdirSync(path.join(folder, "29991231000000_add_nickname"));
-    writeFileSync(path.join(folder, "29991231000000_add_nickname", "migration.sql"), `ALTER TABLE "User" ADD COLUMN "nickname" TEXT;\n`);
+    writeFileSync(
+      path.join(folder, "29991231000000_add_nickname", "migration.sql"),
+      `ALTER TABLE "User" ADD COLUMN "nickname" TEXT;\n`,
+    );
     const report = await migrate(`file:${file}`, { migrationsDir: folder });
     expect(report.applied).toEqual(["29991231000000_add_nickname"]);
     expect(report.alreadyApplied).toBe(readMigrations("sqlite").length);
     const after = new Database(file, { readonly: true });
     try {
-      expect(after.prepare(`SELECT email, nickname FROM "User"`).all()).toEqual([{ email: "kept@example.com", nickname: null }]);
+      expect(after.prepare(`SELECT email, nickname FROM "User"`).all()).toEqual([
+        { email: "kept@example.com", nickname: null },
+      ]);
     } finally {
       after.close();
     }
     // an edited, already applied migration is reported, not re-applied
-    writeFileSync(path.join(folder, "29991231000000_add_nickname", "migration.sql"), `ALTER TABLE "User" ADD COLUMN "nick" TEXT;\n`);
+    writeFileSync(
+      path.join(folder, "29991231000000_add_nickname", "migration.sql"),
+      `ALTER TABLE "User" ADD COLUMN "nick" TEXT;\n`,
+    );
     const edited = await migrate(`file:${file}`, { migrationsDir: folder });
     expect(edited.applied).toEqual([]);
     expect(edited.warnings.join()).toMatch(/29991231000000_add_nickname was modified after it was applied/);
@@ -175,7 +189,9 @@ describe("SQLite (embedded default)", () => {
   });
 
   it("rejects unknown database URL schemes without echoing the URL", async () => {
-    await expect(createDb({ url: "mysql://user:secret@host/db" })).rejects.toThrow(/unsupported database URL scheme "mysql"/);
+    await expect(createDb({ url: "mysql://user:secret@host/db" })).rejects.toThrow(
+      /unsupported database URL scheme "mysql"/,
+    );
     await expect(createDb({ url: "mysql://user:secret@host/db" })).rejects.not.toThrow(/secret/);
   });
 });

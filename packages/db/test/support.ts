@@ -13,7 +13,10 @@ export function tempDir(prefix = "atelier-db-test-"): { dir: string; remove: () 
 }
 
 /** Runs the real prisma CLI from the repo root (prisma.config.ts applies). */
-export async function prismaCli(args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+export async function prismaCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ stdout: string; stderr: string; code: number }> {
   const root = findRepoRoot();
   try {
     const { stdout, stderr } = await run(path.join(root, "node_modules", ".bin", "prisma"), args, {
@@ -31,10 +34,9 @@ export async function prismaCli(args: string[], env: Record<string, string> = {}
 /** The SQL that creates the schema from nothing, straight from the schema file (what the migrations must add up to). */
 export async function schemaFromEmptySql(schemaFile: string, scratchDir: string): Promise<string> {
   // prisma.config.ts opens its SQLite adapter even for a diff: give it a scratch file
-  const r = await prismaCli(
-    ["migrate", "diff", "--from-empty", "--to-schema-datamodel", schemaFile, "--script"],
-    { DATABASE_URL: `file:${path.join(scratchDir, "cli-scratch.db")}` },
-  );
+  const r = await prismaCli(["migrate", "diff", "--from-empty", "--to-schema-datamodel", schemaFile, "--script"], {
+    DATABASE_URL: `file:${path.join(scratchDir, "cli-scratch.db")}`,
+  });
   if (r.code !== 0) throw new Error(`prisma migrate diff failed (${r.code}): ${r.stderr}`);
   return r.stdout;
 }
@@ -44,21 +46,29 @@ export async function describeSqlite(file: string): Promise<unknown> {
   const { default: Database } = await import("better-sqlite3");
   const db = new Database(file, { readonly: true });
   try {
-    const tables = (db.prepare(
-      `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '_prisma_migrations' ORDER BY name`,
-    ).all() as { name: string }[]).map((t) => t.name);
+    const tables = (
+      db
+        .prepare(
+          `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '_prisma_migrations' ORDER BY name`,
+        )
+        .all() as { name: string }[]
+    ).map((t) => t.name);
     return tables.map((table) => {
       const q = JSON.stringify(table);
       // by name: ALTER TABLE ADD COLUMN appends, a fresh CREATE TABLE has the schema's order
       const columns = (db.prepare(`PRAGMA table_info(${q})`).all() as { cid: number; name: string }[])
         .map(({ cid: _cid, ...c }) => c)
         .sort((a, b) => a.name.localeCompare(b.name));
-      const indexes = (db.prepare(`PRAGMA index_list(${q})`).all() as { name: string; unique: number; origin: string }[])
+      const indexes = (
+        db.prepare(`PRAGMA index_list(${q})`).all() as { name: string; unique: number; origin: string }[]
+      )
         .map((ix) => ({
           name: ix.name,
           unique: ix.unique,
           origin: ix.origin,
-          columns: (db.prepare(`PRAGMA index_info(${JSON.stringify(ix.name)})`).all() as { name: string }[]).map((c) => c.name),
+          columns: (db.prepare(`PRAGMA index_info(${JSON.stringify(ix.name)})`).all() as { name: string }[]).map(
+            (c) => c.name,
+          ),
         }))
         .sort((a, b) => a.name.localeCompare(b.name));
       const foreignKeys = (db.prepare(`PRAGMA foreign_key_list(${q})`).all() as Record<string, unknown>[])

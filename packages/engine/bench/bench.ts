@@ -24,9 +24,10 @@ const CONTENT = resolve(IMAGES, "tubingen.jpg");
 /** ATELIER_VGG19, else <repo>/models/vgg19 (npm run weights), else <repo>/../shared/models/vgg19. */
 const WEIGHTS =
   process.env.ATELIER_VGG19 ??
-  [resolve(import.meta.dirname, "../../../models/vgg19"), resolve(import.meta.dirname, "../../../../shared/models/vgg19")].find((dir) =>
-    existsSync(resolve(dir, "model.json")),
-  );
+  [
+    resolve(import.meta.dirname, "../../../models/vgg19"),
+    resolve(import.meta.dirname, "../../../../shared/models/vgg19"),
+  ].find((dir) => existsSync(resolve(dir, "model.json")));
 const STYLE = resolve(IMAGES, "starry_night.jpg");
 
 /** Targets on the reference machine (2 cores, wasm). */
@@ -43,7 +44,11 @@ const CONVS = VGG19_CONVS.slice(0, 13);
  * N = H·W positions costs 2·C²·N, and its gradient (G' + G'ᵀ)·F another 2·C²·N.
  * ReLU, pooling and the elementwise loss terms are O(H·W·C) and left out.
  */
-export function flopsPerIteration(width: number, height: number, styleLayers: readonly string[] = DEFAULT_STYLE_LAYERS): number {
+export function flopsPerIteration(
+  width: number,
+  height: number,
+  styleLayers: readonly string[] = DEFAULT_STYLE_LAYERS,
+): number {
   let flops = 0;
   for (const conv of CONVS) {
     // 2×2 stride-2 pooling before blocks 2–5 (floor, as in VGG's 'valid' pooling)
@@ -226,7 +231,21 @@ async function main(): Promise<void> {
       ]);
     }
   }
-  const header = ["size", "optimizer", "s/iter", "target", "ratio", "GFLOP/iter", "GFLOP/s", "CPU s/iter", "peak RSS MB", "target", "ratio", "tf MB", "tensors"];
+  const header = [
+    "size",
+    "optimizer",
+    "s/iter",
+    "target",
+    "ratio",
+    "GFLOP/iter",
+    "GFLOP/s",
+    "CPU s/iter",
+    "peak RSS MB",
+    "target",
+    "ratio",
+    "tf MB",
+    "tensors",
+  ];
   process.stdout.write(
     `Backend ${backend}; VGG-19 to conv5_1; tubingen × starry_night; median of ${measure} iterations after ${warmup} warm-up; ` +
       `each row in a fresh process. CPU s/iter counts all threads (≈ 2 × s/iter when both cores are ours).\n` +

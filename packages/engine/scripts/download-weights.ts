@@ -74,7 +74,8 @@ async function fetchBytes(
     } catch (error) {
       throw new DownloadError(`cannot reach ${url}: ${describeFetchError(error)}`);
     }
-    if (!response.ok || !response.body) throw new DownloadError(`${url} answered HTTP ${response.status} ${response.statusText}`.trim());
+    if (!response.ok || !response.body)
+      throw new DownloadError(`${url} answered HTTP ${response.status} ${response.statusText}`.trim());
     const limit = limits.expectedBytes ?? limits.maxBytes;
     const chunks: Uint8Array[] = [];
     let received = 0;
@@ -127,12 +128,18 @@ async function fetchGroup(baseUrl: string, group: WeightsGroup, onBytes: (n: num
         break;
       } catch (error) {
         onBytes(-counted); // the progress bar goes back for a retry
-        if (attempt >= SHARD_ATTEMPTS || !(error instanceof DownloadError) || /HTTP 4\d\d|more than/.test(error.message)) throw error;
+        if (
+          attempt >= SHARD_ATTEMPTS ||
+          !(error instanceof DownloadError) ||
+          /HTTP 4\d\d|more than/.test(error.message)
+        )
+          throw error;
         await new Promise((r) => setTimeout(r, 500 * attempt));
       }
     }
   }
-  if (fetched !== total) throw new DownloadError(`the shards of ${group.paths[0]} hold ${fetched} bytes, the manifest says ${total}`);
+  if (fetched !== total)
+    throw new DownloadError(`the shards of ${group.paths[0]} hold ${fetched} bytes, the manifest says ${total}`);
   return Buffer.concat(parts);
 }
 
@@ -149,7 +156,9 @@ function progressReporter(total: number) {
     if (!tty) return;
     const width = 30;
     const filled = Math.round((Math.max(0, done) / total) * width);
-    process.stderr.write(`\r\x1b[2K[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${formatMB(done)}/${formatMB(total)}  ${label}`);
+    process.stderr.write(
+      `\r\x1b[2K[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${formatMB(done)}/${formatMB(total)}  ${label}`,
+    );
   };
   return {
     layer(name: string) {
@@ -182,7 +191,11 @@ async function isComplete(dir: string): Promise<boolean> {
   }
 }
 
-export async function downloadWeights(options: { sourceUrl: string; dest: string; force?: boolean }): Promise<"downloaded" | "present"> {
+export async function downloadWeights(options: {
+  sourceUrl: string;
+  dest: string;
+  force?: boolean;
+}): Promise<"downloaded" | "present"> {
   const dest = resolve(options.dest);
   if (!options.force && (await isComplete(dest))) return "present";
 
@@ -213,7 +226,8 @@ export async function downloadWeights(options: { sourceUrl: string; dest: string
         groupBytes.set(groupIndex, bytes);
       }
       const file = layerFileBytes(layer.name, groups[groupIndex]!, bytes);
-      if (file.byteLength !== layerByteLength(layer)) throw new ManifestError(`${layer.name}: wrong size after conversion`);
+      if (file.byteLength !== layerByteLength(layer))
+        throw new ManifestError(`${layer.name}: wrong size after conversion`);
       await writeFile(join(staging, `${layer.name}.bin`), file);
     }
     const manifest = localManifest(`npm run weights from ${options.sourceUrl} (conv groups only)`);
@@ -222,7 +236,10 @@ export async function downloadWeights(options: { sourceUrl: string; dest: string
 
     // Swap the finished folder in: rename is atomic, the old copy goes only after.
     const old = join(dirname(dest), `.${basename(dest)}.old-${process.pid}`);
-    const hadOld = await stat(dest).then(() => true, () => false);
+    const hadOld = await stat(dest).then(
+      () => true,
+      () => false,
+    );
     if (hadOld) await rename(dest, old);
     await rename(staging, dest);
     if (hadOld) await rm(old, { recursive: true, force: true });
@@ -260,7 +277,9 @@ async function main(): Promise<number> {
     return 2;
   }
   if (values.help) {
-    process.stdout.write("Usage: npm run weights [-- --dest <folder>] [-- --force]\nEnv: ATELIER_VGG19_URL=<model.json URL>\n");
+    process.stdout.write(
+      "Usage: npm run weights [-- --dest <folder>] [-- --force]\nEnv: ATELIER_VGG19_URL=<model.json URL>\n",
+    );
     return 0;
   }
   const sourceUrl = process.env.ATELIER_VGG19_URL?.trim() || DEFAULT_SOURCE_URL;

@@ -127,7 +127,8 @@ async function loadTfjsNode(pkg: string, name: BackendName): Promise<BackendInfo
   if (!tf.findBackendFactory("tensorflow")) {
     throw new EngineError("bad_backend", `${pkg} loaded but registered no "tensorflow" backend with this tfjs-core`);
   }
-  if (!(await tf.setBackend("tensorflow"))) throw new EngineError("bad_backend", `${pkg}: the tensorflow backend failed to initialise`);
+  if (!(await tf.setBackend("tensorflow")))
+    throw new EngineError("bad_backend", `${pkg}: the tensorflow backend failed to initialise`);
   return { backend: name, detail: name === "tensorflow-gpu" ? "libtensorflow with CUDA" : "libtensorflow (CPU)" };
 }
 

@@ -35,7 +35,6 @@ export interface StylizePlan {
 
 export type Command = { kind: "help" } | { kind: "stylize"; plan: StylizePlan };
 
-
 const FORMAT_BY_EXTENSION: Record<string, OutputFormat> = {
   ".png": "png",
   ".jpg": "jpeg",
@@ -157,7 +156,9 @@ function layersOption(flag: string, raw: string | undefined): LayerName[] | unde
   const layers = listOf(raw);
   for (const layer of layers) {
     if (!(VGG_LAYERS as readonly string[]).includes(layer)) {
-      throw new UsageError(`--${flag}: unknown layer '${layer}' (layers are relu1_1 … relu5_4: ${VGG_LAYERS.join(", ")})`);
+      throw new UsageError(
+        `--${flag}: unknown layer '${layer}' (layers are relu1_1 … relu5_4: ${VGG_LAYERS.join(", ")})`,
+      );
     }
   }
   if (new Set(layers).size !== layers.length) throw new UsageError(`--${flag}: a layer is listed twice in '${raw}'`);
@@ -169,7 +170,8 @@ function numberList(flag: string, raw: string): number[] {
 }
 
 function required(flag: string, value: string | undefined): string {
-  if (value === undefined || value.trim() === "") throw new UsageError(`--${flag} is required (see atelier stylize --help)`);
+  if (value === undefined || value.trim() === "")
+    throw new UsageError(`--${flag} is required (see atelier stylize --help)`);
   return value;
 }
 
@@ -196,7 +198,8 @@ function parseOptions(args: string[]) {
 export function parseCommand(argv: string[]): Command {
   const [command, ...rest] = argv;
   if (command === undefined || command === "--help" || command === "-h" || command === "help") return { kind: "help" };
-  if (command !== "stylize") throw new UsageError(`unknown command '${command}' (the only command is 'stylize'; see atelier --help)`);
+  if (command !== "stylize")
+    throw new UsageError(`unknown command '${command}' (the only command is 'stylize'; see atelier --help)`);
 
   const { values, positionals } = parseOptions(rest);
   if (values.help) return { kind: "help" };
@@ -205,7 +208,8 @@ export function parseCommand(argv: string[]): Command {
   const contentPath = required("content", values.content);
   const stylePaths = (values.style ?? []).flatMap(listOf).filter((p) => p !== "");
   if (stylePaths.length === 0) throw new UsageError("--style is required (see atelier stylize --help)");
-  if (stylePaths.length > MAX_STYLES) throw new UsageError(`--style: at most ${MAX_STYLES} style images, got ${stylePaths.length}`);
+  if (stylePaths.length > MAX_STYLES)
+    throw new UsageError(`--style: at most ${MAX_STYLES} style images, got ${stylePaths.length}`);
   const outPath = required("out", values.out);
   const format = outputFormat(outPath);
 
@@ -213,11 +217,16 @@ export function parseCommand(argv: string[]): Command {
   let styleBlendWeights = stylePaths.map(() => 1);
   if (values["style-weights"] !== undefined) {
     const raw = values["style-weights"];
-    styleBlendWeights = numberList("style-weights", raw).map((w) => checked("style-weights", raw, w, styleRef.shape.weight));
+    styleBlendWeights = numberList("style-weights", raw).map((w) =>
+      checked("style-weights", raw, w, styleRef.shape.weight),
+    );
     if (styleBlendWeights.length !== stylePaths.length) {
-      throw new UsageError(`--style-weights has ${styleBlendWeights.length} value(s) but there are ${stylePaths.length} style image(s)`);
+      throw new UsageError(
+        `--style-weights has ${styleBlendWeights.length} value(s) but there are ${stylePaths.length} style image(s)`,
+      );
     }
-    if (!styleBlendWeights.some((w) => w > 0)) throw new UsageError("--style-weights: at least one style needs a weight above 0");
+    if (!styleBlendWeights.some((w) => w > 0))
+      throw new UsageError("--style-weights: at least one style needs a weight above 0");
   }
 
   const styleLayers = layersOption("style-layers", values["style-layers"]);
@@ -228,7 +237,9 @@ export function parseCommand(argv: string[]): Command {
     if (styleLayerWeights.some((w) => w < 0)) throw new UsageError(`--style-layer-weights ${raw}: weights must be ≥ 0`);
     const layerCount = (styleLayers ?? ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]).length;
     if (styleLayerWeights.length !== layerCount) {
-      throw new UsageError(`--style-layer-weights has ${styleLayerWeights.length} value(s) but there are ${layerCount} style layer(s)`);
+      throw new UsageError(
+        `--style-layer-weights has ${styleLayerWeights.length} value(s) but there are ${layerCount} style layer(s)`,
+      );
     }
   }
 
@@ -268,6 +279,16 @@ export function parseCommand(argv: string[]): Command {
 
   return {
     kind: "stylize",
-    plan: { contentPath, stylePaths, styleBlendWeights, init, outPath, format, saveEvery, json: values.json ?? false, options },
+    plan: {
+      contentPath,
+      stylePaths,
+      styleBlendWeights,
+      init,
+      outPath,
+      format,
+      saveEvery,
+      json: values.json ?? false,
+      options,
+    },
   };
 }

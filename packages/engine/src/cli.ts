@@ -66,7 +66,9 @@ async function checkOutput(outPath: string): Promise<void> {
     if (error instanceof RunError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new RunError(
-      code === "ENOENT" ? `--out ${outPath}: the folder ${folder} does not exist` : `--out ${outPath}: cannot write to ${folder}`,
+      code === "ENOENT"
+        ? `--out ${outPath}: the folder ${folder} does not exist`
+        : `--out ${outPath}: cannot write to ${folder}`,
     );
   }
   const existing = await stat(outPath).catch(() => null);
@@ -126,7 +128,12 @@ async function runStylize(plan: StylizePlan, io: CliIO): Promise<void> {
     }
     const result = await handle.result;
     await writeFileAtomic(plan.outPath, await encodeImage(result, plan.format));
-    sink.done({ out: plan.outPath, seconds: (performance.now() - started) / 1000, width: result.width, height: result.height });
+    sink.done({
+      out: plan.outPath,
+      seconds: (performance.now() - started) / 1000,
+      width: result.width,
+      height: result.height,
+    });
   } catch (error) {
     sink.clear();
     // The iterator and `result` reject together; keep the second rejection from going unhandled.

@@ -44,8 +44,12 @@ export function transferLuminance(
   }
   const out = new Uint8Array(n * 3);
   for (let p = 0, o = 0; p < n; p++, o += 3) {
-    const sr = styled[o]!, sg = styled[o + 1]!, sb = styled[o + 2]!;
-    const cr = content[o]!, cg = content[o + 1]!, cb = content[o + 2]!;
+    const sr = styled[o]!,
+      sg = styled[o + 1]!,
+      sb = styled[o + 2]!;
+    const cr = content[o]!,
+      cg = content[o + 1]!,
+      cb = content[o + 2]!;
     const y = Y[0] * sr + Y[1] * sg + Y[2] * sb;
     const i = I[0] * cr + I[1] * cg + I[2] * cb;
     const q = Q[0] * cr + Q[1] * cg + Q[2] * cb;

@@ -66,11 +66,13 @@ export function conv2dBiasReluSame(
       dimRoundingMode: "floor",
       activation: "relu",
     };
-    const value = tf.engine().runKernel(
-      tf.FusedConv2D,
-      { x: args[0] as tf.Tensor4D, filter: kernel, bias },
-      attrs as unknown as tf.NamedAttrMap,
-    ) as tf.Tensor4D;
+    const value = tf
+      .engine()
+      .runKernel(
+        tf.FusedConv2D,
+        { x: args[0] as tf.Tensor4D, filter: kernel, bias },
+        attrs as unknown as tf.NamedAttrMap,
+      ) as tf.Tensor4D;
     save([value]);
     return {
       value,

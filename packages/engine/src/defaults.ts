@@ -1,4 +1,7 @@
-import { DEFAULT_CONTENT_LAYERS as PROTOCOL_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS as PROTOCOL_STYLE_LAYERS } from "@atelier/protocol";
+import {
+  DEFAULT_CONTENT_LAYERS as PROTOCOL_CONTENT_LAYERS,
+  DEFAULT_STYLE_LAYERS as PROTOCOL_STYLE_LAYERS,
+} from "@atelier/protocol";
 import type { LayerName } from "./api.ts";
 
 // The run defaults, in a module without tfjs so the CLI can show them (and fail on bad

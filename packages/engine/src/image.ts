@@ -109,8 +109,10 @@ async function readImageFile(path: string, maxBytes: number): Promise<Buffer> {
 
 function fsError(path: string, error: unknown): ImageError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === "ENOENT" || code === "ENOTDIR") return new ImageError("not_found", `${path} does not exist`, { cause: error });
-  if (code === "EACCES" || code === "EPERM") return new ImageError("unreadable", `${path} cannot be read (permission denied)`, { cause: error });
+  if (code === "ENOENT" || code === "ENOTDIR")
+    return new ImageError("not_found", `${path} does not exist`, { cause: error });
+  if (code === "EACCES" || code === "EPERM")
+    return new ImageError("unreadable", `${path} cannot be read (permission denied)`, { cause: error });
   return new ImageError("unreadable", `${path} cannot be read: ${(error as Error).message}`, { cause: error });
 }
 
@@ -176,7 +178,10 @@ export async function decodeImage(src: ImageSource, opts: DecodeOptions = {}): P
     bytes = await readImageFile(src, maxBytes);
   } else {
     if (src.byteLength > maxBytes) {
-      throw new ImageError("too_large", `${label} is ${formatBytes(src.byteLength)}, more than the ${formatBytes(maxBytes)} limit`);
+      throw new ImageError(
+        "too_large",
+        `${label} is ${formatBytes(src.byteLength)}, more than the ${formatBytes(maxBytes)} limit`,
+      );
     }
     bytes = src;
   }
@@ -189,7 +194,11 @@ export async function decodeImage(src: ImageSource, opts: DecodeOptions = {}): P
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (error) {
-    throw new ImageError("unreadable", `${label} looks like ${mime} but its header cannot be read: ${(error as Error).message}`, { cause: error });
+    throw new ImageError(
+      "unreadable",
+      `${label} looks like ${mime} but its header cannot be read: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   if (meta.format !== SHARP_FORMAT[mime]) {
     throw new ImageError("unreadable", `${label} starts like ${mime} but decodes as ${meta.format}`);
@@ -209,7 +218,11 @@ export async function decodeImage(src: ImageSource, opts: DecodeOptions = {}): P
     return { width: info.width, height: info.height, data: toUint8(data) };
   } catch (error) {
     if (error instanceof ImageError) throw error;
-    throw new ImageError("unreadable", `${label} is a damaged or truncated ${mime} image: ${(error as Error).message}`, { cause: error });
+    throw new ImageError(
+      "unreadable",
+      `${label} is a damaged or truncated ${mime} image: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }
 
@@ -231,8 +244,13 @@ export async function resizeImage(img: RgbImage, width: number, height: number):
 
 /** The size with the same aspect ratio whose longer side is maxSide (up or down), each side ≥ 1. */
 export function fitWithin(width: number, height: number, maxSide: number): { width: number; height: number } {
-  for (const [name, value] of [["width", width], ["height", height], ["maxSide", maxSide]] as const) {
-    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`fitWithin: ${name} must be a positive number, got ${value}`);
+  for (const [name, value] of [
+    ["width", width],
+    ["height", height],
+    ["maxSide", maxSide],
+  ] as const) {
+    if (!Number.isFinite(value) || value <= 0)
+      throw new RangeError(`fitWithin: ${name} must be a positive number, got ${value}`);
   }
   const side = Math.max(1, Math.round(maxSide));
   const scale = side / Math.max(width, height);

@@ -13,7 +13,15 @@ export type {
   StyleInput,
   StylizeOptions,
 } from "./api.ts";
-export { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, LIMITS, NOISE_STD, resolveOptions, stylize } from "./stylize.ts";
+export {
+  DEFAULTS,
+  DEFAULT_CONTENT_LAYERS,
+  DEFAULT_STYLE_LAYERS,
+  LIMITS,
+  NOISE_STD,
+  resolveOptions,
+  stylize,
+} from "./stylize.ts";
 export { EngineError, abortError, isAbortError, type EngineErrorCode } from "./errors.ts";
 export { BACKEND_NAMES, currentBackend, initBackend, type BackendInfo, type BackendName } from "./backend.ts";
 export { VGG_LAYER_NAMES, VGG_MEAN_BGR, VggFeatures, type Pooling } from "./vgg.ts";
@@ -23,4 +31,12 @@ export { Lbfgs, type LbfgsOptions } from "./optimizers/lbfgs.ts";
 export { Adam, type AdamOptions } from "./optimizers/adam.ts";
 export type { Optimizer } from "./optimizers/optimizer.ts";
 export { clearWeightCache, defaultWeightsSource, loadVggWeights } from "./weights.ts";
-export { ImageError, decodeImage, encodeImage, fitWithin, resizeImage, sniffImage, type ImageErrorCode } from "./image.ts";
+export {
+  ImageError,
+  decodeImage,
+  encodeImage,
+  fitWithin,
+  resizeImage,
+  sniffImage,
+  type ImageErrorCode,
+} from "./image.ts";

@@ -70,11 +70,17 @@ export function tvLoss(image: tf.Tensor4D): tf.Scalar {
     const [, h, w, c] = image.shape;
     const parts: tf.Scalar[] = [];
     if (w > 1) {
-      const dx = tf.sub(tf.slice(image, [0, 0, 1, 0], [1, h, w - 1, c]), tf.slice(image, [0, 0, 0, 0], [1, h, w - 1, c]));
+      const dx = tf.sub(
+        tf.slice(image, [0, 0, 1, 0], [1, h, w - 1, c]),
+        tf.slice(image, [0, 0, 0, 0], [1, h, w - 1, c]),
+      );
       parts.push(tf.sum(tf.square(dx)));
     }
     if (h > 1) {
-      const dy = tf.sub(tf.slice(image, [0, 1, 0, 0], [1, h - 1, w, c]), tf.slice(image, [0, 0, 0, 0], [1, h - 1, w, c]));
+      const dy = tf.sub(
+        tf.slice(image, [0, 1, 0, 0], [1, h - 1, w, c]),
+        tf.slice(image, [0, 0, 0, 0], [1, h - 1, w, c]),
+      );
       parts.push(tf.sum(tf.square(dy)));
     }
     if (parts.length === 0) return tf.scalar(0);

@@ -109,7 +109,11 @@ export class VggObjective implements Objective {
     this.styleLayers = [...styleLayers];
     this.allLayers = [...new Set([...contentLayers, ...styleLayers])];
     this.backprop = setup.backprop ?? "chain";
-    this.weights = { ...weights, styleBlendWeights: [...weights.styleBlendWeights], styleLayerWeights: [...weights.styleLayerWeights] };
+    this.weights = {
+      ...weights,
+      styleBlendWeights: [...weights.styleBlendWeights],
+      styleLayerWeights: [...weights.styleLayerWeights],
+    };
 
     // net.features frees each activation once read: targets never hold a full forward pass.
     this.contentTargets = tf.tidy(() => net.features(imageTensor(content), contentLayers));
@@ -124,7 +128,12 @@ export class VggObjective implements Objective {
 
   private blend(): tf.Tensor2D[] {
     const w = normaliseBlend(this.weights.styleBlendWeights);
-    return this.styleLayers.map((_, l) => blendGrams(this.grams.map((perStyle) => perStyle[l]!), w));
+    return this.styleLayers.map((_, l) =>
+      blendGrams(
+        this.grams.map((perStyle) => perStyle[l]!),
+        w,
+      ),
+    );
   }
 
   setWeights(update: Partial<ObjectiveWeights>): void {
@@ -154,7 +163,10 @@ export class VggObjective implements Objective {
   private styleTerm(layer: string, feature: tf.Tensor4D): tf.Scalar | null {
     const i = this.styleLayers.indexOf(layer);
     if (i < 0) return null;
-    return tf.mul(styleLoss(feature, this.blended[i]!), this.weights.styleWeight * this.weights.styleLayerWeights[i]!) as tf.Scalar;
+    return tf.mul(
+      styleLoss(feature, this.blended[i]!),
+      this.weights.styleWeight * this.weights.styleLayerWeights[i]!,
+    ) as tf.Scalar;
   }
 
   private tvTerm(image: tf.Tensor4D): tf.Scalar {
@@ -260,12 +272,18 @@ export class VggObjective implements Objective {
 
 function checkWeights(w: ObjectiveWeights, styles: number, styleLayers: number): void {
   for (const key of ["contentWeight", "styleWeight", "tvWeight"] as const) {
-    if (!Number.isFinite(w[key]) || w[key] < 0) throw new RangeError(`${key} must be a finite number ≥ 0, got ${w[key]}`);
+    if (!Number.isFinite(w[key]) || w[key] < 0)
+      throw new RangeError(`${key} must be a finite number ≥ 0, got ${w[key]}`);
   }
   if (w.styleBlendWeights.length !== styles) {
-    throw new RangeError(`styleBlendWeights needs ${styles} weights (one per style), got ${w.styleBlendWeights.length}`);
+    throw new RangeError(
+      `styleBlendWeights needs ${styles} weights (one per style), got ${w.styleBlendWeights.length}`,
+    );
   }
-  if (w.styleBlendWeights.some((x) => !Number.isFinite(x) || x < 0) || !(w.styleBlendWeights.reduce((a, b) => a + b, 0) > 0)) {
+  if (
+    w.styleBlendWeights.some((x) => !Number.isFinite(x) || x < 0) ||
+    !(w.styleBlendWeights.reduce((a, b) => a + b, 0) > 0)
+  ) {
     throw new RangeError("styleBlendWeights must be finite, ≥ 0, with a positive sum");
   }
   if (w.styleLayerWeights.length !== styleLayers || w.styleLayerWeights.some((x) => !Number.isFinite(x) || x < 0)) {

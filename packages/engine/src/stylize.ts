@@ -34,8 +34,6 @@ import { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS } from "./defaul
 
 export { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS };
 
-
-
 /** Limits the engine accepts (the web app's own limits are tighter). */
 export const LIMITS = { minSize: 16, maxSize: 8192, maxIterations: 1_000_000 } as const;
 
@@ -112,9 +110,11 @@ function layers(name: string, value: readonly string[] | undefined, fallback: re
 export function resolveOptions(options: StylizeOptions): ResolvedOptions {
   if (typeof options !== "object" || options === null) throw bad("stylize needs an options object");
   if (!isImageSource(options.content)) throw bad("content must be an image path, encoded image bytes or an RGB image");
-  if (!Array.isArray(options.styles) || options.styles.length === 0) throw bad("styles must hold at least one style image");
+  if (!Array.isArray(options.styles) || options.styles.length === 0)
+    throw bad("styles must hold at least one style image");
   const styles = options.styles.map((s, i) => {
-    if (typeof s !== "object" || s === null || !isImageSource(s.image)) throw bad(`styles[${i}].image must be an image`);
+    if (typeof s !== "object" || s === null || !isImageSource(s.image))
+      throw bad(`styles[${i}].image must be an image`);
     return { image: s.image, weight: finiteAtLeast(`styles[${i}].weight`, s.weight, 0) };
   });
   if (!(styles.reduce((a, s) => a + s.weight, 0) > 0)) throw bad("at least one style needs a weight above 0");
@@ -128,29 +128,36 @@ export function resolveOptions(options: StylizeOptions): ResolvedOptions {
   styleLayerWeights.forEach((w, i) => finiteAtLeast(`styleLayerWeights[${i}]`, w, 0));
 
   const optimizer = options.optimizer ?? DEFAULTS.optimizer;
-  if (optimizer !== "lbfgs" && optimizer !== "adam") throw bad(`optimizer must be "lbfgs" or "adam", got ${String(optimizer)}`);
+  if (optimizer !== "lbfgs" && optimizer !== "adam")
+    throw bad(`optimizer must be "lbfgs" or "adam", got ${String(optimizer)}`);
   const pooling = options.pooling ?? DEFAULTS.pooling;
   if (pooling !== "max" && pooling !== "avg") throw bad(`pooling must be "max" or "avg", got ${String(pooling)}`);
 
   const init = options.init ?? DEFAULTS.init;
   if (typeof init === "string") {
-    if (init !== "noise" && init !== "content" && init !== "style") throw bad(`init must be "noise", "content", "style" or { image }, got ${init}`);
+    if (init !== "noise" && init !== "content" && init !== "style")
+      throw bad(`init must be "noise", "content", "style" or { image }, got ${init}`);
   } else if (typeof init !== "object" || init === null || !isImageSource(init.image)) {
     throw bad("init.image must be an image");
   }
 
   const multiscale = options.multiscale;
   if (multiscale !== undefined && typeof multiscale !== "boolean") {
-    if (typeof multiscale !== "object" || multiscale === null) throw bad("multiscale must be a boolean or { iterationsPerScale?, minSize? }");
-    if (multiscale.minSize !== undefined) intInRange("multiscale.minSize", multiscale.minSize, LIMITS.minSize, LIMITS.maxSize);
+    if (typeof multiscale !== "object" || multiscale === null)
+      throw bad("multiscale must be a boolean or { iterationsPerScale?, minSize? }");
+    if (multiscale.minSize !== undefined)
+      intInRange("multiscale.minSize", multiscale.minSize, LIMITS.minSize, LIMITS.maxSize);
     if (multiscale.iterationsPerScale !== undefined) {
       if (!Array.isArray(multiscale.iterationsPerScale) || multiscale.iterationsPerScale.length === 0) {
         throw bad("multiscale.iterationsPerScale must be a non-empty array");
       }
-      multiscale.iterationsPerScale.forEach((n, i) => intInRange(`multiscale.iterationsPerScale[${i}]`, n, 1, LIMITS.maxIterations));
+      multiscale.iterationsPerScale.forEach((n, i) =>
+        intInRange(`multiscale.iterationsPerScale[${i}]`, n, 1, LIMITS.maxIterations),
+      );
     }
   }
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw bad("signal must be an AbortSignal");
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
+    throw bad("signal must be an AbortSignal");
 
   const size = intInRange("size", options.size ?? DEFAULTS.size, LIMITS.minSize, LIMITS.maxSize);
   const iterations = intInRange("iterations", options.iterations ?? DEFAULTS.iterations, 1, LIMITS.maxIterations);
@@ -364,14 +371,20 @@ class StyleRun {
 
       const plan = opts.plan;
       // Drop coarse levels too small for the network; the final level must fit.
-      const levels = plan.sizes.map((side, i) => ({ side, iterations: plan.iterations[i]!, dims: fitWithin(content.width, content.height, side) }));
+      const levels = plan.sizes.map((side, i) => ({
+        side,
+        iterations: plan.iterations[i]!,
+        dims: fitWithin(content.width, content.height, side),
+      }));
       while (levels.length > 1 && Math.min(levels[0]!.dims.width, levels[0]!.dims.height) < minSide) {
         const dropped = levels.shift()!;
         levels[0]!.iterations += dropped.iterations;
       }
       const final = levels[levels.length - 1]!.dims;
       if (Math.min(final.width, final.height) < minSide) {
-        throw bad(`at size ${opts.size} the content becomes ${final.width}×${final.height}; layer ${VGG_LAYER_NAMES[convCount - 1]} needs ≥ ${minSide} px on the short side`);
+        throw bad(
+          `at size ${opts.size} the content becomes ${final.width}×${final.height}; layer ${VGG_LAYER_NAMES[convCount - 1]} needs ≥ ${minSide} px on the short side`,
+        );
       }
       const counts = levels.map((l) => l.iterations);
 
@@ -402,7 +415,9 @@ class StyleRun {
         for (const [i, style] of styles.entries()) {
           const dims = fitWithin(style.width, style.height, styleSide);
           if (Math.min(dims.width, dims.height) < minSide) {
-            throw bad(`style image ${i + 1} at style scale ${opts.styleScale} becomes ${dims.width}×${dims.height}; it needs ≥ ${minSide} px on the short side`);
+            throw bad(
+              `style image ${i + 1} at style scale ${opts.styleScale} becomes ${dims.width}×${dims.height}; it needs ≥ ${minSide} px on the short side`,
+            );
           }
           styleLevels.push({ ...dims, pixels: toFloatPixels(await resizeImage(style, dims.width, dims.height)) });
         }
@@ -426,7 +441,9 @@ class StyleRun {
 
         const n = width * height * 3;
         const optimizer: Optimizer =
-          opts.optimizer === "adam" ? new Adam(n, { learningRate: opts.learningRate }) : new Lbfgs(n, { history: 100, learningRate: 1 });
+          opts.optimizer === "adam"
+            ? new Adam(n, { learningRate: opts.learningRate })
+            : new Lbfgs(n, { history: 100, learningRate: 1 });
 
         let doneInLevel = 0;
         while (doneInLevel < counts[level]!) {
@@ -518,7 +535,12 @@ class StyleRun {
     disposables.length = 0;
   }
 
-  private async initialPixels(width: number, height: number, content: Float32Array, styles: RgbImage[]): Promise<Float32Array> {
+  private async initialPixels(
+    width: number,
+    height: number,
+    content: Float32Array,
+    styles: RgbImage[],
+  ): Promise<Float32Array> {
     const init = this.opts.init;
     if (init === "content") return content.slice();
     if (init === "style") {
@@ -542,9 +564,17 @@ class StyleRun {
 }
 
 /** Bilinear resize of a float RGB image (keeps values unclipped between levels). */
-function upsample(pixels: Float32Array, width: number, height: number, toWidth: number, toHeight: number): Float32Array {
+function upsample(
+  pixels: Float32Array,
+  width: number,
+  height: number,
+  toWidth: number,
+  toHeight: number,
+): Float32Array {
   if (width === toWidth && height === toHeight) return pixels.slice();
-  const resized = tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(pixels, [1, height, width, 3]), [toHeight, toWidth], false, true));
+  const resized = tf.tidy(() =>
+    tf.image.resizeBilinear(tf.tensor4d(pixels, [1, height, width, 3]), [toHeight, toWidth], false, true),
+  );
   try {
     return Float32Array.from(resized.dataSync()); // (returning a typed array from tidy walks every element)
   } finally {

@@ -153,7 +153,10 @@ export class VggFeatures {
   private checkDepth(layers: readonly string[]): number {
     const last = convsNeeded(layers);
     if (last > this.depth) {
-      throw new EngineError("bad_options", `layer ${layers.find((l) => layerIndex(l) >= this.depth)} needs weights that were not loaded`);
+      throw new EngineError(
+        "bad_options",
+        `layer ${layers.find((l) => layerIndex(l) >= this.depth)} needs weights that were not loaded`,
+      );
     }
     return last;
   }

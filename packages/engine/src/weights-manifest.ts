@@ -53,11 +53,16 @@ export const VGG19_CONV_LAYERS: readonly { name: string; inChannels: number; out
 }));
 
 /** The 16 conv layers of VGG-19 in order, with their channel counts as the engine names them (conv1_1 … conv5_4). */
-export const VGG19_CONVS: readonly { name: string; block: number; index: number; inChannels: number; outChannels: number }[] =
-  VGG19_CONV_LAYERS.map(({ name, inChannels, outChannels }) => {
-    const [, block, index] = /^block(\d)_conv(\d)$/.exec(name)!;
-    return { name: `conv${block}_${index}`, block: Number(block), index: Number(index), inChannels, outChannels };
-  });
+export const VGG19_CONVS: readonly {
+  name: string;
+  block: number;
+  index: number;
+  inChannels: number;
+  outChannels: number;
+}[] = VGG19_CONV_LAYERS.map(({ name, inChannels, outChannels }) => {
+  const [, block, index] = /^block(\d)_conv(\d)$/.exec(name)!;
+  return { name: `conv${block}_${index}`, block: Number(block), index: Number(index), inChannels, outChannels };
+});
 
 export function kernelShape(layer: { inChannels: number; outChannels: number }): number[] {
   return [3, 3, layer.inChannels, layer.outChannels];
@@ -111,7 +116,8 @@ export function parseWeightsManifest(json: unknown): WeightsGroup[] {
         throw new ManifestError(`${where} needs name, shape and dtype`);
       }
       const shape = w.shape.map((d) => {
-        if (typeof d !== "number" || !Number.isInteger(d) || d < 0) throw new ManifestError(`${where} (${w.name}) has a bad shape`);
+        if (typeof d !== "number" || !Number.isInteger(d) || d < 0)
+          throw new ManifestError(`${where} (${w.name}) has a bad shape`);
         return d;
       });
       const entry: WeightEntry = { name: w.name, shape, dtype: w.dtype as WeightDtype };
@@ -154,10 +160,15 @@ export function locateConvLayers(groups: WeightsGroup[]): { sources: ConvLayerSo
   for (const layer of VGG19_CONV_LAYERS) {
     const kernel = where.get(`${layer.name}/kernel`);
     const bias = where.get(`${layer.name}/bias`);
-    if (!kernel || !bias) throw new ManifestError(`the manifest has no ${layer.name}/${kernel ? "bias" : "kernel"}: is it a VGG-19 conversion?`);
+    if (!kernel || !bias)
+      throw new ManifestError(
+        `the manifest has no ${layer.name}/${kernel ? "bias" : "kernel"}: is it a VGG-19 conversion?`,
+      );
     if (kernel.group !== bias.group) throw new ManifestError(`${layer.name}: kernel and bias are in different groups`);
     if (!sameShape(kernel.entry.shape, kernelShape(layer))) {
-      throw new ManifestError(`${layer.name}/kernel has shape [${kernel.entry.shape}], expected [${kernelShape(layer)}]`);
+      throw new ManifestError(
+        `${layer.name}/kernel has shape [${kernel.entry.shape}], expected [${kernelShape(layer)}]`,
+      );
     }
     if (!sameShape(bias.entry.shape, [layer.outChannels])) {
       throw new ManifestError(`${layer.name}/bias has shape [${bias.entry.shape}], expected [${layer.outChannels}]`);
@@ -197,7 +208,8 @@ export function decodeEntry(entry: WeightEntry, bytes: Uint8Array): Float32Array
   } else {
     const scale = q.scale ?? 1;
     const min = q.min ?? 0;
-    for (let i = 0; i < count; i++) out[i] = (q.dtype === "uint8" ? view.getUint8(i) : view.getUint16(i * 2, true)) * scale + min;
+    for (let i = 0; i < count; i++)
+      out[i] = (q.dtype === "uint8" ? view.getUint8(i) : view.getUint16(i * 2, true)) * scale + min;
   }
   return out;
 }
@@ -216,7 +228,9 @@ function entryOffsets(group: WeightsGroup): Map<string, { offset: number; entry:
 /** Our `.bin` for one layer (float32 little-endian kernel then bias) from its group's bytes. */
 export function layerFileBytes(layerName: string, group: WeightsGroup, groupBytes: Uint8Array): Uint8Array {
   if (groupBytes.byteLength !== groupByteLength(group)) {
-    throw new ManifestError(`group of ${layerName}: got ${groupBytes.byteLength} bytes, the manifest says ${groupByteLength(group)}`);
+    throw new ManifestError(
+      `group of ${layerName}: got ${groupBytes.byteLength} bytes, the manifest says ${groupByteLength(group)}`,
+    );
   }
   const offsets = entryOffsets(group);
   const parts = ["kernel", "bias"].map((kind) => {
@@ -232,7 +246,11 @@ export function layerFileBytes(layerName: string, group: WeightsGroup, groupByte
 }
 
 /** Our local model.json: one group per layer, `blockN_convM.bin`, kernel then bias, float32. */
-export function localManifest(generatedBy: string): { format: string; generatedBy: string; weightsManifest: WeightsGroup[] } {
+export function localManifest(generatedBy: string): {
+  format: string;
+  generatedBy: string;
+  weightsManifest: WeightsGroup[];
+} {
   return {
     format: "weights-manifest",
     generatedBy,

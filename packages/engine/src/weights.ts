@@ -114,12 +114,17 @@ function folderReader(folder: string): Reader {
     },
     async bytes(relPath) {
       const file = path.resolve(folder, relPath);
-      if (path.relative(folder, file).startsWith("..")) throw invalid(folder, `weight path ${relPath} leaves the folder`);
+      if (path.relative(folder, file).startsWith(".."))
+        throw invalid(folder, `weight path ${relPath} leaves the folder`);
       try {
         const buffer = await readFile(file);
         return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
       } catch (error) {
-        throw invalid(folder, `cannot read ${relPath} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, error);
+        throw invalid(
+          folder,
+          `cannot read ${relPath} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+          error,
+        );
       }
     },
   };
@@ -223,7 +228,10 @@ export async function loadVggWeights(count: number, source = defaultWeightsSourc
     return !entry || entry.weights.kernel.isDisposed || entry.weights.bias.isDisposed;
   });
   if (missing.length > 0) {
-    for (const raw of await readLayers(source, missing.map((c) => c.name))) {
+    for (const raw of await readLayers(
+      source,
+      missing.map((c) => c.name),
+    )) {
       const arch = VGG19_CONVS.find((c) => c.name === raw.name)!;
       layers.set(raw.name, {
         digest: raw.digest,
@@ -245,7 +253,9 @@ export async function loadVggWeights(count: number, source = defaultWeightsSourc
 }
 
 async function readLayers(source: string, names: string[]): Promise<RawConv[]> {
-  const reader = isUrl(source) ? urlReader(source.endsWith(".json") ? source : source.replace(/\/?$/, "/model.json")) : folderReader(source);
+  const reader = isUrl(source)
+    ? urlReader(source.endsWith(".json") ? source : source.replace(/\/?$/, "/model.json"))
+    : folderReader(source);
   const groups = parseGroups(await reader.manifest(), source);
 
   // Where each wanted weight lives: group index and byte offset within that group.
@@ -269,7 +279,8 @@ async function readLayers(source: string, names: string[]): Promise<RawConv[]> {
   for (const name of names) {
     for (const part of ["kernel", "bias"]) {
       const where = located.get(`${name}/${part}`);
-      if (!where) throw invalid(source, `no weight named block${name.slice(4, 5)}_conv${name.slice(6)}/${part} in the manifest`);
+      if (!where)
+        throw invalid(source, `no weight named block${name.slice(4, 5)}_conv${name.slice(6)}/${part} in the manifest`);
       neededGroups.add(where.group);
     }
   }
@@ -282,7 +293,10 @@ async function readLayers(source: string, names: string[]): Promise<RawConv[]> {
       const bytes = concat(parts);
       const expected = group.weights.reduce((n, spec) => n + specBytes(spec, source), 0);
       if (bytes.byteLength !== expected) {
-        throw invalid(source, `${group.paths.join(" + ")} holds ${bytes.byteLength} bytes, the manifest says ${expected}`);
+        throw invalid(
+          source,
+          `${group.paths.join(" + ")} holds ${bytes.byteLength} bytes, the manifest says ${expected}`,
+        );
       }
       groupBytes.set(g, bytes);
     }),
@@ -293,16 +307,23 @@ async function readLayers(source: string, names: string[]): Promise<RawConv[]> {
     const decode = (part: "kernel" | "bias", shape: number[]) => {
       const where = located.get(`${name}/${part}`)!;
       if (where.spec.shape.length !== shape.length || where.spec.shape.some((d, i) => d !== shape[i])) {
-        throw invalid(source, `${where.spec.name} has shape [${where.spec.shape.join(", ")}], VGG-19 needs [${shape.join(", ")}]`);
+        throw invalid(
+          source,
+          `${where.spec.name} has shape [${where.spec.shape.join(", ")}], VGG-19 needs [${shape.join(", ")}]`,
+        );
       }
       const group = groupBytes.get(where.group)!;
       const raw = group.subarray(where.offset, where.offset + specBytes(where.spec, source));
-      if (where.spec.dtype !== "float32") throw invalid(source, `${where.spec.name} is ${where.spec.dtype}, expected float32`);
+      if (where.spec.dtype !== "float32")
+        throw invalid(source, `${where.spec.name} is ${where.spec.dtype}, expected float32`);
       return { values: decodeEntry(where.spec, raw), raw };
     };
     const kernel = decode("kernel", [3, 3, arch.inChannels, arch.outChannels]);
     const bias = decode("bias", [arch.outChannels]);
-    for (const [part, values] of [["kernel", kernel.values], ["bias", bias.values]] as const) {
+    for (const [part, values] of [
+      ["kernel", kernel.values],
+      ["bias", bias.values],
+    ] as const) {
       for (let i = 0; i < values.length; i++) {
         if (!Number.isFinite(values[i]!)) throw invalid(source, `${name}/${part} holds a non-finite value`);
       }

@@ -6,13 +6,17 @@ import { currentBackend, initBackend } from "../src/backend.ts";
 const ENGINE = fileURLToPath(new URL("..", import.meta.url));
 
 /** Runs a snippet in a fresh Node process (the backend is chosen once per process). */
-function inFreshProcess(code: string, env: Record<string, string>): Promise<{ stdout: string; stderr: string; code: number }> {
+function inFreshProcess(
+  code: string,
+  env: Record<string, string>,
+): Promise<{ stdout: string; stderr: string; code: number }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ["--import", "tsx", "--input-type=module", "-e", code],
       { cwd: ENGINE, env: { ...process.env, ...env }, timeout: 120_000 },
-      (error, stdout, stderr) => resolve({ stdout, stderr, code: error ? ((error as { code?: number }).code ?? 1) : 0 }),
+      (error, stdout, stderr) =>
+        resolve({ stdout, stderr, code: error ? ((error as { code?: number }).code ?? 1) : 0 }),
     );
   });
 }
@@ -48,7 +52,9 @@ describe("initBackend", () => {
       inFreshProcess(REPORT, { ATELIER_BACKEND: "wasm", ATELIER_WASM_THREADS: "2" }),
     ]);
     expect(runs[0]!.stderr).not.toMatch(/looks like you are running/);
-    const [cpu, wasm1, wasm2] = runs.map((r) => JSON.parse(r.stdout.trim().split("\n").at(-1)!) as Record<string, unknown>);
+    const [cpu, wasm1, wasm2] = runs.map(
+      (r) => JSON.parse(r.stdout.trim().split("\n").at(-1)!) as Record<string, unknown>,
+    );
     // 3×3 ones over a 4×4×2 ones image, 'same': 2 × (4 corners·4 + 8 edges·6 + 4 inner·9) = 200
     expect(cpu).toMatchObject({ backend: "cpu", tf: "cpu", same: true, sum: 200 });
     expect(wasm1).toMatchObject({ backend: "wasm", tf: "wasm", detail: "wasm simd, 1 thread", sum: cpu!.sum });
@@ -75,7 +81,9 @@ describe("initBackend", () => {
       inFreshProcess(REPORT, { ATELIER_BACKEND: "tensorflow" }),
     ]);
     expect(JSON.parse(unknown.stdout)).toMatchObject({ error: "EngineError", code: "bad_backend" });
-    expect(JSON.parse(unknown.stdout).message).toMatch(/ATELIER_BACKEND=metal is not a backend; use one of tensorflow-gpu, tensorflow, wasm, cpu/);
+    expect(JSON.parse(unknown.stdout).message).toMatch(
+      /ATELIER_BACKEND=metal is not a backend; use one of tensorflow-gpu, tensorflow, wasm, cpu/,
+    );
     const result = JSON.parse(tensorflow.stdout) as Record<string, unknown>;
     if (result.error) {
       // Without the native binding (as on the dev machine) the forced choice must not silently fall back.

@@ -24,7 +24,10 @@ interface CliResult {
   stderr: string;
 }
 
-function atelier(args: string[], options: { env?: Record<string, string>; onStdout?: (chunk: string, child: ReturnType<typeof spawn>) => void } = {}) {
+function atelier(
+  args: string[],
+  options: { env?: Record<string, string>; onStdout?: (chunk: string, child: ReturnType<typeof spawn>) => void } = {},
+) {
   return new Promise<CliResult>((ok, fail) => {
     const child = spawn(process.execPath, [join(ENGINE, "bin/atelier.mjs"), ...args], {
       cwd: ENGINE,
@@ -62,7 +65,19 @@ it("prints the usage with --help", async () => {
 });
 
 // Each case: exactly one `atelier: error: …` line on stderr, a non-zero exit, no output file.
-const base = () => ["stylize", "--content", CONTENT, "--style", STYLE, "--out", join(dir, "bad.png"), "--size", "48", "--iterations", "2"];
+const base = () => [
+  "stylize",
+  "--content",
+  CONTENT,
+  "--style",
+  STYLE,
+  "--out",
+  join(dir, "bad.png"),
+  "--size",
+  "48",
+  "--iterations",
+  "2",
+];
 const badInputs: [string, () => string[], RegExp, Record<string, string>?][] = [
   ["an unknown flag", () => [...base(), "--colour"], /unknown option '--colour'/],
   ["an unknown command", () => ["paint", "--content", CONTENT], /unknown command 'paint'/],
@@ -70,49 +85,100 @@ const badInputs: [string, () => string[], RegExp, Record<string, string>?][] = [
   ["a size out of range", () => [...base(), "--size", "5000"], /--size 5000: .*2048/],
   ["zero iterations", () => [...base(), "--iterations", "0"], /--iterations 0: .*1/],
   ["an unknown optimizer", () => [...base(), "--optimizer", "sgd"], /--optimizer must be lbfgs or adam, got 'sgd'/],
-  ["an unknown layer", () => [...base(), "--style-layers", "relu1_1,relu9_9"], /--style-layers: unknown layer 'relu9_9'/],
-  ["style weights that do not match the styles", () => [...base(), "--style-weights", "1,2"], /--style-weights has 2 value\(s\) but there are 1 style image/],
+  [
+    "an unknown layer",
+    () => [...base(), "--style-layers", "relu1_1,relu9_9"],
+    /--style-layers: unknown layer 'relu9_9'/,
+  ],
+  [
+    "style weights that do not match the styles",
+    () => [...base(), "--style-weights", "1,2"],
+    /--style-weights has 2 value\(s\) but there are 1 style image/,
+  ],
   ["a missing --content", () => ["stylize", "--style", STYLE, "--out", join(dir, "bad.png")], /--content is required/],
-  ["an output extension we cannot write", () => ["stylize", "--content", CONTENT, "--style", STYLE, "--out", join(dir, "bad.gif")], /--out .*bad\.gif: the extension must be/],
-  ["a content file that does not exist", () => ["stylize", "--content", join(dir, "nope.jpg"), "--style", STYLE, "--out", join(dir, "bad.png")], /content image: .*nope\.jpg does not exist/],
-  ["a style file that is not an image", () => ["stylize", "--content", CONTENT, "--style", `${STYLE},${notAnImage}`, "--out", join(dir, "bad.png")], /style image: .*notes\.jpg is not an image/],
-  ["an --init file that does not exist", () => [...base(), "--init", join(dir, "ckpt.png")], /--init image: .*ckpt\.png does not exist/],
-  ["an output folder that does not exist", () => ["stylize", "--content", CONTENT, "--style", STYLE, "--out", join(dir, "missing", "x.png")], /--out .*: the folder .*missing does not exist/],
+  [
+    "an output extension we cannot write",
+    () => ["stylize", "--content", CONTENT, "--style", STYLE, "--out", join(dir, "bad.gif")],
+    /--out .*bad\.gif: the extension must be/,
+  ],
+  [
+    "a content file that does not exist",
+    () => ["stylize", "--content", join(dir, "nope.jpg"), "--style", STYLE, "--out", join(dir, "bad.png")],
+    /content image: .*nope\.jpg does not exist/,
+  ],
+  [
+    "a style file that is not an image",
+    () => ["stylize", "--content", CONTENT, "--style", `${STYLE},${notAnImage}`, "--out", join(dir, "bad.png")],
+    /style image: .*notes\.jpg is not an image/,
+  ],
+  [
+    "an --init file that does not exist",
+    () => [...base(), "--init", join(dir, "ckpt.png")],
+    /--init image: .*ckpt\.png does not exist/,
+  ],
+  [
+    "an output folder that does not exist",
+    () => ["stylize", "--content", CONTENT, "--style", STYLE, "--out", join(dir, "missing", "x.png")],
+    /--out .*: the folder .*missing does not exist/,
+  ],
   ["missing weights", () => base(), /VGG-19 weights not found at .*nowhere/, { ATELIER_VGG19: "/nonexistent/nowhere" }],
 ];
 
 describe.concurrent("bad input", () => {
-  it.each(badInputs)("refuses %s", async (_, args, message, env) => {
-    const before = await readdir(dir);
-    const result = await atelier(args(), { env });
-    expect(result.code).not.toBe(0);
-    expect(result.stdout).toBe("");
-    const lines = result.stderr.split("\n").filter((l) => l !== "");
-    expect(lines, result.stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(/^atelier: error: /);
-    expect(lines[0]).toMatch(message);
-    expect(existsSync(join(dir, "bad.png"))).toBe(false);
-    // nothing new in the folder, not even a temp file
-    expect((await readdir(dir)).filter((f) => !before.includes(f) && !f.startsWith("run-"))).toEqual([]);
-  }, 30_000);
+  it.each(badInputs)(
+    "refuses %s",
+    async (_, args, message, env) => {
+      const before = await readdir(dir);
+      const result = await atelier(args(), { env });
+      expect(result.code).not.toBe(0);
+      expect(result.stdout).toBe("");
+      const lines = result.stderr.split("\n").filter((l) => l !== "");
+      expect(lines, result.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(/^atelier: error: /);
+      expect(lines[0]).toMatch(message);
+      expect(existsSync(join(dir, "bad.png"))).toBe(false);
+      // nothing new in the folder, not even a temp file
+      expect((await readdir(dir)).filter((f) => !before.includes(f) && !f.startsWith("run-"))).toEqual([]);
+    },
+    30_000,
+  );
 });
 
 describe("real runs", () => {
   it("--json streams one JSON object per iteration, then the done line, and writes the PNG", async () => {
     const out = join(dir, "run-json.png");
     const started = Date.now();
-    const result = await atelier(
-      ["stylize", "--content", CONTENT, "--style", STYLE, "--out", out, "--size", "64", "--iterations", "10", "--save-every", "5", "--json"],
-    );
+    const result = await atelier([
+      "stylize",
+      "--content",
+      CONTENT,
+      "--style",
+      STYLE,
+      "--out",
+      out,
+      "--size",
+      "64",
+      "--iterations",
+      "10",
+      "--save-every",
+      "5",
+      "--json",
+    ]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    const lines = result.stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = result.stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toHaveLength(11);
     lines.slice(0, 10).forEach((line, i) => {
       expect(Object.keys(line).sort()).toEqual(["content", "iteration", "ms", "style", "total", "tv"]);
       expect(line.iteration).toBe(i + 1);
       for (const key of ["total", "content", "style", "tv", "ms"]) expect(Number.isFinite(line[key])).toBe(true);
-      expect(line.total as number).toBeCloseTo((line.content as number) + (line.style as number) + (line.tv as number), 0);
+      expect(line.total as number).toBeCloseTo(
+        (line.content as number) + (line.style as number) + (line.tv as number),
+        0,
+      );
     });
     expect(lines[9]!.total as number).toBeLessThan(lines[0]!.total as number);
     const done = lines[10]!;
@@ -133,7 +199,20 @@ describe("real runs", () => {
     const out = join(dir, "run-abort.webp");
     let sent = false;
     const result = await atelier(
-      ["stylize", "--content", CONTENT, "--style", STYLE, "--out", out, "--size", "48", "--iterations", "500", "--json"],
+      [
+        "stylize",
+        "--content",
+        CONTENT,
+        "--style",
+        STYLE,
+        "--out",
+        out,
+        "--size",
+        "48",
+        "--iterations",
+        "500",
+        "--json",
+      ],
       {
         onStdout: (stdout, child) => {
           if (!sent && stdout.includes("\n")) {

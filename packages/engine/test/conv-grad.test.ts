@@ -6,7 +6,10 @@ import { Rng } from "../src/rng.ts";
 
 function randomTensor(shape: number[], rng: Rng, scale = 1): tf.Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: size }, () => scale * rng.normal()), shape);
+  return tf.tensor(
+    Float32Array.from({ length: size }, () => scale * rng.normal()),
+    shape,
+  );
 }
 
 function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
@@ -23,14 +26,18 @@ beforeAll(async () => {
 
 describe("flipKernel", () => {
   it("flips H and W and swaps in/out channels", () => {
-    const k = tf.tensor4d(Float32Array.from({ length: 3 * 3 * 2 * 4 }, (_, i) => i), [3, 3, 2, 4]);
+    const k = tf.tensor4d(
+      Float32Array.from({ length: 3 * 3 * 2 * 4 }, (_, i) => i),
+      [3, 3, 2, 4],
+    );
     const f = flipKernel(k);
     expect(f.shape).toEqual([3, 3, 4, 2]);
     const kv = k.arraySync();
     const fv = f.arraySync();
     for (let h = 0; h < 3; h++)
       for (let w = 0; w < 3; w++)
-        for (let i = 0; i < 2; i++) for (let o = 0; o < 4; o++) expect(fv[2 - h]![2 - w]![o]![i]).toBe(kv[h]![w]![i]![o]);
+        for (let i = 0; i < 2; i++)
+          for (let o = 0; o < 4; o++) expect(fv[2 - h]![2 - w]![o]![i]).toBe(kv[h]![w]![i]![o]);
     tf.dispose([k, f]);
   });
 });
@@ -57,7 +64,8 @@ describe("conv2dSame", () => {
       expect(maxAbsDiff(ours, reference) / maxAbs(reference)).toBeLessThan(1e-5);
 
       // The loss is linear in x, so central differences are exact up to float32 rounding.
-      const loss = (v: Float32Array) => tf.tidy(() => tf.sum(tf.mul(tf.conv2d(tf.tensor4d(v, x.shape), k, 1, "same"), r)).dataSync()[0]!);
+      const loss = (v: Float32Array) =>
+        tf.tidy(() => tf.sum(tf.mul(tf.conv2d(tf.tensor4d(v, x.shape), k, 1, "same"), r)).dataSync()[0]!);
       const base = x.dataSync() as Float32Array;
       const grad = ours.dataSync();
       const h = 0.5;
@@ -74,7 +82,9 @@ describe("conv2dSame", () => {
 
   it("refuses even kernels (the flip trick needs a centred kernel)", () => {
     tf.tidy(() => {
-      expect(() => conv2dSame(tf.zeros([1, 4, 4, 1]) as tf.Tensor4D, tf.zeros([2, 2, 1, 1]) as tf.Tensor4D)).toThrow(/odd kernel/);
+      expect(() => conv2dSame(tf.zeros([1, 4, 4, 1]) as tf.Tensor4D, tf.zeros([2, 2, 1, 1]) as tf.Tensor4D)).toThrow(
+        /odd kernel/,
+      );
     });
   });
 });
@@ -112,10 +122,18 @@ describe("conv2dBiasReluSame", () => {
       const f1 = flipKernel(k1);
       const f2 = flipKernel(k2);
       const ours = tf.grad((v: tf.Tensor) =>
-        tf.sum(tf.square(conv2dBiasReluSame(tf.maxPool(conv2dBiasReluSame(v as tf.Tensor4D, k1, b1, f1), 2, 2, "valid"), k2, b2, f2))),
+        tf.sum(
+          tf.square(
+            conv2dBiasReluSame(tf.maxPool(conv2dBiasReluSame(v as tf.Tensor4D, k1, b1, f1), 2, 2, "valid"), k2, b2, f2),
+          ),
+        ),
       )(x);
       const reference = tf.grad((v: tf.Tensor) =>
-        tf.sum(tf.square(conv2dBiasReluAutodiff(tf.maxPool(conv2dBiasReluAutodiff(v as tf.Tensor4D, k1, b1), 2, 2, "valid"), k2, b2))),
+        tf.sum(
+          tf.square(
+            conv2dBiasReluAutodiff(tf.maxPool(conv2dBiasReluAutodiff(v as tf.Tensor4D, k1, b1), 2, 2, "valid"), k2, b2),
+          ),
+        ),
       )(x);
       expect(maxAbs(reference)).toBeGreaterThan(0);
       expect(maxAbsDiff(ours, reference) / maxAbs(reference)).toBeLessThan(1e-4);
@@ -130,7 +148,9 @@ describe("conv2dBiasReluSame", () => {
     const f = flipKernel(k);
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) {
-      const { value, grad } = tf.valueAndGrad((v: tf.Tensor) => tf.sum(conv2dBiasReluSame(v as tf.Tensor4D, k, b, f)))(x);
+      const { value, grad } = tf.valueAndGrad((v: tf.Tensor) => tf.sum(conv2dBiasReluSame(v as tf.Tensor4D, k, b, f)))(
+        x,
+      );
       value.dispose();
       grad.dispose();
     }

@@ -69,9 +69,9 @@ beforeAll(async () => {
     const [, variant, file] = /^\/(good|short|bad-shape)\/model\/(.+)$/.exec(url) ?? [];
     if (!variant || !file) return void res.writeHead(404).end();
     if (file === "model.json") {
-      return void res.writeHead(200, { "content-type": "application/json" }).end(
-        JSON.stringify(variant === "bad-shape" ? badShape : layout.modelJson),
-      );
+      return void res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify(variant === "bad-shape" ? badShape : layout.modelJson));
     }
     const bytes = layout.files.get(file);
     if (!bytes) return void res.writeHead(404).end();

@@ -100,7 +100,9 @@ describe("decodeImage", () => {
     const flat = await decodeImage(transparent);
     expect(Array.from(flat.data)).toEqual(new Array(4 * 3 * 3).fill(255));
 
-    const grey = await sharp(Buffer.alloc(6, 77), { raw: { width: 3, height: 2, channels: 1 } }).png().toBuffer();
+    const grey = await sharp(Buffer.alloc(6, 77), { raw: { width: 3, height: 2, channels: 1 } })
+      .png()
+      .toBuffer();
     const rgb = await decodeImage(grey);
     expect(Array.from(rgb.data)).toEqual(new Array(18).fill(77));
   });
@@ -108,7 +110,11 @@ describe("decodeImage", () => {
   it("passes decoded RGB through after validating it", async () => {
     const source = await twoTone();
     expect(await decodeImage(source)).toBe(source);
-    await expectImageError(decodeImage({ width: 4, height: 4, data: new Uint8Array(10) }), "unreadable", /expected 4×4×3/);
+    await expectImageError(
+      decodeImage({ width: 4, height: 4, data: new Uint8Array(10) }),
+      "unreadable",
+      /expected 4×4×3/,
+    );
   });
 
   it("reports a missing file as not_found, naming it", async () => {
@@ -125,9 +131,13 @@ describe("decodeImage", () => {
   });
 
   it("rejects other image formats as unsupported", async () => {
-    const gif = await sharp({ create: { width: 4, height: 4, channels: 3, background: "red" } }).gif().toBuffer();
+    const gif = await sharp({ create: { width: 4, height: 4, channels: 3, background: "red" } })
+      .gif()
+      .toBuffer();
     await expectImageError(decodeImage(gif, { label: "upload.gif" }), "unsupported", /upload\.gif is a GIF image/);
-    const tiff = await sharp({ create: { width: 4, height: 4, channels: 3, background: "red" } }).tiff().toBuffer();
+    const tiff = await sharp({ create: { width: 4, height: 4, channels: 3, background: "red" } })
+      .tiff()
+      .toBuffer();
     await expectImageError(decodeImage(tiff), "unsupported", /TIFF/);
     const svg = new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>');
     await expectImageError(decodeImage(svg), "unsupported", /SVG/);
@@ -145,7 +155,11 @@ describe("decodeImage", () => {
     const encoded = await encodeImage(await twoTone(), "png");
     const path = join(dir, "big.png");
     await writeFile(path, encoded);
-    await expectImageError(decodeImage(path, { maxBytes: 100 }), "too_large", /big\.png is \d+ bytes, more than the 100 bytes limit/);
+    await expectImageError(
+      decodeImage(path, { maxBytes: 100 }),
+      "too_large",
+      /big\.png is \d+ bytes, more than the 100 bytes limit/,
+    );
     await expectImageError(decodeImage(encoded, { maxBytes: 100 }), "too_large");
   });
 

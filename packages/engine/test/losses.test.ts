@@ -80,7 +80,9 @@ describe("total variation", () => {
 
   it("has the gradient of jcjohnson's TVLoss", () => {
     const img = tf.tensor4d([0, 1, 3, 2, 2, 2], [1, 2, 3, 1]);
-    const g = tf.grad((x: tf.Tensor) => tvLoss(x as tf.Tensor4D))(img).dataSync();
+    const g = tf
+      .grad((x: tf.Tensor) => tvLoss(x as tf.Tensor4D))(img)
+      .dataSync();
     // ∂/∂p of ½ Σ (neighbour differences)²: p·(#neighbours) − Σ neighbours
     // p00=0: 2·0 − (1 + 2) = −3; p01=1: 3·1 − (0 + 3 + 2) = −2; p02=3: 2·3 − (1 + 2) = 3
     // p10=2: 2·2 − (2 + 0) = 2; p11=2: 3·2 − (2 + 2 + 1) = 1; p12=2: 2·2 − (2 + 3) = −1

@@ -23,11 +23,26 @@ async function load(name: string, width: number, height: number): Promise<FloatI
 }
 
 function weights(over: Partial<ObjectiveWeights> = {}): ObjectiveWeights {
-  return { contentWeight: 5, styleWeight: 100, tvWeight: 1e-3, styleBlendWeights: [1], styleLayerWeights: [1, 1, 1, 1, 1], ...over };
+  return {
+    contentWeight: 5,
+    styleWeight: 100,
+    tvWeight: 1e-3,
+    styleBlendWeights: [1],
+    styleLayerWeights: [1, 1, 1, 1, 1],
+    ...over,
+  };
 }
 
 function objective(styles: FloatImage[], w: ObjectiveWeights, backprop: "chain" | "autodiff" = "chain"): VggObjective {
-  return new VggObjective({ net, content, styles, contentLayers: ["relu4_2"], styleLayers: STYLE_LAYERS, weights: w, backprop });
+  return new VggObjective({
+    net,
+    content,
+    styles,
+    contentLayers: ["relu4_2"],
+    styleLayers: STYLE_LAYERS,
+    weights: w,
+    backprop,
+  });
 }
 
 function noise(seed: number): Float32Array {
@@ -101,7 +116,15 @@ describe("VggObjective", () => {
     for (const pooling of ["max", "avg"] as const) {
       const poolNet = new VggFeatures(await loadVggWeights(13), { pooling, gradient: "flipped" });
       const make = (backprop: "chain" | "autodiff") =>
-        new VggObjective({ net: poolNet, content, styles: [starry], contentLayers: ["relu4_2"], styleLayers: STYLE_LAYERS, weights: weights(), backprop });
+        new VggObjective({
+          net: poolNet,
+          content,
+          styles: [starry],
+          contentLayers: ["relu4_2"],
+          styleLayers: STYLE_LAYERS,
+          weights: weights(),
+          backprop,
+        });
       const chain = make("chain");
       const tape = make("autodiff");
       const x = noise(6);

@@ -21,7 +21,10 @@ describe("multiscale levels", () => {
 
   it("plans from the options", () => {
     expect(planScales(512, 1000, false)).toEqual({ sizes: [512], iterations: [1000] });
-    expect(planScales(512, 1000, true)).toEqual({ sizes: [128, 181, 256, 362, 512], iterations: [200, 200, 200, 200, 200] });
+    expect(planScales(512, 1000, true)).toEqual({
+      sizes: [128, 181, 256, 362, 512],
+      iterations: [200, 200, 200, 200, 200],
+    });
     expect(planScales(512, 3, true)).toEqual({ sizes: [256, 362, 512], iterations: [1, 1, 1] });
     expect(planScales(256, 10, { minSize: 64, iterationsPerScale: [5, 4, 3, 2, 1] })).toEqual({
       sizes: [64, 91, 128, 181, 256],

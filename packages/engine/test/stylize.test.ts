@@ -31,7 +31,10 @@ function options(over: Partial<StylizeOptions> = {}): StylizeOptions {
   return { content, styles: [{ image: starry, weight: 1 }], size: 64, iterations: 20, seed: 7, init: "noise", ...over };
 }
 
-async function collect(handle: RunHandle, onEvent?: (e: IterationEvent, tensors: number) => void): Promise<IterationEvent[]> {
+async function collect(
+  handle: RunHandle,
+  onEvent?: (e: IterationEvent, tensors: number) => void,
+): Promise<IterationEvent[]> {
   const events: IterationEvent[] = [];
   for await (const e of handle) {
     events.push(e);
@@ -138,13 +141,23 @@ describe("live updates", () => {
   });
 
   it("re-blends styles live and can extend the run", async () => {
-    const handle = stylize(options({ iterations: 3, styles: [{ image: starry, weight: 1 }, { image: scream, weight: 0 }] }));
+    const handle = stylize(
+      options({
+        iterations: 3,
+        styles: [
+          { image: starry, weight: 1 },
+          { image: scream, weight: 0 },
+        ],
+      }),
+    );
     const events = await collect(handle, (e) => {
       if (e.iteration === 1) handle.update({ styleBlendWeights: [0, 1], iterations: 4 });
     });
     expect(events).toHaveLength(4);
     // Same image before and after? No: one step apart, but the target Grams changed completely.
-    expect(Math.abs(events[1]!.style.relu1_1! - events[0]!.style.relu1_1!) / events[0]!.style.relu1_1!).toBeGreaterThan(0.2);
+    expect(Math.abs(events[1]!.style.relu1_1! - events[0]!.style.relu1_1!) / events[0]!.style.relu1_1!).toBeGreaterThan(
+      0.2,
+    );
     expect(() => handle.update({ styleBlendWeights: [1] })).toThrow(EngineError);
     expect(() => handle.update({ styleWeight: -1 })).toThrow(/styleWeight/);
     await handle.result;

@@ -80,10 +80,17 @@ describe("loadVggWeights from a folder", () => {
     await writeFile(join(truncated, "model.json"), JSON.stringify(manifest));
     const bin = await readFile(join(WEIGHTS, "block1_conv1.bin"));
     await writeFile(join(truncated, "block1_conv1.bin"), bin.subarray(0, bin.length - 4));
-    await expectEngineError(loadVggWeights(1, truncated), "weights_invalid", /block1_conv1\.bin holds 7164 bytes, the manifest says 7168/);
+    await expectEngineError(
+      loadVggWeights(1, truncated),
+      "weights_invalid",
+      /block1_conv1\.bin holds 7164 bytes, the manifest says 7168/,
+    );
 
     const missing = await tempDir();
-    await writeFile(join(missing, "model.json"), JSON.stringify({ weightsManifest: manifest.weightsManifest.slice(1) }));
+    await writeFile(
+      join(missing, "model.json"),
+      JSON.stringify({ weightsManifest: manifest.weightsManifest.slice(1) }),
+    );
     await expectEngineError(loadVggWeights(1, missing), "weights_invalid", /no weight named block1_conv1\/kernel/);
 
     const wrongShape = await tempDir();
@@ -91,7 +98,11 @@ describe("loadVggWeights from a folder", () => {
     bad.weightsManifest[0]!.weights[0]!.shape = [3, 3, 64, 3];
     await writeFile(join(wrongShape, "model.json"), JSON.stringify(bad));
     await copyFile(join(WEIGHTS, "block1_conv1.bin"), join(wrongShape, "block1_conv1.bin"));
-    await expectEngineError(loadVggWeights(1, wrongShape), "weights_invalid", /has shape \[3, 3, 64, 3\], VGG-19 needs \[3, 3, 3, 64\]/);
+    await expectEngineError(
+      loadVggWeights(1, wrongShape),
+      "weights_invalid",
+      /has shape \[3, 3, 64, 3\], VGG-19 needs \[3, 3, 3, 64\]/,
+    );
 
     const notJson = await tempDir();
     await writeFile(join(notJson, "model.json"), "{ nope");
@@ -160,8 +171,15 @@ describe("loadVggWeights from a URL", () => {
     const fromUrl = await loadVggWeights(3, `${base}/model/model.json`);
     const fromFolder = await loadVggWeights(3, WEIGHTS);
     expect(fromUrl.modelHash).toBe(fromFolder.modelHash);
-    expect(Array.from(fromUrl.convs[2]!.kernel.dataSync().slice(0, 8))).toEqual(Array.from(fromFolder.convs[2]!.kernel.dataSync().slice(0, 8)));
-    expect(requested.sort()).toEqual(["/model/group1-shard1of1.bin", "/model/group2-shard1of1.bin", "/model/group3-shard1of1.bin", "/model/model.json"]);
+    expect(Array.from(fromUrl.convs[2]!.kernel.dataSync().slice(0, 8))).toEqual(
+      Array.from(fromFolder.convs[2]!.kernel.dataSync().slice(0, 8)),
+    );
+    expect(requested.sort()).toEqual([
+      "/model/group1-shard1of1.bin",
+      "/model/group2-shard1of1.bin",
+      "/model/group3-shard1of1.bin",
+      "/model/model.json",
+    ]);
   });
 
   it("reports an unreachable URL as weights_not_found", async () => {

@@ -33,7 +33,8 @@ export function passwordWeakness(password: string, userEmail?: string): string |
     return "mix letters with at least one number or symbol";
   }
   if (new Set(password).size < 4) return "use more different characters";
-  if (userEmail && password.toLowerCase() === userEmail.trim().toLowerCase()) return "do not use your email as password";
+  if (userEmail && password.toLowerCase() === userEmail.trim().toLowerCase())
+    return "do not use your email as password";
   return null;
 }
 

@@ -24,19 +24,17 @@ export const FINISHED_STATUSES: RunStatus[] = ["completed", "failed", "cancelled
 
 /** Error codes an ack or `room:error` can carry. */
 export const ERROR_CODES = [
-  "invalid",        // payload failed its schema
-  "unauthorized",   // no / bad / expired token
-  "forbidden",      // role does not allow it (viewer editing, not a member)
-  "not_found",      // room / run / image unknown
-  "conflict",       // e.g. a run is already going in this room
+  "invalid", // payload failed its schema
+  "unauthorized", // no / bad / expired token
+  "forbidden", // role does not allow it (viewer editing, not a member)
+  "not_found", // room / run / image unknown
+  "conflict", // e.g. a run is already going in this room
   "internal",
 ] as const;
 export const errorCode = z.enum(ERROR_CODES);
 export type ErrorCode = z.infer<typeof errorCode>;
 
-export type Ack<T = Record<string, never>> =
-  | ({ ok: true } & T)
-  | { ok: false; code: ErrorCode; error: string };
+export type Ack<T = Record<string, never>> = ({ ok: true } & T) | { ok: false; code: ErrorCode; error: string };
 
 // ───────────────────────────── client → server ─────────────────────────────
 
@@ -161,7 +159,14 @@ export type RoomState = z.infer<typeof roomState>;
 
 export const restartNeeded = z.object({ roomId: id, fields: z.array(roomField) });
 
-export const resultSaved = z.object({ roomId: id, runId: id, resultId: id, title: z.string(), isPublic: z.boolean(), author });
+export const resultSaved = z.object({
+  roomId: id,
+  runId: id,
+  resultId: id,
+  title: z.string(),
+  isPublic: z.boolean(),
+  author,
+});
 
 export type JoinRoom = z.infer<typeof joinRoom>;
 export type EditField = z.infer<typeof editField>;
@@ -189,7 +194,7 @@ export interface ClientToServerEvents {
 
 export interface ServerToClientEvents {
   "room:state": (p: RoomState) => void;
-  "presence": (p: Presence) => void;
+  presence: (p: Presence) => void;
   "doc:changed": (p: FieldChanged) => void;
   "run:update": (p: RunUpdate) => void;
   "run:stats": (p: RunStatsEvent) => void;

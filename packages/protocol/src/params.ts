@@ -2,11 +2,22 @@ import { z } from "zod";
 
 /** VGG-19 layer names the engine can tap (ReLU outputs after each conv). */
 export const VGG_LAYERS = [
-  "relu1_1", "relu1_2",
-  "relu2_1", "relu2_2",
-  "relu3_1", "relu3_2", "relu3_3", "relu3_4",
-  "relu4_1", "relu4_2", "relu4_3", "relu4_4",
-  "relu5_1", "relu5_2", "relu5_3", "relu5_4",
+  "relu1_1",
+  "relu1_2",
+  "relu2_1",
+  "relu2_2",
+  "relu3_1",
+  "relu3_2",
+  "relu3_3",
+  "relu3_4",
+  "relu4_1",
+  "relu4_2",
+  "relu4_3",
+  "relu4_4",
+  "relu5_1",
+  "relu5_2",
+  "relu5_3",
+  "relu5_4",
 ] as const;
 export const vggLayer = z.enum(VGG_LAYERS);
 export type VggLayer = z.infer<typeof vggLayer>;
@@ -107,7 +118,5 @@ export function isLiveStylesEdit(before: StyleRef[], after: StyleRef[]): boolean
 export const INERT_FIELDS: RoomField[] = ["iterations"];
 
 export function formatZodError(error: z.ZodError): string {
-  return error.issues
-    .map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message))
-    .join("; ");
+  return error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
 }

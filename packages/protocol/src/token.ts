@@ -48,7 +48,8 @@ export function verifyRealtimeToken(token: unknown, secret: string, now = Date.n
   const [body, sig] = parts as [string, string];
   const expected = Buffer.from(sign(body, secret));
   const given = Buffer.from(sig);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, error: "bad token signature" };
+  if (expected.length !== given.length || !timingSafeEqual(expected, given))
+    return { ok: false, error: "bad token signature" };
   let json: unknown;
   try {
     json = JSON.parse(Buffer.from(body, "base64url").toString("utf8"));

@@ -5,7 +5,15 @@ import { signRealtimeToken, verifyRealtimeToken } from "../src/token.ts";
 describe("room document", () => {
   it("has jcjohnson's defaults", () => {
     const d = defaultRoomDocument();
-    expect(d).toMatchObject({ contentWeight: 5, styleWeight: 100, tvWeight: 1e-3, size: 512, optimizer: "lbfgs", contentImageId: null, styles: [] });
+    expect(d).toMatchObject({
+      contentWeight: 5,
+      styleWeight: 100,
+      tvWeight: 1e-3,
+      size: 512,
+      optimizer: "lbfgs",
+      contentImageId: null,
+      styles: [],
+    });
     expect(d.styleLayers).toEqual(["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]);
   });
   it("validates one field with its own schema", () => {
@@ -22,8 +30,12 @@ describe("room document", () => {
   it("a run needs a content image and a weighted style", () => {
     const d = defaultRoomDocument();
     expect(runParams.safeParse(d).success).toBe(false);
-    expect(runParams.safeParse({ ...d, contentImageId: "c", styles: [{ imageId: "s", weight: 0 }] }).success).toBe(false);
-    expect(runParams.safeParse({ ...d, contentImageId: "c", styles: [{ imageId: "s", weight: 1 }] }).success).toBe(true);
+    expect(runParams.safeParse({ ...d, contentImageId: "c", styles: [{ imageId: "s", weight: 0 }] }).success).toBe(
+      false,
+    );
+    expect(runParams.safeParse({ ...d, contentImageId: "c", styles: [{ imageId: "s", weight: 1 }] }).success).toBe(
+      true,
+    );
   });
   it("weight-only styles edits are live", () => {
     expect(isLiveStylesEdit([{ imageId: "a", weight: 1 }], [{ imageId: "a", weight: 3 }])).toBe(true);

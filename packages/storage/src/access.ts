@@ -16,7 +16,12 @@ export async function canViewImage(db: Db, imageId: string, userId: string | nul
   if (userId && image.ownerId === userId) return true;
 
   if (await db.style.findFirst({ where: { imageId, isPublic: true }, select: { id: true } })) return true;
-  if (await db.result.findFirst({ where: { isPublic: true, OR: [{ imageId }, { contentImageId: imageId }] }, select: { id: true } })) {
+  if (
+    await db.result.findFirst({
+      where: { isPublic: true, OR: [{ imageId }, { contentImageId: imageId }] },
+      select: { id: true },
+    })
+  ) {
     return true;
   }
   // styleImageIds is JSON text: narrow with a substring match, confirm by parsing.
@@ -37,7 +42,10 @@ export async function canViewImage(db: Db, imageId: string, userId: string | nul
   });
   if (rooms.some((r) => imageIdsOfDocument(readRoomDocument(r)).includes(imageId))) return true;
 
-  const runs = await db.run.findMany({ where: { ...inMyRooms, params: { contains: quoted } }, select: { params: true } });
+  const runs = await db.run.findMany({
+    where: { ...inMyRooms, params: { contains: quoted } },
+    select: { params: true },
+  });
   if (
     runs.some((r) => {
       const params = readRunParams(r);

@@ -56,7 +56,11 @@ async function sweepStaleTemps(dir: string): Promise<void> {
  * Writes bytes to `file` so that readers never see a partial file: a temp file in the same
  * folder, then rename. A content-addressed file that already exists with the right size is kept.
  */
-export async function writeFileAtomic(file: string, bytes: Uint8Array, options: { reuseExisting: boolean }): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  bytes: Uint8Array,
+  options: { reuseExisting: boolean },
+): Promise<void> {
   if (options.reuseExisting && (await sizeOf(file)) === bytes.byteLength) return;
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true });

@@ -39,7 +39,10 @@ export async function inspectImage(
   const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   if (bytes.byteLength === 0) throw new UploadError("corrupt", "The file is empty.");
   if (bytes.byteLength > maxBytes) {
-    throw new UploadError("too_many_bytes", `The file is ${megabytes(bytes.byteLength)}; the limit is ${megabytes(maxBytes)}.`);
+    throw new UploadError(
+      "too_many_bytes",
+      `The file is ${megabytes(bytes.byteLength)}; the limit is ${megabytes(maxBytes)}.`,
+    );
   }
   const format = sniffImageFormat(bytes);
   if (!format) throw new UploadError("unsupported_type", "Only JPEG, PNG and WebP images can be used.");
@@ -103,7 +106,12 @@ export async function storeImage(db: Db, bytes: Uint8Array, options: StoreImageO
   return saveInspected(db, bytes, info, options);
 }
 
-async function saveInspected(db: Db, bytes: Uint8Array, info: InspectedImage, options: StoreImageOptions): Promise<Image> {
+async function saveInspected(
+  db: Db,
+  bytes: Uint8Array,
+  info: InspectedImage,
+  options: StoreImageOptions,
+): Promise<Image> {
   await writeFileAtomic(imageFilePath(info, options), bytes, { reuseExisting: true });
   if (options.ownerId) {
     const existing = await db.image.findFirst({
@@ -140,7 +148,13 @@ export async function storeRgbResult(
     encoded = image;
   } else {
     const { data, width, height, channels } = image;
-    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || data.byteLength !== width * height * channels) {
+    if (
+      !Number.isInteger(width) ||
+      !Number.isInteger(height) ||
+      width < 1 ||
+      height < 1 ||
+      data.byteLength !== width * height * channels
+    ) {
       throw new Error(`raw image: ${data.byteLength} bytes do not make ${width}×${height}×${channels}`);
     }
     encoded = await sharp(data, { raw: { width, height, channels } }).png({ compressionLevel: 6 }).toBuffer();
@@ -149,7 +163,10 @@ export async function storeRgbResult(
   return saveInspected(db, encoded, info, options);
 }
 
-export async function readImageBytes(image: { sha256: string; mime: string }, options: StorageOptions = {}): Promise<Buffer> {
+export async function readImageBytes(
+  image: { sha256: string; mime: string },
+  options: StorageOptions = {},
+): Promise<Buffer> {
   return readFile(imageFilePath(image, options));
 }
 

@@ -43,13 +43,30 @@ describe("canViewImage", () => {
     const s1 = await image(users.bob, "s1");
     const s2 = await image(users.bob, "s2");
     const out = await image(users.bob, "out");
-    const room = await db.room.create({ data: { name: "r", ownerId: users.bob, document: serializeRoomDocument(defaultRoomDocument()) } });
-    const params = { ...defaultRoomDocument(), contentImageId: content.id, styles: [{ imageId: s1.id, weight: 1 }, { imageId: s2.id, weight: 1 }] };
-    const run = await db.run.create({ data: { roomId: room.id, authorId: users.bob, params: serializeRunParams(params), seed: 1 } });
+    const room = await db.room.create({
+      data: { name: "r", ownerId: users.bob, document: serializeRoomDocument(defaultRoomDocument()) },
+    });
+    const params = {
+      ...defaultRoomDocument(),
+      contentImageId: content.id,
+      styles: [
+        { imageId: s1.id, weight: 1 },
+        { imageId: s2.id, weight: 1 },
+      ],
+    };
+    const run = await db.run.create({
+      data: { roomId: room.id, authorId: users.bob, params: serializeRunParams(params), seed: 1 },
+    });
     const result = await db.result.create({
       data: {
-        runId: run.id, imageId: out.id, authorId: users.bob, title: "t", isPublic: false, provenance: "{}",
-        contentImageId: content.id, styleImageIds: serializeStyleImageIds([s1.id, s2.id]),
+        runId: run.id,
+        imageId: out.id,
+        authorId: users.bob,
+        title: "t",
+        isPublic: false,
+        provenance: "{}",
+        contentImageId: content.id,
+        styleImageIds: serializeStyleImageIds([s1.id, s2.id]),
       },
     });
     for (const img of [content, s1, s2, out]) expect(await canViewImage(db, img.id, users.carol)).toBe(false);
@@ -61,14 +78,33 @@ describe("canViewImage", () => {
   });
 
   it("an id inside another id in styleImageIds does not leak", async () => {
-    const short = await db.image.create({ data: { id: "imgshort", sha256: "e".repeat(64), mime: "image/png", width: 1, height: 1, bytes: 1, ownerId: users.alice } });
-    const room = await db.room.create({ data: { name: "r", ownerId: users.alice, document: serializeRoomDocument(defaultRoomDocument()) } });
+    const short = await db.image.create({
+      data: {
+        id: "imgshort",
+        sha256: "e".repeat(64),
+        mime: "image/png",
+        width: 1,
+        height: 1,
+        bytes: 1,
+        ownerId: users.alice,
+      },
+    });
+    const room = await db.room.create({
+      data: { name: "r", ownerId: users.alice, document: serializeRoomDocument(defaultRoomDocument()) },
+    });
     const other = await image(users.alice, "other");
     const params = { ...defaultRoomDocument(), contentImageId: other.id, styles: [{ imageId: other.id, weight: 1 }] };
-    const run = await db.run.create({ data: { roomId: room.id, authorId: users.alice, params: serializeRunParams(params), seed: 1 } });
+    const run = await db.run.create({
+      data: { roomId: room.id, authorId: users.alice, params: serializeRunParams(params), seed: 1 },
+    });
     await db.result.create({
       data: {
-        runId: run.id, imageId: other.id, authorId: users.alice, title: "t", isPublic: true, provenance: "{}",
+        runId: run.id,
+        imageId: other.id,
+        authorId: users.alice,
+        title: "t",
+        isPublic: true,
+        provenance: "{}",
         styleImageIds: serializeStyleImageIds(["imgshort-longer", "x-imgshort"]),
       },
     });
@@ -84,16 +120,33 @@ describe("canViewImage", () => {
     const doc = { ...defaultRoomDocument(), contentImageId: earlier.id, styles: [{ imageId: style.id, weight: 1 }] };
     const room = await db.room.create({
       data: {
-        name: "shared", ownerId: users.alice, document: serializeRoomDocument(doc),
-        members: { create: [{ userId: users.alice, role: "owner" }, { userId: users.bob, role: "viewer" }] },
+        name: "shared",
+        ownerId: users.alice,
+        document: serializeRoomDocument(doc),
+        members: {
+          create: [
+            { userId: users.alice, role: "owner" },
+            { userId: users.bob, role: "viewer" },
+          ],
+        },
       },
     });
     const run = await db.run.create({
-      data: { roomId: room.id, authorId: users.alice, params: serializeRunParams({ ...doc, contentImageId: earlier.id }), seed: 1 },
+      data: {
+        roomId: room.id,
+        authorId: users.alice,
+        params: serializeRunParams({ ...doc, contentImageId: earlier.id }),
+        seed: 1,
+      },
     });
     // the document has moved on to another content image since the run
-    await db.room.update({ where: { id: room.id }, data: { document: serializeRoomDocument({ ...doc, contentImageId: content.id }) } });
-    await db.result.create({ data: { runId: run.id, imageId: output.id, authorId: users.alice, title: "private", provenance: "{}" } });
+    await db.room.update({
+      where: { id: room.id },
+      data: { document: serializeRoomDocument({ ...doc, contentImageId: content.id }) },
+    });
+    await db.result.create({
+      data: { runId: run.id, imageId: output.id, authorId: users.alice, title: "private", provenance: "{}" },
+    });
 
     for (const img of [content, style, earlier, output]) {
       expect(await canViewImage(db, img.id, users.bob), img.sha256).toBe(true);
@@ -112,14 +165,19 @@ describe("canViewImage", () => {
     const img = await image(users.alice, "broken");
     const room = await db.room.create({
       data: {
-        name: "broken", ownerId: users.alice, document: `{"contentImageId": "${img.id}", "size": "huge"`,
+        name: "broken",
+        ownerId: users.alice,
+        document: `{"contentImageId": "${img.id}", "size": "huge"`,
         members: { create: [{ userId: users.dave, role: "editor" }] },
       },
     });
     await db.run.create({ data: { roomId: room.id, authorId: users.alice, params: `["${img.id}"]`, seed: 1 } });
     expect(await canViewImage(db, img.id, users.dave)).toBe(false);
     // a salvageable document still works: only the bad field is dropped
-    await db.room.update({ where: { id: room.id }, data: { document: JSON.stringify({ contentImageId: img.id, size: "huge" }) } });
+    await db.room.update({
+      where: { id: room.id },
+      data: { document: JSON.stringify({ contentImageId: img.id, size: "huge" }) },
+    });
     expect(await canViewImage(db, img.id, users.dave)).toBe(true);
   });
 });

@@ -51,7 +51,13 @@ describe("storeImage", () => {
       const bytes = readFileSync(path.join(imagesDir(), name));
       const image = await storeImage(db, bytes, { ownerId: alice, dataDir: store.dataDir });
       const meta = await sharp(bytes).metadata();
-      expect(image).toMatchObject({ mime: "image/jpeg", width: meta.width, height: meta.height, bytes: bytes.length, ownerId: alice });
+      expect(image).toMatchObject({
+        mime: "image/jpeg",
+        width: meta.width,
+        height: meta.height,
+        bytes: bytes.length,
+        ownerId: alice,
+      });
       const file = imageFilePath(image, { dataDir: store.dataDir });
       expect(file).toBe(path.join(store.dataDir, "images", `${image.sha256}.jpg`));
       expect(readFileSync(file).equals(bytes)).toBe(true); // the original bytes, not a re-encode
@@ -88,12 +94,18 @@ describe("storeImage", () => {
   it("refuses a text file renamed .jpg, a GIF and an empty file as unsupported/corrupt, storing nothing", async () => {
     const before = await db.image.count();
     const filesBefore = filesUnder(path.join(store.dataDir, "images")).length;
-    const text = await rejection(storeImage(db, Buffer.from("hello, this is not an image\n"), { ownerId: alice, dataDir: store.dataDir }));
+    const text = await rejection(
+      storeImage(db, Buffer.from("hello, this is not an image\n"), { ownerId: alice, dataDir: store.dataDir }),
+    );
     expect(text.code).toBe("unsupported_type");
     expect(text.message).toMatch(/JPEG, PNG and WebP/);
     const gif = await sharp(tubingen).resize(50).gif().toBuffer();
-    expect((await rejection(storeImage(db, gif, { ownerId: alice, dataDir: store.dataDir }))).code).toBe("unsupported_type");
-    expect((await rejection(storeImage(db, new Uint8Array(0), { ownerId: alice, dataDir: store.dataDir }))).code).toBe("corrupt");
+    expect((await rejection(storeImage(db, gif, { ownerId: alice, dataDir: store.dataDir }))).code).toBe(
+      "unsupported_type",
+    );
+    expect((await rejection(storeImage(db, new Uint8Array(0), { ownerId: alice, dataDir: store.dataDir }))).code).toBe(
+      "corrupt",
+    );
     expect(await db.image.count()).toBe(before);
     expect(filesUnder(path.join(store.dataDir, "images"))).toHaveLength(filesBefore);
   });
@@ -109,7 +121,12 @@ describe("storeImage", () => {
     const webp = await sharp(tubingen).resize(400).webp().toBuffer();
     const flipped = Buffer.from(png);
     flipped[Math.floor(png.length / 2)]! ^= 0xff; // breaks the IDAT checksum
-    for (const bad of [png.subarray(0, 60), png.subarray(0, Math.floor(png.length * 0.7)), webp.subarray(0, Math.floor(webp.length * 0.7)), flipped]) {
+    for (const bad of [
+      png.subarray(0, 60),
+      png.subarray(0, Math.floor(png.length * 0.7)),
+      webp.subarray(0, Math.floor(webp.length * 0.7)),
+      flipped,
+    ]) {
       expect((await rejection(storeImage(db, bad, { ownerId: alice, dataDir: store.dataDir }))).code).toBe("corrupt");
     }
   });
@@ -122,7 +139,11 @@ describe("storeImage", () => {
 
   it("refuses decompression bombs from their header, without decoding them", async () => {
     // built with sharp: 7000×7000 = 49 MP of one colour, ~150 KB as PNG
-    const bomb = await sharp({ create: { width: 7000, height: 7000, channels: 3, background: { r: 200, g: 30, b: 30 } } }).png({ compressionLevel: 9 }).toBuffer();
+    const bomb = await sharp({
+      create: { width: 7000, height: 7000, channels: 3, background: { r: 200, g: 30, b: 30 } },
+    })
+      .png({ compressionLevel: 9 })
+      .toBuffer();
     expect(bomb.length).toBeLessThan(400_000);
     const e = await rejection(storeImage(db, bomb, { ownerId: alice, dataDir: store.dataDir }));
     expect(e.code).toBe("too_many_pixels");
@@ -130,11 +151,13 @@ describe("storeImage", () => {
     // 20000×20000 = 400 MP in ~50 KB; decoding it would need 1.2 GB
     const huge = solidBlackPng(20_000, 20_000);
     expect(huge.length).toBeLessThan(100_000);
-    expect((await rejection(storeImage(db, huge, { ownerId: alice, dataDir: store.dataDir }))).code).toBe("too_many_pixels");
-    // the cap is configurable
-    expect((await rejection(storeImage(db, tubingen, { ownerId: alice, maxPixels: 500_000, dataDir: store.dataDir }))).code).toBe(
+    expect((await rejection(storeImage(db, huge, { ownerId: alice, dataDir: store.dataDir }))).code).toBe(
       "too_many_pixels",
     );
+    // the cap is configurable
+    expect(
+      (await rejection(storeImage(db, tubingen, { ownerId: alice, maxPixels: 500_000, dataDir: store.dataDir }))).code,
+    ).toBe("too_many_pixels");
   });
 
   it("stores EXIF-rotated photos untouched but with their displayed dimensions", async () => {
@@ -155,9 +178,15 @@ describe("storeRgbResult", () => {
     const height = 48;
     const data = new Uint8Array(width * height * 3);
     for (let i = 0; i < data.length; i++) data[i] = (i * 37) % 256;
-    const image = await storeRgbResult(db, { data, width, height, channels: 3 }, { ownerId: bob, dataDir: store.dataDir });
+    const image = await storeRgbResult(
+      db,
+      { data, width, height, channels: 3 },
+      { ownerId: bob, dataDir: store.dataDir },
+    );
     expect(image).toMatchObject({ mime: "image/png", width, height, ownerId: bob });
-    const decoded = await sharp(imageFilePath(image, { dataDir: store.dataDir })).raw().toBuffer();
+    const decoded = await sharp(imageFilePath(image, { dataDir: store.dataDir }))
+      .raw()
+      .toBuffer();
     expect(Buffer.from(decoded).equals(Buffer.from(data))).toBe(true);
   });
 
@@ -166,7 +195,11 @@ describe("storeRgbResult", () => {
     const image = await storeRgbResult(db, png, { ownerId: null, dataDir: store.dataDir });
     expect(image).toMatchObject({ mime: "image/png", width: 128, height: 96, ownerId: null });
     await expect(
-      storeRgbResult(db, { data: new Uint8Array(10), width: 4, height: 4, channels: 3 }, { ownerId: bob, dataDir: store.dataDir }),
+      storeRgbResult(
+        db,
+        { data: new Uint8Array(10), width: 4, height: 4, channels: 3 },
+        { ownerId: bob, dataDir: store.dataDir },
+      ),
     ).rejects.toThrow(/do not make 4×4×3/);
   });
 });
@@ -181,11 +214,18 @@ describe("thumbnail", () => {
 
     const image = await storeImage(db, tubingen, { ownerId: alice, dataDir: store.dataDir });
     const t = await thumbnail(image, 300, { dataDir: store.dataDir });
-    expect(t).toEqual({ path: path.join(store.dataDir, "thumbs", `${image.sha256}-320.webp`), mime: "image/webp", width: 320 });
+    expect(t).toEqual({
+      path: path.join(store.dataDir, "thumbs", `${image.sha256}-320.webp`),
+      mime: "image/webp",
+      width: 320,
+    });
     const meta = await sharp(t.path).metadata();
     expect(meta).toMatchObject({ format: "webp", width: 320, height: 240 });
     const mtime = statSync(t.path).mtimeMs;
-    const again = await Promise.all([thumbnail(image, 250, { dataDir: store.dataDir }), thumbnail(image, 320, { dataDir: store.dataDir })]);
+    const again = await Promise.all([
+      thumbnail(image, 250, { dataDir: store.dataDir }),
+      thumbnail(image, 320, { dataDir: store.dataDir }),
+    ]);
     expect(again.map((x) => x.path)).toEqual([t.path, t.path]);
     expect(statSync(t.path).mtimeMs).toBe(mtime);
 

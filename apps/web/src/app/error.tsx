@@ -11,8 +11,12 @@ export default function ErrorPage({ error, reset }: { error: Error & { digest?: 
         This page could not be shown. Your saved work is safe. {error.digest ? `(reference ${error.digest})` : ""}
       </p>
       <div className="mt-8 flex gap-3">
-        <button type="button" className="btn btn-primary" onClick={reset}>Try again</button>
-        <Link href="/" className="btn btn-secondary">Home</Link>
+        <button type="button" className="btn btn-primary" onClick={reset}>
+          Try again
+        </button>
+        <Link href="/" className="btn btn-secondary">
+          Home
+        </Link>
       </div>
     </main>
   );

@@ -6,7 +6,9 @@ export default function NotFound() {
       <p className="eyebrow">404</p>
       <h1 className="mt-2 text-3xl">Nothing hangs here</h1>
       <p className="mt-3 text-muted">This page does not exist, or it is private.</p>
-      <Link href="/gallery" className="btn btn-primary mt-8">Visit the gallery</Link>
+      <Link href="/gallery" className="btn btn-primary mt-8">
+        Visit the gallery
+      </Link>
     </main>
   );
 }

@@ -23,20 +23,35 @@ export default async function Home() {
           </p>
           <div className="mt-8 flex flex-wrap gap-3">
             {user ? (
-              <Link href="/dashboard" className="btn btn-primary" data-testid="cta-studio">Go to your studio</Link>
+              <Link href="/dashboard" className="btn btn-primary" data-testid="cta-studio">
+                Go to your studio
+              </Link>
             ) : (
               <>
-                <Link href="/signup" className="btn btn-primary" data-testid="cta-signup">Get started — it’s free</Link>
-                <Link href="/signin" className="btn btn-secondary">Sign in</Link>
+                <Link href="/signup" className="btn btn-primary" data-testid="cta-signup">
+                  Get started — it’s free
+                </Link>
+                <Link href="/signin" className="btn btn-secondary">
+                  Sign in
+                </Link>
               </>
             )}
-            <Link href="/gallery" className="btn btn-ghost">Browse the gallery →</Link>
+            <Link href="/gallery" className="btn btn-ghost">
+              Browse the gallery →
+            </Link>
           </div>
         </div>
         <div aria-hidden="true" className="relative mx-auto w-full max-w-md">
           {results[0] ? (
             <Link href={`/results/${results[0].id}`} tabIndex={-1} className="block rounded-[2.2rem]">
-              <FramedImage id={results[0].imageId} alt="" ratio="4 / 5" thumb={640} priority className="painted-wash rounded-[2.2rem]" />
+              <FramedImage
+                id={results[0].imageId}
+                alt=""
+                ratio="4 / 5"
+                thumb={640}
+                priority
+                className="painted-wash rounded-[2.2rem]"
+              />
             </Link>
           ) : (
             <div className="painted-wash aspect-[4/5] rounded-[2.2rem]" />
@@ -79,15 +94,29 @@ export default async function Home() {
         <div className="mb-6 flex items-end justify-between gap-4">
           <div>
             <p className="eyebrow">Fresh from the easels</p>
-            <h2 id="newest-heading" className="mt-1 text-3xl">Newest in the gallery</h2>
+            <h2 id="newest-heading" className="mt-1 text-3xl">
+              Newest in the gallery
+            </h2>
           </div>
-          <Link href="/gallery" className="link text-sm">See all</Link>
+          <Link href="/gallery" className="link text-sm">
+            See all
+          </Link>
         </div>
         <ResultGrid
           cards={results}
           empty={
             <EmptyState title="The walls are still bare">
-              Nobody has published a result yet — {user ? <Link className="link" href="/dashboard">be the first</Link> : <Link className="link" href="/signup">be the first</Link>}.
+              Nobody has published a result yet —{" "}
+              {user ? (
+                <Link className="link" href="/dashboard">
+                  be the first
+                </Link>
+              ) : (
+                <Link className="link" href="/signup">
+                  be the first
+                </Link>
+              )}
+              .
             </EmptyState>
           }
         />

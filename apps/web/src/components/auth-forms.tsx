@@ -14,7 +14,9 @@ const SIGN_IN_ERRORS: Record<string, string> = {
 };
 
 function describeSignInError(error: string | undefined, code: string | undefined): string {
-  return (code && SIGN_IN_ERRORS[code]) || (error && SIGN_IN_ERRORS[error]) || "Could not sign you in. Please try again.";
+  return (
+    (code && SIGN_IN_ERRORS[code]) || (error && SIGN_IN_ERRORS[error]) || "Could not sign you in. Please try again."
+  );
 }
 
 function FieldError({ id, message }: { id: string; message?: string }) {
@@ -53,19 +55,48 @@ export function SignInForm({ returnTo, initialError }: { returnTo: string; initi
   return (
     <form onSubmit={onSubmit} className="space-y-4" data-testid="signin-form" noValidate>
       <div>
-        <label htmlFor="signin-email" className="label">Email</label>
-        <input id="signin-email" name="email" type="email" autoComplete="email" required className="field" value={email} onChange={(e) => setEmail(e.target.value)} data-testid="signin-email" />
+        <label htmlFor="signin-email" className="label">
+          Email
+        </label>
+        <input
+          id="signin-email"
+          name="email"
+          type="email"
+          autoComplete="email"
+          required
+          className="field"
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          data-testid="signin-email"
+        />
       </div>
       <div>
-        <label htmlFor="signin-password" className="label">Password</label>
-        <input id="signin-password" name="password" type="password" autoComplete="current-password" required className="field" value={password} onChange={(e) => setPassword(e.target.value)} data-testid="signin-password" />
+        <label htmlFor="signin-password" className="label">
+          Password
+        </label>
+        <input
+          id="signin-password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          className="field"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          data-testid="signin-password"
+        />
       </div>
       {error && (
         <p role="alert" className="rounded-lg bg-danger/8 px-3 py-2 text-sm text-danger" data-testid="signin-error">
           {error}
         </p>
       )}
-      <button type="submit" className="btn btn-primary w-full" disabled={busy || !email || !password} data-testid="signin-submit">
+      <button
+        type="submit"
+        className="btn btn-primary w-full"
+        disabled={busy || !email || !password}
+        data-testid="signin-submit"
+      >
         {busy ? "Signing in…" : "Sign in"}
       </button>
       <p className="text-center text-sm text-muted">
@@ -107,7 +138,11 @@ export function SignUpForm({ returnTo }: { returnTo: string }) {
     }
     setBusy(true);
     try {
-      const res = await fetch("/api/signup", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(values) });
+      const res = await fetch("/api/signup", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(values),
+      });
       if (!res.ok) {
         const body = (await res.json().catch(() => ({}))) as { error?: string; field?: Field };
         if (body.field) setErrors({ [body.field]: body.error });
@@ -115,7 +150,12 @@ export function SignUpForm({ returnTo }: { returnTo: string }) {
         setBusy(false);
         return;
       }
-      const signedIn = await signIn("credentials", { email: values.email, password: values.password, redirect: false, redirectTo: returnTo });
+      const signedIn = await signIn("credentials", {
+        email: values.email,
+        password: values.password,
+        redirect: false,
+        redirectTo: returnTo,
+      });
       if (!signedIn || signedIn.error) {
         setFormError("Your account was created, but signing in failed. Please sign in.");
         setBusy(false);
@@ -131,20 +171,65 @@ export function SignUpForm({ returnTo }: { returnTo: string }) {
   return (
     <form onSubmit={onSubmit} className="space-y-4" data-testid="signup-form" noValidate>
       <div>
-        <label htmlFor="signup-name" className="label">Your name</label>
-        <input id="signup-name" name="name" autoComplete="name" className="field" value={values.name} onChange={set("name")} aria-invalid={!!errors.name} aria-describedby="signup-name-error" data-testid="signup-name" />
+        <label htmlFor="signup-name" className="label">
+          Your name
+        </label>
+        <input
+          id="signup-name"
+          name="name"
+          autoComplete="name"
+          className="field"
+          value={values.name}
+          onChange={set("name")}
+          aria-invalid={!!errors.name}
+          aria-describedby="signup-name-error"
+          data-testid="signup-name"
+        />
         <FieldError id="signup-name-error" message={errors.name} />
       </div>
       <div>
-        <label htmlFor="signup-email" className="label">Email</label>
-        <input id="signup-email" name="email" type="email" autoComplete="email" className="field" value={values.email} onChange={set("email")} aria-invalid={!!errors.email} aria-describedby="signup-email-error" data-testid="signup-email" />
+        <label htmlFor="signup-email" className="label">
+          Email
+        </label>
+        <input
+          id="signup-email"
+          name="email"
+          type="email"
+          autoComplete="email"
+          className="field"
+          value={values.email}
+          onChange={set("email")}
+          aria-invalid={!!errors.email}
+          aria-describedby="signup-email-error"
+          data-testid="signup-email"
+        />
         <FieldError id="signup-email-error" message={errors.email} />
       </div>
       <div>
-        <label htmlFor="signup-password" className="label">Password</label>
-        <input id="signup-password" name="password" type="password" autoComplete="new-password" className="field" value={values.password} onChange={set("password")} aria-invalid={!!errors.password} aria-describedby="signup-password-hint signup-password-error" data-testid="signup-password" />
-        <p id="signup-password-hint" className={`mt-1.5 text-xs ${weakness ? "text-muted" : values.password ? "text-ok" : "text-muted"}`}>
-          {values.password ? (weakness ? `Still weak: ${weakness}.` : "Strong enough.") : "At least 8 characters, letters mixed with a number or symbol."}
+        <label htmlFor="signup-password" className="label">
+          Password
+        </label>
+        <input
+          id="signup-password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          className="field"
+          value={values.password}
+          onChange={set("password")}
+          aria-invalid={!!errors.password}
+          aria-describedby="signup-password-hint signup-password-error"
+          data-testid="signup-password"
+        />
+        <p
+          id="signup-password-hint"
+          className={`mt-1.5 text-xs ${weakness ? "text-muted" : values.password ? "text-ok" : "text-muted"}`}
+        >
+          {values.password
+            ? weakness
+              ? `Still weak: ${weakness}.`
+              : "Strong enough."
+            : "At least 8 characters, letters mixed with a number or symbol."}
         </p>
         <FieldError id="signup-password-error" message={errors.password} />
       </div>
@@ -166,17 +251,31 @@ export function SignUpForm({ returnTo }: { returnTo: string }) {
   );
 }
 
-export function OAuthButtons({ providers, returnTo }: { providers: { github: boolean; google: boolean }; returnTo: string }) {
+export function OAuthButtons({
+  providers,
+  returnTo,
+}: {
+  providers: { github: boolean; google: boolean };
+  returnTo: string;
+}) {
   if (!providers.github && !providers.google) return null;
   return (
     <div className="space-y-2">
       {providers.github && (
-        <button type="button" className="btn btn-secondary w-full" onClick={() => signIn("github", { redirectTo: returnTo })}>
+        <button
+          type="button"
+          className="btn btn-secondary w-full"
+          onClick={() => signIn("github", { redirectTo: returnTo })}
+        >
           Continue with GitHub
         </button>
       )}
       {providers.google && (
-        <button type="button" className="btn btn-secondary w-full" onClick={() => signIn("google", { redirectTo: returnTo })}>
+        <button
+          type="button"
+          className="btn btn-secondary w-full"
+          onClick={() => signIn("google", { redirectTo: returnTo })}
+        >
           Continue with Google
         </button>
       )}

@@ -1,11 +1,22 @@
 /** Initials on a colour derived from the name (or the given colour: presence uses the service's per-user colour). */
-export function Avatar({ name, color, size = 32, ring }: { name: string; color?: string; size?: number; ring?: boolean }) {
-  const initials = name
-    .split(/\s+/)
-    .filter(Boolean)
-    .slice(0, 2)
-    .map((w) => w[0]!.toUpperCase())
-    .join("") || "?";
+export function Avatar({
+  name,
+  color,
+  size = 32,
+  ring,
+}: {
+  name: string;
+  color?: string;
+  size?: number;
+  ring?: boolean;
+}) {
+  const initials =
+    name
+      .split(/\s+/)
+      .filter(Boolean)
+      .slice(0, 2)
+      .map((w) => w[0]!.toUpperCase())
+      .join("") || "?";
   const bg = color ?? nameColor(name);
   return (
     <span

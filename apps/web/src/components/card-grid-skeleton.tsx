@@ -2,7 +2,9 @@
 export function CardGridSkeleton() {
   return (
     <main className="mx-auto w-full max-w-6xl px-5 pt-12" aria-busy="true">
-      <p role="status" className="sr-only">Loading…</p>
+      <p role="status" className="sr-only">
+        Loading…
+      </p>
       <div className="h-4 w-32 animate-pulse rounded bg-line" />
       <div className="mt-4 h-9 w-72 animate-pulse rounded bg-line" />
       <div className="mt-10 grid grid-cols-1 gap-6 sm:grid-cols-2 lg:grid-cols-4">

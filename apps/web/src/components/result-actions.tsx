@@ -4,7 +4,17 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import type { LikeResponse } from "@atelier/protocol";
 
-export function LikeButton({ resultId, initialLiked, initialCount, signedIn }: { resultId: string; initialLiked: boolean; initialCount: number; signedIn: boolean }) {
+export function LikeButton({
+  resultId,
+  initialLiked,
+  initialCount,
+  signedIn,
+}: {
+  resultId: string;
+  initialLiked: boolean;
+  initialCount: number;
+  signedIn: boolean;
+}) {
   const [state, setState] = useState({ liked: initialLiked, count: initialCount });
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -21,7 +31,8 @@ export function LikeButton({ resultId, initialLiked, initialCount, signedIn }: {
     setState((s) => ({ liked: want, count: s.count + (want ? 1 : -1) })); // optimistic
     try {
       const res = await fetch(`/api/results/${resultId}/like`, { method: want ? "PUT" : "DELETE" });
-      if (!res.ok) throw new Error(((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`);
+      if (!res.ok)
+        throw new Error(((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`);
       const body = (await res.json()) as LikeResponse;
       setState({ liked: body.liked, count: body.likeCount });
     } catch (e) {
@@ -44,9 +55,15 @@ export function LikeButton({ resultId, initialLiked, initialCount, signedIn }: {
       >
         <span aria-hidden="true">{state.liked ? "♥" : "♡"}</span>
         {state.liked ? "Liked" : "Like"}
-        <span className="tabular-nums" data-testid="like-count">{state.count}</span>
+        <span className="tabular-nums" data-testid="like-count">
+          {state.count}
+        </span>
       </button>
-      {error && <p role="alert" className="mt-2 text-sm text-danger">{error}</p>}
+      {error && (
+        <p role="alert" className="mt-2 text-sm text-danger">
+          {error}
+        </p>
+      )}
     </div>
   );
 }
@@ -77,7 +94,11 @@ export function RemixButton({ resultId, signedIn }: { resultId: string; signedIn
       <button type="button" className="btn btn-secondary" onClick={remix} disabled={busy} data-testid="remix-button">
         {busy ? "Opening a room…" : "Remix in a new room"}
       </button>
-      {error && <p role="alert" className="mt-2 text-sm text-danger">{error}</p>}
+      {error && (
+        <p role="alert" className="mt-2 text-sm text-danger">
+          {error}
+        </p>
+      )}
     </div>
   );
 }

@@ -6,7 +6,13 @@ export function ResultCardView({ card, showVisibility = false }: { card: ResultC
   return (
     <article className="group" data-testid="result-card" data-result-id={card.id}>
       <Link href={`/results/${card.id}`} className="block rounded-2xl">
-        <FramedImage id={card.imageId} alt={`“${card.title}” by ${card.authorName}`} ratio="4 / 5" thumb={640} className="rounded-2xl transition-transform duration-300 group-hover:-translate-y-0.5 group-hover:shadow-[0_12px_30px_-12px_rgba(33,29,24,0.35)]" />
+        <FramedImage
+          id={card.imageId}
+          alt={`“${card.title}” by ${card.authorName}`}
+          ratio="4 / 5"
+          thumb={640}
+          className="rounded-2xl transition-transform duration-300 group-hover:-translate-y-0.5 group-hover:shadow-[0_12px_30px_-12px_rgba(33,29,24,0.35)]"
+        />
       </Link>
       <div className="mt-3 flex items-start gap-3">
         <div className="min-w-0 flex-1">
@@ -17,12 +23,21 @@ export function ResultCardView({ card, showVisibility = false }: { card: ResultC
           </h3>
           <p className="mt-0.5 truncate text-sm text-muted">
             {card.authorName}
-            {showVisibility && <span className="ml-2 rounded-full bg-line/60 px-2 py-0.5 text-xs">{card.isPublic ? "public" : "private"}</span>}
+            {showVisibility && (
+              <span className="ml-2 rounded-full bg-line/60 px-2 py-0.5 text-xs">
+                {card.isPublic ? "public" : "private"}
+              </span>
+            )}
           </p>
         </div>
         <div className="flex shrink-0 items-center gap-1" aria-label="Content and style images">
           {card.contentImageId && (
-            <FramedImage id={card.contentImageId} alt="Content photo" thumb={160} className="h-9 w-9 rounded-md ring-1 ring-line" />
+            <FramedImage
+              id={card.contentImageId}
+              alt="Content photo"
+              thumb={160}
+              className="h-9 w-9 rounded-md ring-1 ring-line"
+            />
           )}
           {card.styleImageIds.slice(0, 2).map((s) => (
             <Link key={s} href={`/gallery?style=${s}`} title="More with this style" className="rounded-md">
@@ -38,7 +53,15 @@ export function ResultCardView({ card, showVisibility = false }: { card: ResultC
   );
 }
 
-export function ResultGrid({ cards, empty, showVisibility }: { cards: ResultCard[]; empty: React.ReactNode; showVisibility?: boolean }) {
+export function ResultGrid({
+  cards,
+  empty,
+  showVisibility,
+}: {
+  cards: ResultCard[];
+  empty: React.ReactNode;
+  showVisibility?: boolean;
+}) {
   if (cards.length === 0) return <>{empty}</>;
   return (
     <div className="grid grid-cols-1 gap-x-6 gap-y-10 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-4">

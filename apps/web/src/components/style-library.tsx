@@ -7,7 +7,13 @@ import { DropZone, uploadFile } from "./drop-zone";
 import { FramedImage } from "./image";
 
 function nameFromFile(file: File): string {
-  return file.name.replace(/\.[a-z0-9]+$/i, "").replace(/[-_]+/g, " ").trim().slice(0, 80) || "Untitled style";
+  return (
+    file.name
+      .replace(/\.[a-z0-9]+$/i, "")
+      .replace(/[-_]+/g, " ")
+      .trim()
+      .slice(0, 80) || "Untitled style"
+  );
 }
 
 export function StyleUploadForm() {
@@ -55,13 +61,33 @@ export function StyleUploadForm() {
   }
 
   return (
-    <form onSubmit={onSubmit} className="card grid gap-6 p-5 sm:grid-cols-[14rem_1fr] sm:p-6" data-testid="style-upload-form">
-      <DropZone onFile={choose} disabled={busy} label={file ? "Choose another image" : "Drop a painting here or browse"} hint="JPEG, PNG or WebP · up to 20 MB" testId="style-file" className="min-h-44">
+    <form
+      onSubmit={onSubmit}
+      className="card grid gap-6 p-5 sm:grid-cols-[14rem_1fr] sm:p-6"
+      data-testid="style-upload-form"
+    >
+      <DropZone
+        onFile={choose}
+        disabled={busy}
+        label={file ? "Choose another image" : "Drop a painting here or browse"}
+        hint="JPEG, PNG or WebP · up to 20 MB"
+        testId="style-file"
+        className="min-h-44"
+      >
         {preview ? (
           // eslint-disable-next-line @next/next/no-img-element
           <img src={preview} alt="The painting you chose" className="mb-2 h-24 w-full rounded-lg object-contain" />
         ) : (
-          <svg aria-hidden="true" width="34" height="34" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="1.5" className="mb-1 text-faint">
+          <svg
+            aria-hidden="true"
+            width="34"
+            height="34"
+            viewBox="0 0 24 24"
+            fill="none"
+            stroke="currentColor"
+            strokeWidth="1.5"
+            className="mb-1 text-faint"
+          >
             <rect x="3" y="4" width="18" height="16" rx="2" />
             <circle cx="9" cy="10" r="1.8" />
             <path d="m3 17 5-5 4 4 3-3 6 6" />
@@ -70,14 +96,33 @@ export function StyleUploadForm() {
       </DropZone>
       <div className="flex flex-col gap-4">
         <div>
-          <label htmlFor="style-name" className="label">Name</label>
-          <input id="style-name" className="field" value={name} onChange={(e) => setName(e.target.value)} maxLength={80} placeholder="e.g. The Starry Night" data-testid="style-name" />
+          <label htmlFor="style-name" className="label">
+            Name
+          </label>
+          <input
+            id="style-name"
+            className="field"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            maxLength={80}
+            placeholder="e.g. The Starry Night"
+            data-testid="style-name"
+          />
         </div>
         <label className="flex items-center gap-2 text-sm">
-          <input type="checkbox" checked={isPublic} onChange={(e) => setIsPublic(e.target.checked)} data-testid="style-public" />
+          <input
+            type="checkbox"
+            checked={isPublic}
+            onChange={(e) => setIsPublic(e.target.checked)}
+            data-testid="style-public"
+          />
           Public — anyone can paint with it (only share images you have the rights to)
         </label>
-        {error && <p role="alert" className="text-sm text-danger" data-testid="style-upload-error">{error}</p>}
+        {error && (
+          <p role="alert" className="text-sm text-danger" data-testid="style-upload-error">
+            {error}
+          </p>
+        )}
         <div>
           <button type="submit" className="btn btn-primary" disabled={busy} data-testid="style-upload-submit">
             {busy ? "Uploading…" : "Add to my styles"}
@@ -103,7 +148,8 @@ export function StyleTile({ style, editable }: { style: StyleInfo; editable: boo
         headers: body ? { "content-type": "application/json" } : undefined,
         body: body ? JSON.stringify(body) : undefined,
       });
-      if (!res.ok) throw new Error(((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`);
+      if (!res.ok)
+        throw new Error(((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`);
       router.refresh();
     } catch (e) {
       setError((e as Error).message);
@@ -119,29 +165,56 @@ export function StyleTile({ style, editable }: { style: StyleInfo; editable: boo
       <div className="mt-2 flex items-start justify-between gap-2">
         <div className="min-w-0">
           <p className="truncate font-medium">{style.name}</p>
-          <p className="text-xs text-muted">{editable ? (style.isPublic ? "public" : "private") : `by ${style.ownerName}`}</p>
+          <p className="text-xs text-muted">
+            {editable ? (style.isPublic ? "public" : "private") : `by ${style.ownerName}`}
+          </p>
         </div>
       </div>
       {editable && (
         <div className="mt-1 -ml-2 flex flex-wrap">
-          <button type="button" className="btn btn-ghost btn-sm px-2" disabled={busy} onClick={() => call("PATCH", { isPublic: !style.isPublic })} aria-label={`Make ${style.name} ${style.isPublic ? "private" : "public"}`}>
+          <button
+            type="button"
+            className="btn btn-ghost btn-sm px-2"
+            disabled={busy}
+            onClick={() => call("PATCH", { isPublic: !style.isPublic })}
+            aria-label={`Make ${style.name} ${style.isPublic ? "private" : "public"}`}
+          >
             {style.isPublic ? "Unpublish" : "Publish"}
           </button>
           {confirming ? (
             <>
-              <button type="button" className="btn btn-danger btn-sm px-2" disabled={busy} onClick={() => call("DELETE")} data-testid="confirm-delete-style">
+              <button
+                type="button"
+                className="btn btn-danger btn-sm px-2"
+                disabled={busy}
+                onClick={() => call("DELETE")}
+                data-testid="confirm-delete-style"
+              >
                 Delete
               </button>
-              <button type="button" className="btn btn-ghost btn-sm px-2" onClick={() => setConfirming(false)}>Keep</button>
+              <button type="button" className="btn btn-ghost btn-sm px-2" onClick={() => setConfirming(false)}>
+                Keep
+              </button>
             </>
           ) : (
-            <button type="button" className="btn btn-ghost btn-sm px-2" disabled={busy} onClick={() => setConfirming(true)} aria-label={`Delete style ${style.name}`} data-testid="delete-style">
+            <button
+              type="button"
+              className="btn btn-ghost btn-sm px-2"
+              disabled={busy}
+              onClick={() => setConfirming(true)}
+              aria-label={`Delete style ${style.name}`}
+              data-testid="delete-style"
+            >
               Delete
             </button>
           )}
         </div>
       )}
-      {error && <p role="alert" className="mt-1 text-xs text-danger">{error}</p>}
+      {error && (
+        <p role="alert" className="mt-1 text-xs text-danger">
+          {error}
+        </p>
+      )}
     </li>
   );
 }

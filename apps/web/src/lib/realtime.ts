@@ -33,7 +33,12 @@ export interface RoomConnection {
   focus(field: RoomField | null): void;
   start(restart: boolean): Promise<Ack<{ run: RunInfo }>>;
   cancel(): Promise<Ack>;
-  save(input: { runId: string; title: string; isPublic: boolean; preview: boolean }): Promise<Ack<{ resultId: string }>>;
+  save(input: {
+    runId: string;
+    title: string;
+    isPublic: boolean;
+    preview: boolean;
+  }): Promise<Ack<{ resultId: string }>>;
   dispose(): void;
 }
 
@@ -47,7 +52,11 @@ export async function fetchRealtimeToken(): Promise<RealtimeTokenResponse> {
 }
 
 const ACK_TIMEOUT_MS = 15_000;
-const notConnected = { ok: false as const, code: "internal" as const, error: "not connected to the studio service; retrying…" };
+const notConnected = {
+  ok: false as const,
+  code: "internal" as const,
+  error: "not connected to the studio service; retrying…",
+};
 
 export function connectRoom(options: RealtimeOptions): RoomConnection {
   const { roomId, store, me, onPreview } = options;
@@ -74,9 +83,22 @@ export function connectRoom(options: RealtimeOptions): RoomConnection {
       "doc:edit",
       { roomId, field, value: op.value, baseVersion: store.getState().version },
       (err, reply) => {
-        if (err) return dispatch({ type: "edit-refused", field, opId: op.opId, error: "the studio service did not answer; your change may not be saved" });
+        if (err)
+          return dispatch({
+            type: "edit-refused",
+            field,
+            opId: op.opId,
+            error: "the studio service did not answer; your change may not be saved",
+          });
         if (reply.ok) {
-          dispatch({ type: "edit-acked", field, opId: op.opId, version: reply.version, restartNeeded: reply.restartNeeded, author: me });
+          dispatch({
+            type: "edit-acked",
+            field,
+            opId: op.opId,
+            version: reply.version,
+            restartNeeded: reply.restartNeeded,
+            author: me,
+          });
         } else {
           dispatch({ type: "edit-refused", field, opId: op.opId, error: reply.error });
         }
@@ -102,10 +124,18 @@ export function connectRoom(options: RealtimeOptions): RoomConnection {
 
   function join(s: RoomSocket): void {
     s.timeout(ACK_TIMEOUT_MS).emit("room:join", { roomId }, (err, reply) => {
-      if (err) return dispatch({ type: "error", error: "The studio service did not answer. Reconnect by reloading the page." });
+      if (err)
+        return dispatch({
+          type: "error",
+          error: "The studio service did not answer. Reconnect by reloading the page.",
+        });
       if (!reply.ok) {
         const fatal = reply.code === "forbidden" || reply.code === "not_found";
-        dispatch({ type: "error", fatal, error: reply.code === "forbidden" ? "You are not a member of this room." : reply.error });
+        dispatch({
+          type: "error",
+          fatal,
+          error: reply.code === "forbidden" ? "You are not a member of this room." : reply.error,
+        });
         return;
       }
       dispatch({ type: "room:state", state: reply.state });
@@ -151,19 +181,38 @@ export function connectRoom(options: RealtimeOptions): RoomConnection {
       const unauthorized = String(error.message).startsWith("unauthorized");
       dispatch({
         type: "error",
-        error: unauthorized ? "The studio service refused your session. Reload the page to sign in again." : "Cannot reach the studio service. Retrying…",
+        error: unauthorized
+          ? "The studio service refused your session. Reload the page to sign in again."
+          : "Cannot reach the studio service. Retrying…",
       });
     });
     s.on("room:state", (state) => state.roomId === roomId && dispatch({ type: "room:state", state }));
-    s.on("doc:changed", (p) => p.roomId === roomId && dispatch({ type: "doc:changed", field: p.field, value: p.value, author: p.author, version: p.version }));
+    s.on(
+      "doc:changed",
+      (p) =>
+        p.roomId === roomId &&
+        dispatch({ type: "doc:changed", field: p.field, value: p.value, author: p.author, version: p.version }),
+    );
     s.on("presence", (p) => p.roomId === roomId && dispatch({ type: "presence", members: p.members }));
     s.on("run:update", (p) => p.roomId === roomId && dispatch({ type: "run:update", run: p.run }));
     s.on("run:stats", ({ roomId: r, ...stats }) => r === roomId && dispatch({ type: "run:stats", stats }));
     s.on("room:restart-needed", (p) => p.roomId === roomId && dispatch({ type: "restart-needed", fields: p.fields }));
-    s.on("result:saved", (p) =>
-      p.roomId === roomId && dispatch({ type: "result:saved", resultId: p.resultId, title: p.title, isPublic: p.isPublic, byName: p.author.name }),
+    s.on(
+      "result:saved",
+      (p) =>
+        p.roomId === roomId &&
+        dispatch({
+          type: "result:saved",
+          resultId: p.resultId,
+          title: p.title,
+          isPublic: p.isPublic,
+          byName: p.author.name,
+        }),
     );
-    s.on("room:error", (p) => (p.roomId === roomId || p.roomId === null) && dispatch({ type: "error", error: p.error }));
+    s.on(
+      "room:error",
+      (p) => (p.roomId === roomId || p.roomId === null) && dispatch({ type: "error", error: p.error }),
+    );
     s.on("run:preview", (frame) => frame.roomId === roomId && onPreview(frame));
   }
 
@@ -171,7 +220,9 @@ export function connectRoom(options: RealtimeOptions): RoomConnection {
     return new Promise((resolve) => {
       const s = socket;
       if (!s || !s.connected) return resolve(notConnected);
-      emit(s, (err, reply) => resolve(err ? { ok: false, code: "internal", error: "the studio service did not answer in time" } : reply));
+      emit(s, (err, reply) =>
+        resolve(err ? { ok: false, code: "internal", error: "the studio service did not answer in time" } : reply),
+      );
     });
   }
 

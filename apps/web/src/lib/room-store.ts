@@ -73,7 +73,14 @@ export type RoomAction =
   | { type: "restart-needed"; fields: RoomField[] }
   | { type: "result:saved"; resultId: string; title: string; isPublic: boolean; byName: string }
   | { type: "local-edit"; field: RoomField; value: unknown; opId: number }
-  | { type: "edit-acked"; field: RoomField; opId: number; version: number; restartNeeded: boolean; author: { userId: string; name: string } }
+  | {
+      type: "edit-acked";
+      field: RoomField;
+      opId: number;
+      version: number;
+      restartNeeded: boolean;
+      author: { userId: string; name: string };
+    }
   | { type: "edit-refused"; field: RoomField; opId: number; error: string };
 
 export function initialRoomState(roomId: string): RoomClientState {
@@ -151,7 +158,11 @@ function sameValue(a: unknown, b: unknown): boolean {
 export function roomReducer(s: RoomClientState, a: RoomAction): RoomClientState {
   switch (a.type) {
     case "connecting":
-      return { ...s, status: s.status === "joined" || s.status === "reconnecting" ? "reconnecting" : "connecting", error: null };
+      return {
+        ...s,
+        status: s.status === "joined" || s.status === "reconnecting" ? "reconnecting" : "connecting",
+        error: null,
+      };
     case "disconnected":
       return { ...s, status: "reconnecting" };
     case "error":

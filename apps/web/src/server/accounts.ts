@@ -37,14 +37,27 @@ export async function signUp(db: Db, input: unknown, ip: string): Promise<SignUp
   const parsed = signUpBody.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    return { ok: false, status: 400, error: issue.message, field: issue.path[0] === undefined ? undefined : String(issue.path[0]) };
+    return {
+      ok: false,
+      status: 400,
+      error: issue.message,
+      field: issue.path[0] === undefined ? undefined : String(issue.path[0]),
+    };
   }
   const { name, email, password } = parsed.data;
-  const taken = { ok: false as const, status: 409 as const, error: "an account with this email already exists — sign in instead", field: "email" };
+  const taken = {
+    ok: false as const,
+    status: 409 as const,
+    error: "an account with this email already exists — sign in instead",
+    field: "email",
+  };
   if (await db.user.findUnique({ where: { email }, select: { id: true } })) return taken;
   const passwordHash = await bcrypt.hash(password, BCRYPT_ROUNDS);
   try {
-    const user = await db.user.create({ data: { name, email, passwordHash }, select: { id: true, name: true, email: true } });
+    const user = await db.user.create({
+      data: { name, email, passwordHash },
+      select: { id: true, name: true, email: true },
+    });
     return { ok: true, user: { id: user.id, name: user.name ?? name, email: user.email } };
   } catch (error) {
     if (isUniqueViolation(error)) return taken; // a parallel sign-up with the same email won
@@ -61,10 +74,19 @@ export type SignInOutcome =
  * Checks an email + password. Failures are counted per email and per client address; past the
  * limit no password is even checked until the window frees up. Success clears the email's count.
  */
-export async function verifyCredentials(db: Db, input: { email?: unknown; password?: unknown }, ip: string): Promise<SignInOutcome> {
+export async function verifyCredentials(
+  db: Db,
+  input: { email?: unknown; password?: unknown },
+  ip: string,
+): Promise<SignInOutcome> {
   const emailParsed = emailSchema.safeParse(input.email);
   const password = typeof input.password === "string" ? input.password : "";
-  const normalisedEmail = emailParsed.success ? emailParsed.data : String(input.email ?? "").trim().toLowerCase().slice(0, 254);
+  const normalisedEmail = emailParsed.success
+    ? emailParsed.data
+    : String(input.email ?? "")
+        .trim()
+        .toLowerCase()
+        .slice(0, 254);
   const limits = rateLimits();
   const emailKey = `signin-email:${normalisedEmail}`;
   const ipKey = `signin-ip:${ip}`;
@@ -75,7 +97,10 @@ export async function verifyCredentials(db: Db, input: { email?: unknown; passwo
   if (over) return { ok: false, reason: "rate_limited", retryAfterSeconds: over.retryAfterSeconds };
 
   const user = emailParsed.success
-    ? await db.user.findUnique({ where: { email: normalisedEmail }, select: { id: true, name: true, email: true, passwordHash: true } })
+    ? await db.user.findUnique({
+        where: { email: normalisedEmail },
+        select: { id: true, name: true, email: true, passwordHash: true },
+      })
     : null;
   const matches = await bcrypt.compare(password.slice(0, 200), user?.passwordHash ?? timingEqualiserHash());
   if (!user || !user.passwordHash || !matches) {
@@ -85,4 +110,3 @@ export async function verifyCredentials(db: Db, input: { email?: unknown; passwo
   await clearAttempts(db, [emailKey]);
   return { ok: true, user: { id: user.id, name: user.name ?? user.email.split("@")[0]!, email: user.email } };
 }
-

@@ -9,7 +9,6 @@ import { DEV_REALTIME_SECRET } from "@atelier/protocol/token";
  * without any of this configured), so one build serves any deployment.
  */
 
-
 let cachedAuthSecret: string | null = null;
 
 /**
@@ -44,7 +43,9 @@ export function realtimeSecret(): string {
   const configured = process.env.ATELIER_REALTIME_SECRET?.trim();
   if (configured) return configured;
   if (process.env.NODE_ENV === "production") {
-    throw new Error("ATELIER_REALTIME_SECRET must be set in production (the optimisation service verifies tokens with it)");
+    throw new Error(
+      "ATELIER_REALTIME_SECRET must be set in production (the optimisation service verifies tokens with it)",
+    );
   }
   return DEV_REALTIME_SECRET;
 }

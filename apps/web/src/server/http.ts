@@ -17,7 +17,10 @@ export function json<T>(body: T, status = 200): Response {
 }
 
 /** Reads and validates a JSON body; an error Response when it is missing or invalid. */
-export async function readJson<S extends z.ZodType>(req: Request, schema: S): Promise<{ ok: true; value: z.output<S> } | { ok: false; response: Response }> {
+export async function readJson<S extends z.ZodType>(
+  req: Request,
+  schema: S,
+): Promise<{ ok: true; value: z.output<S> } | { ok: false; response: Response }> {
   let raw: unknown;
   try {
     raw = await req.json();

@@ -65,7 +65,12 @@ function toCard(r: CardRow): ResultCard {
 }
 
 export async function newestPublicResults(db: Db, take: number): Promise<ResultCard[]> {
-  const rows = await db.result.findMany({ where: { isPublic: true }, orderBy: { createdAt: "desc" }, take, select: cardSelect });
+  const rows = await db.result.findMany({
+    where: { isPublic: true },
+    orderBy: { createdAt: "desc" },
+    take,
+    select: cardSelect,
+  });
   return rows.map(toCard);
 }
 
@@ -104,7 +109,20 @@ export async function resultDetail(db: Db, id: string, viewerId: string | null) 
       ...cardSelect,
       provenance: true,
       image: { select: { width: true, height: true, mime: true } },
-      run: { select: { id: true, params: true, seed: true, modelHash: true, backend: true, iterations: true, computeMs: true, startedAt: true, finishedAt: true, roomId: true } },
+      run: {
+        select: {
+          id: true,
+          params: true,
+          seed: true,
+          modelHash: true,
+          backend: true,
+          iterations: true,
+          computeMs: true,
+          startedAt: true,
+          finishedAt: true,
+          roomId: true,
+        },
+      },
       ...(viewerId ? { likes: { where: { userId: viewerId }, select: { userId: true } } } : {}),
     },
   });
@@ -162,7 +180,12 @@ export async function myRooms(db: Db, userId: string) {
 }
 
 export async function myResults(db: Db, userId: string): Promise<ResultCard[]> {
-  const rows = await db.result.findMany({ where: { authorId: userId }, orderBy: { createdAt: "desc" }, take: 60, select: cardSelect });
+  const rows = await db.result.findMany({
+    where: { authorId: userId },
+    orderBy: { createdAt: "desc" },
+    take: 60,
+    select: cardSelect,
+  });
   return rows.map(toCard);
 }
 
@@ -204,7 +227,12 @@ export function toStyleInfo(s: StyleRow, viewerId: string | null): StyleInfo {
 export async function styleLibrary(db: Db, userId: string): Promise<{ mine: StyleInfo[]; public: StyleInfo[] }> {
   const [mine, others] = await Promise.all([
     db.style.findMany({ where: { ownerId: userId }, orderBy: { createdAt: "desc" }, select: styleSelect }),
-    db.style.findMany({ where: { isPublic: true, ownerId: { not: userId } }, orderBy: { createdAt: "desc" }, take: 100, select: styleSelect }),
+    db.style.findMany({
+      where: { isPublic: true, ownerId: { not: userId } },
+      orderBy: { createdAt: "desc" },
+      take: 100,
+      select: styleSelect,
+    }),
   ]);
   return { mine: mine.map((s) => toStyleInfo(s, userId)), public: others.map((s) => toStyleInfo(s, userId)) };
 }

@@ -13,7 +13,11 @@ export interface Limit {
 }
 
 /** The first limit that is exhausted, with the seconds until an attempt frees up; null if none. */
-export async function exceededLimit(db: Db, limits: Limit[], now = Date.now()): Promise<{ key: string; retryAfterSeconds: number } | null> {
+export async function exceededLimit(
+  db: Db,
+  limits: Limit[],
+  now = Date.now(),
+): Promise<{ key: string; retryAfterSeconds: number } | null> {
   for (const limit of limits) {
     const since = new Date(now - limit.windowMs);
     const recent = await db.loginAttempt.findMany({
@@ -24,7 +28,10 @@ export async function exceededLimit(db: Db, limits: Limit[], now = Date.now()): 
     });
     if (recent.length >= limit.max) {
       const oldestCounted = recent[recent.length - 1]!.createdAt.getTime();
-      return { key: limit.key, retryAfterSeconds: Math.max(1, Math.ceil((oldestCounted + limit.windowMs - now) / 1000)) };
+      return {
+        key: limit.key,
+        retryAfterSeconds: Math.max(1, Math.ceil((oldestCounted + limit.windowMs - now) / 1000)),
+      };
     }
   }
   return null;

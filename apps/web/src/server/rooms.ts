@@ -5,7 +5,12 @@ import { canEdit, defaultRoomDocument, roomDocument, type RoomDocument, type Rol
 export type Outcome<T> = { ok: true; value: T } | { ok: false; status: 400 | 403 | 404 | 409 | 410; error: string };
 
 /** A new room owned by `ownerId` (also recorded as its "owner" member, so room lists are one query). */
-export async function createRoom(db: Db, ownerId: string, name: string, document: RoomDocument = defaultRoomDocument()) {
+export async function createRoom(
+  db: Db,
+  ownerId: string,
+  name: string,
+  document: RoomDocument = defaultRoomDocument(),
+) {
   return db.room.create({
     data: {
       name,
@@ -61,15 +66,28 @@ const ROLE_RANK: Record<Role, number> = { viewer: 0, editor: 1, owner: 2 };
  * Joins the room an invite points at. A member keeps a higher role than the invite's (an
  * editor opening a viewer link stays an editor); the owner stays owner.
  */
-export async function acceptInvite(db: Db, token: string, userId: string): Promise<Outcome<{ roomId: string; role: Role }>> {
-  const invite = await db.roomInvite.findUnique({ where: { token }, select: { roomId: true, role: true, expiresAt: true } });
-  if (!invite) return { ok: false, status: 404, error: "this invite link is not valid (it may have been mistyped or the room deleted)" };
+export async function acceptInvite(
+  db: Db,
+  token: string,
+  userId: string,
+): Promise<Outcome<{ roomId: string; role: Role }>> {
+  const invite = await db.roomInvite.findUnique({
+    where: { token },
+    select: { roomId: true, role: true, expiresAt: true },
+  });
+  if (!invite)
+    return {
+      ok: false,
+      status: 404,
+      error: "this invite link is not valid (it may have been mistyped or the room deleted)",
+    };
   if (invite.expiresAt && invite.expiresAt.getTime() <= Date.now()) {
     return { ok: false, status: 410, error: "this invite link has expired; ask for a new one" };
   }
   const inviteRole: Role = invite.role === "editor" ? "editor" : "viewer";
   const current = await roleOf(db, invite.roomId, userId);
-  if (current && ROLE_RANK[current] >= ROLE_RANK[inviteRole]) return { ok: true, value: { roomId: invite.roomId, role: current } };
+  if (current && ROLE_RANK[current] >= ROLE_RANK[inviteRole])
+    return { ok: true, value: { roomId: invite.roomId, role: current } };
   await db.roomMember.upsert({
     where: { roomId_userId: { roomId: invite.roomId, userId } },
     create: { roomId: invite.roomId, userId, role: inviteRole },
@@ -79,14 +97,20 @@ export async function acceptInvite(db: Db, token: string, userId: string): Promi
 }
 
 /** A new room of `userId`'s pre-filled with a result's content, styles and settings. */
-export async function remixResult(db: Db, resultId: string, userId: string): Promise<Outcome<{ id: string; name: string }>> {
+export async function remixResult(
+  db: Db,
+  resultId: string,
+  userId: string,
+): Promise<Outcome<{ id: string; name: string }>> {
   const result = await db.result.findUnique({
     where: { id: resultId },
     select: { title: true, isPublic: true, authorId: true, run: { select: { params: true } } },
   });
-  if (!result || (!result.isPublic && result.authorId !== userId)) return { ok: false, status: 404, error: "result not found" };
+  if (!result || (!result.isPublic && result.authorId !== userId))
+    return { ok: false, status: 404, error: "result not found" };
   const params = readRunParams(result.run);
-  if (!params) return { ok: false, status: 409, error: "this result's settings could not be read, so it cannot be remixed" };
+  if (!params)
+    return { ok: false, status: 409, error: "this result's settings could not be read, so it cannot be remixed" };
   const document = roomDocument.parse(params);
   const room = await createRoom(db, userId, `Remix of ${result.title}`.slice(0, 80), document);
   return { ok: true, value: room };

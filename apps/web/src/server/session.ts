@@ -50,7 +50,9 @@ export async function getSessionUser(headers: Headers, db?: Db): Promise<Session
 }
 
 /** For route handlers: the database and the signed-in user, or the 401 reply to send. */
-export async function requireUser(req: Request): Promise<{ ok: true; db: Db; user: SessionUser } | { ok: false; response: Response }> {
+export async function requireUser(
+  req: Request,
+): Promise<{ ok: true; db: Db; user: SessionUser } | { ok: false; response: Response }> {
   const db = await getDb();
   const user = await getSessionUser(req.headers, db);
   return user ? { ok: true, db, user } : { ok: false, response: unauthorized() };

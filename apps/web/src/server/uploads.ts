@@ -9,7 +9,10 @@ export function uploadLimits(): { maxBytes: number; maxPixels: number } {
     const v = Number(process.env[name]);
     return Number.isInteger(v) && v > 0 ? v : fallback;
   };
-  return { maxBytes: num("ATELIER_UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES), maxPixels: num("ATELIER_UPLOAD_MAX_PIXELS", DEFAULT_MAX_PIXELS) };
+  return {
+    maxBytes: num("ATELIER_UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES),
+    maxPixels: num("ATELIER_UPLOAD_MAX_PIXELS", DEFAULT_MAX_PIXELS),
+  };
 }
 
 const MULTIPART_OVERHEAD = 64 * 1024;
@@ -22,11 +25,18 @@ function megabytes(n: number): string {
  * Reads a multipart body without ever holding more than the cap (plus form overhead) in
  * memory: a declared or actual oversize body is refused as soon as it is known.
  */
-export async function readMultipart(req: Request, maxBytes: number): Promise<{ ok: true; form: FormData } | { ok: false; response: Response }> {
+export async function readMultipart(
+  req: Request,
+  maxBytes: number,
+): Promise<{ ok: true; form: FormData } | { ok: false; response: Response }> {
   const limit = maxBytes + MULTIPART_OVERHEAD;
   const tooBig = () => errorResponse(413, `The file is too large; the limit is ${megabytes(maxBytes)}.`, "file");
   const type = req.headers.get("content-type") ?? "";
-  if (!type.startsWith("multipart/form-data")) return { ok: false, response: errorResponse(400, "send the image as multipart/form-data with a `file` field", "file") };
+  if (!type.startsWith("multipart/form-data"))
+    return {
+      ok: false,
+      response: errorResponse(400, "send the image as multipart/form-data with a `file` field", "file"),
+    };
   const declared = Number(req.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > limit) return { ok: false, response: tooBig() };
   if (!req.body) return { ok: false, response: errorResponse(400, "choose an image to upload", "file") };
@@ -64,13 +74,18 @@ const STATUS_OF: Record<UploadError["code"], number> = {
 };
 
 /** Stores an uploaded file through storage (which checks the content, not the name); errors become clear 4xx replies. */
-export async function storeUpload(db: Db, file: File, ownerId: string): Promise<{ ok: true; image: Image } | { ok: false; response: Response }> {
+export async function storeUpload(
+  db: Db,
+  file: File,
+  ownerId: string,
+): Promise<{ ok: true; image: Image } | { ok: false; response: Response }> {
   const bytes = new Uint8Array(await file.arrayBuffer());
   try {
     const image = await storeImage(db, bytes, { ownerId, ...uploadLimits() });
     return { ok: true, image };
   } catch (error) {
-    if (error instanceof UploadError) return { ok: false, response: errorResponse(STATUS_OF[error.code] ?? 400, error.message, "file") };
+    if (error instanceof UploadError)
+      return { ok: false, response: errorResponse(STATUS_OF[error.code] ?? 400, error.message, "file") };
     throw error;
   }
 }

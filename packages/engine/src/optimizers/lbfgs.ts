@@ -56,7 +56,8 @@ export class Lbfgs implements Optimizer {
     this.history = Math.max(1, Math.floor(options.history ?? 100));
     this.learningRate = options.learningRate ?? 1;
     this.firstStep = options.firstStep ?? 1;
-    if (!(this.learningRate > 0)) throw new RangeError(`L-BFGS learning rate must be positive, got ${this.learningRate}`);
+    if (!(this.learningRate > 0))
+      throw new RangeError(`L-BFGS learning rate must be positive, got ${this.learningRate}`);
     this.alpha = new Float64Array(this.history);
     this.xPrev = new Float32Array(n);
     this.gPrev = new Float32Array(n);

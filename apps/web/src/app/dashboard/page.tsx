@@ -22,7 +22,11 @@ function ago(date: Date): string {
 export default async function DashboardPage() {
   const user = await requireUser("/dashboard");
   const db = await getDb();
-  const [rooms, styles, results] = await Promise.all([myRooms(db, user.id), styleLibrary(db, user.id), myResults(db, user.id)]);
+  const [rooms, styles, results] = await Promise.all([
+    myRooms(db, user.id),
+    styleLibrary(db, user.id),
+    myResults(db, user.id),
+  ]);
 
   return (
     <main className="mx-auto w-full max-w-6xl space-y-16 px-5 pt-12">
@@ -33,7 +37,9 @@ export default async function DashboardPage() {
 
       <section aria-labelledby="rooms-heading" className="space-y-5">
         <div className="flex flex-wrap items-end justify-between gap-3">
-          <h2 id="rooms-heading" className="text-2xl">Rooms</h2>
+          <h2 id="rooms-heading" className="text-2xl">
+            Rooms
+          </h2>
           <p className="text-sm text-muted">A room holds one co-edited run: its photo, styles and settings.</p>
         </div>
         <CreateRoomForm />
@@ -48,12 +54,24 @@ export default async function DashboardPage() {
                     {room.contentImageId ? (
                       <FramedImage id={room.contentImageId} alt="" thumb={320} ratio="4 / 3" />
                     ) : (
-                      <div className="frame flex items-center justify-center text-xs text-faint" style={{ aspectRatio: "4 / 3" }}>no photo yet</div>
+                      <div
+                        className="frame flex items-center justify-center text-xs text-faint"
+                        style={{ aspectRatio: "4 / 3" }}
+                      >
+                        no photo yet
+                      </div>
                     )}
                     <div className="grid grid-rows-2 gap-px">
                       {[0, 1].map((i) =>
                         room.styleImageIds[i] ? (
-                          <FramedImage key={i} id={room.styleImageIds[i]!} alt="" thumb={160} ratio="auto" className="h-full" />
+                          <FramedImage
+                            key={i}
+                            id={room.styleImageIds[i]!}
+                            alt=""
+                            thumb={160}
+                            ratio="auto"
+                            className="h-full"
+                          />
                         ) : (
                           <div key={i} className="frame" />
                         ),
@@ -64,10 +82,13 @@ export default async function DashboardPage() {
                 <div className="flex items-start gap-3 p-4">
                   <div className="min-w-0 flex-1">
                     <h3 className="truncate font-serif text-lg">
-                      <Link href={`/rooms/${room.id}`} className="hover:text-accent-strong" data-testid="open-room">{room.name}</Link>
+                      <Link href={`/rooms/${room.id}`} className="hover:text-accent-strong" data-testid="open-room">
+                        {room.name}
+                      </Link>
                     </h3>
                     <p className="text-xs text-muted">
-                      {room.role === "owner" ? "yours" : `${room.role} · ${room.ownerName}'s room`} · {room.members} member{room.members === 1 ? "" : "s"} · {ago(room.updatedAt)}
+                      {room.role === "owner" ? "yours" : `${room.role} · ${room.ownerName}'s room`} · {room.members}{" "}
+                      member{room.members === 1 ? "" : "s"} · {ago(room.updatedAt)}
                     </p>
                   </div>
                   {room.role === "owner" && <DeleteRoomButton roomId={room.id} roomName={room.name} />}
@@ -80,12 +101,19 @@ export default async function DashboardPage() {
 
       <section aria-labelledby="styles-heading" className="space-y-5">
         <div className="flex flex-wrap items-end justify-between gap-3">
-          <h2 id="styles-heading" className="text-2xl">My styles</h2>
-          <Link href="/styles" className="link text-sm">Manage the style library</Link>
+          <h2 id="styles-heading" className="text-2xl">
+            My styles
+          </h2>
+          <Link href="/styles" className="link text-sm">
+            Manage the style library
+          </Link>
         </div>
         {styles.mine.length === 0 ? (
           <EmptyState title="Your style library is empty">
-            <Link className="link" href="/styles">Upload a painting</Link> or pick a public one inside a room.
+            <Link className="link" href="/styles">
+              Upload a painting
+            </Link>{" "}
+            or pick a public one inside a room.
           </EmptyState>
         ) : (
           <ul className="flex gap-4 overflow-x-auto pb-2">
@@ -100,8 +128,14 @@ export default async function DashboardPage() {
       </section>
 
       <section aria-labelledby="results-heading" className="space-y-5">
-        <h2 id="results-heading" className="text-2xl">My results</h2>
-        <ResultGrid cards={results} showVisibility empty={<EmptyState title="Nothing saved yet">Finish a run in a room and press “Save result”.</EmptyState>} />
+        <h2 id="results-heading" className="text-2xl">
+          My results
+        </h2>
+        <ResultGrid
+          cards={results}
+          showVisibility
+          empty={<EmptyState title="Nothing saved yet">Finish a run in a room and press “Save result”.</EmptyState>}
+        />
       </section>
     </main>
   );

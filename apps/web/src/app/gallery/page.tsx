@@ -19,7 +19,11 @@ function href(q: GalleryQuery, change: Partial<GalleryQuery>): string {
   return s ? `/gallery?${s}` : "/gallery";
 }
 
-export default async function GalleryPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function GalleryPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const q = galleryQuery.parse(await searchParams);
   const db = await getDb();
   const [{ cards, hasMore }, styles] = await Promise.all([galleryResults(db, q), galleryStyleFilters(db)]);
@@ -52,13 +56,23 @@ export default async function GalleryPage({ searchParams }: { searchParams: Prom
           <p className="mb-2 text-sm text-muted">Filter by style</p>
           <ul className="flex gap-3 overflow-x-auto pb-2">
             <li>
-              <Link href={href(q, { style: undefined, page: 1 })} aria-current={!q.style ? "true" : undefined} className={`flex h-16 w-16 items-center justify-center rounded-xl border text-sm ${!q.style ? "border-ink bg-ink text-canvas" : "border-line bg-paper text-muted hover:border-faint"}`}>
+              <Link
+                href={href(q, { style: undefined, page: 1 })}
+                aria-current={!q.style ? "true" : undefined}
+                className={`flex h-16 w-16 items-center justify-center rounded-xl border text-sm ${!q.style ? "border-ink bg-ink text-canvas" : "border-line bg-paper text-muted hover:border-faint"}`}
+              >
                 All
               </Link>
             </li>
             {styles.map((s) => (
               <li key={s.imageId}>
-                <Link href={href(q, { style: s.imageId, page: 1 })} aria-current={q.style === s.imageId ? "true" : undefined} title={s.name} className={`block rounded-xl ${q.style === s.imageId ? "ring-2 ring-ink ring-offset-2 ring-offset-canvas" : ""}`} data-testid="gallery-style-filter">
+                <Link
+                  href={href(q, { style: s.imageId, page: 1 })}
+                  aria-current={q.style === s.imageId ? "true" : undefined}
+                  title={s.name}
+                  className={`block rounded-xl ${q.style === s.imageId ? "ring-2 ring-ink ring-offset-2 ring-offset-canvas" : ""}`}
+                  data-testid="gallery-style-filter"
+                >
                   <FramedImage id={s.imageId} alt={`Style: ${s.name}`} thumb={160} className="h-16 w-16 rounded-xl" />
                 </Link>
               </li>
@@ -68,19 +82,37 @@ export default async function GalleryPage({ searchParams }: { searchParams: Prom
       )}
       {q.style && (
         <p className="mt-4 text-sm text-muted" data-testid="gallery-filter-note">
-          Showing results painted with {activeStyle ? <b className="text-ink">{activeStyle.name}</b> : "the chosen style"}.{" "}
-          <Link className="link" href={href(q, { style: undefined, page: 1 })}>Clear filter</Link>
+          Showing results painted with{" "}
+          {activeStyle ? <b className="text-ink">{activeStyle.name}</b> : "the chosen style"}.{" "}
+          <Link className="link" href={href(q, { style: undefined, page: 1 })}>
+            Clear filter
+          </Link>
         </p>
       )}
 
       <section className="mt-10" aria-label="Results">
-        <ResultGrid cards={cards} empty={<EmptyState title={q.style ? "Nothing painted with this style yet" : "No public results yet"}>Results published from a room appear here.</EmptyState>} />
+        <ResultGrid
+          cards={cards}
+          empty={
+            <EmptyState title={q.style ? "Nothing painted with this style yet" : "No public results yet"}>
+              Results published from a room appear here.
+            </EmptyState>
+          }
+        />
       </section>
 
       {(q.page > 1 || hasMore) && (
         <nav aria-label="Pages" className="mt-12 flex justify-center gap-3">
-          {q.page > 1 && <Link className="btn btn-secondary" href={href(q, { page: q.page - 1 })}>← Newer</Link>}
-          {hasMore && <Link className="btn btn-secondary" href={href(q, { page: q.page + 1 })}>More →</Link>}
+          {q.page > 1 && (
+            <Link className="btn btn-secondary" href={href(q, { page: q.page - 1 })}>
+              ← Newer
+            </Link>
+          )}
+          {hasMore && (
+            <Link className="btn btn-secondary" href={href(q, { page: q.page + 1 })}>
+              More →
+            </Link>
+          )}
         </nav>
       )}
     </main>

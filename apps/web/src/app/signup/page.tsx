@@ -8,12 +8,19 @@ import { safeReturnPath } from "@/lib/safe-redirect";
 
 export const metadata: Metadata = { title: "Create an account" };
 
-export default async function SignUpPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function SignUpPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const sp = await searchParams;
   const returnTo = safeReturnPath(sp.callbackUrl);
   if (await currentUser()) redirect(returnTo);
   return (
-    <AuthShell title="Open your atelier" subtitle="An account lets you create rooms, keep a style library and publish to the gallery.">
+    <AuthShell
+      title="Open your atelier"
+      subtitle="An account lets you create rooms, keep a style library and publish to the gallery."
+    >
       <OAuthButtons providers={oauthProvidersConfigured()} returnTo={returnTo} />
       <SignUpForm returnTo={returnTo} />
     </AuthShell>

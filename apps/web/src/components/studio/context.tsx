@@ -1,7 +1,14 @@
 "use client";
 
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useSyncExternalStore } from "react";
-import { canEdit, type Member, type Preview, type RoomDocument, type RoomField, type RoomState } from "@atelier/protocol";
+import {
+  canEdit,
+  type Member,
+  type Preview,
+  type RoomDocument,
+  type RoomField,
+  type RoomState,
+} from "@atelier/protocol";
 import { createRoomStore, visibleDocument, type RoomClientState, type RoomStore } from "@/lib/room-store";
 import { connectRoom, type RoomConnection } from "@/lib/realtime";
 
@@ -81,9 +88,12 @@ export function StudioProvider({ initial, me, children }: { initial: RoomState; 
       conn: {
         edit: (f, v) => connRef.current?.edit(f, v),
         focus: (f) => connRef.current?.focus(f),
-        start: (r) => connRef.current?.start(r) ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
-        cancel: () => connRef.current?.cancel() ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
-        save: (i) => connRef.current?.save(i) ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
+        start: (r) =>
+          connRef.current?.start(r) ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
+        cancel: () =>
+          connRef.current?.cancel() ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
+        save: (i) =>
+          connRef.current?.save(i) ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
         dispose: () => connRef.current?.dispose(),
       },
       editorsOf: (field) => state.members.filter((m) => m.editingField === field && m.userId !== me.userId),

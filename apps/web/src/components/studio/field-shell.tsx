@@ -8,7 +8,19 @@ import { useStudio } from "./context";
  * Wraps one editable field: its label, who is editing it right now (their colour as a ring
  * and a name tag), who changed it last, and whether the change waits for a restart.
  */
-export function FieldShell({ field, label, htmlFor, children, hint }: { field: RoomField; label: string; htmlFor?: string; children: ReactNode; hint?: ReactNode }) {
+export function FieldShell({
+  field,
+  label,
+  htmlFor,
+  children,
+  hint,
+}: {
+  field: RoomField;
+  label: string;
+  htmlFor?: string;
+  children: ReactNode;
+  hint?: ReactNode;
+}) {
   const { state, editorsOf, me } = useStudio();
   const editors = editorsOf(field);
   const color = editors[0]?.color;
@@ -22,13 +34,18 @@ export function FieldShell({ field, label, htmlFor, children, hint }: { field: R
       data-editing-by={editors.map((e) => e.name).join(",") || undefined}
     >
       {editors.length > 0 && (
-        <span className="absolute -top-2.5 right-2 rounded-full px-2 py-0.5 text-[11px] font-semibold text-white" style={{ background: color }}>
+        <span
+          className="absolute -top-2.5 right-2 rounded-full px-2 py-0.5 text-[11px] font-semibold text-white"
+          style={{ background: color }}
+        >
           {editors.map((e) => e.name).join(", ")}
         </span>
       )}
       <div className="mb-1">
         {htmlFor ? (
-          <label htmlFor={htmlFor} className="text-sm font-medium">{label}</label>
+          <label htmlFor={htmlFor} className="text-sm font-medium">
+            {label}
+          </label>
         ) : (
           <span className="text-sm font-medium">{label}</span>
         )}

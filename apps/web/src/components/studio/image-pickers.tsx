@@ -7,7 +7,11 @@ import { FramedImage } from "../image";
 import { useStudio } from "./context";
 import { FieldShell } from "./field-shell";
 
-type Library = { status: "idle" | "loading" | "ready" | "error"; data: ListStylesResponse | null; error: string | null };
+type Library = {
+  status: "idle" | "loading" | "ready" | "error";
+  data: ListStylesResponse | null;
+  error: string | null;
+};
 
 /** My styles and public ones, loaded once when first needed (names for the blend list, choices for "add"). */
 function useStyleLibrary() {
@@ -53,19 +57,46 @@ export function ContentPicker() {
     <FieldShell field="contentImageId" label="Content photo">
       {doc.contentImageId ? (
         <div className="space-y-2">
-          <FramedImage id={doc.contentImageId} alt="The content photo being painted" thumb={640} ratio="4 / 3" fit="contain" className="rounded-xl border border-line" />
+          <FramedImage
+            id={doc.contentImageId}
+            alt="The content photo being painted"
+            thumb={640}
+            ratio="4 / 3"
+            fit="contain"
+            className="rounded-xl border border-line"
+          />
           {editable && (
-            <DropZone onFile={onFile} disabled={busy} label={busy ? "Uploading…" : "Replace: drop a photo or browse"} testId="content-upload" className="text-center" />
+            <DropZone
+              onFile={onFile}
+              disabled={busy}
+              label={busy ? "Uploading…" : "Replace: drop a photo or browse"}
+              testId="content-upload"
+              className="text-center"
+            />
           )}
         </div>
       ) : editable ? (
-        <DropZone onFile={onFile} disabled={busy} label={busy ? "Uploading…" : "Drop a photo here or browse"} hint="JPEG, PNG or WebP · up to 20 MB" testId="content-upload" className="min-h-40" />
+        <DropZone
+          onFile={onFile}
+          disabled={busy}
+          label={busy ? "Uploading…" : "Drop a photo here or browse"}
+          hint="JPEG, PNG or WebP · up to 20 MB"
+          testId="content-upload"
+          className="min-h-40"
+        />
       ) : (
-        <div className="frame flex items-center justify-center rounded-xl border border-line text-sm text-muted" style={{ aspectRatio: "4 / 3" }}>
+        <div
+          className="frame flex items-center justify-center rounded-xl border border-line text-sm text-muted"
+          style={{ aspectRatio: "4 / 3" }}
+        >
           No photo chosen yet
         </div>
       )}
-      {error && <p role="alert" className="mt-2 text-sm text-danger" data-testid="content-upload-error">{error}</p>}
+      {error && (
+        <p role="alert" className="mt-2 text-sm text-danger" data-testid="content-upload-error">
+          {error}
+        </p>
+      )}
     </FieldShell>
   );
 }
@@ -73,8 +104,20 @@ export function ContentPicker() {
 function StyleChoice({ style, onPick, disabled }: { style: StyleInfo; onPick: () => void; disabled: boolean }) {
   return (
     <li>
-      <button type="button" onClick={onPick} disabled={disabled} className="group block w-full rounded-lg text-left disabled:opacity-50" data-testid="style-choice" aria-label={`Add style ${style.name}`}>
-        <FramedImage id={style.imageId} alt="" thumb={160} className="rounded-lg ring-1 ring-line group-hover:ring-2 group-hover:ring-accent" />
+      <button
+        type="button"
+        onClick={onPick}
+        disabled={disabled}
+        className="group block w-full rounded-lg text-left disabled:opacity-50"
+        data-testid="style-choice"
+        aria-label={`Add style ${style.name}`}
+      >
+        <FramedImage
+          id={style.imageId}
+          alt=""
+          thumb={160}
+          className="rounded-lg ring-1 ring-line group-hover:ring-2 group-hover:ring-accent"
+        />
         <span className="mt-1 block truncate text-xs">{style.name}</span>
       </button>
     </li>
@@ -93,7 +136,9 @@ export function StylePicker() {
   const full = styles.length >= MAX_STYLES;
 
   const nameOf = (imageId: string, i: number) =>
-    lib.data?.mine.find((s) => s.imageId === imageId)?.name ?? lib.data?.public.find((s) => s.imageId === imageId)?.name ?? `Style ${i + 1}`;
+    lib.data?.mine.find((s) => s.imageId === imageId)?.name ??
+    lib.data?.public.find((s) => s.imageId === imageId)?.name ??
+    `Style ${i + 1}`;
 
   const setStyles = (next: StyleRef[]) => conn.edit("styles", next);
   const pick = (imageId: string) => {
@@ -106,7 +151,12 @@ export function StylePicker() {
     setBusy(true);
     setError(null);
     try {
-      const name = file.name.replace(/\.[a-z0-9]+$/i, "").replace(/[-_]+/g, " ").trim().slice(0, 80) || "Untitled style";
+      const name =
+        file.name
+          .replace(/\.[a-z0-9]+$/i, "")
+          .replace(/[-_]+/g, " ")
+          .trim()
+          .slice(0, 80) || "Untitled style";
       const { style } = await uploadFile<{ style: StyleInfo }>("/api/styles", file, { name, isPublic: "false" });
       add(style);
       pick(style.imageId);
@@ -119,20 +169,35 @@ export function StylePicker() {
 
   return (
     <FieldShell field="styles" label={`Styles${styles.length > 1 ? " · blend" : ""}`}>
-      {styles.length === 0 && <p className="mb-2 text-sm text-muted">No style yet — add one or more paintings to blend.</p>}
+      {styles.length === 0 && (
+        <p className="mb-2 text-sm text-muted">No style yet — add one or more paintings to blend.</p>
+      )}
       <ul className="space-y-2" data-testid="style-list">
         {styles.map((s, i) => {
           const share = totalWeight > 0 ? Math.round((s.weight / totalWeight) * 100) : 0;
           const name = nameOf(s.imageId, i);
           return (
-            <li key={s.imageId} className="flex items-center gap-3 rounded-xl bg-canvas/70 p-2" data-testid="style-item">
-              <FramedImage id={s.imageId} alt={`Style: ${name}`} thumb={160} className="h-14 w-14 shrink-0 rounded-lg" />
+            <li
+              key={s.imageId}
+              className="flex items-center gap-3 rounded-xl bg-canvas/70 p-2"
+              data-testid="style-item"
+            >
+              <FramedImage
+                id={s.imageId}
+                alt={`Style: ${name}`}
+                thumb={160}
+                className="h-14 w-14 shrink-0 rounded-lg"
+              />
               <div className="min-w-0 flex-1">
                 <div className="flex items-baseline justify-between gap-2">
                   <span className="truncate text-sm">{name}</span>
-                  <span className="text-xs tabular-nums text-muted" aria-hidden="true">{share}%</span>
+                  <span className="text-xs tabular-nums text-muted" aria-hidden="true">
+                    {share}%
+                  </span>
                 </div>
-                <label className="sr-only" htmlFor={`${panelId}-w${i}`}>Blend weight of {name}</label>
+                <label className="sr-only" htmlFor={`${panelId}-w${i}`}>
+                  Blend weight of {name}
+                </label>
                 <input
                   id={`${panelId}-w${i}`}
                   type="range"
@@ -146,11 +211,19 @@ export function StylePicker() {
                   data-testid={`style-weight-${i}`}
                   onFocus={() => conn.focus("styles")}
                   onBlur={() => conn.focus(null)}
-                  onChange={(e) => setStyles(styles.map((x, j) => (j === i ? { ...x, weight: Number(e.target.value) } : x)))}
+                  onChange={(e) =>
+                    setStyles(styles.map((x, j) => (j === i ? { ...x, weight: Number(e.target.value) } : x)))
+                  }
                 />
               </div>
               {editable && (
-                <button type="button" className="btn btn-ghost btn-sm px-2" aria-label={`Remove style ${name}`} onClick={() => setStyles(styles.filter((_, j) => j !== i))} data-testid={`style-remove-${i}`}>
+                <button
+                  type="button"
+                  className="btn btn-ghost btn-sm px-2"
+                  aria-label={`Remove style ${name}`}
+                  onClick={() => setStyles(styles.filter((_, j) => j !== i))}
+                  data-testid={`style-remove-${i}`}
+                >
                   ✕
                 </button>
               )}
@@ -158,21 +231,47 @@ export function StylePicker() {
           );
         })}
       </ul>
-      {styles.length > 0 && totalWeight === 0 && <p className="mt-1 text-xs text-danger">Give at least one style a weight above 0.</p>}
+      {styles.length > 0 && totalWeight === 0 && (
+        <p className="mt-1 text-xs text-danger">Give at least one style a weight above 0.</p>
+      )}
       {editable && (
         <div className="mt-2">
-          <button type="button" className="btn btn-secondary btn-sm" disabled={full} aria-expanded={adding} aria-controls={panelId} onClick={() => setAdding((a) => !a)} data-testid="add-style">
+          <button
+            type="button"
+            className="btn btn-secondary btn-sm"
+            disabled={full}
+            aria-expanded={adding}
+            aria-controls={panelId}
+            onClick={() => setAdding((a) => !a)}
+            data-testid="add-style"
+          >
             {full ? `Up to ${MAX_STYLES} styles` : adding ? "Close" : "+ Add a style"}
           </button>
           {adding && (
             <div id={panelId} className="mt-3 space-y-4 rounded-xl border border-line bg-paper p-3">
-              <DropZone onFile={onFile} disabled={busy} label={busy ? "Uploading…" : "Upload a painting"} hint="Saved to your styles (private)" testId="style-upload" />
-              {error && <p role="alert" className="text-sm text-danger" data-testid="style-upload-error">{error}</p>}
-              {lib.status === "loading" && <p className="text-sm text-muted" role="status">Loading the style library…</p>}
+              <DropZone
+                onFile={onFile}
+                disabled={busy}
+                label={busy ? "Uploading…" : "Upload a painting"}
+                hint="Saved to your styles (private)"
+                testId="style-upload"
+              />
+              {error && (
+                <p role="alert" className="text-sm text-danger" data-testid="style-upload-error">
+                  {error}
+                </p>
+              )}
+              {lib.status === "loading" && (
+                <p className="text-sm text-muted" role="status">
+                  Loading the style library…
+                </p>
+              )}
               {lib.status === "error" && (
                 <p role="alert" className="text-sm text-danger">
                   {lib.error}{" "}
-                  <button type="button" className="link" onClick={() => void reload()}>Try again</button>
+                  <button type="button" className="link" onClick={() => void reload()}>
+                    Try again
+                  </button>
                 </p>
               )}
               {lib.data && (
@@ -183,7 +282,14 @@ export function StylePicker() {
                       <p className="text-sm text-muted">None yet.</p>
                     ) : (
                       <ul className="grid grid-cols-4 gap-2" data-testid="my-style-choices">
-                        {lib.data.mine.map((st) => <StyleChoice key={st.id} style={st} onPick={() => pick(st.imageId)} disabled={styles.some((x) => x.imageId === st.imageId)} />)}
+                        {lib.data.mine.map((st) => (
+                          <StyleChoice
+                            key={st.id}
+                            style={st}
+                            onPick={() => pick(st.imageId)}
+                            disabled={styles.some((x) => x.imageId === st.imageId)}
+                          />
+                        ))}
                       </ul>
                     )}
                   </div>
@@ -193,7 +299,14 @@ export function StylePicker() {
                       <p className="text-sm text-muted">None shared by others yet.</p>
                     ) : (
                       <ul className="grid grid-cols-4 gap-2" data-testid="public-style-choices">
-                        {lib.data.public.map((st) => <StyleChoice key={st.id} style={st} onPick={() => pick(st.imageId)} disabled={styles.some((x) => x.imageId === st.imageId)} />)}
+                        {lib.data.public.map((st) => (
+                          <StyleChoice
+                            key={st.id}
+                            style={st}
+                            onPick={() => pick(st.imageId)}
+                            disabled={styles.some((x) => x.imageId === st.imageId)}
+                          />
+                        ))}
                       </ul>
                     )}
                   </div>

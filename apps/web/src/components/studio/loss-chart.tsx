@@ -32,11 +32,21 @@ export function LossChart({ history }: { history: IterationStats[] }) {
     const idx = sampleIndices(history.length);
     const series: Array<{ name: string; colour: string; values: number[]; width: number }> = [
       { name: "total", colour: "#211d18", values: idx.map((i) => history[i]!.total), width: 2.2 },
-      ...layers.map((layer, k) => ({ name: layer, colour: LAYER_COLOURS[k % LAYER_COLOURS.length]!, values: idx.map((i) => history[i]!.style[layer] ?? NaN), width: 1.2 })),
+      ...layers.map((layer, k) => ({
+        name: layer,
+        colour: LAYER_COLOURS[k % LAYER_COLOURS.length]!,
+        values: idx.map((i) => history[i]!.style[layer] ?? NaN),
+        width: 1.2,
+      })),
     ];
     let lo = Infinity;
     let hi = -Infinity;
-    for (const s of series) for (const v of s.values) if (v > 0 && Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    for (const s of series)
+      for (const v of s.values)
+        if (v > 0 && Number.isFinite(v)) {
+          lo = Math.min(lo, v);
+          hi = Math.max(hi, v);
+        }
     if (!Number.isFinite(lo)) return null;
     const [l0, l1] = [Math.floor(Math.log10(lo)), Math.ceil(Math.log10(hi))];
     const span = Math.max(1, l1 - l0);
@@ -51,12 +61,22 @@ export function LossChart({ history }: { history: IterationStats[] }) {
       return { ...s, d };
     });
     const ticks = Array.from({ length: span + 1 }, (_, k) => l0 + k);
-    return { paths, ticks, y: (e: number) => PAD.top + (1 - (e - l0) / span) * (H - PAD.top - PAD.bottom), first: history[0]!, last: history[history.length - 1]! };
+    return {
+      paths,
+      ticks,
+      y: (e: number) => PAD.top + (1 - (e - l0) / span) * (H - PAD.top - PAD.bottom),
+      first: history[0]!,
+      last: history[history.length - 1]!,
+    };
   }, [history]);
 
   if (!model) {
     return (
-      <div className="flex h-[200px] items-center justify-center rounded-xl border border-dashed border-line text-sm text-muted" data-testid="loss-chart" data-points="0">
+      <div
+        className="flex h-[200px] items-center justify-center rounded-xl border border-dashed border-line text-sm text-muted"
+        data-testid="loss-chart"
+        data-points="0"
+      >
         The loss curve appears with the first iteration.
       </div>
     );
@@ -64,28 +84,53 @@ export function LossChart({ history }: { history: IterationStats[] }) {
   const { last } = model;
   return (
     <figure className="m-0" data-testid="loss-chart" data-points={history.length}>
-      <svg viewBox={`0 0 ${W} ${H}`} className="h-auto w-full" role="img" aria-label={`Loss curve over ${history.length} iterations; total loss now ${formatLoss(last.total)}`}>
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        className="h-auto w-full"
+        role="img"
+        aria-label={`Loss curve over ${history.length} iterations; total loss now ${formatLoss(last.total)}`}
+      >
         {model.ticks.map((e) => (
           <g key={e}>
             <line x1={PAD.left} x2={W - PAD.right} y1={model.y(e)} y2={model.y(e)} stroke="#e4dccd" strokeWidth={1} />
-            <text x={PAD.left - 6} y={model.y(e) + 3.5} textAnchor="end" fontSize={10} fill="#9a9184">1e{e}</text>
+            <text x={PAD.left - 6} y={model.y(e) + 3.5} textAnchor="end" fontSize={10} fill="#9a9184">
+              1e{e}
+            </text>
           </g>
         ))}
-        <text x={PAD.left} y={H - 6} fontSize={10} fill="#9a9184">{model.first.iteration}</text>
-        <text x={W - PAD.right} y={H - 6} fontSize={10} fill="#9a9184" textAnchor="end">iteration {last.iteration}</text>
+        <text x={PAD.left} y={H - 6} fontSize={10} fill="#9a9184">
+          {model.first.iteration}
+        </text>
+        <text x={W - PAD.right} y={H - 6} fontSize={10} fill="#9a9184" textAnchor="end">
+          iteration {last.iteration}
+        </text>
         {model.paths
           .slice()
           .reverse()
           .map((p) => (
-            <path key={p.name} d={p.d} fill="none" stroke={p.colour} strokeWidth={p.width} strokeLinejoin="round" strokeLinecap="round" />
+            <path
+              key={p.name}
+              d={p.d}
+              fill="none"
+              stroke={p.colour}
+              strokeWidth={p.width}
+              strokeLinejoin="round"
+              strokeLinecap="round"
+            />
           ))}
       </svg>
       <figcaption className="mt-2 flex flex-wrap gap-x-4 gap-y-1 text-xs text-muted">
         {model.paths.map((p) => (
           <span key={p.name} className="inline-flex items-center gap-1.5">
-            <span aria-hidden="true" className="inline-block h-0.5 w-3.5 rounded" style={{ background: p.colour, height: p.width }} />
+            <span
+              aria-hidden="true"
+              className="inline-block h-0.5 w-3.5 rounded"
+              style={{ background: p.colour, height: p.width }}
+            />
             {p.name === "total" ? "total" : `style ${p.name}`}
-            <span className="tabular-nums text-faint">{formatLoss(p.name === "total" ? last.total : (last.style[p.name] ?? NaN))}</span>
+            <span className="tabular-nums text-faint">
+              {formatLoss(p.name === "total" ? last.total : (last.style[p.name] ?? NaN))}
+            </span>
           </span>
         ))}
       </figcaption>

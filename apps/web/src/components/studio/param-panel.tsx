@@ -1,7 +1,14 @@
 "use client";
 
 import { useId, useState, type ReactNode } from "react";
-import { MAX_ITERATIONS, MAX_SIZE, MIN_SIZE, parseFieldValue, type RoomDocument, type RoomField } from "@atelier/protocol";
+import {
+  MAX_ITERATIONS,
+  MAX_SIZE,
+  MIN_SIZE,
+  parseFieldValue,
+  type RoomDocument,
+  type RoomField,
+} from "@atelier/protocol";
 import { FIELD_LABELS, useStudio } from "./context";
 import { FieldShell } from "./field-shell";
 
@@ -17,7 +24,21 @@ function useFocusProps(field: RoomField) {
  * A number typed live: every valid value goes out at once; an intermediate text ("1e", "")
  * stays local until it parses, and the field shows the room's value again on blur.
  */
-function NumberField({ field, step, min, max, hint, action }: { field: NumericField; step?: number | "any"; min?: number; max?: number; hint?: string; action?: ReactNode }) {
+function NumberField({
+  field,
+  step,
+  min,
+  max,
+  hint,
+  action,
+}: {
+  field: NumericField;
+  step?: number | "any";
+  min?: number;
+  max?: number;
+  hint?: string;
+  action?: ReactNode;
+}) {
   const { doc, conn, editable } = useStudio();
   const id = useId();
   const value = doc[field];
@@ -27,43 +48,55 @@ function NumberField({ field, step, min, max, hint, action }: { field: NumericFi
   return (
     <FieldShell field={field} label={FIELD_LABELS[field]} htmlFor={id} hint={invalid ?? hint}>
       <div className="flex items-center gap-1">
-      <input
-        id={id}
-        type="number"
-        inputMode="decimal"
-        className="field tabular-nums"
-        step={step}
-        min={min}
-        max={max}
-        disabled={!editable}
-        value={draft ?? String(value)}
-        aria-invalid={invalid ? true : undefined}
-        data-testid={`param-${field}`}
-        onFocus={focus.onFocus}
-        onBlur={() => {
-          setDraft(null);
-          setInvalid(null);
-          focus.onBlur();
-        }}
-        onChange={(e) => {
-          setDraft(e.target.value);
-          const parsed = parseFieldValue(field, e.target.value.trim() === "" ? NaN : Number(e.target.value));
-          if (parsed.ok) {
+        <input
+          id={id}
+          type="number"
+          inputMode="decimal"
+          className="field tabular-nums"
+          step={step}
+          min={min}
+          max={max}
+          disabled={!editable}
+          value={draft ?? String(value)}
+          aria-invalid={invalid ? true : undefined}
+          data-testid={`param-${field}`}
+          onFocus={focus.onFocus}
+          onBlur={() => {
+            setDraft(null);
             setInvalid(null);
-            if (parsed.value !== value) conn.edit(field, parsed.value);
-          } else {
-            setInvalid(parsed.error.replace(/^\w+: /, ""));
-          }
-        }}
-      />
-      {action}
+            focus.onBlur();
+          }}
+          onChange={(e) => {
+            setDraft(e.target.value);
+            const parsed = parseFieldValue(field, e.target.value.trim() === "" ? NaN : Number(e.target.value));
+            if (parsed.ok) {
+              setInvalid(null);
+              if (parsed.value !== value) conn.edit(field, parsed.value);
+            } else {
+              setInvalid(parsed.error.replace(/^\w+: /, ""));
+            }
+          }}
+        />
+        {action}
       </div>
     </FieldShell>
   );
 }
 
 /** A slider with its value; sends while dragging (the connection coalesces the stream). */
-function RangeField({ field, min, max, step, format }: { field: "size" | "styleScale"; min: number; max: number; step: number; format: (v: number) => string }) {
+function RangeField({
+  field,
+  min,
+  max,
+  step,
+  format,
+}: {
+  field: "size" | "styleScale";
+  min: number;
+  max: number;
+  step: number;
+  format: (v: number) => string;
+}) {
   const { doc, conn, editable } = useStudio();
   const id = useId();
   const focus = useFocusProps(field);
@@ -85,21 +118,39 @@ function RangeField({ field, min, max, step, format }: { field: "size" | "styleS
           {...focus}
           onChange={(e) => conn.edit(field, Number(e.target.value))}
         />
-        <output htmlFor={id} className="w-20 text-right text-sm tabular-nums">{format(value)}</output>
+        <output htmlFor={id} className="w-20 text-right text-sm tabular-nums">
+          {format(value)}
+        </output>
       </div>
     </FieldShell>
   );
 }
 
-function SelectField<F extends "optimizer" | "init" | "pooling">({ field, options }: { field: F; options: Array<[RoomDocument[F], string]> }) {
+function SelectField<F extends "optimizer" | "init" | "pooling">({
+  field,
+  options,
+}: {
+  field: F;
+  options: Array<[RoomDocument[F], string]>;
+}) {
   const { doc, conn, editable } = useStudio();
   const id = useId();
   const focus = useFocusProps(field);
   return (
     <FieldShell field={field} label={FIELD_LABELS[field]} htmlFor={id}>
-      <select id={id} className="field" value={doc[field]} disabled={!editable} data-testid={`param-${field}`} {...focus} onChange={(e) => conn.edit(field, e.target.value)}>
+      <select
+        id={id}
+        className="field"
+        value={doc[field]}
+        disabled={!editable}
+        data-testid={`param-${field}`}
+        {...focus}
+        onChange={(e) => conn.edit(field, e.target.value)}
+      >
         {options.map(([v, label]) => (
-          <option key={v} value={v}>{label}</option>
+          <option key={v} value={v}>
+            {label}
+          </option>
         ))}
       </select>
     </FieldShell>
@@ -113,7 +164,15 @@ function ToggleField({ field, description }: { field: "originalColors" | "multis
   return (
     <FieldShell field={field} label={FIELD_LABELS[field]}>
       <label htmlFor={id} className="flex cursor-pointer items-center gap-2 text-sm text-muted">
-        <input id={id} type="checkbox" checked={doc[field]} disabled={!editable} data-testid={`param-${field}`} {...focus} onChange={(e) => conn.edit(field, e.target.checked)} />
+        <input
+          id={id}
+          type="checkbox"
+          checked={doc[field]}
+          disabled={!editable}
+          data-testid={`param-${field}`}
+          {...focus}
+          onChange={(e) => conn.edit(field, e.target.checked)}
+        />
         {description}
       </label>
     </FieldShell>
@@ -148,32 +207,72 @@ export function ParamPanel() {
   const [advanced, setAdvanced] = useState(false);
   return (
     <section aria-labelledby="params-heading" className="space-y-1">
-      <h2 id="params-heading" className="px-2 text-lg">Settings</h2>
-      <RangeField field="size" min={Math.max(MIN_SIZE, 64)} max={Math.min(MAX_SIZE, 1024)} step={32} format={(v) => `${v} px`} />
-      <NumberField field="iterations" step={10} min={1} max={MAX_ITERATIONS} hint="Can change while running: the run stops at the new count." />
+      <h2 id="params-heading" className="px-2 text-lg">
+        Settings
+      </h2>
+      <RangeField
+        field="size"
+        min={Math.max(MIN_SIZE, 64)}
+        max={Math.min(MAX_SIZE, 1024)}
+        step={32}
+        format={(v) => `${v} px`}
+      />
+      <NumberField
+        field="iterations"
+        step={10}
+        min={1}
+        max={MAX_ITERATIONS}
+        hint="Can change while running: the run stops at the new count."
+      />
       <div className="grid grid-cols-2 gap-x-1">
         <NumberField field="contentWeight" step="any" min={0} />
         <NumberField field="styleWeight" step="any" min={0} />
       </div>
       <div className="grid grid-cols-2 gap-x-1">
         <NumberField field="tvWeight" step="any" min={0} />
-        <SelectField field="optimizer" options={[["lbfgs", "L-BFGS"], ["adam", "Adam"]]} />
+        <SelectField
+          field="optimizer"
+          options={[
+            ["lbfgs", "L-BFGS"],
+            ["adam", "Adam"],
+          ]}
+        />
       </div>
       {doc.optimizer === "adam" && <NumberField field="learningRate" step="any" min={0} />}
       <RangeField field="styleScale" min={0.1} max={4} step={0.05} format={(v) => `× ${v.toFixed(2)}`} />
       <div className="grid grid-cols-2 gap-x-1">
-        <SelectField field="init" options={[["noise", "Noise"], ["content", "Content photo"], ["style", "Style image"]]} />
+        <SelectField
+          field="init"
+          options={[
+            ["noise", "Noise"],
+            ["content", "Content photo"],
+            ["style", "Style image"],
+          ]}
+        />
         <SeedField />
       </div>
       <ToggleField field="originalColors" description="Keep the photo’s colours" />
       <ToggleField field="multiscale" description="Paint coarse to fine (slower, sharper)" />
-      <button type="button" className="btn btn-ghost btn-sm mx-2" aria-expanded={advanced} onClick={() => setAdvanced((a) => !a)}>
+      <button
+        type="button"
+        className="btn btn-ghost btn-sm mx-2"
+        aria-expanded={advanced}
+        onClick={() => setAdvanced((a) => !a)}
+      >
         {advanced ? "Hide" : "Show"} advanced
       </button>
       {advanced && (
         <div>
-          <SelectField field="pooling" options={[["max", "Max pooling"], ["avg", "Average pooling"]]} />
-          <p className="px-2 text-xs text-muted">Content layer {doc.contentLayers.join(", ")} · style layers {doc.styleLayers.join(", ")}</p>
+          <SelectField
+            field="pooling"
+            options={[
+              ["max", "Max pooling"],
+              ["avg", "Average pooling"],
+            ]}
+          />
+          <p className="px-2 text-xs text-muted">
+            Content layer {doc.contentLayers.join(", ")} · style layers {doc.styleLayers.join(", ")}
+          </p>
         </div>
       )}
     </section>

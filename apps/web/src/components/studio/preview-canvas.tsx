@@ -51,25 +51,40 @@ export function PreviewCanvas({ canvasRef }: { canvasRef: React.RefObject<HTMLCa
   return (
     <figure className="m-0">
       {/* width capped so the fixed 4:3 frame never grows taller than 70% of the viewport */}
-      <div className="frame mx-auto w-full max-w-[calc(70dvh*4/3)] rounded-2xl border border-line" style={{ aspectRatio: "4 / 3" }}>
+      <div
+        className="frame mx-auto w-full max-w-[calc(70dvh*4/3)] rounded-2xl border border-line"
+        style={{ aspectRatio: "4 / 3" }}
+      >
         <canvas
           ref={canvasRef}
           width={4}
           height={3}
           className={`absolute inset-0 h-full w-full object-contain transition-opacity duration-300 ${empty ? "opacity-0" : "opacity-100"}`}
           role="img"
-          aria-label={shown ? `Live preview at iteration ${shown.iteration}, ${shown.width} by ${shown.height} pixels` : "Live preview (nothing painted yet)"}
+          aria-label={
+            shown
+              ? `Live preview at iteration ${shown.iteration}, ${shown.width} by ${shown.height} pixels`
+              : "Live preview (nothing painted yet)"
+          }
           data-testid="preview-canvas"
           data-iteration={shown?.iteration ?? ""}
         />
         {empty && (
           <div className="absolute inset-0 flex flex-col items-center justify-center gap-2 p-6 text-center">
-            <p className="font-serif text-xl text-ink/80">{runId ? "Waiting for the first brushstrokes…" : "The canvas is ready"}</p>
-            <p className="max-w-sm text-sm text-muted">{runId ? "Previews stream in as the optimiser works." : "Choose a photo and a style, then press Start."}</p>
+            <p className="font-serif text-xl text-ink/80">
+              {runId ? "Waiting for the first brushstrokes…" : "The canvas is ready"}
+            </p>
+            <p className="max-w-sm text-sm text-muted">
+              {runId ? "Previews stream in as the optimiser works." : "Choose a photo and a style, then press Start."}
+            </p>
           </div>
         )}
       </div>
-      {drawError && <figcaption role="status" className="mt-2 text-xs text-danger">{drawError}</figcaption>}
+      {drawError && (
+        <figcaption role="status" className="mt-2 text-xs text-danger">
+          {drawError}
+        </figcaption>
+      )}
     </figure>
   );
 }

@@ -30,7 +30,13 @@ export function RunPanel({ canvasRef }: { canvasRef: React.RefObject<HTMLCanvasE
   const [error, setError] = useState<string | null>(null);
   const [saveOpen, setSaveOpen] = useState(false);
   const ready = runParams.safeParse(doc);
-  const notReady = ready.success ? null : !doc.contentImageId ? "Choose a content photo first." : doc.styles.length === 0 ? "Add at least one style." : ready.error.issues[0]?.message ?? "The settings are not complete.";
+  const notReady = ready.success
+    ? null
+    : !doc.contentImageId
+      ? "Choose a content photo first."
+      : doc.styles.length === 0
+        ? "Add at least one style."
+        : (ready.error.issues[0]?.message ?? "The settings are not complete.");
   const spi = secondsPerIteration(state.history);
 
   async function act(kind: "start" | "cancel" | "restart") {
@@ -46,35 +52,70 @@ export function RunPanel({ canvasRef }: { canvasRef: React.RefObject<HTMLCanvasE
 
   return (
     <section aria-labelledby="run-heading" className="space-y-4">
-      <h2 id="run-heading" className="sr-only">Run</h2>
+      <h2 id="run-heading" className="sr-only">
+        Run
+      </h2>
       <div className="flex flex-wrap items-center gap-3">
         {!active && (
-          <button type="button" className="btn btn-primary" disabled={!editable || !!notReady || busy !== null} onClick={() => act("start")} data-testid="run-start">
+          <button
+            type="button"
+            className="btn btn-primary"
+            disabled={!editable || !!notReady || busy !== null}
+            onClick={() => act("start")}
+            data-testid="run-start"
+          >
             {busy === "start" ? "Starting…" : run ? "Start again" : "Start painting"}
           </button>
         )}
         {active && state.restartNeeded.length > 0 && (
-          <button type="button" className="btn btn-primary" disabled={!editable || !!notReady || busy !== null} onClick={() => act("restart")} data-testid="run-restart">
+          <button
+            type="button"
+            className="btn btn-primary"
+            disabled={!editable || !!notReady || busy !== null}
+            onClick={() => act("restart")}
+            data-testid="run-restart"
+          >
             {busy === "restart" ? "Restarting…" : "Restart with changes"}
           </button>
         )}
         {active && (
-          <button type="button" className="btn btn-secondary" disabled={!editable || busy !== null} onClick={() => act("cancel")} data-testid="run-cancel">
+          <button
+            type="button"
+            className="btn btn-secondary"
+            disabled={!editable || busy !== null}
+            onClick={() => act("cancel")}
+            data-testid="run-cancel"
+          >
             {busy === "cancel" ? "Cancelling…" : "Cancel"}
           </button>
         )}
         {run && (
-          <button type="button" className="btn btn-secondary" disabled={!editable || run.status === "queued" || run.status === "failed" || run.iteration === 0} onClick={() => setSaveOpen(true)} data-testid="save-result">
+          <button
+            type="button"
+            className="btn btn-secondary"
+            disabled={!editable || run.status === "queued" || run.status === "failed" || run.iteration === 0}
+            onClick={() => setSaveOpen(true)}
+            data-testid="save-result"
+          >
             Save result
           </button>
         )}
         <DownloadButton canvasRef={canvasRef} disabled={!run} name={state.name} />
       </div>
-      {!active && notReady && editable && <p className="text-sm text-muted" data-testid="run-not-ready">{notReady}</p>}
-      {error && <p role="alert" className="text-sm text-danger" data-testid="run-error">{error}</p>}
+      {!active && notReady && editable && (
+        <p className="text-sm text-muted" data-testid="run-not-ready">
+          {notReady}
+        </p>
+      )}
+      {error && (
+        <p role="alert" className="text-sm text-danger" data-testid="run-error">
+          {error}
+        </p>
+      )}
       {active && state.restartNeeded.length > 0 && (
         <p className="text-sm text-accent-strong" data-testid="restart-needed">
-          Changed since this run started: {state.restartNeeded.map((f) => FIELD_LABELS[f]).join(", ")}. Restart to apply them — the run continues from its current image.
+          Changed since this run started: {state.restartNeeded.map((f) => FIELD_LABELS[f]).join(", ")}. Restart to apply
+          them — the run continues from its current image.
         </p>
       )}
 
@@ -90,7 +131,9 @@ export function RunPanel({ canvasRef }: { canvasRef: React.RefObject<HTMLCanvasE
         </Stat>
         <Stat label={run?.status === "queued" ? "Starts in" : "Time left"} testId="run-eta">
           {run?.status === "queued" ? (
-            <span data-testid="queue-position">#{run.queuePosition ?? "?"} in queue{eta ? ` · ~${eta}` : ""}</span>
+            <span data-testid="queue-position">
+              #{run.queuePosition ?? "?"} in queue{eta ? ` · ~${eta}` : ""}
+            </span>
           ) : active && eta ? (
             `~${eta}`
           ) : (
@@ -98,14 +141,30 @@ export function RunPanel({ canvasRef }: { canvasRef: React.RefObject<HTMLCanvasE
           )}
         </Stat>
       </div>
-      <div className="h-1.5 overflow-hidden rounded-full bg-line" role="progressbar" aria-label="Run progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(progress * 100)}>
-        <div className="h-full rounded-full bg-accent transition-[width] duration-500" style={{ width: `${progress * 100}%` }} />
+      <div
+        className="h-1.5 overflow-hidden rounded-full bg-line"
+        role="progressbar"
+        aria-label="Run progress"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.round(progress * 100)}
+      >
+        <div
+          className="h-full rounded-full bg-accent transition-[width] duration-500"
+          style={{ width: `${progress * 100}%` }}
+        />
       </div>
-      {run?.status === "failed" && run.error && <p role="alert" className="text-sm text-danger">The run failed: {run.error}</p>}
+      {run?.status === "failed" && run.error && (
+        <p role="alert" className="text-sm text-danger">
+          The run failed: {run.error}
+        </p>
+      )}
       {state.lastSaved && (
         <p className="text-sm text-ok" role="status" data-testid="saved-notice">
           {state.lastSaved.byName} saved “{state.lastSaved.title}” ({state.lastSaved.isPublic ? "public" : "private"}) —{" "}
-          <Link className="link" href={`/results/${state.lastSaved.resultId}`}>open it</Link>
+          <Link className="link" href={`/results/${state.lastSaved.resultId}`}>
+            open it
+          </Link>
         </p>
       )}
       {saveOpen && run && <SaveDialog run={run} onClose={() => setSaveOpen(false)} />}
@@ -117,12 +176,22 @@ function Stat({ label, children, testId }: { label: string; children: React.Reac
   return (
     <div className="rounded-xl border border-line bg-paper px-3 py-2">
       <p className="text-[11px] uppercase tracking-wider text-faint">{label}</p>
-      <p className="mt-0.5 truncate text-sm font-medium" data-testid={testId}>{children}</p>
+      <p className="mt-0.5 truncate text-sm font-medium" data-testid={testId}>
+        {children}
+      </p>
     </div>
   );
 }
 
-function DownloadButton({ canvasRef, disabled, name }: { canvasRef: React.RefObject<HTMLCanvasElement | null>; disabled: boolean; name: string }) {
+function DownloadButton({
+  canvasRef,
+  disabled,
+  name,
+}: {
+  canvasRef: React.RefObject<HTMLCanvasElement | null>;
+  disabled: boolean;
+  name: string;
+}) {
   const [error, setError] = useState<string | null>(null);
   return (
     <>
@@ -146,7 +215,11 @@ function DownloadButton({ canvasRef, disabled, name }: { canvasRef: React.RefObj
       >
         Download PNG
       </button>
-      {error && <span role="alert" className="text-xs text-danger">{error}</span>}
+      {error && (
+        <span role="alert" className="text-xs text-danger">
+          {error}
+        </span>
+      )}
     </>
   );
 }
@@ -180,32 +253,76 @@ function SaveDialog({ run, onClose }: { run: RunInfo; onClose: () => void }) {
   }
 
   return (
-    <dialog ref={ref} onClose={onClose} className="m-auto w-[min(28rem,calc(100vw-2rem))] rounded-2xl border border-line bg-paper p-0 text-ink backdrop:bg-ink/40" data-testid="save-dialog" aria-labelledby="save-title">
+    <dialog
+      ref={ref}
+      onClose={onClose}
+      className="m-auto w-[min(28rem,calc(100vw-2rem))] rounded-2xl border border-line bg-paper p-0 text-ink backdrop:bg-ink/40"
+      data-testid="save-dialog"
+      aria-labelledby="save-title"
+    >
       {savedId ? (
         <div className="space-y-4 p-6">
-          <h2 id="save-title" className="text-2xl">Saved</h2>
-          <p className="text-muted">“{title}” is in your results{isPublic ? " and in the gallery" : ""}.</p>
+          <h2 id="save-title" className="text-2xl">
+            Saved
+          </h2>
+          <p className="text-muted">
+            “{title}” is in your results{isPublic ? " and in the gallery" : ""}.
+          </p>
           <div className="flex gap-2">
-            <Link className="btn btn-primary" href={`/results/${savedId}`} data-testid="open-saved-result">Open it</Link>
-            <button type="button" className="btn btn-ghost" onClick={onClose}>Back to the studio</button>
+            <Link className="btn btn-primary" href={`/results/${savedId}`} data-testid="open-saved-result">
+              Open it
+            </Link>
+            <button type="button" className="btn btn-ghost" onClick={onClose}>
+              Back to the studio
+            </button>
           </div>
         </div>
       ) : (
         <form onSubmit={onSubmit} className="space-y-4 p-6">
-          <h2 id="save-title" className="text-2xl">Save result</h2>
-          {!finished && <p className="text-sm text-muted">The run is {run.status === "running" || run.status === "queued" ? "still going" : run.status}: this saves its latest image (iteration {run.iteration}).</p>}
+          <h2 id="save-title" className="text-2xl">
+            Save result
+          </h2>
+          {!finished && (
+            <p className="text-sm text-muted">
+              The run is {run.status === "running" || run.status === "queued" ? "still going" : run.status}: this saves
+              its latest image (iteration {run.iteration}).
+            </p>
+          )}
           <div>
-            <label htmlFor="save-title-input" className="label">Title</label>
-            <input id="save-title-input" className="field" value={title} maxLength={120} onChange={(e) => setTitle(e.target.value)} autoFocus data-testid="save-title" />
+            <label htmlFor="save-title-input" className="label">
+              Title
+            </label>
+            <input
+              id="save-title-input"
+              className="field"
+              value={title}
+              maxLength={120}
+              onChange={(e) => setTitle(e.target.value)}
+              autoFocus
+              data-testid="save-title"
+            />
           </div>
           <label className="flex items-center gap-2 text-sm">
-            <input type="checkbox" checked={isPublic} onChange={(e) => setIsPublic(e.target.checked)} data-testid="save-public" />
+            <input
+              type="checkbox"
+              checked={isPublic}
+              onChange={(e) => setIsPublic(e.target.checked)}
+              data-testid="save-public"
+            />
             Public — show it in the gallery
           </label>
-          {error && <p role="alert" className="text-sm text-danger" data-testid="save-error">{error}</p>}
+          {error && (
+            <p role="alert" className="text-sm text-danger" data-testid="save-error">
+              {error}
+            </p>
+          )}
           <div className="flex justify-end gap-2">
-            <button type="button" className="btn btn-ghost" onClick={onClose}>Cancel</button>
-            <button type="submit" className="btn btn-primary" disabled={busy} data-testid="save-submit">{busy ? "Saving…" : "Save"}</button>
+            <button type="button" className="btn btn-ghost" onClick={onClose}>
+              Cancel
+            </button>
+            <button type="submit" className="btn btn-primary" disabled={busy} data-testid="save-submit">
+              {busy ? "Saving…" : "Save"}
+            </button>
           </div>
         </form>
       )}

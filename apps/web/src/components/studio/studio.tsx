@@ -34,30 +34,53 @@ function StudioLayout({ joinedAs }: { joinedAs?: string }) {
       <header className="flex flex-wrap items-center gap-x-6 gap-y-3 border-b border-line pb-4">
         <div className="min-w-0 flex-1">
           <p className="eyebrow">
-            <Link href="/dashboard" className="hover:text-ink">Studio</Link> / room
+            <Link href="/dashboard" className="hover:text-ink">
+              Studio
+            </Link>{" "}
+            / room
           </p>
-          <h1 className="truncate text-3xl" data-testid="room-name">{state.name}</h1>
+          <h1 className="truncate text-3xl" data-testid="room-name">
+            {state.name}
+          </h1>
         </div>
         <PresenceBar />
         <InviteButton />
       </header>
 
-      {joinedAs && <p className="mt-3 rounded-lg bg-accent-soft/70 px-3 py-2 text-sm" role="status">You joined this room as {joinedAs === "viewer" ? "a viewer" : `an ${joinedAs}`}.</p>}
-      {role === "viewer" && <p className="mt-3 rounded-lg bg-line/50 px-3 py-2 text-sm text-muted" data-testid="viewer-note">You are watching as a viewer: settings and runs are in the editors’ hands.</p>}
+      {joinedAs && (
+        <p className="mt-3 rounded-lg bg-accent-soft/70 px-3 py-2 text-sm" role="status">
+          You joined this room as {joinedAs === "viewer" ? "a viewer" : `an ${joinedAs}`}.
+        </p>
+      )}
+      {role === "viewer" && (
+        <p className="mt-3 rounded-lg bg-line/50 px-3 py-2 text-sm text-muted" data-testid="viewer-note">
+          You are watching as a viewer: settings and runs are in the editors’ hands.
+        </p>
+      )}
       {state.status === "error" && state.error && (
-        <p role="alert" className="mt-3 rounded-lg bg-danger/10 px-3 py-2 text-sm text-danger" data-testid="room-error">{state.error}</p>
+        <p role="alert" className="mt-3 rounded-lg bg-danger/10 px-3 py-2 text-sm text-danger" data-testid="room-error">
+          {state.error}
+        </p>
       )}
       {state.status !== "error" && state.error && (
-        <div role="alert" className="mt-3 flex items-start justify-between gap-3 rounded-lg bg-danger/10 px-3 py-2 text-sm text-danger" data-testid="room-error">
+        <div
+          role="alert"
+          className="mt-3 flex items-start justify-between gap-3 rounded-lg bg-danger/10 px-3 py-2 text-sm text-danger"
+          data-testid="room-error"
+        >
           <span>{state.error}</span>
-          <button type="button" className="shrink-0 underline" onClick={() => dispatch({ type: "dismiss-error" })}>Dismiss</button>
+          <button type="button" className="shrink-0 underline" onClick={() => dispatch({ type: "dismiss-error" })}>
+            Dismiss
+          </button>
         </div>
       )}
 
       <div className="mt-6 grid gap-8 lg:grid-cols-[minmax(20rem,24rem)_minmax(0,1fr)]">
         <div className="order-2 space-y-5 lg:order-1">
           <section aria-labelledby="images-heading" className="space-y-3">
-            <h2 id="images-heading" className="px-2 text-lg">Images</h2>
+            <h2 id="images-heading" className="px-2 text-lg">
+              Images
+            </h2>
             <ContentPicker />
             <StylePicker />
           </section>
@@ -67,7 +90,9 @@ function StudioLayout({ joinedAs }: { joinedAs?: string }) {
           <PreviewCanvas canvasRef={canvasRef} />
           <RunPanel canvasRef={canvasRef} />
           <section aria-labelledby="loss-heading" className="card p-4">
-            <h2 id="loss-heading" className="mb-3 text-lg">Loss</h2>
+            <h2 id="loss-heading" className="mb-3 text-lg">
+              Loss
+            </h2>
             <LossChart history={state.history} />
           </section>
         </div>
@@ -80,10 +105,16 @@ function FatalError({ message }: { message: string }) {
   return (
     <main className="mx-auto flex w-full max-w-lg flex-1 flex-col items-center justify-center px-5 py-20 text-center">
       <h1 className="text-3xl">The studio is closed</h1>
-      <p className="mt-3 text-muted" data-testid="room-error">{message}</p>
+      <p className="mt-3 text-muted" data-testid="room-error">
+        {message}
+      </p>
       <div className="mt-8 flex gap-3">
-        <button type="button" className="btn btn-primary" onClick={() => window.location.reload()}>Try again</button>
-        <Link href="/dashboard" className="btn btn-secondary">Back to your studio</Link>
+        <button type="button" className="btn btn-primary" onClick={() => window.location.reload()}>
+          Try again
+        </button>
+        <Link href="/dashboard" className="btn btn-secondary">
+          Back to your studio
+        </Link>
       </div>
     </main>
   );

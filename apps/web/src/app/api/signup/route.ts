@@ -12,6 +12,8 @@ export async function POST(req: Request): Promise<Response> {
   }
   const outcome = await signUp(await getDb(), body, clientIp(req.headers));
   if (outcome.ok) return json({ user: outcome.user }, 201);
-  const headers: Record<string, string> = outcome.retryAfterSeconds ? { "Retry-After": String(outcome.retryAfterSeconds) } : {};
+  const headers: Record<string, string> = outcome.retryAfterSeconds
+    ? { "Retry-After": String(outcome.retryAfterSeconds) }
+    : {};
   return errorResponse(outcome.status, outcome.error, outcome.field, headers);
 }

@@ -21,8 +21,12 @@ export default async function InvitePage({ params }: { params: Promise<{ token: 
     <main className="mx-auto flex w-full max-w-lg flex-1 flex-col items-center justify-center px-5 py-20 text-center">
       <p className="eyebrow">Invite link</p>
       <h1 className="mt-2 text-3xl">This door is closed</h1>
-      <p className="mt-3 text-muted" data-testid="invite-error">{outcome.error}</p>
-      <Link href="/dashboard" className="btn btn-primary mt-8">Go to your studio</Link>
+      <p className="mt-3 text-muted" data-testid="invite-error">
+        {outcome.error}
+      </p>
+      <Link href="/dashboard" className="btn btn-primary mt-8">
+        Go to your studio
+      </Link>
     </main>
   );
 }

@@ -35,26 +35,50 @@ export default async function ResultPage({ params }: Props) {
   return (
     <main className="mx-auto grid w-full max-w-6xl gap-10 px-5 pt-10 lg:grid-cols-[minmax(0,1.5fr)_minmax(0,1fr)]">
       <div className="lg:sticky lg:top-24 lg:self-start">
-        <FramedImage id={card.imageId} alt={`“${card.title}” by ${card.authorName}`} width={card.width} height={card.height} thumb={1280} fit="contain" priority className="rounded-2xl border border-line" />
+        <FramedImage
+          id={card.imageId}
+          alt={`“${card.title}” by ${card.authorName}`}
+          width={card.width}
+          height={card.height}
+          thumb={1280}
+          fit="contain"
+          priority
+          className="rounded-2xl border border-line"
+        />
       </div>
       <aside className="space-y-8">
         <div>
           <p className="eyebrow">{card.isPublic ? "In the gallery" : "Private result"}</p>
-          <h1 className="mt-2 text-4xl leading-tight" data-testid="result-title">{card.title}</h1>
+          <h1 className="mt-2 text-4xl leading-tight" data-testid="result-title">
+            {card.title}
+          </h1>
           <p className="mt-2 text-muted">
-            by <span className="text-ink">{card.authorName}</span> · {card.createdAt.toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric" })}
+            by <span className="text-ink">{card.authorName}</span> ·{" "}
+            {card.createdAt.toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric" })}
           </p>
         </div>
         <div className="flex flex-wrap items-start gap-3">
-          <LikeButton resultId={card.id} initialLiked={detail.likedByViewer} initialCount={card.likeCount} signedIn={!!user} />
+          <LikeButton
+            resultId={card.id}
+            initialLiked={detail.likedByViewer}
+            initialCount={card.likeCount}
+            signedIn={!!user}
+          />
           <RemixButton resultId={card.id} signedIn={!!user} />
-          <a className="btn btn-ghost" href={`${imageUrl(card.imageId)}?format=png&download=1`} download data-testid="download-png">
+          <a
+            className="btn btn-ghost"
+            href={`${imageUrl(card.imageId)}?format=png&download=1`}
+            download
+            data-testid="download-png"
+          >
             Download PNG
           </a>
         </div>
 
         <section aria-labelledby="sources-heading">
-          <h2 id="sources-heading" className="text-xl">Painted from</h2>
+          <h2 id="sources-heading" className="text-xl">
+            Painted from
+          </h2>
           <div className="mt-3 grid grid-cols-3 gap-3">
             {card.contentImageId && (
               <figure>
@@ -69,7 +93,9 @@ export default async function ResultPage({ params }: Props) {
                 </Link>
                 <figcaption className="mt-1 truncate text-xs text-muted">
                   {styleNames[s] ?? `Style ${i + 1}`}
-                  {runParams && runParams.styles.length > 1 && ` · weight ${runParams.styles.find((x) => x.imageId === s)?.weight ?? "?"}`}
+                  {runParams &&
+                    runParams.styles.length > 1 &&
+                    ` · weight ${runParams.styles.find((x) => x.imageId === s)?.weight ?? "?"}`}
                 </figcaption>
               </figure>
             ))}
@@ -77,27 +103,56 @@ export default async function ResultPage({ params }: Props) {
         </section>
 
         <section aria-labelledby="params-heading">
-          <h2 id="params-heading" className="text-xl">Settings</h2>
-          {runParams ? <ParamsTable params={runParams} /> : <p className="mt-2 text-sm text-muted">The settings of this run could not be read.</p>}
+          <h2 id="params-heading" className="text-xl">
+            Settings
+          </h2>
+          {runParams ? (
+            <ParamsTable params={runParams} />
+          ) : (
+            <p className="mt-2 text-sm text-muted">The settings of this run could not be read.</p>
+          )}
         </section>
 
         <section aria-labelledby="prov-heading">
-          <h2 id="prov-heading" className="text-xl">Provenance</h2>
+          <h2 id="prov-heading" className="text-xl">
+            Provenance
+          </h2>
           <dl className="mt-3 grid grid-cols-[auto_1fr] gap-x-6 gap-y-1.5 text-sm" data-testid="provenance">
             <dt className="text-muted">Iterations</dt>
             <dd className="tabular-nums">{run.iterations}</dd>
             <dt className="text-muted">Seed</dt>
             <dd className="tabular-nums">{run.seed}</dd>
-            {run.backend && (<><dt className="text-muted">Backend</dt><dd>{run.backend}</dd></>)}
-            {formatDuration(run.computeMs) && (<><dt className="text-muted">Compute time</dt><dd>{formatDuration(run.computeMs)}</dd></>)}
-            {run.modelHash && (<><dt className="text-muted">Model</dt><dd className="truncate font-mono text-xs leading-5" title={run.modelHash}>VGG-19 · {run.modelHash.slice(0, 16)}…</dd></>)}
+            {run.backend && (
+              <>
+                <dt className="text-muted">Backend</dt>
+                <dd>{run.backend}</dd>
+              </>
+            )}
+            {formatDuration(run.computeMs) && (
+              <>
+                <dt className="text-muted">Compute time</dt>
+                <dd>{formatDuration(run.computeMs)}</dd>
+              </>
+            )}
+            {run.modelHash && (
+              <>
+                <dt className="text-muted">Model</dt>
+                <dd className="truncate font-mono text-xs leading-5" title={run.modelHash}>
+                  VGG-19 · {run.modelHash.slice(0, 16)}…
+                </dd>
+              </>
+            )}
             <dt className="text-muted">Image</dt>
-            <dd className="tabular-nums">{card.width} × {card.height} px</dd>
+            <dd className="tabular-nums">
+              {card.width} × {card.height} px
+            </dd>
           </dl>
           {provenance && (
             <details className="mt-4 text-sm">
               <summary className="cursor-pointer text-muted hover:text-ink">Full provenance record</summary>
-              <pre className="mt-2 max-h-80 overflow-auto rounded-xl border border-line bg-paper p-3 font-mono text-xs">{JSON.stringify(provenance, null, 2)}</pre>
+              <pre className="mt-2 max-h-80 overflow-auto rounded-xl border border-line bg-paper p-3 font-mono text-xs">
+                {JSON.stringify(provenance, null, 2)}
+              </pre>
             </details>
           )}
         </section>

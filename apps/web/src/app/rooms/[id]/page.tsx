@@ -28,9 +28,13 @@ export default async function RoomPage({ params, searchParams }: Props) {
         <p className="eyebrow">Room</p>
         <h1 className="mt-2 text-3xl">{room ? "This room is private" : "No such room"}</h1>
         <p className="mt-3 text-muted" data-testid="room-error">
-          {room ? "You are not a member of this room. Ask its owner for an invite link." : "It may have been deleted, or the link is mistyped."}
+          {room
+            ? "You are not a member of this room. Ask its owner for an invite link."
+            : "It may have been deleted, or the link is mistyped."}
         </p>
-        <Link href="/dashboard" className="btn btn-primary mt-8">Back to your studio</Link>
+        <Link href="/dashboard" className="btn btn-primary mt-8">
+          Back to your studio
+        </Link>
       </main>
     );
   }
@@ -48,5 +52,11 @@ export default async function RoomPage({ params, searchParams }: Props) {
     fieldAuthors: {},
   };
   const joined = (await searchParams).joined;
-  return <Studio initial={initial} me={{ userId: user.id, name: user.name }} joinedAs={typeof joined === "string" ? joined : undefined} />;
+  return (
+    <Studio
+      initial={initial}
+      me={{ userId: user.id, name: user.name }}
+      joinedAs={typeof joined === "string" ? joined : undefined}
+    />
+  );
 }

@@ -17,7 +17,10 @@ const YEAR = 31_536_000;
 export async function GET(req: Request, ctx: { params: Promise<{ id: string }> }): Promise<Response> {
   const { id } = await ctx.params;
   const db = await getDb();
-  const image = await db.image.findUnique({ where: { id }, select: { sha256: true, mime: true, width: true, height: true } });
+  const image = await db.image.findUnique({
+    where: { id },
+    select: { sha256: true, mime: true, width: true, height: true },
+  });
   if (!image) return errorResponse(404, "image not found");
   const isPublic = await canViewImage(db, id, null);
   if (!isPublic) {
@@ -32,7 +35,8 @@ export async function GET(req: Request, ctx: { params: Promise<{ id: string }> }
   let width: number | null = null;
   if (widthParam !== null) {
     width = Number(widthParam);
-    if (!Number.isInteger(width) || width < 1 || width > 4096) return errorResponse(400, "w must be a whole number of pixels between 1 and 4096");
+    if (!Number.isInteger(width) || width < 1 || width > 4096)
+      return errorResponse(400, "w must be a whole number of pixels between 1 and 4096");
   }
 
   const variant = width ? `w${width}` : wantPng ? "png" : "orig";
@@ -44,8 +48,11 @@ export async function GET(req: Request, ctx: { params: Promise<{ id: string }> }
     // a private reply depends on who asks
     ...(isPublic ? {} : { Vary: "Cookie" }),
   };
-  if (download) headers["Content-Disposition"] = `attachment; filename="atelier-${id}.${wantPng ? "png" : image.mime.split("/")[1]}"`;
-  if (req.headers.get("if-none-match")?.split(/,\s*/).includes(etag)) return new Response(null, { status: 304, headers });
+  if (download)
+    headers["Content-Disposition"] =
+      `attachment; filename="atelier-${id}.${wantPng ? "png" : image.mime.split("/")[1]}"`;
+  if (req.headers.get("if-none-match")?.split(/,\s*/).includes(etag))
+    return new Response(null, { status: 304, headers });
 
   let body: Uint8Array;
   let type: string;
@@ -55,14 +62,18 @@ export async function GET(req: Request, ctx: { params: Promise<{ id: string }> }
       body = await readFile(thumb.path);
       type = thumb.mime;
     } else if (wantPng && image.mime !== "image/png") {
-      body = await sharp(await readImageBytes(image)).rotate().png().toBuffer();
+      body = await sharp(await readImageBytes(image))
+        .rotate()
+        .png()
+        .toBuffer();
       type = "image/png";
     } else {
       body = await readImageBytes(image);
       type = image.mime;
     }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return errorResponse(410, "the image file is missing from storage");
+    if ((error as NodeJS.ErrnoException).code === "ENOENT")
+      return errorResponse(410, "the image file is missing from storage");
     throw error;
   }
   headers["Content-Type"] = type;

@@ -11,8 +11,10 @@ async function ownStyle(req: Request, ctx: Ctx) {
   const { db, user } = auth;
   const { id } = await ctx.params;
   const style = await db.style.findUnique({ where: { id }, select: { ownerId: true, isPublic: true } });
-  if (!style || (style.ownerId !== user.id && !style.isPublic)) return { ok: false as const, response: errorResponse(404, "style not found") };
-  if (style.ownerId !== user.id) return { ok: false as const, response: errorResponse(403, "only its owner can change a style") };
+  if (!style || (style.ownerId !== user.id && !style.isPublic))
+    return { ok: false as const, response: errorResponse(404, "style not found") };
+  if (style.ownerId !== user.id)
+    return { ok: false as const, response: errorResponse(403, "only its owner can change a style") };
   return { ok: true as const, db, user, id };
 }
 
