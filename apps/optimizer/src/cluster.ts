@@ -5,12 +5,15 @@
  */
 import { createAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
-import type { Server } from "socket.io";
 import type { Logger } from "./log.ts";
+import type { AtelierServer, InterServerEvents } from "./server.ts";
 
 export interface ClusterLink {
   /** Sends a message to every other node. */
-  emit(event: string, payload: unknown): void;
+  emit<E extends Exclude<keyof InterServerEvents, "atelier:cancel">>(
+    event: E,
+    payload: Parameters<InterServerEvents[E]>[0],
+  ): void;
   /** Asks the other nodes to cancel the room's run; true when one of them did. */
   requestCancel(roomId: string): Promise<boolean>;
   close(): Promise<void>;
@@ -19,11 +22,7 @@ export interface ClusterLink {
 /** how long a node waits for the others to answer (a cancel waits for the worker to stop) */
 const REQUEST_TIMEOUT_MS = 20_000;
 
-export async function connectRedisAdapter(
-  io: Server<any, any, any, any>,
-  url: string,
-  log: Logger,
-): Promise<ClusterLink> {
+export async function connectRedisAdapter(io: AtelierServer, url: string, log: Logger): Promise<ClusterLink> {
   const pub = createClient({ url });
   const sub = pub.duplicate();
   for (const [name, client] of [
@@ -37,11 +36,12 @@ export async function connectRedisAdapter(
   log.info("cluster.connected", { redis: url.replace(/\/\/[^@]*@/, "//***@") });
   return {
     emit(event, payload) {
-      io.serverSideEmit(event, payload);
+      // socket.io's emit typing cannot follow a generic event name; the signature above keeps callers typed
+      (io.serverSideEmit as (event: string, payload: unknown) => boolean)(event, payload);
     },
     async requestCancel(roomId) {
       try {
-        const answers: boolean[] = await io.serverSideEmitWithAck("atelier:cancel", { roomId });
+        const answers = await io.serverSideEmitWithAck("atelier:cancel", { roomId });
         return answers.some(Boolean);
       } catch (error) {
         log.warn("cluster.cancel_failed", { roomId, error });

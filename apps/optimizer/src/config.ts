@@ -2,14 +2,9 @@
  * The service's settings, read once from the environment. Every knob has a default that
  * works on one machine; production refuses to start without a real realtime secret.
  */
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { resolveDataDir } from "@atelier/db";
-import type { Logger } from "./log.ts";
-
-import { DEV_REALTIME_SECRET } from "@atelier/protocol/token";
-
-export { DEV_REALTIME_SECRET };
+import { resolveRealtimeSecret } from "@atelier/protocol/token";
+import { parseLogLevel, type LogLevel, type Logger } from "./log.ts";
 
 export interface OptimizerConfig {
   port: number;
@@ -25,10 +20,10 @@ export interface OptimizerConfig {
   /** write a checkpoint image every K iterations */
   checkpointEvery: number;
   redisUrl: string | undefined;
-  /** VGG-19 weights folder handed to the engine (ATELIER_VGG19) */
-  vgg19Dir: string | undefined;
-  /** engine backend name (ATELIER_BACKEND), passed through to the worker */
+  /** engine backend asked for (ATELIER_BACKEND; the worker threads read it themselves), shown by /health until a worker reports the one it loaded */
   backend: string | undefined;
+  /** LOG_LEVEL */
+  logLevel: LogLevel;
   /** ATELIER_PREWARM: load worker threads at start-up (default on) */
   prewarm: boolean;
   /** ATELIER_WORKER_IDLE_MS: how long an idle loaded worker thread is kept */
@@ -45,23 +40,21 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min:
   return value;
 }
 
-/** The repository root, from this file's location (apps/optimizer/src → ../../..). */
-export function repoRoot(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+function resolveSecret(env: NodeJS.ProcessEnv, log?: Logger): string {
+  const { secret, development } = resolveRealtimeSecret(env);
+  if (development) {
+    log?.warn("config.dev_secret", {
+      message:
+        "ATELIER_REALTIME_SECRET is not set: using the public development secret; set it for any shared deployment",
+      secret,
+    });
+  }
+  return secret;
 }
 
-export function resolveSecret(env: NodeJS.ProcessEnv, log?: Logger): string {
-  const secret = env.ATELIER_REALTIME_SECRET?.trim();
-  if (secret) return secret;
-  if (env.NODE_ENV === "production") {
-    throw new Error("ATELIER_REALTIME_SECRET must be set in production (the web app signs realtime tokens with it)");
-  }
-  log?.warn("config.dev_secret", {
-    message:
-      "ATELIER_REALTIME_SECRET is not set: using the public development secret; set it for any shared deployment",
-    secret: DEV_REALTIME_SECRET,
-  });
-  return DEV_REALTIME_SECRET;
+/** The log level alone (LOG_LEVEL), needed before the logger that loadConfig reports to exists. */
+export function logLevelFromEnv(env: NodeJS.ProcessEnv = process.env): LogLevel {
+  return parseLogLevel(env.LOG_LEVEL, "info");
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, log?: Logger): OptimizerConfig {
@@ -79,9 +72,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, log?: Logger): 
     previewFps: intFromEnv(env, "ATELIER_PREVIEW_FPS", 4, 1, 60),
     checkpointEvery: intFromEnv(env, "ATELIER_CHECKPOINT_EVERY", 25, 1, 100_000),
     redisUrl: env.REDIS_URL?.trim() || undefined,
-    vgg19Dir: env.ATELIER_VGG19?.trim() || undefined,
     backend: env.ATELIER_BACKEND?.trim() || undefined,
     prewarm: !["0", "false", "no", "off"].includes((env.ATELIER_PREWARM ?? "1").trim().toLowerCase()),
     workerIdleMs: intFromEnv(env, "ATELIER_WORKER_IDLE_MS", 10 * 60_000, 0, 24 * 3600_000),
+    logLevel: logLevelFromEnv(env),
   };
 }

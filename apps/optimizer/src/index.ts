@@ -4,6 +4,6 @@ export {
   type OptimizerServerOptions,
   type AtelierServer,
 } from "./server.ts";
-export { loadConfig, DEV_REALTIME_SECRET, type OptimizerConfig } from "./config.ts";
+export { loadConfig, type OptimizerConfig } from "./config.ts";
 export { createLogger, type Logger, type LogLevel } from "./log.ts";
 export { FairQueue, estimateStartTimes } from "./fair-queue.ts";

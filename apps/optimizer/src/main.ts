@@ -3,15 +3,14 @@
  * environment (see README.md), with graceful shutdown on SIGTERM/SIGINT.
  */
 import { createDb } from "@atelier/db";
-import { loadConfig } from "./config.ts";
-import { createLogger, parseLogLevel } from "./log.ts";
+import { loadConfig, logLevelFromEnv } from "./config.ts";
+import { createLogger } from "./log.ts";
 import { createOptimizerServer } from "./server.ts";
 
-const log = createLogger(parseLogLevel(process.env.LOG_LEVEL, "info"));
+const log = createLogger(logLevelFromEnv());
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env, log);
-  if (config.vgg19Dir) process.env.ATELIER_VGG19 = config.vgg19Dir;
+  const config = loadConfig(undefined, log);
   const db = await createDb({ url: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
   const server = await createOptimizerServer({
     port: config.port,
@@ -25,6 +24,7 @@ async function main(): Promise<void> {
     redisUrl: config.redisUrl,
     prewarm: config.prewarm,
     workerIdleMs: config.workerIdleMs,
+    backend: config.backend,
     logger: log,
   });
   log.info("optimizer.ready", { port: server.port, dataDir: config.dataDir, webOrigin: config.webOrigin });

@@ -6,7 +6,14 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { parseRoomDocument, serializeRoomDocument, type Db } from "@atelier/db";
-import type { Author, IterationStats, RoomDocument, RoomField } from "@atelier/protocol";
+import {
+  MAX_LOSS_HISTORY,
+  type Author,
+  type IterationStats,
+  type PreviewMime,
+  type RoomDocument,
+  type RoomField,
+} from "@atelier/protocol";
 import type { Logger } from "./log.ts";
 import type { LiveRun } from "./runs.ts";
 
@@ -14,15 +21,12 @@ export interface PreviewFrame {
   roomId: string;
   runId: string;
   iteration: number;
-  mime: "image/webp" | "image/jpeg" | "image/png";
+  mime: PreviewMime;
   width: number;
   height: number;
   data: Buffer;
   encodedAt: number;
 }
-
-/** Loss history kept per room: enough for the longest run (MAX_ITERATIONS) at one point per iteration. */
-export const MAX_HISTORY = 5000;
 
 export class LiveRoom {
   readonly id: string;
@@ -71,14 +75,14 @@ export class LiveRoom {
 
   /** Takes an edit applied by another node (cluster mode); the higher version wins. */
   applyRemoteEdit(field: RoomField, value: unknown, version: number, author: Author): void {
-    this.document = { ...this.document, [field]: value } as RoomDocument;
+    this.document = { ...this.document, [field]: value };
     this.fieldAuthors = { ...this.fieldAuthors, [field]: author };
     this.version = Math.max(this.version, version);
   }
 
   pushStats(stats: IterationStats): void {
     this.history.push(stats);
-    if (this.history.length > MAX_HISTORY) this.history.splice(0, this.history.length - MAX_HISTORY);
+    if (this.history.length > MAX_LOSS_HISTORY) this.history.splice(0, this.history.length - MAX_LOSS_HISTORY);
   }
 
   get isDirty(): boolean {

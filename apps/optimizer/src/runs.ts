@@ -9,8 +9,7 @@ import { isDeepStrictEqual } from "node:util";
 import { readRunParams, serializeRunParams, serializeStyleImageIds, type Db } from "@atelier/db";
 import type { LiveWeights, RgbImage } from "@atelier/engine";
 import {
-  FINISHED_STATUSES,
-  INERT_FIELDS,
+  LIVE_FIELDS,
   LIVE_SCALAR_FIELDS,
   ROOM_FIELDS,
   formatZodError,
@@ -18,6 +17,7 @@ import {
   runParams,
   type IterationStats,
   type RoomField,
+  type PreviewMime,
   type RunInfo,
   type RunParams,
   type RunStatus,
@@ -30,7 +30,7 @@ import { WorkerPool, type JobHandle, type WorkerEnd } from "./job-worker.ts";
 import { isLeaseHeld, readLease, removeLease, writeLease } from "./lease.ts";
 import type { Logger } from "./log.ts";
 import type { LiveRoom, PreviewFrame, RoomRegistry } from "./rooms.ts";
-import type { PreviewMime, WorkerJob, WorkerToMain } from "./worker-messages.ts";
+import type { WorkerJob, WorkerToMain } from "./worker-messages.ts";
 
 export interface User {
   id: string;
@@ -757,7 +757,7 @@ export class RunManager {
     if (LIVE_SCALAR_FIELDS.includes(field)) {
       run.params = { ...run.params, [field]: value };
       weights = { [field]: value as number };
-    } else if (INERT_FIELDS.includes(field) && field === "iterations") {
+    } else if (field === "iterations") {
       run.params = { ...run.params, iterations: value as number };
       weights = { iterations: value as number };
     } else if (field === "styles" && isLiveStyles(run.params.styles, value as StyleRef[])) {
@@ -778,7 +778,7 @@ export class RunManager {
     const fields: RoomField[] = [];
     if (run && isActive(run.status)) {
       for (const field of ROOM_FIELDS) {
-        if (LIVE_SCALAR_FIELDS.includes(field) || INERT_FIELDS.includes(field)) continue;
+        if (LIVE_FIELDS.includes(field)) continue;
         if (field === "styles") {
           if (!isLiveStyles(run.params.styles, room.document.styles)) fields.push(field);
         } else if (!isDeepStrictEqual(room.document[field], run.params[field])) {
@@ -1016,5 +1016,3 @@ function roundEta(seconds: number | null): number | null {
 function isLiveStyles(before: StyleRef[], after: StyleRef[]): boolean {
   return isLiveStylesEdit(before, after) && after.some((s) => s.weight > 0);
 }
-
-export { FINISHED_STATUSES };

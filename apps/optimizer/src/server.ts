@@ -25,6 +25,7 @@ import {
   type RoomState,
   type RunInfo,
   type ServerToClientEvents,
+  type PreviewMime,
 } from "@atelier/protocol";
 import { verifyRealtimeToken } from "@atelier/protocol/token";
 import { canViewImage } from "@atelier/storage";
@@ -33,9 +34,8 @@ import { colorOf } from "./colors.ts";
 import { ServiceError } from "./errors.ts";
 import { PreviewFanout } from "./fanout.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { LiveRoom, RoomRegistry, type PreviewFrame } from "./rooms.ts";
+import { type LiveRoom, RoomRegistry, type PreviewFrame } from "./rooms.ts";
 import { isActive, RunManager, toRunInfo, type User } from "./runs.ts";
-import type { PreviewMime } from "./worker-messages.ts";
 
 export interface OptimizerServerOptions {
   /** 0: any free port (tests) */
@@ -58,6 +58,8 @@ export interface OptimizerServerOptions {
   prewarm?: boolean;
   /** how long a finished worker thread stays loaded for the next run (ms, default 10 min) */
   workerIdleMs?: number;
+  /** the engine backend asked for (ATELIER_BACKEND), reported by /health until a worker reports the one it loaded */
+  backend?: string;
 }
 
 export interface OptimizerServer {
@@ -90,7 +92,7 @@ export interface SocketData {
 }
 
 /** Messages between optimiser nodes (cluster mode): they keep each node's view of a room current. */
-interface InterServerEvents {
+export interface InterServerEvents {
   "atelier:doc": (p: {
     roomId: string;
     field: RoomField;
@@ -139,7 +141,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     cluster = await connectRedisAdapter(io, options.redisUrl, log);
   }
 
-  const fanout = new PreviewFanout(io as unknown as Server, roomKey);
+  const fanout = new PreviewFanout(io, roomKey);
   // eslint-disable-next-line prefer-const
   let runs: RunManager;
   const rooms = new RoomRegistry(db, log, (room) => runs.attachLatestRun(room));
@@ -307,7 +309,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     // a recovered session keeps its rooms only for the same user
     const rooms = restored?.user?.id === user.id ? (restored.rooms ?? {}) : {};
     if (restored?.user && restored.user.id !== user.id)
-      for (const room of socket.rooms) if (room !== socket.id) socket.leave(room);
+      for (const room of socket.rooms) if (room !== socket.id) void socket.leave(room);
     socket.data = { user, color: colorOf(user.id), rooms };
     next();
   });
@@ -342,29 +344,31 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
   ): void {
     (socket as unknown as { on(e: string, fn: (...args: unknown[]) => void): void }).on(
       event,
-      async (...args: unknown[]) => {
-        const last = args[args.length - 1];
-        const ack = typeof last === "function" ? (last as (reply: Ack<Record<string, unknown>>) => void) : null;
-        const raw = ack ? args.slice(0, -1)[0] : args[0];
-        const reply = (r: Ack<Record<string, unknown>>) => ack?.(r);
-        const parsed = clientEventSchemas[event].safeParse(raw);
-        if (!parsed.success) {
-          log.info("event.invalid", { event, userId: socket.data.user.id, error: formatZodError(parsed.error) });
-          return reply({ ok: false, code: "invalid", error: formatZodError(parsed.error) });
-        }
-        try {
-          const result = await run(parsed.data as never);
-          reply({ ok: true, ...(result ?? {}) });
-        } catch (error) {
-          if (error instanceof ServiceError) {
-            log.info("event.refused", { event, userId: socket.data.user.id, code: error.code, error: error.message });
-            return reply({ ok: false, code: error.code, error: error.message });
-          }
-          log.error("event.failed", { event, userId: socket.data.user.id, error });
-          reply({ ok: false, code: "internal", error: "internal error" });
-        }
-      },
+      // every failure below ends in an error ack, so nothing is left for the returned promise to report
+      (...args: unknown[]) => void handle(...args),
     );
+    async function handle(...args: unknown[]): Promise<void> {
+      const last = args[args.length - 1];
+      const ack = typeof last === "function" ? (last as (reply: Ack<Record<string, unknown>>) => void) : null;
+      const raw = ack ? args.slice(0, -1)[0] : args[0];
+      const reply = (r: Ack<Record<string, unknown>>) => ack?.(r);
+      const parsed = clientEventSchemas[event].safeParse(raw);
+      if (!parsed.success) {
+        log.info("event.invalid", { event, userId: socket.data.user.id, error: formatZodError(parsed.error) });
+        return reply({ ok: false, code: "invalid", error: formatZodError(parsed.error) });
+      }
+      try {
+        const result = await run(parsed.data as never);
+        reply({ ok: true, ...(result ?? {}) });
+      } catch (error) {
+        if (error instanceof ServiceError) {
+          log.info("event.refused", { event, userId: socket.data.user.id, code: error.code, error: error.message });
+          return reply({ ok: false, code: error.code, error: error.message });
+        }
+        log.error("event.failed", { event, userId: socket.data.user.id, error });
+        reply({ ok: false, code: "internal", error: "internal error" });
+      }
+    }
   }
 
   io.on("connection", (socket) => {
@@ -385,7 +389,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       setImmediate(() => {
         socket.emit("room:state", state);
         const frame = room.latestPreview;
-        if (frame && frame.runId === room.run?.id) fanout.deliverTo(socket as unknown as Socket, frame);
+        if (frame && frame.runId === room.run?.id) fanout.deliverTo(socket, frame);
         void broadcastPresence(roomId);
       });
       return { state };
@@ -498,7 +502,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       const body = {
         ok: !closing,
         node: nodeId,
-        backend: runs.backend ?? process.env.ATELIER_BACKEND ?? "wasm",
+        backend: runs.backend ?? options.backend ?? "wasm",
         workers: { max: queue.workers, busy: queue.running, threads: queue.threads, idleThreads: queue.idleThreads },
         queue: { queued: queue.queued, running: queue.running },
         rooms: rooms.all().length,
@@ -533,7 +537,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     await rooms.flushAll().catch((error) => log.error("rooms.flush_failed", { error }));
     fanout.close();
     io.disconnectSockets(true);
-    await new Promise<void>((resolve) => io.close(() => resolve()));
+    await new Promise<void>((resolve) => void io.close(() => resolve()));
     await cluster?.close().catch((error) => log.warn("cluster.close_failed", { error }));
     loopDelay.disable();
     if (ownsDb) await db.$disconnect();

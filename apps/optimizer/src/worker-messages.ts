@@ -3,9 +3,7 @@
  * clone data; image bytes travel as transferable Uint8Arrays.
  */
 import type { IterationEvent, LiveWeights, RgbImage } from "@atelier/engine";
-import type { RunParams } from "@atelier/protocol";
-
-export type PreviewMime = "image/webp" | "image/jpeg";
+import type { PreviewMime, RunParams } from "@atelier/protocol";
 
 /** Everything a worker needs to run one job. */
 export interface WorkerJob {

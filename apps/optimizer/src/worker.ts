@@ -20,7 +20,14 @@ import {
   type RunHandle,
   type StylizeOptions,
 } from "@atelier/engine";
+import type { PreviewMime } from "@atelier/protocol";
 import type { MainToWorker, WorkerJob, WorkerToMain } from "./worker-messages.ts";
+
+const PREVIEW_FORMATS: Record<PreviewMime, "webp" | "jpeg" | "png"> = {
+  "image/webp": "webp",
+  "image/jpeg": "jpeg",
+  "image/png": "png",
+};
 
 const port = parentPort!;
 
@@ -98,9 +105,10 @@ async function runJob(job: WorkerJob): Promise<void> {
   const previewInterval = 1000 / job.previewFps;
   let lastPreviewAt = 0;
   let encoding: Promise<void> | null = null;
+  // a function, not `await encoding`: TypeScript does not see the assignments made inside sendPreview
+  const encodingSettled = (): Promise<void> => encoding ?? Promise.resolve();
   const sendPreview = (image: RgbImage, at: number) => {
-    const format = job.previewMime === "image/webp" ? "webp" : "jpeg";
-    encoding = encodeImage(image, format, 80)
+    encoding = encodeImage(image, PREVIEW_FORMATS[job.previewMime], 80)
       .then((bytes) => {
         const data = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength).slice();
         post(
@@ -113,7 +121,7 @@ async function runJob(job: WorkerJob): Promise<void> {
             data,
             encodedAt: Date.now(),
           },
-          [data.buffer as ArrayBuffer],
+          [data.buffer],
         );
       })
       .catch((error) => post({ type: "failed", error: `preview encoding failed: ${errorMessage(error)}` }))
@@ -141,13 +149,13 @@ async function runJob(job: WorkerJob): Promise<void> {
       if (iteration % job.checkpointEvery === 0) await checkpoint();
     }
     const final = await handle.result;
-    await encoding;
+    await encodingSettled();
     sendPreview(final, iteration); // the last frame everyone sees is the final image
-    await encoding;
+    await encodingSettled();
     await writeImageAtomically(final, job.finalPath);
     post({ type: "done", iteration, width: final.width, height: final.height, path: job.finalPath });
   } catch (error) {
-    await encoding;
+    await encodingSettled();
     if (abort.signal.aborted) {
       // keep the image reached so far: a restart can continue from it
       try {
@@ -210,9 +218,7 @@ port.on("message", (message: MainToWorker) => {
       job.handle.currentImage().then(
         (image) => {
           const data = image.data.slice(); // a copy: the engine may still hold the original
-          post({ type: "snapshot", requestId: message.requestId, image: { ...image, data } }, [
-            data.buffer as ArrayBuffer,
-          ]);
+          post({ type: "snapshot", requestId: message.requestId, image: { ...image, data } }, [data.buffer]);
         },
         (error) => post({ type: "snapshot", requestId: message.requestId, image: null, error: errorMessage(error) }),
       );

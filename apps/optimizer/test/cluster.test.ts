@@ -4,7 +4,6 @@
  * previews of a run held by the other node.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { FieldChanged, Preview, Presence, RoomState, RunUpdate } from "@atelier/protocol";
 import type { OptimizerServer } from "../src/server.ts";
 import {
   collect,
@@ -40,7 +39,7 @@ afterAll(async () => {
 async function joinOn(server: OptimizerServer, user: Fixture["users"]["owner"]) {
   const socket = await connect(server, user);
   clients.push(socket);
-  const reply = await request<{ state: RoomState }>(socket, "room:join", { roomId: f.roomId });
+  const reply = await request(socket, "room:join", { roomId: f.roomId });
   if (!reply.ok) throw new Error(reply.error);
   return { socket, state: reply.state };
 }
@@ -49,14 +48,14 @@ describe("two nodes through Redis", () => {
   it("share presence, edits and a run's previews", async () => {
     expect(node1.port).not.toBe(node2.port);
     const a = await joinOn(node1, f.users.owner);
-    const bothSeen = waitFor<Presence>(a.socket, "presence", (p) => p.members.length === 2);
+    const bothSeen = waitFor(a.socket, "presence", (p) => p.members.length === 2);
     const b = await joinOn(node2, f.users.editor);
     expect((await bothSeen).members.map((m) => m.name).sort()).toEqual(["Ada", "Bob"]);
     expect(b.state.members.map((m) => m.name).sort()).toEqual(["Ada", "Bob"]);
 
     // an edit on node 1 reaches the member on node 2, and node 2's copy of the document
-    const seen = waitFor<FieldChanged>(b.socket, "doc:changed", (p) => p.field === "styleWeight");
-    const r = await request<{ version: number }>(a.socket, "doc:edit", {
+    const seen = waitFor(b.socket, "doc:changed", (p) => p.field === "styleWeight");
+    const r = await request(a.socket, "doc:edit", {
       roomId: f.roomId,
       field: "styleWeight",
       value: 321,
@@ -70,8 +69,8 @@ describe("two nodes through Redis", () => {
     expect(fresh.state.fieldAuthors.styleWeight).toEqual({ userId: f.users.owner.id, name: "Ada" });
 
     // a run started on node 1 streams to the member on node 2
-    const previews = collect<Preview>(b.socket, "run:preview");
-    const done = waitFor<RunUpdate>(b.socket, "run:update", (p) => p.run.status === "completed");
+    const previews = collect(b.socket, "run:preview");
+    const done = waitFor(b.socket, "run:update", (p) => p.run.status === "completed");
     const started = await request(a.socket, "run:start", { roomId: f.roomId });
     expect(started.ok).toBe(true);
     const finished = await done;

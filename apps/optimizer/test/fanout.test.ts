@@ -27,7 +27,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of clients) c.close();
-  await new Promise<void>((resolve) => io.close(() => resolve()));
+  await new Promise<void>((resolve) => void io.close(() => resolve()));
 });
 
 async function client(): Promise<{ socket: ClientSocket; frames: number[] }> {

@@ -9,7 +9,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RoomState, RunInfo, RunStatsEvent, RunUpdate } from "@atelier/protocol";
+import type { RoomState, RunInfo } from "@atelier/protocol";
 import type { OptimizerServer } from "../src/server.ts";
 import {
   connect,
@@ -65,8 +65,8 @@ async function startProcess(): Promise<{ url: string; proc: ChildProcess }> {
     },
   });
   child = proc;
-  proc.stderr!.resume();
-  const lines = createInterface({ input: proc.stdout! });
+  proc.stderr.resume();
+  const lines = createInterface({ input: proc.stdout });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("the service did not start")), 60_000);
     lines.on("line", (line) => {
@@ -88,13 +88,13 @@ async function startProcess(): Promise<{ url: string; proc: ChildProcess }> {
 async function join(server: { url: string }): Promise<{ socket: Client; state: RoomState }> {
   const socket = await connect(server, f.users.owner);
   clients.push(socket);
-  const reply = await request<{ state: RoomState }>(socket, "room:join", { roomId: f.roomId });
+  const reply = await request(socket, "room:join", { roomId: f.roomId });
   if (!reply.ok) throw new Error(reply.error);
   return { socket, state: reply.state };
 }
 
 async function startRun(socket: Client, restart = false): Promise<RunInfo> {
-  const reply = await request<{ run: RunInfo }>(socket, "run:start", { roomId: f.roomId, restart });
+  const reply = await request(socket, "run:start", { roomId: f.roomId, restart });
   if (!reply.ok) throw new Error(reply.error);
   return reply.run;
 }
@@ -107,7 +107,7 @@ describe("a stopped service", () => {
       env: { ...process.env, PORT: "0", DATA_DIR: f.dataDir, NODE_ENV: "production", ATELIER_REALTIME_SECRET: "" },
     });
     let stderr = "";
-    proc.stderr!.on("data", (d) => (stderr += d));
+    proc.stderr.on("data", (d) => (stderr += d));
     const code = await new Promise<number | null>((resolve) => proc.once("exit", resolve));
     expect(code).toBe(1);
     expect(stderr).toMatch(/ATELIER_REALTIME_SECRET must be set in production/);
@@ -117,7 +117,7 @@ describe("a stopped service", () => {
     const { url, proc } = await startProcess();
     const { socket } = await join({ url });
     const run = await startRun(socket);
-    await waitFor<RunStatsEvent>(socket, "run:stats", (s) => s.runId === run.runId && s.iteration >= 4);
+    await waitFor(socket, "run:stats", (s) => s.runId === run.runId && s.iteration >= 4);
     // wait until the database knows the checkpoint
     for (let i = 0; i < 200; i++) {
       const row = await f.db.run.findUniqueOrThrow({ where: { id: run.runId } });
@@ -147,7 +147,7 @@ describe("a stopped service", () => {
       });
       expect(edit.ok).toBe(true);
       const resumed = await startRun(again, true);
-      const done = await waitFor<RunUpdate>(
+      const done = await waitFor(
         again,
         "run:update",
         (u) => u.run.runId === resumed.runId && u.run.status === "completed",
@@ -169,7 +169,7 @@ describe("a stopped service", () => {
       baseVersion: state.version,
     });
     const run = await startRun(socket);
-    await waitFor<RunStatsEvent>(socket, "run:stats", (s) => s.runId === run.runId && s.iteration >= 3);
+    await waitFor(socket, "run:stats", (s) => s.runId === run.runId && s.iteration >= 3);
     await server.close();
     const row = await f.db.run.findUniqueOrThrow({ where: { id: run.runId } });
     expect(row.status).toBe("interrupted");

@@ -3,7 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRoomDocument } from "@atelier/db";
-import type { FieldChanged, Presence, RoomState } from "@atelier/protocol";
+import type { RoomState } from "@atelier/protocol";
 import type { OptimizerServer } from "../src/server.ts";
 import {
   collect,
@@ -25,7 +25,7 @@ const clients: Client[] = [];
 async function join(user: Fixture["users"]["owner"]): Promise<{ socket: Client; state: RoomState }> {
   const socket = await connect(server, user);
   clients.push(socket);
-  const reply = await request<{ state: RoomState }>(socket, "room:join", { roomId: f.roomId });
+  const reply = await request(socket, "room:join", { roomId: f.roomId });
   if (!reply.ok) throw new Error(`join failed: ${reply.error}`);
   return { socket, state: reply.state };
 }
@@ -85,7 +85,7 @@ describe("joining", () => {
     });
     expect(a.state.document.contentImageId).toBe(f.contentImageId);
 
-    const seesBoth = waitFor<Presence>(a.socket, "presence", (p) => p.members.length === 2);
+    const seesBoth = waitFor(a.socket, "presence", (p) => p.members.length === 2);
     const b = await join(f.users.editor);
     expect(b.state.role).toBe("editor");
     const presence = await seesBoth;
@@ -95,7 +95,7 @@ describe("joining", () => {
     expect(byName.Ada!.color).toMatch(/^hsl\(/);
     expect(byName.Ada!.color).not.toBe(byName.Bob!.color);
 
-    const focused = waitFor<Presence>(b.socket, "presence", (p) =>
+    const focused = waitFor(b.socket, "presence", (p) =>
       p.members.some((m) => m.name === "Ada" && m.editingField === "styleWeight"),
     );
     a.socket.emit("presence:focus", { roomId: f.roomId, field: "styleWeight" });
@@ -108,8 +108,8 @@ describe("co-editing", () => {
     const a = await join(f.users.owner);
     const b = await join(f.users.editor);
     const version = a.state.version;
-    const seen = waitFor<FieldChanged>(b.socket, "doc:changed", (p) => p.field === "styleWeight");
-    const reply = await request<{ version: number; restartNeeded: boolean }>(a.socket, "doc:edit", {
+    const seen = waitFor(b.socket, "doc:changed", (p) => p.field === "styleWeight");
+    const reply = await request(a.socket, "doc:edit", {
       roomId: f.roomId,
       field: "styleWeight",
       value: 250,
@@ -145,13 +145,13 @@ describe("co-editing", () => {
     const late = await join(f.users.viewer);
     expect(late.state.fieldAuthors.styleWeight).toEqual({ userId: f.users.owner.id, name: "Ada" });
     expect(late.state.fieldAuthors.tvWeight).toEqual({ userId: f.users.editor.id, name: "Bob" });
-    const again = await request<{ state: RoomState }>(b.socket, "room:join", { roomId: f.roomId });
+    const again = await request(b.socket, "room:join", { roomId: f.roomId });
     expect(again.ok && again.state.fieldAuthors.styleWeight).toEqual({ userId: f.users.owner.id, name: "Ada" });
     // an edit that changes nothing leaves the author as it was
     expect(
       await request(b.socket, "doc:edit", { roomId: f.roomId, field: "styleWeight", value: 321, baseVersion: 0 }),
     ).toMatchObject({ ok: true });
-    const same = await request<{ state: RoomState }>(late.socket, "room:join", { roomId: f.roomId });
+    const same = await request(late.socket, "room:join", { roomId: f.roomId });
     expect(same.ok && same.state.fieldAuthors.styleWeight).toEqual({ userId: f.users.owner.id, name: "Ada" });
   });
 
@@ -166,14 +166,14 @@ describe("co-editing", () => {
     });
     expect(reply).toMatchObject({ ok: false, code: "forbidden" });
     expect(await request(v.socket, "run:start", { roomId: f.roomId })).toMatchObject({ ok: false, code: "forbidden" });
-    const again = await request<{ state: RoomState }>(v.socket, "room:join", { roomId: f.roomId });
+    const again = await request(v.socket, "room:join", { roomId: f.roomId });
     expect(again.ok && again.state.version).toBe(before.version);
     expect(again.ok && again.state.document.styleWeight).toBe(before.document.styleWeight);
   });
 
   it("refuses malformed events with an error ack and leaves the document unchanged", async () => {
     const a = await join(f.users.owner);
-    const changes = collect<FieldChanged>(a.socket, "doc:changed");
+    const changes = collect(a.socket, "doc:changed");
     const bad = [
       { roomId: f.roomId, field: "nonsense", value: 1, baseVersion: a.state.version },
       { roomId: f.roomId, field: "styleWeight", value: "a lot", baseVersion: a.state.version },
@@ -189,7 +189,7 @@ describe("co-editing", () => {
     expect(await request(a.socket, "result:save", { roomId: f.roomId })).toMatchObject({ ok: false, code: "invalid" });
     await sleep(100);
     expect(changes).toEqual([]);
-    const again = await request<{ state: RoomState }>(a.socket, "room:join", { roomId: f.roomId });
+    const again = await request(a.socket, "room:join", { roomId: f.roomId });
     expect(again.ok && again.state.version).toBe(a.state.version);
     expect(again.ok && again.state.document).toEqual(a.state.document);
   });
@@ -230,7 +230,7 @@ describe("co-editing", () => {
     const a = await join(f.users.owner);
     const b = await join(f.users.editor);
     const stale = a.state.version;
-    const r1 = await request<{ version: number }>(b.socket, "doc:edit", {
+    const r1 = await request(b.socket, "doc:edit", {
       roomId: f.roomId,
       field: "contentWeight",
       value: 7,
@@ -238,13 +238,13 @@ describe("co-editing", () => {
     });
     expect(r1.ok).toBe(true);
     // A has not seen B's edit and writes another field, then the same field
-    const r2 = await request<{ version: number }>(a.socket, "doc:edit", {
+    const r2 = await request(a.socket, "doc:edit", {
       roomId: f.roomId,
       field: "tvWeight",
       value: 0.01,
       baseVersion: stale,
     });
-    const r3 = await request<{ version: number }>(a.socket, "doc:edit", {
+    const r3 = await request(a.socket, "doc:edit", {
       roomId: f.roomId,
       field: "contentWeight",
       value: 9,
@@ -253,14 +253,14 @@ describe("co-editing", () => {
     expect(r2.ok && r3.ok).toBe(true);
     if (!r1.ok || !r2.ok || !r3.ok) return;
     expect([r2.version, r3.version]).toEqual([r1.version + 1, r1.version + 2]);
-    const state = await request<{ state: RoomState }>(b.socket, "room:join", { roomId: f.roomId });
+    const state = await request(b.socket, "room:join", { roomId: f.roomId });
     expect(state.ok && state.state.document).toMatchObject({ contentWeight: 9, tvWeight: 0.01 });
   });
 
   it("recovers a dropped connection with its rooms and the events it missed", async () => {
     const a = await join(f.users.owner);
     const b = await join(f.users.editor);
-    const missed = waitFor<FieldChanged>(a.socket, "doc:changed", (p) => p.field === "seed");
+    const missed = waitFor(a.socket, "doc:changed", (p) => p.field === "seed");
     // drop A's transport; the client reconnects by itself
     const dropped = new Promise<void>((resolve) => a.socket.once("disconnect", () => resolve()));
     (a.socket.io.engine as unknown as { close(): void }).close();
@@ -301,7 +301,7 @@ describe("co-editing", () => {
 
   it("persists the document so a restart loses no edit", async () => {
     const a = await join(f.users.owner);
-    const r = await request<{ version: number }>(a.socket, "doc:edit", {
+    const r = await request(a.socket, "doc:edit", {
       roomId: f.roomId,
       field: "styleScale",
       value: 1.5,

@@ -6,15 +6,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readProvenance, readRunParams, readStyleImageIds } from "@atelier/db";
-import type {
-  Preview,
-  RestartNeeded,
-  ResultSaved,
-  RoomState,
-  RunInfo,
-  RunStatsEvent,
-  RunUpdate,
-} from "@atelier/protocol";
+import type { RoomState, RunInfo, RunStatsEvent } from "@atelier/protocol";
 import { imageFilePath } from "@atelier/storage";
 import type { OptimizerServer } from "../src/server.ts";
 import {
@@ -22,7 +14,6 @@ import {
   connect,
   createFixture,
   request,
-  setDocument,
   startServer,
   tinyDocument,
   waitFor,
@@ -40,13 +31,13 @@ const clients: Client[] = [];
 async function joined(user: Fixture["users"]["owner"]): Promise<{ socket: Client; state: RoomState }> {
   const socket = await connect(server, user);
   clients.push(socket);
-  const reply = await request<{ state: RoomState }>(socket, "room:join", { roomId: f.roomId });
+  const reply = await request(socket, "room:join", { roomId: f.roomId });
   if (!reply.ok) throw new Error(reply.error);
   return { socket, state: reply.state };
 }
 
 async function edit(socket: Client, field: string, value: unknown) {
-  const reply = await request<{ version: number; restartNeeded: boolean }>(socket, "doc:edit", {
+  const reply = await request(socket, "doc:edit", {
     roomId: f.roomId,
     field,
     value,
@@ -58,7 +49,7 @@ async function edit(socket: Client, field: string, value: unknown) {
 }
 
 const finished = (socket: Client, runId?: string) =>
-  waitFor<RunUpdate>(
+  waitFor(
     socket,
     "run:update",
     (u) =>
@@ -66,7 +57,7 @@ const finished = (socket: Client, runId?: string) =>
   );
 
 async function start(socket: Client, restart = false): Promise<RunInfo> {
-  const reply = await request<{ run: RunInfo }>(socket, "run:start", { roomId: f.roomId, restart });
+  const reply = await request(socket, "run:start", { roomId: f.roomId, restart });
   if (!reply.ok) throw new Error(`run:start: ${reply.error}`);
   return reply.run;
 }
@@ -90,8 +81,8 @@ describe("a run", () => {
   let runId = "";
 
   it("streams previews and stats to every member and completes", async () => {
-    const previews = { a: collect<Preview>(a, "run:preview"), b: collect<Preview>(b, "run:preview") };
-    const stats = { a: collect<RunStatsEvent>(a, "run:stats"), b: collect<RunStatsEvent>(b, "run:stats") };
+    const previews = { a: collect(a, "run:preview"), b: collect(b, "run:preview") };
+    const stats = { a: collect(a, "run:stats"), b: collect(b, "run:stats") };
     const doneA = finished(a);
     const doneB = finished(b);
     const run = await start(a);
@@ -132,8 +123,8 @@ describe("a run", () => {
   });
 
   it("saves the final image as a Result with provenance", async () => {
-    const saved = waitFor<ResultSaved>(b, "result:saved");
-    const reply = await request<{ resultId: string }>(a, "result:save", {
+    const saved = waitFor(b, "result:saved");
+    const reply = await request(a, "result:save", {
       roomId: f.roomId,
       runId,
       title: "Tübingen at night",
@@ -186,8 +177,8 @@ describe("a run", () => {
   it("gives a late joiner the state, the loss history and the latest preview", async () => {
     const socket = await connect(server, f.users.viewer);
     clients.push(socket);
-    const preview = waitFor<Preview>(socket, "run:preview");
-    const reply = await request<{ state: RoomState }>(socket, "room:join", { roomId: f.roomId });
+    const preview = waitFor(socket, "run:preview");
+    const reply = await request(socket, "room:join", { roomId: f.roomId });
     if (!reply.ok) throw new Error(reply.error);
     expect(reply.state.run).toMatchObject({ runId, status: "completed", iteration: 10 });
     expect(reply.state.run!.resultIds).toHaveLength(1);
@@ -205,10 +196,10 @@ describe("during a run", () => {
 
   it("applies a weight edit from the next iteration", async () => {
     await edit(a, "iterations", 24);
-    const stats = collect<RunStatsEvent>(b, "run:stats");
+    const stats = collect(b, "run:stats");
     const done = finished(b);
     const run = await start(a);
-    await waitFor<RunStatsEvent>(a, "run:stats", (s) => s.runId === run.runId && s.iteration >= 3);
+    await waitFor(a, "run:stats", (s) => s.runId === run.runId && s.iteration >= 3);
     const reply = await edit(b, "styleWeight", 100_000);
     expect(reply.restartNeeded).toBe(false);
     const end = await done;
@@ -228,7 +219,7 @@ describe("during a run", () => {
   it("cancels", async () => {
     await edit(a, "iterations", 500);
     const run = await start(a);
-    await waitFor<RunStatsEvent>(b, "run:stats", (s) => s.runId === run.runId && s.iteration >= 2);
+    await waitFor(b, "run:stats", (s) => s.runId === run.runId && s.iteration >= 2);
     const done = finished(b, run.runId);
     expect(await request(b, "run:cancel", { roomId: f.roomId })).toEqual({ ok: true });
     expect((await done).run.status).toBe("cancelled");
@@ -239,19 +230,19 @@ describe("during a run", () => {
   it("flags a size edit as restart-needed, and restarts from the current image", async () => {
     await edit(a, "iterations", 500);
     const first = await start(a);
-    await waitFor<RunStatsEvent>(a, "run:stats", (s) => s.runId === first.runId && s.iteration >= 2);
-    const flagged = waitFor<RestartNeeded>(b, "room:restart-needed", (p) => p.fields.includes("size"));
+    await waitFor(a, "run:stats", (s) => s.runId === first.runId && s.iteration >= 2);
+    const flagged = waitFor(b, "room:restart-needed", (p) => p.fields.includes("size"));
     expect((await edit(a, "size", 48)).restartNeeded).toBe(true);
     expect((await flagged).fields).toEqual(["size"]);
     // a live edit next to it needs no restart
     expect((await edit(a, "tvWeight", 0.002)).restartNeeded).toBe(false);
-    const state = await request<{ state: RoomState }>(b, "room:join", { roomId: f.roomId });
+    const state = await request(b, "room:join", { roomId: f.roomId });
     expect(state.ok && state.state.restartNeeded).toEqual(["size"]);
 
     expect(await request(a, "run:start", { roomId: f.roomId })).toMatchObject({ ok: false, code: "conflict" });
     const firstEnd = finished(b, first.runId);
-    const cleared = waitFor<RestartNeeded>(b, "room:restart-needed", (p) => p.fields.length === 0);
-    const preview = waitFor<Preview>(b, "run:preview", (p) => p.runId !== first.runId);
+    const cleared = waitFor(b, "room:restart-needed", (p) => p.fields.length === 0);
+    const preview = waitFor(b, "run:preview", (p) => p.runId !== first.runId);
     const second = await start(a, true);
     expect((await firstEnd).run.status).toBe("cancelled");
     await cleared;
@@ -278,26 +269,18 @@ describe("the queue", () => {
       },
     });
     const first = await start(a);
-    await waitFor<RunStatsEvent>(a, "run:stats", (s) => s.runId === first.runId);
-    const joinedOther = await request<{ state: RoomState }>(b, "room:join", { roomId: other.id });
+    await waitFor(a, "run:stats", (s) => s.runId === first.runId);
+    const joinedOther = await request(b, "room:join", { roomId: other.id });
     expect(joinedOther.ok).toBe(true);
-    const reply = await request<{ run: RunInfo }>(b, "run:start", { roomId: other.id });
+    const reply = await request(b, "run:start", { roomId: other.id });
     if (!reply.ok) throw new Error(reply.error);
     expect(reply.run).toMatchObject({ status: "queued", queuePosition: 1 });
-    const secondRunning = waitFor<RunUpdate>(
-      b,
-      "run:update",
-      (u) => u.roomId === other.id && u.run.status === "running",
-    );
+    const secondRunning = waitFor(b, "run:update", (u) => u.roomId === other.id && u.run.status === "running");
     const firstDone = finished(a, first.runId);
     expect(await request(a, "run:cancel", { roomId: f.roomId })).toEqual({ ok: true });
     await firstDone;
     expect((await secondRunning).run.queuePosition).toBeNull();
-    const secondDone = waitFor<RunUpdate>(
-      b,
-      "run:update",
-      (u) => u.roomId === other.id && u.run.status === "cancelled",
-    );
+    const secondDone = waitFor(b, "run:update", (u) => u.roomId === other.id && u.run.status === "cancelled");
     expect(await request(b, "run:cancel", { roomId: other.id })).toEqual({ ok: true });
     await secondDone;
     await request(b, "room:leave", { roomId: other.id });
@@ -312,7 +295,7 @@ describe("faults", () => {
 
   it("marks a run failed when its worker throws, and keeps serving", async () => {
     server.debug.crashNextRunAt(2);
-    const error = waitFor<{ error: string }>(b, "room:error");
+    const error = waitFor(b, "room:error");
     const run = await start(a);
     const end = await finished(b, run.runId);
     expect(end.run.status).toBe("failed");
@@ -326,7 +309,7 @@ describe("faults", () => {
 
   it("marks a run failed when its worker thread dies, and runs the next one", async () => {
     const run = await start(a);
-    await waitFor<RunStatsEvent>(b, "run:stats", (s) => s.runId === run.runId && s.iteration >= 2);
+    await waitFor(b, "run:stats", (s) => s.runId === run.runId && s.iteration >= 2);
     const end = finished(b, run.runId);
     await server.debug.terminateWorker(run.runId);
     const failed = await end;

@@ -10,9 +10,12 @@ import { io as connectClient, type Socket } from "socket.io-client";
 import { createDb, findRepoRoot, serializeRoomDocument, type Db } from "@atelier/db";
 import {
   defaultRoomDocument,
-  type Ack,
+  formatZodError,
+  serverEventSchemas,
   type ClientToServerEvents,
   type RoomDocument,
+  type ServerEvent,
+  type ServerEventPayload,
   type ServerToClientEvents,
 } from "@atelier/protocol";
 import { signRealtimeToken } from "@atelier/protocol/token";
@@ -153,15 +156,25 @@ export function connect(server: { url: string }, auth: { token?: string } | Test
   });
 }
 
-/** Emits with an ack and resolves with the reply. */
-export function request<R = Record<string, unknown>>(
+/** What the service answers to each client event that takes an acknowledgement. */
+type AckReplies = {
+  [E in keyof ClientToServerEvents as Parameters<ClientToServerEvents[E]>[1] extends undefined ? never : E]: Parameters<
+    NonNullable<Parameters<ClientToServerEvents[E]>[1]>
+  >[0];
+};
+
+/**
+ * Emits with an ack and resolves with the reply. The payload is `unknown` on purpose: tests also
+ * send what a hostile client would, and the service must answer that with an error.
+ */
+export function request<E extends keyof AckReplies>(
   socket: Client,
-  event: string,
+  event: E,
   payload?: unknown,
-): Promise<Ack<R>> {
+): Promise<AckReplies[E]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ack for ${event}`)), 60_000);
-    const done = (reply: Ack<R>) => {
+    const done = (reply: AckReplies[E]) => {
       clearTimeout(timer);
       resolve(reply);
     };
@@ -171,33 +184,50 @@ export function request<R = Record<string, unknown>>(
   });
 }
 
-/** The next `event` whose payload passes `test`. */
-export function waitFor<T = any>(
+type Listener = (payload: unknown) => void;
+/** socket.io-client's typed `on`/`off` do not accept a generic event name; the payload is checked below instead. */
+const untyped = (socket: Client) =>
+  socket as unknown as { on(e: string, fn: Listener): void; off(e: string, fn: Listener): void };
+
+/** A server event's payload, checked against its protocol schema: a test fails on anything the service sends off-protocol. */
+function parseServerEvent<E extends ServerEvent>(event: E, payload: unknown): ServerEventPayload<E> {
+  const parsed = serverEventSchemas[event].safeParse(payload);
+  if (!parsed.success) throw new Error(`the service sent a malformed ${event}: ${formatZodError(parsed.error)}`);
+  return parsed.data as ServerEventPayload<E>;
+}
+
+/** The next `event` whose payload passes `test` (every payload on the way is schema-checked). */
+export function waitFor<E extends ServerEvent>(
   socket: Client,
-  event: string,
-  test: (p: T) => boolean = () => true,
+  event: E,
+  test: (p: ServerEventPayload<E>) => boolean = () => true,
   timeoutMs = 120_000,
-): Promise<T> {
-  const s = socket as unknown as { on(e: string, fn: (p: T) => void): void; off(e: string, fn: (p: T) => void): void };
+): Promise<ServerEventPayload<E>> {
+  const s = untyped(socket);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      s.off(event, handler);
-      reject(new Error(`timed out waiting for ${event}`));
-    }, timeoutMs);
-    const handler = (p: T) => {
-      if (!test(p)) return;
+    const finish = (settle: () => void) => {
       clearTimeout(timer);
       s.off(event, handler);
-      resolve(p);
+      settle();
+    };
+    const timer = setTimeout(() => finish(() => reject(new Error(`timed out waiting for ${event}`))), timeoutMs);
+    const handler: Listener = (raw) => {
+      let payload: ServerEventPayload<E>;
+      try {
+        payload = parseServerEvent(event, raw);
+      } catch (error) {
+        return finish(() => reject(error instanceof Error ? error : new Error(String(error))));
+      }
+      if (test(payload)) finish(() => resolve(payload));
     };
     s.on(event, handler);
   });
 }
 
-/** Collects every payload of `event` from now on. */
-export function collect<T = any>(socket: Client, event: string): T[] {
-  const list: T[] = [];
-  (socket as unknown as { on(e: string, fn: (p: T) => void): void }).on(event, (p: T) => list.push(p));
+/** Collects every payload of `event` from now on (schema-checked: a malformed one throws in the socket's handler). */
+export function collect<E extends ServerEvent>(socket: Client, event: E): ServerEventPayload<E>[] {
+  const list: ServerEventPayload<E>[] = [];
+  untyped(socket).on(event, (raw) => list.push(parseServerEvent(event, raw)));
   return list;
 }
 

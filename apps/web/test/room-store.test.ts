@@ -1,13 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { defaultRoomDocument, type IterationStats, type RoomState, type RunInfo } from "@atelier/protocol";
 import {
-  createRoomStore,
-  roomReducer,
-  initialRoomState,
-  visibleDocument,
-  secondsPerIteration,
-  MAX_HISTORY,
-} from "@/lib/room-store";
+  defaultRoomDocument,
+  MAX_LOSS_HISTORY,
+  type IterationStats,
+  type RoomState,
+  type RunInfo,
+} from "@atelier/protocol";
+import { createRoomStore, roomReducer, initialRoomState, visibleDocument, secondsPerIteration } from "@/lib/room-store";
 
 const alice = { userId: "u-alice", name: "Alice" };
 const bob = { userId: "u-bob", name: "Bob" };
@@ -251,15 +250,15 @@ describe("room store: runs and loss history", () => {
   });
 
   it("bounds the history", () => {
-    const full = Array.from({ length: MAX_HISTORY }, (_, i) => stats("r", i + 1));
+    const full = Array.from({ length: MAX_LOSS_HISTORY }, (_, i) => stats("r", i + 1));
     let s = roomReducer(initialRoomState("r1"), {
       type: "room:state",
       state: snapshot({ run: run("r"), history: full }),
     });
-    for (let i = MAX_HISTORY + 1; i <= MAX_HISTORY + 5; i++)
+    for (let i = MAX_LOSS_HISTORY + 1; i <= MAX_LOSS_HISTORY + 5; i++)
       s = roomReducer(s, { type: "run:stats", stats: stats("r", i) });
-    expect(s.history).toHaveLength(MAX_HISTORY);
-    expect(s.history[s.history.length - 1]!.iteration).toBe(MAX_HISTORY + 5);
+    expect(s.history).toHaveLength(MAX_LOSS_HISTORY);
+    expect(s.history[s.history.length - 1]!.iteration).toBe(MAX_LOSS_HISTORY + 5);
   });
 
   it("computes seconds per iteration from the recent history", () => {

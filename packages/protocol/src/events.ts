@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { roomDocument, roomField, runParams } from "./params.ts";
+import { MAX_ITERATIONS, roomDocument, roomField, runParams } from "./params.ts";
 
 /*
  * Every Socket.IO event between the browser (apps/web) and the optimisation service
@@ -90,6 +90,12 @@ export const fieldChanged = z.object({
 });
 
 /** Per-iteration statistics; `style` is the weighted style loss per layer. */
+/**
+ * How many loss points of one run the service keeps (and sends late joiners) and a client charts:
+ * one per iteration of the longest run a room allows; a longer history drops its oldest points.
+ */
+export const MAX_LOSS_HISTORY = MAX_ITERATIONS;
+
 export const iterationStats = z.object({
   runId: id,
   iteration: z.number().int(),
@@ -124,11 +130,16 @@ export type RunInfo = z.infer<typeof runInfo>;
 export const runUpdate = z.object({ roomId: id, run: runInfo });
 
 /** Binary preview frame: `data` is the encoded image (Buffer on the server, ArrayBuffer in the browser). */
+/** The image types a preview frame may be encoded as (the worker encodes, clients decode). */
+export const PREVIEW_MIMES = ["image/webp", "image/jpeg", "image/png"] as const;
+export const previewMime = z.enum(PREVIEW_MIMES);
+export type PreviewMime = z.infer<typeof previewMime>;
+
 export const preview = z.object({
   roomId: id,
   runId: id,
   iteration: z.number().int(),
-  mime: z.enum(["image/webp", "image/jpeg", "image/png"]),
+  mime: previewMime,
   width: z.number().int(),
   height: z.number().int(),
   data: z.custom<Uint8Array | ArrayBuffer>((v) => v instanceof Uint8Array || v instanceof ArrayBuffer),
@@ -168,6 +179,9 @@ export const resultSaved = z.object({
   author,
 });
 
+export const roomError = z.object({ roomId: id.nullable(), code: errorCode, error: z.string() });
+export type RoomError = z.infer<typeof roomError>;
+
 export type JoinRoom = z.infer<typeof joinRoom>;
 export type EditField = z.infer<typeof editField>;
 export type FocusField = z.infer<typeof focusField>;
@@ -192,17 +206,23 @@ export interface ClientToServerEvents {
   "result:save": (p: SaveResult, ack: (r: Ack<{ resultId: string }>) => void) => void;
 }
 
-export interface ServerToClientEvents {
-  "room:state": (p: RoomState) => void;
-  presence: (p: Presence) => void;
-  "doc:changed": (p: FieldChanged) => void;
-  "run:update": (p: RunUpdate) => void;
-  "run:stats": (p: RunStatsEvent) => void;
-  "run:preview": (p: Preview) => void;
-  "room:restart-needed": (p: RestartNeeded) => void;
-  "result:saved": (p: ResultSaved) => void;
-  "room:error": (p: { roomId: string | null; code: ErrorCode; error: string }) => void;
-}
+/** Schemas of the server→client payloads, keyed by event name: clients (and the tests) validate with these. */
+export const serverEventSchemas = {
+  "room:state": roomState,
+  presence,
+  "doc:changed": fieldChanged,
+  "run:update": runUpdate,
+  "run:stats": runStats,
+  "run:preview": preview,
+  "room:restart-needed": restartNeeded,
+  "result:saved": resultSaved,
+  "room:error": roomError,
+} as const;
+export type ServerEvent = keyof typeof serverEventSchemas;
+/** What the server sends with `event` (the schema's output: defaults filled in). */
+export type ServerEventPayload<E extends ServerEvent> = z.infer<(typeof serverEventSchemas)[E]>;
+
+export type ServerToClientEvents = { [E in ServerEvent]: (p: ServerEventPayload<E>) => void };
 
 /** Schemas of the client→server payloads, keyed by event name: the server validates with these. */
 export const clientEventSchemas = {

@@ -114,8 +114,11 @@ export const LIVE_SCALAR_FIELDS: RoomField[] = ["contentWeight", "styleWeight", 
 export function isLiveStylesEdit(before: StyleRef[], after: StyleRef[]): boolean {
   return before.length === after.length && before.every((s, i) => s.imageId === after[i]!.imageId);
 }
-/** Fields a running job follows without a restart: it stops at the new iteration count. */
-export const INERT_FIELDS: RoomField[] = ["iterations"];
+/**
+ * Every field a running job follows without a restart: the live weights, and `iterations` (the job
+ * stops at the new count). `styles` is live too when only its weights change (isLiveStylesEdit).
+ */
+export const LIVE_FIELDS: RoomField[] = [...LIVE_SCALAR_FIELDS, "iterations"];
 
 export function formatZodError(error: z.ZodError): string {
   return error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");

@@ -23,6 +23,23 @@ export const DEFAULT_TOKEN_TTL_SECONDS = 10 * 60;
  */
 export const DEV_REALTIME_SECRET = "atelier-dev-realtime-secret-not-for-production";
 
+/**
+ * The one rule for the shared secret, used by the web app and the optimisation service alike:
+ * ATELIER_REALTIME_SECRET if set; refused in production when unset; else the public
+ * development secret (`development: true`, so the caller can warn).
+ */
+export function resolveRealtimeSecret(env: { ATELIER_REALTIME_SECRET?: string; NODE_ENV?: string }): {
+  secret: string;
+  development: boolean;
+} {
+  const configured = env.ATELIER_REALTIME_SECRET?.trim();
+  if (configured) return { secret: configured, development: false };
+  if (env.NODE_ENV === "production") {
+    throw new Error("ATELIER_REALTIME_SECRET must be set in production (the web app and the optimiser share it)");
+  }
+  return { secret: DEV_REALTIME_SECRET, development: true };
+}
+
 function sign(data: string, secret: string): string {
   return createHmac("sha256", secret).update(data).digest("base64url");
 }

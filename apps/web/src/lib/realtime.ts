@@ -3,18 +3,41 @@
  * room store (room-store.ts) and handing preview frames to a callback. No React in here.
  */
 import { io, type Socket } from "socket.io-client";
-import type {
-  Ack,
-  ClientToServerEvents,
-  Preview,
-  RealtimeTokenResponse,
-  RoomField,
-  RunInfo,
-  ServerToClientEvents,
+import {
+  formatZodError,
+  serverEventSchemas,
+  type Ack,
+  type ClientToServerEvents,
+  type Preview,
+  type RealtimeTokenResponse,
+  type RoomField,
+  type RunInfo,
+  type ServerEvent,
+  type ServerEventPayload,
+  type ServerToClientEvents,
 } from "@atelier/protocol";
 import type { RoomStore } from "./room-store";
 
 export type RoomSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/**
+ * Subscribes to a server event whose payload is checked against its protocol schema first: a
+ * payload that does not match (a server of another version, a bug) is reported and dropped
+ * instead of reaching the store half-formed.
+ */
+function onServerEvent<E extends ServerEvent>(
+  socket: RoomSocket,
+  event: E,
+  handle: (payload: ServerEventPayload<E>) => void,
+  reject: (event: E, problem: string) => void,
+): void {
+  const schema = serverEventSchemas[event];
+  (socket as unknown as { on(e: string, fn: (payload: unknown) => void): void }).on(event, (payload) => {
+    const parsed = schema.safeParse(payload);
+    if (parsed.success) handle(parsed.data as ServerEventPayload<E>);
+    else reject(event, formatZodError(parsed.error));
+  });
+}
 
 export interface RealtimeOptions {
   roomId: string;
@@ -186,18 +209,24 @@ export function connectRoom(options: RealtimeOptions): RoomConnection {
           : "Cannot reach the studio service. Retrying…",
       });
     });
-    s.on("room:state", (state) => state.roomId === roomId && dispatch({ type: "room:state", state }));
-    s.on(
+    const malformed = (event: ServerEvent, problem: string) => {
+      console.error(`[atelier] ignored a malformed ${event} from the studio service: ${problem}`);
+      dispatch({ type: "error", error: `The studio service sent an update this page cannot read (${event}); reload.` });
+    };
+    const on = <E extends ServerEvent>(event: E, handle: (payload: ServerEventPayload<E>) => void) =>
+      onServerEvent(s, event, handle, malformed);
+    on("room:state", (state) => state.roomId === roomId && dispatch({ type: "room:state", state }));
+    on(
       "doc:changed",
       (p) =>
         p.roomId === roomId &&
         dispatch({ type: "doc:changed", field: p.field, value: p.value, author: p.author, version: p.version }),
     );
-    s.on("presence", (p) => p.roomId === roomId && dispatch({ type: "presence", members: p.members }));
-    s.on("run:update", (p) => p.roomId === roomId && dispatch({ type: "run:update", run: p.run }));
-    s.on("run:stats", ({ roomId: r, ...stats }) => r === roomId && dispatch({ type: "run:stats", stats }));
-    s.on("room:restart-needed", (p) => p.roomId === roomId && dispatch({ type: "restart-needed", fields: p.fields }));
-    s.on(
+    on("presence", (p) => p.roomId === roomId && dispatch({ type: "presence", members: p.members }));
+    on("run:update", (p) => p.roomId === roomId && dispatch({ type: "run:update", run: p.run }));
+    on("run:stats", ({ roomId: r, ...stats }) => r === roomId && dispatch({ type: "run:stats", stats }));
+    on("room:restart-needed", (p) => p.roomId === roomId && dispatch({ type: "restart-needed", fields: p.fields }));
+    on(
       "result:saved",
       (p) =>
         p.roomId === roomId &&
@@ -209,11 +238,8 @@ export function connectRoom(options: RealtimeOptions): RoomConnection {
           byName: p.author.name,
         }),
     );
-    s.on(
-      "room:error",
-      (p) => (p.roomId === roomId || p.roomId === null) && dispatch({ type: "error", error: p.error }),
-    );
-    s.on("run:preview", (frame) => frame.roomId === roomId && onPreview(frame));
+    on("room:error", (p) => (p.roomId === roomId || p.roomId === null) && dispatch({ type: "error", error: p.error }));
+    on("run:preview", (frame) => frame.roomId === roomId && onPreview(frame));
   }
 
   function request<T>(emit: (s: RoomSocket, cb: (err: Error | null, reply: Ack<T>) => void) => void): Promise<Ack<T>> {

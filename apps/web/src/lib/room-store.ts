@@ -7,6 +7,7 @@
  * over it; an edit stops being pending when the server acknowledges it (or refuses it).
  */
 import {
+  MAX_LOSS_HISTORY,
   ROOM_FIELDS,
   type IterationStats,
   type Member,
@@ -53,9 +54,6 @@ export interface RoomClientState {
   /** latest save notice, for "saved by …" toasts */
   lastSaved: { resultId: string; title: string; isPublic: boolean; byName: string } | null;
 }
-
-/** Keep the chart bounded however long a run is. */
-export const MAX_HISTORY = 10_000;
 
 export type RoomAction =
   | { type: "connecting" }
@@ -126,7 +124,8 @@ function appendHistory(history: IterationStats[], stats: IterationStats): Iterat
   if (last && (stats.scale < last.scale || (stats.scale === last.scale && stats.iteration <= last.iteration))) {
     return history;
   }
-  const next = history.length >= MAX_HISTORY ? history.slice(history.length - MAX_HISTORY + 1) : history.slice();
+  const next =
+    history.length >= MAX_LOSS_HISTORY ? history.slice(history.length - MAX_LOSS_HISTORY + 1) : history.slice();
   next.push(stats);
   return next;
 }
@@ -197,7 +196,7 @@ export function roomReducer(s: RoomClientState, a: RoomAction): RoomClientState 
         members: st.members,
         run: st.run,
         // the snapshot's history is authoritative; keep ours only if it is longer for the same run
-        history: sameRun && s.history.length > st.history.length ? s.history : st.history.slice(-MAX_HISTORY),
+        history: sameRun && s.history.length > st.history.length ? s.history : st.history.slice(-MAX_LOSS_HISTORY),
         restartNeeded: st.restartNeeded,
       };
     }
@@ -208,7 +207,7 @@ export function roomReducer(s: RoomClientState, a: RoomAction): RoomClientState 
       if (a.version <= (s.fieldVersions[a.field] ?? 0)) return s;
       return {
         ...s,
-        confirmed: { ...s.confirmed, [a.field]: a.value } as RoomDocument,
+        confirmed: { ...s.confirmed, [a.field]: a.value },
         version: Math.max(s.version, a.version),
         fieldVersions: { ...s.fieldVersions, [a.field]: a.version },
         lastChange: { ...s.lastChange, [a.field]: { ...a.author, version: a.version } },
@@ -235,7 +234,7 @@ export function roomReducer(s: RoomClientState, a: RoomAction): RoomClientState 
         ...s,
         pending,
         restartNeeded,
-        confirmed: { ...s.confirmed, [a.field]: p.value } as RoomDocument,
+        confirmed: { ...s.confirmed, [a.field]: p.value },
         version: Math.max(s.version, a.version),
         fieldVersions: { ...s.fieldVersions, [a.field]: a.version },
         lastChange: { ...s.lastChange, [a.field]: { ...a.author, version: a.version } },
@@ -275,10 +274,11 @@ export function roomReducer(s: RoomClientState, a: RoomAction): RoomClientState 
   }
 }
 
+// Property signatures, not methods: the studio passes these around unbound (useSyncExternalStore).
 export interface RoomStore {
-  getState(): RoomClientState;
-  dispatch(action: RoomAction): void;
-  subscribe(listener: () => void): () => void;
+  getState: () => RoomClientState;
+  dispatch: (action: RoomAction) => void;
+  subscribe: (listener: () => void) => () => void;
 }
 
 export function createRoomStore(roomId: string): RoomStore {

@@ -83,10 +83,7 @@ export async function verifyCredentials(
   const password = typeof input.password === "string" ? input.password : "";
   const normalisedEmail = emailParsed.success
     ? emailParsed.data
-    : String(input.email ?? "")
-        .trim()
-        .toLowerCase()
-        .slice(0, 254);
+    : (typeof input.email === "string" ? input.email : "").trim().toLowerCase().slice(0, 254);
   const limits = rateLimits();
   const emailKey = `signin-email:${normalisedEmail}`;
   const ipKey = `signin-ip:${ip}`;

@@ -32,7 +32,7 @@ async function buildConfig(): Promise<NextAuthConfig> {
   return {
     // The adapter is typed against @prisma/client's default client; ours is the same models
     // generated to packages/db (prisma-client generator).
-    adapter: PrismaAdapter(db as unknown as Parameters<typeof PrismaAdapter>[0]),
+    adapter: PrismaAdapter(db),
     secret: authSecret(),
     trustHost: true,
     session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_SECONDS },

@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { resolveDataDir } from "@atelier/db";
-import { DEV_REALTIME_SECRET } from "@atelier/protocol/token";
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS } from "@atelier/storage";
+import { resolveRealtimeSecret } from "@atelier/protocol/token";
 
 /*
  * Server settings, read at request time (never at module load: `next build` imports the routes
@@ -40,14 +41,7 @@ export function authSecret(): string {
 
 /** The secret realtime tokens are signed with (shared with the optimisation service). */
 export function realtimeSecret(): string {
-  const configured = process.env.ATELIER_REALTIME_SECRET?.trim();
-  if (configured) return configured;
-  if (process.env.NODE_ENV === "production") {
-    throw new Error(
-      "ATELIER_REALTIME_SECRET must be set in production (the optimisation service verifies tokens with it)",
-    );
-  }
-  return DEV_REALTIME_SECRET;
+  return resolveRealtimeSecret(process.env).secret;
 }
 
 /** The optimisation service's URL as the browser reaches it. */
@@ -61,6 +55,14 @@ export function oauthProvidersConfigured(): { github: boolean; google: boolean }
   return {
     github: set("AUTH_GITHUB_ID") && set("AUTH_GITHUB_SECRET"),
     google: set("AUTH_GOOGLE_ID") && set("AUTH_GOOGLE_SECRET"),
+  };
+}
+
+/** Upload caps (bytes, pixels): the storage defaults, lowerable by env for small deployments. */
+export function uploadLimits(): { maxBytes: number; maxPixels: number } {
+  return {
+    maxBytes: intFromEnv("ATELIER_UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES),
+    maxPixels: intFromEnv("ATELIER_UPLOAD_MAX_PIXELS", DEFAULT_MAX_PIXELS),
   };
 }
 

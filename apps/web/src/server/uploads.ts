@@ -1,19 +1,8 @@
-import { storeImage, UploadError, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS } from "@atelier/storage";
+import { storeImage, UploadError } from "@atelier/storage";
+import { uploadLimits } from "./config";
 import type { Db, Image } from "@atelier/db";
 import type { ImageInfo } from "@atelier/protocol";
 import { errorResponse } from "./http";
-
-/** Upload caps (bytes, pixels): the storage defaults, lowerable by env for small deployments. */
-export function uploadLimits(): { maxBytes: number; maxPixels: number } {
-  const num = (name: string, fallback: number) => {
-    const v = Number(process.env[name]);
-    return Number.isInteger(v) && v > 0 ? v : fallback;
-  };
-  return {
-    maxBytes: num("ATELIER_UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES),
-    maxPixels: num("ATELIER_UPLOAD_MAX_PIXELS", DEFAULT_MAX_PIXELS),
-  };
-}
 
 const MULTIPART_OVERHEAD = 64 * 1024;
 

@@ -66,7 +66,7 @@ export default async function DashboardPage() {
                         room.styleImageIds[i] ? (
                           <FramedImage
                             key={i}
-                            id={room.styleImageIds[i]!}
+                            id={room.styleImageIds[i]}
                             alt=""
                             thumb={160}
                             ratio="auto"

@@ -1,6 +1,15 @@
 "use client";
 
-import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useSyncExternalStore } from "react";
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  useSyncExternalStore,
+} from "react";
 import {
   canEdit,
   type Member,
@@ -27,9 +36,9 @@ export interface StudioContextValue {
   /** the user may change the document and runs (joined, and owner/editor) */
   editable: boolean;
   /** other members currently editing `field` */
-  editorsOf(field: RoomField): Member[];
+  editorsOf: (field: RoomField) => Member[];
   /** frame listeners (the preview canvas subscribes) */
-  onPreview(listener: (frame: Preview) => void): () => void;
+  onPreview: (listener: (frame: Preview) => void) => () => void;
 }
 
 const StudioContext = createContext<StudioContextValue | null>(null);
@@ -42,12 +51,12 @@ export function useStudio(): StudioContextValue {
 
 /** Owns the room store and the realtime connection for as long as the studio is open. */
 export function StudioProvider({ initial, me, children }: { initial: RoomState; me: Me; children: React.ReactNode }) {
-  const storeRef = useRef<RoomStore | null>(null);
-  if (!storeRef.current) {
-    storeRef.current = createRoomStore(initial.roomId);
-    storeRef.current.dispatch({ type: "prime", state: initial });
-  }
-  const store = storeRef.current;
+  // Created once per mounted studio (a lazy state initialiser runs on the first render only).
+  const [store] = useState(() => {
+    const created = createRoomStore(initial.roomId);
+    created.dispatch({ type: "prime", state: initial });
+    return created;
+  });
   const previewListeners = useRef(new Set<(frame: Preview) => void>());
   const connRef = useRef<RoomConnection | null>(null);
   // Stable for the studio's lifetime: a new function per state change would make the preview
@@ -63,7 +72,7 @@ export function StudioProvider({ initial, me, children }: { initial: RoomState; 
     const conn = connectRoom({
       roomId: initial.roomId,
       store,
-      me,
+      me: { userId: me.userId, name: me.name },
       onPreview: (frame) => {
         for (const l of previewListeners.current) l(frame);
       },
@@ -73,7 +82,7 @@ export function StudioProvider({ initial, me, children }: { initial: RoomState; 
       conn.dispose();
       connRef.current = null;
     };
-  }, [initial.roomId, store, me.userId, me.name]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [initial.roomId, store, me.userId, me.name]);
 
   const state = useSyncExternalStore(store.subscribe, store.getState, store.getState);
   const value = useMemo<StudioContextValue>(() => {

@@ -8,31 +8,36 @@ import { useStudio } from "./context";
 import { FieldShell } from "./field-shell";
 
 type Library = {
-  status: "idle" | "loading" | "ready" | "error";
+  status: "loading" | "ready" | "error";
   data: ListStylesResponse | null;
   error: string | null;
 };
 
+/** Fetches my styles and the public ones; never throws (a failure is the library's error state). */
+async function fetchStyleLibrary(): Promise<Library> {
+  try {
+    const res = await fetch("/api/styles", { cache: "no-store" });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return { status: "ready", data: (await res.json()) as ListStylesResponse, error: null };
+  } catch (e) {
+    return { status: "error", data: null, error: `Could not load the style library (${(e as Error).message}).` };
+  }
+}
+
 /** My styles and public ones, loaded once when first needed (names for the blend list, choices for "add"). */
 function useStyleLibrary() {
-  const [lib, setLib] = useState<Library>({ status: "idle", data: null, error: null });
-  const load = useCallback(async () => {
-    setLib((l) => ({ ...l, status: "loading", error: null }));
-    try {
-      const res = await fetch("/api/styles", { cache: "no-store" });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      setLib({ status: "ready", data: (await res.json()) as ListStylesResponse, error: null });
-    } catch (e) {
-      setLib({ status: "error", data: null, error: `Could not load the style library (${(e as Error).message}).` });
-    }
-  }, []);
+  const [lib, setLib] = useState<Library>({ status: "loading", data: null, error: null });
   useEffect(() => {
-    void load();
-  }, [load]);
+    void fetchStyleLibrary().then(setLib);
+  }, []);
   const add = useCallback((style: StyleInfo) => {
     setLib((l) => (l.data ? { ...l, data: { ...l.data, mine: [style, ...l.data.mine] } } : l));
   }, []);
-  return { lib, reload: load, add };
+  const reload = useCallback(() => {
+    setLib((l) => ({ ...l, status: "loading", error: null }));
+    return fetchStyleLibrary().then(setLib);
+  }, []);
+  return { lib, reload, add };
 }
 
 export function ContentPicker() {

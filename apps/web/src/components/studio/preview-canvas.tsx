@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 import type { Preview } from "@atelier/protocol";
 import { createFrameScheduler } from "@/lib/frame-scheduler";
 import { useStudio } from "./context";
@@ -15,7 +15,6 @@ export function PreviewCanvas({ canvasRef }: { canvasRef: React.RefObject<HTMLCa
   const [shown, setShown] = useState<{ iteration: number; width: number; height: number } | null>(null);
   const [drawError, setDrawError] = useState<string | null>(null);
   const runId = state.run?.runId ?? null;
-  const lastRun = useRef<string | null>(null);
 
   useEffect(() => {
     const scheduler = createFrameScheduler<Preview>(
@@ -34,7 +33,6 @@ export function PreviewCanvas({ canvasRef }: { canvasRef: React.RefObject<HTMLCa
         } finally {
           bitmap.close();
         }
-        lastRun.current = frame.runId;
         setShown({ iteration: frame.iteration, width, height });
         setDrawError(null);
       },

@@ -1,6 +1,7 @@
 import { errorResponse, json } from "@/server/http";
 import { requireUser } from "@/server/session";
-import { fileFrom, imageInfo, readMultipart, storeUpload, uploadLimits } from "@/server/uploads";
+import { uploadLimits } from "@/server/config";
+import { fileFrom, imageInfo, readMultipart, storeUpload } from "@/server/uploads";
 
 /** POST multipart { file } → 201 { image } — a content photo (JPEG/PNG/WebP, checked by content). */
 export async function POST(req: Request): Promise<Response> {

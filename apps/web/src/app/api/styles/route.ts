@@ -2,7 +2,8 @@ import { styleUploadFields } from "@atelier/protocol";
 import { errorResponse, json } from "@/server/http";
 import { styleLibrary, styleSelect, toStyleInfo } from "@/server/queries";
 import { requireUser } from "@/server/session";
-import { fileFrom, readMultipart, storeUpload, uploadLimits } from "@/server/uploads";
+import { uploadLimits } from "@/server/config";
+import { fileFrom, readMultipart, storeUpload } from "@/server/uploads";
 
 /** GET → { mine, public }: my styles and others' public ones. */
 export async function GET(req: Request): Promise<Response> {
