@@ -144,8 +144,8 @@ export function param(page: Page, field: string): Locator {
   return page.getByTestId(`param-${field}`);
 }
 
-/** The "changed by …" note under a field, whatever its capitalisation. */
-export function changedBy(name: "you" | string): RegExp {
+/** The "changed by …" note under a field (a member's name, or "you"), whatever its capitalisation. */
+export function changedBy(name: string): RegExp {
   return new RegExp(`^changed by ${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "i");
 }
 

@@ -1,11 +1,4 @@
-import { defineConfig } from "vitest/config";
+import { workspaceTestConfig } from "../../vitest.base.ts";
 
-export default defineConfig({
-  test: {
-    include: ["test/**/*.test.ts"],
-    // real databases and the prisma CLI: slower than unit tests; the machine has 2 cores
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    fileParallelism: false,
-  },
-});
+// real databases and the prisma CLI: slower than unit tests
+export default workspaceTestConfig({ test: { testTimeout: 60_000, hookTimeout: 60_000 } });

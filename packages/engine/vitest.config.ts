@@ -1,17 +1,18 @@
 import { resolve } from "node:path";
-import { defineConfig } from "vitest/config";
+import { workspaceTestConfig } from "../../vitest.base.ts";
 
 // Tests use the real VGG-19 weights and sample images from ../shared (next to the repo),
 // unless ATELIER_VGG19 / ATELIER_IMAGES point elsewhere.
 const shared = resolve(import.meta.dirname, "../../../shared");
 
-export default defineConfig({
+export default workspaceTestConfig({
   test: {
-    include: ["test/**/*.test.ts"],
     // Real VGG-19 runs on a slow, shared 2-core machine: be generous.
     testTimeout: 300_000,
     hookTimeout: 300_000,
     pool: "forks",
+    // engine test files may run side by side (each in its own fork)
+    fileParallelism: true,
     env: {
       ATELIER_VGG19: process.env.ATELIER_VGG19 ?? resolve(shared, "models", "vgg19"),
       ATELIER_IMAGES: process.env.ATELIER_IMAGES ?? resolve(shared, "images"),

@@ -1,10 +1,4 @@
-import { defineConfig } from "vitest/config";
+import { workspaceTestConfig } from "../../vitest.base.ts";
 
-export default defineConfig({
-  test: {
-    include: ["test/**/*.test.ts"],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    fileParallelism: false,
-  },
-});
+// real image decoding and files on disk
+export default workspaceTestConfig({ test: { testTimeout: 60_000, hookTimeout: 60_000 } });

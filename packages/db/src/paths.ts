@@ -1,12 +1,13 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { dbEnv, type DbEnv } from "./env.ts";
 
 /**
  * The one place that decides where Atelier keeps its files (database, images, thumbnails):
  * `DATA_DIR` if set, else `./data`, resolved against the process's working directory.
  */
-export function resolveDataDir(env: NodeJS.ProcessEnv = process.env): string {
+export function resolveDataDir(env: DbEnv = dbEnv()): string {
   const configured = env.DATA_DIR?.trim();
   return path.resolve(configured ? configured : "./data");
 }
@@ -42,7 +43,7 @@ function moduleDir(): string | null {
  * found from this module's location, else from the working directory upwards.
  */
 export function findRepoRoot(): string {
-  const configured = process.env.ATELIER_ROOT?.trim();
+  const configured = dbEnv().ATELIER_ROOT?.trim();
   if (configured) {
     if (!isRepoRoot(configured)) throw new Error(`ATELIER_ROOT=${configured} has no prisma/schema.prisma`);
     return path.resolve(configured);

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { dbEnv } from "./env.ts";
 import { resolveDataDir } from "./paths.ts";
 
 export type DatabaseTarget =
@@ -35,7 +36,7 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
 export function resolveDatabaseTarget(options: { url?: string; dataDir?: string } = {}): DatabaseTarget {
   if (options.url) return parseDatabaseUrl(options.url);
   if (options.dataDir) return parseDatabaseUrl(`file:${defaultSqliteFile(path.resolve(options.dataDir))}`);
-  const env = process.env.DATABASE_URL?.trim();
+  const env = dbEnv().DATABASE_URL?.trim();
   if (env) return parseDatabaseUrl(env);
   return parseDatabaseUrl(`file:${defaultSqliteFile()}`);
 }
