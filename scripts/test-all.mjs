@@ -56,6 +56,13 @@ function finish(status) {
 }
 
 ensureDependencies();
+// Lint first (typecheck, ESLint, Prettier, knip): a lint error fails the run before the long suites start.
+log("lint: npm run lint");
+const lintStatus = run("npm", ["run", "lint"]);
+if (lintStatus !== 0) {
+  console.error("[atelier] lint failed (npm run lint): fix the errors above, or `npm run lint:fix` for formatting");
+  finish(lintStatus);
+}
 await ensureServices();
 const weights = findWeights();
 if (!weights) {

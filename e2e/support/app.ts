@@ -31,7 +31,7 @@ export function newUser(firstName: string): User {
  * typing into a server-rendered form before that is lost, because the controlled inputs'
  * state starts empty when hydration catches up.
  */
-export async function waitForHydration(locator: Locator): Promise<void> {
+async function waitForHydration(locator: Locator): Promise<void> {
   await expect(locator).toBeVisible();
   await expect
     .poll(() => locator.evaluate((el) => Object.keys(el).some((k) => k.startsWith("__reactProps"))), {
@@ -94,8 +94,8 @@ export async function createRoom(page: Page, name: string): Promise<{ id: string
   return { id: url.pathname.split("/").pop()!, url: url.pathname };
 }
 
-export const CONTENT_IMAGE = imagePath("tubingen.jpg");
-export const STYLE_IMAGE = imagePath("starry_night.jpg");
+const CONTENT_IMAGE = imagePath("tubingen.jpg");
+const STYLE_IMAGE = imagePath("starry_night.jpg");
 
 /** Uploads a content photo through the studio's picker (the file input behind the drop zone). */
 export async function uploadContent(
@@ -159,7 +159,7 @@ export async function setNumber(page: Page, field: string, value: number): Promi
 }
 
 /** The size slider (64 px, step 32): Home, then ArrowRight steps. */
-export async function setSize(page: Page, px: 64 | 96 | 128): Promise<void> {
+async function setSize(page: Page, px: 64 | 96 | 128): Promise<void> {
   const slider = param(page, "size");
   await slider.focus();
   await slider.press("Home");

@@ -8,8 +8,8 @@ import { webBuildStaleReason } from "../../scripts/lib/web-build.mjs";
 import { createHash, randomBytes } from "node:crypto";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const sharedDir = process.env.ATELIER_SHARED ?? path.resolve(repoRoot, "..", "shared");
-export const imagesDir = process.env.ATELIER_IMAGES ?? path.join(sharedDir, "images");
+const sharedDir = process.env.ATELIER_SHARED ?? path.resolve(repoRoot, "..", "shared");
+const imagesDir = process.env.ATELIER_IMAGES ?? path.join(sharedDir, "images");
 const resultsDir = path.join(repoRoot, "e2e", "test-results");
 // Outside test-results/ (Playwright empties that before global setup), so that a run killed
 // before its teardown still tells the next run which servers to stop. One per checkout.
@@ -33,7 +33,7 @@ export interface StackInfo {
   pgids: number[];
 }
 
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once("error", reject);

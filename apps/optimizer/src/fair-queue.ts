@@ -15,18 +15,13 @@ export class FairQueue<J extends QueueJob> {
   private readonly lastServed = new Map<string, number>();
   private serial = 0;
 
-  constructor(private concurrency: number) {
+  constructor(private readonly concurrency: number) {
     if (!Number.isInteger(concurrency) || concurrency < 1)
       throw new Error(`concurrency must be ≥ 1, got ${concurrency}`);
   }
 
   get size(): { waiting: number; running: number; concurrency: number } {
     return { waiting: this.waiting.length, running: this.running.size, concurrency: this.concurrency };
-  }
-
-  setConcurrency(n: number): void {
-    if (!Number.isInteger(n) || n < 1) throw new Error(`concurrency must be ≥ 1, got ${n}`);
-    this.concurrency = n;
   }
 
   enqueue(job: J): void {

@@ -17,9 +17,9 @@ export interface Lease {
 }
 
 /** A lease without a heartbeat for this long is dead, whatever the process table says. */
-export const LEASE_TTL_MS = 30_000;
+const LEASE_TTL_MS = 30_000;
 
-export function leasePath(runDir: string): string {
+function leasePath(runDir: string): string {
   return path.join(runDir, "lease.json");
 }
 

@@ -38,7 +38,7 @@ export interface User {
 }
 
 /** A field changed while the run was going, and from which iteration it applies (provenance). */
-export interface LiveEdit {
+interface LiveEdit {
   iteration: number;
   field: RoomField;
   value: unknown;
@@ -86,7 +86,7 @@ export interface LiveRun {
 }
 
 /** How the run manager tells the room what happened; the server fans it out (and to other nodes). */
-export interface RunBroadcaster {
+interface RunBroadcaster {
   runUpdate(room: LiveRoom): void;
   stats(room: LiveRoom, stats: IterationStats): void;
   preview(room: LiveRoom, frame: PreviewFrame): void;

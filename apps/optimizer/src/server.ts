@@ -85,7 +85,7 @@ interface RoomMembership {
   focusAt: number;
 }
 
-export interface SocketData {
+interface SocketData {
   user: User;
   color: string;
   rooms: Record<string, RoomMembership>;

@@ -7,6 +7,7 @@ export interface DbEnv {
   DATA_DIR?: string;
   DATABASE_URL?: string;
   ATELIER_ROOT?: string;
+  [name: string]: string | undefined;
 }
 
 export function dbEnv(): DbEnv {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 
 /** The local PostgreSQL server of every machine of this project (trust auth). */
-export const PG_ADMIN_URL = process.env.ATELIER_TEST_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
+const PG_ADMIN_URL = process.env.ATELIER_TEST_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
 
 export async function pgReachable(): Promise<string | null> {
   const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3000 });

@@ -35,7 +35,7 @@ export function Avatar({
   );
 }
 
-export function nameColor(name: string): string {
+function nameColor(name: string): string {
   let h = 0;
   for (const ch of name) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
   return `hsl(${h % 360} 42% 42%)`;

@@ -2,7 +2,7 @@
 
 import { useId, useRef, useState, type DragEvent, type ReactNode } from "react";
 
-export const ACCEPTED_TYPES = "image/jpeg,image/png,image/webp";
+const ACCEPTED_TYPES = "image/jpeg,image/png,image/webp";
 
 /**
  * A file target: drag-and-drop or the file dialog (it is a real button, so keyboards work).

@@ -2,7 +2,7 @@ import Link from "next/link";
 import type { ResultCard } from "@/server/queries";
 import { FramedImage } from "./image";
 
-export function ResultCardView({ card, showVisibility = false }: { card: ResultCard; showVisibility?: boolean }) {
+function ResultCardView({ card, showVisibility = false }: { card: ResultCard; showVisibility?: boolean }) {
   return (
     <article className="group" data-testid="result-card" data-result-id={card.id}>
       <Link href={`/results/${card.id}`} className="block rounded-2xl">

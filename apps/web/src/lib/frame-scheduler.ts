@@ -10,7 +10,7 @@ export interface Frame {
   iteration: number;
 }
 
-export interface FrameSchedulerStats {
+interface FrameSchedulerStats {
   drawn: number;
   dropped: number;
   failed: number;

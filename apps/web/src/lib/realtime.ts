@@ -18,7 +18,7 @@ import {
 } from "@atelier/protocol";
 import type { RoomStore } from "./room-store";
 
-export type RoomSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+type RoomSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /**
  * Subscribes to a server event whose payload is checked against its protocol schema first: a
@@ -65,9 +65,9 @@ export interface RoomConnection {
   dispose(): void;
 }
 
-export class TokenError extends Error {}
+class TokenError extends Error {}
 
-export async function fetchRealtimeToken(): Promise<RealtimeTokenResponse> {
+async function fetchRealtimeToken(): Promise<RealtimeTokenResponse> {
   const res = await fetch("/api/realtime-token", { cache: "no-store" });
   if (res.status === 401) throw new TokenError("Your session has ended. Sign in again to rejoin the room.");
   if (!res.ok) throw new Error(`Could not get a realtime token (HTTP ${res.status}).`);

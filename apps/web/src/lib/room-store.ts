@@ -18,18 +18,18 @@ import {
 } from "@atelier/protocol";
 
 /** Who last changed a field, and at which document version (from a snapshot: the snapshot's version, an upper bound). */
-export interface FieldChange {
+interface FieldChange {
   userId: string;
   name: string;
   version: number;
 }
 
-export interface PendingEdit {
+interface PendingEdit {
   opId: number;
   value: unknown;
 }
 
-export type ConnectionStatus = "connecting" | "joined" | "reconnecting" | "error";
+type ConnectionStatus = "connecting" | "joined" | "reconnecting" | "error";
 
 export interface RoomClientState {
   status: ConnectionStatus;

@@ -9,7 +9,7 @@ const BCRYPT_ROUNDS = 10;
 let dummyHash: string | null = null;
 const timingEqualiserHash = () => (dummyHash ??= bcrypt.hashSync("atelier-timing-equaliser", BCRYPT_ROUNDS));
 
-export interface AccountUser {
+interface AccountUser {
   id: string;
   name: string;
   email: string;

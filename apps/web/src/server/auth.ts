@@ -24,7 +24,7 @@ class TooManyAttempts extends CredentialsSignin {
   override code = "rate_limited";
 }
 
-export const SESSION_MAX_AGE_SECONDS = 30 * 24 * 3600;
+const SESSION_MAX_AGE_SECONDS = 30 * 24 * 3600;
 
 async function buildConfig(): Promise<NextAuthConfig> {
   const db = await getDb();
@@ -67,4 +67,4 @@ async function buildConfig(): Promise<NextAuthConfig> {
   };
 }
 
-export const { handlers, auth, signIn, signOut } = NextAuth(buildConfig);
+export const { handlers } = NextAuth(buildConfig);

@@ -9,8 +9,6 @@ export function errorResponse(status: number, error: string, field?: string, hea
 }
 
 export const unauthorized = () => errorResponse(401, "sign in first");
-export const forbidden = (what = "you are not allowed to do that") => errorResponse(403, what);
-export const notFound = (what = "not found") => errorResponse(404, what);
 
 export function json<T>(body: T, status = 200): Response {
   return Response.json(body, { status, headers: { "Cache-Control": "no-store" } });

@@ -42,7 +42,7 @@ export async function deleteRoom(db: Db, roomId: string, userId: string): Promis
   return { ok: true, value: null };
 }
 
-export const INVITE_TOKEN_BYTES = 24;
+const INVITE_TOKEN_BYTES = 24;
 
 export async function createInvite(
   db: Db,

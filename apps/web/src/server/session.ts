@@ -19,7 +19,7 @@ export interface SessionUser {
 }
 
 /** The cookie names next-auth uses: `__Secure-` prefixed over HTTPS, plain over HTTP. */
-export const SESSION_COOKIES = [
+const SESSION_COOKIES = [
   { name: "__Secure-authjs.session-token", secure: true },
   { name: "authjs.session-token", secure: false },
 ] as const;

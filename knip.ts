@@ -1,0 +1,31 @@
+import type { KnipConfig } from "knip";
+
+// Dead-code check (unused files, exports, class members and dependencies), run by `npm run lint`.
+const config: KnipConfig = {
+  ignoreExportsUsedInFile: true,
+  workspaces: {
+    ".": {
+      entry: ["scripts/*.mjs", "vitest.base.ts"],
+      // the hand-written types of web-build.mjs, read by TypeScript rather than imported
+      ignore: ["scripts/lib/web-build.d.mts"],
+    },
+    "apps/optimizer": {
+      // fanout-clients.ts runs in child processes that the fan-out benchmark spawns by path
+      entry: ["bench/*.ts"],
+    },
+    "packages/db": {
+      // prisma-pg.config.ts is handed to the prisma CLI by path in the PostgreSQL tests
+      entry: ["scripts/*.mts", "test/prisma-pg.config.ts"],
+      // imported by the Prisma client that `prisma generate` writes into src/generated (not in git)
+      ignoreDependencies: ["@prisma/client"],
+    },
+    "packages/engine": {
+      entry: ["bin/*.mjs", "bench/*.ts", "scripts/*.ts"],
+    },
+    e2e: {},
+    "apps/web": {},
+    "packages/*": {},
+  },
+};
+
+export default config;
