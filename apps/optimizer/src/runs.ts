@@ -6,7 +6,7 @@
 import { access } from "node:fs/promises";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { readRunParams, serializeRunParams, serializeStyleImageIds, type Db } from "@atelier/db";
+import { readRunParams, serializeProvenance, serializeRunParams, serializeStyleImageIds, type Db } from "@atelier/db";
 import type { LiveWeights, RgbImage } from "@atelier/engine";
 import {
   LIVE_FIELDS,
@@ -17,7 +17,9 @@ import {
   runParams,
   type IterationStats,
   type RoomField,
+  type LiveEdit,
   type PreviewMime,
+  type Provenance,
   type RunInfo,
   type RunParams,
   type RunStatus,
@@ -35,14 +37,6 @@ import type { WorkerJob, WorkerToMain } from "./worker-messages.ts";
 export interface User {
   id: string;
   name: string;
-}
-
-/** A field changed while the run was going, and from which iteration it applies (provenance). */
-interface LiveEdit {
-  iteration: number;
-  field: RoomField;
-  value: unknown;
-  authorId: string;
 }
 
 export interface LiveRun {
@@ -855,7 +849,7 @@ export class RunManager {
       { dataDir: this.o.dataDir, ownerId: user.id },
     );
     const styleImageIds = run.params.styles.map((s) => s.imageId);
-    const provenance = {
+    const provenance: Provenance = {
       method: "gatys-ecker-bethge-2015",
       runId: run.id,
       roomId: run.roomId,
@@ -891,7 +885,7 @@ export class RunManager {
         authorId: user.id,
         title: request.title,
         isPublic: request.isPublic,
-        provenance: JSON.stringify(provenance),
+        provenance: serializeProvenance(provenance),
         contentImageId: run.params.contentImageId,
         styleImageIds: serializeStyleImageIds(styleImageIds),
       },

@@ -11,6 +11,7 @@ export {
   readStyleImageIds,
   serializeStyleImageIds,
   readProvenance,
+  serializeProvenance,
   imageIdsOfDocument,
   type ParsedRoomDocument,
 } from "./json.ts";

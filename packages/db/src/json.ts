@@ -6,7 +6,11 @@ import {
   parseFieldValue,
   roomDocument,
   runParams,
+  provenance,
+  storedProvenance,
   styleRef,
+  type Provenance,
+  type StoredProvenance,
   type RoomDocument,
   type RunParams,
   type StyleRef,
@@ -115,10 +119,19 @@ export function serializeStyleImageIds(ids: readonly string[]): string {
   return JSON.stringify(list);
 }
 
-/** Result.provenance as an object, or null when the stored text is not a JSON object. */
-export function readProvenance(result: { provenance: string }): Record<string, unknown> | null {
+/** Result.provenance, checked against the protocol schema (fields may be missing), or null when it is not a valid record. */
+export function readProvenance(result: { provenance: string }): StoredProvenance | null {
   const json = parseJson(result.provenance);
-  return json.ok && isPlainObject(json.value) ? json.value : null;
+  if (!json.ok) return null;
+  const parsed = storedProvenance.safeParse(json.value);
+  return parsed.success ? parsed.data : null;
+}
+
+/** Validates a result's provenance (throws when invalid) and returns the text to store. */
+export function serializeProvenance(record: Provenance): string {
+  const parsed = provenance.safeParse(record);
+  if (!parsed.success) throw new Error(`invalid provenance: ${formatZodError(parsed.error)}`);
+  return JSON.stringify(parsed.data);
 }
 
 /** The image ids a document refers to: the content image and every style image. */

@@ -3,8 +3,7 @@
  * datasource provider and the generator output differ. Keeping it derived (never hand-edited)
  * means the two providers cannot drift apart; test/schema.test.ts checks the committed copy.
  */
-const PG_SCHEMA_HEADER =
-  "// GENERATED from prisma/schema.prisma by `npm run db:pg-schema` — do not edit by hand.\n";
+const PG_SCHEMA_HEADER = "// GENERATED from prisma/schema.prisma by `npm run db:pg-schema` — do not edit by hand.\n";
 
 export function postgresSchemaFrom(sqliteSchema: string): string {
   let providerReplaced = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defaultRoomDocument, runParams } from "@atelier/protocol";
+import { defaultRoomDocument, runParams, type Provenance } from "@atelier/protocol";
 import {
   imageIdsOfDocument,
   parseRoomDocument,
@@ -7,6 +7,7 @@ import {
   readRoomDocument,
   readRunParams,
   readStyleImageIds,
+  serializeProvenance,
   serializeRoomDocument,
   serializeRunParams,
   serializeStyleImageIds,
@@ -101,5 +102,37 @@ describe("run params, style ids, provenance readers", () => {
     expect(readProvenance({ provenance: '{"seed":1}' })).toEqual({ seed: 1 });
     expect(readProvenance({ provenance: "[]" })).toBeNull();
     expect(readProvenance({ provenance: "" })).toBeNull();
+  });
+
+  it("writes only valid provenance and reads back what was written", () => {
+    const record: Provenance = {
+      method: "gatys-ecker-bethge-2015",
+      runId: "r1",
+      roomId: "room1",
+      authorId: "u1",
+      savedBy: "u2",
+      savedAt: "2026-11-28T12:00:00.000Z",
+      kind: "final",
+      params,
+      seed: params.seed,
+      backend: "wasm",
+      modelHash: null,
+      iterations: 300,
+      targetIterations: 300,
+      status: "completed",
+      timings: { createdAt: "2026-11-28T11:00:00.000Z", startedAt: null, finishedAt: null, computeMs: 1200 },
+      contentImageId: "c",
+      styleImageIds: ["s"],
+      styleWeights: [1],
+      resumedFromId: null,
+      liveEdits: [{ iteration: 3, field: "styleWeight", value: 50, authorId: "u2" }],
+      width: 512,
+      height: 384,
+    };
+    expect(readProvenance({ provenance: serializeProvenance(record) })).toEqual(record);
+    expect(() => serializeProvenance({ ...record, kind: "draft" as never })).toThrow(/invalid provenance: kind/);
+    expect(() => serializeProvenance({ ...record, width: 0 })).toThrow(/width/);
+    // a present field must be valid, even though a stored record may lack fields
+    expect(readProvenance({ provenance: JSON.stringify({ ...record, iterations: "many" }) })).toBeNull();
   });
 });
