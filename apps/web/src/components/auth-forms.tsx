@@ -2,8 +2,10 @@
 
 import { signIn } from "next-auth/react";
 import Link from "next/link";
-import { useState, type FormEvent } from "react";
+import { authPagePath } from "@/lib/paths";
+import { useState, type FormEvent, type InputHTMLAttributes } from "react";
 import { passwordWeakness, signUpBody } from "@atelier/protocol";
+import { Alert } from "@/components/alert";
 
 const SIGN_IN_ERRORS: Record<string, string> = {
   invalid_credentials: "That email and password do not match an account. Check them and try again.",
@@ -19,13 +21,61 @@ function describeSignInError(error: string | undefined, code: string | undefined
   );
 }
 
-function FieldError({ id, message }: { id: string; message?: string }) {
-  if (!message) return null;
+/**
+ * A labelled input with its error (and optional hint) wired for screen readers: the element ids
+ * and the test id all derive from `id`.
+ */
+function TextField({
+  id,
+  label,
+  error,
+  hint,
+  ...input
+}: { id: string; label: string; error?: string; hint?: { text: string; className: string } } & Omit<
+  InputHTMLAttributes<HTMLInputElement>,
+  "id" | "className"
+>) {
+  const describedBy = [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(" ") || undefined;
   return (
-    <p id={id} className="mt-1.5 text-sm text-danger" role="alert">
-      {message}
-    </p>
+    <div>
+      <label htmlFor={id} className="label">
+        {label}
+      </label>
+      <input
+        id={id}
+        className="field"
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy}
+        data-testid={id}
+        {...input}
+      />
+      {hint && (
+        <p id={`${id}-hint`} className={`mt-1.5 text-xs ${hint.className}`}>
+          {hint.text}
+        </p>
+      )}
+      <Alert id={`${id}-error`} className="mt-1.5 text-sm" message={error} />
+    </div>
   );
+}
+
+const UNREACHABLE = "The server could not be reached. Check your connection and try again.";
+
+/**
+ * Signs in with email and password and, on success, loads `returnTo` (a full load, so the
+ * server renders the signed-in page). Resolves with what went wrong otherwise.
+ */
+async function signInAndReturn(
+  email: string,
+  password: string,
+  returnTo: string,
+): Promise<{ error: string | undefined; code: string | undefined }> {
+  const res = await signIn("credentials", { email, password, redirect: false, redirectTo: returnTo });
+  if (res && !res.error) {
+    window.location.assign(returnTo);
+    return { error: undefined, code: undefined };
+  }
+  return { error: res?.error ?? "unknown", code: res?.code };
 }
 
 export function SignInForm({ returnTo, initialError }: { returnTo: string; initialError?: string }) {
@@ -39,58 +89,38 @@ export function SignInForm({ returnTo, initialError }: { returnTo: string; initi
     setBusy(true);
     setError(null);
     try {
-      const res = await signIn("credentials", { email, password, redirect: false, redirectTo: returnTo });
-      if (!res || res.error) {
-        setError(describeSignInError(res?.error, res?.code));
-        setBusy(false);
-        return;
-      }
-      window.location.assign(returnTo);
+      const failed = await signInAndReturn(email, password, returnTo);
+      if (failed.error === undefined) return;
+      setError(describeSignInError(failed.error, failed.code));
     } catch {
-      setError("The server could not be reached. Check your connection and try again.");
-      setBusy(false);
+      setError(UNREACHABLE);
     }
+    setBusy(false);
   }
 
   return (
     <form onSubmit={onSubmit} className="space-y-4" data-testid="signin-form" noValidate>
-      <div>
-        <label htmlFor="signin-email" className="label">
-          Email
-        </label>
-        <input
-          id="signin-email"
-          name="email"
-          type="email"
-          autoComplete="email"
-          required
-          className="field"
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          data-testid="signin-email"
-        />
-      </div>
-      <div>
-        <label htmlFor="signin-password" className="label">
-          Password
-        </label>
-        <input
-          id="signin-password"
-          name="password"
-          type="password"
-          autoComplete="current-password"
-          required
-          className="field"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          data-testid="signin-password"
-        />
-      </div>
-      {error && (
-        <p role="alert" className="rounded-lg bg-danger/8 px-3 py-2 text-sm text-danger" data-testid="signin-error">
-          {error}
-        </p>
-      )}
+      <TextField
+        id="signin-email"
+        label="Email"
+        name="email"
+        type="email"
+        autoComplete="email"
+        required
+        value={email}
+        onChange={(e) => setEmail(e.target.value)}
+      />
+      <TextField
+        id="signin-password"
+        label="Password"
+        name="password"
+        type="password"
+        autoComplete="current-password"
+        required
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+      />
+      <Alert message={error} className="rounded-lg bg-danger/8 px-3 py-2 text-sm" testId="signin-error" />
       <button
         type="submit"
         className="btn btn-primary w-full"
@@ -101,7 +131,7 @@ export function SignInForm({ returnTo, initialError }: { returnTo: string; initi
       </button>
       <p className="text-center text-sm text-muted">
         New here?{" "}
-        <Link className="link" href={`/signup?callbackUrl=${encodeURIComponent(returnTo)}`}>
+        <Link className="link" href={authPagePath("signup", returnTo)}>
           Create an account
         </Link>
       </p>
@@ -150,100 +180,61 @@ export function SignUpForm({ returnTo }: { returnTo: string }) {
         setBusy(false);
         return;
       }
-      const signedIn = await signIn("credentials", {
-        email: values.email,
-        password: values.password,
-        redirect: false,
-        redirectTo: returnTo,
-      });
-      if (!signedIn || signedIn.error) {
-        setFormError("Your account was created, but signing in failed. Please sign in.");
-        setBusy(false);
-        return;
-      }
-      window.location.assign(returnTo);
+      const failed = await signInAndReturn(values.email, values.password, returnTo);
+      if (failed.error === undefined) return;
+      setFormError("Your account was created, but signing in failed. Please sign in.");
     } catch {
-      setFormError("The server could not be reached. Check your connection and try again.");
-      setBusy(false);
+      setFormError(UNREACHABLE);
     }
+    setBusy(false);
   }
 
   return (
     <form onSubmit={onSubmit} className="space-y-4" data-testid="signup-form" noValidate>
-      <div>
-        <label htmlFor="signup-name" className="label">
-          Your name
-        </label>
-        <input
-          id="signup-name"
-          name="name"
-          autoComplete="name"
-          className="field"
-          value={values.name}
-          onChange={set("name")}
-          aria-invalid={!!errors.name}
-          aria-describedby="signup-name-error"
-          data-testid="signup-name"
-        />
-        <FieldError id="signup-name-error" message={errors.name} />
-      </div>
-      <div>
-        <label htmlFor="signup-email" className="label">
-          Email
-        </label>
-        <input
-          id="signup-email"
-          name="email"
-          type="email"
-          autoComplete="email"
-          className="field"
-          value={values.email}
-          onChange={set("email")}
-          aria-invalid={!!errors.email}
-          aria-describedby="signup-email-error"
-          data-testid="signup-email"
-        />
-        <FieldError id="signup-email-error" message={errors.email} />
-      </div>
-      <div>
-        <label htmlFor="signup-password" className="label">
-          Password
-        </label>
-        <input
-          id="signup-password"
-          name="password"
-          type="password"
-          autoComplete="new-password"
-          className="field"
-          value={values.password}
-          onChange={set("password")}
-          aria-invalid={!!errors.password}
-          aria-describedby="signup-password-hint signup-password-error"
-          data-testid="signup-password"
-        />
-        <p
-          id="signup-password-hint"
-          className={`mt-1.5 text-xs ${weakness ? "text-muted" : values.password ? "text-ok" : "text-muted"}`}
-        >
-          {values.password
+      <TextField
+        id="signup-name"
+        label="Your name"
+        name="name"
+        autoComplete="name"
+        value={values.name}
+        onChange={set("name")}
+        error={errors.name}
+      />
+      <TextField
+        id="signup-email"
+        label="Email"
+        name="email"
+        type="email"
+        autoComplete="email"
+        value={values.email}
+        onChange={set("email")}
+        error={errors.email}
+      />
+      <TextField
+        id="signup-password"
+        label="Password"
+        name="password"
+        type="password"
+        autoComplete="new-password"
+        value={values.password}
+        onChange={set("password")}
+        error={errors.password}
+        hint={{
+          text: values.password
             ? weakness
               ? `Still weak: ${weakness}.`
               : "Strong enough."
-            : "At least 8 characters, letters mixed with a number or symbol."}
-        </p>
-        <FieldError id="signup-password-error" message={errors.password} />
-      </div>
-      {formError && (
-        <p role="alert" className="rounded-lg bg-danger/8 px-3 py-2 text-sm text-danger" data-testid="signup-error">
-          {formError}
-        </p>
-      )}
+            : "At least 8 characters, letters mixed with a number or symbol.",
+          className: values.password && !weakness ? "text-ok" : "text-muted",
+        }}
+      />
+      <Alert message={formError} className="rounded-lg bg-danger/8 px-3 py-2 text-sm" testId="signup-error" />
       <button type="submit" className="btn btn-primary w-full" disabled={busy} data-testid="signup-submit">
         {busy ? "Creating your account…" : "Create account"}
       </button>
       <p className="text-center text-sm text-muted">
         Already have an account?{" "}
-        <Link className="link" href={`/signin?callbackUrl=${encodeURIComponent(returnTo)}`}>
+        <Link className="link" href={authPagePath("signin", returnTo)}>
           Sign in
         </Link>
       </p>

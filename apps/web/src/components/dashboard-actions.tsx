@@ -3,6 +3,7 @@
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { createRoomBody } from "@atelier/protocol";
+import { Alert } from "@/components/alert";
 
 export function CreateRoomForm() {
   const [name, setName] = useState("");
@@ -116,11 +117,7 @@ export function DeleteRoomButton({ roomId, roomName }: { roomId: string; roomNam
           Delete
         </button>
       )}
-      {error && (
-        <p role="alert" className="max-w-64 text-right text-xs text-danger">
-          {error}
-        </p>
-      )}
+      <Alert message={error} className="max-w-64 text-right text-xs" />
     </div>
   );
 }

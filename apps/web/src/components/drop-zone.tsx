@@ -3,6 +3,8 @@
 import { useId, useRef, useState, type DragEvent, type ReactNode } from "react";
 
 const ACCEPTED_TYPES = "image/jpeg,image/png,image/webp";
+/** What an upload may be (storage's default caps; the server's answer names a lower configured cap). */
+const UPLOAD_HINT = "JPEG, PNG or WebP · up to 20 MB";
 
 /**
  * A file target: drag-and-drop or the file dialog (it is a real button, so keyboards work).
@@ -12,7 +14,7 @@ export function DropZone({
   onFile,
   disabled,
   label,
-  hint,
+  hint = UPLOAD_HINT,
   testId,
   children,
   className = "",

@@ -3,6 +3,23 @@
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import type { LikeResponse } from "@atelier/protocol";
+import { Alert } from "@/components/alert";
+import { authPagePath } from "@/lib/paths";
+
+/**
+ * State shared by the actions of a result page: busy and error, and `signedInOrRedirect()`, which
+ * sends a signed-out visitor to sign in (coming back to the result) instead of acting.
+ */
+function useResultAction(resultId: string, signedIn: boolean) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const router = useRouter();
+  const signedInOrRedirect = () => {
+    if (!signedIn) router.push(authPagePath("signin", `/results/${resultId}`));
+    return signedIn;
+  };
+  return { busy, setBusy, error, setError, router, signedInOrRedirect };
+}
 
 export function LikeButton({
   resultId,
@@ -16,15 +33,10 @@ export function LikeButton({
   signedIn: boolean;
 }) {
   const [state, setState] = useState({ liked: initialLiked, count: initialCount });
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const router = useRouter();
+  const { busy, setBusy, error, setError, signedInOrRedirect } = useResultAction(resultId, signedIn);
 
   async function toggle() {
-    if (!signedIn) {
-      router.push(`/signin?callbackUrl=${encodeURIComponent(`/results/${resultId}`)}`);
-      return;
-    }
+    if (!signedInOrRedirect()) return;
     const want = !state.liked;
     setBusy(true);
     setError(null);
@@ -59,24 +71,15 @@ export function LikeButton({
           {state.count}
         </span>
       </button>
-      {error && (
-        <p role="alert" className="mt-2 text-sm text-danger">
-          {error}
-        </p>
-      )}
+      <Alert className="mt-2 text-sm" message={error} />
     </div>
   );
 }
 
 export function RemixButton({ resultId, signedIn }: { resultId: string; signedIn: boolean }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const router = useRouter();
+  const { busy, setBusy, error, setError, router, signedInOrRedirect } = useResultAction(resultId, signedIn);
   async function remix() {
-    if (!signedIn) {
-      router.push(`/signin?callbackUrl=${encodeURIComponent(`/results/${resultId}`)}`);
-      return;
-    }
+    if (!signedInOrRedirect()) return;
     setBusy(true);
     setError(null);
     try {
@@ -94,11 +97,7 @@ export function RemixButton({ resultId, signedIn }: { resultId: string; signedIn
       <button type="button" className="btn btn-secondary" onClick={remix} disabled={busy} data-testid="remix-button">
         {busy ? "Opening a room…" : "Remix in a new room"}
       </button>
-      {error && (
-        <p role="alert" className="mt-2 text-sm text-danger">
-          {error}
-        </p>
-      )}
+      <Alert className="mt-2 text-sm" message={error} />
     </div>
   );
 }

@@ -5,6 +5,7 @@ import { useState, type FormEvent } from "react";
 import type { StyleInfo } from "@atelier/protocol";
 import { DropZone, uploadFile } from "./drop-zone";
 import { FramedImage } from "./image";
+import { Alert } from "@/components/alert";
 
 function nameFromFile(file: File): string {
   return (
@@ -70,7 +71,6 @@ export function StyleUploadForm() {
         onFile={choose}
         disabled={busy}
         label={file ? "Choose another image" : "Drop a painting here or browse"}
-        hint="JPEG, PNG or WebP · up to 20 MB"
         testId="style-file"
         className="min-h-44"
       >
@@ -118,11 +118,7 @@ export function StyleUploadForm() {
           />
           Public — anyone can paint with it (only share images you have the rights to)
         </label>
-        {error && (
-          <p role="alert" className="text-sm text-danger" data-testid="style-upload-error">
-            {error}
-          </p>
-        )}
+        <Alert message={error} testId="style-upload-error" />
         <div>
           <button type="submit" className="btn btn-primary" disabled={busy} data-testid="style-upload-submit">
             {busy ? "Uploading…" : "Add to my styles"}
@@ -210,11 +206,7 @@ export function StyleTile({ style, editable }: { style: StyleInfo; editable: boo
           )}
         </div>
       )}
-      {error && (
-        <p role="alert" className="mt-1 text-xs text-danger">
-          {error}
-        </p>
-      )}
+      <Alert message={error} className="mt-1 text-xs" />
     </li>
   );
 }

@@ -6,6 +6,7 @@ import { DropZone, uploadFile } from "../drop-zone";
 import { FramedImage } from "../image";
 import { useStudio } from "./context";
 import { FieldShell } from "./field-shell";
+import { Alert } from "@/components/alert";
 
 type Library = {
   status: "loading" | "ready" | "error";
@@ -85,7 +86,6 @@ export function ContentPicker() {
           onFile={onFile}
           disabled={busy}
           label={busy ? "Uploading…" : "Drop a photo here or browse"}
-          hint="JPEG, PNG or WebP · up to 20 MB"
           testId="content-upload"
           className="min-h-40"
         />
@@ -97,12 +97,45 @@ export function ContentPicker() {
           No photo chosen yet
         </div>
       )}
-      {error && (
-        <p role="alert" className="mt-2 text-sm text-danger" data-testid="content-upload-error">
-          {error}
-        </p>
-      )}
+      <Alert message={error} className="mt-2 text-sm" testId="content-upload-error" />
     </FieldShell>
+  );
+}
+
+/** One labelled grid of styles to add; a style already in the room's list cannot be picked twice. */
+function StyleChoiceGroup({
+  title,
+  empty,
+  testId,
+  choices,
+  chosen,
+  onPick,
+}: {
+  title: string;
+  empty: string;
+  testId: string;
+  choices: StyleInfo[];
+  chosen: StyleRef[];
+  onPick: (imageId: string) => void;
+}) {
+  return (
+    <div>
+      <p className="mb-2 text-xs font-semibold uppercase tracking-wider text-muted">{title}</p>
+      {choices.length === 0 ? (
+        <p className="text-sm text-muted">{empty}</p>
+      ) : (
+        <ul className="grid grid-cols-4 gap-2" data-testid={testId}>
+          {choices.map((st) => (
+            <StyleChoice
+              key={st.id}
+              style={st}
+              onPick={() => onPick(st.imageId)}
+              disabled={chosen.some((x) => x.imageId === st.imageId)}
+            />
+          ))}
+        </ul>
+      )}
+    </div>
   );
 }
 
@@ -261,11 +294,7 @@ export function StylePicker() {
                 hint="Saved to your styles (private)"
                 testId="style-upload"
               />
-              {error && (
-                <p role="alert" className="text-sm text-danger" data-testid="style-upload-error">
-                  {error}
-                </p>
-              )}
+              <Alert message={error} testId="style-upload-error" />
               {lib.status === "loading" && (
                 <p className="text-sm text-muted" role="status">
                   Loading the style library…
@@ -281,40 +310,22 @@ export function StylePicker() {
               )}
               {lib.data && (
                 <>
-                  <div>
-                    <p className="mb-2 text-xs font-semibold uppercase tracking-wider text-muted">My styles</p>
-                    {lib.data.mine.length === 0 ? (
-                      <p className="text-sm text-muted">None yet.</p>
-                    ) : (
-                      <ul className="grid grid-cols-4 gap-2" data-testid="my-style-choices">
-                        {lib.data.mine.map((st) => (
-                          <StyleChoice
-                            key={st.id}
-                            style={st}
-                            onPick={() => pick(st.imageId)}
-                            disabled={styles.some((x) => x.imageId === st.imageId)}
-                          />
-                        ))}
-                      </ul>
-                    )}
-                  </div>
-                  <div>
-                    <p className="mb-2 text-xs font-semibold uppercase tracking-wider text-muted">Public styles</p>
-                    {lib.data.public.length === 0 ? (
-                      <p className="text-sm text-muted">None shared by others yet.</p>
-                    ) : (
-                      <ul className="grid grid-cols-4 gap-2" data-testid="public-style-choices">
-                        {lib.data.public.map((st) => (
-                          <StyleChoice
-                            key={st.id}
-                            style={st}
-                            onPick={() => pick(st.imageId)}
-                            disabled={styles.some((x) => x.imageId === st.imageId)}
-                          />
-                        ))}
-                      </ul>
-                    )}
-                  </div>
+                  {(
+                    [
+                      ["My styles", "None yet.", "my-style-choices", lib.data.mine],
+                      ["Public styles", "None shared by others yet.", "public-style-choices", lib.data.public],
+                    ] as const
+                  ).map(([title, empty, testId, choices]) => (
+                    <StyleChoiceGroup
+                      key={testId}
+                      title={title}
+                      empty={empty}
+                      testId={testId}
+                      choices={choices}
+                      chosen={styles}
+                      onPick={pick}
+                    />
+                  ))}
                 </>
               )}
             </div>

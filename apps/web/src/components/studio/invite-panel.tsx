@@ -3,6 +3,7 @@
 import { useEffect, useId, useRef, useState } from "react";
 import type { CreateInviteResponse } from "@atelier/protocol";
 import { useStudio } from "./context";
+import { Alert } from "@/components/alert";
 
 export function InviteButton() {
   const { state, editable } = useStudio();
@@ -133,11 +134,7 @@ function InviteDialog({ roomId, onClose }: { roomId: string; onClose: () => void
             {busy ? "Creating…" : "Create link"}
           </button>
         )}
-        {error && (
-          <p role="alert" className="text-sm text-danger">
-            {error}
-          </p>
-        )}
+        <Alert message={error} />
         <div className="flex justify-end">
           <button type="button" className="btn btn-ghost" onClick={onClose}>
             Done

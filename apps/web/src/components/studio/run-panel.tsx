@@ -5,6 +5,7 @@ import { useEffect, useRef, useState, type FormEvent } from "react";
 import { FINISHED_STATUSES, runParams, type RunInfo } from "@atelier/protocol";
 import { secondsPerIteration } from "@/lib/room-store";
 import { FIELD_LABELS, useStudio } from "./context";
+import { Alert } from "@/components/alert";
 
 function formatEta(seconds: number | null): string | null {
   if (seconds === null || !Number.isFinite(seconds)) return null;
@@ -107,11 +108,7 @@ export function RunPanel({ canvasRef }: { canvasRef: React.RefObject<HTMLCanvasE
           {notReady}
         </p>
       )}
-      {error && (
-        <p role="alert" className="text-sm text-danger" data-testid="run-error">
-          {error}
-        </p>
-      )}
+      <Alert message={error} testId="run-error" />
       {active && state.restartNeeded.length > 0 && (
         <p className="text-sm text-accent-strong" data-testid="restart-needed">
           Changed since this run started: {state.restartNeeded.map((f) => FIELD_LABELS[f]).join(", ")}. Restart to apply
@@ -311,11 +308,7 @@ function SaveDialog({ run, onClose }: { run: RunInfo; onClose: () => void }) {
             />
             Public — show it in the gallery
           </label>
-          {error && (
-            <p role="alert" className="text-sm text-danger" data-testid="save-error">
-              {error}
-            </p>
-          )}
+          <Alert message={error} testId="save-error" />
           <div className="flex justify-end gap-2">
             <button type="button" className="btn btn-ghost" onClick={onClose}>
               Cancel
