@@ -140,6 +140,11 @@ export function SignInForm({ returnTo, initialError }: { returnTo: string; initi
 }
 
 type Field = "name" | "email" | "password";
+const SIGN_UP_FIELDS: { field: Field; label: string; type: string; autoComplete: string }[] = [
+  { field: "name", label: "Your name", type: "text", autoComplete: "name" },
+  { field: "email", label: "Email", type: "email", autoComplete: "email" },
+  { field: "password", label: "Password", type: "password", autoComplete: "new-password" },
+];
 
 export function SignUpForm({ returnTo }: { returnTo: string }) {
   const [values, setValues] = useState({ name: "", email: "", password: "" });
@@ -147,6 +152,14 @@ export function SignUpForm({ returnTo }: { returnTo: string }) {
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const weakness = values.password ? passwordWeakness(values.password, values.email) : null;
+  const passwordHint = {
+    text: values.password
+      ? weakness
+        ? `Still weak: ${weakness}.`
+        : "Strong enough."
+      : "At least 8 characters, letters mixed with a number or symbol.",
+    className: values.password && !weakness ? "text-ok" : "text-muted",
+  };
 
   const set = (field: Field) => (e: { target: { value: string } }) => {
     setValues((v) => ({ ...v, [field]: e.target.value }));
@@ -191,43 +204,20 @@ export function SignUpForm({ returnTo }: { returnTo: string }) {
 
   return (
     <form onSubmit={onSubmit} className="space-y-4" data-testid="signup-form" noValidate>
-      <TextField
-        id="signup-name"
-        label="Your name"
-        name="name"
-        autoComplete="name"
-        value={values.name}
-        onChange={set("name")}
-        error={errors.name}
-      />
-      <TextField
-        id="signup-email"
-        label="Email"
-        name="email"
-        type="email"
-        autoComplete="email"
-        value={values.email}
-        onChange={set("email")}
-        error={errors.email}
-      />
-      <TextField
-        id="signup-password"
-        label="Password"
-        name="password"
-        type="password"
-        autoComplete="new-password"
-        value={values.password}
-        onChange={set("password")}
-        error={errors.password}
-        hint={{
-          text: values.password
-            ? weakness
-              ? `Still weak: ${weakness}.`
-              : "Strong enough."
-            : "At least 8 characters, letters mixed with a number or symbol.",
-          className: values.password && !weakness ? "text-ok" : "text-muted",
-        }}
-      />
+      {SIGN_UP_FIELDS.map(({ field, label, type, autoComplete }) => (
+        <TextField
+          key={field}
+          id={`signup-${field}`}
+          label={label}
+          name={field}
+          type={type}
+          autoComplete={autoComplete}
+          value={values[field]}
+          onChange={set(field)}
+          error={errors[field]}
+          hint={field === "password" ? passwordHint : undefined}
+        />
+      ))}
       <Alert message={formError} className="rounded-lg bg-danger/8 px-3 py-2 text-sm" testId="signup-error" />
       <button type="submit" className="btn btn-primary w-full" disabled={busy} data-testid="signup-submit">
         {busy ? "Creating your account…" : "Create account"}

@@ -6,6 +6,7 @@ import type { StyleInfo } from "@atelier/protocol";
 import { DropZone, uploadFile } from "./drop-zone";
 import { FramedImage } from "./image";
 import { Alert } from "@/components/alert";
+import { PublicCheckbox } from "@/components/public-checkbox";
 
 function nameFromFile(file: File): string {
   return (
@@ -109,15 +110,9 @@ export function StyleUploadForm() {
             data-testid="style-name"
           />
         </div>
-        <label className="flex items-center gap-2 text-sm">
-          <input
-            type="checkbox"
-            checked={isPublic}
-            onChange={(e) => setIsPublic(e.target.checked)}
-            data-testid="style-public"
-          />
+        <PublicCheckbox checked={isPublic} onChange={setIsPublic} testId="style-public">
           Public — anyone can paint with it (only share images you have the rights to)
-        </label>
+        </PublicCheckbox>
         <Alert message={error} testId="style-upload-error" />
         <div>
           <button type="submit" className="btn btn-primary" disabled={busy} data-testid="style-upload-submit">

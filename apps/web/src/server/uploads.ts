@@ -3,6 +3,7 @@ import { uploadLimits } from "./config";
 import type { Db, Image } from "@atelier/db";
 import type { ImageInfo } from "@atelier/protocol";
 import { errorResponse } from "./http";
+import { requireUser, type SessionUser } from "./session";
 
 const MULTIPART_OVERHEAD = 64 * 1024;
 
@@ -14,7 +15,7 @@ function megabytes(n: number): string {
  * Reads a multipart body without ever holding more than the cap (plus form overhead) in
  * memory: a declared or actual oversize body is refused as soon as it is known.
  */
-export async function readMultipart(
+async function readMultipart(
   req: Request,
   maxBytes: number,
 ): Promise<{ ok: true; form: FormData } | { ok: false; response: Response }> {
@@ -50,9 +51,20 @@ export async function readMultipart(
   }
 }
 
-export function fileFrom(form: FormData): File | null {
+function fileFrom(form: FormData): File | null {
   const file = form.get("file");
   return file instanceof File && file.size > 0 ? file : null;
+}
+
+/** What every upload route starts with: a signed-in user and the multipart form, read within the upload cap. */
+export async function readUserUpload(
+  req: Request,
+): Promise<{ ok: true; db: Db; user: SessionUser; form: FormData } | { ok: false; response: Response }> {
+  const auth = await requireUser(req);
+  if (!auth.ok) return auth;
+  const body = await readMultipart(req, uploadLimits().maxBytes);
+  if (!body.ok) return body;
+  return { ok: true, db: auth.db, user: auth.user, form: body.form };
 }
 
 const STATUS_OF: Record<UploadError["code"], number> = {
@@ -62,12 +74,17 @@ const STATUS_OF: Record<UploadError["code"], number> = {
   corrupt: 400,
 };
 
-/** Stores an uploaded file through storage (which checks the content, not the name); errors become clear 4xx replies. */
+/**
+ * Stores the form's `file` through storage (which checks the content, not the name); a missing
+ * file and every refusal become clear 4xx replies.
+ */
 export async function storeUpload(
   db: Db,
-  file: File,
+  form: FormData,
   ownerId: string,
 ): Promise<{ ok: true; image: Image } | { ok: false; response: Response }> {
+  const file = fileFrom(form);
+  if (!file) return { ok: false, response: errorResponse(400, "choose an image to upload", "file") };
   const bytes = new Uint8Array(await file.arrayBuffer());
   try {
     const image = await storeImage(db, bytes, { ownerId, ...uploadLimits() });

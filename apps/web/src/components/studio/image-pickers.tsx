@@ -59,6 +59,16 @@ export function ContentPicker() {
     }
   }
 
+  const upload = (label: string, className: string) => (
+    <DropZone
+      onFile={onFile}
+      disabled={busy}
+      label={busy ? "Uploading…" : label}
+      testId="content-upload"
+      className={className}
+    />
+  );
+
   return (
     <FieldShell field="contentImageId" label="Content photo">
       {doc.contentImageId ? (
@@ -71,24 +81,10 @@ export function ContentPicker() {
             fit="contain"
             className="rounded-xl border border-line"
           />
-          {editable && (
-            <DropZone
-              onFile={onFile}
-              disabled={busy}
-              label={busy ? "Uploading…" : "Replace: drop a photo or browse"}
-              testId="content-upload"
-              className="text-center"
-            />
-          )}
+          {editable && upload("Replace: drop a photo or browse", "text-center")}
         </div>
       ) : editable ? (
-        <DropZone
-          onFile={onFile}
-          disabled={busy}
-          label={busy ? "Uploading…" : "Drop a photo here or browse"}
-          testId="content-upload"
-          className="min-h-40"
-        />
+        upload("Drop a photo here or browse", "min-h-40")
       ) : (
         <div
           className="frame flex items-center justify-center rounded-xl border border-line text-sm text-muted"

@@ -6,6 +6,7 @@ import { FINISHED_STATUSES, runParams, type RunInfo } from "@atelier/protocol";
 import { secondsPerIteration } from "@/lib/room-store";
 import { FIELD_LABELS, useStudio } from "./context";
 import { Alert } from "@/components/alert";
+import { PublicCheckbox } from "@/components/public-checkbox";
 
 function formatEta(seconds: number | null): string | null {
   if (seconds === null || !Number.isFinite(seconds)) return null;
@@ -299,15 +300,9 @@ function SaveDialog({ run, onClose }: { run: RunInfo; onClose: () => void }) {
               data-testid="save-title"
             />
           </div>
-          <label className="flex items-center gap-2 text-sm">
-            <input
-              type="checkbox"
-              checked={isPublic}
-              onChange={(e) => setIsPublic(e.target.checked)}
-              data-testid="save-public"
-            />
+          <PublicCheckbox checked={isPublic} onChange={setIsPublic} testId="save-public">
             Public — show it in the gallery
-          </label>
+          </PublicCheckbox>
           <Alert message={error} testId="save-error" />
           <div className="flex justify-end gap-2">
             <button type="button" className="btn btn-ghost" onClick={onClose}>

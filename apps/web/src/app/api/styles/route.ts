@@ -2,8 +2,7 @@ import { styleUploadFields } from "@atelier/protocol";
 import { errorResponse, json } from "@/server/http";
 import { styleLibrary, styleSelect, toStyleInfo } from "@/server/queries";
 import { requireUser } from "@/server/session";
-import { uploadLimits } from "@/server/config";
-import { fileFrom, readMultipart, storeUpload } from "@/server/uploads";
+import { readUserUpload, storeUpload } from "@/server/uploads";
 
 /** GET → { mine, public }: my styles and others' public ones. */
 export async function GET(req: Request): Promise<Response> {
@@ -15,22 +14,18 @@ export async function GET(req: Request): Promise<Response> {
 
 /** POST multipart { file, name, isPublic } → 201 { style } */
 export async function POST(req: Request): Promise<Response> {
-  const auth = await requireUser(req);
-  if (!auth.ok) return auth.response;
-  const { db, user } = auth;
-  const body = await readMultipart(req, uploadLimits().maxBytes);
-  if (!body.ok) return body.response;
+  const upload = await readUserUpload(req);
+  if (!upload.ok) return upload.response;
+  const { db, user, form } = upload;
   const fields = styleUploadFields.safeParse({
-    name: body.form.get("name") ?? "",
-    isPublic: body.form.get("isPublic") ?? undefined,
+    name: form.get("name") ?? "",
+    isPublic: form.get("isPublic") ?? undefined,
   });
   if (!fields.success) {
     const issue = fields.error.issues[0]!;
     return errorResponse(400, issue.message, String(issue.path[0] ?? "name"));
   }
-  const file = fileFrom(body.form);
-  if (!file) return errorResponse(400, "choose an image to upload", "file");
-  const stored = await storeUpload(db, file, user.id);
+  const stored = await storeUpload(db, form, user.id);
   if (!stored.ok) return stored.response;
   const style = await db.style.create({
     data: { name: fields.data.name, isPublic: fields.data.isPublic, imageId: stored.image.id, ownerId: user.id },
