@@ -57,6 +57,7 @@ export default tseslint.config(
       // React event handlers may be async: React ignores their promise, and each handler catches its own errors.
       "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: { attributes: false } }],
       eqeqeq: ["error", "always", { null: "ignore" }],
+      "prefer-const": "error",
       // APIs here ask for Promise-returning callbacks (Prisma's adapter factory, the frame scheduler's draw):
       // an async function that happens not to await is the honest way to meet them.
       "@typescript-eslint/require-await": "off",
