@@ -26,6 +26,9 @@ import {
   type RunInfo,
   type ServerToClientEvents,
   type PreviewMime,
+  interNodeEventSchemas,
+  type InterNodeEvent,
+  type InterNodePayload,
 } from "@atelier/protocol";
 import { verifyRealtimeToken } from "@atelier/protocol/token";
 import { canViewImage } from "@atelier/storage";
@@ -91,7 +94,10 @@ interface SocketData {
   rooms: Record<string, RoomMembership>;
 }
 
-/** Messages between optimiser nodes (cluster mode): they keep each node's view of a room current. */
+/**
+ * Messages between optimiser nodes (cluster mode): they keep each node's view of a room current.
+ * Their schemas (checked on arrival) are protocol's interNodeEventSchemas.
+ */
 export interface InterServerEvents {
   "atelier:doc": (p: {
     roomId: string;
@@ -103,7 +109,7 @@ export interface InterServerEvents {
   }) => void;
   "atelier:run": (p: { roomId: string; run: RunInfo | null; restartNeeded: RoomField[] }) => void;
   "atelier:stats": (p: { roomId: string; stats: IterationStats }) => void;
-  "atelier:preview": (p: PreviewFrame) => void;
+  "atelier:preview": (p: InterNodePayload<"atelier:preview">) => void;
   "atelier:cancel": (p: { roomId: string }, ack: (ok: boolean) => void) => void;
 }
 
@@ -184,7 +190,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       },
       preview(_room, frame) {
         fanout.deliver(frame);
-        cluster?.emit("atelier:preview", frame);
+        cluster?.emit("atelier:preview", { ...frame, data: frame.data.toString("base64") });
       },
       restartNeeded(room) {
         io.to(roomKey(room.id)).emit("room:restart-needed", { roomId: room.id, fields: room.restartNeeded });
@@ -209,7 +215,14 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
   // ───────────────────────────── cluster: what other nodes tell us ─────────────────────────────
 
   if (cluster) {
+    // Every inter-node message is checked against its protocol schema before it reaches a room.
+    const fromNode = <E extends InterNodeEvent>(event: E, payload: unknown): boolean => {
+      const parsed = interNodeEventSchemas[event].safeParse(payload);
+      if (!parsed.success) log.warn("cluster.invalid_message", { event, error: formatZodError(parsed.error) });
+      return parsed.success;
+    };
     io.on("atelier:doc", (p) => {
+      if (!fromNode("atelier:doc", p)) return;
       const room = rooms.get(p.roomId);
       if (!room) return;
       room.applyRemoteEdit(p.field, p.value, p.version, { userId: p.authorId, name: p.authorName });
@@ -217,19 +230,24 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       runs.onDocumentEdit(room, p.field, p.value, p.authorId);
     });
     io.on("atelier:run", (p) => {
+      if (!fromNode("atelier:run", p)) return;
       const room = rooms.get(p.roomId);
       if (room) runs.mirrorRemote(room, p.run, p.restartNeeded);
     });
     io.on("atelier:stats", (p) => {
+      if (!fromNode("atelier:stats", p)) return;
       const room = rooms.get(p.roomId);
       if (room && room.run?.id === p.stats.runId) room.pushStats(p.stats);
     });
-    io.on("atelier:preview", (frame) => {
+    io.on("atelier:preview", (wire) => {
+      if (!fromNode("atelier:preview", wire)) return;
+      const frame: PreviewFrame = { ...wire, data: Buffer.from(wire.data, "base64") };
       const room = rooms.get(frame.roomId);
       if (room) room.latestPreview = frame;
       fanout.deliver(frame);
     });
     io.on("atelier:cancel", (p, ack) => {
+      if (!fromNode("atelier:cancel", p)) return ack(false);
       const room = rooms.get(p.roomId);
       if (!room?.run?.local || !isActive(room.run.status)) return ack(false);
       runs.cancelRun(room).then(

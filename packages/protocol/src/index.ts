@@ -2,3 +2,4 @@ export * from "./params.ts";
 export * from "./events.ts";
 export * from "./api.ts";
 export * from "./provenance.ts";
+export * from "./cluster.ts";

@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { iterationStats, preview, runInfo } from "./events.ts";
+import { parseFieldValue, roomField } from "./params.ts";
+
+/*
+ * What optimiser nodes tell each other in cluster mode (Redis): one schema per inter-node
+ * event, checked by the receiving node before it touches a room. A node of another version,
+ * or anything else that can write to the channel, gets its message dropped and logged.
+ */
+
+const id = z.string().min(1).max(64);
+
+export const interNodeEventSchemas = {
+  /** a document edit accepted by another node (the value is checked against its field) */
+  "atelier:doc": z
+    .object({
+      roomId: id,
+      field: roomField,
+      value: z.unknown(),
+      version: z.number().int().min(0),
+      authorId: id,
+      authorName: z.string(),
+    })
+    .superRefine((p, ctx) => {
+      const parsed = parseFieldValue(p.field, p.value);
+      if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.error, path: ["value"] });
+    }),
+  "atelier:run": z.object({ roomId: id, run: runInfo.nullable(), restartNeeded: z.array(roomField) }),
+  "atelier:stats": z.object({ roomId: id, stats: iterationStats }),
+  // base64, not bytes: the Redis adapter sends server-side emits as JSON, which would turn a
+  // Buffer into {type, data: [numbers]} (measured: clients of the other node got no decodable frame)
+  "atelier:preview": preview.extend({ data: z.base64(), encodedAt: z.number() }),
+  "atelier:cancel": z.object({ roomId: id }),
+} as const;
+export type InterNodeEvent = keyof typeof interNodeEventSchemas;
+export type InterNodePayload<E extends InterNodeEvent> = z.infer<(typeof interNodeEventSchemas)[E]>;
