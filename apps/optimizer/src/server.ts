@@ -446,7 +446,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
 
     on(socket, "run:cancel", async ({ roomId }) => {
       const { room } = await requireMember(socket, roomId, true);
-      await runs.cancelRun(room);
+      await runs.cancelRoom(room);
     });
 
     on(socket, "result:save", async ({ roomId, runId, title, isPublic, preview }) => {
