@@ -96,7 +96,7 @@ describe("POST /api/signup", () => {
 });
 
 /** Signs in through next-auth's real credentials callback, as the browser's signIn() does. */
-async function credentialsSignIn(email: string, password: string, ip: string) {
+async function credentialsSignIn(email: string, password: string, ip: string, callbackUrl = `${BASE}/dashboard`) {
   const { GET, POST } = await import("@/app/api/auth/[...nextauth]/route");
   const csrfRes = await GET(request("/api/auth/csrf", { ip }) as never);
   const { csrfToken } = (await csrfRes.json()) as { csrfToken: string };
@@ -110,7 +110,7 @@ async function credentialsSignIn(email: string, password: string, ip: string) {
       ip,
       cookie: csrfCookie,
       headers: { "content-type": "application/x-www-form-urlencoded", "X-Auth-Return-Redirect": "1" },
-      body: new URLSearchParams({ email, password, csrfToken, callbackUrl: `${BASE}/dashboard` }),
+      body: new URLSearchParams({ email, password, csrfToken, callbackUrl }),
     }) as never,
   );
   const { url } = (await res.json()) as { url: string };
@@ -227,16 +227,60 @@ describe("return paths after sign-in", () => {
     const { safeReturnPath } = await import("@/lib/safe-redirect");
     expect(safeReturnPath("/rooms/abc?x=1")).toBe("/rooms/abc?x=1");
     expect(safeReturnPath("/invite/tok")).toBe("/invite/tok");
-    for (const bad of [
-      "https://evil.example/",
-      "//evil.example",
-      "/\\evil.example",
-      "javascript:alert(1)",
-      "/api/auth/signout",
-      undefined,
-      ["/x"],
-    ]) {
-      expect(safeReturnPath(bad)).toBe("/dashboard");
+    expect(safeReturnPath("/rooms/a%20b#top")).toBe("/rooms/a%20b#top");
+    expect(safeReturnPath("/a/../rooms/x")).toBe("/rooms/x");
+    for (const bad of REDIRECT_VECTORS) expect([bad, safeReturnPath(bad)]).toEqual([bad, "/dashboard"]);
+  });
+
+  it("isSameOriginPath compares the origin the browser would resolve", async () => {
+    const { isSameOriginPath } = await import("@/lib/safe-redirect");
+    expect(isSameOriginPath("/x", "https://atelier.example")).toBe(true);
+    expect(isSameOriginPath("/\t/evil.example", "https://atelier.example")).toBe(false);
+    expect(isSameOriginPath("https://atelier.example/x", "https://atelier.example")).toBe(false);
+  });
+
+  it("next-auth's redirect after a credentials sign-in never leaves the site", async () => {
+    const { POST: signup } = await import("@/app/api/signup/route");
+    await signup(
+      jsonRequest(
+        "/api/signup",
+        "POST",
+        { name: "Ivy", email: "ivy@example.com", password: "gouache-pot5" },
+        { ip: "10.4.0.1" },
+      ),
+    );
+    for (const bad of ["/\t/evil.example/phish", "https://evil.example/x", "//evil.example", "/\\evil.example"]) {
+      const r = await credentialsSignIn("ivy@example.com", "gouache-pot5", "10.4.0.1", bad);
+      expect([bad, r.url.origin, r.url.pathname]).toEqual([bad, BASE, "/dashboard"]);
     }
+    const ok = await credentialsSignIn("ivy@example.com", "gouache-pot5", "10.4.0.1", "/rooms/r1?tab=2");
+    expect(ok.url.href).toBe(`${BASE}/rooms/r1?tab=2`);
   });
 });
+
+/** Open-redirect vectors: every one must fall back. */
+const REDIRECT_VECTORS: unknown[] = [
+  "https://evil.example/",
+  "//evil.example",
+  "/\\evil.example",
+  "\\/evil.example",
+  "/\t/evil.example/phish",
+  "/\t\t/evil.example",
+  "/\n/evil.example",
+  "/%09/evil.example/phish",
+  "/%0a/evil.example",
+  "/rooms/x\nSet-Cookie: a=b",
+  "/rooms/x\r\nLocation: //evil.example",
+  "/rooms/\u0000x",
+  "/rooms/\u0085x",
+  " //evil.example",
+  "javascript:alert(1)",
+  "/api/auth/signout",
+  "/api/auth",
+  "",
+  "/" + "a".repeat(3000),
+  undefined,
+  null,
+  42,
+  ["/x"],
+];

@@ -7,6 +7,7 @@ import { getDb } from "@atelier/db";
 import { authSecret, oauthProvidersConfigured } from "./config";
 import { clientIp } from "./http";
 import { verifyCredentials } from "./accounts";
+import { safeAuthRedirect } from "@/lib/safe-redirect";
 
 /*
  * next-auth v5. Sessions use the JWT strategy: the Credentials provider (email + password) only
@@ -52,6 +53,8 @@ async function buildConfig(): Promise<NextAuthConfig> {
       ...(oauth.google ? [Google] : []),
     ],
     callbacks: {
+      // callbackUrl / redirectTo are the visitor's input: only same-origin paths
+      redirect: ({ url, baseUrl }) => safeAuthRedirect(url, baseUrl),
       jwt({ token, user }) {
         if (user?.id) {
           token.sub = user.id;
