@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { resolveDataDir } from "@atelier/db";
 import { DEV_REALTIME_SECRET } from "@atelier/protocol/token";
+import { parseTrustedProxies, type TrustedProxies } from "./client-address";
 
 /*
  * Server settings, read at request time (never at module load: `next build` imports the routes
@@ -82,4 +83,13 @@ export function rateLimits() {
     signUpPerIp: intFromEnv("ATELIER_SIGNUP_LIMIT_PER_IP", 20),
     signUpWindowMs: 60 * 60_000,
   };
+}
+
+/**
+ * The proxies in front of the web app whose X-Forwarded-For entries are believed
+ * (ATELIER_TRUSTED_PROXIES: a hop count such as `1`, or proxy addresses `10.0.0.2,10.0.0.3`).
+ * Unset: none, the TCP peer is the client.
+ */
+export function trustedProxies(): TrustedProxies {
+  return parseTrustedProxies(process.env.ATELIER_TRUSTED_PROXIES);
 }

@@ -1,6 +1,9 @@
 import type { ApiError } from "@atelier/protocol";
 import { formatZodError } from "@atelier/protocol";
 import type { z } from "zod";
+import { clientAddress, PEER_HEADER } from "./client-address";
+import { trustedProxies } from "./config";
+import { peerAddressHeaderInstalled } from "./peer-address";
 
 /** A JSON error reply: `{ error, field? }` with a 4xx/5xx status. */
 export function errorResponse(status: number, error: string, field?: string, headers?: HeadersInit): Response {
@@ -36,10 +39,13 @@ export async function readJson<S extends z.ZodType>(
   return { ok: true, value: parsed.data };
 }
 
-/** The client's address as the proxy in front of us reports it ("unknown" without one). */
+/**
+ * The client's address for per-address limits: the TCP peer, or what trusted proxies
+ * (ATELIER_TRUSTED_PROXIES) forwarded. "unknown" when the peer address is not available.
+ */
 export function clientIp(headers: Headers): string {
-  const forwarded = headers.get("x-forwarded-for")?.split(",")[0]?.trim();
-  return forwarded || headers.get("x-real-ip")?.trim() || "unknown";
+  const peer = peerAddressHeaderInstalled() ? headers.get(PEER_HEADER) : null;
+  return clientAddress(headers.get("x-forwarded-for"), peer, trustedProxies());
 }
 
 /** The public origin of this request (behind a proxy: its forwarded host and protocol). */
