@@ -137,7 +137,7 @@ describe("sign-in with email and password (next-auth credentials)", () => {
     expect(res.status).toBe(200);
   });
 
-  it("answers a wrong password with invalid_credentials, and locks the email after 5 failures", async () => {
+  it("answers a wrong password with invalid_credentials; 5 failures lock that address out of the account, not its owner", async () => {
     const { POST: signup } = await import("@/app/api/signup/route");
     await signup(
       jsonRequest(
@@ -149,17 +149,20 @@ describe("sign-in with email and password (next-auth credentials)", () => {
     );
     const codes: Array<string | null> = [];
     for (let i = 0; i < 5; i++) {
-      const r = await credentialsSignIn("eve@example.com", "wrong-password1", `10.2.0.${10 + i}`);
+      const r = await credentialsSignIn("eve@example.com", "wrong-password1", "10.2.0.10");
       expect(r.sessionCookie).toBeNull();
       codes.push(r.url.searchParams.get("code"));
     }
     expect(codes).toEqual(Array(5).fill("invalid_credentials"));
-    // now even the right password is refused until the window frees up
-    const locked = await credentialsSignIn("eve@example.com", "charcoal-stick8", "10.2.0.99");
+    // from the guessing address even the right password is refused until the window frees up
+    const locked = await credentialsSignIn("eve@example.com", "charcoal-stick8", "10.2.0.10");
     expect(locked.url.searchParams.get("error")).toBe("CredentialsSignin");
     expect(locked.url.searchParams.get("code")).toBe("rate_limited");
     expect(locked.sessionCookie).toBeNull();
-    expect(await env.db.loginAttempt.count({ where: { key: "signin-email:eve@example.com" } })).toBe(5);
+    // the owner, from their own address, is not locked out
+    const owner = await credentialsSignIn("eve@example.com", "charcoal-stick8", "10.2.0.99");
+    expect(owner.sessionCookie).toBeTruthy();
+    expect(await env.db.loginAttempt.count({ where: { key: "signin-account-ip:10.2.0.10|eve@example.com" } })).toBe(5);
   });
 
   it("unknown emails fail like wrong passwords", async () => {

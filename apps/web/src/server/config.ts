@@ -74,8 +74,11 @@ function intFromEnv(name: string, fallback: number): number {
 /** Attempt limits; env overrides exist for shared-IP setups (classrooms, test rigs). */
 export function rateLimits() {
   return {
-    /** failed sign-ins per email address per window */
-    signInPerEmail: intFromEnv("ATELIER_SIGNIN_LIMIT_PER_EMAIL", 5),
+    /** failed sign-ins per (account email, client address) per window */
+    signInPerAccountAndIp: intFromEnv(
+      "ATELIER_SIGNIN_LIMIT_PER_ACCOUNT",
+      intFromEnv("ATELIER_SIGNIN_LIMIT_PER_EMAIL", 5),
+    ),
     /** failed sign-ins per client address per window */
     signInPerIp: intFromEnv("ATELIER_SIGNIN_LIMIT_PER_IP", 30),
     signInWindowMs: 15 * 60_000,
