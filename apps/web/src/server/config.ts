@@ -3,7 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { resolveDataDir } from "@atelier/db";
 import { DEV_REALTIME_SECRET } from "@atelier/protocol/token";
-import { parseTrustedProxies, type TrustedProxies } from "./client-address";
+
+export { oauthProvidersConfigured, optimizerPublicUrl, securityHeaderSettings, trustedProxies } from "./site-config";
 
 /*
  * Server settings, read at request time (never at module load: `next build` imports the routes
@@ -51,20 +52,6 @@ export function realtimeSecret(): string {
   return DEV_REALTIME_SECRET;
 }
 
-/** The optimisation service's URL as the browser reaches it. */
-export function optimizerPublicUrl(): string {
-  return (process.env.ATELIER_OPTIMIZER_URL?.trim() || "http://localhost:4001").replace(/\/+$/, "");
-}
-
-/** Which OAuth providers are configured (their client id and secret are both set). */
-export function oauthProvidersConfigured(): { github: boolean; google: boolean } {
-  const set = (name: string) => Boolean(process.env[name]?.trim());
-  return {
-    github: set("AUTH_GITHUB_ID") && set("AUTH_GITHUB_SECRET"),
-    google: set("AUTH_GOOGLE_ID") && set("AUTH_GOOGLE_SECRET"),
-  };
-}
-
 function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name]?.trim();
   const value = raw ? Number(raw) : NaN;
@@ -86,13 +73,4 @@ export function rateLimits() {
     signUpPerIp: intFromEnv("ATELIER_SIGNUP_LIMIT_PER_IP", 20),
     signUpWindowMs: 60 * 60_000,
   };
-}
-
-/**
- * The proxies in front of the web app whose X-Forwarded-For entries are believed
- * (ATELIER_TRUSTED_PROXIES: a hop count such as `1`, or proxy addresses `10.0.0.2,10.0.0.3`).
- * Unset: none, the TCP peer is the client.
- */
-export function trustedProxies(): TrustedProxies {
-  return parseTrustedProxies(process.env.ATELIER_TRUSTED_PROXIES);
 }
