@@ -10,7 +10,7 @@ const INSTALLED = Symbol.for("atelier.peerAddressHeader");
 export function installPeerAddressHeader(): void {
   const proto = Server.prototype as Server & { [INSTALLED]?: boolean };
   if (proto[INSTALLED]) return;
-  const emit = proto.emit;
+  const emit = proto.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
   proto.emit = function (this: Server, event: string | symbol, ...args: unknown[]): boolean {
     if (event === "request") {
       const req = args[0] as IncomingMessage;
