@@ -287,3 +287,59 @@ const REDIRECT_VECTORS: unknown[] = [
   42,
   ["/x"],
 ];
+
+describe("sign-out ends the session", () => {
+  async function signOutWith(cookie: string) {
+    const { GET, POST } = await import("@/app/api/auth/[...nextauth]/route");
+    const csrfRes = await GET(request("/api/auth/csrf", { cookie }) as never);
+    const { csrfToken } = (await csrfRes.json()) as { csrfToken: string };
+    const csrfCookie = csrfRes.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0])
+      .join("; ");
+    return POST(
+      request("/api/auth/signout", {
+        method: "POST",
+        cookie: `${cookie}; ${csrfCookie}`,
+        headers: { "content-type": "application/x-www-form-urlencoded", "X-Auth-Return-Redirect": "1" },
+        body: new URLSearchParams({ csrfToken, callbackUrl: `${BASE}/` }),
+      }) as never,
+    );
+  }
+
+  it("a copied session cookie mints no realtime token (nor opens a private image) after sign-out", async () => {
+    const { POST: signup } = await import("@/app/api/signup/route");
+    await signup(
+      jsonRequest(
+        "/api/signup",
+        "POST",
+        { name: "Jo", email: "jo@example.com", password: "sepia-wash7" },
+        { ip: "10.5.0.1" },
+      ),
+    );
+    const first = await credentialsSignIn("jo@example.com", "sepia-wash7", "10.5.0.1");
+    const second = await credentialsSignIn("jo@example.com", "sepia-wash7", "10.5.0.2"); // another device
+    const copied = first.sessionCookie!;
+    const { GET } = await import("@/app/api/realtime-token/route");
+    expect((await GET(request("/api/realtime-token", { cookie: copied }))).status).toBe(200);
+
+    const out = await signOutWith(copied);
+    expect(out.status).toBe(200);
+    expect((await GET(request("/api/realtime-token", { cookie: copied }))).status).toBe(401);
+    // sign-out ends every session of the account
+    expect((await GET(request("/api/realtime-token", { cookie: second.sessionCookie! }))).status).toBe(401);
+    // signing in again gives a working session
+    const again = await credentialsSignIn("jo@example.com", "sepia-wash7", "10.5.0.1");
+    expect((await GET(request("/api/realtime-token", { cookie: again.sessionCookie! }))).status).toBe(200);
+    expect((await GET(request("/api/realtime-token", { cookie: copied }))).status).toBe(401);
+  });
+
+  it("sessionVersionValid (pure)", async () => {
+    const { sessionVersionValid } = await import("@/server/session");
+    expect(sessionVersionValid(undefined, 0)).toBe(true); // cookies from before versions
+    expect(sessionVersionValid(undefined, 1)).toBe(false);
+    expect(sessionVersionValid(2, 2)).toBe(true);
+    expect(sessionVersionValid(1, 2)).toBe(false);
+    expect(sessionVersionValid("2", 2)).toBe(false);
+  });
+});
