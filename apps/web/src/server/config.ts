@@ -4,7 +4,13 @@ import path from "node:path";
 import { resolveDataDir } from "@atelier/db";
 import { DEV_REALTIME_SECRET } from "@atelier/protocol/token";
 
-export { oauthProvidersConfigured, optimizerPublicUrl, securityHeaderSettings, trustedProxies } from "./site-config";
+export {
+  oauthProvidersConfigured,
+  optimizerPublicUrl,
+  publicOrigin,
+  securityHeaderSettings,
+  trustedProxies,
+} from "./site-config";
 
 /*
  * Server settings, read at request time (never at module load: `next build` imports the routes

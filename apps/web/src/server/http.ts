@@ -47,11 +47,3 @@ export function clientIp(headers: Headers): string {
   const peer = peerAddressHeaderInstalled() ? headers.get(PEER_HEADER) : null;
   return clientAddress(headers.get("x-forwarded-for"), peer, trustedProxies());
 }
-
-/** The public origin of this request (behind a proxy: its forwarded host and protocol). */
-export function requestOrigin(req: Request): string {
-  const url = new URL(req.url);
-  const host = req.headers.get("x-forwarded-host") ?? req.headers.get("host") ?? url.host;
-  const proto = req.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() ?? url.protocol.replace(":", "");
-  return `${proto}://${host}`;
-}

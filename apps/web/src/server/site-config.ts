@@ -37,3 +37,20 @@ export function securityHeaderSettings(): Omit<SecurityHeaderSettings, "https"> 
     development: process.env.NODE_ENV === "development",
   };
 }
+
+/**
+ * The site's public origin, for links it hands out (invite URLs): ATELIER_PUBLIC_URL, else
+ * AUTH_URL, else the origin the request itself was made to (never X-Forwarded-Host).
+ */
+export function publicOrigin(requestUrl: string): string {
+  for (const raw of [process.env.ATELIER_PUBLIC_URL, process.env.AUTH_URL]) {
+    const value = raw?.trim();
+    if (!value) continue;
+    try {
+      return new URL(value).origin;
+    } catch {
+      // not a URL: try the next
+    }
+  }
+  return new URL(requestUrl).origin;
+}
