@@ -24,7 +24,7 @@ import {
   type StyleRef,
 } from "@atelier/protocol";
 import { canViewImage, imageFilePath, storeRgbResult } from "@atelier/storage";
-import { ServiceError } from "./errors.ts";
+import { memberVisibleError, ServiceError } from "./errors.ts";
 import { estimateStartTimes, FairQueue } from "./fair-queue.ts";
 import { WorkerPool, type JobHandle, type WorkerEnd } from "./job-worker.ts";
 import { isLeaseHeld, readLease, removeLease, writeLease } from "./lease.ts";
@@ -304,12 +304,13 @@ export class RunManager {
 
   private async adoptQueuedRun(row: Awaited<ReturnType<Db["run"]["findFirstOrThrow"]>>): Promise<void> {
     const params = readRunParams(row);
-    const fail = async (error: string) => {
+    const fail = async (detail: string) => {
+      const error = memberVisibleError(detail);
       await this.o.db.run.updateMany({
         where: { id: row.id, status: "queued" },
         data: { status: "failed", error, finishedAt: new Date(), activeRoomId: null },
       });
-      this.o.log.warn("run.adopt_failed", { runId: row.id, error });
+      this.o.log.warn("run.adopt_failed", { runId: row.id, error: detail });
     };
     if (!params) return fail("its stored params are no longer valid");
     let paths: { contentPath: string; stylePaths: string[] };
@@ -700,7 +701,9 @@ export class RunManager {
       error = "the optimiser was shut down while this run was going";
     } else {
       status = "failed";
-      error = end.error;
+      // the full error (it may name server paths) goes to the log; members get it without paths
+      this.o.log.error("run.worker_failed", { runId: run.id, roomId: run.roomId, error: end.error });
+      error = memberVisibleError(end.error);
     }
     await this.finish(run, status, error);
     const room = this.roomOf(run);
