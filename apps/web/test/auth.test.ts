@@ -59,7 +59,16 @@ describe("POST /api/signup", () => {
     }
     expect(await env.db.user.count({ where: { email: "bo@example.com" } })).toBe(0);
     const notJson = await POST(request("/api/signup", { method: "POST", body: "name=x", ip: "10.0.0.3" }));
-    expect(notJson.status).toBe(400);
+    expect(notJson.status).toBe(415);
+    const badJson = await POST(
+      request("/api/signup", {
+        method: "POST",
+        body: "{",
+        ip: "10.0.0.3",
+        headers: { "content-type": "application/json" },
+      }),
+    );
+    expect(badJson.status).toBe(400);
   });
 
   it("rate-limits sign-up attempts per client address", async () => {

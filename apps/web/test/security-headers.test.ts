@@ -2,6 +2,7 @@ import { NextRequest } from "next/server";
 import { afterEach, describe, expect, it } from "vitest";
 import { contentSecurityPolicy, optimizerOrigins, securityHeaders, servedOverHttps } from "@/server/security-headers";
 import { proxy, config } from "@/proxy";
+import { createUser, request, sessionCookie, setupTestEnv } from "./helpers";
 
 const base = { optimizerUrl: "http://localhost:4001", oauth: { github: false, google: false }, development: false };
 
@@ -92,5 +93,55 @@ describe("the request proxy", () => {
     expect(matcher.test("/_next/static/chunks/app.js")).toBe(false);
     const https = proxy(new NextRequest("https://atelier.example/rooms/r1"));
     expect(https.headers.get("strict-transport-security")).toContain("max-age=");
+  });
+});
+
+describe("cross-site requests (CSRF in depth)", () => {
+  it("crossSiteRefusal (pure): state-changing API calls from other sites only", async () => {
+    const { crossSiteRefusal } = await import("@/server/csrf");
+    const base = { pathname: "/api/rooms", origin: null, secFetchSite: null, allowedOrigins: ["https://a.example"] };
+    expect(crossSiteRefusal({ ...base, method: "POST" })).toBeNull(); // no browser headers: not a browser
+    expect(
+      crossSiteRefusal({ ...base, method: "POST", origin: "https://a.example", secFetchSite: "same-origin" }),
+    ).toBeNull();
+    expect(crossSiteRefusal({ ...base, method: "POST", origin: "https://evil.example" })).toMatch(/cross-origin/);
+    expect(crossSiteRefusal({ ...base, method: "DELETE", secFetchSite: "cross-site" })).toMatch(/cross-site/);
+    expect(crossSiteRefusal({ ...base, method: "PUT", secFetchSite: "same-site" })).toMatch(/cross-site/);
+    expect(crossSiteRefusal({ ...base, method: "POST", origin: "null" })).toMatch(/cross-origin/);
+    expect(
+      crossSiteRefusal({ ...base, method: "GET", origin: "https://evil.example", secFetchSite: "cross-site" }),
+    ).toBeNull();
+    expect(crossSiteRefusal({ ...base, pathname: "/rooms/x", method: "POST", secFetchSite: "cross-site" })).toBeNull();
+  });
+
+  it("the proxy answers a cross-site POST 403 before any route runs; same-origin goes through", () => {
+    const post = (headers: Record<string, string>) =>
+      proxy(new NextRequest("http://localhost:3000/api/results/r1/like", { method: "PUT", headers }));
+    const evil = post({ origin: "https://evil.example", "sec-fetch-site": "cross-site", "content-type": "text/plain" });
+    expect(evil.status).toBe(403);
+    expect(evil.headers.get("x-content-type-options")).toBe("nosniff");
+    const same = post({ origin: "http://localhost:3000", "sec-fetch-site": "same-origin" });
+    expect(same.status).toBe(200);
+    expect(same.headers.get("x-middleware-next")).toBe("1");
+  });
+
+  it("JSON routes refuse a text/plain body (what a cross-site form can send) with 415 and change nothing", async () => {
+    const env = await setupTestEnv();
+    try {
+      const user = await createUser(env.db, "Csrf");
+      const { POST } = await import("@/app/api/rooms/route");
+      const res = await POST(
+        request("/api/rooms", {
+          method: "POST",
+          cookie: await sessionCookie(user),
+          headers: { "content-type": "text/plain" },
+          body: JSON.stringify({ name: "Planted" }),
+        }),
+      );
+      expect(res.status).toBe(415);
+      expect(await env.db.room.count({ where: { ownerId: user.id } })).toBe(0);
+    } finally {
+      await env.cleanup();
+    }
   });
 });

@@ -19,11 +19,23 @@ export function json<T>(body: T, status = 200): Response {
   return Response.json(body, { status, headers: { "Cache-Control": "no-store" } });
 }
 
+/**
+ * A 415 reply unless the body is declared JSON (a cross-site form can only send text/plain,
+ * urlencoded or multipart without a preflight); null when it is.
+ */
+export function requireJsonBody(req: Request): Response | null {
+  const type = req.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
+  if (type === "application/json") return null;
+  return errorResponse(415, "send the body as JSON (Content-Type: application/json)");
+}
+
 /** Reads and validates a JSON body; an error Response when it is missing or invalid. */
 export async function readJson<S extends z.ZodType>(
   req: Request,
   schema: S,
 ): Promise<{ ok: true; value: z.output<S> } | { ok: false; response: Response }> {
+  const unsupported = requireJsonBody(req);
+  if (unsupported) return { ok: false, response: unsupported };
   let raw: unknown;
   try {
     raw = await req.json();
