@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     redisUrl: config.redisUrl,
     prewarm: config.prewarm,
     workerIdleMs: config.workerIdleMs,
+    limits: config.limits,
     logger: log,
   });
   log.info("optimizer.ready", { port: server.port, dataDir: config.dataDir, webOrigin: config.webOrigin });

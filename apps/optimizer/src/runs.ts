@@ -25,6 +25,7 @@ import {
 } from "@atelier/protocol";
 import { canViewImage, imageFilePath, storeRgbResult } from "@atelier/storage";
 import { memberVisibleError, ServiceError } from "./errors.ts";
+import { activeRunLimitRefusal, runSizeRefusal, type ServiceLimits } from "./limits.ts";
 import { estimateStartTimes, FairQueue } from "./fair-queue.ts";
 import { WorkerPool, type JobHandle, type WorkerEnd } from "./job-worker.ts";
 import { isLeaseHeld, readLease, removeLease, writeLease } from "./lease.ts";
@@ -113,6 +114,8 @@ export interface RunManagerOptions {
   prewarm?: boolean;
   /** how long a finished worker thread stays loaded for the next run (ms) */
   workerIdleMs?: number;
+  /** per-user active runs, size and iteration caps */
+  limits: ServiceLimits;
   /** cluster mode: asks the node holding the room's run to cancel it; resolves whether one did */
   remoteCancel?: (roomId: string) => Promise<boolean>;
 }
@@ -490,9 +493,19 @@ export class RunManager {
     const parsed = runParams.safeParse(room.document);
     if (!parsed.success) throw new ServiceError("invalid", `cannot start: ${formatZodError(parsed.error)}`);
     const params = parsed.data;
+    const overCap = runSizeRefusal(params, this.o.limits);
+    if (overCap) throw new ServiceError("limit", overCap);
     const paths = await this.resolveImages(params, user.id);
 
     const previous = room.run;
+    // the user's queued/running runs, not counting the one a restart replaces (checked before
+    // anything is cancelled, so a refused restart leaves the going run alone)
+    const replaced = restart && previous && isActive(previous.status) ? [previous.id] : [];
+    const active = await this.o.db.run.count({
+      where: { authorId: user.id, status: { in: ACTIVE }, id: { notIn: replaced } },
+    });
+    const tooMany = activeRunLimitRefusal(active, this.o.limits);
+    if (tooMany) throw new ServiceError("limit", tooMany);
     if (previous && isActive(previous.status)) {
       if (!restart) throw new ServiceError("conflict", "a run is already going in this room (restart it instead)");
       await this.cancelActive(room);

@@ -32,6 +32,7 @@ import { connectRedisAdapter, type ClusterLink } from "./cluster.ts";
 import { colorOf } from "./colors.ts";
 import { ServiceError } from "./errors.ts";
 import { PreviewFanout } from "./fanout.ts";
+import { DEFAULT_LIMITS, fieldLimitRefusal, socketLimitRefusal, type ServiceLimits } from "./limits.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { LiveRoom, RoomRegistry, type PreviewFrame } from "./rooms.ts";
 import { isActive, RunManager, toRunInfo, type User } from "./runs.ts";
@@ -58,6 +59,8 @@ export interface OptimizerServerOptions {
   prewarm?: boolean;
   /** how long a finished worker thread stays loaded for the next run (ms, default 10 min) */
   workerIdleMs?: number;
+  /** abuse limits (defaults: DEFAULT_LIMITS) */
+  limits?: Partial<ServiceLimits>;
 }
 
 export interface OptimizerServer {
@@ -117,6 +120,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
   const ownsDb = !options.db;
   const db = options.db ?? (await createDb({ dataDir: options.dataDir }));
   const startedAt = Date.now();
+  const limits: ServiceLimits = { ...DEFAULT_LIMITS, ...options.limits };
   let closing = false;
   const LOOP_RESOLUTION_MS = 10;
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
@@ -165,6 +169,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     checkpointEvery: options.checkpointEvery ?? 25,
     prewarm: options.prewarm,
     workerIdleMs: options.workerIdleMs,
+    limits,
     remoteCancel: async (roomId) => (cluster ? cluster.requestCancel(roomId) : false),
     broadcast: {
       runUpdate(room) {
@@ -267,6 +272,18 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       .sort((a, b) => a.name.localeCompare(b.name) || a.userId.localeCompare(b.userId));
   }
 
+  /** Rooms with a presence broadcast pending: a burst of changes goes out as one. */
+  const presencePending = new Map<string, NodeJS.Timeout>();
+  function schedulePresence(roomId: string): void {
+    if (presencePending.has(roomId) || closing) return;
+    const timer = setTimeout(() => {
+      presencePending.delete(roomId);
+      void broadcastPresence(roomId);
+    }, limits.presenceCoalesceMs);
+    timer.unref();
+    presencePending.set(roomId, timer);
+  }
+
   async function broadcastPresence(roomId: string): Promise<void> {
     try {
       const members = await membersOf(roomId);
@@ -289,6 +306,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       history: run ? room.history.filter((h) => h.runId === run.id) : [],
       restartNeeded: room.restartNeeded,
       fieldAuthors: room.fieldAuthors,
+      limits: { maxSize: limits.maxSize, maxIterations: limits.maxIterations },
     };
   }
 
@@ -303,6 +321,16 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       return next(error);
     }
     const user = { id: verified.payload.sub, name: verified.payload.name };
+    let open = 0;
+    for (const other of io.of("/").sockets.values())
+      if (other.id !== socket.id && other.data.user?.id === user.id) open++;
+    const overCap = socketLimitRefusal(open, limits);
+    if (overCap) {
+      log.warn("auth.socket_limit", { userId: user.id, open });
+      const error = new Error(`limit: ${overCap}`) as Error & { data?: unknown };
+      error.data = { code: "limit" satisfies ErrorCode };
+      return next(error);
+    }
     const restored = socket.data as Partial<SocketData> | undefined;
     // a recovered session keeps its rooms only for the same user
     const rooms = restored?.user?.id === user.id ? (restored.rooms ?? {}) : {};
@@ -324,7 +352,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     if (!role) {
       delete socket.data.rooms[roomId];
       await socket.leave(roomKey(roomId));
-      void broadcastPresence(roomId);
+      schedulePresence(roomId);
       throw new ServiceError("forbidden", "you are no longer a member of this room");
     }
     membership.role = role;
@@ -370,7 +398,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
   io.on("connection", (socket) => {
     const user = socket.data.user;
     log.info("socket.connected", { socketId: socket.id, userId: user.id, recovered: socket.recovered });
-    if (socket.recovered) for (const roomId of Object.keys(socket.data.rooms)) void broadcastPresence(roomId);
+    if (socket.recovered) for (const roomId of Object.keys(socket.data.rooms)) schedulePresence(roomId);
 
     on(socket, "room:join", async ({ roomId }) => {
       const room = await rooms.load(roomId);
@@ -386,7 +414,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
         socket.emit("room:state", state);
         const frame = room.latestPreview;
         if (frame && frame.runId === room.run?.id) fanout.deliverTo(socket as unknown as Socket, frame);
-        void broadcastPresence(roomId);
+        schedulePresence(roomId);
       });
       return { state };
     });
@@ -396,7 +424,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       delete socket.data.rooms[roomId];
       await socket.leave(roomKey(roomId));
       log.info("room.left", { roomId, userId: user.id });
-      void broadcastPresence(roomId);
+      schedulePresence(roomId);
       void maybeEvict(roomId);
     });
 
@@ -405,13 +433,15 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       if (!membership) throw new ServiceError("forbidden", "join the room first");
       membership.editingField = field;
       membership.focusAt = Date.now();
-      await broadcastPresence(roomId);
+      schedulePresence(roomId);
     });
 
     on(socket, "doc:edit", async ({ roomId, field, value, baseVersion }) => {
       const { room } = await requireMember(socket, roomId, true);
       const parsed = parseFieldValue(field, value);
       if (!parsed.ok) throw new ServiceError("invalid", parsed.error);
+      const overCap = fieldLimitRefusal(field, parsed.value, limits);
+      if (overCap) throw new ServiceError("limit", overCap);
       await checkImageAccess(user.id, room, field, parsed.value);
       const applied = room.applyEdit(field, parsed.value, { userId: user.id, name: user.name });
       if (!applied.changed) return { version: room.version, restartNeeded: room.restartNeeded.includes(field) };
@@ -458,7 +488,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     socket.on("disconnect", (reason) => {
       log.info("socket.disconnected", { socketId: socket.id, userId: user.id, reason });
       for (const roomId of Object.keys(socket.data.rooms)) {
-        void broadcastPresence(roomId);
+        schedulePresence(roomId);
         void maybeEvict(roomId);
       }
     });
@@ -532,6 +562,8 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     await runs.shutdown().catch((error) => log.error("runs.shutdown_failed", { error }));
     await rooms.flushAll().catch((error) => log.error("rooms.flush_failed", { error }));
     fanout.close();
+    for (const timer of presencePending.values()) clearTimeout(timer);
+    presencePending.clear();
     io.disconnectSockets(true);
     await new Promise<void>((resolve) => io.close(() => resolve()));
     await cluster?.close().catch((error) => log.warn("cluster.close_failed", { error }));

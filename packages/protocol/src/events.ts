@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   "forbidden", // role does not allow it (viewer editing, not a member)
   "not_found", // room / run / image unknown
   "conflict", // e.g. a run is already going in this room
+  "limit", // a per-user or operator-configured limit (sockets, active runs, size, iterations)
   "internal",
 ] as const;
 export const errorCode = z.enum(ERROR_CODES);
@@ -154,6 +155,8 @@ export const roomState = z.object({
    * room was loaded have none). Optional with default `{}` so older senders still parse.
    */
   fieldAuthors: z.partialRecord(roomField, author).optional().default({}),
+  /** the operator's caps on this optimiser (runs above them are refused); optional for older senders */
+  limits: z.object({ maxSize: z.number().int(), maxIterations: z.number().int() }).optional(),
 });
 export type RoomState = z.infer<typeof roomState>;
 
