@@ -448,7 +448,9 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       if (baseVersion < applied.version - 1)
         log.debug("doc.stale_edit_applied", { roomId, field, baseVersion, version: applied.version });
       log.info("doc.edited", { roomId, userId: user.id, field, version: applied.version });
-      rooms.scheduleSave(room);
+      // image fields are saved before anyone hears of them (image access reads the saved document)
+      if (field === "contentImageId" || field === "styles") await rooms.saveNow(room);
+      else rooms.scheduleSave(room);
       io.to(roomKey(roomId)).emit("doc:changed", {
         roomId,
         field,
