@@ -11,6 +11,7 @@ import tseslint from "typescript-eslint";
 /** The modules allowed to read `process.env` (runtime configuration lives here and nowhere else). */
 const configModules = [
   "apps/web/src/server/config.ts",
+  "apps/web/src/server/site-config.ts",
   "apps/web/next.config.ts",
   "apps/optimizer/src/config.ts",
   "packages/engine/src/env.ts",

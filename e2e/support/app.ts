@@ -7,6 +7,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Browser, BrowserContext, Locator, Page, TestInfo } from "@playwright/test";
+import { watchCsp } from "./csp.ts";
 import { expect } from "./fixtures.ts";
 import { imagePath, repoRoot } from "./stack.ts";
 
@@ -73,6 +74,7 @@ export async function newPerson(
   baseURL: string | undefined,
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ baseURL, viewport: { width: 1366, height: 900 } });
+  watchCsp(context);
   return { context, page: await context.newPage() };
 }
 

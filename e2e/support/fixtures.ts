@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import path from "node:path";
 import { test as base, expect } from "@playwright/test";
+import { takeCspViolations, watchCsp } from "./csp.ts";
 import { logsDir, readStack } from "./stack.ts";
 
 const SERVER_LOGS = ["web", "optimizer"] as const;
@@ -29,7 +30,7 @@ function logSince(file: string, from: number): string {
  * (known only at run time, so it cannot sit in the config); a failing journey gets the
  * servers' log lines written while it ran attached to its report.
  */
-export const test = base.extend<{ serverLogsOnFailure: void }>({
+export const test = base.extend<{ serverLogsOnFailure: void; noCspViolations: void }>({
   baseURL: async ({}, use) => {
     await use(process.env.ATELIER_E2E_WEB_URL ?? readStack().webUrl);
   },
@@ -43,6 +44,16 @@ export const test = base.extend<{ serverLogsOnFailure: void }>({
         const text = logSince(file, offsets[i]!);
         if (text) await testInfo.attach(`${name} server log`, { body: text, contentType: "text/plain" });
       }
+    },
+    { auto: true },
+  ],
+  // every page of every journey (also other people's contexts: newPerson watches them too)
+  noCspViolations: [
+    async ({ context }, use) => {
+      takeCspViolations();
+      watchCsp(context);
+      await use();
+      expect(takeCspViolations(), "Content-Security-Policy violations").toEqual([]);
     },
     { auto: true },
   ],

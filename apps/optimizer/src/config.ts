@@ -3,7 +3,9 @@
  * works on one machine; production refuses to start without a real realtime secret.
  */
 import { resolveDataDir } from "@atelier/db";
+import { MAX_ITERATIONS, MAX_SIZE, MIN_SIZE } from "@atelier/protocol";
 import { resolveRealtimeSecret } from "@atelier/protocol/token";
+import { DEFAULT_LIMITS, type ServiceLimits } from "./limits.ts";
 import { parseLogLevel, type LogLevel, type Logger } from "./log.ts";
 
 export interface OptimizerConfig {
@@ -28,6 +30,8 @@ export interface OptimizerConfig {
   prewarm: boolean;
   /** ATELIER_WORKER_IDLE_MS: how long an idle loaded worker thread is kept */
   workerIdleMs: number;
+  /** ATELIER_MAX_SOCKETS_PER_USER, ATELIER_MAX_ACTIVE_RUNS_PER_USER, ATELIER_MAX_SIZE, ATELIER_MAX_ITERATIONS */
+  limits: ServiceLimits;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -76,5 +80,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, log?: Logger): 
     prewarm: !["0", "false", "no", "off"].includes((env.ATELIER_PREWARM ?? "1").trim().toLowerCase()),
     workerIdleMs: intFromEnv(env, "ATELIER_WORKER_IDLE_MS", 10 * 60_000, 0, 24 * 3600_000),
     logLevel: logLevelFromEnv(env),
+    limits: {
+      ...DEFAULT_LIMITS,
+      socketsPerUser: intFromEnv(env, "ATELIER_MAX_SOCKETS_PER_USER", DEFAULT_LIMITS.socketsPerUser, 1, 10_000),
+      activeRunsPerUser: intFromEnv(env, "ATELIER_MAX_ACTIVE_RUNS_PER_USER", DEFAULT_LIMITS.activeRunsPerUser, 1, 1000),
+      maxSize: intFromEnv(env, "ATELIER_MAX_SIZE", DEFAULT_LIMITS.maxSize, MIN_SIZE, MAX_SIZE),
+      maxIterations: intFromEnv(env, "ATELIER_MAX_ITERATIONS", DEFAULT_LIMITS.maxIterations, 1, MAX_ITERATIONS),
+    },
   };
 }

@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     prewarm: config.prewarm,
     workerIdleMs: config.workerIdleMs,
     backend: config.backend,
+    limits: config.limits,
     logger: log,
   });
   log.info("optimizer.ready", { port: server.port, dataDir: config.dataDir, webOrigin: config.webOrigin });

@@ -147,6 +147,18 @@ export class RoomRegistry {
     this.saveTimers.set(room.id, timer);
   }
 
+  /**
+   * Writes the document now (pending debounced write included). Used before an edit that brings
+   * in images is broadcast: the web app checks image access against the saved document, so a
+   * member who sees the new image must be able to load it at once.
+   */
+  async saveNow(room: LiveRoom): Promise<void> {
+    const timer = this.saveTimers.get(room.id);
+    if (timer) clearTimeout(timer);
+    this.saveTimers.delete(room.id);
+    await this.save(room);
+  }
+
   private async save(room: LiveRoom): Promise<void> {
     if (!room.isDirty) return;
     const version = room.version;

@@ -6,7 +6,14 @@
 import { access } from "node:fs/promises";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { readRunParams, serializeProvenance, serializeRunParams, serializeStyleImageIds, type Db } from "@atelier/db";
+import {
+  isUniqueViolation,
+  readRunParams,
+  serializeProvenance,
+  serializeRunParams,
+  serializeStyleImageIds,
+  type Db,
+} from "@atelier/db";
 import type { LiveWeights, RgbImage } from "@atelier/engine";
 import {
   LIVE_FIELDS,
@@ -26,7 +33,8 @@ import {
   type StyleRef,
 } from "@atelier/protocol";
 import { canViewImage, imageFilePath, storeRgbResult } from "@atelier/storage";
-import { ServiceError } from "./errors.ts";
+import { memberVisibleError, ServiceError } from "./errors.ts";
+import { activeRunLimitRefusal, runSizeRefusal, type ServiceLimits } from "./limits.ts";
 import { estimateStartTimes, FairQueue } from "./fair-queue.ts";
 import { WorkerPool, type JobHandle, type WorkerEnd } from "./job-worker.ts";
 import { isLeaseHeld, readLease, removeLease, writeLease } from "./lease.ts";
@@ -107,6 +115,8 @@ export interface RunManagerOptions {
   prewarm?: boolean;
   /** how long a finished worker thread stays loaded for the next run (ms) */
   workerIdleMs?: number;
+  /** per-user active runs, size and iteration caps */
+  limits: ServiceLimits;
   /** cluster mode: asks the node holding the room's run to cancel it; resolves whether one did */
   remoteCancel?: (roomId: string) => Promise<boolean>;
 }
@@ -206,6 +216,8 @@ export class RunManager {
   private crashNextAt: number | null = null;
 
   private readonly pool: WorkerPool;
+  /** rooms with a start, restart or cancel in progress: the tail of each room's chain of such operations */
+  private readonly roomOps = new Map<string, Promise<unknown>>();
 
   constructor(private readonly o: RunManagerOptions) {
     this.queue = new FairQueue(o.workers);
@@ -271,7 +283,13 @@ export class RunManager {
           : "the optimiser stopped while this run was going, before its first checkpoint";
         const claimed = await this.o.db.run.updateMany({
           where: { id: row.id, status: "running" },
-          data: { status: "interrupted", error, checkpointPath: checkpoint, finishedAt: new Date() },
+          data: {
+            status: "interrupted",
+            error,
+            checkpointPath: checkpoint,
+            finishedAt: new Date(),
+            activeRoomId: null,
+          },
         });
         if (claimed.count === 0) continue;
         this.o.log.warn("run.interrupted", { runId: row.id, roomId: row.roomId, checkpoint });
@@ -290,12 +308,13 @@ export class RunManager {
 
   private async adoptQueuedRun(row: Awaited<ReturnType<Db["run"]["findFirstOrThrow"]>>): Promise<void> {
     const params = readRunParams(row);
-    const fail = async (error: string) => {
+    const fail = async (detail: string) => {
+      const error = memberVisibleError(detail);
       await this.o.db.run.updateMany({
         where: { id: row.id, status: "queued" },
-        data: { status: "failed", error, finishedAt: new Date() },
+        data: { status: "failed", error, finishedAt: new Date(), activeRoomId: null },
       });
-      this.o.log.warn("run.adopt_failed", { runId: row.id, error });
+      this.o.log.warn("run.adopt_failed", { runId: row.id, error: detail });
     };
     if (!params) return fail("its stored params are no longer valid");
     let paths: { contentPath: string; stylePaths: string[] };
@@ -450,33 +469,74 @@ export class RunManager {
    */
   async startRun(room: LiveRoom, user: User, restart: boolean): Promise<LiveRun> {
     if (this.closing) throw new ServiceError("conflict", "the optimiser is shutting down");
+    // one start at a time per room: a second one sent meanwhile is refused, not queued behind it
+    if (this.roomOps.has(room.id))
+      throw new ServiceError("conflict", "a run is being started or stopped in this room; try again");
+    return this.inRoomOrder(room.id, () => this.startRunNow(room, user, restart));
+  }
+
+  /**
+   * Runs `op` after every start/restart/cancel of the room sent before it, so they never
+   * interleave (each awaits the database and the worker several times).
+   */
+  private inRoomOrder<T>(roomId: string, op: () => Promise<T>): Promise<T> {
+    const previous = this.roomOps.get(roomId) ?? Promise.resolve();
+    const next = previous.then(op, op);
+    const tail = next.catch(() => {});
+    this.roomOps.set(roomId, tail);
+    void tail.then(() => {
+      if (this.roomOps.get(roomId) === tail) this.roomOps.delete(roomId);
+    });
+    return next;
+  }
+
+  private async startRunNow(room: LiveRoom, user: User, restart: boolean): Promise<LiveRun> {
     const parsed = runParams.safeParse(room.document);
     if (!parsed.success) throw new ServiceError("invalid", `cannot start: ${formatZodError(parsed.error)}`);
     const params = parsed.data;
+    const overCap = runSizeRefusal(params, this.o.limits);
+    if (overCap) throw new ServiceError("limit", overCap);
     const paths = await this.resolveImages(params, user.id);
 
     const previous = room.run;
+    // the user's queued/running runs, not counting the one a restart replaces (checked before
+    // anything is cancelled, so a refused restart leaves the going run alone)
+    const replaced = restart && previous && isActive(previous.status) ? [previous.id] : [];
+    const active = await this.o.db.run.count({
+      where: { authorId: user.id, status: { in: ACTIVE }, id: { notIn: replaced } },
+    });
+    const tooMany = activeRunLimitRefusal(active, this.o.limits);
+    if (tooMany) throw new ServiceError("limit", tooMany);
     if (previous && isActive(previous.status)) {
       if (!restart) throw new ServiceError("conflict", "a run is already going in this room (restart it instead)");
-      await this.cancelRun(room, previous);
+      await this.cancelActive(room);
     }
-    // the previous run may have been replaced while we waited
+    // the previous run may have been replaced while we waited (another node, a recovered run)
     if (room.run && room.run !== previous && isActive(room.run.status)) {
       throw new ServiceError("conflict", "another run was started in this room meanwhile");
     }
     const initImagePath = restart && previous ? await this.imageToContinueFrom(previous.id) : null;
     const resumedFromId = initImagePath && previous ? previous.id : null;
 
-    const row = await this.o.db.run.create({
-      data: {
-        roomId: room.id,
-        authorId: user.id,
-        params: serializeRunParams(params),
-        seed: params.seed,
-        status: "queued",
-        resumedFromId,
-      },
-    });
+    let row: Awaited<ReturnType<Db["run"]["create"]>>;
+    try {
+      row = await this.o.db.run.create({
+        data: {
+          roomId: room.id,
+          authorId: user.id,
+          params: serializeRunParams(params),
+          seed: params.seed,
+          status: "queued",
+          resumedFromId,
+          // the database's own guard: a second active run of the room violates the unique index
+          activeRoomId: room.id,
+        },
+      });
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw new ServiceError("conflict", "another run is already going in this room (started elsewhere)");
+      throw error;
+    }
     const run = this.liveRunFromRow(row, params);
     Object.assign(run, { local: true, initImagePath, ...paths });
     room.run = run;
@@ -655,7 +715,9 @@ export class RunManager {
       error = "the optimiser was shut down while this run was going";
     } else {
       status = "failed";
-      error = end.error;
+      // the full error (it may name server paths) goes to the log; members get it without paths
+      this.o.log.error("run.worker_failed", { runId: run.id, roomId: run.roomId, error: end.error });
+      error = memberVisibleError(end.error);
     }
     await this.finish(run, status, error);
     const room = this.roomOf(run);
@@ -692,6 +754,7 @@ export class RunManager {
           checkpointPath: run.checkpointPath,
           // live edits changed the params the run actually used: keep the record honest
           params: serializeRunParams(run.params),
+          activeRoomId: null,
         },
       });
     } catch (dbError) {
@@ -709,7 +772,26 @@ export class RunManager {
 
   // ───────────────────────────── cancel ─────────────────────────────
 
-  /** Cancels the room's run (queued: removed; running: stopped, its image kept as a checkpoint). */
+  /**
+   * `run:cancel`: stops every active run of the room (after any start or restart in progress).
+   * Queued ones are removed; running ones stop with their image kept as a checkpoint.
+   */
+  cancelRoom(room: LiveRoom): Promise<void> {
+    return this.inRoomOrder(room.id, async () => {
+      const stopped = await this.cancelActive(room);
+      if (stopped === 0) throw new ServiceError("not_found", "no run is going in this room");
+    });
+  }
+
+  /** Cancels every active run of the room this node holds, and the room's run if another node holds it; how many. */
+  private async cancelActive(room: LiveRoom): Promise<number> {
+    const runs = new Set([...this.active.values()].filter((r) => r.roomId === room.id && isActive(r.status)));
+    if (room.run && isActive(room.run.status)) runs.add(room.run);
+    await Promise.all([...runs].map((run) => this.cancelRun(room, run)));
+    return runs.size;
+  }
+
+  /** Cancels one run (queued: removed; running: stopped, its image kept as a checkpoint). */
   async cancelRun(room: LiveRoom, run: LiveRun | null = room.run): Promise<void> {
     if (!run || !isActive(run.status)) throw new ServiceError("not_found", "no run is going in this room");
     if (!run.local) {

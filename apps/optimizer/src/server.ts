@@ -36,6 +36,7 @@ import { connectRedisAdapter, type ClusterLink } from "./cluster.ts";
 import { colorOf } from "./colors.ts";
 import { ServiceError } from "./errors.ts";
 import { PreviewFanout } from "./fanout.ts";
+import { DEFAULT_LIMITS, fieldLimitRefusal, socketLimitRefusal, type ServiceLimits } from "./limits.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { type LiveRoom, RoomRegistry, type PreviewFrame } from "./rooms.ts";
 import { isActive, RunManager, toRunInfo, type User } from "./runs.ts";
@@ -63,6 +64,8 @@ export interface OptimizerServerOptions {
   workerIdleMs?: number;
   /** the engine backend asked for (ATELIER_BACKEND), reported by /health until a worker reports the one it loaded */
   backend?: string;
+  /** abuse limits (defaults: DEFAULT_LIMITS) */
+  limits?: Partial<ServiceLimits>;
 }
 
 export interface OptimizerServer {
@@ -125,6 +128,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
   const ownsDb = !options.db;
   const db = options.db ?? (await createDb({ dataDir: options.dataDir }));
   const startedAt = Date.now();
+  const limits: ServiceLimits = { ...DEFAULT_LIMITS, ...options.limits };
   let closing = false;
   const LOOP_RESOLUTION_MS = 10;
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
@@ -173,6 +177,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     checkpointEvery: options.checkpointEvery ?? 25,
     prewarm: options.prewarm,
     workerIdleMs: options.workerIdleMs,
+    limits,
     remoteCancel: async (roomId) => (cluster ? cluster.requestCancel(roomId) : false),
     broadcast: {
       runUpdate(room) {
@@ -287,6 +292,18 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       .sort((a, b) => a.name.localeCompare(b.name) || a.userId.localeCompare(b.userId));
   }
 
+  /** Rooms with a presence broadcast pending: a burst of changes goes out as one. */
+  const presencePending = new Map<string, NodeJS.Timeout>();
+  function schedulePresence(roomId: string): void {
+    if (presencePending.has(roomId) || closing) return;
+    const timer = setTimeout(() => {
+      presencePending.delete(roomId);
+      void broadcastPresence(roomId);
+    }, limits.presenceCoalesceMs);
+    timer.unref();
+    presencePending.set(roomId, timer);
+  }
+
   async function broadcastPresence(roomId: string): Promise<void> {
     try {
       const members = await membersOf(roomId);
@@ -309,6 +326,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       history: run ? room.history.filter((h) => h.runId === run.id) : [],
       restartNeeded: room.restartNeeded,
       fieldAuthors: room.fieldAuthors,
+      limits: { maxSize: limits.maxSize, maxIterations: limits.maxIterations },
     };
   }
 
@@ -323,6 +341,16 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       return next(error);
     }
     const user = { id: verified.payload.sub, name: verified.payload.name };
+    let open = 0;
+    for (const other of io.of("/").sockets.values())
+      if (other.id !== socket.id && other.data.user?.id === user.id) open++;
+    const overCap = socketLimitRefusal(open, limits);
+    if (overCap) {
+      log.warn("auth.socket_limit", { userId: user.id, open });
+      const error = new Error(`limit: ${overCap}`) as Error & { data?: unknown };
+      error.data = { code: "limit" satisfies ErrorCode };
+      return next(error);
+    }
     const restored = socket.data as Partial<SocketData> | undefined;
     // a recovered session keeps its rooms only for the same user
     const rooms = restored?.user?.id === user.id ? (restored.rooms ?? {}) : {};
@@ -344,7 +372,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     if (!role) {
       delete socket.data.rooms[roomId];
       await socket.leave(roomKey(roomId));
-      void broadcastPresence(roomId);
+      schedulePresence(roomId);
       throw new ServiceError("forbidden", "you are no longer a member of this room");
     }
     membership.role = role;
@@ -392,7 +420,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
   io.on("connection", (socket) => {
     const user = socket.data.user;
     log.info("socket.connected", { socketId: socket.id, userId: user.id, recovered: socket.recovered });
-    if (socket.recovered) for (const roomId of Object.keys(socket.data.rooms)) void broadcastPresence(roomId);
+    if (socket.recovered) for (const roomId of Object.keys(socket.data.rooms)) schedulePresence(roomId);
 
     on(socket, "room:join", async ({ roomId }) => {
       const room = await rooms.load(roomId);
@@ -408,7 +436,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
         socket.emit("room:state", state);
         const frame = room.latestPreview;
         if (frame && frame.runId === room.run?.id) fanout.deliverTo(socket, frame);
-        void broadcastPresence(roomId);
+        schedulePresence(roomId);
       });
       return { state };
     });
@@ -418,7 +446,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       delete socket.data.rooms[roomId];
       await socket.leave(roomKey(roomId));
       log.info("room.left", { roomId, userId: user.id });
-      void broadcastPresence(roomId);
+      schedulePresence(roomId);
       void maybeEvict(roomId);
     });
 
@@ -427,20 +455,24 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       if (!membership) throw new ServiceError("forbidden", "join the room first");
       membership.editingField = field;
       membership.focusAt = Date.now();
-      await broadcastPresence(roomId);
+      schedulePresence(roomId);
     });
 
     on(socket, "doc:edit", async ({ roomId, field, value, baseVersion }) => {
       const { room } = await requireMember(socket, roomId, true);
       const parsed = parseFieldValue(field, value);
       if (!parsed.ok) throw new ServiceError("invalid", parsed.error);
+      const overCap = fieldLimitRefusal(field, parsed.value, limits);
+      if (overCap) throw new ServiceError("limit", overCap);
       await checkImageAccess(user.id, room, field, parsed.value);
       const applied = room.applyEdit(field, parsed.value, { userId: user.id, name: user.name });
       if (!applied.changed) return { version: room.version, restartNeeded: room.restartNeeded.includes(field) };
       if (baseVersion < applied.version - 1)
         log.debug("doc.stale_edit_applied", { roomId, field, baseVersion, version: applied.version });
       log.info("doc.edited", { roomId, userId: user.id, field, version: applied.version });
-      rooms.scheduleSave(room);
+      // image fields are saved before anyone hears of them (image access reads the saved document)
+      if (field === "contentImageId" || field === "styles") await rooms.saveNow(room);
+      else rooms.scheduleSave(room);
       io.to(roomKey(roomId)).emit("doc:changed", {
         roomId,
         field,
@@ -468,7 +500,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
 
     on(socket, "run:cancel", async ({ roomId }) => {
       const { room } = await requireMember(socket, roomId, true);
-      await runs.cancelRun(room);
+      await runs.cancelRoom(room);
     });
 
     on(socket, "result:save", async ({ roomId, runId, title, isPublic, preview }) => {
@@ -480,7 +512,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     socket.on("disconnect", (reason) => {
       log.info("socket.disconnected", { socketId: socket.id, userId: user.id, reason });
       for (const roomId of Object.keys(socket.data.rooms)) {
-        void broadcastPresence(roomId);
+        schedulePresence(roomId);
         void maybeEvict(roomId);
       }
     });
@@ -554,6 +586,8 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     await runs.shutdown().catch((error) => log.error("runs.shutdown_failed", { error }));
     await rooms.flushAll().catch((error) => log.error("rooms.flush_failed", { error }));
     fanout.close();
+    for (const timer of presencePending.values()) clearTimeout(timer);
+    presencePending.clear();
     io.disconnectSockets(true);
     await new Promise<void>((resolve) => void io.close(() => resolve()));
     await cluster?.close().catch((error) => log.warn("cluster.close_failed", { error }));

@@ -2,13 +2,17 @@
  * Rooms, auth, presence and co-editing against a real service (no runs: no engine needed).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { readRoomDocument } from "@atelier/db";
+import { canViewImage, storeImage } from "@atelier/storage";
 import type { RoomState } from "@atelier/protocol";
 import type { OptimizerServer } from "../src/server.ts";
 import {
   collect,
   connect,
   createFixture,
+  IMAGES_DIR,
   request,
   sleep,
   startServer,
@@ -224,6 +228,36 @@ describe("co-editing", () => {
         baseVersion: b.state.version,
       }),
     ).toMatchObject({ ok: true });
+  });
+
+  it("an image an editor brings in is viewable by every member as soon as they hear of it", async () => {
+    // the editor's own private upload: other members may see it only through the room's saved document
+    const own = await storeImage(f.db, readFileSync(path.join(IMAGES_DIR, "the_scream.jpg")), {
+      dataDir: f.dataDir,
+      ownerId: f.users.editor.id,
+    });
+    expect(await canViewImage(f.db, own.id, f.users.viewer.id)).toBe(false);
+    const b = await join(f.users.editor);
+    const c = await join(f.users.viewer);
+    const heard = waitFor(c.socket, "doc:changed", (e) => e.field === "contentImageId");
+    const reply = await request(b.socket, "doc:edit", {
+      roomId: f.roomId,
+      field: "contentImageId",
+      value: own.id,
+      baseVersion: b.state.version,
+    });
+    expect(reply.ok).toBe(true);
+    await heard;
+    expect(await canViewImage(f.db, own.id, f.users.viewer.id)).toBe(true);
+    // the owner puts the room's content image back for the tests that follow
+    const a = await join(f.users.owner);
+    const back = await request(a.socket, "doc:edit", {
+      roomId: f.roomId,
+      field: "contentImageId",
+      value: f.contentImageId,
+      baseVersion: (reply as { version: number }).version,
+    });
+    expect(back.ok).toBe(true);
   });
 
   it("applies an edit built on a stale version (per field, last writer wins)", async () => {

@@ -27,7 +27,7 @@ export const SECRET = "test-realtime-secret";
 export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const sharedDir = path.resolve(findRepoRoot(), "..", "shared");
-const IMAGES_DIR = process.env.ATELIER_IMAGES ?? path.join(sharedDir, "images");
+export const IMAGES_DIR = process.env.ATELIER_IMAGES ?? path.join(sharedDir, "images");
 process.env.ATELIER_VGG19 ??= path.join(sharedDir, "models", "vgg19");
 
 export interface TestUser {

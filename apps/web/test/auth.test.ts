@@ -59,7 +59,16 @@ describe("POST /api/signup", () => {
     }
     expect(await env.db.user.count({ where: { email: "bo@example.com" } })).toBe(0);
     const notJson = await POST(request("/api/signup", { method: "POST", body: "name=x", ip: "10.0.0.3" }));
-    expect(notJson.status).toBe(400);
+    expect(notJson.status).toBe(415);
+    const badJson = await POST(
+      request("/api/signup", {
+        method: "POST",
+        body: "{",
+        ip: "10.0.0.3",
+        headers: { "content-type": "application/json" },
+      }),
+    );
+    expect(badJson.status).toBe(400);
   });
 
   it("rate-limits sign-up attempts per client address", async () => {
@@ -96,7 +105,7 @@ describe("POST /api/signup", () => {
 });
 
 /** Signs in through next-auth's real credentials callback, as the browser's signIn() does. */
-async function credentialsSignIn(email: string, password: string, ip: string) {
+async function credentialsSignIn(email: string, password: string, ip: string, callbackUrl = `${BASE}/dashboard`) {
   const { GET, POST } = await import("@/app/api/auth/[...nextauth]/route");
   const csrfRes = await GET(request("/api/auth/csrf", { ip }) as never);
   const { csrfToken } = (await csrfRes.json()) as { csrfToken: string };
@@ -110,7 +119,7 @@ async function credentialsSignIn(email: string, password: string, ip: string) {
       ip,
       cookie: csrfCookie,
       headers: { "content-type": "application/x-www-form-urlencoded", "X-Auth-Return-Redirect": "1" },
-      body: new URLSearchParams({ email, password, csrfToken, callbackUrl: `${BASE}/dashboard` }),
+      body: new URLSearchParams({ email, password, csrfToken, callbackUrl }),
     }) as never,
   );
   const { url } = (await res.json()) as { url: string };
@@ -137,7 +146,7 @@ describe("sign-in with email and password (next-auth credentials)", () => {
     expect(res.status).toBe(200);
   });
 
-  it("answers a wrong password with invalid_credentials, and locks the email after 5 failures", async () => {
+  it("answers a wrong password with invalid_credentials; 5 failures lock that address out of the account, not its owner", async () => {
     const { POST: signup } = await import("@/app/api/signup/route");
     await signup(
       jsonRequest(
@@ -149,17 +158,20 @@ describe("sign-in with email and password (next-auth credentials)", () => {
     );
     const codes: Array<string | null> = [];
     for (let i = 0; i < 5; i++) {
-      const r = await credentialsSignIn("eve@example.com", "wrong-password1", `10.2.0.${10 + i}`);
+      const r = await credentialsSignIn("eve@example.com", "wrong-password1", "10.2.0.10");
       expect(r.sessionCookie).toBeNull();
       codes.push(r.url.searchParams.get("code"));
     }
     expect(codes).toEqual(Array(5).fill("invalid_credentials"));
-    // now even the right password is refused until the window frees up
-    const locked = await credentialsSignIn("eve@example.com", "charcoal-stick8", "10.2.0.99");
+    // from the guessing address even the right password is refused until the window frees up
+    const locked = await credentialsSignIn("eve@example.com", "charcoal-stick8", "10.2.0.10");
     expect(locked.url.searchParams.get("error")).toBe("CredentialsSignin");
     expect(locked.url.searchParams.get("code")).toBe("rate_limited");
     expect(locked.sessionCookie).toBeNull();
-    expect(await env.db.loginAttempt.count({ where: { key: "signin-email:eve@example.com" } })).toBe(5);
+    // the owner, from their own address, is not locked out
+    const owner = await credentialsSignIn("eve@example.com", "charcoal-stick8", "10.2.0.99");
+    expect(owner.sessionCookie).toBeTruthy();
+    expect(await env.db.loginAttempt.count({ where: { key: "signin-account-ip:10.2.0.10|eve@example.com" } })).toBe(5);
   });
 
   it("unknown emails fail like wrong passwords", async () => {
@@ -227,16 +239,116 @@ describe("return paths after sign-in", () => {
     const { safeReturnPath } = await import("@/lib/safe-redirect");
     expect(safeReturnPath("/rooms/abc?x=1")).toBe("/rooms/abc?x=1");
     expect(safeReturnPath("/invite/tok")).toBe("/invite/tok");
-    for (const bad of [
-      "https://evil.example/",
-      "//evil.example",
-      "/\\evil.example",
-      "javascript:alert(1)",
-      "/api/auth/signout",
-      undefined,
-      ["/x"],
-    ]) {
-      expect(safeReturnPath(bad)).toBe("/dashboard");
+    expect(safeReturnPath("/rooms/a%20b#top")).toBe("/rooms/a%20b#top");
+    expect(safeReturnPath("/a/../rooms/x")).toBe("/rooms/x");
+    for (const bad of REDIRECT_VECTORS) expect([bad, safeReturnPath(bad)]).toEqual([bad, "/dashboard"]);
+  });
+
+  it("isSameOriginPath compares the origin the browser would resolve", async () => {
+    const { isSameOriginPath } = await import("@/lib/safe-redirect");
+    expect(isSameOriginPath("/x", "https://atelier.example")).toBe(true);
+    expect(isSameOriginPath("/\t/evil.example", "https://atelier.example")).toBe(false);
+    expect(isSameOriginPath("https://atelier.example/x", "https://atelier.example")).toBe(false);
+  });
+
+  it("next-auth's redirect after a credentials sign-in never leaves the site", async () => {
+    const { POST: signup } = await import("@/app/api/signup/route");
+    await signup(
+      jsonRequest(
+        "/api/signup",
+        "POST",
+        { name: "Ivy", email: "ivy@example.com", password: "gouache-pot5" },
+        { ip: "10.4.0.1" },
+      ),
+    );
+    for (const bad of ["/\t/evil.example/phish", "https://evil.example/x", "//evil.example", "/\\evil.example"]) {
+      const r = await credentialsSignIn("ivy@example.com", "gouache-pot5", "10.4.0.1", bad);
+      expect([bad, r.url.origin, r.url.pathname]).toEqual([bad, BASE, "/dashboard"]);
     }
+    const ok = await credentialsSignIn("ivy@example.com", "gouache-pot5", "10.4.0.1", "/rooms/r1?tab=2");
+    expect(ok.url.href).toBe(`${BASE}/rooms/r1?tab=2`);
+  });
+});
+
+/** Open-redirect vectors: every one must fall back. */
+const REDIRECT_VECTORS: unknown[] = [
+  "https://evil.example/",
+  "//evil.example",
+  "/\\evil.example",
+  "\\/evil.example",
+  "/\t/evil.example/phish",
+  "/\t\t/evil.example",
+  "/\n/evil.example",
+  "/%09/evil.example/phish",
+  "/%0a/evil.example",
+  "/rooms/x\nSet-Cookie: a=b",
+  "/rooms/x\r\nLocation: //evil.example",
+  "/rooms/\u0000x",
+  "/rooms/\u0085x",
+  " //evil.example",
+  "javascript:alert(1)",
+  "/api/auth/signout",
+  "/api/auth",
+  "",
+  "/" + "a".repeat(3000),
+  undefined,
+  null,
+  42,
+  ["/x"],
+];
+
+describe("sign-out ends the session", () => {
+  async function signOutWith(cookie: string) {
+    const { GET, POST } = await import("@/app/api/auth/[...nextauth]/route");
+    const csrfRes = await GET(request("/api/auth/csrf", { cookie }) as never);
+    const { csrfToken } = (await csrfRes.json()) as { csrfToken: string };
+    const csrfCookie = csrfRes.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0])
+      .join("; ");
+    return POST(
+      request("/api/auth/signout", {
+        method: "POST",
+        cookie: `${cookie}; ${csrfCookie}`,
+        headers: { "content-type": "application/x-www-form-urlencoded", "X-Auth-Return-Redirect": "1" },
+        body: new URLSearchParams({ csrfToken, callbackUrl: `${BASE}/` }),
+      }) as never,
+    );
+  }
+
+  it("a copied session cookie mints no realtime token (nor opens a private image) after sign-out", async () => {
+    const { POST: signup } = await import("@/app/api/signup/route");
+    await signup(
+      jsonRequest(
+        "/api/signup",
+        "POST",
+        { name: "Jo", email: "jo@example.com", password: "sepia-wash7" },
+        { ip: "10.5.0.1" },
+      ),
+    );
+    const first = await credentialsSignIn("jo@example.com", "sepia-wash7", "10.5.0.1");
+    const second = await credentialsSignIn("jo@example.com", "sepia-wash7", "10.5.0.2"); // another device
+    const copied = first.sessionCookie!;
+    const { GET } = await import("@/app/api/realtime-token/route");
+    expect((await GET(request("/api/realtime-token", { cookie: copied }))).status).toBe(200);
+
+    const out = await signOutWith(copied);
+    expect(out.status).toBe(200);
+    expect((await GET(request("/api/realtime-token", { cookie: copied }))).status).toBe(401);
+    // sign-out ends every session of the account
+    expect((await GET(request("/api/realtime-token", { cookie: second.sessionCookie! }))).status).toBe(401);
+    // signing in again gives a working session
+    const again = await credentialsSignIn("jo@example.com", "sepia-wash7", "10.5.0.1");
+    expect((await GET(request("/api/realtime-token", { cookie: again.sessionCookie! }))).status).toBe(200);
+    expect((await GET(request("/api/realtime-token", { cookie: copied }))).status).toBe(401);
+  });
+
+  it("sessionVersionValid (pure)", async () => {
+    const { sessionVersionValid } = await import("@/server/session");
+    expect(sessionVersionValid(undefined, 0)).toBe(true); // cookies from before versions
+    expect(sessionVersionValid(undefined, 1)).toBe(false);
+    expect(sessionVersionValid(2, 2)).toBe(true);
+    expect(sessionVersionValid(1, 2)).toBe(false);
+    expect(sessionVersionValid("2", 2)).toBe(false);
   });
 });

@@ -4,6 +4,8 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { encode } from "next-auth/jwt";
 import { closeDb, getDb, type Db } from "@atelier/db";
+import { PEER_HEADER } from "@/server/client-address";
+import { installPeerAddressHeader } from "@/server/peer-address";
 
 /*
  * Route handlers are called directly with real Request objects against a real, migrated temp
@@ -26,6 +28,9 @@ export async function setupTestEnv(): Promise<TestEnv> {
   process.env.AUTH_SECRET = randomBytes(32).toString("base64url");
   process.env.ATELIER_REALTIME_SECRET = randomBytes(32).toString("base64url");
   process.env.ATELIER_OPTIMIZER_URL = "http://optimizer.test:4001";
+  delete process.env.ATELIER_TRUSTED_PROXIES;
+  // as instrumentation.ts does in the server: requests carry their TCP peer in PEER_HEADER
+  installPeerAddressHeader();
   await closeDb();
   const db = await getDb();
   return {
@@ -60,19 +65,25 @@ export async function sessionCookie(user: { id: string; name: string; email: str
   return `${name}=${token}`;
 }
 
-export function request(pathname: string, init: RequestInit & { cookie?: string; ip?: string } = {}): Request {
+/**
+ * `ip`: the TCP peer's address, as the server's peer-address hook records it on each request;
+ * `forwardedFor`: an X-Forwarded-For header the client (or a proxy) sent.
+ */
+export interface RequestOptions {
+  cookie?: string;
+  ip?: string;
+  forwardedFor?: string;
+}
+
+export function request(pathname: string, init: RequestInit & RequestOptions = {}): Request {
   const headers = new Headers(init.headers);
   if (init.cookie) headers.set("cookie", init.cookie);
-  if (init.ip) headers.set("x-forwarded-for", init.ip);
+  if (init.ip) headers.set(PEER_HEADER, init.ip);
+  if (init.forwardedFor) headers.set("x-forwarded-for", init.forwardedFor);
   return new Request(`${BASE}${pathname}`, { ...init, headers });
 }
 
-export function jsonRequest(
-  pathname: string,
-  method: string,
-  body: unknown,
-  init: { cookie?: string; ip?: string } = {},
-): Request {
+export function jsonRequest(pathname: string, method: string, body: unknown, init: RequestOptions = {}): Request {
   return request(pathname, {
     method,
     body: JSON.stringify(body),

@@ -191,6 +191,129 @@ describe("invites", () => {
   });
 });
 
+describe("invite rules", () => {
+  async function roomWithMembers() {
+    const ann = await createUser(env.db, "Ann");
+    const ed = await createUser(env.db, "Ed");
+    const vi = await createUser(env.db, "Vi");
+    const room = await env.db.room.create({
+      data: {
+        name: "Rules",
+        ownerId: ann.id,
+        document: "{}",
+        members: {
+          create: [
+            { userId: ann.id, role: "owner" },
+            { userId: ed.id, role: "editor" },
+            { userId: vi.id, role: "viewer" },
+          ],
+        },
+      },
+    });
+    return { ann, ed, vi, room };
+  }
+  const post = async (roomId: string, body: unknown, cookie: string, headers: Record<string, string> = {}) => {
+    const { POST } = await import("@/app/api/rooms/[id]/invites/route");
+    const req = jsonRequest(`/api/rooms/${roomId}/invites`, "POST", body, { cookie });
+    for (const [k, v] of Object.entries(headers)) req.headers.set(k, v);
+    return POST(req, params({ id: roomId }));
+  };
+
+  it("an editor cannot mint editor links, nor anyone never-expiring or over-long ones", async () => {
+    const { ann, ed, room } = await roomWithMembers();
+    const edCookie = await sessionCookie(ed);
+    expect((await post(room.id, { role: "editor" }, edCookie)).status).toBe(403);
+    expect((await post(room.id, { role: "viewer" }, edCookie)).status).toBe(201);
+    const annCookie = await sessionCookie(ann);
+    for (const expiresInDays of [null, 31, 365, 0]) {
+      const res = await post(room.id, { role: "viewer", expiresInDays }, annCookie);
+      expect([expiresInDays, res.status]).toEqual([expiresInDays, 400]);
+    }
+    expect(await env.db.roomInvite.count({ where: { roomId: room.id } })).toBe(1);
+  });
+
+  it("opening a link never raises nor lowers a member's role", async () => {
+    const { ann, ed, vi, room } = await roomWithMembers();
+    const editorLink = await (await post(room.id, { role: "editor" }, await sessionCookie(ann))).json();
+    const viewerLink = await (await post(room.id, { role: "viewer" }, await sessionCookie(ann))).json();
+    expect(await acceptInvite(env.db, editorLink.token, vi.id)).toEqual({
+      ok: true,
+      value: { roomId: room.id, role: "viewer" },
+    });
+    expect(await roleOf(env.db, room.id, vi.id)).toBe("viewer");
+    expect((await acceptInvite(env.db, viewerLink.token, ed.id)).ok).toBe(true);
+    expect(await roleOf(env.db, room.id, ed.id)).toBe("editor");
+    // members opening it did not use it up
+    expect((await env.db.roomInvite.findUniqueOrThrow({ where: { token: editorLink.token } })).uses).toBe(0);
+  });
+
+  it("a single-use link lets exactly one person in, even when several race for it", async () => {
+    const { ann, room } = await roomWithMembers();
+    const link = await (await post(room.id, { role: "editor", maxUses: 1 }, await sessionCookie(ann))).json();
+    expect(link.maxUses).toBe(1);
+    const people = await Promise.all([1, 2, 3, 4, 5].map((i) => createUser(env.db, `Racer${i}`)));
+    const outcomes = await Promise.all(people.map((p) => acceptInvite(env.db, link.token, p.id)));
+    expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
+    for (const o of outcomes.filter((x) => !x.ok)) expect(o).toMatchObject({ status: 410, error: /used up/ });
+    const joined = people.filter((_, i) => outcomes[i]!.ok);
+    expect(await env.db.roomMember.count({ where: { roomId: room.id, userId: { in: people.map((p) => p.id) } } })).toBe(
+      1,
+    );
+    // the one who got in can open it again
+    expect((await acceptInvite(env.db, link.token, joined[0]!.id)).ok).toBe(true);
+  });
+
+  it("the owner lists and revokes links; a revoked link stops working; others may not", async () => {
+    const { GET } = await import("@/app/api/rooms/[id]/invites/route");
+    const { DELETE } = await import("@/app/api/rooms/[id]/invites/[token]/route");
+    const { ann, ed, room } = await roomWithMembers();
+    const annCookie = await sessionCookie(ann);
+    const a = await (await post(room.id, { role: "editor", expiresInDays: 2 }, annCookie)).json();
+    const b = await (await post(room.id, { role: "viewer" }, await sessionCookie(ed))).json();
+    const listed = await GET(request(`/api/rooms/${room.id}/invites`, { cookie: annCookie }), params({ id: room.id }));
+    expect(listed.status).toBe(200);
+    const { invites } = await listed.json();
+    expect(invites.map((i: { token: string }) => i.token).sort()).toEqual([a.token, b.token].sort());
+    expect(invites.find((i: { token: string }) => i.token === b.token)).toMatchObject({
+      role: "viewer",
+      createdBy: { userId: ed.id, name: "Ed" },
+      uses: 0,
+      maxUses: null,
+    });
+    const edCookie = await sessionCookie(ed);
+    expect(
+      (await GET(request(`/api/rooms/${room.id}/invites`, { cookie: edCookie }), params({ id: room.id }))).status,
+    ).toBe(403);
+    const del = (token: string, cookie: string) =>
+      DELETE(
+        request(`/api/rooms/${room.id}/invites/${token}`, { method: "DELETE", cookie }),
+        params({ id: room.id, token }),
+      );
+    expect((await del(a.token, edCookie)).status).toBe(403);
+    expect((await del(a.token, annCookie)).status).toBe(204);
+    expect((await del(a.token, annCookie)).status).toBe(404);
+    const dan = await createUser(env.db, "Dan");
+    expect(await acceptInvite(env.db, a.token, dan.id)).toMatchObject({ ok: false, status: 404 });
+    expect(await roleOf(env.db, room.id, dan.id)).toBeNull();
+  });
+
+  it("invite URLs use the configured origin, never X-Forwarded-Host", async () => {
+    const { ann, room } = await roomWithMembers();
+    const cookie = await sessionCookie(ann);
+    const forged = await (
+      await post(room.id, { role: "viewer" }, cookie, { "x-forwarded-host": "evil.example" })
+    ).json();
+    expect(new URL(forged.url).origin).toBe("http://localhost:3000");
+    process.env.ATELIER_PUBLIC_URL = "https://atelier.example/";
+    try {
+      const configured = await (await post(room.id, { role: "viewer" }, cookie, { host: "evil.example" })).json();
+      expect(configured.url).toBe(`https://atelier.example/invite/${configured.token}`);
+    } finally {
+      delete process.env.ATELIER_PUBLIC_URL;
+    }
+  });
+});
+
 describe("likes", () => {
   it("are idempotent and keep likeCount equal to the number of likes", async () => {
     const { PUT, DELETE } = await import("@/app/api/results/[id]/like/route");

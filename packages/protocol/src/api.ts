@@ -69,10 +69,19 @@ export type CreateRoomBody = z.input<typeof createRoomBody>;
 export const createRoomResponse = z.object({ room: z.object({ id, name: z.string() }) });
 
 export const INVITE_ROLES = ["editor", "viewer"] as const;
+/** the longest an invite link can stay valid: links that never expire are not offered */
+export const INVITE_MAX_DAYS = 30;
 export const createInviteBody = z.object({
   role: z.enum(INVITE_ROLES),
-  /** days until the link stops working; null: never */
-  expiresInDays: z.number().int().min(1).max(365).nullable().default(14),
+  /** days until the link stops working (at most INVITE_MAX_DAYS) */
+  expiresInDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(INVITE_MAX_DAYS, `an invite link can be valid for at most ${INVITE_MAX_DAYS} days`)
+    .default(14),
+  /** how many people may join with it; null: any number until it expires */
+  maxUses: z.number().int().min(1).max(1000).nullable().default(null),
 });
 export type CreateInviteBody = z.input<typeof createInviteBody>;
 export const createInviteResponse = z.object({
@@ -80,7 +89,21 @@ export const createInviteResponse = z.object({
   url: z.string(),
   role: z.enum(INVITE_ROLES),
   expiresAt: z.string().nullable(),
+  maxUses: z.number().int().nullable(),
 });
+/** An invite as its room's owner sees it in the list. */
+export const inviteInfo = z.object({
+  token: z.string(),
+  role: z.enum(INVITE_ROLES),
+  createdBy: z.object({ userId: z.string(), name: z.string() }),
+  createdAt: z.string(),
+  expiresAt: z.string().nullable(),
+  maxUses: z.number().int().nullable(),
+  uses: z.number().int(),
+});
+export type InviteInfo = z.infer<typeof inviteInfo>;
+export const listInvitesResponse = z.object({ invites: z.array(inviteInfo) });
+export type ListInvitesResponse = z.infer<typeof listInvitesResponse>;
 export type CreateInviteResponse = z.infer<typeof createInviteResponse>;
 
 // ───────────────────────────── images and styles ─────────────────────────────

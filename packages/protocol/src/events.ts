@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   "forbidden", // role does not allow it (viewer editing, not a member)
   "not_found", // room / run / image unknown
   "conflict", // e.g. a run is already going in this room
+  "limit", // a per-user or operator-configured limit (sockets, active runs, size, iterations)
   "internal",
 ] as const;
 export const errorCode = z.enum(ERROR_CODES);
@@ -165,6 +166,8 @@ export const roomState = z.object({
    * room was loaded have none). Optional with default `{}` so older senders still parse.
    */
   fieldAuthors: z.partialRecord(roomField, author).optional().default({}),
+  /** the operator's caps on this optimiser (runs above them are refused); optional for older senders */
+  limits: z.object({ maxSize: z.number().int(), maxIterations: z.number().int() }).optional(),
 });
 export type RoomState = z.infer<typeof roomState>;
 
@@ -200,7 +203,7 @@ export interface ClientToServerEvents {
   "room:join": (p: JoinRoom, ack: (r: Ack<{ state: RoomState }>) => void) => void;
   "room:leave": (p: z.infer<typeof leaveRoom>, ack?: (r: Ack) => void) => void;
   "doc:edit": (p: EditField, ack: (r: Ack<{ version: number; restartNeeded: boolean }>) => void) => void;
-  "presence:focus": (p: FocusField) => void;
+  "presence:focus": (p: FocusField, ack?: (r: Ack) => void) => void;
   "run:start": (p: StartRun, ack: (r: Ack<{ run: RunInfo }>) => void) => void;
   "run:cancel": (p: CancelRun, ack: (r: Ack) => void) => void;
   "result:save": (p: SaveResult, ack: (r: Ack<{ resultId: string }>) => void) => void;

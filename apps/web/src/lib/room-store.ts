@@ -51,6 +51,8 @@ export interface RoomClientState {
   /** loss history of the current run, in iteration order */
   history: IterationStats[];
   restartNeeded: RoomField[];
+  /** the optimiser's caps on size and iterations (from its room state), when known */
+  limits: RoomState["limits"] | null;
   /** latest save notice, for "saved by …" toasts */
   lastSaved: { resultId: string; title: string; isPublic: boolean; byName: string } | null;
 }
@@ -97,6 +99,7 @@ export function initialRoomState(roomId: string): RoomClientState {
     run: null,
     history: [],
     restartNeeded: [],
+    limits: null,
     lastSaved: null,
   };
 }
@@ -176,7 +179,14 @@ export function roomReducer(s: RoomClientState, a: RoomAction): RoomClientState 
       // A snapshot replaces everything the server owns; an older snapshot than what we already
       // applied (a late reply racing live events) must not roll the document back.
       if (s.confirmed && st.version < s.version) {
-        return { ...s, status: "joined", error: null, members: st.members, role: st.role };
+        return {
+          ...s,
+          status: "joined",
+          error: null,
+          members: st.members,
+          role: st.role,
+          limits: st.limits ?? s.limits,
+        };
       }
       // Everything up to the snapshot's version is in the snapshot: older field changes are stale.
       const fieldVersions: Partial<Record<RoomField, number>> = {};
@@ -189,6 +199,7 @@ export function roomReducer(s: RoomClientState, a: RoomAction): RoomClientState 
         error: null,
         name: st.name,
         role: st.role,
+        limits: st.limits ?? s.limits,
         confirmed: st.document,
         version: st.version,
         fieldVersions,

@@ -2,7 +2,7 @@ import bcrypt from "bcryptjs";
 import { isUniqueViolation, type Db } from "@atelier/db";
 import { email as emailSchema, signUpBody } from "@atelier/protocol";
 import { rateLimits } from "./config";
-import { clearAttempts, exceededLimit, minutesText, recordAttempt } from "./rate-limit";
+import { clearAttempts, exceededLimit, minutesText, recordAttempt, type Limit } from "./rate-limit";
 
 const BCRYPT_ROUNDS = 10;
 /** Compared against when the email is unknown, so both cases cost the same time. */
@@ -71,26 +71,35 @@ export type SignInOutcome =
   | { ok: false; reason: "rate_limited"; retryAfterSeconds: number };
 
 /**
- * Checks an email + password. Failures are counted per email and per client address; past the
- * limit no password is even checked until the window frees up. Success clears the email's count.
+ * The limits a sign-in attempt is checked against (pure). Failures count per (account, client
+ * address) — so strangers guessing someone's password from their own addresses never lock the
+ * owner out of theirs — and per client address across all accounts (one address spraying many
+ * accounts).
+ */
+export function signInLimits(email: string, ip: string, limits = rateLimits()): Limit[] {
+  return [
+    { key: `signin-account-ip:${ip}|${email}`, max: limits.signInPerAccountAndIp, windowMs: limits.signInWindowMs },
+    { key: `signin-ip:${ip}`, max: limits.signInPerIp, windowMs: limits.signInWindowMs },
+  ];
+}
+
+/**
+ * Checks an email + password. Past a limit no password is even checked until the window frees
+ * up. Success clears the (account, address) count. `now` is injectable for tests.
  */
 export async function verifyCredentials(
   db: Db,
   input: { email?: unknown; password?: unknown },
   ip: string,
+  now = Date.now(),
 ): Promise<SignInOutcome> {
   const emailParsed = emailSchema.safeParse(input.email);
   const password = typeof input.password === "string" ? input.password : "";
   const normalisedEmail = emailParsed.success
     ? emailParsed.data
     : (typeof input.email === "string" ? input.email : "").trim().toLowerCase().slice(0, 254);
-  const limits = rateLimits();
-  const emailKey = `signin-email:${normalisedEmail}`;
-  const ipKey = `signin-ip:${ip}`;
-  const over = await exceededLimit(db, [
-    { key: emailKey, max: limits.signInPerEmail, windowMs: limits.signInWindowMs },
-    { key: ipKey, max: limits.signInPerIp, windowMs: limits.signInWindowMs },
-  ]);
+  const limits = signInLimits(normalisedEmail, ip);
+  const over = await exceededLimit(db, limits, now);
   if (over) return { ok: false, reason: "rate_limited", retryAfterSeconds: over.retryAfterSeconds };
 
   const user = emailParsed.success
@@ -101,9 +110,13 @@ export async function verifyCredentials(
     : null;
   const matches = await bcrypt.compare(password.slice(0, 200), user?.passwordHash ?? timingEqualiserHash());
   if (!user || !user.passwordHash || !matches) {
-    await recordAttempt(db, [emailKey, ipKey]);
+    await recordAttempt(
+      db,
+      limits.map((l) => l.key),
+      now,
+    );
     return { ok: false, reason: "invalid_credentials" };
   }
-  await clearAttempts(db, [emailKey]);
+  await clearAttempts(db, [limits[0]!.key]);
   return { ok: true, user: { id: user.id, name: user.name ?? user.email.split("@")[0]!, email: user.email } };
 }

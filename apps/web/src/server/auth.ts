@@ -7,6 +7,8 @@ import { getDb } from "@atelier/db";
 import { authSecret, oauthProvidersConfigured } from "./config";
 import { clientIp } from "./http";
 import { verifyCredentials } from "./accounts";
+import { safeAuthRedirect } from "@/lib/safe-redirect";
+import { currentSessionVersion, endAllSessions, SESSION_VERSION_CLAIM } from "./session";
 
 /*
  * next-auth v5. Sessions use the JWT strategy: the Credentials provider (email + password) only
@@ -52,16 +54,27 @@ async function buildConfig(): Promise<NextAuthConfig> {
       ...(oauth.google ? [Google] : []),
     ],
     callbacks: {
-      jwt({ token, user }) {
+      // callbackUrl / redirectTo are the visitor's input: only same-origin paths
+      redirect: ({ url, baseUrl }) => safeAuthRedirect(url, baseUrl),
+      async jwt({ token, user }) {
         if (user?.id) {
           token.sub = user.id;
           token.name = user.name ?? token.name;
+          // the session is valid while the user's session version stays what it is now
+          token[SESSION_VERSION_CLAIM] = await currentSessionVersion(db, user.id);
         }
         return token;
       },
       session({ session, token }) {
         if (token.sub) session.user.id = token.sub;
         return session;
+      },
+    },
+    events: {
+      // signing out ends every session of the user, including copies of this cookie
+      async signOut(message) {
+        const userId = "token" in message ? message.token?.sub : undefined;
+        if (userId) await endAllSessions(db, userId);
       },
     },
   };

@@ -5,6 +5,14 @@ import { resolveDataDir } from "@atelier/db";
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS } from "@atelier/storage";
 import { resolveRealtimeSecret } from "@atelier/protocol/token";
 
+export {
+  oauthProvidersConfigured,
+  optimizerPublicUrl,
+  publicOrigin,
+  securityHeaderSettings,
+  trustedProxies,
+} from "./site-config";
+
 /*
  * Server settings, read at request time (never at module load: `next build` imports the routes
  * without any of this configured), so one build serves any deployment.
@@ -44,20 +52,6 @@ export function realtimeSecret(): string {
   return resolveRealtimeSecret(process.env).secret;
 }
 
-/** The optimisation service's URL as the browser reaches it. */
-export function optimizerPublicUrl(): string {
-  return (process.env.ATELIER_OPTIMIZER_URL?.trim() || "http://localhost:4001").replace(/\/+$/, "");
-}
-
-/** Which OAuth providers are configured (their client id and secret are both set). */
-export function oauthProvidersConfigured(): { github: boolean; google: boolean } {
-  const set = (name: string) => Boolean(process.env[name]?.trim());
-  return {
-    github: set("AUTH_GITHUB_ID") && set("AUTH_GITHUB_SECRET"),
-    google: set("AUTH_GOOGLE_ID") && set("AUTH_GOOGLE_SECRET"),
-  };
-}
-
 /** Upload caps (bytes, pixels): the storage defaults, lowerable by env for small deployments. */
 export function uploadLimits(): { maxBytes: number; maxPixels: number } {
   return {
@@ -75,8 +69,11 @@ function intFromEnv(name: string, fallback: number): number {
 /** Attempt limits; env overrides exist for shared-IP setups (classrooms, test rigs). */
 export function rateLimits() {
   return {
-    /** failed sign-ins per email address per window */
-    signInPerEmail: intFromEnv("ATELIER_SIGNIN_LIMIT_PER_EMAIL", 5),
+    /** failed sign-ins per (account email, client address) per window */
+    signInPerAccountAndIp: intFromEnv(
+      "ATELIER_SIGNIN_LIMIT_PER_ACCOUNT",
+      intFromEnv("ATELIER_SIGNIN_LIMIT_PER_EMAIL", 5),
+    ),
     /** failed sign-ins per client address per window */
     signInPerIp: intFromEnv("ATELIER_SIGNIN_LIMIT_PER_IP", 30),
     signInWindowMs: 15 * 60_000,

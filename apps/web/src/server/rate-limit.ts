@@ -12,6 +12,21 @@ export interface Limit {
   windowMs: number;
 }
 
+/**
+ * The decision for one limit (pure): given the times (ms) of the counted attempts, newest first,
+ * whether it is exhausted at `now`, and the seconds until the oldest counted one leaves the window.
+ */
+export function limitDecision(
+  recent: number[],
+  limit: Pick<Limit, "max" | "windowMs">,
+  now: number,
+): { retryAfterSeconds: number } | null {
+  const inWindow = recent.filter((t) => t > now - limit.windowMs).sort((a, b) => b - a);
+  if (inWindow.length < limit.max) return null;
+  const oldestCounted = inWindow[limit.max - 1]!;
+  return { retryAfterSeconds: Math.max(1, Math.ceil((oldestCounted + limit.windowMs - now) / 1000)) };
+}
+
 /** The first limit that is exhausted, with the seconds until an attempt frees up; null if none. */
 export async function exceededLimit(
   db: Db,
@@ -21,27 +36,26 @@ export async function exceededLimit(
   for (const limit of limits) {
     const since = new Date(now - limit.windowMs);
     const recent = await db.loginAttempt.findMany({
-      where: { key: limit.key, createdAt: { gt: since } },
+      where: { key: limit.key, createdAt: { gt: since, lte: new Date(now) } },
       orderBy: { createdAt: "desc" },
       take: limit.max,
       select: { createdAt: true },
     });
-    if (recent.length >= limit.max) {
-      const oldestCounted = recent[recent.length - 1]!.createdAt.getTime();
-      return {
-        key: limit.key,
-        retryAfterSeconds: Math.max(1, Math.ceil((oldestCounted + limit.windowMs - now) / 1000)),
-      };
-    }
+    const decision = limitDecision(
+      recent.map((r) => r.createdAt.getTime()),
+      limit,
+      now,
+    );
+    if (decision) return { key: limit.key, ...decision };
   }
   return null;
 }
 
-export async function recordAttempt(db: Db, keys: string[]): Promise<void> {
-  await db.loginAttempt.createMany({ data: keys.map((key) => ({ key })) });
+export async function recordAttempt(db: Db, keys: string[], now = Date.now()): Promise<void> {
+  await db.loginAttempt.createMany({ data: keys.map((key) => ({ key, createdAt: new Date(now) })) });
   // Housekeeping, now and then: nothing older than a day is ever counted.
   if (Math.random() < 0.02) {
-    await db.loginAttempt.deleteMany({ where: { createdAt: { lt: new Date(Date.now() - 24 * 3600_000) } } });
+    await db.loginAttempt.deleteMany({ where: { createdAt: { lt: new Date(now - 24 * 3600_000) } } });
   }
 }
 

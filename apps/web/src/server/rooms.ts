@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { readRunParams, roleOf, serializeRoomDocument, type Db } from "@atelier/db";
-import { canEdit, defaultRoomDocument, roomDocument, type RoomDocument, type Role } from "@atelier/protocol";
+import { isUniqueViolation, readRunParams, roleOf, serializeRoomDocument, type Db } from "@atelier/db";
+import { defaultRoomDocument, roomDocument, type InviteInfo, type RoomDocument, type Role } from "@atelier/protocol";
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; status: 400 | 403 | 404 | 409 | 410; error: string };
 
@@ -44,57 +44,131 @@ export async function deleteRoom(db: Db, roomId: string, userId: string): Promis
 
 const INVITE_TOKEN_BYTES = 24;
 
+/**
+ * Who may create which invite (pure): the owner any role; an editor viewer links only (an
+ * editor cannot hand out editing rights); a viewer none. Null: allowed; else why not.
+ */
+export function inviteRefusal(creatorRole: Role, inviteRole: "editor" | "viewer"): string | null {
+  if (creatorRole === "owner") return null;
+  if (creatorRole === "editor") return inviteRole === "viewer" ? null : "only the room's owner can invite editors";
+  return "viewers cannot invite others";
+}
+
 export async function createInvite(
   db: Db,
   roomId: string,
   userId: string,
-  role: "editor" | "viewer",
-  expiresInDays: number | null,
-): Promise<Outcome<{ token: string; role: "editor" | "viewer"; expiresAt: Date | null }>> {
+  request: { role: "editor" | "viewer"; expiresInDays: number; maxUses: number | null },
+  now = Date.now(),
+): Promise<Outcome<{ token: string; role: "editor" | "viewer"; expiresAt: Date; maxUses: number | null }>> {
   const mine = await roleOf(db, roomId, userId);
   if (!mine) return { ok: false, status: 404, error: "room not found" };
-  if (!canEdit(mine)) return { ok: false, status: 403, error: "viewers cannot invite others" };
+  const refusal = inviteRefusal(mine, request.role);
+  if (refusal) return { ok: false, status: 403, error: refusal };
   const token = randomBytes(INVITE_TOKEN_BYTES).toString("base64url");
-  const expiresAt = expiresInDays === null ? null : new Date(Date.now() + expiresInDays * 24 * 3600_000);
-  await db.roomInvite.create({ data: { token, roomId, role, createdById: userId, expiresAt } });
-  return { ok: true, value: { token, role, expiresAt } };
+  const expiresAt = new Date(now + request.expiresInDays * 24 * 3600_000);
+  await db.roomInvite.create({
+    data: { token, roomId, role: request.role, createdById: userId, expiresAt, maxUses: request.maxUses },
+  });
+  return { ok: true, value: { token, role: request.role, expiresAt, maxUses: request.maxUses } };
 }
 
-const ROLE_RANK: Record<Role, number> = { viewer: 0, editor: 1, owner: 2 };
+/** The room's invites that still work (owner only). */
+export async function listInvites(
+  db: Db,
+  roomId: string,
+  userId: string,
+  now = Date.now(),
+): Promise<Outcome<InviteInfo[]>> {
+  const mine = await roleOf(db, roomId, userId);
+  if (!mine) return { ok: false, status: 404, error: "room not found" };
+  if (mine !== "owner") return { ok: false, status: 403, error: "only the room's owner can see its invite links" };
+  const rows = await db.roomInvite.findMany({
+    where: { roomId, OR: [{ expiresAt: null }, { expiresAt: { gt: new Date(now) } }] },
+    orderBy: { createdAt: "desc" },
+    include: { createdBy: { select: { id: true, name: true, email: true } } },
+  });
+  return {
+    ok: true,
+    value: rows
+      .filter((r) => r.maxUses === null || r.uses < r.maxUses)
+      .map((r) => ({
+        token: r.token,
+        role: r.role === "editor" ? "editor" : "viewer",
+        createdBy: { userId: r.createdBy.id, name: r.createdBy.name?.trim() || r.createdBy.email.split("@")[0]! },
+        createdAt: r.createdAt.toISOString(),
+        expiresAt: r.expiresAt?.toISOString() ?? null,
+        maxUses: r.maxUses,
+        uses: r.uses,
+      })),
+  };
+}
+
+/** Revokes an invite link of the room (owner only): it stops working at once. */
+export async function revokeInvite(db: Db, roomId: string, token: string, userId: string): Promise<Outcome<null>> {
+  const mine = await roleOf(db, roomId, userId);
+  if (!mine) return { ok: false, status: 404, error: "room not found" };
+  if (mine !== "owner") return { ok: false, status: 403, error: "only the room's owner can revoke invite links" };
+  const deleted = await db.roomInvite.deleteMany({ where: { token, roomId } });
+  if (deleted.count === 0) return { ok: false, status: 404, error: "no such invite link in this room" };
+  return { ok: true, value: null };
+}
 
 /**
- * Joins the room an invite points at. A member keeps a higher role than the invite's (an
- * editor opening a viewer link stays an editor); the owner stays owner.
+ * Joins the room an invite points at. Someone who is already a member keeps their role, higher
+ * or lower (only the owner changes roles); the link is then not used up. A limited link is
+ * counted atomically, so two people racing for its last use cannot both get in.
  */
 export async function acceptInvite(
   db: Db,
   token: string,
   userId: string,
+  now = Date.now(),
 ): Promise<Outcome<{ roomId: string; role: Role }>> {
   const invite = await db.roomInvite.findUnique({
     where: { token },
-    select: { roomId: true, role: true, expiresAt: true },
+    select: { roomId: true, role: true, expiresAt: true, maxUses: true, uses: true },
   });
   if (!invite)
     return {
       ok: false,
       status: 404,
-      error: "this invite link is not valid (it may have been mistyped or the room deleted)",
+      error: "this invite link is not valid (it may have been mistyped, revoked, or the room deleted)",
     };
-  if (invite.expiresAt && invite.expiresAt.getTime() <= Date.now()) {
+  if (invite.expiresAt && invite.expiresAt.getTime() <= now) {
     return { ok: false, status: 410, error: "this invite link has expired; ask for a new one" };
   }
-  const inviteRole: Role = invite.role === "editor" ? "editor" : "viewer";
   const current = await roleOf(db, invite.roomId, userId);
-  if (current && ROLE_RANK[current] >= ROLE_RANK[inviteRole])
-    return { ok: true, value: { roomId: invite.roomId, role: current } };
-  await db.roomMember.upsert({
-    where: { roomId_userId: { roomId: invite.roomId, userId } },
-    create: { roomId: invite.roomId, userId, role: inviteRole },
-    update: { role: inviteRole },
-  });
+  if (current) return { ok: true, value: { roomId: invite.roomId, role: current } };
+  const usedUp = {
+    ok: false as const,
+    status: 410 as const,
+    error: "this invite link has been used up; ask for a new one",
+  };
+  if (invite.maxUses !== null && invite.uses >= invite.maxUses) return usedUp;
+  const inviteRole: Role = invite.role === "editor" ? "editor" : "viewer";
+  try {
+    await db.$transaction(async (tx) => {
+      const claimed = await tx.roomInvite.updateMany({
+        where: { token, ...(invite.maxUses !== null ? { uses: { lt: invite.maxUses } } : {}) },
+        data: { uses: { increment: 1 } },
+      });
+      if (claimed.count === 0) throw new InviteUsedUp();
+      await tx.roomMember.create({ data: { roomId: invite.roomId, userId, role: inviteRole } });
+    });
+  } catch (error) {
+    if (error instanceof InviteUsedUp) return usedUp;
+    // joined meanwhile (another tab): keep whatever role they have
+    if (isUniqueViolation(error)) {
+      const role = await roleOf(db, invite.roomId, userId);
+      if (role) return { ok: true, value: { roomId: invite.roomId, role } };
+    }
+    throw error;
+  }
   return { ok: true, value: { roomId: invite.roomId, role: inviteRole } };
 }
+
+class InviteUsedUp extends Error {}
 
 /** A new room of `userId`'s pre-filled with a result's content, styles and settings. */
 export async function remixResult(

@@ -24,7 +24,30 @@ const SESSION_COOKIES = [
   { name: "authjs.session-token", secure: false },
 ] as const;
 
-export async function sessionUserId(headers: Headers): Promise<string | null> {
+/** The claim in the session cookie: the user's session version when it was issued. */
+export const SESSION_VERSION_CLAIM = "sv";
+
+export async function currentSessionVersion(db: Db, userId: string): Promise<number> {
+  const user = await db.user.findUnique({ where: { id: userId }, select: { sessionVersion: true } });
+  return user?.sessionVersion ?? 0;
+}
+
+/** Ends every session of the user issued so far (sign-out, sign out everywhere). */
+export async function endAllSessions(db: Db, userId: string): Promise<void> {
+  await db.user.updateMany({ where: { id: userId }, data: { sessionVersion: { increment: 1 } } });
+}
+
+/**
+ * Whether a session issued at `issuedVersion` is still valid for a user now at `currentVersion`
+ * (pure). Cookies from before session versions existed carry none and count as version 0.
+ */
+export function sessionVersionValid(issuedVersion: unknown, currentVersion: number): boolean {
+  const issued = issuedVersion === undefined ? 0 : issuedVersion;
+  return typeof issued === "number" && issued === currentVersion;
+}
+
+/** The decrypted session cookie's user id and session version, or null. */
+export async function sessionClaims(headers: Headers): Promise<{ userId: string; version: unknown } | null> {
   const cookie = headers.get("cookie");
   if (!cookie || !cookie.includes("authjs.session-token")) return null;
   // Only the cookie: a bare `Authorization: Bearer` token is not a browser session.
@@ -33,19 +56,23 @@ export async function sessionUserId(headers: Headers): Promise<string | null> {
   for (const { name, secure } of SESSION_COOKIES) {
     if (!cookie.includes(name)) continue;
     const token = await getToken({ req, secret, secureCookie: secure, cookieName: name, salt: name });
-    if (token?.sub) return token.sub;
+    if (token?.sub) return { userId: token.sub, version: token[SESSION_VERSION_CLAIM] };
   }
   return null;
 }
 
+/**
+ * The signed-in user, or null: the cookie must decrypt, the user must exist, and the cookie's
+ * session version must be the user's current one (a signed-out session is worth nothing).
+ */
 export async function getSessionUser(headers: Headers, db?: Db): Promise<SessionUser | null> {
-  const userId = await sessionUserId(headers);
-  if (!userId) return null;
+  const claims = await sessionClaims(headers);
+  if (!claims) return null;
   const user = await (db ?? (await getDb())).user.findUnique({
-    where: { id: userId },
-    select: { id: true, name: true, email: true, image: true },
+    where: { id: claims.userId },
+    select: { id: true, name: true, email: true, image: true, sessionVersion: true },
   });
-  if (!user) return null;
+  if (!user || !sessionVersionValid(claims.version, user.sessionVersion)) return null;
   return { id: user.id, name: displayName(user), email: user.email, image: user.image };
 }
 

@@ -203,26 +203,23 @@ function SeedField() {
 }
 
 export function ParamPanel() {
-  const { doc } = useStudio();
+  const { doc, state } = useStudio();
   const [advanced, setAdvanced] = useState(false);
+  // the optimiser's operator caps (it refuses runs above them)
+  const maxSize = Math.min(MAX_SIZE, 1024, state.limits?.maxSize ?? MAX_SIZE);
+  const maxIterations = Math.min(MAX_ITERATIONS, state.limits?.maxIterations ?? MAX_ITERATIONS);
   return (
     <section aria-labelledby="params-heading" className="space-y-1">
       <h2 id="params-heading" className="px-2 text-lg">
         Settings
       </h2>
-      <RangeField
-        field="size"
-        min={Math.max(MIN_SIZE, 64)}
-        max={Math.min(MAX_SIZE, 1024)}
-        step={32}
-        format={(v) => `${v} px`}
-      />
+      <RangeField field="size" min={Math.max(MIN_SIZE, 64)} max={maxSize} step={32} format={(v) => `${v} px`} />
       <NumberField
         field="iterations"
         step={10}
         min={1}
-        max={MAX_ITERATIONS}
-        hint="Can change while running: the run stops at the new count."
+        max={maxIterations}
+        hint={`Can change while running: the run stops at the new count. This server runs up to ${maxIterations} iterations and ${maxSize} px.`}
       />
       <div className="grid grid-cols-2 gap-x-1">
         <NumberField field="contentWeight" step="any" min={0} />

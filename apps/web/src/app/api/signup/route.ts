@@ -1,9 +1,11 @@
 import { getDb } from "@atelier/db";
 import { signUp } from "@/server/accounts";
-import { clientIp, errorResponse, json } from "@/server/http";
+import { clientIp, errorResponse, json, requireJsonBody } from "@/server/http";
 
 /** POST { name, email, password } → 201 { user }; 400 invalid / weak password, 409 email taken, 429 too many attempts. */
 export async function POST(req: Request): Promise<Response> {
+  const unsupported = requireJsonBody(req);
+  if (unsupported) return unsupported;
   let body: unknown;
   try {
     body = await req.json();

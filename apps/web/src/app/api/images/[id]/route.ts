@@ -3,7 +3,7 @@ import sharp from "sharp";
 import { getDb } from "@atelier/db";
 import { canViewImage, readImageBytes, thumbnail } from "@atelier/storage";
 import { errorResponse } from "@/server/http";
-import { sessionUserId } from "@/server/session";
+import { getSessionUser } from "@/server/session";
 
 /*
  * GET /api/images/:id[?w=320][&format=png][&download=1]
@@ -24,7 +24,7 @@ export async function GET(req: Request, ctx: { params: Promise<{ id: string }> }
   if (!image) return errorResponse(404, "image not found");
   const isPublic = await canViewImage(db, id, null);
   if (!isPublic) {
-    const userId = await sessionUserId(req.headers);
+    const userId = (await getSessionUser(req.headers, db))?.id;
     if (!userId || !(await canViewImage(db, id, userId))) return errorResponse(404, "image not found");
   }
 

@@ -1,0 +1,55 @@
+import { test, expect } from "../support/fixtures.ts";
+import { createRoom, newUser, signUp } from "../support/app.ts";
+
+const PAGES = [
+  "/",
+  "/signin",
+  "/signup",
+  "/gallery",
+  "/styles",
+  "/dashboard",
+  "/results/no-such",
+  "/invite/no-such",
+  "/nope",
+];
+
+test("every page type carries the security headers, and no other site can frame them", async ({
+  page,
+  request,
+  baseURL,
+}) => {
+  const user = newUser("Sonia");
+  await signUp(page, user);
+  const room = await createRoom(page, "Headers");
+  for (const path of [...PAGES, `/rooms/${room.id}`]) {
+    const res = await request.get(path, { maxRedirects: 0 });
+    const headers = res.headers();
+    expect(headers["content-security-policy"], path).toContain("frame-ancestors 'none'");
+    expect(headers["content-security-policy"], path).toMatch(/connect-src 'self' http:\/\/[^ ]+ ws:\/\//);
+    expect(headers["x-content-type-options"], path).toBe("nosniff");
+    expect(headers["x-frame-options"], path).toBe("DENY");
+    expect(headers["referrer-policy"], path).toBe("same-origin");
+    expect(headers["permissions-policy"], path).toContain("camera=()");
+  }
+
+  // framed by another page: Chromium refuses to render it (the load event waits for the frame)
+  const framed = await page.context().newPage();
+  const signInUrl = new URL("/signin", baseURL).href;
+  await framed.setContent(`<iframe src="${signInUrl}" width="600" height="400"></iframe>`, { waitUntil: "load" });
+  const frame = framed.frames().find((f) => f !== framed.mainFrame());
+  expect(frame).toBeTruthy();
+  const shown = await frame!.evaluate(() => document.body?.innerText ?? "").catch(() => "");
+  expect(shown).not.toContain("Welcome back");
+  await framed.close();
+});
+
+test("a signed-in visit with a hostile callbackUrl stays on the site", async ({ page, baseURL }) => {
+  await signUp(page, newUser("Remi"));
+  for (const vector of ["/%09/evil.example/phish", "/%5C/evil.example", "//evil.example", "/%0a/x"]) {
+    const res = await page.goto(`/signin?callbackUrl=${vector}`);
+    expect(res?.status(), vector).toBeLessThan(400);
+    expect(new URL(page.url()).origin, vector).toBe(new URL(baseURL!).origin);
+  }
+  await page.goto(`/signin?callbackUrl=${encodeURIComponent("/\t/evil.example/phish")}`);
+  expect(new URL(page.url()).pathname).toBe("/dashboard");
+});
