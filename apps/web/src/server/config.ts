@@ -9,7 +9,6 @@ export {
   oauthProvidersConfigured,
   optimizerPublicUrl,
   publicOrigin,
-  securityHeaderSettings,
   trustedProxies,
 } from "./site-config";
 
