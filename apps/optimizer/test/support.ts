@@ -8,10 +8,12 @@ import os from "node:os";
 import path from "node:path";
 import { io as connectClient, type Socket } from "socket.io-client";
 import { createDb, findRepoRoot, serializeRoomDocument, type Db } from "@atelier/db";
+import { decodeImage, resizeImage, type RgbImage } from "@atelier/engine";
 import {
   defaultRoomDocument,
   type Ack,
   type ClientToServerEvents,
+  type Preview,
   type RoomDocument,
   type ServerToClientEvents,
 } from "@atelier/protocol";
@@ -202,3 +204,24 @@ export function collect<T = any>(socket: Client, event: string): T[] {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The picture a preview frame shows, decoded to RGB. */
+export function previewImage(frame: Preview): Promise<RgbImage> {
+  const bytes = frame.data instanceof Uint8Array ? frame.data : new Uint8Array(frame.data);
+  return decodeImage(bytes, { label: "preview frame" });
+}
+
+/** An image of ../shared/images (or a file path) stretched to width × height, as the engine resizes. */
+export async function imageAt(file: string, width: number, height: number): Promise<RgbImage> {
+  return resizeImage(await decodeImage(path.isAbsolute(file) ? file : path.join(IMAGES_DIR, file)), width, height);
+}
+
+/** Mean absolute difference per channel value (0–255) between two RGB images of the same size. */
+export function pixelDistance(a: RgbImage, b: RgbImage): number {
+  if (a.width !== b.width || a.height !== b.height) {
+    throw new Error(`pixelDistance: ${a.width}×${a.height} vs ${b.width}×${b.height}`);
+  }
+  let sum = 0;
+  for (let i = 0; i < a.data.length; i++) sum += Math.abs(a.data[i]! - b.data[i]!);
+  return sum / a.data.length;
+}
