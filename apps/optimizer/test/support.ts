@@ -225,3 +225,20 @@ export function pixelDistance(a: RgbImage, b: RgbImage): number {
   for (let i = 0; i < a.data.length; i++) sum += Math.abs(a.data[i]! - b.data[i]!);
   return sum / a.data.length;
 }
+
+/**
+ * Resolves once `condition` holds (polled every `everyMs`); rejects with `what` if it does not
+ * within `timeoutMs` — a deadline for a condition, not a fixed wait.
+ */
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 60_000,
+  everyMs = 10,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await sleep(everyMs);
+  }
+}
