@@ -32,9 +32,29 @@ function countVitest(file) {
   };
 }
 
+/** The titles of the journeys that failed first and passed on a retry. */
+function flakyJourneys(report) {
+  const titles = [];
+  const walk = (suite, path) => {
+    for (const spec of suite.specs ?? []) {
+      for (const test of spec.tests ?? []) if (test.status === "flaky") titles.push([...path, spec.title].join(" › "));
+    }
+    for (const child of suite.suites ?? []) walk(child, [...path, child.title]);
+  };
+  for (const suite of report.suites ?? []) walk(suite, [suite.title]);
+  return titles;
+}
+
+// A flaky journey (failed, then passed on the retry) counts as failed, and is named loudly.
 function countPlaywright(file) {
-  const s = JSON.parse(readFileSync(file, "utf8")).stats ?? {};
-  return { passed: (s.expected ?? 0) + (s.flaky ?? 0), failed: s.unexpected ?? 0, skipped: s.skipped ?? 0 };
+  const report = JSON.parse(readFileSync(file, "utf8"));
+  const s = report.stats ?? {};
+  const flaky = s.flaky ?? 0;
+  if (flaky > 0) {
+    console.error(`\n[atelier] FLAKY: ${flaky} journey(s) failed and only passed on a retry; counted as failed:`);
+    for (const title of flakyJourneys(report)) console.error(`[atelier]   ${title}`);
+  }
+  return { passed: s.expected ?? 0, failed: (s.unexpected ?? 0) + flaky, skipped: s.skipped ?? 0 };
 }
 
 function summary() {

@@ -2,15 +2,19 @@
  * The preview fan-out with real Socket.IO connections: a client that stops reading skips
  * frames instead of queueing them on the service, while a live client gets every frame;
  * when the slow one reads again it gets the newest frame.
+ *
+ * No fixed sleeps: frames go out as fast as the live client takes them, the stall is detected
+ * on the service's transport (however large the kernel's socket buffers are), and every
+ * wait is a condition with a deadline. The invariants are checked after every frame.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { Server } from "socket.io";
+import { Server, type Socket as ServerSocket } from "socket.io";
 import { io as connectClient, type Socket as ClientSocket } from "socket.io-client";
 import { PreviewFanout } from "../src/fanout.ts";
 import type { PreviewFrame } from "../src/rooms.ts";
-import { sleep } from "./support.ts";
+import { waitUntil } from "./support.ts";
 
 const ROOM = "room:r1";
 let io: Server;
@@ -52,37 +56,60 @@ function frame(iteration: number, bytes: number): PreviewFrame {
   };
 }
 
+/** What engine.io holds for a connection that it has not handed to the transport yet. */
+function queuedOnService(socket: ServerSocket): number {
+  return (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
+}
+
+const increasing = (xs: number[]) => xs.every((x, i) => i === 0 || x > xs[i - 1]!);
+
 it("lets a stalled client skip frames while a live one gets them all", async () => {
   const fanout = new PreviewFanout(io, (id) => `room:${id}`);
   const live = await client();
   const slow = await client();
-  await sleep(100);
+  await waitUntil(() => (io.sockets.adapter.rooms.get(ROOM)?.size ?? 0) === 2, "both clients are in the room");
   // stop reading on the slow client's TCP connection: the service's writes back up
   const tcp = (slow.socket.io.engine.transport as unknown as { ws: { _socket: { pause(): void; resume(): void } } }).ws
     ._socket;
   tcp.pause();
 
-  const FRAMES = 40;
   const SIZE = 1024 * 1024; // 1 MB frames: the kernel buffers fill after a few
-  let maxWriteBuffer = 0;
-  for (let i = 1; i <= FRAMES; i++) {
-    fanout.deliver(frame(i, SIZE));
-    await sleep(25);
-    for (const s of io.sockets.sockets.values()) {
-      maxWriteBuffer = Math.max(maxWriteBuffer, (s.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length);
-    }
+  const AFTER_STALL = 20; // frames sent once the slow client is known to be stalled
+  const LIMIT = 500; // the stall must show within this many frames
+  let sent = 0;
+  const send = async () => {
+    sent += 1;
+    fanout.deliver(frame(sent, SIZE));
+    // invariants after every frame: at most the one slow client has a frame parked, …
+    expect(fanout.stats().parked).toBeLessThanOrEqual(1);
+    // pace by the live client, not by a clock: it must get each frame
+    await waitUntil(() => live.frames.at(-1) === sent, `the live client gets frame ${sent}`);
+    // once the live client has it, nothing waits in the service's write queue of any connection:
+    // a busy connection gets a parked frame instead of a queued one
+    for (const s of io.sockets.sockets.values()) expect(queuedOnService(s), `write queue after frame ${sent}`).toBe(0);
+  };
+  // the service's side of the slow client: stalled once its transport cannot take another write
+  const slowOnService = io.sockets.sockets.get(slow.socket.id!)!;
+  const writable = () => (slowOnService.conn as unknown as { transport: { writable: boolean } }).transport.writable;
+  while (writable()) {
+    if (sent >= LIMIT) throw new Error(`the slow client never stalled in ${LIMIT} frames`);
+    await send();
   }
-  await sleep(500);
-  expect(live.frames).toEqual(Array.from({ length: FRAMES }, (_, i) => i + 1));
-  const stats = fanout.stats();
-  expect(stats.dropped).toBeGreaterThan(FRAMES / 2);
-  expect(stats.parked).toBe(1); // only the newest frame waits for the slow client
-  expect(maxWriteBuffer).toBe(0); // nothing queues behind a busy connection
+  const stalledAt = sent;
+  for (let i = 0; i < AFTER_STALL; i++) await send();
+
+  expect(live.frames).toEqual(Array.from({ length: sent }, (_, i) => i + 1));
+  expect(fanout.stats().parked).toBe(1); // only the newest frame waits for the slow client
+  expect(fanout.stats().dropped).toBeGreaterThanOrEqual(AFTER_STALL - 1);
 
   tcp.resume();
-  await sleep(2000);
-  expect(slow.frames.at(-1)).toBe(FRAMES); // it catches up with the newest frame
-  expect(slow.frames.length).toBeLessThan(FRAMES / 2);
-  expect(fanout.stats().parked).toBe(0);
+  await waitUntil(() => slow.frames.at(-1) === sent, "the slow client gets the newest frame");
+  await waitUntil(() => fanout.stats().parked === 0, "nothing is parked any more");
+  const stats = fanout.stats();
+  // every frame either reached the slow client or was skipped for it — none twice, none queued
+  expect(increasing(slow.frames)).toBe(true);
+  expect(stats.sent).toBe(sent + slow.frames.length);
+  expect(slow.frames.length + stats.dropped).toBe(sent);
+  expect(slow.frames.length).toBeLessThanOrEqual(stalledAt + 1);
   fanout.close();
 });

@@ -14,6 +14,9 @@ import type { OptimizerServer } from "../src/server.ts";
 import {
   connect,
   createFixture,
+  imageAt,
+  pixelDistance,
+  previewImage,
   request,
   SECRET,
   setDocument,
@@ -32,7 +35,8 @@ let child: ChildProcess | null = null;
 
 beforeAll(async () => {
   f = await createFixture("restart");
-  await setDocument(f, tinyDocument(f, { size: 48, iterations: 2000 }));
+  // starts from the style image with small steps: a checkpoint looks like the painting, not the content
+  await setDocument(f, tinyDocument(f, { size: 48, iterations: 2000, init: "style", learningRate: 0.5 }));
 });
 
 afterAll(async () => {
@@ -137,16 +141,34 @@ describe("a stopped service", () => {
       expect(row.checkpointPath).toBe(`runs/${run.runId}/checkpoint.png`);
       expect(existsSync(path.join(f.dataDir, row.checkpointPath!))).toBe(true);
 
+      const checkpoint = await imageAt(path.join(f.dataDir, row.checkpointPath!), 48, 36);
+      const content = await imageAt("tubingen.jpg", 48, 36);
+      expect(pixelDistance(checkpoint, content)).toBeGreaterThan(20);
+
       const { socket: again, state } = await join(server);
       expect(state.run).toMatchObject({ runId: run.runId, status: "interrupted" });
-      const edit = await request(again, "doc:edit", {
-        roomId: f.roomId,
-        field: "iterations",
-        value: 3,
-        baseVersion: state.version,
-      });
-      expect(edit.ok).toBe(true);
+      let version = state.version;
+      for (const [field, value] of [
+        ["iterations", 3],
+        ["init", "content"], // a fresh start would begin at the content; the resume must not
+      ] as const) {
+        const edit = await request(again, "doc:edit", {
+          roomId: f.roomId,
+          field,
+          value,
+          baseVersion: version,
+        });
+        if (!edit.ok) throw new Error(edit.error);
+        version = edit.version;
+      }
+      const firstPreview = waitFor(again, "run:preview", (p) => p.runId !== run.runId);
       const resumed = await startRun(again, true);
+      const frame = await firstPreview;
+      expect(frame.runId).toBe(resumed.runId);
+      const shown = await previewImage(frame);
+      // one or two small steps from the checkpoint, far from the content
+      expect(pixelDistance(shown, checkpoint)).toBeLessThan(0.25 * pixelDistance(checkpoint, content));
+      expect(pixelDistance(shown, content)).toBeGreaterThan(0.75 * pixelDistance(checkpoint, content));
       const done = await waitFor(
         again,
         "run:update",

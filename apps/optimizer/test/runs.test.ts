@@ -13,6 +13,9 @@ import {
   collect,
   connect,
   createFixture,
+  imageAt,
+  pixelDistance,
+  previewImage,
   request,
   startServer,
   tinyDocument,
@@ -253,6 +256,42 @@ describe("during a run", () => {
     const done = finished(b, second.runId);
     expect(await request(a, "run:cancel", { roomId: f.roomId })).toEqual({ ok: true });
     await done;
+  });
+});
+
+describe("restarting from the current image", () => {
+  it("starts the new run from the old run's image, not the content: its first preview shows it", async () => {
+    await edit(a, "size", 64);
+    await edit(a, "iterations", 500);
+    await edit(a, "learningRate", 0.5); // small steps: the image stays near where each run started
+    await edit(a, "init", "style");
+    try {
+      const first = await start(a);
+      await waitFor(a, "run:stats", (s) => s.runId === first.runId && s.iteration >= 2);
+      // a fresh start would now begin at the content; a restart continues from the current (starry) image
+      await edit(a, "init", "content");
+      const firstEnd = finished(b, first.runId);
+      const preview = waitFor(b, "run:preview", (p) => p.runId !== first.runId);
+      const second = await start(a, true);
+      expect((await firstEnd).run.status).toBe("cancelled");
+      const frame = await preview;
+      expect(frame).toMatchObject({ runId: second.runId, width: 64, height: 48 });
+
+      const shown = await previewImage(frame);
+      const style = await imageAt("starry_night.jpg", 64, 48);
+      const content = await imageAt("tubingen.jpg", 64, 48);
+      const apart = pixelDistance(style, content);
+      expect(apart).toBeGreaterThan(20);
+      expect(pixelDistance(shown, style)).toBeLessThan(0.3 * apart);
+      expect(pixelDistance(shown, content)).toBeGreaterThan(0.7 * apart);
+
+      const done = finished(b, second.runId);
+      expect(await request(a, "run:cancel", { roomId: f.roomId })).toEqual({ ok: true });
+      await done;
+    } finally {
+      await edit(a, "init", "content");
+      await edit(a, "learningRate", 5);
+    }
   });
 });
 

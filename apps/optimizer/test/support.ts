@@ -8,11 +8,13 @@ import os from "node:os";
 import path from "node:path";
 import { io as connectClient, type Socket } from "socket.io-client";
 import { createDb, findRepoRoot, serializeRoomDocument, type Db } from "@atelier/db";
+import { decodeImage, resizeImage, type RgbImage } from "@atelier/engine";
 import {
   defaultRoomDocument,
   formatZodError,
   serverEventSchemas,
   type ClientToServerEvents,
+  type Preview,
   type RoomDocument,
   type ServerEvent,
   type ServerEventPayload,
@@ -232,3 +234,41 @@ export function collect<E extends ServerEvent>(socket: Client, event: E): Server
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The picture a preview frame shows, decoded to RGB. */
+export function previewImage(frame: Preview): Promise<RgbImage> {
+  const bytes = frame.data instanceof Uint8Array ? frame.data : new Uint8Array(frame.data);
+  return decodeImage(bytes, { label: "preview frame" });
+}
+
+/** An image of ../shared/images (or a file path) stretched to width × height, as the engine resizes. */
+export async function imageAt(file: string, width: number, height: number): Promise<RgbImage> {
+  return resizeImage(await decodeImage(path.isAbsolute(file) ? file : path.join(IMAGES_DIR, file)), width, height);
+}
+
+/** Mean absolute difference per channel value (0–255) between two RGB images of the same size. */
+export function pixelDistance(a: RgbImage, b: RgbImage): number {
+  if (a.width !== b.width || a.height !== b.height) {
+    throw new Error(`pixelDistance: ${a.width}×${a.height} vs ${b.width}×${b.height}`);
+  }
+  let sum = 0;
+  for (let i = 0; i < a.data.length; i++) sum += Math.abs(a.data[i]! - b.data[i]!);
+  return sum / a.data.length;
+}
+
+/**
+ * Resolves once `condition` holds (polled every `everyMs`); rejects with `what` if it does not
+ * within `timeoutMs` — a deadline for a condition, not a fixed wait.
+ */
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 60_000,
+  everyMs = 10,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await sleep(everyMs);
+  }
+}

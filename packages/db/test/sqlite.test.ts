@@ -88,7 +88,8 @@ describe("SQLite (embedded default)", () => {
     expect(migrationRows(file)).toEqual(before);
   });
 
-  it("two processes starting at once migrate once", async () => {
+  // (Separate processes racing to migrate are covered in client.test.ts; this one races in one process.)
+  it("three concurrent migrations of one new file in one process apply each migration once", async () => {
     const file = path.join(scratch(), "atelier.db");
     const reports = await Promise.all([migrate(`file:${file}`), migrate(`file:${file}`), migrate(`file:${file}`)]);
     expect(reports.flatMap((r) => r.applied)).toEqual(readMigrations("sqlite").map((m) => m.name));

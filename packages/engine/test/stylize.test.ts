@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { IterationEvent, RgbImage, RunHandle, StylizeOptions } from "../src/api.ts";
 import { initBackend } from "../src/backend.ts";
 import { EngineError } from "../src/errors.ts";
-import { ImageError, decodeImage, resizeImage } from "../src/image.ts";
+import { ImageError, decodeImage, encodeImage, resizeImage } from "../src/image.ts";
 import { DEFAULT_STYLE_LAYERS, stylize } from "../src/stylize.ts";
 import { loadVggWeights } from "../src/weights.ts";
 
@@ -43,6 +43,14 @@ async function collect(
   return events;
 }
 
+/** Mean absolute difference per channel value (0–255) of two images of the same size. */
+function meanAbsDiff(a: RgbImage, b: RgbImage): number {
+  expect([a.width, a.height]).toEqual([b.width, b.height]);
+  let sum = 0;
+  for (let i = 0; i < a.data.length; i++) sum += Math.abs(a.data[i]! - b.data[i]!);
+  return sum / a.data.length;
+}
+
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     () => {
@@ -54,12 +62,14 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 
 describe("a real run: tubingen × starry_night at 64 px", () => {
   let first: RgbImage;
+  let firstEvents: IterationEvent[] = [];
 
   it("lowers the total loss by ≥ 90% in 20 L-BFGS iterations from noise, without leaking tensors", async () => {
     const handle = stylize(options());
     const tensors: number[] = [];
     const events = await collect(handle, (_, n) => tensors.push(n));
     first = await handle.result;
+    firstEvents = events;
 
     expect(events.map((e) => e.iteration)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     for (const e of events) {
@@ -95,6 +105,22 @@ describe("a real run: tubingen × starry_night at 64 px", () => {
     const c = await stylize(options({ iterations: 1, seed: 1 })).result;
     expect(Buffer.from(a.data).equals(Buffer.from(c.data))).toBe(true);
     expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(false);
+  });
+
+  it("resumes from a checkpoint: starts from the saved image: its first loss is the checkpoint's, far below a fresh start's", async () => {
+    expect(firstEvents).toHaveLength(20);
+    // the checkpoint as the service stores it: a PNG of the image reached after 20 iterations
+    const checkpoint = await encodeImage(first, "png");
+    const resumed = stylize(options({ iterations: 2, init: { image: new Uint8Array(checkpoint) } }));
+    const events = await collect(resumed);
+    const fresh = firstEvents[0]!.total;
+    const reached = firstEvents.at(-1)!.total;
+    // 8-bit rounding of the checkpoint moves the loss a little, a fresh start moves it 10×
+    expect(events[0]!.total).toBeLessThan(reached + 0.1 * (fresh - reached));
+    expect(events[0]!.total).toBeGreaterThan(0.5 * reached);
+    const image = await resumed.result;
+    const content64 = await resizeImage(content, 64, 48);
+    expect(meanAbsDiff(image, first)).toBeLessThan(0.25 * meanAbsDiff(first, content64));
   });
 });
 
@@ -216,8 +242,16 @@ describe("options", () => {
     const target = await resizeImage(content, 64, 48);
     expect(Buffer.from((await fromContent.result).data).equals(Buffer.from(target.data))).toBe(true);
 
-    const fromImage = await stylize(options({ iterations: 1, init: { image: join(IMAGES, "tubingen.jpg") } })).result;
-    expect(Buffer.from(fromImage.data).equals(Buffer.from(target.data))).toBe(true);
+    // A painting unlike the content (and unlike the style): the run starts from it, not from the content.
+    const painting = await resizeImage(await decodeImage(join(IMAGES, "shipwreck.jpg")), 64, 48);
+    const fromImage = stylize(options({ iterations: 1, init: { image: join(IMAGES, "shipwreck.jpg") } }));
+    const [firstFromImage] = await collect(fromImage);
+    expect(firstFromImage!.content).toBeGreaterThan(0);
+    const startImage = await fromImage.result;
+    const apart = meanAbsDiff(painting, target);
+    expect(apart).toBeGreaterThan(20); // the two images really differ
+    expect(meanAbsDiff(startImage, painting)).toBeLessThan(0.1 * apart);
+    expect(meanAbsDiff(startImage, target)).toBeGreaterThan(0.8 * apart);
 
     const fromStyle = await stylize(options({ iterations: 1, init: "style" })).result;
     expect(Buffer.from(fromStyle.data).equals(Buffer.from((await resizeImage(starry, 64, 48)).data))).toBe(true);
