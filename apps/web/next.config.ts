@@ -4,7 +4,7 @@ const nextConfig: NextConfig = {
   // The e2e suite builds into its own folder so it never races a developer's `next build`.
   distDir: process.env.ATELIER_NEXT_DIST_DIR ?? ".next",
   // Our workspace packages ship TypeScript source (with explicit .ts import extensions).
-  transpilePackages: ["@atelier/protocol", "@atelier/db", "@atelier/storage"],
+  transpilePackages: ["@atelier/protocol", "@atelier/db", "@atelier/storage", "@atelier/files"],
   // Native or engine-carrying packages stay plain Node requires on the server.
   serverExternalPackages: [
     "better-sqlite3",

@@ -4,9 +4,10 @@
  * holder is gone — a dead process on this host, or no heartbeat for a while from another
  * host — so with several nodes on one DATA_DIR a restart never steals a live node's runs.
  */
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
+import { writeFileAtomic } from "@atelier/files";
 
 export interface Lease {
   nodeId: string;
@@ -24,12 +25,8 @@ function leasePath(runDir: string): string {
 }
 
 export async function writeLease(runDir: string, nodeId: string): Promise<void> {
-  await mkdir(runDir, { recursive: true });
   const lease: Lease = { nodeId, host: hostname(), pid: process.pid, at: Date.now() };
-  const file = leasePath(runDir);
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, JSON.stringify(lease));
-  await rename(temp, file);
+  await writeFileAtomic(leasePath(runDir), JSON.stringify(lease));
 }
 
 export async function readLease(runDir: string): Promise<Lease | null> {

@@ -8,9 +8,8 @@
  *
  * Started by job-worker.ts through worker-entry.mjs, which registers tsx in the thread.
  */
-import { mkdir, rename, writeFile } from "node:fs/promises";
-import path from "node:path";
 import { parentPort } from "node:worker_threads";
+import { writeFileAtomic } from "@atelier/files";
 import {
   encodeImage,
   initBackend,
@@ -39,13 +38,9 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Writes next to the target and renames, so a crash never leaves a half-written image. */
+/** A PNG that a crash never leaves half-written. */
 async function writeImageAtomically(image: RgbImage, target: string): Promise<void> {
-  await mkdir(path.dirname(target), { recursive: true });
-  const bytes = await encodeImage(image, "png");
-  const temp = `${target}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(temp, bytes);
-  await rename(temp, target);
+  await writeFileAtomic(target, await encodeImage(image, "png"));
 }
 
 function engineOptions(job: WorkerJob, signal: AbortSignal): StylizeOptions {

@@ -5,7 +5,8 @@ import path from "node:path";
 import sharp, { type Metadata } from "sharp";
 import type { Db, Image } from "@atelier/db";
 import { UploadError } from "./errors.ts";
-import { dataDirOf, imageFilePath, writeFileAtomic, type StorageOptions } from "./files.ts";
+import { writeFileAtomic } from "@atelier/files";
+import { dataDirOf, imageFilePath, type StorageOptions } from "./files.ts";
 import { IMAGE_TYPES, sniffImageFormat, type ImageFormat, type ImageMime } from "./sniff.ts";
 
 export const DEFAULT_MAX_BYTES = 20 * 1024 * 1024;
