@@ -19,6 +19,7 @@ import path from "node:path";
 import { Worker as NodeWorker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs-core";
 import { EngineError } from "./errors.ts";
+import { registerTfGradients } from "./tf-gradients.ts";
 
 export type BackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
 export const BACKEND_NAMES: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
@@ -86,6 +87,7 @@ async function tryLoad(name: BackendName): Promise<BackendInfo | null> {
 }
 
 async function loadBackend(name: BackendName): Promise<BackendInfo> {
+  registerTfGradients();
   switch (name) {
     case "tensorflow-gpu":
       return loadTfjsNode("@tensorflow/tfjs-node-gpu", "tensorflow-gpu");
