@@ -431,3 +431,12 @@ export function probeGraph(): Uint8Array {
   b.output("y", b.op("Add", [x, x]), [2]);
   return b.encode("probe");
 }
+
+/** C = A·B for n×n inputs "a" and "b": the machine's dense float32 matmul, the bench's yardstick. */
+export function matmulGraph(n: number): Uint8Array {
+  const b = new Builder();
+  const a = b.input("a", [n, n]);
+  const m = b.input("b", [n, n]);
+  b.output("c", b.op("MatMul", [a, m]), [n, n]);
+  return b.encode(`matmul_${n}`);
+}
