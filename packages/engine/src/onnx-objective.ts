@@ -32,10 +32,11 @@ import { createSession, type OrtModule, type OrtSession } from "./onnx-runtime.t
 import { layerIndex } from "./vgg.ts";
 
 /**
- * Conv input gradients as a forward Conv with the flipped kernel. Measured on the 2-core dev
- * box, whole objective graph at 256×256 (median of 5 runs, same process):
- * flipped Conv 0.99 s, ConvTranspose 1.47 s — ORT's Conv runs in its blocked NCHWc layout,
- * ConvTranspose in plain im2col + GEMM with a col2im pass.
+ * Conv input gradients as a forward Conv with the flipped kernel (ATELIER_ONNX_CONV_GRADIENT=
+ * transpose picks ConvTranspose with the forward kernel). Measured on the 2-core dev box, the
+ * whole objective graph at 256×256, both sessions in one process, 10 interleaved evaluations
+ * each (shared machine, load ≈ 4): flipped Conv median 0.92 s wall / 0.85 s CPU, ConvTranspose
+ * 1.01 s / 0.94 s. ORT runs Conv in its blocked NCHWc layout; ConvTranspose is GEMM + col2im.
  */
 export const ONNX_CONV_GRADIENT: ConvGradient =
   (process.env.ATELIER_ONNX_CONV_GRADIENT as ConvGradient | undefined) ?? "flipped";
