@@ -84,38 +84,38 @@ export class OnnxVgg {
     );
   }
 
-  targetsSession(width: number, height: number, content: number[], style: number[]): Promise<OrtSession> {
-    const key = `targets|${width}x${height}|${content.join(",")}|${style.join(",")}`;
-    return this.session(
-      key,
-      () =>
-        targetsGraph({
-          width,
-          height,
-          convs: this.convs,
-          pooling: this.pooling,
-          contentLayers: content,
-          styleLayers: style,
-        }),
-      `${width}×${height} targets`,
-    );
-  }
-
   /** Content activations and Grams of one image, as flat arrays per layer index. */
   async targets(
     image: FloatImage,
     content: number[],
     style: number[],
   ): Promise<{ content: Map<number, Float32Array>; grams: Map<number, Float32Array> }> {
-    const session = await this.targetsSession(image.width, image.height, content, style);
+    if (this.disposed) throw new Error("OnnxVgg: used after dispose");
+    // Built, run once and released: targets are computed once per level, and each session
+    // holds its own copy of the weights (measured at 512×384: three live sessions per level
+    // put the run's peak RSS ~0.2 GB higher).
+    const { width, height } = image;
+    const model = targetsGraph({
+      width,
+      height,
+      convs: this.convs,
+      pooling: this.pooling,
+      contentLayers: content,
+      styleLayers: style,
+    });
+    const session = await createSession(this.ort, model, `${width}×${height} targets`);
     const input = new this.ort.Tensor("float32", image.pixels, [image.pixels.length]);
-    const out = await session.run({ [TARGETS_IO.image]: input });
-    const result = { content: new Map<number, Float32Array>(), grams: new Map<number, Float32Array>() };
-    for (const i of content) result.content.set(i, out[TARGETS_IO.content(i)]!.data as Float32Array);
-    for (const i of style) result.grams.set(i, out[TARGETS_IO.gram(i)]!.data as Float32Array);
-    input.dispose();
-    for (const t of Object.values(out)) t.dispose();
-    return result;
+    try {
+      const out = await session.run({ [TARGETS_IO.image]: input });
+      const result = { content: new Map<number, Float32Array>(), grams: new Map<number, Float32Array>() };
+      for (const i of content) result.content.set(i, out[TARGETS_IO.content(i)]!.data as Float32Array);
+      for (const i of style) result.grams.set(i, out[TARGETS_IO.gram(i)]!.data as Float32Array);
+      for (const t of Object.values(out)) t.dispose();
+      return result;
+    } finally {
+      input.dispose();
+      await session.release();
+    }
   }
 
   /** Releases every session (idempotent). */

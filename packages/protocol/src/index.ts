@@ -1,3 +1,4 @@
 export * from "./params.ts";
 export * from "./events.ts";
 export * from "./api.ts";
+export * from "./image-types.ts";

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { resolveDataDir } from "@atelier/db";
-import { IMAGE_TYPES, formatOfMime } from "./sniff.ts";
+import { IMAGE_TYPES, formatOfMime } from "@atelier/protocol";
 
 /** Where the files live; every function takes `{ dataDir }` to override resolveDataDir() (tests). */
 export type StorageOptions = { dataDir?: string };

@@ -6,7 +6,7 @@ import sharp, { type Metadata } from "sharp";
 import type { Db, Image } from "@atelier/db";
 import { UploadError } from "./errors.ts";
 import { dataDirOf, imageFilePath, writeFileAtomic, type StorageOptions } from "./files.ts";
-import { IMAGE_TYPES, sniffImageFormat, type ImageFormat, type ImageMime } from "./sniff.ts";
+import { IMAGE_TYPES, sniffImageFormat, type ImageFormat, type ImageMime } from "@atelier/protocol";
 
 export const DEFAULT_MAX_BYTES = 20 * 1024 * 1024;
 export const DEFAULT_MAX_PIXELS = 40_000_000;

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, 
 import os from "node:os";
 import path from "node:path";
 import { writeFileAtomic } from "../src/files.ts";
-import { sniffImageFormat } from "../src/sniff.ts";
+import { sniffImageFormat } from "@atelier/protocol";
 
 const dirs: string[] = [];
 afterEach(() => {
