@@ -18,7 +18,7 @@ import type {
   RunInfo,
   StylizeOptions,
 } from "./api.ts";
-import { fallBackFromOnnx, initBackend } from "./backend.ts";
+import { fallBackFromOnnx, initBackend, type BackendInfo } from "./backend.ts";
 import { toFloatPixels, toRgbImage, transferLuminance } from "./color.ts";
 import { EngineError, abortError } from "./errors.ts";
 import { decodeImage, fitWithin, resizeImage } from "./image.ts";
@@ -283,6 +283,18 @@ interface Snapshot {
   height: number;
   /** the content at this level, for original colours */
   content: Float32Array;
+}
+
+/**
+ * Initialises the backend and loads VGG-19's first `count` convs (default all 16) in the form
+ * that backend's runs use — arrays for onnx, tensors for tfjs — so a long-lived worker's first
+ * run reads nothing from disk. Returns the backend.
+ */
+export async function preloadWeights(count = 16, source = defaultWeightsSource()): Promise<BackendInfo> {
+  const info = await initBackend();
+  if (info.backend === "onnx") await loadVggWeightArrays(count, source);
+  else await loadVggWeights(count, source);
+  return info;
 }
 
 /** Starts a style-transfer run. Throws EngineError("bad_options") for invalid options. */
