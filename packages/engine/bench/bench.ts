@@ -84,6 +84,8 @@ interface ChildResult {
   height: number;
   backend: string;
   iterationMs: number[];
+  /** total loss per iteration: a run that diverged (NaN, or rising) does not measure real work */
+  totals: number[];
   /** process CPU time (all threads) per iteration, ms: with a busy machine wall time overstates cost */
   iterationCpuMs: number[];
   maxRssBytes: number;
@@ -117,6 +119,7 @@ async function child(size: number, optimizer: "lbfgs" | "adam", iterations: numb
     styleLayers: DEFAULT_STYLE_LAYERS,
   });
   const iterationMs: number[] = [];
+  const totals: number[] = [];
   const iterationCpuMs: number[] = [];
   let cpuBefore = process.cpuUsage();
   let width = 0;
@@ -126,6 +129,7 @@ async function child(size: number, optimizer: "lbfgs" | "adam", iterations: numb
   let tfTensorsLast = 0;
   for await (const event of handle) {
     iterationMs.push(event.ms);
+    totals.push(event.total);
     const cpu = process.cpuUsage(cpuBefore);
     iterationCpuMs.push((cpu.user + cpu.system) / 1000);
     cpuBefore = process.cpuUsage();
@@ -145,6 +149,7 @@ async function child(size: number, optimizer: "lbfgs" | "adam", iterations: numb
     height,
     backend: handle.info.backend,
     iterationMs,
+    totals,
     iterationCpuMs,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     tfPeakBytes,
@@ -279,7 +284,9 @@ async function main(): Promise<void> {
           optimizer === "lbfgs" ? (rssFull / MB).toFixed(0) : "—",
           rssTarget ? `≤ ${(rssTarget / MB).toFixed(0)}` : "—",
           `${r.tfTensorsFirst}→${r.tfTensorsLast}`,
+          `${r.totals[0]!.toExponential(2)}→${r.totals.at(-1)!.toExponential(2)}`,
         ]);
+        process.stderr.write(`bench:   ms per iteration ${r.iterationMs.map((ms) => ms.toFixed(0)).join(", ")}\n`);
         if (optimizer === "lbfgs" && size === 512) {
           // jcjohnson's default run: 512 px, 1000 L-BFGS iterations, one evaluation each
           const hours = (seconds * 1000) / 3600;
@@ -305,6 +312,7 @@ async function main(): Promise<void> {
     "+ full L-BFGS MB",
     "target",
     "tf tensors",
+    "total first→last",
   ];
   process.stdout.write(
     `VGG-19 to conv5_1; tubingen × starry_night; median of ${measure} iterations after ${warmup} warm-up; each row in a fresh process, ` +
