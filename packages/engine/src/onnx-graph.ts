@@ -15,7 +15,7 @@
  * gradients in closed form (losses.ts has the normalisation).
  */
 import protobuf from "onnx-proto";
-import { VGG_MEAN_BGR } from "./vgg.ts";
+import { VGG_MEAN_BGR, type Pooling } from "./vgg.ts";
 import { VGG19_CONVS } from "./weights-manifest.ts";
 
 const { onnx } = protobuf;
@@ -23,8 +23,6 @@ type INode = protobuf.onnx.INodeProto;
 type ITensor = protobuf.onnx.ITensorProto;
 type IValueInfo = protobuf.onnx.IValueInfoProto;
 type IAttribute = protobuf.onnx.IAttributeProto;
-
-export type Pooling = "max" | "avg";
 
 /**
  * How a conv's input gradient is computed. Measured at 256² on the 2-core dev box (whole

@@ -25,11 +25,10 @@ import {
   objectiveGraph,
   targetsGraph,
   type ConvGradient,
-  type Pooling,
   type RawConv,
 } from "./onnx-graph.ts";
 import { createSession, type OrtModule, type OrtSession } from "./onnx-runtime.ts";
-import { layerIndex } from "./vgg.ts";
+import { layerIndex, type Pooling } from "./vgg.ts";
 
 /**
  * Conv input gradients as a forward Conv with the flipped kernel (ATELIER_ONNX_CONV_GRADIENT=
@@ -38,7 +37,7 @@ import { layerIndex } from "./vgg.ts";
  * each (shared machine, load ≈ 4): flipped Conv median 0.92 s wall / 0.85 s CPU, ConvTranspose
  * 1.01 s / 0.94 s. ORT runs Conv in its blocked NCHWc layout; ConvTranspose is GEMM + col2im.
  */
-export const ONNX_CONV_GRADIENT: ConvGradient =
+const ONNX_CONV_GRADIENT: ConvGradient =
   (process.env.ATELIER_ONNX_CONV_GRADIENT as ConvGradient | undefined) ?? "flipped";
 
 type Tensor = InstanceType<OrtModule["Tensor"]>;

@@ -55,7 +55,7 @@ async function importAndProbe(): Promise<OrtModule> {
   return ort;
 }
 
-export function sessionOptions(): Ort.InferenceSession.SessionOptions {
+function sessionOptions(): Ort.InferenceSession.SessionOptions {
   return {
     executionProviders: ["cpu"],
     intraOpNumThreads: onnxThreads(),
@@ -82,6 +82,6 @@ export async function createSession(ort: OrtModule, model: Uint8Array, what: str
   }
 }
 
-export function firstLine(error: unknown): string {
+function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
 }
