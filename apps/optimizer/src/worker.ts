@@ -12,8 +12,7 @@ import { parentPort } from "node:worker_threads";
 import { writeFileAtomic } from "@atelier/files";
 import {
   encodeImage,
-  initBackend,
-  loadVggWeights,
+  preloadWeights,
   stylize,
   type RgbImage,
   type RunHandle,
@@ -170,8 +169,7 @@ async function runJob(job: WorkerJob): Promise<void> {
 async function warm(): Promise<void> {
   const started = Date.now();
   try {
-    const { backend } = await initBackend();
-    await loadVggWeights(16); // all 16 convolutions: every layer choice is then in memory
+    const { backend } = await preloadWeights(16); // all 16 convolutions: every layer choice is then in memory
     post({ type: "warm", backend, ms: Date.now() - started });
   } catch {
     // a broken setup shows up, with its message, in the first job

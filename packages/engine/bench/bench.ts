@@ -1,14 +1,20 @@
 /**
- * `npm run bench`: speed and memory of the Gatys optimisation on the active backend.
+ * `npm run bench`: speed and memory of the Gatys optimisation, per backend.
  *
- * For each size (longest side 128/256/512 px, tubingen × starry_night, VGG-19 through conv5_1)
- * and each optimiser, a fresh child process runs a few iterations: the first `warmup` are
- * dropped (kernel compilation, allocation), the median of the rest is reported. FLOPs per
- * iteration are counted analytically (conv forward + conv input-gradient + Gram and its
- * gradient), so GFLOP/s says how well the backend uses the CPU. Peak RSS is the child's
- * high-water mark (process.resourceUsage().maxRSS); tf.memory() is sampled every iteration.
+ * For each backend (ATELIER_BACKEND), size (longest side 128/256/512 px, tubingen ×
+ * starry_night, VGG-19 through conv5_1) and optimiser, a fresh child process runs a few
+ * iterations: the first `warmup` are dropped (kernel compilation, allocation), the median of
+ * the rest is reported. FLOPs per iteration are counted analytically (conv forward + conv
+ * input-gradient + Gram and its gradient), so GFLOP/s says how well the backend uses the CPU.
  *
- *   npm run bench [-- --sizes 128,256 --optimizers lbfgs --warmup 2 --measure 5]
+ * The machines are shared and differ, so speed is a ratio measured in the same run: right
+ * before each row another fresh child measures the machine's dense float32 matmul (ONNX
+ * Runtime MatMul 2048², threads = cores, median of 5 after 2 warm-up), and the row reports
+ * engine GFLOP/s ÷ matmul GFLOP/s. Peak RSS is the child's high-water mark
+ * (process.resourceUsage().maxRSS); "+ full L-BFGS" adds the history pairs a 100-pair
+ * history would hold beyond the ones the short run filled (2 × n float32 per pair, computed).
+ *
+ *   npm run bench [-- --sizes 128,256 --backends onnx,wasm --optimizers lbfgs --warmup 2 --measure 5]
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -17,6 +23,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS } from "@atelier/protocol";
 import { decodeImage } from "../src/image.ts";
+import { BACKEND_NAMES, type BackendName } from "../src/backend.ts";
 import { VGG19_CONVS } from "../src/weights-manifest.ts";
 
 const IMAGES = process.env.ATELIER_IMAGES ?? resolve(import.meta.dirname, "../../../../shared/images");
@@ -30,9 +37,15 @@ const WEIGHTS =
   ].find((dir) => existsSync(resolve(dir, "model.json")));
 const STYLE = resolve(IMAGES, "starry_night.jpg");
 
-/** Targets on the reference machine (2 cores, wasm). */
-const SECONDS_PER_ITERATION_TARGET: Record<number, number> = { 128: 1.5, 256: 5 };
-const PEAK_RSS_TARGET_BYTES: Record<number, number> = { 512: 2 * 1024 ** 3 };
+/** Targets on the reference machine (2 cores): engine ÷ matmul throughput, and peak RSS with a full L-BFGS history. */
+const MATMUL_RATIO_TARGET: Record<string, Record<number, number>> = { onnx: { 256: 0.7 } };
+const PEAK_RSS_TARGET_BYTES: Record<string, Record<number, number>> = {
+  onnx: { 512: 1.5 * 1024 ** 3 },
+  wasm: { 512: 2 * 1024 ** 3 },
+};
+/** L-BFGS history pairs (stylize.ts) */
+const LBFGS_HISTORY = 100;
+const MATMUL_N = 2048;
 
 /** VGG-19 convs up to conv5_1 (the deepest layer the default style/content losses read). */
 const CONVS = VGG19_CONVS.slice(0, 13);
@@ -64,12 +77,15 @@ export function flopsPerIteration(
 }
 
 interface ChildResult {
+  backendRequested: string;
   size: number;
   optimizer: "lbfgs" | "adam";
   width: number;
   height: number;
   backend: string;
   iterationMs: number[];
+  /** total loss per iteration: a run that diverged (NaN, or rising) does not measure real work */
+  totals: number[];
   /** process CPU time (all threads) per iteration, ms: with a busy machine wall time overstates cost */
   iterationCpuMs: number[];
   maxRssBytes: number;
@@ -103,6 +119,7 @@ async function child(size: number, optimizer: "lbfgs" | "adam", iterations: numb
     styleLayers: DEFAULT_STYLE_LAYERS,
   });
   const iterationMs: number[] = [];
+  const totals: number[] = [];
   const iterationCpuMs: number[] = [];
   let cpuBefore = process.cpuUsage();
   let width = 0;
@@ -112,6 +129,7 @@ async function child(size: number, optimizer: "lbfgs" | "adam", iterations: numb
   let tfTensorsLast = 0;
   for await (const event of handle) {
     iterationMs.push(event.ms);
+    totals.push(event.total);
     const cpu = process.cpuUsage(cpuBefore);
     iterationCpuMs.push((cpu.user + cpu.system) / 1000);
     cpuBefore = process.cpuUsage();
@@ -124,12 +142,14 @@ async function child(size: number, optimizer: "lbfgs" | "adam", iterations: numb
   }
   await handle.result;
   const result: ChildResult = {
+    backendRequested: process.env.ATELIER_BACKEND ?? "",
     size,
     optimizer,
     width,
     height,
     backend: handle.info.backend,
     iterationMs,
+    totals,
     iterationCpuMs,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     tfPeakBytes,
@@ -139,24 +159,39 @@ async function child(size: number, optimizer: "lbfgs" | "adam", iterations: numb
   process.stdout.write(`${RESULT_MARKER}${JSON.stringify(result)}\n`);
 }
 
-function runChild(size: number, optimizer: string, iterations: number): Promise<ChildResult> {
+/** Runs inside a child: ONNX Runtime MatMul n×n, GFLOP/s (median of 5 after 2 warm-up). */
+async function matmulChild(): Promise<void> {
+  const { loadOnnxRuntime, createSession } = await import("../src/onnx-runtime.ts");
+  const { matmulGraph } = await import("../src/onnx-graph.ts");
+  const ort = await loadOnnxRuntime();
+  const session = await createSession(ort, matmulGraph(MATMUL_N), "matmul");
+  const data = Float32Array.from({ length: MATMUL_N * MATMUL_N }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+  const a = new ort.Tensor("float32", data, [MATMUL_N, MATMUL_N]);
+  const seconds: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const started = performance.now();
+    const out = await session.run({ a, b: a });
+    if (i >= 2) seconds.push((performance.now() - started) / 1000);
+    for (const t of Object.values(out)) t.dispose();
+  }
+  await session.release();
+  process.stdout.write(`${RESULT_MARKER}${JSON.stringify({ gflops: (2 * MATMUL_N ** 3) / median(seconds) / 1e9 })}\n`);
+}
+
+function runChild<T>(args: string[], env: Record<string, string>, label: string): Promise<T> {
   return new Promise((ok, fail) => {
-    const proc = spawn(
-      process.execPath,
-      ["--import", "tsx", import.meta.filename, "--child", `${size}:${optimizer}:${iterations}`],
-      {
-        cwd: resolve(import.meta.dirname, ".."),
-        stdio: ["ignore", "pipe", "inherit"],
-        env: WEIGHTS ? { ...process.env, ATELIER_VGG19: WEIGHTS } : process.env,
-      },
-    );
+    const proc = spawn(process.execPath, ["--import", "tsx", import.meta.filename, ...args], {
+      cwd: resolve(import.meta.dirname, ".."),
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, ...(WEIGHTS ? { ATELIER_VGG19: WEIGHTS } : {}), ...env },
+    });
     let stdout = "";
     proc.stdout.on("data", (d: Buffer) => (stdout += d));
     proc.on("error", fail);
     proc.on("close", (code) => {
       const line = stdout.split("\n").find((l) => l.startsWith(RESULT_MARKER));
-      if (code !== 0 || !line) return fail(new Error(`bench child ${size}px ${optimizer} exited with ${code}`));
-      ok(JSON.parse(line.slice(RESULT_MARKER.length)) as ChildResult);
+      if (code !== 0 || !line) return fail(new Error(`bench child ${label} exited with ${code}`));
+      ok(JSON.parse(line.slice(RESULT_MARKER.length)) as T);
     });
   });
 }
@@ -173,83 +208,118 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       child: { type: "string" },
+      matmul: { type: "boolean", default: false },
       sizes: { type: "string", default: "128,256,512" },
+      backends: { type: "string", default: "onnx,wasm" },
       optimizers: { type: "string", default: "lbfgs,adam" },
       warmup: { type: "string", default: "2" },
       measure: { type: "string", default: "5" },
     },
     strict: true,
   });
-  if (values.child) {
-    const [size, optimizer, iterations] = values.child.split(":");
+  if (values.matmul || values.child) {
+    const what = values.child ?? "matmul";
     try {
-      await child(Number(size), optimizer as "lbfgs" | "adam", Number(iterations));
+      if (values.child) {
+        const [size, optimizer, iterations] = values.child.split(":");
+        await child(Number(size), optimizer as "lbfgs" | "adam", Number(iterations));
+      } else {
+        await matmulChild();
+      }
     } catch (error) {
       // one line: emscripten's rethrowing handlers would otherwise print the whole wasm glue
-      process.stderr.write(`bench: ${size}px ${optimizer}: ${(error as Error).message}\n`);
+      process.stderr.write(`bench: ${what}: ${(error as Error).message}\n`);
       process.exit(1);
     }
     process.exit(0); // wasm worker threads would otherwise keep the child alive
   }
 
   const sizes = values.sizes.split(",").map(Number);
+  const backends = values.backends.split(",").map((b) => b.trim());
   const optimizers = values.optimizers.split(",");
   const warmup = Number(values.warmup);
   const measure = Number(values.measure);
+  for (const size of sizes) if (!Number.isInteger(size) || size < 16) throw new Error(`bad --sizes entry: ${size}`);
+  for (const o of optimizers) if (!["lbfgs", "adam"].includes(o)) throw new Error(`bad --optimizers entry: ${o}`);
+  for (const b of backends)
+    if (!BACKEND_NAMES.includes(b as BackendName)) throw new Error(`bad --backends entry: ${b}`);
 
   const loadStart = os.loadavg()[0]!.toFixed(1);
   const rows: string[][] = [];
-  let backend = "?";
-  for (const size of sizes) {
-    for (const optimizer of optimizers) {
-      if (!["lbfgs", "adam"].includes(optimizer) || !Number.isInteger(size) || size < 16) {
-        throw new Error(`bad --sizes/--optimizers entry: ${size} ${optimizer}`);
+  const estimates: string[] = [];
+  for (const backend of backends) {
+    for (const size of sizes) {
+      for (const optimizer of optimizers) {
+        process.stderr.write(
+          `bench: ${backend} ${size}px ${optimizer} (matmul, then ${warmup} warm-up + ${measure} measured iterations)…\n`,
+        );
+        const { gflops: matmul } = await runChild<{ gflops: number }>(["--matmul"], {}, "matmul");
+        const r = await runChild<ChildResult>(
+          ["--child", `${size}:${optimizer}:${warmup + measure}`],
+          { ATELIER_BACKEND: backend },
+          `${backend} ${size}px ${optimizer}`,
+        );
+        const seconds = median(r.iterationMs.slice(warmup)) / 1000;
+        const cpuSeconds = median(r.iterationCpuMs.slice(warmup)) / 1000;
+        const gflop = flopsPerIteration(r.width, r.height) / 1e9;
+        const ratio = gflop / seconds / matmul;
+        const ratioTarget = MATMUL_RATIO_TARGET[backend]?.[size];
+        const n = r.width * r.height * 3;
+        const pairsHeld = optimizer === "lbfgs" ? Math.min(LBFGS_HISTORY, r.iterationMs.length - 1) : 0;
+        const missingHistory = optimizer === "lbfgs" ? (LBFGS_HISTORY - pairsHeld) * 2 * n * 4 : 0;
+        const rssFull = r.maxRssBytes + missingHistory;
+        const rssTarget = PEAK_RSS_TARGET_BYTES[backend]?.[size];
+        rows.push([
+          r.backend,
+          `${r.width}×${r.height}`,
+          optimizer,
+          seconds.toFixed(2),
+          cpuSeconds.toFixed(2),
+          gflop.toFixed(1),
+          (gflop / seconds).toFixed(1),
+          matmul.toFixed(1),
+          ratio.toFixed(2),
+          ratioTarget ? `≥ ${ratioTarget}` : "—",
+          (r.maxRssBytes / MB).toFixed(0),
+          optimizer === "lbfgs" ? (rssFull / MB).toFixed(0) : "—",
+          rssTarget ? `≤ ${(rssTarget / MB).toFixed(0)}` : "—",
+          `${r.tfTensorsFirst}→${r.tfTensorsLast}`,
+          `${r.totals[0]!.toExponential(2)}→${r.totals.at(-1)!.toExponential(2)}`,
+        ]);
+        process.stderr.write(`bench:   ms per iteration ${r.iterationMs.map((ms) => ms.toFixed(0)).join(", ")}\n`);
+        if (optimizer === "lbfgs" && size === 512) {
+          // jcjohnson's default run: 512 px, 1000 L-BFGS iterations, one evaluation each
+          const hours = (seconds * 1000) / 3600;
+          estimates.push(
+            `${r.backend}: default run (512 px, 1000 L-BFGS iterations) ≈ ${((seconds * 1000) / 60).toFixed(0)} min (${hours.toFixed(2)} h) at ${seconds.toFixed(2)} s/iteration`,
+          );
+        }
       }
-      process.stderr.write(`bench: ${size}px ${optimizer} (${warmup} warm-up + ${measure} measured iterations)…\n`);
-      const r = await runChild(size, optimizer, warmup + measure);
-      backend = r.backend;
-      const measured = r.iterationMs.slice(warmup);
-      const seconds = median(measured) / 1000;
-      const cpuSeconds = median(r.iterationCpuMs.slice(warmup)) / 1000;
-      const gflop = flopsPerIteration(r.width, r.height) / 1e9;
-      const sTarget = SECONDS_PER_ITERATION_TARGET[size];
-      const rssTarget = PEAK_RSS_TARGET_BYTES[size];
-      rows.push([
-        `${r.width}×${r.height}`,
-        optimizer,
-        seconds.toFixed(2),
-        sTarget ? `≤ ${sTarget}` : "—",
-        sTarget ? (seconds / sTarget).toFixed(2) : "—",
-        gflop.toFixed(1),
-        (gflop / seconds).toFixed(1),
-        cpuSeconds.toFixed(2),
-        (r.maxRssBytes / MB).toFixed(0),
-        rssTarget ? `≤ ${rssTarget / MB}` : "—",
-        rssTarget ? (r.maxRssBytes / rssTarget).toFixed(2) : "—",
-        (r.tfPeakBytes / MB).toFixed(0),
-        `${r.tfTensorsFirst}→${r.tfTensorsLast}`,
-      ]);
     }
   }
   const header = [
+    "backend",
     "size",
     "optimizer",
     "s/iter",
-    "target",
-    "ratio",
+    "CPU s/iter",
     "GFLOP/iter",
     "GFLOP/s",
-    "CPU s/iter",
-    "peak RSS MB",
-    "target",
+    "matmul GFLOP/s",
     "ratio",
-    "tf MB",
-    "tensors",
+    "target",
+    "peak RSS MB",
+    "+ full L-BFGS MB",
+    "target",
+    "tf tensors",
+    "total first→last",
   ];
   process.stdout.write(
-    `Backend ${backend}; VGG-19 to conv5_1; tubingen × starry_night; median of ${measure} iterations after ${warmup} warm-up; ` +
-      `each row in a fresh process. CPU s/iter counts all threads (≈ 2 × s/iter when both cores are ours).\n` +
-      `Load average at start/end: ${loadStart} / ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores.\n\n${table(header, rows)}\n`,
+    `VGG-19 to conv5_1; tubingen × starry_night; median of ${measure} iterations after ${warmup} warm-up; each row in a fresh process, ` +
+      `its matmul (ONNX Runtime MatMul ${MATMUL_N}², ${os.availableParallelism()} threads) in another right before it. ` +
+      `ratio = engine GFLOP/s ÷ matmul GFLOP/s. CPU s/iter counts all threads.\n` +
+      `Load average at start/end: ${loadStart} / ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores.\n\n${table(header, rows)}\n` +
+      (estimates.length ? `\n${estimates.join("\n")}\n` : ""),
   );
 }
 

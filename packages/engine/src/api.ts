@@ -27,7 +27,7 @@ export interface StylizeOptions {
   styles: StyleInput[];
   /** max side of the output in pixels (default 512) */
   size?: number;
-  iterations?: number; // default 1000
+  iterations?: number; // default 1000 (ENGINE_OVERRIDES in defaults.ts; a new room starts at 300)
   optimizer?: "lbfgs" | "adam"; // default "lbfgs"
   learningRate?: number; // Adam only, default 10
   contentWeight?: number; // default 5
@@ -39,7 +39,7 @@ export interface StylizeOptions {
   originalColors?: boolean;
   /** "noise" | "content" | "style" | an image (e.g. a checkpoint to resume from) */
   init?: "noise" | "content" | "style" | { image: ImageSource };
-  seed?: number; // default 0; same seed + same backend → identical output
+  seed?: number; // default 0 (ENGINE_OVERRIDES; a new room: 42); same seed + same backend → identical output
   pooling?: "max" | "avg"; // default "max"
   contentLayers?: LayerName[]; // default ["relu4_2"]
   styleLayers?: LayerName[]; // default relu1_1 … relu5_1
@@ -79,7 +79,7 @@ export interface LiveWeights {
 
 /** What runs a style transfer: the backend and a hash of the VGG-19 weights used. */
 export interface RunInfo {
-  /** "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu" */
+  /** "onnx" | "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu" (the ATELIER_BACKEND names) */
   backend: string;
   /** hash (sha256-based, 16 hex chars) of the bytes of the VGG-19 layers the run uses */
   modelHash: string;

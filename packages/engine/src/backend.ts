@@ -1,10 +1,15 @@
 /**
  * Picks and initialises the TensorFlow.js backend, once per process.
  *
- * Order: tfjs-node-gpu (when installed AND a CUDA GPU is visible) → tfjs-node → wasm.
- * ATELIER_BACKEND=tensorflow-gpu|tensorflow|wasm|cpu forces one (and fails loudly if it
- * cannot be loaded). The tfjs-node packages are optional dependencies that may be installed
- * without their native binding: importing them throws, which we treat as "not available".
+ * Order: tfjs-node-gpu (when installed AND a CUDA GPU is visible) → onnx (ONNX Runtime on the
+ * CPU, onnx-objective.ts) → tfjs-node → wasm. ATELIER_BACKEND=onnx|tensorflow-gpu|tensorflow|
+ * wasm|cpu forces one (and fails loudly if it cannot be loaded). The tfjs-node packages are
+ * optional dependencies that may be installed without their native binding: importing them
+ * throws, which we treat as "not available".
+ *
+ * With onnx, tfjs still does the few image operations outside the objective (the bilinear
+ * upsampling between multi-scale levels) on its plain-JavaScript cpu backend: no wasm
+ * threads compete with ONNX Runtime's.
  *
  * wasm in Node: tfjs-backend-wasm refuses threads under Node and, on a 2-core machine, caps
  * XNNPACK's pool at cores/2 = 1 thread. Both are browser-isms: Emscripten's pthreads run fine
@@ -19,9 +24,11 @@ import path from "node:path";
 import { Worker as NodeWorker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs-core";
 import { EngineError } from "./errors.ts";
+import { loadOnnxRuntime, onnxThreads } from "./onnx-runtime.ts";
+import { registerTfGradients } from "./tf-gradients.ts";
 
-export type BackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
-export const BACKEND_NAMES: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
+export type BackendName = "onnx" | "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
+export const BACKEND_NAMES: readonly BackendName[] = ["onnx", "tensorflow-gpu", "tensorflow", "wasm", "cpu"];
 
 export interface BackendInfo {
   /** Which backend runs the math: the ATELIER_BACKEND vocabulary. */
@@ -70,6 +77,8 @@ async function autoBackend(): Promise<BackendInfo> {
     const gpu = await tryLoad("tensorflow-gpu");
     if (gpu) return gpu;
   }
+  const onnx = await tryLoad("onnx");
+  if (onnx) return onnx;
   const node = await tryLoad("tensorflow");
   if (node) return node;
   const wasm = await tryLoad("wasm");
@@ -86,21 +95,54 @@ async function tryLoad(name: BackendName): Promise<BackendInfo | null> {
 }
 
 async function loadBackend(name: BackendName): Promise<BackendInfo> {
+  if (name !== "onnx") registerTfGradients();
   switch (name) {
+    case "onnx":
+      return loadOnnx();
     case "tensorflow-gpu":
       return loadTfjsNode("@tensorflow/tfjs-node-gpu", "tensorflow-gpu");
     case "tensorflow":
       return loadTfjsNode("@tensorflow/tfjs-node", "tensorflow");
     case "wasm":
       return loadWasm();
-    case "cpu": {
-      await import("@tensorflow/tfjs-backend-cpu");
-      if (!(await tf.setBackend("cpu"))) throw new EngineError("bad_backend", "the cpu backend failed to initialise");
-      // Its first-use banner recommends tfjs-node, which we have already tried: keep stderr clean.
-      (tf.backend() as { firstUse?: boolean }).firstUse = false;
+    case "cpu":
+      await loadTfjsCpu();
       return { backend: "cpu", detail: "cpu (plain JavaScript)" };
-    }
   }
+}
+
+async function loadTfjsCpu(): Promise<void> {
+  await import("@tensorflow/tfjs-backend-cpu");
+  if (!(await tf.setBackend("cpu"))) throw new EngineError("bad_backend", "the cpu backend failed to initialise");
+  // Its first-use banner recommends tfjs-node, which we have already tried: keep stderr clean.
+  (tf.backend() as { firstUse?: boolean }).firstUse = false;
+}
+
+async function loadOnnx(): Promise<BackendInfo> {
+  const ort = await loadOnnxRuntime();
+  await loadTfjsCpu();
+  const threads = onnxThreads();
+  return {
+    backend: "onnx",
+    detail: `ONNX Runtime ${ort.env.versions.common ?? ""} (CPU), ${threads} thread${threads === 1 ? "" : "s"}`.replace(
+      "  ",
+      " ",
+    ),
+  };
+}
+
+/**
+ * The run could not use ONNX Runtime after all (a graph it rejects): switch this process to
+ * the wasm backend, unless ATELIER_BACKEND forced onnx — then the error stands.
+ */
+export async function fallBackFromOnnx(error: unknown): Promise<BackendInfo> {
+  if (process.env.ATELIER_BACKEND?.trim()) throw error;
+  registerTfGradients();
+  const info = await loadWasm();
+  settled = info;
+  initialised = Promise.resolve(info);
+  process.emitWarning(`ONNX Runtime failed (${firstLine(error)}); using the wasm backend`, "AtelierBackendWarning");
+  return info;
 }
 
 /** A CUDA device node exists and CUDA_VISIBLE_DEVICES does not hide every device. */

@@ -8,7 +8,7 @@ import { extname } from "node:path";
 import { parseArgs } from "node:util";
 import { MAX_STYLES, VGG_LAYERS, runSettings, styleRef } from "@atelier/protocol";
 import type { LayerName, StylizeOptions } from "./api.ts";
-import { DEFAULTS } from "./defaults.ts";
+import { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS } from "./defaults.ts";
 
 /** A mistake in how the CLI was called (exit code 2), as opposed to a failure while running. */
 export class UsageError extends Error {
@@ -42,70 +42,181 @@ const FORMAT_BY_EXTENSION: Record<string, OutputFormat> = {
   ".webp": "webp",
 };
 
+/** One command-line option: how node's parseArgs reads it, and how usage and the README describe it. */
+interface CliOption {
+  type: "string" | "boolean";
+  multiple?: boolean;
+  short?: string;
+  /** what follows the flag in the usage line, e.g. "<px>" */
+  value?: string;
+  help: string;
+  /** shown as "(default …)" in the usage text and in the README's default column */
+  defaultText?: string;
+}
+
+const range = (schema: { minValue: number | null; maxValue: number | null }) => `${schema.minValue}–${schema.maxValue}`;
+const ROOM = runSettings.parse({});
+
+/**
+ * The `atelier stylize` options: parseArgs reads this table, the usage text is generated from
+ * it, and so is the option list in packages/engine/README.md (`npm run cli-options -w
+ * @atelier/engine` rewrites it; a test fails when it is stale).
+ */
+export const OPTIONS = {
+  content: {
+    type: "string",
+    value: "<file>",
+    help: "content image (JPEG, PNG or WebP, decided by content, not name)",
+    defaultText: "required",
+  },
+  style: {
+    type: "string",
+    multiple: true,
+    value: "<file>[,<file>…]",
+    help: `style image(s), up to ${MAX_STYLES}; comma-separated or repeated`,
+    defaultText: "required",
+  },
+  out: {
+    type: "string",
+    value: "<file>",
+    help: "output; .png, .jpg/.jpeg or .webp decides the format",
+    defaultText: "required",
+  },
+  size: {
+    type: "string",
+    value: "<px>",
+    help: `longest side of the output, ${range(runSettings.shape.size.unwrap())}`,
+    defaultText: String(DEFAULTS.size),
+  },
+  iterations: {
+    type: "string",
+    value: "<n>",
+    help: `optimisation steps, 1–${runSettings.shape.iterations.unwrap().maxValue} (a new room: ${ROOM.iterations})`,
+    defaultText: String(DEFAULTS.iterations),
+  },
+  optimizer: { type: "string", value: "lbfgs|adam", help: "optimiser", defaultText: DEFAULTS.optimizer },
+  "learning-rate": {
+    type: "string",
+    value: "<x>",
+    help: `Adam step size, > 0 and ≤ ${runSettings.shape.learningRate.unwrap().maxValue}`,
+    defaultText: String(DEFAULTS.learningRate),
+  },
+  "style-weights": {
+    type: "string",
+    value: "<w,…>",
+    help: `blend weight per style (${range(styleRef.shape.weight)}, normalised to sum 1)`,
+    defaultText: "all 1",
+  },
+  "content-weight": {
+    type: "string",
+    value: "<x>",
+    help: `α, weight of the content loss, ${range(runSettings.shape.contentWeight.unwrap())}`,
+    defaultText: String(DEFAULTS.contentWeight),
+  },
+  "style-weight": {
+    type: "string",
+    value: "<x>",
+    help: `β, weight of the style loss, ${range(runSettings.shape.styleWeight.unwrap())}`,
+    defaultText: String(DEFAULTS.styleWeight),
+  },
+  "tv-weight": {
+    type: "string",
+    value: "<x>",
+    help: `total-variation weight, ${range(runSettings.shape.tvWeight.unwrap())}`,
+    defaultText: String(DEFAULTS.tvWeight),
+  },
+  "style-scale": {
+    type: "string",
+    value: "<x>",
+    help: `style images resized to x × the output size, ${range(runSettings.shape.styleScale.unwrap())}`,
+    defaultText: String(DEFAULTS.styleScale),
+  },
+  init: {
+    type: "string",
+    value: "noise|content|style|<file>",
+    help: "starting image; a file resumes from a checkpoint",
+    defaultText: DEFAULTS.init,
+  },
+  seed: {
+    type: "string",
+    value: "<n>",
+    help: `random seed, ${range(runSettings.shape.seed.unwrap())}; same seed + backend → same output (a new room: ${ROOM.seed})`,
+    defaultText: String(DEFAULTS.seed),
+  },
+  pooling: { type: "string", value: "max|avg", help: "pooling between VGG blocks", defaultText: DEFAULTS.pooling },
+  "content-layers": {
+    type: "string",
+    value: "<l,…>",
+    help: "from relu1_1 … relu5_4",
+    defaultText: DEFAULT_CONTENT_LAYERS.join(","),
+  },
+  "style-layers": {
+    type: "string",
+    value: "<l,…>",
+    help: "from relu1_1 … relu5_4",
+    defaultText: DEFAULT_STYLE_LAYERS.join(","),
+  },
+  "style-layer-weights": { type: "string", value: "<w,…>", help: "one weight per style layer", defaultText: "all 1" },
+  "original-colors": {
+    type: "boolean",
+    help: "luminance-only transfer, keeps the content's colours",
+    defaultText: "off",
+  },
+  multiscale: { type: "boolean", help: "coarse-to-fine, ×√2 per level up to --size", defaultText: "off" },
+  "save-every": {
+    type: "string",
+    value: "<n>",
+    help: "also write <out>_<iteration>.<ext> every n iterations",
+    defaultText: "off",
+  },
+  json: { type: "boolean", help: 'one JSON object per iteration on stdout, then {"done":true,…}', defaultText: "off" },
+  help: { type: "boolean", short: "h", help: "show this help" },
+} as const satisfies Record<string, CliOption>;
+
+function flagText(name: string, option: CliOption): string {
+  return `${option.short ? `-${option.short}, ` : ""}--${name}${option.value ? ` ${option.value}` : ""}`;
+}
+
+const ENTRIES = Object.entries(OPTIONS) as [string, CliOption][];
+const HELP_COLUMN = 29;
+
+function usageLine([name, option]: [string, CliOption]): string {
+  const flag = `  ${flagText(name, option)}`;
+  const help =
+    option.defaultText === "required"
+      ? `${option.help} (required)`
+      : option.defaultText && option.defaultText !== "off"
+        ? `${option.help} (default ${option.defaultText})`
+        : option.help;
+  return flag.length < HELP_COLUMN ? flag.padEnd(HELP_COLUMN) + help : `${flag}\n${" ".repeat(HELP_COLUMN)}${help}`;
+}
+
 export const USAGE = `Usage: atelier stylize --content <image> --style <image>[,<image>…] --out <file> [options]
 
 Neural style transfer (Gatys et al. 2015) with VGG-19. Images: JPEG, PNG or WebP.
 The output format follows the --out extension: .png, .jpg/.jpeg or .webp.
 
 Options:
-  --content <file>           content image (required)
-  --style <file>[,<file>…]   style image(s), up to ${MAX_STYLES}, comma-separated or repeated (required)
-  --out <file>               output image (required)
-  --size <px>                longest side of the output, ${runSettings.shape.size.unwrap().minValue}–${runSettings.shape.size.unwrap().maxValue} (default ${DEFAULTS.size})
-  --iterations <n>           optimisation steps, 1–${runSettings.shape.iterations.unwrap().maxValue} (default ${DEFAULTS.iterations})
-  --optimizer lbfgs|adam     (default ${DEFAULTS.optimizer})
-  --learning-rate <x>        Adam step size (default ${DEFAULTS.learningRate})
-  --style-weights <w,w,…>    blend weight per style image (default all 1; normalised to sum 1)
-  --content-weight <x>       α, weight of the content loss (default ${DEFAULTS.contentWeight})
-  --style-weight <x>         β, weight of the style loss (default ${DEFAULTS.styleWeight})
-  --tv-weight <x>            total-variation smoothing weight (default ${DEFAULTS.tvWeight})
-  --style-scale <x>          style images are resized to x × the output size, 0.1–4 (default ${DEFAULTS.styleScale})
-  --init noise|content|style|<file>
-                             starting image (default ${DEFAULTS.init}); a file resumes from a checkpoint
-  --seed <n>                 random seed; same seed and backend give the same output (default ${DEFAULTS.seed})
-  --pooling max|avg          pooling between VGG blocks (default ${DEFAULTS.pooling})
-  --content-layers <l,…>     default relu4_2
-  --style-layers <l,…>       default relu1_1,relu2_1,relu3_1,relu4_1,relu5_1
-  --style-layer-weights <w,…> one weight per style layer (default all 1)
-  --original-colors          keep the content image's colours (luminance-only transfer)
-  --multiscale               optimise coarse-to-fine (×√2 per level up to --size)
-  --save-every <n>           also write <out>_<iteration>.<ext> every n iterations
-  --json                     one JSON object per iteration on stdout, then {"done":true,…}
-  -h, --help                 show this help
+${ENTRIES.map(usageLine).join("\n")}
 
 Layers: ${VGG_LAYERS.join(", ")}.
 
 Environment:
   ATELIER_VGG19    VGG-19 weights: a folder with model.json + .bin files, or the http(s) URL of a
                    model.json (default <repo>/models/vgg19, filled by \`npm run weights\`)
-  ATELIER_BACKEND  tensorflow-gpu, tensorflow, wasm or cpu (default: the fastest that loads)
+  ATELIER_BACKEND  onnx, tensorflow-gpu, tensorflow, wasm or cpu (default: the fastest that
+                   loads: tensorflow-gpu with a CUDA GPU, else onnx, tensorflow, wasm)
 `;
 
-const OPTIONS = {
-  content: { type: "string" },
-  style: { type: "string", multiple: true },
-  out: { type: "string" },
-  size: { type: "string" },
-  iterations: { type: "string" },
-  optimizer: { type: "string" },
-  "learning-rate": { type: "string" },
-  "style-weights": { type: "string" },
-  "content-weight": { type: "string" },
-  "style-weight": { type: "string" },
-  "tv-weight": { type: "string" },
-  "style-scale": { type: "string" },
-  init: { type: "string" },
-  seed: { type: "string" },
-  pooling: { type: "string" },
-  "content-layers": { type: "string" },
-  "style-layers": { type: "string" },
-  "style-layer-weights": { type: "string" },
-  "original-colors": { type: "boolean" },
-  multiscale: { type: "boolean" },
-  "save-every": { type: "string" },
-  json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const;
+/** The README's option table (packages/engine/README.md, between the cli-options markers). */
+export function optionsMarkdown(): string {
+  const cell = (text: string) => text.replace(/\|/g, "\\|");
+  const rows = ENTRIES.map(([name, option]) => {
+    const flag = option.short ? `\`-${option.short}\`, \`--${name}\`` : `\`${cell(flagText(name, option))}\``;
+    return `| ${flag} | ${cell(option.help)} | ${cell(option.defaultText ?? "")} |`;
+  });
+  return ["| option | meaning | default |", "|---|---|---|", ...rows].join("\n");
+}
 
 function lowerFirst(text: string): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
@@ -235,7 +346,7 @@ export function parseCommand(argv: string[]): Command {
     const raw = values["style-layer-weights"];
     styleLayerWeights = numberList("style-layer-weights", raw);
     if (styleLayerWeights.some((w) => w < 0)) throw new UsageError(`--style-layer-weights ${raw}: weights must be ≥ 0`);
-    const layerCount = (styleLayers ?? ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]).length;
+    const layerCount = (styleLayers ?? DEFAULT_STYLE_LAYERS).length;
     if (styleLayerWeights.length !== layerCount) {
       throw new UsageError(
         `--style-layer-weights has ${styleLayerWeights.length} value(s) but there are ${layerCount} style layer(s)`,

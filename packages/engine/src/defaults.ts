@@ -1,30 +1,37 @@
-import {
-  DEFAULT_CONTENT_LAYERS as PROTOCOL_CONTENT_LAYERS,
-  DEFAULT_STYLE_LAYERS as PROTOCOL_STYLE_LAYERS,
-} from "@atelier/protocol";
+import { runSettings } from "@atelier/protocol";
 import type { LayerName } from "./api.ts";
 
 // The run defaults, in a module without tfjs so the CLI can show them (and fail on bad
-// arguments) before the backend loads.
+// arguments) before the backend loads. They come from @atelier/protocol's run settings —
+// the one place that holds ranges and defaults — except where the engine and CLI
+// deliberately differ from a room (ENGINE_OVERRIDES).
+
+const ROOM = runSettings.parse({});
+
+/**
+ * Where the engine/CLI defaults differ from a new room's, and why. A room starts at 300
+ * iterations so a first run finishes quickly on a CPU and at seed 42 (any fixed seed would
+ * do: its runs are reproducible); the engine and CLI follow jcjohnson/neural-style's 1000
+ * iterations, and seed 0.
+ */
+export const ENGINE_OVERRIDES = { iterations: 1000, seed: 0 } as const;
 
 // Gatys' layers: one list for the engine, the CLI and the web app (@atelier/protocol).
-export const DEFAULT_CONTENT_LAYERS: readonly LayerName[] = PROTOCOL_CONTENT_LAYERS;
-export const DEFAULT_STYLE_LAYERS: readonly LayerName[] = PROTOCOL_STYLE_LAYERS;
+export const DEFAULT_CONTENT_LAYERS: readonly LayerName[] = ROOM.contentLayers;
+export const DEFAULT_STYLE_LAYERS: readonly LayerName[] = ROOM.styleLayers;
 
-/** jcjohnson/neural-style's defaults, as api.ts documents them. */
+/** The engine's defaults: the room's run settings with ENGINE_OVERRIDES applied. */
 export const DEFAULTS = {
-  size: 512,
-  iterations: 1000,
-  optimizer: "lbfgs",
-  learningRate: 10,
-  contentWeight: 5,
-  styleWeight: 100,
-  tvWeight: 1e-3,
-  styleScale: 1,
-  originalColors: false,
-  // From the content image, unlike jcjohnson's random default: on a CPU, runs are tens to a few
-  // hundred iterations, and from noise the photo only emerges after many hundreds.
-  init: "content",
-  seed: 0,
-  pooling: "max",
+  size: ROOM.size,
+  iterations: ENGINE_OVERRIDES.iterations,
+  optimizer: ROOM.optimizer,
+  learningRate: ROOM.learningRate,
+  contentWeight: ROOM.contentWeight,
+  styleWeight: ROOM.styleWeight,
+  tvWeight: ROOM.tvWeight,
+  styleScale: ROOM.styleScale,
+  originalColors: ROOM.originalColors,
+  init: ROOM.init,
+  seed: ENGINE_OVERRIDES.seed,
+  pooling: ROOM.pooling,
 } as const;

@@ -5,6 +5,7 @@
  * ever reach a decoder, and byte and pixel caps stop oversized files and decompression bombs.
  */
 import { readFile, stat } from "node:fs/promises";
+import { IMAGE_TYPES, sniffImageFormat, type ImageMime } from "@atelier/protocol";
 import sharp, { type Metadata } from "sharp";
 import type { ImageSource, RgbImage } from "./api.ts";
 
@@ -31,7 +32,7 @@ export interface DecodeOptions {
   label?: string;
 }
 
-export type SupportedMime = "image/jpeg" | "image/png" | "image/webp";
+export type SupportedMime = ImageMime;
 
 const WHITE = { r: 255, g: 255, b: 255 };
 
@@ -44,12 +45,8 @@ const SHARP_FORMAT: Record<SupportedMime, string> = {
 
 /** The supported type the magic bytes announce, or null. */
 function magicMime(bytes: Uint8Array): SupportedMime | null {
-  const at = (i: number, ...values: number[]) => values.every((v, k) => bytes[i + k] === v);
-  if (bytes.length >= 3 && at(0, 0xff, 0xd8, 0xff)) return "image/jpeg";
-  if (bytes.length >= 8 && at(0, 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return "image/png";
-  // "RIFF" <size> "WEBP"
-  if (bytes.length >= 12 && at(0, 0x52, 0x49, 0x46, 0x46) && at(8, 0x57, 0x45, 0x42, 0x50)) return "image/webp";
-  return null;
+  const format = sniffImageFormat(bytes);
+  return format ? IMAGE_TYPES[format].mime : null;
 }
 
 /** Names well-known image formats we do not accept, so the error can say what the file is. */

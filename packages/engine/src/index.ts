@@ -1,6 +1,6 @@
 /**
- * @atelier/engine: Gatys et al. neural style transfer on TensorFlow.js (VGG-19, L-BFGS or
- * Adam), with image IO. The Run API is `stylize(options) → RunHandle` (contract in api.ts).
+ * @atelier/engine: Gatys et al. neural style transfer (VGG-19, L-BFGS or Adam) on ONNX Runtime
+ * or TensorFlow.js, with image IO. The Run API is `stylize(options) → RunHandle` (contract in api.ts).
  */
 export type {
   ImageSource,
@@ -19,6 +19,7 @@ export {
   DEFAULT_STYLE_LAYERS,
   LIMITS,
   NOISE_STD,
+  preloadWeights,
   resolveOptions,
   stylize,
 } from "./stylize.ts";
@@ -27,6 +28,7 @@ export { BACKEND_NAMES, currentBackend, initBackend, type BackendInfo, type Back
 export { VGG_LAYER_NAMES, VGG_MEAN_BGR, VggFeatures, type Pooling } from "./vgg.ts";
 // The objective seam and the optimisers, for callers that drive their own loop.
 export { VggObjective, type Evaluation, type LossTerms, type Objective, type ObjectiveWeights } from "./objective.ts";
+export { OnnxObjective, OnnxVgg } from "./onnx-objective.ts";
 export { Lbfgs, type LbfgsOptions } from "./optimizers/lbfgs.ts";
 export { Adam, type AdamOptions } from "./optimizers/adam.ts";
 export type { Optimizer } from "./optimizers/optimizer.ts";

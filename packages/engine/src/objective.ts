@@ -270,7 +270,8 @@ export class VggObjective implements Objective {
   }
 }
 
-function checkWeights(w: ObjectiveWeights, styles: number, styleLayers: number): void {
+/** Throws a RangeError for weights an objective cannot use (shared by every backend's objective). */
+export function checkWeights(w: ObjectiveWeights, styles: number, styleLayers: number): void {
   for (const key of ["contentWeight", "styleWeight", "tvWeight"] as const) {
     if (!Number.isFinite(w[key]) || w[key] < 0)
       throw new RangeError(`${key} must be a finite number ≥ 0, got ${w[key]}`);

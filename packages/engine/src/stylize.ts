@@ -18,18 +18,26 @@ import type {
   RunInfo,
   StylizeOptions,
 } from "./api.ts";
-import { initBackend } from "./backend.ts";
+import { fallBackFromOnnx, initBackend, type BackendInfo } from "./backend.ts";
 import { toFloatPixels, toRgbImage, transferLuminance } from "./color.ts";
 import { EngineError, abortError } from "./errors.ts";
 import { decodeImage, fitWithin, resizeImage } from "./image.ts";
 import { planScales, replanIterations, type ScalePlan } from "./multiscale.ts";
-import { VggObjective, type FloatImage, type ObjectiveWeights } from "./objective.ts";
+import {
+  VggObjective,
+  type FloatImage,
+  type Objective,
+  type ObjectiveWeights,
+  type VggObjectiveSetup,
+} from "./objective.ts";
+import { OnnxObjective, OnnxVgg } from "./onnx-objective.ts";
+import { loadOnnxRuntime } from "./onnx-runtime.ts";
 import { Adam } from "./optimizers/adam.ts";
 import { Lbfgs } from "./optimizers/lbfgs.ts";
 import type { Optimizer } from "./optimizers/optimizer.ts";
 import { Rng } from "./rng.ts";
 import { VGG_LAYER_NAMES, VGG_MEAN_BGR, VggFeatures, convsNeeded, layerIndex } from "./vgg.ts";
-import { VGG19_CONVS, defaultWeightsSource, loadVggWeights } from "./weights.ts";
+import { VGG19_CONVS, defaultWeightsSource, loadVggWeightArrays, loadVggWeights } from "./weights.ts";
 import { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS } from "./defaults.ts";
 
 export { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS };
@@ -277,6 +285,18 @@ interface Snapshot {
   content: Float32Array;
 }
 
+/**
+ * Initialises the backend and loads VGG-19's first `count` convs (default all 16) in the form
+ * that backend's runs use — arrays for onnx, tensors for tfjs — so a long-lived worker's first
+ * run reads nothing from disk. Returns the backend.
+ */
+export async function preloadWeights(count = 16, source = defaultWeightsSource()): Promise<BackendInfo> {
+  const info = await initBackend();
+  if (info.backend === "onnx") await loadVggWeightArrays(count, source);
+  else await loadVggWeights(count, source);
+  return info;
+}
+
 /** Starts a style-transfer run. Throws EngineError("bad_options") for invalid options. */
 export function stylize(options: StylizeOptions): RunHandle {
   const opts = resolveOptions(options);
@@ -361,9 +381,43 @@ class StyleRun {
       this.checkAbort();
 
       const convCount = convsNeeded([...opts.contentLayers, ...opts.styleLayers]);
-      const weights = await loadVggWeights(convCount, opts.weightsSource);
+      // Input gradients through the network are forward convs with flipped kernels on every
+      // tfjs backend: one code path, ~10× faster than Conv2DBackpropInput on wasm, and on
+      // libtensorflow a forward conv costs what its native input gradient does.
+      const tfjsNet = async (): Promise<{ tfjs: VggFeatures; modelHash: string }> => {
+        const weights = await loadVggWeights(convCount, opts.weightsSource);
+        return {
+          tfjs: new VggFeatures(weights, { pooling: opts.pooling, gradient: "flipped" }),
+          modelHash: weights.modelHash,
+        };
+      };
+      let net: { onnx: OnnxVgg } | { tfjs: VggFeatures };
+      let modelHash: string;
+      if (backend === "onnx") {
+        const raw = await loadVggWeightArrays(convCount, opts.weightsSource);
+        net = { onnx: new OnnxVgg(await loadOnnxRuntime(), raw.convs, opts.pooling) };
+        modelHash = raw.modelHash;
+      } else {
+        ({ modelHash, ...net } = await tfjsNet());
+      }
+      disposables.push({ dispose: () => ("onnx" in net ? net.onnx : net.tfjs).dispose() });
       this.checkAbort();
-      this.runInfo = { backend, modelHash: weights.modelHash };
+      this.runInfo = { backend, modelHash };
+      const makeObjective = async (setup: Omit<VggObjectiveSetup, "net">): Promise<Objective> => {
+        if ("onnx" in net) {
+          try {
+            return await OnnxObjective.create({ net: net.onnx, ...setup });
+          } catch (error) {
+            // A graph ONNX Runtime rejects: wasm takes over unless onnx was forced.
+            if (!(error instanceof EngineError && error.code === "bad_backend")) throw error;
+            const info = await fallBackFromOnnx(error);
+            net.onnx.dispose();
+            net = { tfjs: (await tfjsNet()).tfjs };
+            this.runInfo = { ...this.runInfo, backend: info.backend };
+          }
+        }
+        return new VggObjective({ net: net.tfjs, ...setup });
+      };
 
       // Deepest block used → the short side needed for its pooled map to be ≥ 1 px.
       const deepestBlock = VGG19_CONVS[convCount - 1]!.block;
@@ -387,12 +441,6 @@ class StyleRun {
         );
       }
       const counts = levels.map((l) => l.iterations);
-
-      // Input gradients through the network are forward convs with flipped kernels on every
-      // backend: one code path, ~10× faster than Conv2DBackpropInput on wasm, and on
-      // libtensorflow a forward conv costs what its native input gradient does.
-      const net = new VggFeatures(weights, { pooling: opts.pooling, gradient: "flipped" });
-      disposables.push(net);
 
       let pixels: Float32Array | null = null;
       let iteration = 0;
@@ -428,8 +476,7 @@ class StyleRun {
           : await this.initialPixels(width, height, contentLevel, styles);
         this.snapshot = { pixels: pixels.slice(), width, height, content: contentLevel };
 
-        const objective = new VggObjective({
-          net,
+        const objective = await makeObjective({
           content: { width, height, pixels: contentLevel },
           styles: styleLevels,
           contentLayers: opts.contentLayers,

@@ -337,6 +337,41 @@ async function readLayers(source: string, names: string[]): Promise<RawConv[]> {
   });
 }
 
+/** One conv layer's weights as plain arrays (kernel HWIO), for backends outside tfjs. */
+export interface RawConvWeights {
+  name: string;
+  kernel: Float32Array;
+  bias: Float32Array;
+}
+
+/** Per source: the layers read so far as arrays (the ONNX Runtime backend builds its graphs from these). */
+const rawCache = new Map<string, Map<string, RawConv>>();
+
+/**
+ * loadVggWeights without tfjs tensors: conv1_1 … the `count`-th conv as arrays, the same
+ * modelHash. Cached per process and source like loadVggWeights.
+ */
+export async function loadVggWeightArrays(
+  count: number,
+  source = defaultWeightsSource(),
+): Promise<{ convs: RawConvWeights[]; modelHash: string; source: string }> {
+  if (!Number.isInteger(count) || count < 1 || count > VGG19_CONVS.length) {
+    throw new EngineError("bad_options", `loadVggWeightArrays: layer count must be 1–16, got ${count}`);
+  }
+  const layers = rawCache.get(source) ?? new Map<string, RawConv>();
+  rawCache.set(source, layers);
+  const wanted = VGG19_CONVS.slice(0, count);
+  const missing = wanted.filter((c) => !layers.has(c.name)).map((c) => c.name);
+  if (missing.length > 0) for (const raw of await readLayers(source, missing)) layers.set(raw.name, raw);
+  const hash = createHash("sha256");
+  const convs = wanted.map((c) => {
+    const raw = layers.get(c.name)!;
+    hash.update(raw.digest);
+    return { name: raw.name, kernel: raw.kernel, bias: raw.bias };
+  });
+  return { convs, modelHash: hash.digest("hex").slice(0, 16), source };
+}
+
 /** Frees the cached weights (tests; or to release memory in a long-lived process). */
 export function clearWeightCache(): void {
   for (const layers of cache.values()) {
@@ -346,4 +381,5 @@ export function clearWeightCache(): void {
     }
   }
   cache.clear();
+  rawCache.clear();
 }

@@ -41,8 +41,8 @@ describe("initBackend", () => {
     const b = await initBackend();
     expect(b).toBe(a);
     expect(currentBackend()).toBe(a);
-    // tfjs-node(-gpu) has no native binding on the dev machine: wasm; with it: tensorflow.
-    expect(["tensorflow-gpu", "tensorflow", "wasm"]).toContain(a.backend);
+    // ONNX Runtime's CPU binary ships inside onnxruntime-node: onnx unless a CUDA GPU with tfjs-node-gpu is there.
+    expect(["tensorflow-gpu", "onnx"]).toContain(a.backend);
   });
 
   it("honours ATELIER_BACKEND=cpu and =wasm, threads on or off, with the same numbers", async () => {
@@ -82,7 +82,7 @@ describe("initBackend", () => {
     ]);
     expect(JSON.parse(unknown.stdout)).toMatchObject({ error: "EngineError", code: "bad_backend" });
     expect(JSON.parse(unknown.stdout).message).toMatch(
-      /ATELIER_BACKEND=metal is not a backend; use one of tensorflow-gpu, tensorflow, wasm, cpu/,
+      /ATELIER_BACKEND=metal is not a backend; use one of onnx, tensorflow-gpu, tensorflow, wasm, cpu/,
     );
     const result = JSON.parse(tensorflow.stdout) as Record<string, unknown>;
     if (result.error) {
@@ -92,5 +92,26 @@ describe("initBackend", () => {
     } else {
       expect(result).toMatchObject({ backend: "tensorflow", tf: "tensorflow", sum: 200 });
     }
+  });
+
+  it("loads ONNX Runtime when forced, and without it fails clearly (forced) or moves on to wasm (automatic)", async () => {
+    // A resolve hook that makes onnxruntime-node missing, as on an install without it.
+    const withoutOnnx = (code: string) => `
+      import { register } from "node:module";
+      register("data:text/javascript," + encodeURIComponent(
+        'export async function resolve(s, c, next) { if (s === "onnxruntime-node") throw Object.assign(new Error("Cannot find package onnxruntime-node"), { code: "ERR_MODULE_NOT_FOUND" }); return next(s, c); }'));
+      ${code}`;
+    const [forced, missingForced, missingAuto] = await Promise.all([
+      inFreshProcess(REPORT, { ATELIER_BACKEND: "onnx" }),
+      inFreshProcess(withoutOnnx(REPORT), { ATELIER_BACKEND: "onnx" }),
+      inFreshProcess(withoutOnnx(REPORT), { ATELIER_BACKEND: "" }),
+    ]);
+    const last = (r: { stdout: string }) => JSON.parse(r.stdout.trim().split("\n").at(-1)!) as Record<string, unknown>;
+    // tfjs (for the image resizing between scales) sits on its cpu backend beside ONNX Runtime
+    expect(last(forced)).toMatchObject({ backend: "onnx", tf: "cpu", sum: 200 });
+    expect(last(forced).detail).toMatch(/ONNX Runtime .*\(CPU\), \d+ threads?/);
+    expect(last(missingForced)).toMatchObject({ error: "EngineError", code: "bad_backend" });
+    expect(last(missingForced).message).toMatch(/onnxruntime-node cannot be loaded/);
+    expect(["tensorflow", "wasm"]).toContain(last(missingAuto).backend);
   });
 });

@@ -3,12 +3,13 @@
  * images and the real VGG-19 weights.
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OPTIONS, optionsMarkdown } from "../src/cli-args.ts";
 
 const ENGINE = resolve(import.meta.dirname, "..");
 const SHARED = resolve(ENGINE, "../../../shared");
@@ -62,6 +63,17 @@ it("prints the usage with --help", async () => {
   expect(result.stdout).toMatch(/^Usage: atelier stylize --content/);
   expect(result.stdout).toMatch(/--original-colors/);
   expect(result.stdout).toMatch(/ATELIER_VGG19/);
+  for (const name of Object.keys(OPTIONS)) expect(result.stdout).toContain(`--${name}`);
+});
+
+it("documents every option in the README, as generated from the same table (npm run cli-options)", async () => {
+  const readme = await readFile(join(ENGINE, "README.md"), "utf8");
+  const block = /<!-- cli-options:start[^>]*-->\n([\s\S]*?)\n<!-- cli-options:end -->/.exec(readme)?.[1];
+  // compare cell by cell: a formatter may pad the table's columns
+  const cells = (table: string) =>
+    table.split("\n").map((row) => row.split(/(?<!\\)\|/).map((c) => c.trim().replace(/^-+$/, "-")));
+  expect(block).toBeDefined();
+  expect(cells(block!)).toEqual(cells(optionsMarkdown()));
 });
 
 // Each case: exactly one `atelier: error: …` line on stderr, a non-zero exit, no output file.

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { initBackend } from "../src/backend.ts";
+import { initTfjsBackend } from "./tfjs-backend.ts";
 import { conv2dBiasReluAutodiff, conv2dBiasReluSame, conv2dSame, flipKernel } from "../src/conv-grad.ts";
 import { Rng } from "../src/rng.ts";
 
@@ -21,7 +21,7 @@ function maxAbs(a: tf.Tensor): number {
 }
 
 beforeAll(async () => {
-  await initBackend();
+  await initTfjsBackend();
 });
 
 describe("flipKernel", () => {

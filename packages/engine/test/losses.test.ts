@@ -1,10 +1,10 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { initBackend } from "../src/backend.ts";
+import { initTfjsBackend } from "./tfjs-backend.ts";
 import { blendGrams, contentLoss, gram, normaliseBlend, styleLoss, tvLoss } from "../src/losses.ts";
 
 beforeAll(async () => {
-  await initBackend();
+  await initTfjsBackend();
 });
 
 /** [1, 2, 2, 2]: pixel (y, x) has channels [a, b]. */

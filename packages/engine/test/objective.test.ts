@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { initBackend } from "../src/backend.ts";
+import { initTfjsBackend } from "./tfjs-backend.ts";
 import { toFloatPixels } from "../src/color.ts";
 import { decodeImage, resizeImage } from "../src/image.ts";
 import { VggObjective, type FloatImage, type ObjectiveWeights } from "../src/objective.ts";
@@ -51,7 +51,7 @@ function noise(seed: number): Float32Array {
 }
 
 beforeAll(async () => {
-  await initBackend();
+  await initTfjsBackend();
   net = new VggFeatures(await loadVggWeights(13), { pooling: "max", gradient: "flipped" });
   content = await load("tubingen.jpg", 40, 32);
   starry = await load("starry_night.jpg", 40, 32);

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { initBackend } from "../src/backend.ts";
+import { initTfjsBackend } from "./tfjs-backend.ts";
 import { EngineError } from "../src/errors.ts";
 import { VGG_LAYER_NAMES, VggFeatures, convsNeeded, layerIndex } from "../src/vgg.ts";
 import { defaultWeightsSource, findRepoRoot, loadVggWeights } from "../src/weights.ts";
@@ -21,7 +21,7 @@ async function tempDir(): Promise<string> {
 }
 
 beforeAll(async () => {
-  await initBackend();
+  await initTfjsBackend();
 });
 
 afterAll(async () => {

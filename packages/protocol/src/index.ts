@@ -3,3 +3,4 @@ export * from "./events.ts";
 export * from "./api.ts";
 export * from "./provenance.ts";
 export * from "./cluster.ts";
+export * from "./image-types.ts";

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { resolveDataDir } from "@atelier/db";
-import { IMAGE_TYPES, formatOfMime } from "./sniff.ts";
+import { IMAGE_TYPES, formatOfMime } from "@atelier/protocol";
 
 /** Where the files live; every function takes `{ dataDir }` to override resolveDataDir() (tests). */
 export type StorageOptions = { dataDir?: string };

@@ -6,8 +6,8 @@ import sharp, { type Metadata } from "sharp";
 import type { Db, Image } from "@atelier/db";
 import { UploadError } from "./errors.ts";
 import { writeFileAtomic } from "@atelier/files";
+import { IMAGE_TYPES, sniffImageFormat, type ImageFormat, type ImageMime } from "@atelier/protocol";
 import { dataDirOf, imageFilePath, type StorageOptions } from "./files.ts";
-import { IMAGE_TYPES, sniffImageFormat, type ImageFormat, type ImageMime } from "./sniff.ts";
 
 export const DEFAULT_MAX_BYTES = 20 * 1024 * 1024;
 export const DEFAULT_MAX_PIXELS = 40_000_000;

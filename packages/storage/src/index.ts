@@ -1,5 +1,5 @@
 export { UploadError, type UploadErrorCode } from "./errors.ts";
-export { IMAGE_TYPES, sniffImageFormat, type ImageFormat, type ImageMime } from "./sniff.ts";
+export { IMAGE_TYPES, sniffImageFormat, type ImageFormat, type ImageMime } from "@atelier/protocol";
 export { imageFilePath, dataDirOf, type StorageOptions } from "./files.ts";
 export {
   storeImage,

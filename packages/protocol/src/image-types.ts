@@ -1,4 +1,8 @@
-/** The image types Atelier accepts, recognised by their first bytes (never by name or declared type). */
+/**
+ * The image types Atelier accepts, recognised by their first bytes (never by name or declared
+ * type). One place for the engine (decoding) and storage (uploads): both depend on this
+ * package, and it holds no IO.
+ */
 export const IMAGE_TYPES = {
   jpeg: { mime: "image/jpeg", ext: "jpg" },
   png: { mime: "image/png", ext: "png" },

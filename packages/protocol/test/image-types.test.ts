@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sniffImageFormat } from "../src/sniff.ts";
+import { sniffImageFormat } from "../src/image-types.ts";
 
 describe("sniffImageFormat", () => {
   it("recognises JPEG, PNG and WebP by their first bytes only", () => {

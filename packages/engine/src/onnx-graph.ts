@@ -1,0 +1,440 @@
+/**
+ * ONNX graphs of the Gatys objective, built in code (no model files): VGG-19 forward to the
+ * deepest layer asked for, the loss terms, and the hand-written backward pass to the pixels,
+ * as one graph per image size so an iteration is one session.run.
+ *
+ * Layout NCHW (ONNX's own). The graph's input is the optimiser's flat H·W·3 RGB 0–255
+ * vector and its outputs are the weighted loss terms and the flat gradient in the same
+ * layout, so nothing is transposed in JavaScript. Loss weights, content activations and
+ * blended style Grams are inputs: live weight edits and blend changes never rebuild a graph.
+ *
+ * The backward pass mirrors vgg.ts: ReLU mask (Sign of the ReLU output: 0 where y = 0, as
+ * tf.step), conv input gradient (ConvTranspose with the forward kernel, or a forward Conv
+ * with the flipped kernel: see ConvGradient), max-pool backward through MaxPool's indices
+ * and MaxUnpool, avg-pool backward as a 2×2 broadcast of dy/4; Gram, content and TV
+ * gradients in closed form (losses.ts has the normalisation).
+ */
+import protobuf from "onnx-proto";
+import { VGG_MEAN_BGR, type Pooling } from "./vgg.ts";
+import { VGG19_CONVS } from "./weights-manifest.ts";
+
+const { onnx } = protobuf;
+type INode = protobuf.onnx.INodeProto;
+type ITensor = protobuf.onnx.ITensorProto;
+type IValueInfo = protobuf.onnx.IValueInfoProto;
+type IAttribute = protobuf.onnx.IAttributeProto;
+
+/**
+ * How a conv's input gradient is computed. Measured at 256² on the 2-core dev box (whole
+ * forward + backward graph, median of 5): see ONNX_CONV_GRADIENT in onnx-objective.ts.
+ */
+export type ConvGradient = "transpose" | "flipped";
+
+/** One conv's weights: kernel in HWIO (as the manifest stores it), bias per output channel. */
+export interface RawConv {
+  kernel: Float32Array;
+  bias: Float32Array;
+}
+
+export interface GraphSpec {
+  width: number;
+  height: number;
+  /** conv1_1 … the deepest conv used */
+  convs: readonly RawConv[];
+  pooling: Pooling;
+  /** indices 0–15 of the relu layers whose content loss is taken */
+  contentLayers: readonly number[];
+  /** indices 0–15 of the relu layers whose style loss is taken */
+  styleLayers: readonly number[];
+  convGradient: ConvGradient;
+}
+
+type AttrValue = number | number[] | { float: number };
+
+/** Collects nodes, initialisers and value infos; names are generated. */
+class Builder {
+  readonly nodes: INode[] = [];
+  readonly initializers: ITensor[] = [];
+  readonly inputs: IValueInfo[] = [];
+  readonly outputs: IValueInfo[] = [];
+  private count = 0;
+
+  private fresh(op: string): string {
+    return `${op}_${this.count++}`;
+  }
+
+  node(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}, outputCount = 1): string[] {
+    const outputs = Array.from({ length: outputCount }, () => this.fresh(op.toLowerCase()));
+    const attribute: IAttribute[] = Object.entries(attrs).map(([name, v]) => {
+      if (Array.isArray(v)) return { name, type: onnx.AttributeProto.AttributeType.INTS, ints: v };
+      if (typeof v === "number") return { name, type: onnx.AttributeProto.AttributeType.INT, i: v };
+      return { name, type: onnx.AttributeProto.AttributeType.FLOAT, f: v.float };
+    });
+    this.nodes.push({ opType: op, input: inputs, output: outputs, attribute, name: outputs[0] });
+    return outputs;
+  }
+
+  op(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}): string {
+    return this.node(op, inputs, attrs)[0]!;
+  }
+
+  floats(values: Float32Array | number[], dims: number[]): string {
+    const name = this.fresh("const");
+    const data = values instanceof Float32Array ? values : Float32Array.from(values);
+    this.initializers.push({
+      name,
+      dims,
+      dataType: onnx.TensorProto.DataType.FLOAT,
+      rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    });
+    return name;
+  }
+
+  scalar(value: number): string {
+    return this.floats([value], []);
+  }
+
+  ints(values: number[]): string {
+    const name = this.fresh("ints");
+    this.initializers.push({
+      name,
+      dims: [values.length],
+      dataType: onnx.TensorProto.DataType.INT64,
+      int64Data: values,
+    });
+    return name;
+  }
+
+  input(name: string, dims: number[]): string {
+    this.inputs.push(valueInfo(name, dims));
+    return name;
+  }
+
+  output(name: string, from: string, dims: number[]): void {
+    this.op("Identity", [from]); // keeps the requested output name independent of the node that makes it
+    this.nodes[this.nodes.length - 1]!.output = [name];
+    this.outputs.push(valueInfo(name, dims));
+  }
+
+  encode(name: string): Uint8Array {
+    const model = onnx.ModelProto.create({
+      irVersion: 8,
+      producerName: "atelier-engine",
+      opsetImport: [{ domain: "", version: 13 }],
+      graph: {
+        name,
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: this.outputs,
+      },
+    });
+    return onnx.ModelProto.encode(model).finish();
+  }
+}
+
+function valueInfo(name: string, dims: number[]): IValueInfo {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: onnx.TensorProto.DataType.FLOAT,
+        shape: { dim: dims.map((d) => ({ dimValue: d })) },
+      },
+    },
+  };
+}
+
+/** Spatial size of the input of conv i (VGG's 'valid' 2×2 pooling floors). */
+function convInputSize(i: number, width: number, height: number): { width: number; height: number } {
+  const halvings = VGG19_CONVS[i]!.block - 1;
+  let w = width;
+  let h = height;
+  for (let k = 0; k < halvings; k++) {
+    w = Math.floor(w / 2);
+    h = Math.floor(h / 2);
+  }
+  return { width: w, height: h };
+}
+
+/** Whether a 2×2 pool follows conv i inside a network of `last` convs. */
+function poolsAfter(i: number, last: number): boolean {
+  return i + 1 < last && VGG19_CONVS[i + 1]!.block !== VGG19_CONVS[i]!.block;
+}
+
+/** HWIO → OIHW (ONNX Conv and ConvTranspose weights). */
+function oihw(kernel: Float32Array, cin: number, cout: number): Float32Array {
+  const out = new Float32Array(kernel.length);
+  for (let ky = 0; ky < 3; ky++)
+    for (let kx = 0; kx < 3; kx++)
+      for (let ci = 0; ci < cin; ci++)
+        for (let co = 0; co < cout; co++)
+          out[((co * cin + ci) * 3 + ky) * 3 + kx] = kernel[((ky * 3 + kx) * cin + ci) * cout + co]!;
+  return out;
+}
+
+/** W̃[ci][co][ky][kx] = W[co][ci][2−ky][2−kx]: the input gradient of a 'same' 3×3 conv as a forward conv. */
+function flippedOihw(kernel: Float32Array, cin: number, cout: number): Float32Array {
+  const out = new Float32Array(kernel.length);
+  for (let ky = 0; ky < 3; ky++)
+    for (let kx = 0; kx < 3; kx++)
+      for (let ci = 0; ci < cin; ci++)
+        for (let co = 0; co < cout; co++)
+          out[((ci * cout + co) * 3 + (2 - ky)) * 3 + (2 - kx)] = kernel[((ky * 3 + kx) * cin + ci) * cout + co]!;
+  return out;
+}
+
+interface Forward {
+  /** relu output of each conv */
+  y: string[];
+  /** MaxPool indices after conv i (max pooling only) */
+  indices: (string | null)[];
+  /** OIHW kernels as initialisers */
+  kernels: string[];
+}
+
+/** image (flat H·W·3 RGB) → BGR − mean, NCHW; then conv/relu/pool through `last` convs. */
+function forward(
+  b: Builder,
+  image: string,
+  spec: Omit<GraphSpec, "contentLayers" | "styleLayers" | "convGradient">,
+  last: number,
+): Forward {
+  const { width, height } = spec;
+  const nhwc = b.op("Reshape", [image, b.ints([1, height, width, 3])]);
+  const nchw = b.op("Transpose", [nhwc], { perm: [0, 3, 1, 2] });
+  const bgr = b.op("Gather", [nchw, b.ints([2, 1, 0])], { axis: 1 });
+  let x = b.op("Sub", [bgr, b.floats([...VGG_MEAN_BGR], [1, 3, 1, 1])]);
+  const y: string[] = [];
+  const indices: (string | null)[] = [];
+  const kernels: string[] = [];
+  for (let i = 0; i < last; i++) {
+    const { inChannels: cin, outChannels: cout } = VGG19_CONVS[i]!;
+    const conv = spec.convs[i]!;
+    const w = b.floats(oihw(conv.kernel, cin, cout), [cout, cin, 3, 3]);
+    kernels.push(w);
+    const z = b.op("Conv", [x, w, b.floats(conv.bias, [cout])], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] });
+    const r = b.op("Relu", [z]);
+    y.push(r);
+    indices.push(null);
+    if (poolsAfter(i, last)) {
+      if (spec.pooling === "max") {
+        const [p, idx] = b.node("MaxPool", [r], { kernel_shape: [2, 2], strides: [2, 2] }, 2);
+        indices[i] = idx!;
+        x = p!;
+      } else {
+        x = b.op("AveragePool", [r], { kernel_shape: [2, 2], strides: [2, 2] });
+      }
+    } else {
+      x = r;
+    }
+  }
+  return { y, indices, kernels };
+}
+
+/** F = y as [C, h·w]; G = F Fᵀ / (C·h·w). */
+function gramOf(b: Builder, y: string, c: number, h: number, w: number): { f: string; g: string } {
+  const f = b.op("Reshape", [y, b.ints([c, h * w])]);
+  const g = b.op("Gemm", [f, f], { transB: 1, alpha: { float: 1 / (c * h * w) } });
+  return { f, g };
+}
+
+/** Shape (channels, rows, columns) of relu output i for a width × height image. */
+export function layerShape(i: number, imageWidth: number, imageHeight: number): { c: number; h: number; w: number } {
+  const { width, height } = convInputSize(i, imageWidth, imageHeight);
+  return { c: VGG19_CONVS[i]!.outChannels, h: height, w: width };
+}
+
+/** Names of the inputs and outputs of the objective graph. */
+export const OBJECTIVE_IO = {
+  image: "image",
+  contentWeight: "content_weight",
+  tvWeight: "tv_weight",
+  styleWeight: (layer: number) => `style_weight_${layer}`,
+  contentTarget: (layer: number) => `content_target_${layer}`,
+  gramTarget: (layer: number) => `gram_target_${layer}`,
+  /** [content per content layer…, style per style layer…, tv], each already weighted */
+  terms: "terms",
+  grad: "grad",
+} as const;
+
+/**
+ * The objective: inputs image [H·W·3], content_weight [1], tv_weight [1], style_weight_<i>
+ * [1] (style weight × layer weight), content_target_<i> [1, C, h, w], gram_target_<i> [C, C];
+ * outputs terms and grad [H·W·3].
+ */
+export function objectiveGraph(spec: GraphSpec): Uint8Array {
+  const b = new Builder();
+  const { width, height } = spec;
+  const n = width * height * 3;
+  const last = 1 + Math.max(...spec.contentLayers, ...spec.styleLayers);
+  const image = b.input(OBJECTIVE_IO.image, [n]);
+  const contentWeight = b.input(OBJECTIVE_IO.contentWeight, [1]);
+  const tvWeight = b.input(OBJECTIVE_IO.tvWeight, [1]);
+  const fwd = forward(b, image, spec, last);
+
+  const contentTerms: string[] = [];
+  const styleTerms: string[] = [];
+  /** extra ∂L/∂y_i from the losses at layer i */
+  const lossGrads: string[][] = Array.from({ length: last }, () => []);
+  for (const i of spec.contentLayers) {
+    const { c, h, w } = layerShape(i, spec.width, spec.height);
+    const target = b.input(OBJECTIVE_IO.contentTarget(i), [1, c, h, w]);
+    const d = b.op("Sub", [fwd.y[i]!, target]);
+    const mse = b.op("ReduceMean", [b.op("Mul", [d, d])], { keepdims: 0 });
+    contentTerms.push(b.op("Mul", [mse, contentWeight]));
+    // ∂(cw · mean(d²))/∂y = 2·cw·d / N
+    const scaled = b.op("Mul", [d, contentWeight]);
+    lossGrads[i]!.push(b.op("Mul", [scaled, b.scalar(2 / (c * h * w))]));
+  }
+  for (const i of spec.styleLayers) {
+    const { c, h, w } = layerShape(i, spec.width, spec.height);
+    const target = b.input(OBJECTIVE_IO.gramTarget(i), [c, c]);
+    const weight = b.input(OBJECTIVE_IO.styleWeight(i), [1]);
+    const { f, g } = gramOf(b, fwd.y[i]!, c, h, w);
+    const d = b.op("Sub", [g, target]);
+    const mse = b.op("ReduceMean", [b.op("Mul", [d, d])], { keepdims: 0 });
+    styleTerms.push(b.op("Mul", [mse, weight]));
+    // ∂L/∂G = 2·sw·D / C²; ∂L/∂F = (∂L/∂G + ∂L/∂Gᵀ)·F / N with N = C·h·w (G symmetric, so
+    // one Gemm with the symmetrised D)
+    const dSym = b.op("Add", [d, b.op("Transpose", [d], { perm: [1, 0] })]);
+    const dWeighted = b.op("Mul", [dSym, weight]);
+    const df = b.op("Gemm", [dWeighted, f], { alpha: { float: 2 / (c * c * c * h * w) } });
+    lossGrads[i]!.push(b.op("Reshape", [df, b.ints([1, c, h, w])]));
+  }
+
+  // Backward through VGG, deepest layer first.
+  let g: string | null = null; // ∂L/∂(input of the stage above conv i)
+  for (let i = last - 1; i >= 0; i--) {
+    const { c, h, w } = layerShape(i, spec.width, spec.height);
+    if (g !== null && poolsAfter(i, last)) {
+      if (spec.pooling === "max") {
+        g = b.op("MaxUnpool", [g, fwd.indices[i]!, b.ints([1, c, h, w])], { kernel_shape: [2, 2], strides: [2, 2] });
+      } else {
+        // each input of a 2×2 window gets a quarter; the odd last row/column gets nothing
+        const h2 = Math.floor(h / 2);
+        const w2 = Math.floor(w / 2);
+        const quarter = b.op("Mul", [g, b.scalar(0.25)]);
+        const spread = b.op("Expand", [
+          b.op("Reshape", [quarter, b.ints([1, c, h2, 1, w2, 1])]),
+          b.ints([1, c, h2, 2, w2, 2]),
+        ]);
+        g = b.op("Reshape", [spread, b.ints([1, c, 2 * h2, 2 * w2])]);
+        if (h % 2 || w % 2) g = b.op("Pad", [g, b.ints([0, 0, 0, 0, 0, 0, h % 2, w % 2])]);
+      }
+    }
+    const parts = g === null ? lossGrads[i]! : [g, ...lossGrads[i]!];
+    if (parts.length === 0) throw new Error(`objectiveGraph: no gradient reaches conv ${i}`);
+    const dy = parts.length === 1 ? parts[0]! : b.op("Sum", parts);
+    const masked = b.op("Mul", [dy, b.op("Sign", [fwd.y[i]!])]);
+    const { inChannels: cin, outChannels: cout } = VGG19_CONVS[i]!;
+    if (spec.convGradient === "transpose") {
+      g = b.op("ConvTranspose", [masked, fwd.kernels[i]!], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] });
+    } else {
+      const flipped = b.floats(flippedOihw(spec.convs[i]!.kernel, cin, cout), [cin, cout, 3, 3]);
+      g = b.op("Conv", [masked, flipped], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] });
+    }
+  }
+  // ∂L/∂(BGR − mean) → ∂L/∂RGB: the mean passes it through, the channel flip flips it back.
+  const rgb = b.op("Gather", [g!, b.ints([2, 1, 0])], { axis: 1 });
+  const nhwcGrad = b.op("Reshape", [b.op("Transpose", [rgb], { perm: [0, 2, 3, 1] }), b.ints([n])]);
+
+  const tv = tvTerm(b, image, width, height, tvWeight);
+  const grad = tv ? b.op("Add", [nhwcGrad, tv.grad]) : nhwcGrad;
+  const tvValue = tv ? tv.value : b.op("Mul", [b.scalar(0), tvWeight]);
+  const terms = b.op(
+    "Concat",
+    [...contentTerms, ...styleTerms, tvValue].map((t) => b.op("Reshape", [t, b.ints([1])])),
+    {
+      axis: 0,
+    },
+  );
+  b.output(OBJECTIVE_IO.terms, terms, [contentTerms.length + styleTerms.length + 1]);
+  b.output(OBJECTIVE_IO.grad, grad, [n]);
+  return b.encode(`gatys_${width}x${height}`);
+}
+
+/**
+ * tv_weight · ½ Σ (Δx² + Δy²) over the RGB image and its gradient, in the flat H·W·3 layout:
+ * ∂/∂x_j of ½ Σ (x_{j+1} − x_j)² = Δ_{j−1} − Δ_j, i.e. Δ padded before minus Δ padded after.
+ */
+function tvTerm(
+  b: Builder,
+  image: string,
+  width: number,
+  height: number,
+  weight: string,
+): { value: string; grad: string } | null {
+  const hwc = b.op("Reshape", [image, b.ints([height, width, 3])]);
+  const sums: string[] = [];
+  const grads: string[] = [];
+  const along = (axis: 0 | 1, size: number) => {
+    if (size < 2) return;
+    const ends = axis === 0 ? [height, width, 3] : [height, width, 3];
+    const hi = b.op("Slice", [hwc, b.ints(axis === 0 ? [1, 0, 0] : [0, 1, 0]), b.ints(ends)]);
+    const lo = b.op("Slice", [
+      hwc,
+      b.ints([0, 0, 0]),
+      b.ints(axis === 0 ? [height - 1, width, 3] : [height, width - 1, 3]),
+    ]);
+    const d = b.op("Sub", [hi, lo]);
+    sums.push(b.op("ReduceSum", [b.op("Mul", [d, d])], { keepdims: 0 }));
+    const before = b.op("Pad", [d, b.ints(axis === 0 ? [1, 0, 0, 0, 0, 0] : [0, 1, 0, 0, 0, 0])]);
+    const after = b.op("Pad", [d, b.ints(axis === 0 ? [0, 0, 0, 1, 0, 0] : [0, 0, 0, 0, 1, 0])]);
+    grads.push(b.op("Sub", [before, after]));
+  };
+  along(1, width);
+  along(0, height);
+  if (sums.length === 0) return null;
+  const energy = b.op("Mul", [sums.length === 1 ? sums[0]! : b.op("Add", sums), b.scalar(0.5)]);
+  const g = grads.length === 1 ? grads[0]! : b.op("Add", grads);
+  return {
+    value: b.op("Mul", [energy, weight]),
+    grad: b.op("Mul", [b.op("Reshape", [g, b.ints([width * height * 3])]), weight]),
+  };
+}
+
+/** Names of the targets graph's outputs. */
+export const TARGETS_IO = {
+  image: "image",
+  content: (layer: number) => `content_${layer}`,
+  gram: (layer: number) => `gram_${layer}`,
+} as const;
+
+/**
+ * Forward only: the activations of `contentLayers` ([1, C, h, w]) and the Grams of
+ * `styleLayers` ([C, C]) of a flat H·W·3 RGB image — the targets of the objective.
+ */
+export function targetsGraph(spec: Omit<GraphSpec, "convGradient">): Uint8Array {
+  const b = new Builder();
+  const { width, height } = spec;
+  const last = 1 + Math.max(...spec.contentLayers, ...spec.styleLayers);
+  const image = b.input(TARGETS_IO.image, [width * height * 3]);
+  const fwd = forward(b, image, spec, last);
+  for (const i of spec.contentLayers) {
+    const { c, h, w } = layerShape(i, spec.width, spec.height);
+    b.output(TARGETS_IO.content(i), fwd.y[i]!, [1, c, h, w]);
+  }
+  for (const i of spec.styleLayers) {
+    const { c, h, w } = layerShape(i, spec.width, spec.height);
+    b.output(TARGETS_IO.gram(i), gramOf(b, fwd.y[i]!, c, h, w).g, [c, c]);
+  }
+  return b.encode(`gatys_targets_${width}x${height}`);
+}
+
+/** y = x + x over a [2] input: the smallest graph that proves the runtime can build and run one. */
+export function probeGraph(): Uint8Array {
+  const b = new Builder();
+  const x = b.input("x", [2]);
+  b.output("y", b.op("Add", [x, x]), [2]);
+  return b.encode("probe");
+}
+
+/** C = A·B for n×n inputs "a" and "b": the machine's dense float32 matmul, the bench's yardstick. */
+export function matmulGraph(n: number): Uint8Array {
+  const b = new Builder();
+  const a = b.input("a", [n, n]);
+  const m = b.input("b", [n, n]);
+  b.output("c", b.op("MatMul", [a, m]), [n, n]);
+  return b.encode(`matmul_${n}`);
+}

@@ -1,0 +1,265 @@
+/**
+ * The Gatys objective on ONNX Runtime (the `onnx` backend): the same loss terms and
+ * gradient as VggObjective, from one generated graph per image size (onnx-graph.ts), so an
+ * iteration is one session.run with no tfjs work at all.
+ *
+ * OnnxVgg holds the weights and the sessions of one run, keyed by size: a multi-scale run
+ * builds one objective graph per level, and the targets graphs for the content and style
+ * images. Weights, content activations and blended Grams are graph inputs: setWeights only
+ * refreshes small input tensors.
+ */
+import { abortError } from "./errors.ts";
+import {
+  checkWeights,
+  type EvaluateOptions,
+  type Evaluation,
+  type FloatImage,
+  type Objective,
+  type ObjectiveWeights,
+} from "./objective.ts";
+import { normaliseBlend } from "./losses.ts";
+import {
+  OBJECTIVE_IO,
+  TARGETS_IO,
+  layerShape,
+  objectiveGraph,
+  targetsGraph,
+  type ConvGradient,
+  type RawConv,
+} from "./onnx-graph.ts";
+import { createSession, type OrtModule, type OrtSession } from "./onnx-runtime.ts";
+import { layerIndex, type Pooling } from "./vgg.ts";
+
+/**
+ * Conv input gradients as a forward Conv with the flipped kernel (ATELIER_ONNX_CONV_GRADIENT=
+ * transpose picks ConvTranspose with the forward kernel). Measured on the 2-core dev box, the
+ * whole objective graph at 256×256, both sessions in one process, 10 interleaved evaluations
+ * each (shared machine, load ≈ 4): flipped Conv median 0.92 s wall / 0.85 s CPU, ConvTranspose
+ * 1.01 s / 0.94 s. ORT runs Conv in its blocked NCHWc layout; ConvTranspose is GEMM + col2im.
+ */
+const ONNX_CONV_GRADIENT: ConvGradient =
+  (process.env.ATELIER_ONNX_CONV_GRADIENT as ConvGradient | undefined) ?? "flipped";
+
+type Tensor = InstanceType<OrtModule["Tensor"]>;
+
+export class OnnxVgg {
+  private readonly sessions = new Map<string, Promise<OrtSession>>();
+  private disposed = false;
+
+  constructor(
+    readonly ort: OrtModule,
+    private readonly convs: readonly RawConv[],
+    readonly pooling: Pooling,
+    private readonly convGradient: ConvGradient = ONNX_CONV_GRADIENT,
+  ) {}
+
+  private session(key: string, build: () => Uint8Array, what: string): Promise<OrtSession> {
+    if (this.disposed) throw new Error("OnnxVgg: used after dispose");
+    let session = this.sessions.get(key);
+    if (!session) {
+      session = createSession(this.ort, build(), what);
+      // a failed build is not cached: the next call reports (or retries) it afresh
+      session.catch(() => this.sessions.delete(key));
+      this.sessions.set(key, session);
+    }
+    return session;
+  }
+
+  objectiveSession(width: number, height: number, content: number[], style: number[]): Promise<OrtSession> {
+    const key = `objective|${width}x${height}|${content.join(",")}|${style.join(",")}`;
+    return this.session(
+      key,
+      () =>
+        objectiveGraph({
+          width,
+          height,
+          convs: this.convs,
+          pooling: this.pooling,
+          contentLayers: content,
+          styleLayers: style,
+          convGradient: this.convGradient,
+        }),
+      `${width}×${height} objective`,
+    );
+  }
+
+  /** Content activations and Grams of one image, as flat arrays per layer index. */
+  async targets(
+    image: FloatImage,
+    content: number[],
+    style: number[],
+  ): Promise<{ content: Map<number, Float32Array>; grams: Map<number, Float32Array> }> {
+    if (this.disposed) throw new Error("OnnxVgg: used after dispose");
+    // Built, run once and released: targets are computed once per level, and each session
+    // holds its own copy of the weights (measured at 512×384: three live sessions per level
+    // put the run's peak RSS ~0.2 GB higher).
+    const { width, height } = image;
+    const model = targetsGraph({
+      width,
+      height,
+      convs: this.convs,
+      pooling: this.pooling,
+      contentLayers: content,
+      styleLayers: style,
+    });
+    const session = await createSession(this.ort, model, `${width}×${height} targets`);
+    const input = new this.ort.Tensor("float32", image.pixels, [image.pixels.length]);
+    try {
+      const out = await session.run({ [TARGETS_IO.image]: input });
+      const result = { content: new Map<number, Float32Array>(), grams: new Map<number, Float32Array>() };
+      for (const i of content) result.content.set(i, out[TARGETS_IO.content(i)]!.data as Float32Array);
+      for (const i of style) result.grams.set(i, out[TARGETS_IO.gram(i)]!.data as Float32Array);
+      for (const t of Object.values(out)) t.dispose();
+      return result;
+    } finally {
+      input.dispose();
+      await session.release();
+    }
+  }
+
+  /** Releases every session (idempotent). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const s of this.sessions.values()) s.then((session) => session.release()).catch(() => {});
+    this.sessions.clear();
+  }
+}
+
+export interface OnnxObjectiveSetup {
+  net: OnnxVgg;
+  content: FloatImage;
+  styles: FloatImage[];
+  contentLayers: readonly string[];
+  styleLayers: readonly string[];
+  weights: ObjectiveWeights;
+}
+
+export class OnnxObjective implements Objective {
+  readonly width: number;
+  readonly height: number;
+  private readonly ort: OrtModule;
+  private readonly contentIdx: number[];
+  private readonly styleIdx: number[];
+  private readonly styleLayers: string[];
+  private readonly contentLayers: string[];
+  /** grams[s].get(l): Gram of style s at layer index l */
+  private readonly grams: Map<number, Float32Array>[];
+  /** the graph inputs other than the image */
+  private fixed: Record<string, Tensor> = {};
+  private weights: ObjectiveWeights;
+  private disposed = false;
+
+  private constructor(
+    setup: OnnxObjectiveSetup,
+    private readonly session: OrtSession,
+    private readonly contentTargets: Map<number, Float32Array>,
+    grams: Map<number, Float32Array>[],
+  ) {
+    this.ort = setup.net.ort;
+    this.width = setup.content.width;
+    this.height = setup.content.height;
+    this.contentLayers = [...setup.contentLayers];
+    this.styleLayers = [...setup.styleLayers];
+    this.contentIdx = this.contentLayers.map(layerIndex);
+    this.styleIdx = this.styleLayers.map(layerIndex);
+    this.grams = grams;
+    this.weights = copyWeights(setup.weights);
+    for (const i of this.contentIdx) {
+      const target = contentTargets.get(i)!;
+      const { c, h, w } = layerShape(i, this.width, this.height);
+      this.fixed[OBJECTIVE_IO.contentTarget(i)] = new this.ort.Tensor("float32", target, [1, c, h, w]);
+    }
+    this.refresh(true);
+  }
+
+  /** Builds (or reuses) the graphs, computes the targets once and returns the objective. */
+  static async create(setup: OnnxObjectiveSetup): Promise<OnnxObjective> {
+    const { net, content, styles, weights } = setup;
+    checkWeights(weights, styles.length, setup.styleLayers.length);
+    const contentIdx = setup.contentLayers.map(layerIndex);
+    const styleIdx = setup.styleLayers.map(layerIndex);
+    const session = await net.objectiveSession(content.width, content.height, contentIdx, styleIdx);
+    const contentTargets = (await net.targets(content, contentIdx, [])).content;
+    const grams: Map<number, Float32Array>[] = [];
+    for (const style of styles) grams.push((await net.targets(style, [], styleIdx)).grams);
+    return new OnnxObjective(setup, session, contentTargets, grams);
+  }
+
+  /** Remakes the small input tensors from the weights; the blended Grams only when the blend changed. */
+  private refresh(blendChanged: boolean): void {
+    const scalar = (v: number) => new this.ort.Tensor("float32", Float32Array.of(v), [1]);
+    const set = (name: string, tensor: Tensor) => {
+      this.fixed[name]?.dispose();
+      this.fixed[name] = tensor;
+    };
+    set(OBJECTIVE_IO.contentWeight, scalar(this.weights.contentWeight));
+    set(OBJECTIVE_IO.tvWeight, scalar(this.weights.tvWeight));
+    this.styleIdx.forEach((l, k) =>
+      set(OBJECTIVE_IO.styleWeight(l), scalar(this.weights.styleWeight * this.weights.styleLayerWeights[k]!)),
+    );
+    if (!blendChanged) return;
+    const blend = normaliseBlend(this.weights.styleBlendWeights);
+    for (const l of this.styleIdx) {
+      const size = this.grams[0]!.get(l)!.length;
+      const c = Math.round(Math.sqrt(size));
+      const mixed = new Float32Array(size);
+      this.grams.forEach((perStyle, s) => {
+        const g = perStyle.get(l)!;
+        const w = blend[s]!;
+        if (w !== 0) for (let k = 0; k < size; k++) mixed[k] = mixed[k]! + w * g[k]!;
+      });
+      set(OBJECTIVE_IO.gramTarget(l), new this.ort.Tensor("float32", mixed, [c, c]));
+    }
+  }
+
+  setWeights(update: Partial<ObjectiveWeights>): void {
+    const next: ObjectiveWeights = copyWeights({ ...this.weights, ...update });
+    checkWeights(next, this.grams.length, this.styleLayers.length);
+    const blendChanged = next.styleBlendWeights.some((w, i) => w !== this.weights.styleBlendWeights[i]);
+    this.weights = next;
+    this.refresh(blendChanged);
+  }
+
+  async evaluate(pixels: Float32Array, options: EvaluateOptions = {}): Promise<Evaluation> {
+    if (this.disposed) throw new Error("OnnxObjective: evaluate after dispose");
+    if (pixels.length !== this.width * this.height * 3) {
+      throw new RangeError(`OnnxObjective: expected ${this.width * this.height * 3} values, got ${pixels.length}`);
+    }
+    const { signal } = options;
+    // session.run holds the event loop for the whole graph: let timers and sockets run (an
+    // abort arrives this way) before it starts, and check again after.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (signal?.aborted) throw abortError(signal);
+    const image = new this.ort.Tensor("float32", pixels, [pixels.length]);
+    let out: Record<string, Tensor> | null = null;
+    try {
+      out = await this.session.run({ ...this.fixed, [OBJECTIVE_IO.image]: image });
+      if (signal?.aborted) throw abortError(signal);
+      const terms = out[OBJECTIVE_IO.terms]!.data as Float32Array;
+      const grad = out[OBJECTIVE_IO.grad]!.data as Float32Array;
+      const nContent = this.contentIdx.length;
+      let content = 0;
+      for (let i = 0; i < nContent; i++) content += terms[i]!;
+      const style: Record<string, number> = {};
+      this.styleLayers.forEach((l, k) => (style[l] = terms[nContent + k]!));
+      const tv = terms[terms.length - 1]!;
+      const total = content + Object.values(style).reduce((a, b) => a + b, 0) + tv;
+      return { total, content, style, tv, grad };
+    } finally {
+      image.dispose();
+      if (out) for (const t of Object.values(out)) t.dispose();
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const t of Object.values(this.fixed)) t.dispose();
+    this.fixed = {};
+  }
+}
+
+function copyWeights(w: ObjectiveWeights): ObjectiveWeights {
+  return { ...w, styleBlendWeights: [...w.styleBlendWeights], styleLayerWeights: [...w.styleLayerWeights] };
+}

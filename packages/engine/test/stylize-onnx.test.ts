@@ -1,0 +1,3 @@
+import { stylizeSuite } from "./stylize-suite.ts";
+
+stylizeSuite("onnx");
