@@ -68,6 +68,8 @@ async function pair(
   image = content,
 ): Promise<Pair> {
   await tf.setBackend(reference);
+  // the cpu backend's first-use banner recommends tfjs-node: not a finding of this test
+  (tf.backend() as { firstUse?: boolean }).firstUse = false;
   const net = new VggFeatures(await loadVggWeights(13), { pooling, gradient: "flipped" });
   const onnxNet = new OnnxVgg(ort, raw, pooling);
   const setup = { content: image, styles, contentLayers: ["relu4_2"], styleLayers: STYLE_LAYERS, weights: w };
