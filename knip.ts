@@ -21,6 +21,8 @@ const config: KnipConfig = {
     },
     "packages/engine": {
       entry: ["bin/*.mjs", "bench/*.ts", "scripts/*.ts"],
+      // required by path at run time (tf-gradients.ts): its CommonJS bundle registers tfjs's gradients
+      ignoreDependencies: ["@tensorflow/tfjs"],
     },
     e2e: {},
     "apps/web": {},

@@ -186,7 +186,7 @@ function runChild<T>(args: string[], env: Record<string, string>, label: string)
       env: { ...process.env, ...(WEIGHTS ? { ATELIER_VGG19: WEIGHTS } : {}), ...env },
     });
     let stdout = "";
-    proc.stdout.on("data", (d: Buffer) => (stdout += d));
+    proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     proc.on("error", fail);
     proc.on("close", (code) => {
       const line = stdout.split("\n").find((l) => l.startsWith(RESULT_MARKER));

@@ -79,7 +79,7 @@ async function fetchBytes(
     const limit = limits.expectedBytes ?? limits.maxBytes;
     const chunks: Uint8Array[] = [];
     let received = 0;
-    const reader = response.body.getReader();
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     try {
       for (;;) {
         const { done, value } = await reader.read();
@@ -221,7 +221,7 @@ export async function downloadWeights(options: {
       progress.layer(layer.name);
       let bytes = groupBytes.get(groupIndex);
       if (!bytes) {
-        bytes = await fetchGroup(options.sourceUrl, groups[groupIndex]!, progress.bytes);
+        bytes = await fetchGroup(options.sourceUrl, groups[groupIndex]!, (n) => progress.bytes(n));
         groupBytes.clear(); // groups come in layer order; keep only the current one in memory
         groupBytes.set(groupIndex, bytes);
       }

@@ -78,7 +78,7 @@ export interface LiveWeights {
 }
 
 /** What runs a style transfer: the backend and a hash of the VGG-19 weights used. */
-export interface RunInfo {
+export interface EngineInfo {
   /** "onnx" | "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu" (the ATELIER_BACKEND names) */
   backend: string;
   /** hash (sha256-based, 16 hex chars) of the bytes of the VGG-19 layers the run uses */
@@ -98,11 +98,11 @@ export interface RunHandle {
    * Information about what runs it: backend name and a hash of the weights used. Filled in
    * once `ready` resolves (always before the first IterationEvent); empty strings before.
    */
-  readonly info: RunInfo;
+  readonly info: EngineInfo;
   /**
    * Resolves with `info` once the backend, images and weights are loaded and the first
    * level's targets are computed; rejects like `result` if the run fails before that.
    * (Added to the original contract; optional to use.)
    */
-  readonly ready: Promise<RunInfo>;
+  readonly ready: Promise<EngineInfo>;
 }

@@ -26,6 +26,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { EngineError } from "./errors.ts";
 import { loadOnnxRuntime, onnxThreads } from "./onnx-runtime.ts";
 import { registerTfGradients } from "./tf-gradients.ts";
+import { backendFromEnv, cudaVisibleDevices, wasmThreadsFromEnv } from "./env.ts";
 
 export type BackendName = "onnx" | "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
 export const BACKEND_NAMES: readonly BackendName[] = ["onnx", "tensorflow-gpu", "tensorflow", "wasm", "cpu"];
@@ -55,7 +56,7 @@ export function currentBackend(): BackendInfo | null {
 let settled: BackendInfo | null = null;
 
 async function chooseBackend(): Promise<BackendInfo> {
-  const forced = process.env.ATELIER_BACKEND?.trim();
+  const forced = backendFromEnv();
   let info: BackendInfo;
   if (forced) {
     if (!(BACKEND_NAMES as readonly string[]).includes(forced)) {
@@ -136,7 +137,7 @@ async function loadOnnx(): Promise<BackendInfo> {
  * the wasm backend, unless ATELIER_BACKEND forced onnx — then the error stands.
  */
 export async function fallBackFromOnnx(error: unknown): Promise<BackendInfo> {
-  if (process.env.ATELIER_BACKEND?.trim()) throw error;
+  if (backendFromEnv()) throw error;
   registerTfGradients();
   const info = await loadWasm();
   settled = info;
@@ -147,7 +148,7 @@ export async function fallBackFromOnnx(error: unknown): Promise<BackendInfo> {
 
 /** A CUDA device node exists and CUDA_VISIBLE_DEVICES does not hide every device. */
 function cudaGpuVisible(): boolean {
-  const visible = process.env.CUDA_VISIBLE_DEVICES;
+  const visible = cudaVisibleDevices();
   if (visible !== undefined && (visible.trim() === "" || visible.trim() === "-1")) return false;
   try {
     if (existsSync("/proc/driver/nvidia/gpus")) return readdirSync("/proc/driver/nvidia/gpus").length > 0;
@@ -189,8 +190,9 @@ async function loadWasm(): Promise<BackendInfo> {
   // A plain directory prefix: under Node the Emscripten loader reads the file from disk.
   wasm.setWasmPaths(distDir);
 
-  const wantThreads = process.env.ATELIER_WASM_THREADS !== "0";
-  const threads = Math.max(1, Math.min(Number(process.env.ATELIER_WASM_THREADS) || os.cpus().length, 8));
+  const asked = wasmThreadsFromEnv();
+  const wantThreads = asked !== 0;
+  const threads = Math.max(1, Math.min(asked || os.cpus().length, 8));
   if (wantThreads && threads > 1 && enableNodeThreads(pkgDir)) {
     wasm.setThreadsCount(threads);
     tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", true);

@@ -4,13 +4,14 @@
  * non-zero exit (2 for usage mistakes, 1 for failures, 130 when interrupted), and the output
  * file is either complete or absent (written to a temp file beside it, then renamed).
  */
-import { randomBytes } from "node:crypto";
-import { stat, rename, unlink, writeFile, access, constants } from "node:fs/promises";
+import { stat, access, constants } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import type { RgbImage, StylizeOptions } from "./api.ts";
 import { USAGE, UsageError, parseCommand, type StylizePlan } from "./cli-args.ts";
 import { barSink, jsonSink, lineSink, type ProgressSink } from "./cli-progress.ts";
 import { ImageError, decodeImage, encodeImage } from "./image.ts";
+import { debugFromEnv } from "./env.ts";
+import { writeFileAtomic } from "@atelier/files";
 
 /** A failure while running (missing file, unreadable image, engine error): exit code 1. */
 export class RunError extends Error {
@@ -35,18 +36,6 @@ function oneLine(text: string): string {
 
 function isAbort(error: unknown, signal: AbortSignal): boolean {
   return signal.aborted || (error instanceof Error && error.name === "AbortError");
-}
-
-/** Writes bytes so that `path` is never seen half-written: temp file in the same folder, then rename. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  try {
-    await writeFile(temp, bytes);
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => {});
-    throw error;
-  }
 }
 
 /** `out.png` → `out_120.png`. */
@@ -159,7 +148,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     }
     const message = error instanceof Error ? error.message : String(error);
     io.stderr.write(`atelier: error: ${oneLine(message)}\n`);
-    if (process.env.ATELIER_DEBUG && error instanceof Error && !(error instanceof UsageError)) {
+    if (debugFromEnv() && error instanceof Error && !(error instanceof UsageError)) {
       io.stderr.write(`${error.stack}\n`);
     }
     return error instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;

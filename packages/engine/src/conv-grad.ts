@@ -68,21 +68,21 @@ export function conv2dBiasReluSame(
     };
     const value = tf
       .engine()
-      .runKernel(
+      .runKernel<tf.Tensor4D>(
         tf.FusedConv2D,
         { x: args[0] as tf.Tensor4D, filter: kernel, bias },
         attrs as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor4D;
+      );
     save([value]);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const y = saved[0]!;
-        return tf.tidy(() => tf.conv2d(tf.mul(dy, tf.step(y)) as tf.Tensor4D, flipped, 1, "same"));
+        return tf.tidy(() => tf.conv2d(tf.mul<tf.Tensor4D>(dy, tf.step(y)), flipped, 1, "same"));
       },
     };
   });
-  return op(x) as tf.Tensor4D;
+  return op(x);
 }
 
 /** The same layer through tfjs's own ops and autodiff (the reference, and the non-wasm path). */

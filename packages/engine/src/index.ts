@@ -9,7 +9,7 @@ export type {
   LiveWeights,
   RgbImage,
   RunHandle,
-  RunInfo,
+  EngineInfo,
   StyleInput,
   StylizeOptions,
 } from "./api.ts";

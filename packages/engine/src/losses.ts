@@ -33,25 +33,25 @@ export function gram(features: tf.Tensor4D): tf.Tensor2D {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const input = args[0] as tf.Tensor4D;
     const save = args[1] as tf.GradSaveFunc;
-    const flat = tf.reshape(input, [h * w, c]) as tf.Tensor2D;
-    const value = tf.tidy(() => tf.div(tf.matMul(tf.transpose(flat), flat), norm) as tf.Tensor2D);
+    const flat = tf.reshape<tf.Rank.R2>(input, [h * w, c]);
+    const value = tf.tidy(() => tf.div<tf.Tensor2D>(tf.matMul(tf.transpose(flat), flat), norm));
     save([flat]);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy(() => {
           const dG = dy as tf.Tensor2D;
-          const sym = tf.div(tf.add(dG, tf.transpose(dG)), norm) as tf.Tensor2D;
+          const sym = tf.div<tf.Tensor2D>(tf.add(dG, tf.transpose(dG)), norm);
           return tf.reshape(tf.matMul(saved[0] as tf.Tensor2D, sym), [1, h, w, c]);
         }),
     };
   });
-  return op(features) as tf.Tensor2D;
+  return op(features);
 }
 
 /** mean((a − b)²) as a scalar. */
 export function meanSquaredError(a: tf.Tensor, b: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.squaredDifference(a, b)) as tf.Scalar);
+  return tf.tidy(() => tf.mean<tf.Scalar>(tf.squaredDifference(a, b)));
 }
 
 /** Unweighted content loss: mean((F − P)²). */
@@ -84,7 +84,7 @@ export function tvLoss(image: tf.Tensor4D): tf.Scalar {
       parts.push(tf.sum(tf.square(dy)));
     }
     if (parts.length === 0) return tf.scalar(0);
-    return tf.mul(tf.addN(parts), 0.5) as tf.Scalar;
+    return tf.mul<tf.Scalar>(tf.addN(parts), 0.5);
   });
 }
 

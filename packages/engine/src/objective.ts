@@ -156,21 +156,21 @@ export class VggObjective implements Objective {
   /** content_weight · Σ content losses at `layer` (null when it is not a content layer). */
   private contentTerm(layer: string, feature: tf.Tensor4D): tf.Scalar | null {
     if (!this.contentLayers.includes(layer)) return null;
-    return tf.mul(contentLoss(feature, this.contentTargets[layer]!), this.weights.contentWeight) as tf.Scalar;
+    return tf.mul<tf.Scalar>(contentLoss(feature, this.contentTargets[layer]!), this.weights.contentWeight);
   }
 
   /** style_weight · layer_weight · style loss at `layer` (null when it is not a style layer). */
   private styleTerm(layer: string, feature: tf.Tensor4D): tf.Scalar | null {
     const i = this.styleLayers.indexOf(layer);
     if (i < 0) return null;
-    return tf.mul(
+    return tf.mul<tf.Scalar>(
       styleLoss(feature, this.blended[i]!),
       this.weights.styleWeight * this.weights.styleLayerWeights[i]!,
-    ) as tf.Scalar;
+    );
   }
 
   private tvTerm(image: tf.Tensor4D): tf.Scalar {
-    return tf.mul(tvLoss(image), this.weights.tvWeight) as tf.Scalar;
+    return tf.mul<tf.Scalar>(tvLoss(image), this.weights.tvWeight);
   }
 
   async evaluate(pixels: Float32Array, options: EvaluateOptions = {}): Promise<Evaluation> {
@@ -206,7 +206,7 @@ export class VggObjective implements Objective {
             if (st) parts.push((styleValues.set(l, tf.keep(st)), st));
           }
           tvValue = tf.keep(this.tvTerm(img));
-          return tf.addN([...parts, tvValue]) as tf.Scalar;
+          return tf.addN<tf.Scalar>([...parts, tvValue]);
         })(input);
         owned.push(value, g);
         grad = g;
@@ -221,7 +221,7 @@ export class VggObjective implements Objective {
             const st = this.styleTerm(layer, f as tf.Tensor4D);
             if (c) parts.push((contentValues.set(layer, tf.keep(c)), c));
             if (st) parts.push((styleValues.set(layer, tf.keep(st)), st));
-            return tf.addN(parts) as tf.Scalar;
+            return tf.addN<tf.Scalar>(parts);
           })(feature);
           value.dispose();
           return g as tf.Tensor4D;
@@ -254,7 +254,7 @@ export class VggObjective implements Objective {
       const total = contentTotal + Object.values(style).reduce((a, b) => a + b, 0) + tvTotal;
       return { total, content: contentTotal, style, tv: tvTotal, grad: gradient as Float32Array };
     } finally {
-      (trace as VggTrace | null)?.dispose();
+      trace?.dispose();
       for (const t of owned) t.dispose();
       for (const t of [...contentValues.values(), ...styleValues.values()]) t.dispose();
       (tvValue as tf.Scalar | null)?.dispose();

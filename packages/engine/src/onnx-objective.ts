@@ -29,6 +29,7 @@ import {
 } from "./onnx-graph.ts";
 import { createSession, type OrtModule, type OrtSession } from "./onnx-runtime.ts";
 import { layerIndex, type Pooling } from "./vgg.ts";
+import { onnxConvGradientFromEnv } from "./env.ts";
 
 /**
  * Conv input gradients as a forward Conv with the flipped kernel (ATELIER_ONNX_CONV_GRADIENT=
@@ -37,8 +38,7 @@ import { layerIndex, type Pooling } from "./vgg.ts";
  * each (shared machine, load ≈ 4): flipped Conv median 0.92 s wall / 0.85 s CPU, ConvTranspose
  * 1.01 s / 0.94 s. ORT runs Conv in its blocked NCHWc layout; ConvTranspose is GEMM + col2im.
  */
-const ONNX_CONV_GRADIENT: ConvGradient =
-  (process.env.ATELIER_ONNX_CONV_GRADIENT as ConvGradient | undefined) ?? "flipped";
+const ONNX_CONV_GRADIENT: ConvGradient = onnxConvGradientFromEnv();
 
 type Tensor = InstanceType<OrtModule["Tensor"]>;
 

@@ -7,6 +7,7 @@ import os from "node:os";
 import type * as Ort from "onnxruntime-node";
 import { EngineError } from "./errors.ts";
 import { probeGraph } from "./onnx-graph.ts";
+import { onnxArenaFromEnv, onnxThreadsFromEnv } from "./env.ts";
 
 export type OrtModule = typeof Ort;
 export type OrtSession = Ort.InferenceSession;
@@ -17,8 +18,7 @@ let loading: Promise<OrtModule> | null = null;
 
 /** Threads per session: one per core (intra-op); the graph is a chain, so no inter-op pool. */
 export function onnxThreads(): number {
-  const fromEnv = Number(process.env.ATELIER_ONNX_THREADS);
-  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : os.availableParallelism();
+  return onnxThreadsFromEnv() ?? os.availableParallelism();
 }
 
 /** The runtime, imported and checked on first use. */
@@ -67,7 +67,7 @@ function sessionOptions(): Ort.InferenceSession.SessionOptions {
     // the system when freed. Measured at 512×384, 7 L-BFGS iterations from noise: peak RSS
     // 0.90 GB without the arena, 1.38 GB with it; s/iteration alike within the noise of the
     // shared machine (load 10–15 during the measurement).
-    enableCpuMemArena: process.env.ATELIER_ONNX_ARENA === "1",
+    enableCpuMemArena: onnxArenaFromEnv(),
   };
 }
 

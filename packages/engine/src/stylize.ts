@@ -15,7 +15,7 @@ import type {
   LiveWeights,
   RgbImage,
   RunHandle,
-  RunInfo,
+  EngineInfo,
   StylizeOptions,
 } from "./api.ts";
 import { fallBackFromOnnx, initBackend, type BackendInfo } from "./backend.ts";
@@ -101,17 +101,20 @@ function isImageSource(value: unknown): value is ImageSource {
 }
 
 function layers(name: string, value: readonly string[] | undefined, fallback: readonly string[]): LayerName[] {
-  const list = value ?? fallback;
+  // checked as unknown: JavaScript callers may pass anything
+  const list: unknown = value ?? fallback;
   if (!Array.isArray(list) || list.length === 0) throw bad(`${name} must list at least one VGG-19 layer`);
-  for (const layer of list) {
+  const names: unknown[] = list;
+  for (const layer of names) {
+    if (typeof layer !== "string") throw bad(`${name} must list VGG-19 layer names`);
     try {
       layerIndex(layer);
     } catch (error) {
       throw bad(`${name}: ${(error as Error).message}`);
     }
   }
-  if (new Set(list).size !== list.length) throw bad(`${name} lists a layer twice`);
-  return [...list];
+  if (new Set(names).size !== names.length) throw bad(`${name} lists a layer twice`);
+  return [...(names as LayerName[])];
 }
 
 /** Validates and fills in defaults; throws EngineError("bad_options") with a precise message. */
@@ -144,7 +147,7 @@ export function resolveOptions(options: StylizeOptions): ResolvedOptions {
   const init = options.init ?? DEFAULTS.init;
   if (typeof init === "string") {
     if (init !== "noise" && init !== "content" && init !== "style")
-      throw bad(`init must be "noise", "content", "style" or { image }, got ${init}`);
+      throw bad(`init must be "noise", "content", "style" or { image }, got ${String(init)}`);
   } else if (typeof init !== "object" || init === null || !isImageSource(init.image)) {
     throw bad("init.image must be an image");
   }
@@ -249,7 +252,8 @@ class EventLog {
             return { value: event, done: false };
           }
           if (this.finished) {
-            if (this.failure !== null) throw this.failure;
+            if (this.failure !== null)
+              throw this.failure instanceof Error ? this.failure : new Error("the run failed", { cause: this.failure });
             return { value: undefined, done: true };
           }
           await new Promise<void>((resolve) => this.wake.push(resolve));
@@ -305,9 +309,9 @@ export function stylize(options: StylizeOptions): RunHandle {
 
 class StyleRun {
   private readonly log = new EventLog();
-  private readonly readyDeferred = deferred<RunInfo>();
+  private readonly readyDeferred = deferred<EngineInfo>();
   private readonly resultDeferred = deferred<RgbImage>();
-  private runInfo: RunInfo = { backend: "", modelHash: "" };
+  private runInfo: EngineInfo = { backend: "", modelHash: "" };
   private snapshot: Snapshot | null = null;
   private finalImage: RgbImage | null = null;
   private pending: LiveWeights = {};

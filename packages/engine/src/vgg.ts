@@ -240,7 +240,7 @@ export class VggFeatures {
           const name = VGG_LAYER_NAMES[i]!;
           if (wanted.has(name)) {
             const own = featureGrad(name, y);
-            const sum: tf.Tensor4D = g ? (tf.add(g, own) as tf.Tensor4D) : own;
+            const sum: tf.Tensor4D = g ? tf.add<tf.Tensor4D>(g, own) : own;
             if (g) {
               g.dispose();
               own.dispose();
@@ -249,7 +249,7 @@ export class VggFeatures {
           }
           if (!g) throw new Error(`VggTrace.backward: no gradient reaches ${VGG_LAYER_NAMES[i]}`);
           const current: tf.Tensor4D = g;
-          const masked = tf.tidy(() => tf.mul(current, tf.step(y)) as tf.Tensor4D); // ReLU
+          const masked = tf.tidy(() => tf.mul<tf.Tensor4D>(current, tf.step(y))); // ReLU
           current.dispose();
           y.dispose();
           outputs[i] = null;
@@ -276,10 +276,10 @@ export class VggFeatures {
   private poolGrad(dy: tf.Tensor4D, input: tf.Tensor4D, output: tf.Tensor4D): tf.Tensor4D {
     if (this.options.pooling === "max") {
       const attrs = { filterSize: [2, 2], strides: [2, 2], pad: "valid" } as unknown as tf.NamedAttrMap;
-      return tf.engine().runKernel(tf.MaxPoolGrad, { dy, input, output }, attrs) as tf.Tensor4D;
+      return tf.engine().runKernel<tf.Tensor4D>(tf.MaxPoolGrad, { dy, input, output }, attrs);
     }
     const attrs = { filterSize: [2, 2], strides: [2, 2], pad: "valid" } as unknown as tf.NamedAttrMap;
-    return tf.engine().runKernel(tf.AvgPoolGrad, { dy, input }, attrs) as tf.Tensor4D;
+    return tf.engine().runKernel<tf.Tensor4D>(tf.AvgPoolGrad, { dy, input }, attrs);
   }
 
   /** Frees the flipped kernels (the weights themselves are shared and cached). */

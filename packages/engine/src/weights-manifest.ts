@@ -117,7 +117,7 @@ export function parseWeightsManifest(json: unknown): WeightsGroup[] {
       }
       const shape = w.shape.map((d) => {
         if (typeof d !== "number" || !Number.isInteger(d) || d < 0)
-          throw new ManifestError(`${where} (${w.name}) has a bad shape`);
+          throw new ManifestError(`${where} (${String(w.name)}) has a bad shape`);
         return d;
       });
       const entry: WeightEntry = { name: w.name, shape, dtype: w.dtype as WeightDtype };
@@ -167,11 +167,13 @@ export function locateConvLayers(groups: WeightsGroup[]): { sources: ConvLayerSo
     if (kernel.group !== bias.group) throw new ManifestError(`${layer.name}: kernel and bias are in different groups`);
     if (!sameShape(kernel.entry.shape, kernelShape(layer))) {
       throw new ManifestError(
-        `${layer.name}/kernel has shape [${kernel.entry.shape}], expected [${kernelShape(layer)}]`,
+        `${layer.name}/kernel has shape [${kernel.entry.shape.join(",")}], expected [${kernelShape(layer).join(",")}]`,
       );
     }
     if (!sameShape(bias.entry.shape, [layer.outChannels])) {
-      throw new ManifestError(`${layer.name}/bias has shape [${bias.entry.shape}], expected [${layer.outChannels}]`);
+      throw new ManifestError(
+        `${layer.name}/bias has shape [${bias.entry.shape.join(",")}], expected [${layer.outChannels}]`,
+      );
     }
     for (const entry of [kernel.entry, bias.entry]) {
       if (entry.dtype !== "float32") throw new ManifestError(`${entry.name} is ${entry.dtype}, expected float32`);

@@ -23,6 +23,7 @@ import {
   type WeightEntry,
   type WeightsGroup,
 } from "./weights-manifest.ts";
+import { vgg19FromEnv } from "./env.ts";
 
 export { VGG19_CONVS };
 
@@ -66,7 +67,7 @@ export function findRepoRoot(start = path.dirname(fileURLToPath(import.meta.url)
 
 /** ATELIER_VGG19, else <repo>/models/vgg19. */
 export function defaultWeightsSource(): string {
-  const fromEnv = process.env.ATELIER_VGG19?.trim();
+  const fromEnv = vgg19FromEnv();
   if (fromEnv) return fromEnv;
   const root = findRepoRoot();
   return root ? path.join(root, "models", "vgg19") : path.resolve("models", "vgg19");
@@ -145,7 +146,7 @@ function urlReader(manifestUrl: string): Reader {
     async manifest() {
       const response = await get(manifestUrl);
       try {
-        return (await response.json()) as unknown;
+        return await response.json();
       } catch (error) {
         throw invalid(manifestUrl, "model.json is not JSON", error);
       }

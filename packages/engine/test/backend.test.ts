@@ -51,7 +51,7 @@ describe("initBackend", () => {
       inFreshProcess(REPORT, { ATELIER_BACKEND: "wasm", ATELIER_WASM_THREADS: "0" }),
       inFreshProcess(REPORT, { ATELIER_BACKEND: "wasm", ATELIER_WASM_THREADS: "2" }),
     ]);
-    expect(runs[0]!.stderr).not.toMatch(/looks like you are running/);
+    expect(runs[0].stderr).not.toMatch(/looks like you are running/);
     const [cpu, wasm1, wasm2] = runs.map(
       (r) => JSON.parse(r.stdout.trim().split("\n").at(-1)!) as Record<string, unknown>,
     );

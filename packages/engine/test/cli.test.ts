@@ -37,10 +37,10 @@ function atelier(
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {
-      stdout += d;
+      stdout += d.toString();
       options.onStdout?.(stdout, child);
     });
-    child.stderr.on("data", (d: Buffer) => (stderr += d));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", fail);
     child.on("close", (code, signal) => ok({ code, signal, stdout, stderr }));
   });

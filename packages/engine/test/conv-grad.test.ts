@@ -82,7 +82,7 @@ describe("conv2dSame", () => {
 
   it("refuses even kernels (the flip trick needs a centred kernel)", () => {
     tf.tidy(() => {
-      expect(() => conv2dSame(tf.zeros([1, 4, 4, 1]) as tf.Tensor4D, tf.zeros([2, 2, 1, 1]) as tf.Tensor4D)).toThrow(
+      expect(() => conv2dSame(tf.zeros<tf.Rank.R4>([1, 4, 4, 1]), tf.zeros<tf.Rank.R4>([2, 2, 1, 1]))).toThrow(
         /odd kernel/,
       );
     });

@@ -24,13 +24,13 @@ describe("gram", () => {
 
   it("has the gradient of the plain formula FᵀF / N", () => {
     tf.tidy(() => {
-      const f = tf.randomNormal([1, 5, 7, 6], 0, 1, "float32", 11) as tf.Tensor4D;
+      const f = tf.randomNormal<tf.Rank.R4>([1, 5, 7, 6], 0, 1, "float32", 11);
       const weights = tf.randomNormal([6, 6], 0, 1, "float32", 12);
       const plain = (x: tf.Tensor) => {
-        const flat = tf.reshape(x, [35, 6]) as tf.Tensor2D;
-        return tf.sum(tf.mul(tf.div(tf.matMul(flat, flat, true, false), 6 * 35), weights)) as tf.Scalar;
+        const flat = tf.reshape<tf.Rank.R2>(x, [35, 6]);
+        return tf.sum<tf.Scalar>(tf.mul(tf.div(tf.matMul(flat, flat, true, false), 6 * 35), weights));
       };
-      const ours = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(gram(x as tf.Tensor4D), weights)) as tf.Scalar)(f);
+      const ours = tf.grad((x: tf.Tensor) => tf.sum<tf.Scalar>(tf.mul(gram(x as tf.Tensor4D), weights)))(f);
       const reference = tf.grad(plain)(f);
       expect(ours.shape).toEqual(f.shape);
       const scale = tf.max(tf.abs(reference)).dataSync()[0]!;
@@ -40,7 +40,7 @@ describe("gram", () => {
 
   it("does not depend on image size for a repeated pattern", () => {
     const small = gram(features());
-    const big = gram(tf.tile(features(), [1, 3, 5, 1]) as tf.Tensor4D);
+    const big = gram(tf.tile<tf.Tensor4D>(features(), [1, 3, 5, 1]));
     expect(Array.from(big.dataSync())).toEqual(Array.from(small.dataSync()));
     tf.dispose([small, big]);
   });

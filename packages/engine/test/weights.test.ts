@@ -199,7 +199,7 @@ describe("VGG-19 features", () => {
   it("returns the requested activations with the right shapes, pooling between blocks", async () => {
     const net = new VggFeatures(await loadVggWeights(13, WEIGHTS), { pooling: "max", gradient: "flipped" });
     tf.tidy(() => {
-      const img = tf.randomUniform([1, 48, 64, 3], 0, 255, "float32", 7) as tf.Tensor4D;
+      const img = tf.randomUniform<tf.Rank.R4>([1, 48, 64, 3], 0, 255, "float32", 7);
       const f = net.extract(img, ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu4_2", "relu5_1"]);
       expect(f.relu1_1!.shape).toEqual([1, 48, 64, 64]);
       expect(f.relu2_1!.shape).toEqual([1, 24, 32, 128]);
@@ -214,7 +214,7 @@ describe("VGG-19 features", () => {
 
   it("features() gives extract()'s values and keeps nothing else alive", async () => {
     const net = new VggFeatures(await loadVggWeights(13, WEIGHTS), { pooling: "max", gradient: "flipped" });
-    const img = tf.randomUniform([1, 40, 48, 3], 0, 255, "float32", 10) as tf.Tensor4D;
+    const img = tf.randomUniform<tf.Rank.R4>([1, 40, 48, 3], 0, 255, "float32", 10);
     const layers = ["relu1_1", "relu3_1", "relu4_2", "relu5_1"];
     const before = tf.memory().numTensors;
     const lean = net.features(img, layers);
@@ -234,7 +234,7 @@ describe("VGG-19 features", () => {
     const maxNet = new VggFeatures(weights, { pooling: "max", gradient: "flipped" });
     const avgNet = new VggFeatures(weights, { pooling: "avg", gradient: "flipped" });
     tf.tidy(() => {
-      const img = tf.randomUniform([1, 32, 32, 3], 0, 255, "float32", 8) as tf.Tensor4D;
+      const img = tf.randomUniform<tf.Rank.R4>([1, 32, 32, 3], 0, 255, "float32", 8);
       const a = maxNet.extract(img, ["relu1_1", "relu3_1"]);
       const b = avgNet.extract(img, ["relu1_1", "relu3_1"]);
       expect(tf.max(tf.abs(tf.sub(a.relu1_1!, b.relu1_1!))).dataSync()[0]).toBe(0);
@@ -247,7 +247,7 @@ describe("VGG-19 features", () => {
   it("refuses a layer deeper than the weights loaded", async () => {
     const net = new VggFeatures(await loadVggWeights(2, WEIGHTS), { pooling: "max", gradient: "flipped" });
     tf.tidy(() => {
-      const img = tf.zeros([1, 16, 16, 3]) as tf.Tensor4D;
+      const img = tf.zeros<tf.Rank.R4>([1, 16, 16, 3]);
       expect(Object.keys(net.extract(img, ["relu1_2"]))).toEqual(["relu1_2"]);
       expect(() => net.extract(img, ["relu2_1"])).toThrow(/relu2_1 needs weights that were not loaded/);
     });
@@ -259,10 +259,10 @@ describe("VGG-19 features", () => {
     const fast = new VggFeatures(weights, { pooling: "max", gradient: "flipped" });
     const reference = new VggFeatures(weights, { pooling: "max", gradient: "autodiff" });
     tf.tidy(() => {
-      const img = tf.randomUniform([1, 24, 20, 3], 0, 255, "float32", 9) as tf.Tensor4D;
+      const img = tf.randomUniform<tf.Rank.R4>([1, 24, 20, 3], 0, 255, "float32", 9);
       const loss = (net: VggFeatures) => (x: tf.Tensor) => {
         const f = net.extract(x as tf.Tensor4D, ["relu2_1", "relu3_1"]);
-        return tf.add(tf.mean(tf.square(f.relu2_1!)), tf.mean(tf.square(f.relu3_1!))) as tf.Scalar;
+        return tf.add<tf.Scalar>(tf.mean(tf.square(f.relu2_1!)), tf.mean(tf.square(f.relu3_1!)));
       };
       const a = tf.grad(loss(fast))(img);
       const b = tf.grad(loss(reference))(img);

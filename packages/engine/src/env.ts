@@ -1,0 +1,49 @@
+/*
+ * The environment variables the engine reads, read here and nowhere else (see the README's
+ * Environment table). Each is read when asked for, not at import: tests and the CLI set them
+ * at run time.
+ */
+
+/** ATELIER_BACKEND: the backend asked for by name, or undefined for the automatic order. */
+export function backendFromEnv(): string | undefined {
+  return process.env.ATELIER_BACKEND?.trim() || undefined;
+}
+
+/** CUDA_VISIBLE_DEVICES as CUDA reads it (unset: every device). */
+export function cudaVisibleDevices(): string | undefined {
+  return process.env.CUDA_VISIBLE_DEVICES;
+}
+
+/** ATELIER_WASM_THREADS: a thread count, 0 for none, undefined for the default. */
+export function wasmThreadsFromEnv(): number | undefined {
+  const raw = process.env.ATELIER_WASM_THREADS?.trim();
+  if (!raw) return undefined;
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** ATELIER_ONNX_THREADS: intra-op threads, or undefined for one per core. */
+export function onnxThreadsFromEnv(): number | undefined {
+  const n = Number(process.env.ATELIER_ONNX_THREADS);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+/** ATELIER_ONNX_ARENA=1 turns ONNX Runtime's memory arena on. */
+export function onnxArenaFromEnv(): boolean {
+  return process.env.ATELIER_ONNX_ARENA === "1";
+}
+
+/** ATELIER_ONNX_CONV_GRADIENT: how the conv input gradients are built (`flipped` unless set to `transpose`). */
+export function onnxConvGradientFromEnv(): "flipped" | "transpose" {
+  return process.env.ATELIER_ONNX_CONV_GRADIENT?.trim() === "transpose" ? "transpose" : "flipped";
+}
+
+/** ATELIER_VGG19: the weights folder or model.json URL, or undefined for the default. */
+export function vgg19FromEnv(): string | undefined {
+  return process.env.ATELIER_VGG19?.trim() || undefined;
+}
+
+/** ATELIER_DEBUG: the CLI prints stack traces. */
+export function debugFromEnv(): boolean {
+  return Boolean(process.env.ATELIER_DEBUG);
+}
