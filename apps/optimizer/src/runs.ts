@@ -927,7 +927,8 @@ export class RunManager {
     const stored = await storeRgbResult(
       this.o.db,
       { ...image, channels: 3 },
-      { dataDir: this.o.dataDir, ownerId: user.id },
+      // its own Image row: visibility follows this result only (the file itself is shared)
+      { dataDir: this.o.dataDir, ownerId: user.id, ownRow: true },
     );
     const styleImageIds = run.params.styles.map((s) => s.imageId);
     const provenance = {
