@@ -53,3 +53,20 @@ test("a signed-in visit with a hostile callbackUrl stays on the site", async ({ 
   await page.goto(`/signin?callbackUrl=${encodeURIComponent("/\t/evil.example/phish")}`);
   expect(new URL(page.url()).pathname).toBe("/dashboard");
 });
+
+test("not found / not allowed pages answer real statuses; signed out, private pages redirect", async ({
+  page,
+  request,
+}) => {
+  await signUp(page, newUser("Nadia"));
+  for (const path of ["/rooms/no-such-room", "/results/no-such-result", "/invite/no-such-token", "/nope"]) {
+    const res = await page.request.get(path, { maxRedirects: 0 });
+    expect([path, res.status()]).toEqual([path, 404]);
+  }
+  // `request` carries no cookies: signed out
+  for (const path of ["/dashboard", "/styles", "/rooms/any"]) {
+    const res = await request.get(path, { maxRedirects: 0 });
+    expect([path, res.status()]).toEqual([path, 307]);
+    expect(res.headers()["location"], path).toContain("/signin?callbackUrl=");
+  }
+});
