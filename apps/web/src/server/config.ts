@@ -6,6 +6,7 @@ import { DEV_REALTIME_SECRET } from "@atelier/protocol/token";
 
 export {
   oauthProvidersConfigured,
+  optimizerInternalUrl,
   optimizerPublicUrl,
   publicOrigin,
   securityHeaderSettings,
