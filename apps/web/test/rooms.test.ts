@@ -334,7 +334,9 @@ describe("members", () => {
         },
       },
     });
-    const [annC, edC, viC] = await Promise.all([ann, ed, vi].map((u) => sessionCookie(u)));
+    const annC = await sessionCookie(ann);
+    const edC = await sessionCookie(ed);
+    const viC = await sessionCookie(vi);
     const patch = (userId: string, role: unknown, cookie: string) =>
       PATCH(
         jsonRequest(`/api/rooms/${room.id}/members/${userId}`, "PATCH", { role }, { cookie }),
