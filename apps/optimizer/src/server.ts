@@ -581,7 +581,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
         log.info("membership.refused", { reason: verified.error, address: req.socket.remoteAddress });
         return reply(401, { ok: false, error: verified.error });
       }
-      applyMembershipChange(verified.change.roomId, verified.change.userId).then(
+      void applyMembershipChange(verified.change.roomId, verified.change.userId).then(
         (sockets) => reply(200, { ok: true, sockets }),
         (error: unknown) => {
           log.error("membership.failed", { error });
