@@ -1,3 +1,4 @@
+import { takeCspViolations } from "../support/csp.ts";
 import { test, expect } from "../support/fixtures.ts";
 import { createRoom, newUser, signUp } from "../support/app.ts";
 
@@ -40,6 +41,15 @@ test("every page type carries the security headers, and no other site can frame 
   expect(frame).toBeTruthy();
   const shown = await frame!.evaluate(() => document.body?.innerText ?? "").catch(() => "");
   expect(shown).not.toContain("Welcome back");
+  // Chromium reports the refusal as a CSP violation: the one violation this journey expects
+  const reported: string[] = [];
+  await expect
+    .poll(() => {
+      reported.push(...takeCspViolations());
+      return reported.some((v) => v.includes("frame-ancestors 'none'"));
+    })
+    .toBe(true);
+  expect(reported.filter((v) => !v.includes("frame-ancestors"))).toEqual([]);
   await framed.close();
 });
 
