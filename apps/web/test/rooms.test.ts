@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRoomDocument, roleOf, serializeRunParams } from "@atelier/db";
 import { defaultRoomDocument } from "@atelier/protocol";
-import { acceptInvite } from "@/server/rooms";
+import { acceptInvite, inviteRefusal } from "@/server/rooms";
 import { createUser, jsonRequest, params, request, sessionCookie, setupTestEnv, type TestEnv } from "./helpers";
 
 let env: TestEnv;
@@ -192,6 +192,14 @@ describe("invites", () => {
 });
 
 describe("invite rules", () => {
+  it("inviteRefusal (pure): owners any role, editors viewer links only, viewers none", () => {
+    expect(inviteRefusal("owner", "editor")).toBeNull();
+    expect(inviteRefusal("owner", "viewer")).toBeNull();
+    expect(inviteRefusal("editor", "viewer")).toBeNull();
+    expect(inviteRefusal("editor", "editor")).toMatch(/only the room's owner/);
+    expect(inviteRefusal("viewer", "viewer")).toMatch(/viewers cannot/);
+  });
+
   async function roomWithMembers() {
     const ann = await createUser(env.db, "Ann");
     const ed = await createUser(env.db, "Ed");

@@ -9,7 +9,6 @@ export {
   optimizerInternalUrl,
   optimizerPublicUrl,
   publicOrigin,
-  securityHeaderSettings,
   trustedProxies,
 } from "./site-config";
 
