@@ -428,12 +428,14 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       void maybeEvict(roomId);
     });
 
-    on(socket, "presence:focus", async ({ roomId, field }) => {
+    // nothing to wait for: the broadcast is coalesced (a throw here still becomes an error ack)
+    on(socket, "presence:focus", ({ roomId, field }) => {
       const membership = socket.data.rooms[roomId];
       if (!membership) throw new ServiceError("forbidden", "join the room first");
       membership.editingField = field;
       membership.focusAt = Date.now();
       schedulePresence(roomId);
+      return Promise.resolve();
     });
 
     on(socket, "doc:edit", async ({ roomId, field, value, baseVersion }) => {
