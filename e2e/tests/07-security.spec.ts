@@ -1,3 +1,4 @@
+import { takeCspViolations } from "../support/csp.ts";
 import { test, expect } from "../support/fixtures.ts";
 import { createRoom, newUser, signUp } from "../support/app.ts";
 
@@ -40,6 +41,15 @@ test("every page type carries the security headers, and no other site can frame 
   expect(frame).toBeTruthy();
   const shown = await frame!.evaluate(() => document.body?.innerText ?? "").catch(() => "");
   expect(shown).not.toContain("Welcome back");
+  // Chromium reports the refusal as a CSP violation: the one violation this journey expects
+  const reported: string[] = [];
+  await expect
+    .poll(() => {
+      reported.push(...takeCspViolations());
+      return reported.some((v) => v.includes("frame-ancestors 'none'"));
+    })
+    .toBe(true);
+  expect(reported.filter((v) => !v.includes("frame-ancestors"))).toEqual([]);
   await framed.close();
 });
 
@@ -52,4 +62,21 @@ test("a signed-in visit with a hostile callbackUrl stays on the site", async ({ 
   }
   await page.goto(`/signin?callbackUrl=${encodeURIComponent("/\t/evil.example/phish")}`);
   expect(new URL(page.url()).pathname).toBe("/dashboard");
+});
+
+test("not found / not allowed pages answer real statuses; signed out, private pages redirect", async ({
+  page,
+  request,
+}) => {
+  await signUp(page, newUser("Nadia"));
+  for (const path of ["/rooms/no-such-room", "/results/no-such-result", "/invite/no-such-token", "/nope"]) {
+    const res = await page.request.get(path, { maxRedirects: 0 });
+    expect([path, res.status()]).toEqual([path, 404]);
+  }
+  // `request` carries no cookies: signed out
+  for (const path of ["/dashboard", "/styles", "/rooms/any"]) {
+    const res = await request.get(path, { maxRedirects: 0 });
+    expect([path, res.status()]).toEqual([path, 307]);
+    expect(res.headers()["location"], path).toContain("/signin?callbackUrl=");
+  }
 });

@@ -467,11 +467,12 @@ export class RunManager {
    * first and the new one starts from its latest image (or an interrupted/finished run's
    * checkpoint or final image).
    */
-  async startRun(room: LiveRoom, user: User, restart: boolean): Promise<LiveRun> {
-    if (this.closing) throw new ServiceError("conflict", "the optimiser is shutting down");
+  startRun(room: LiveRoom, user: User, restart: boolean): Promise<LiveRun> {
+    if (this.closing) return Promise.reject(new ServiceError("conflict", "the optimiser is shutting down"));
     // one start at a time per room: a second one sent meanwhile is refused, not queued behind it
+    // (checked and claimed synchronously, so two starts cannot both pass)
     if (this.roomOps.has(room.id))
-      throw new ServiceError("conflict", "a run is being started or stopped in this room; try again");
+      return Promise.reject(new ServiceError("conflict", "a run is being started or stopped in this room; try again"));
     return this.inRoomOrder(room.id, () => this.startRunNow(room, user, restart));
   }
 
@@ -928,7 +929,8 @@ export class RunManager {
     const stored = await storeRgbResult(
       this.o.db,
       { ...image, channels: 3 },
-      { dataDir: this.o.dataDir, ownerId: user.id },
+      // its own Image row: visibility follows this result only (the file itself is shared)
+      { dataDir: this.o.dataDir, ownerId: user.id, ownRow: true },
     );
     const styleImageIds = run.params.styles.map((s) => s.imageId);
     const provenance: Provenance = {

@@ -30,7 +30,7 @@ import {
   type InterNodeEvent,
   type InterNodePayload,
 } from "@atelier/protocol";
-import { verifyRealtimeToken } from "@atelier/protocol/token";
+import { verifyMembershipChange, verifyRealtimeToken } from "@atelier/protocol/token";
 import { canViewImage } from "@atelier/storage";
 import { connectRedisAdapter, type ClusterLink } from "./cluster.ts";
 import { colorOf } from "./colors.ts";
@@ -450,12 +450,14 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       void maybeEvict(roomId);
     });
 
-    on(socket, "presence:focus", async ({ roomId, field }) => {
+    // nothing to wait for: the broadcast is coalesced (a throw here still becomes an error ack)
+    on(socket, "presence:focus", ({ roomId, field }) => {
       const membership = socket.data.rooms[roomId];
       if (!membership) throw new ServiceError("forbidden", "join the room first");
       membership.editingField = field;
       membership.focusAt = Date.now();
       schedulePresence(roomId);
+      return Promise.resolve();
     });
 
     on(socket, "doc:edit", async ({ roomId, field, value, baseVersion }) => {
@@ -534,6 +536,34 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     }
   }
 
+  /**
+   * The web app changed or removed a member (owner's action): that user's sockets on this node
+   * follow at once — removed ones leave the room and are told so, changed ones get the room's
+   * state with their new role — and everyone sees the new presence.
+   */
+  async function applyMembershipChange(roomId: string, userId: string): Promise<number> {
+    const role = await roleOf(db, roomId, userId);
+    const room = rooms.get(roomId);
+    let followed = 0;
+    for (const socket of io.of("/").sockets.values()) {
+      const membership = socket.data.rooms?.[roomId];
+      if (socket.data.user?.id !== userId || !membership) continue;
+      followed++;
+      if (!role) {
+        delete socket.data.rooms[roomId];
+        await socket.leave(roomKey(roomId));
+        socket.emit("room:error", { roomId, code: "forbidden", error: "the room's owner removed you from this room" });
+      } else {
+        membership.role = role;
+        if (room) socket.emit("room:state", buildState(room, role, await membersOf(roomId)));
+      }
+    }
+    log.info("room.membership_changed", { roomId, userId, role, sockets: followed });
+    schedulePresence(roomId);
+    if (!role) void maybeEvict(roomId);
+    return followed;
+  }
+
   /** Frees a room's memory once nobody on this node is in it and it has no job here. */
   async function maybeEvict(roomId: string): Promise<void> {
     const local = io.sockets.adapter.rooms.get(roomKey(roomId));
@@ -562,6 +592,26 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       };
       res.writeHead(closing ? 503 : 200, { "content-type": "application/json", "cache-control": "no-store" });
       res.end(JSON.stringify(body));
+      return;
+    }
+    if (req.method === "POST" && url.pathname === "/internal/membership") {
+      const token = req.headers.authorization?.replace(/^Bearer\s+/i, "");
+      const verified = verifyMembershipChange(token, options.secret);
+      const reply = (status: number, body: object) => {
+        res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
+        res.end(JSON.stringify(body));
+      };
+      if (!verified.ok) {
+        log.info("membership.refused", { reason: verified.error, address: req.socket.remoteAddress });
+        return reply(401, { ok: false, error: verified.error });
+      }
+      void applyMembershipChange(verified.change.roomId, verified.change.userId).then(
+        (sockets) => reply(200, { ok: true, sockets }),
+        (error: unknown) => {
+          log.error("membership.failed", { error });
+          reply(500, { ok: false, error: "internal error" });
+        },
+      );
       return;
     }
     res.writeHead(404, { "content-type": "application/json" });

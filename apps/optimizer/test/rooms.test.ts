@@ -246,7 +246,7 @@ describe("co-editing", () => {
       value: own.id,
       baseVersion: b.state.version,
     });
-    expect(reply.ok).toBe(true);
+    if (!reply.ok) throw new Error(reply.error);
     await heard;
     expect(await canViewImage(f.db, own.id, f.users.viewer.id)).toBe(true);
     // the owner puts the room's content image back for the tests that follow
@@ -255,7 +255,7 @@ describe("co-editing", () => {
       roomId: f.roomId,
       field: "contentImageId",
       value: f.contentImageId,
-      baseVersion: (reply as { version: number }).version,
+      baseVersion: reply.version,
     });
     expect(back.ok).toBe(true);
   });

@@ -32,7 +32,7 @@ beforeAll(async () => {
   f = await createFixture("races");
   // long enough that a run is still going while the restarts arrive
   await setDocument(f, tinyDocument(f, { iterations: 5000 }));
-  server = await startServer(f);
+  server = await startServer(f, { limits: { maxIterations: 5000 } });
   // N sockets of two editors (owner and editor), all in the room
   for (let i = 0; i < N; i++) {
     const socket = await connect(server, i % 2 ? f.users.editor : f.users.owner);

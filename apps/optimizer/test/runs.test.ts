@@ -7,7 +7,7 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readProvenance, readRunParams, readStyleImageIds } from "@atelier/db";
 import type { RoomState, RunInfo, RunStatsEvent } from "@atelier/protocol";
-import { imageFilePath } from "@atelier/storage";
+import { canViewImage, imageFilePath } from "@atelier/storage";
 import type { OptimizerServer } from "../src/server.ts";
 import {
   collect,
@@ -167,6 +167,20 @@ describe("a run", () => {
     expect(provenance.modelHash).toBeTruthy();
     expect((provenance.timings as { computeMs: number }).computeMs).toBeGreaterThan(0);
 
+    // a private save of the same image has its own image, which stays private
+    const privateSave = await request(a, "result:save", {
+      roomId: f.roomId,
+      runId,
+      title: "Just for us",
+      isPublic: false,
+    });
+    if (!privateSave.ok) throw new Error(privateSave.error);
+    const privateResult = await f.db.result.findUniqueOrThrow({ where: { id: privateSave.resultId } });
+    expect(privateResult.imageId).not.toBe(result.imageId);
+    expect(await canViewImage(f.db, result.imageId, null)).toBe(true);
+    expect(await canViewImage(f.db, privateResult.imageId, null)).toBe(false);
+    expect(await canViewImage(f.db, privateResult.imageId, f.users.outsider.id)).toBe(false);
+
     // viewers may not save, and unknown runs are refused
     const viewer = await joined(f.users.viewer);
     expect(
@@ -184,7 +198,7 @@ describe("a run", () => {
     const reply = await request(socket, "room:join", { roomId: f.roomId });
     if (!reply.ok) throw new Error(reply.error);
     expect(reply.state.run).toMatchObject({ runId, status: "completed", iteration: 10 });
-    expect(reply.state.run!.resultIds).toHaveLength(1);
+    expect(reply.state.run!.resultIds).toHaveLength(2); // the public and the private save above
     expect(reply.state.history.map((h) => h.iteration)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     const frame = await preview;
     expect(frame).toMatchObject({ runId, iteration: 10 });

@@ -1,10 +1,11 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { serializeRoomDocument } from "@atelier/db";
 import { defaultRoomDocument } from "@atelier/protocol";
+import { imageFilePath } from "@atelier/storage";
 import { createUser, params, request, sessionCookie, setupTestEnv, type TestEnv } from "./helpers";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -182,6 +183,27 @@ describe("GET /api/images/:id", () => {
 });
 
 describe("style library", () => {
+  it("answers a missing or damaged stored file with 410 / 422 for every variant, never 500", async () => {
+    const ann = await createUser(env.db, "Ann");
+    const cookie = await sessionCookie(ann);
+    // an image of its own (its file is not shared with the other tests' uploads)
+    const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: "#3a6ea5" } })
+      .png()
+      .toBuffer();
+    const res = await upload("/api/images", form({ file: new Blob([new Uint8Array(png)]) }, "own.png"), cookie);
+    const damaged = (await res.json()).image as { id: string };
+    const variants = ["", "?w=160", "?format=png", "?w=1280&format=png"];
+
+    const row = await env.db.image.findUniqueOrThrow({ where: { id: damaged.id } });
+    const file = imageFilePath(row, { dataDir: env.dataDir });
+    // a JPEG start and garbage after it: the bytes no longer match the stored hash
+    writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(64, 7)]));
+    for (const v of variants) expect([v, (await getImage(damaged.id, v, { cookie })).status]).toEqual([v, 422]);
+
+    rmSync(file);
+    for (const v of variants) expect([v, (await getImage(damaged.id, v, { cookie })).status]).toEqual([v, 410]);
+  });
+
   it("lists mine and public styles; only the owner edits or deletes; the image survives deletion", async () => {
     const { GET } = await import("@/app/api/styles/route");
     const { PATCH, DELETE } = await import("@/app/api/styles/[id]/route");

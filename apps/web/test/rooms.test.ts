@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRoomDocument, roleOf, serializeRunParams } from "@atelier/db";
 import { defaultRoomDocument } from "@atelier/protocol";
-import { acceptInvite } from "@/server/rooms";
+import { acceptInvite, inviteRefusal } from "@/server/rooms";
 import { createUser, jsonRequest, params, request, sessionCookie, setupTestEnv, type TestEnv } from "./helpers";
 
 let env: TestEnv;
@@ -192,6 +192,14 @@ describe("invites", () => {
 });
 
 describe("invite rules", () => {
+  it("inviteRefusal (pure): owners any role, editors viewer links only, viewers none", () => {
+    expect(inviteRefusal("owner", "editor")).toBeNull();
+    expect(inviteRefusal("owner", "viewer")).toBeNull();
+    expect(inviteRefusal("editor", "viewer")).toBeNull();
+    expect(inviteRefusal("editor", "editor")).toMatch(/only the room's owner/);
+    expect(inviteRefusal("viewer", "viewer")).toMatch(/viewers cannot/);
+  });
+
   async function roomWithMembers() {
     const ann = await createUser(env.db, "Ann");
     const ed = await createUser(env.db, "Ed");
@@ -311,6 +319,64 @@ describe("invite rules", () => {
     } finally {
       delete process.env.ATELIER_PUBLIC_URL;
     }
+  });
+});
+
+describe("members", () => {
+  it("the owner changes and removes members; members may leave; nobody else changes anyone; the owner stays", async () => {
+    const { PATCH, DELETE } = await import("@/app/api/rooms/[id]/members/[userId]/route");
+    const ann = await createUser(env.db, "Ann");
+    const ed = await createUser(env.db, "Ed");
+    const vi = await createUser(env.db, "Vi");
+    const room = await env.db.room.create({
+      data: {
+        name: "Members",
+        ownerId: ann.id,
+        document: "{}",
+        members: {
+          create: [
+            { userId: ann.id, role: "owner" },
+            { userId: ed.id, role: "editor" },
+            { userId: vi.id, role: "viewer" },
+          ],
+        },
+      },
+    });
+    const annC = await sessionCookie(ann);
+    const edC = await sessionCookie(ed);
+    const viC = await sessionCookie(vi);
+    const patch = (userId: string, role: unknown, cookie: string) =>
+      PATCH(
+        jsonRequest(`/api/rooms/${room.id}/members/${userId}`, "PATCH", { role }, { cookie }),
+        params({ id: room.id, userId }),
+      );
+    const del = (userId: string, cookie: string) =>
+      DELETE(
+        request(`/api/rooms/${room.id}/members/${userId}`, { method: "DELETE", cookie }),
+        params({ id: room.id, userId }),
+      );
+
+    // an editor cannot promote a viewer nor themselves; bad roles change nothing
+    expect((await patch(vi.id, "editor", edC)).status).toBe(403);
+    expect((await patch(ed.id, "editor", edC)).status).toBe(403);
+    expect((await patch(vi.id, "owner", annC)).status).toBe(400);
+    expect((await patch(ann.id, "viewer", annC)).status).toBe(409);
+    expect(await roleOf(env.db, room.id, vi.id)).toBe("viewer");
+
+    // the owner demotes the editor (the optimiser is unreachable here: the change still holds)
+    const demoted = await patch(ed.id, "viewer", annC);
+    expect(demoted.status).toBe(200);
+    expect(await demoted.json()).toEqual({ userId: ed.id, role: "viewer" });
+    expect(await roleOf(env.db, room.id, ed.id)).toBe("viewer");
+
+    expect((await del(ed.id, viC)).status).toBe(403); // a member cannot remove another
+    expect((await del(ann.id, annC)).status).toBe(409); // the owner stays
+    expect((await del(vi.id, viC)).status).toBe(204); // leaving
+    expect((await del(ed.id, annC)).status).toBe(204);
+    expect((await del(ed.id, annC)).status).toBe(404);
+    expect(await roleOf(env.db, room.id, ed.id)).toBeNull();
+    expect(await roleOf(env.db, room.id, vi.id)).toBeNull();
+    expect(await roleOf(env.db, room.id, ann.id)).toBe("owner");
   });
 });
 

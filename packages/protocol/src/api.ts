@@ -106,6 +106,10 @@ export const listInvitesResponse = z.object({ invites: z.array(inviteInfo) });
 export type ListInvitesResponse = z.infer<typeof listInvitesResponse>;
 export type CreateInviteResponse = z.infer<typeof createInviteResponse>;
 
+/** PATCH /api/rooms/:id/members/:userId (owner only): the member's new role. */
+export const changeMemberBody = z.object({ role: z.enum(INVITE_ROLES) });
+export type ChangeMemberBody = z.input<typeof changeMemberBody>;
+
 // ───────────────────────────── images and styles ─────────────────────────────
 
 export const imageInfo = z.object({

@@ -78,3 +78,59 @@ export function verifyRealtimeToken(token: unknown, secret: string, now = Date.n
   if (parsed.data.exp * 1000 <= now) return { ok: false, error: "token expired" };
   return { ok: true, payload: parsed.data };
 }
+
+/**
+ * Messages from the web app to the optimisation service (same format and secret as realtime
+ * tokens, but a payload no user token can pass for): a room's membership changed, so the
+ * service re-reads that member's role and its open sockets follow at once.
+ */
+export const membershipChange = z.object({
+  kind: z.literal("membership"),
+  roomId: z.string().min(1),
+  userId: z.string().min(1),
+  exp: z.number().int(),
+});
+export type MembershipChange = z.infer<typeof membershipChange>;
+
+export const SERVICE_MESSAGE_TTL_SECONDS = 60;
+
+export function signMembershipChange(
+  change: { roomId: string; userId: string },
+  secret: string,
+  now = Date.now(),
+): string {
+  if (!secret) throw new Error("service message secret is empty");
+  const payload: MembershipChange = {
+    kind: "membership",
+    roomId: change.roomId,
+    userId: change.userId,
+    exp: Math.floor(now / 1000) + SERVICE_MESSAGE_TTL_SECONDS,
+  };
+  const body = Buffer.from(JSON.stringify(payload)).toString("base64url");
+  return `${body}.${sign(body, secret)}`;
+}
+
+export function verifyMembershipChange(
+  token: unknown,
+  secret: string,
+  now = Date.now(),
+): { ok: true; change: MembershipChange } | { ok: false; error: string } {
+  if (typeof token !== "string" || token.length === 0 || token.length > 4096) return { ok: false, error: "no message" };
+  const parts = token.split(".");
+  if (parts.length !== 2) return { ok: false, error: "malformed message" };
+  const [body, sig] = parts as [string, string];
+  const expected = Buffer.from(sign(body, secret));
+  const given = Buffer.from(sig);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given))
+    return { ok: false, error: "bad message signature" };
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(body, "base64url").toString("utf8"));
+  } catch {
+    return { ok: false, error: "malformed message" };
+  }
+  const parsed = membershipChange.safeParse(json);
+  if (!parsed.success) return { ok: false, error: "malformed message" };
+  if (parsed.data.exp * 1000 <= now) return { ok: false, error: "message expired" };
+  return { ok: true, change: parsed.data };
+}

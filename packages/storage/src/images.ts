@@ -95,6 +95,8 @@ export type StoreImageOptions = StorageOptions & {
   ownerId: string | null;
   maxBytes?: number;
   maxPixels?: number;
+  /** always a new Image row (see storeRgbResult) */
+  ownRow?: boolean;
 };
 
 /**
@@ -114,7 +116,7 @@ async function saveInspected(
   options: StoreImageOptions,
 ): Promise<Image> {
   await writeFileAtomic(imageFilePath(info, options), bytes, { reuseExisting: true });
-  if (options.ownerId) {
+  if (options.ownerId && !options.ownRow) {
     const existing = await db.image.findFirst({
       where: { sha256: info.sha256, ownerId: options.ownerId, mime: info.mime },
       orderBy: { createdAt: "asc" },
@@ -142,7 +144,14 @@ export type RawRgb = { data: Uint8Array; width: number; height: number; channels
 export async function storeRgbResult(
   db: Db,
   image: RawRgb | Uint8Array,
-  options: StorageOptions & { ownerId: string | null },
+  options: StorageOptions & {
+    ownerId: string | null;
+    /**
+     * a new Image row even when the owner stored the same bytes before: each result gets its own
+     * row, so a private result never shares its image (and thus its visibility) with a public one
+     */
+    ownRow?: boolean;
+  },
 ): Promise<Image> {
   let encoded: Uint8Array;
   if (image instanceof Uint8Array) {

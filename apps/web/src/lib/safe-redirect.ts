@@ -26,7 +26,7 @@ function decodedAlso(value: string): string[] {
  * The normalised same-origin path (`/a/b?c#d`) `value` leads to from `origin`, or null when it
  * leaves the origin, is not a rooted path, or holds control characters (raw or %-encoded).
  */
-export function sameOriginPath(value: unknown, origin: string = BASE_ORIGIN): string | null {
+function sameOriginPath(value: unknown, origin: string = BASE_ORIGIN): string | null {
   if (typeof value !== "string" || value.length === 0 || value.length > MAX_LENGTH) return null;
   if (!value.startsWith("/")) return null;
   if (decodedAlso(value).some((v) => CONTROL.test(v))) return null;

@@ -5,7 +5,13 @@ import { resolveDataDir } from "@atelier/db";
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS } from "@atelier/storage";
 import { resolveRealtimeSecret } from "@atelier/protocol/token";
 
-export { oauthProvidersConfigured, optimizerPublicUrl, publicOrigin, trustedProxies } from "./site-config";
+export {
+  oauthProvidersConfigured,
+  optimizerInternalUrl,
+  optimizerPublicUrl,
+  publicOrigin,
+  trustedProxies,
+} from "./site-config";
 
 /*
  * Server settings, read at request time (never at module load: `next build` imports the routes

@@ -170,6 +170,40 @@ export async function acceptInvite(
 
 class InviteUsedUp extends Error {}
 
+/**
+ * The owner changes a member's role (editor ↔ viewer). The owner's own role never changes, and
+ * only existing members can be changed (roles are given by invites, not by this).
+ */
+export async function changeMemberRole(
+  db: Db,
+  roomId: string,
+  actorId: string,
+  memberId: string,
+  role: "editor" | "viewer",
+): Promise<Outcome<{ userId: string; role: Role }>> {
+  const room = await db.room.findUnique({ where: { id: roomId }, select: { ownerId: true } });
+  const actorRole = room ? await roleOf(db, roomId, actorId) : null;
+  if (!room || !actorRole) return { ok: false, status: 404, error: "room not found" };
+  if (actorRole !== "owner") return { ok: false, status: 403, error: "only the room's owner can change roles" };
+  if (memberId === room.ownerId) return { ok: false, status: 409, error: "the owner's role cannot change" };
+  const updated = await db.roomMember.updateMany({ where: { roomId, userId: memberId }, data: { role } });
+  if (updated.count === 0) return { ok: false, status: 404, error: "no such member in this room" };
+  return { ok: true, value: { userId: memberId, role } };
+}
+
+/** The owner removes a member, or a member leaves. The owner cannot be removed. */
+export async function removeMember(db: Db, roomId: string, actorId: string, memberId: string): Promise<Outcome<null>> {
+  const room = await db.room.findUnique({ where: { id: roomId }, select: { ownerId: true } });
+  const actorRole = room ? await roleOf(db, roomId, actorId) : null;
+  if (!room || !actorRole) return { ok: false, status: 404, error: "room not found" };
+  if (actorRole !== "owner" && actorId !== memberId)
+    return { ok: false, status: 403, error: "only the room's owner can remove others" };
+  if (memberId === room.ownerId) return { ok: false, status: 409, error: "the owner cannot leave their own room" };
+  const deleted = await db.roomMember.deleteMany({ where: { roomId, userId: memberId } });
+  if (deleted.count === 0) return { ok: false, status: 404, error: "no such member in this room" };
+  return { ok: true, value: null };
+}
+
 /** A new room of `userId`'s pre-filled with a result's content, styles and settings. */
 export async function remixResult(
   db: Db,

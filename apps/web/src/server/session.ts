@@ -47,7 +47,7 @@ export function sessionVersionValid(issuedVersion: unknown, currentVersion: numb
 }
 
 /** The decrypted session cookie's user id and session version, or null. */
-export async function sessionClaims(headers: Headers): Promise<{ userId: string; version: unknown } | null> {
+async function sessionClaims(headers: Headers): Promise<{ userId: string; version: unknown } | null> {
   const cookie = headers.get("cookie");
   if (!cookie || !cookie.includes("authjs.session-token")) return null;
   // Only the cookie: a bare `Authorization: Bearer` token is not a browser session.

@@ -11,6 +11,11 @@ export function optimizerPublicUrl(): string {
   return (process.env.ATELIER_OPTIMIZER_URL?.trim() || "http://localhost:4001").replace(/\/+$/, "");
 }
 
+/** The optimisation service's URL as this server reaches it (ATELIER_OPTIMIZER_INTERNAL_URL, else the public one). */
+export function optimizerInternalUrl(): string {
+  return (process.env.ATELIER_OPTIMIZER_INTERNAL_URL?.trim() || optimizerPublicUrl()).replace(/\/+$/, "");
+}
+
 /** Which OAuth providers are configured (their client id and secret are both set). */
 export function oauthProvidersConfigured(): { github: boolean; google: boolean } {
   const set = (name: string) => Boolean(process.env[name]?.trim());

@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import Link from "next/link";
+import { notFound } from "next/navigation";
 import { getDb, readRoomDocument, roleOf } from "@atelier/db";
 import type { RoomState } from "@atelier/protocol";
 import { Studio } from "@/components/studio/studio";
@@ -22,22 +22,8 @@ export default async function RoomPage({ params, searchParams }: Props) {
     db.room.findUnique({ where: { id }, select: { id: true, name: true, document: true, version: true } }),
     roleOf(db, id, user.id),
   ]);
-  if (!room || !role) {
-    return (
-      <main className="mx-auto flex w-full max-w-lg flex-1 flex-col items-center justify-center px-5 py-20 text-center">
-        <p className="eyebrow">Room</p>
-        <h1 className="mt-2 text-3xl">{room ? "This room is private" : "No such room"}</h1>
-        <p className="mt-3 text-muted" data-testid="room-error">
-          {room
-            ? "You are not a member of this room. Ask its owner for an invite link."
-            : "It may have been deleted, or the link is mistyped."}
-        </p>
-        <Link href="/dashboard" className="btn btn-primary mt-8">
-          Back to your studio
-        </Link>
-      </main>
-    );
-  }
+  // a real 404, and the same one whether the room is missing or private (no existence oracle)
+  if (!room || !role) notFound();
   const initial: RoomState = {
     roomId: room.id,
     name: room.name,

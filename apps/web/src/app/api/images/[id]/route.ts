@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import sharp from "sharp";
 import { getDb } from "@atelier/db";
@@ -54,6 +55,18 @@ export async function GET(req: Request, ctx: { params: Promise<{ id: string }> }
   if (req.headers.get("if-none-match")?.split(/,\s*/).includes(etag))
     return new Response(null, { status: 304, headers });
 
+  // the original first: missing → 410; bytes that no longer hash to the stored sha256 → 422
+  let original: Buffer;
+  try {
+    original = await readImageBytes(image);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT")
+      return errorResponse(410, "the image file is missing from storage");
+    throw error;
+  }
+  if (createHash("sha256").update(original).digest("hex") !== image.sha256)
+    return errorResponse(422, "the stored image file is damaged and cannot be served");
+
   let body: Uint8Array;
   let type: string;
   try {
@@ -62,19 +75,18 @@ export async function GET(req: Request, ctx: { params: Promise<{ id: string }> }
       body = await readFile(thumb.path);
       type = thumb.mime;
     } else if (wantPng && image.mime !== "image/png") {
-      body = await sharp(await readImageBytes(image))
-        .rotate()
-        .png()
-        .toBuffer();
+      body = await sharp(original).rotate().png().toBuffer();
       type = "image/png";
     } else {
-      body = await readImageBytes(image);
+      body = original;
       type = image.mime;
     }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT")
       return errorResponse(410, "the image file is missing from storage");
-    throw error;
+    // intact bytes the image library cannot convert: say so rather than a 500
+    console.error(`[atelier] image ${id} (${variant}) could not be converted: ${(error as Error).message}`);
+    return errorResponse(422, "the stored image cannot be converted to this variant");
   }
   headers["Content-Type"] = type;
   headers["Content-Length"] = String(body.byteLength);

@@ -1,0 +1,23 @@
+import { signMembershipChange } from "@atelier/protocol/token";
+import { optimizerInternalUrl, realtimeSecret } from "./config";
+
+/**
+ * Tells the optimisation service that a member's role changed or they were removed, so their
+ * open sockets follow at once. Best effort: the service also re-reads the role on every action,
+ * so a missed message only delays what the member's screen shows. Whether it was delivered.
+ */
+export async function notifyMembershipChange(roomId: string, userId: string): Promise<boolean> {
+  try {
+    const token = signMembershipChange({ roomId, userId }, realtimeSecret());
+    const res = await fetch(`${optimizerInternalUrl()}/internal/membership`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(5000),
+    });
+    if (!res.ok) console.warn(`[atelier] the optimiser refused a membership change: HTTP ${res.status}`);
+    return res.ok;
+  } catch (error) {
+    console.warn(`[atelier] could not tell the optimiser about a membership change: ${(error as Error).message}`);
+    return false;
+  }
+}
