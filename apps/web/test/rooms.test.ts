@@ -191,6 +191,28 @@ describe("invites", () => {
   });
 });
 
+/** A room with an owner (Ann), an editor (Ed) and a viewer (Vi). */
+async function roomWithMembers(name = "Rules") {
+  const ann = await createUser(env.db, "Ann");
+  const ed = await createUser(env.db, "Ed");
+  const vi = await createUser(env.db, "Vi");
+  const room = await env.db.room.create({
+    data: {
+      name,
+      ownerId: ann.id,
+      document: "{}",
+      members: {
+        create: [
+          { userId: ann.id, role: "owner" },
+          { userId: ed.id, role: "editor" },
+          { userId: vi.id, role: "viewer" },
+        ],
+      },
+    },
+  });
+  return { ann, ed, vi, room };
+}
+
 describe("invite rules", () => {
   it("inviteRefusal (pure): owners any role, editors viewer links only, viewers none", () => {
     expect(inviteRefusal("owner", "editor")).toBeNull();
@@ -200,26 +222,6 @@ describe("invite rules", () => {
     expect(inviteRefusal("viewer", "viewer")).toMatch(/viewers cannot/);
   });
 
-  async function roomWithMembers() {
-    const ann = await createUser(env.db, "Ann");
-    const ed = await createUser(env.db, "Ed");
-    const vi = await createUser(env.db, "Vi");
-    const room = await env.db.room.create({
-      data: {
-        name: "Rules",
-        ownerId: ann.id,
-        document: "{}",
-        members: {
-          create: [
-            { userId: ann.id, role: "owner" },
-            { userId: ed.id, role: "editor" },
-            { userId: vi.id, role: "viewer" },
-          ],
-        },
-      },
-    });
-    return { ann, ed, vi, room };
-  }
   const post = async (roomId: string, body: unknown, cookie: string, headers: Record<string, string> = {}) => {
     const { POST } = await import("@/app/api/rooms/[id]/invites/route");
     const req = jsonRequest(`/api/rooms/${roomId}/invites`, "POST", body, { cookie });
@@ -325,23 +327,7 @@ describe("invite rules", () => {
 describe("members", () => {
   it("the owner changes and removes members; members may leave; nobody else changes anyone; the owner stays", async () => {
     const { PATCH, DELETE } = await import("@/app/api/rooms/[id]/members/[userId]/route");
-    const ann = await createUser(env.db, "Ann");
-    const ed = await createUser(env.db, "Ed");
-    const vi = await createUser(env.db, "Vi");
-    const room = await env.db.room.create({
-      data: {
-        name: "Members",
-        ownerId: ann.id,
-        document: "{}",
-        members: {
-          create: [
-            { userId: ann.id, role: "owner" },
-            { userId: ed.id, role: "editor" },
-            { userId: vi.id, role: "viewer" },
-          ],
-        },
-      },
-    });
+    const { ann, ed, vi, room } = await roomWithMembers("Members");
     const annC = await sessionCookie(ann);
     const edC = await sessionCookie(ed);
     const viC = await sessionCookie(vi);

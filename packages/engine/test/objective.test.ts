@@ -1,37 +1,20 @@
-import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
+import { STYLE_LAYERS, loadFloatImage, objectiveWeights } from "./objective-fixtures.ts";
 import { initTfjsBackend } from "./tfjs-backend.ts";
-import { toFloatPixels } from "../src/color.ts";
-import { decodeImage, resizeImage } from "../src/image.ts";
 import { VggObjective, type FloatImage, type ObjectiveWeights } from "../src/objective.ts";
 import { Rng } from "../src/rng.ts";
 import { VggFeatures } from "../src/vgg.ts";
 import { loadVggWeights } from "../src/weights.ts";
 
-const IMAGES = process.env.ATELIER_IMAGES!;
-const STYLE_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"];
 
 let net: VggFeatures;
 let content: FloatImage;
 let starry: FloatImage;
 let scream: FloatImage;
 
-async function load(name: string, width: number, height: number): Promise<FloatImage> {
-  const img = await resizeImage(await decodeImage(join(IMAGES, name)), width, height);
-  return { width, height, pixels: toFloatPixels(img) };
-}
-
-function weights(over: Partial<ObjectiveWeights> = {}): ObjectiveWeights {
-  return {
-    contentWeight: 5,
-    styleWeight: 100,
-    tvWeight: 1e-3,
-    styleBlendWeights: [1],
-    styleLayerWeights: [1, 1, 1, 1, 1],
-    ...over,
-  };
-}
+const load = loadFloatImage;
+const weights = objectiveWeights;
 
 function objective(styles: FloatImage[], w: ObjectiveWeights, backprop: "chain" | "autodiff" = "chain"): VggObjective {
   return new VggObjective({

@@ -1,9 +1,7 @@
-import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { toFloatPixels } from "../src/color.ts";
+import { STYLE_LAYERS, loadFloatImage, objectiveWeights } from "./objective-fixtures.ts";
 import { EngineError } from "../src/errors.ts";
-import { decodeImage, resizeImage } from "../src/image.ts";
 import { VggObjective, type Evaluation, type FloatImage, type ObjectiveWeights } from "../src/objective.ts";
 import { OnnxObjective, OnnxVgg } from "../src/onnx-objective.ts";
 import { createSession, loadOnnxRuntime, type OrtModule } from "../src/onnx-runtime.ts";
@@ -19,8 +17,6 @@ import { initTfjsBackend } from "./tfjs-backend.ts";
 // max pooling: onnx vs cpu ≤ 1.3e-5 relative on every term; wasm vs cpu up to 1.9e-4 (relu4_1),
 // so wasm is the looser of the two and onnx is held to 1e-4 against cpu and 5e-4 against wasm.
 
-const IMAGES = process.env.ATELIER_IMAGES!;
-const STYLE_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"];
 
 let ort: OrtModule;
 let raw: RawConvWeights[];
@@ -28,21 +24,8 @@ let content: FloatImage;
 let starry: FloatImage;
 let scream: FloatImage;
 
-async function load(name: string, width: number, height: number): Promise<FloatImage> {
-  const img = await resizeImage(await decodeImage(join(IMAGES, name)), width, height);
-  return { width, height, pixels: toFloatPixels(img) };
-}
-
-function weights(over: Partial<ObjectiveWeights> = {}): ObjectiveWeights {
-  return {
-    contentWeight: 5,
-    styleWeight: 100,
-    tvWeight: 1e-3,
-    styleBlendWeights: [1],
-    styleLayerWeights: [1, 1, 1, 1, 1],
-    ...over,
-  };
-}
+const load = loadFloatImage;
+const weights = objectiveWeights;
 
 function noise(seed: number, length = content.pixels.length): Float32Array {
   const rng = new Rng(seed);
