@@ -61,7 +61,7 @@ async function startProcess(): Promise<{ url: string; proc: ChildProcess }> {
       ...process.env,
       PORT: "0",
       DATA_DIR: f.dataDir,
-      DATABASE_URL: "",
+      DATABASE_URL: f.databaseUrl,
       ATELIER_REALTIME_SECRET: SECRET,
       ATELIER_CHECKPOINT_EVERY: "2",
       ATELIER_PREVIEW_FPS: "2",
