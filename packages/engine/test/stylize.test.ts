@@ -257,6 +257,22 @@ describe("options", () => {
     expect(Buffer.from(fromStyle.data).equals(Buffer.from((await resizeImage(starry, 64, 48)).data))).toBe(true);
   });
 
+  it("resizes the style images by styleScale: other Gram targets, and too small a scale is refused", async () => {
+    const firstEvent = async (styleScale: number) =>
+      (await collect(stylize(options({ iterations: 1, init: "content", styleScale }))))[0]!;
+    const full = await firstEvent(1);
+    const again = await firstEvent(1);
+    const half = await firstEvent(0.5);
+    expect(again.style).toEqual(full.style); // same image, same targets: the same losses
+    for (const layer of DEFAULT_STYLE_LAYERS) {
+      // the same image scored against Grams of a half-size starry_night
+      expect(Math.abs(half.style[layer]! - full.style[layer]!) / full.style[layer]!, layer).toBeGreaterThan(0.05);
+    }
+    const error = await rejection(stylize(options({ iterations: 1, styleScale: 0.1 })).result);
+    expect(error).toBeInstanceOf(EngineError);
+    expect((error as Error).message).toMatch(/style image 1 at style scale 0.1 becomes/);
+  });
+
   it("runs Adam, average pooling and custom layers", async () => {
     const handle = stylize(
       options({
