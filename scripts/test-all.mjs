@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm test`: every test of the monorepo on a fresh clone — installs what is missing
 // (dependencies, Debian's Chromium), starts PostgreSQL/Redis if they stopped, then runs the
-// unit and integration suites (one package at a time: 2 cores, CPU-bound engine tests) and
-// the Playwright journeys, and prints one closing line with the counts of all of them.
+// unit and integration suites (one package at a time: 2 cores, CPU-bound engine tests), the
+// web app's and the service's suites once more against PostgreSQL, and the Playwright
+// journeys, and prints one closing line with the counts of all of them.
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { ensureChromium, ensureDependencies, ensureServices, findWeights, log, repoRoot, run } from "./lib/setup.mjs";
@@ -21,6 +22,10 @@ const workspaces = ["apps", "packages"].flatMap((group) =>
     }),
 );
 const vitestReport = (ws) => path.join(repoRoot, ws, ".vitest", "results.json");
+// The integration suites that also run once against PostgreSQL (ATELIER_TEST_DB=postgresql:
+// each test file gets a throwaway database, see packages/db/src/testing.ts).
+const postgresWorkspaces = { "apps/web": "@atelier/web", "apps/optimizer": "@atelier/optimizer" };
+const postgresReport = (ws) => path.join(repoRoot, ws, ".vitest", "results-postgresql.json");
 const e2eReport = path.join(repoRoot, "e2e", "test-results", "results.json");
 
 function countVitest(file) {
@@ -64,7 +69,9 @@ function summary() {
     total.failed += c.failed;
     total.skipped += c.skipped;
   };
-  for (const ws of workspaces) if (existsSync(vitestReport(ws))) add(countVitest(vitestReport(ws)));
+  for (const ws of workspaces) {
+    for (const file of [vitestReport(ws), postgresReport(ws)]) if (existsSync(file)) add(countVitest(file));
+  }
   if (existsSync(e2eReport)) add(countPlaywright(e2eReport));
   return total;
 }
@@ -92,7 +99,10 @@ if (!weights) {
 process.env.ATELIER_VGG19 ??= weights;
 log(`VGG-19 weights: ${process.env.ATELIER_VGG19}`);
 
-for (const ws of workspaces) rmSync(vitestReport(ws), { force: true });
+for (const ws of workspaces) {
+  rmSync(vitestReport(ws), { force: true });
+  rmSync(postgresReport(ws), { force: true });
+}
 rmSync(e2eReport, { force: true });
 
 const started = Date.now();
@@ -108,6 +118,26 @@ let status = run("npx", [
   "--reporter=json",
   "--outputFile.json=.vitest/results.json",
 ]);
+if (status === 0) {
+  log(`again against PostgreSQL: ${Object.values(postgresWorkspaces).join(", ")}`);
+  status = run(
+    "npx",
+    [
+      "turbo",
+      "run",
+      "test",
+      "--concurrency=1",
+      "--continue=never",
+      "--output-logs=full",
+      ...Object.values(postgresWorkspaces).map((name) => `--filter=${name}`),
+      "--",
+      "--reporter=default",
+      "--reporter=json",
+      "--outputFile.json=.vitest/results-postgresql.json",
+    ],
+    { env: { ...process.env, ATELIER_TEST_DB: "postgresql" } },
+  );
+}
 if (status === 0 && existsSync(path.join(repoRoot, "e2e", "playwright.config.ts"))) {
   ensureChromium();
   status = run("npm", ["run", "test:e2e", "-w", "@atelier/e2e"]);

@@ -32,7 +32,7 @@ export function newUser(firstName: string): User {
  * typing into a server-rendered form before that is lost, because the controlled inputs'
  * state starts empty when hydration catches up.
  */
-async function waitForHydration(locator: Locator): Promise<void> {
+export async function waitForHydration(locator: Locator): Promise<void> {
   await expect(locator).toBeVisible();
   await expect
     .poll(() => locator.evaluate((el) => Object.keys(el).some((k) => k.startsWith("__reactProps"))), {

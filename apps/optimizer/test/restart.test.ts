@@ -4,12 +4,15 @@
  * on disk, and a restart continues from it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RoomState, RunInfo } from "@atelier/protocol";
+import { serializeRunParams } from "@atelier/db";
+import { runParams, type RoomState, type RunInfo } from "@atelier/protocol";
+import type { Lease } from "../src/lease.ts";
 import type { OptimizerServer } from "../src/server.ts";
 import {
   connect,
@@ -24,6 +27,7 @@ import {
   startServer,
   tinyDocument,
   waitFor,
+  waitUntil,
   type Client,
   type Fixture,
 } from "./support.ts";
@@ -52,7 +56,7 @@ afterAll(async () => {
 });
 
 /** Starts `tsx src/main.ts` in its own process group and resolves with its port (from its JSON log). */
-async function startProcess(): Promise<{ url: string; proc: ChildProcess }> {
+async function startProcess(env: Record<string, string> = {}): Promise<{ url: string; proc: ChildProcess }> {
   const proc = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: appDir,
     detached: true,
@@ -61,11 +65,12 @@ async function startProcess(): Promise<{ url: string; proc: ChildProcess }> {
       ...process.env,
       PORT: "0",
       DATA_DIR: f.dataDir,
-      DATABASE_URL: "",
+      DATABASE_URL: f.databaseUrl,
       ATELIER_REALTIME_SECRET: SECRET,
       ATELIER_CHECKPOINT_EVERY: "2",
       ATELIER_PREVIEW_FPS: "2",
       NODE_ENV: "production",
+      ...env,
     },
   });
   child = proc;
@@ -199,5 +204,83 @@ describe("a stopped service", () => {
     // no periodic checkpoint was due (every 1000): this one was written on shutdown
     expect(row.checkpointPath).toBe(`runs/${run.runId}/checkpoint.png`);
     expect(existsSync(path.join(f.dataDir, row.checkpointPath!))).toBe(true);
+  });
+
+  it("checkpoints, interrupts the run and exits 0 on SIGTERM", async () => {
+    // no periodic checkpoint is due (every 1000): the one found afterwards was written on the way out
+    const { url, proc } = await startProcess({ ATELIER_CHECKPOINT_EVERY: "1000" });
+    const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+    const { socket } = await join({ url });
+    const run = await startRun(socket);
+    await waitFor(socket, "run:stats", (s) => s.runId === run.runId && s.iteration >= 3);
+    process.kill(proc.pid!, "SIGTERM");
+    expect(await exited).toBe(0);
+    socket.close();
+    const row = await f.db.run.findUniqueOrThrow({ where: { id: run.runId } });
+    expect(row.status).toBe("interrupted");
+    expect(row.iterations).toBeGreaterThanOrEqual(3);
+    expect(row.checkpointPath).toBe(`runs/${run.runId}/checkpoint.png`);
+    expect(existsSync(path.join(f.dataDir, row.checkpointPath!))).toBe(true);
+  });
+});
+
+describe("leases after a restart", () => {
+  /** A Run row as a stopped (or still living) service left it, with a lease file held by `holder`. */
+  async function leftBehind(status: "running" | "queued", holder: Partial<Lease> | null): Promise<string> {
+    const params = runParams.parse(tinyDocument(f, { size: 32, iterations: 2 }));
+    const row = await f.db.run.create({
+      data: {
+        roomId: f.roomId,
+        authorId: f.users.owner.id,
+        params: serializeRunParams(params),
+        seed: params.seed,
+        status,
+        startedAt: status === "running" ? new Date() : null,
+      },
+    });
+    if (holder) {
+      const dir = path.join(f.dataDir, "runs", row.id);
+      mkdirSync(dir, { recursive: true });
+      const lease: Lease = { nodeId: "other-node", host: hostname(), pid: 0, at: Date.now(), ...holder };
+      writeFileSync(path.join(dir, "lease.json"), JSON.stringify(lease));
+    }
+    return row.id;
+  }
+
+  it("interrupts running runs whose holder is gone, adopts queued ones, and leaves live holders' runs alone", async () => {
+    // a process that has exited (its pid is free) and one that lives while the test runs
+    const gone = spawn(process.execPath, ["-e", ""]);
+    await new Promise((resolve) => gone.once("exit", resolve));
+    const alive = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"]);
+    try {
+      const deadHere = await leftBehind("running", { pid: gone.pid! });
+      const silentElsewhere = await leftBehind("running", { host: "another-host", pid: 1, at: Date.now() - 120_000 });
+      const noLease = await leftBehind("running", null);
+      const liveHere = await leftBehind("running", { pid: alive.pid! });
+      const liveElsewhere = await leftBehind("running", { host: "another-host", pid: 1, at: Date.now() });
+      const queuedOrphan = await leftBehind("queued", { pid: gone.pid! });
+
+      const server = await startServer(f);
+      try {
+        const status = async (id: string) => (await f.db.run.findUniqueOrThrow({ where: { id } })).status;
+        for (const id of [deadHere, silentElsewhere, noLease]) expect(await status(id), id).toBe("interrupted");
+        expect(await status(liveHere)).toBe("running");
+        expect(await status(liveElsewhere)).toBe("running");
+        // the orphaned queued run is taken over and runs to the end on this node
+        await waitUntil(
+          async () => (await status(queuedOrphan)) === "completed",
+          "the adopted run completes",
+          120_000,
+          200,
+        );
+        expect(existsSync(path.join(f.dataDir, "runs", queuedOrphan, "final.png"))).toBe(true);
+      } finally {
+        await server.close();
+      }
+      // tidy up: the "live" runs are nobody's once this test ends
+      await f.db.run.updateMany({ where: { id: { in: [liveHere, liveElsewhere] } }, data: { status: "cancelled" } });
+    } finally {
+      alive.kill("SIGKILL");
+    }
   });
 });

@@ -233,6 +233,79 @@ describe("during a run", () => {
     expect(readRunParams(row)?.styleWeight).toBe(100_000);
   });
 
+  it("follows a live edit of the style blend weights from the next iteration, with no restart", async () => {
+    const [starry, scream] = f.styleImageIds as [string, string];
+    await edit(a, "iterations", 12);
+    await edit(a, "styles", [
+      { imageId: starry, weight: 1 },
+      { imageId: scream, weight: 0 },
+    ]);
+    const styleOf = (s: RunStatsEvent) => s.style.relu1_1!;
+    try {
+      // the same run twice (same seed: identical iterations), the second one re-blended mid-run
+      const control = collect(b, "run:stats");
+      const first = await start(a);
+      expect((await finished(b, first.runId)).run.status).toBe("completed");
+      const plain = control.filter((s) => s.runId === first.runId);
+
+      const stats = collect(b, "run:stats");
+      const done = finished(b);
+      const run = await start(a);
+      await waitFor(a, "run:stats", (s) => s.runId === run.runId && s.iteration >= 3);
+      const reply = await edit(b, "styles", [
+        { imageId: starry, weight: 0 },
+        { imageId: scream, weight: 1 },
+      ]);
+      expect(reply.restartNeeded).toBe(false);
+      const end = await done;
+      expect(end.run).toMatchObject({ runId: run.runId, status: "completed", iteration: 12 });
+      expect(end.run.params.styles.map((s) => s.weight)).toEqual([0, 1]);
+
+      const edited = stats.filter((s) => s.runId === run.runId);
+      expect(edited.map((s) => s.iteration)).toEqual(plain.map((s) => s.iteration));
+      const diverged = edited.findIndex((s, i) => styleOf(s) !== styleOf(plain[i]!));
+      // identical until the edit, from then on scored against the other painting's Grams
+      expect(diverged).toBeGreaterThanOrEqual(3);
+      const [x, y] = [styleOf(edited[diverged]!), styleOf(plain[diverged]!)];
+      expect(Math.abs(x - y) / y).toBeGreaterThan(0.2);
+    } finally {
+      await edit(a, "styles", [{ imageId: starry, weight: 1 }]);
+    }
+  });
+
+  it("saves the current image of a running run with preview: true, and refuses a final save", async () => {
+    await edit(a, "iterations", 500);
+    const run = await start(a);
+    await waitFor(b, "run:stats", (s) => s.runId === run.runId && s.iteration >= 2);
+    expect(
+      await request(a, "result:save", { roomId: f.roomId, runId: run.runId, title: "final?", isPublic: false }),
+    ).toMatchObject({ ok: false, code: "conflict" });
+    const reply = await request(a, "result:save", {
+      roomId: f.roomId,
+      runId: run.runId,
+      title: "Mid-run",
+      isPublic: false,
+      preview: true,
+    });
+    if (!reply.ok) throw new Error(reply.error);
+    const result = await f.db.result.findUniqueOrThrow({ where: { id: reply.resultId }, include: { image: true } });
+    expect(result).toMatchObject({ runId: run.runId, title: "Mid-run", isPublic: false });
+    expect(result.image).toMatchObject({ mime: "image/png", width: 64, height: 48 });
+    const provenance = readProvenance(result)!;
+    expect(provenance).toMatchObject({ runId: run.runId, kind: "preview", status: "running", targetIterations: 500 });
+    expect(provenance.iterations as number).toBeGreaterThanOrEqual(2);
+    expect(provenance.iterations as number).toBeLessThan(500);
+    // the saved picture is the run's image (near the content it started from), not a blank or another image
+    const saved = await imageAt(imageFilePath(result.image, { dataDir: f.dataDir }), 64, 48);
+    const content = await imageAt("tubingen.jpg", 64, 48);
+    const style = await imageAt("starry_night.jpg", 64, 48);
+    expect(pixelDistance(saved, content)).toBeLessThan(0.5 * pixelDistance(style, content));
+
+    const done = finished(b, run.runId);
+    expect(await request(a, "run:cancel", { roomId: f.roomId })).toEqual({ ok: true });
+    await done;
+  });
+
   it("cancels", async () => {
     await edit(a, "iterations", 500);
     const run = await start(a);

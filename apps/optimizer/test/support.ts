@@ -1,5 +1,6 @@
 /**
- * Test fixtures: a temporary SQLite database and DATA_DIR per test file, real users, a room
+ * Test fixtures: a temporary database (SQLite in the DATA_DIR, or a throwaway PostgreSQL
+ * database with ATELIER_TEST_DB=postgresql) and DATA_DIR per test file, real users, a room
  * and real images (../shared/images stored through storage), a real service on a free port,
  * and real socket.io-client connections with signed realtime tokens.
  */
@@ -8,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { io as connectClient, type Socket } from "socket.io-client";
 import { createDb, findRepoRoot, serializeRoomDocument, type Db } from "@atelier/db";
+import { createTestDatabase } from "@atelier/db/testing";
 import { decodeImage, resizeImage, type RgbImage } from "@atelier/engine";
 import {
   defaultRoomDocument,
@@ -39,6 +41,8 @@ export interface TestUser {
 
 export interface Fixture {
   dataDir: string;
+  /** the fixture database's DATABASE_URL (for a service started as a process) */
+  databaseUrl: string;
   db: Db;
   users: { owner: TestUser; editor: TestUser; viewer: TestUser; outsider: TestUser };
   roomId: string;
@@ -69,7 +73,8 @@ export function tinyDocument(
 
 export async function createFixture(label: string): Promise<Fixture> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `atelier-optimizer-${label}-`));
-  const db = await createDb({ dataDir });
+  const database = await createTestDatabase("optimizer", dataDir);
+  const db = await createDb({ url: database.url });
   const mk = async (name: string) => {
     const u = await db.user.create({ data: { name, email: `${name.toLowerCase()}@example.test` } });
     return { id: u.id, name };
@@ -105,6 +110,7 @@ export async function createFixture(label: string): Promise<Fixture> {
   });
   return {
     dataDir,
+    databaseUrl: database.url,
     db,
     users,
     roomId: room.id,
@@ -113,6 +119,7 @@ export async function createFixture(label: string): Promise<Fixture> {
     privateImageId,
     async cleanup() {
       await db.$disconnect();
+      await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -6,10 +6,12 @@ import { encode } from "next-auth/jwt";
 import { closeDb, getDb, type Db } from "@atelier/db";
 import { PEER_HEADER } from "@/server/client-address";
 import { installPeerAddressHeader } from "@/server/peer-address";
+import { createTestDatabase } from "@atelier/db/testing";
 
 /*
  * Route handlers are called directly with real Request objects against a real, migrated temp
- * SQLite database and DATA_DIR. Sessions are real next-auth session cookies (next-auth's own
+ * database (SQLite in DATA_DIR; a throwaway PostgreSQL database with ATELIER_TEST_DB=postgresql)
+ * and DATA_DIR. Sessions are real next-auth session cookies (next-auth's own
  * JWT `encode` with the app's AUTH_SECRET), checked by the production session code.
  */
 
@@ -23,8 +25,9 @@ export interface TestEnv {
 
 export async function setupTestEnv(): Promise<TestEnv> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "atelier-web-test-"));
+  const database = await createTestDatabase("web", dataDir);
   process.env.DATA_DIR = dataDir;
-  process.env.DATABASE_URL = `file:${path.join(dataDir, "atelier.db")}`;
+  process.env.DATABASE_URL = database.url;
   process.env.AUTH_SECRET = randomBytes(32).toString("base64url");
   process.env.ATELIER_REALTIME_SECRET = randomBytes(32).toString("base64url");
   process.env.ATELIER_OPTIMIZER_URL = "http://optimizer.test:4001";
@@ -38,6 +41,7 @@ export async function setupTestEnv(): Promise<TestEnv> {
     db,
     async cleanup() {
       await closeDb();
+      await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

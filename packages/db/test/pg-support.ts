@@ -1,8 +1,7 @@
-import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { PG_ADMIN_URL } from "../src/testing.ts";
 
-/** The local PostgreSQL server of every machine of this project (trust auth). */
-const PG_ADMIN_URL = process.env.ATELIER_TEST_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
+export { createTempDatabase } from "../src/testing.ts";
 
 export async function pgReachable(): Promise<string | null> {
   const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3000 });
@@ -15,39 +14,6 @@ export async function pgReachable(): Promise<string | null> {
   } finally {
     await client.end().catch(() => {});
   }
-}
-
-function urlFor(database: string): string {
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-/** A fresh, empty database for one test run; `drop()` removes it (also when clients are still connected). */
-export async function createTempDatabase(
-  label = "t",
-): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
-  const name = `atelier_test_${label}_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  return {
-    name,
-    url: urlFor(name),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
-    },
-  };
 }
 
 /** Columns, indexes and constraints of the public schema (without Prisma's bookkeeping table). */

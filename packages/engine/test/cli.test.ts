@@ -8,6 +8,8 @@ import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import sharp from "sharp";
+import type { RgbImage } from "../src/api.ts";
+import { decodeImage, resizeImage } from "../src/image.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OPTIONS, optionsMarkdown } from "../src/cli-args.ts";
 
@@ -136,13 +138,24 @@ const badInputs: [string, () => string[], RegExp, Record<string, string>?][] = [
   ["missing weights", () => base(), /VGG-19 weights not found at .*nowhere/, { ATELIER_VGG19: "/nonexistent/nowhere" }],
 ];
 
+// Failures while running exit 1; everything else in the list is a usage mistake, exit 2.
+const RUN_FAILURES = new Set([
+  "a content file that does not exist",
+  "a style file that is not an image",
+  "an --init file that does not exist",
+  "an output folder that does not exist",
+  "missing weights",
+]);
+
 describe.concurrent("bad input", () => {
   it.each(badInputs)(
     "refuses %s",
-    async (_, args, message, env) => {
+    async (name, args, message, env) => {
       const before = await readdir(dir);
       const result = await atelier(args(), { env });
-      expect(result.code).not.toBe(0);
+      expect(result.code, "exit code: 2 for a usage mistake, 1 for a failure while running").toBe(
+        RUN_FAILURES.has(name) ? 1 : 2,
+      );
       expect(result.stdout).toBe("");
       const lines = result.stderr.split("\n").filter((l) => l !== "");
       expect(lines, result.stderr).toHaveLength(1);
@@ -242,4 +255,115 @@ describe("real runs", () => {
     expect(iterations).toBeLessThan(500);
     expect(existsSync(out)).toBe(false);
   }, 120_000);
+});
+
+/** Mean absolute difference per channel value (0–255) of two images of the same size. */
+function distance(a: RgbImage, b: RgbImage): number {
+  expect([a.width, a.height]).toEqual([b.width, b.height]);
+  let sum = 0;
+  for (let i = 0; i < a.data.length; i++) sum += Math.abs(a.data[i]! - b.data[i]!);
+  return sum / a.data.length;
+}
+
+/** Mean |I| + |Q| chroma difference (YIQ) of two images of the same size: colour, not luminance. */
+function chromaDistance(a: RgbImage, b: RgbImage): number {
+  const iq = (d: Uint8Array, p: number) => [
+    0.595716 * d[p]! - 0.274453 * d[p + 1]! - 0.321263 * d[p + 2]!,
+    0.211456 * d[p]! - 0.522591 * d[p + 1]! + 0.311135 * d[p + 2]!,
+  ];
+  let sum = 0;
+  for (let p = 0; p < a.data.length; p += 3) {
+    const [ia, qa] = iq(a.data, p);
+    const [ib, qb] = iq(b.data, p);
+    sum += Math.abs(ia! - ib!) + Math.abs(qa! - qb!);
+  }
+  return sum / (a.data.length / 3);
+}
+
+/** A short real run at 32 px (Adam: one evaluation per step); resolves with the decoded output. */
+async function stylizeTo(name: string, extra: string[], style = STYLE): Promise<RgbImage> {
+  const out = join(dir, `run-${name}.png`);
+  const result = await atelier([
+    "stylize",
+    "--content",
+    CONTENT,
+    "--style",
+    style,
+    "--out",
+    out,
+    "--size",
+    "32",
+    "--iterations",
+    "3",
+    "--optimizer",
+    "adam",
+    "--json",
+    ...extra,
+  ]);
+  expect(result.stderr).toBe("");
+  expect(result.code).toBe(0);
+  return decodeImage(out);
+}
+
+describe("options that change the result", () => {
+  const SCREAM = join(IMAGES, "the_scream.jpg");
+
+  it("--init <file> starts from that image (a painting unlike the content)", async () => {
+    const painting = join(IMAGES, "shipwreck.jpg");
+    const image = await stylizeTo("init-file", ["--init", painting, "--iterations", "1", "--learning-rate", "1"]);
+    const start = await resizeImage(await decodeImage(painting), image.width, image.height);
+    const content = await resizeImage(await decodeImage(CONTENT), image.width, image.height);
+    const apart = distance(start, content);
+    expect(apart).toBeGreaterThan(20);
+    expect(distance(image, start)).toBeLessThan(0.1 * apart);
+    expect(distance(image, content)).toBeGreaterThan(0.8 * apart);
+  }, 120_000);
+
+  it("--style-weights picks the blend: 0,1 is exactly the second style alone, 1,0 is not", async () => {
+    const both = `${STYLE},${SCREAM}`;
+    const secondOnly = await stylizeTo("weights-0-1", ["--style-weights", "0,1"], both);
+    const scream = await stylizeTo("scream", [], SCREAM);
+    const firstOnly = await stylizeTo("weights-1-0", ["--style-weights", "1,0"], both);
+    expect(Buffer.from(secondOnly.data).equals(Buffer.from(scream.data))).toBe(true);
+    expect(Buffer.from(firstOnly.data).equals(Buffer.from(scream.data))).toBe(false);
+  }, 180_000);
+
+  it("--original-colors keeps the content's colours", async () => {
+    const args = ["--init", "noise", "--learning-rate", "10"];
+    const kept = await stylizeTo("original-colors", [...args, "--original-colors"]);
+    const free = await stylizeTo("free-colors", args);
+    const content = await resizeImage(await decodeImage(CONTENT), kept.width, kept.height);
+    expect(chromaDistance(kept, content)).toBeLessThan(3);
+    expect(chromaDistance(free, content)).toBeGreaterThan(3 * chromaDistance(kept, content));
+  }, 180_000);
+
+  it("--multiscale runs coarse to fine: a 128 px level, then the full 181 px", async () => {
+    const out = join(dir, "run-multiscale.png");
+    const result = await atelier([
+      "stylize",
+      "--content",
+      CONTENT,
+      "--style",
+      STYLE,
+      "--out",
+      out,
+      "--size",
+      "181",
+      "--iterations",
+      "2",
+      "--optimizer",
+      "adam",
+      "--multiscale",
+      "--save-every",
+      "1",
+      "--json",
+    ]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout.trimEnd().split("\n")).toHaveLength(3);
+    // the checkpoint after iteration 1 is the coarse level's image, the output the full size
+    expect((await sharp(join(dir, "run-multiscale_1.png")).metadata()).width).toBe(128);
+    const meta = await sharp(out).metadata();
+    expect([meta.width, meta.height]).toEqual([181, 136]);
+  }, 180_000);
 });

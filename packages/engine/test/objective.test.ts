@@ -7,7 +7,6 @@ import { Rng } from "../src/rng.ts";
 import { VggFeatures } from "../src/vgg.ts";
 import { loadVggWeights } from "../src/weights.ts";
 
-
 let net: VggFeatures;
 let content: FloatImage;
 let starry: FloatImage;

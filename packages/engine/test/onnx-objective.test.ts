@@ -17,7 +17,6 @@ import { initTfjsBackend } from "./tfjs-backend.ts";
 // max pooling: onnx vs cpu ≤ 1.3e-5 relative on every term; wasm vs cpu up to 1.9e-4 (relu4_1),
 // so wasm is the looser of the two and onnx is held to 1e-4 against cpu and 5e-4 against wasm.
 
-
 let ort: OrtModule;
 let raw: RawConvWeights[];
 let content: FloatImage;

@@ -4,7 +4,7 @@ import { displayName } from "./session";
 
 /* Read models for pages (server components) and the few JSON list endpoints. */
 
-const GALLERY_PAGE_SIZE = 24;
+export const GALLERY_PAGE_SIZE = 24;
 
 const cardSelect = {
   id: true,
