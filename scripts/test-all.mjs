@@ -106,21 +106,9 @@ for (const ws of workspaces) {
 rmSync(e2eReport, { force: true });
 
 const started = Date.now();
-let status = run("npx", [
-  "turbo",
-  "run",
-  "test",
-  "--concurrency=1",
-  "--continue=never",
-  "--output-logs=full",
-  "--",
-  "--reporter=default",
-  "--reporter=json",
-  "--outputFile.json=.vitest/results.json",
-]);
-if (status === 0) {
-  log(`again against PostgreSQL: ${Object.values(postgresWorkspaces).join(", ")}`);
-  status = run(
+/** Every vitest suite of `filters` (all workspaces when none), one workspace at a time, with a JSON report. */
+function runSuites(report, filters = [], env = process.env) {
+  return run(
     "npx",
     [
       "turbo",
@@ -129,14 +117,23 @@ if (status === 0) {
       "--concurrency=1",
       "--continue=never",
       "--output-logs=full",
-      ...Object.values(postgresWorkspaces).map((name) => `--filter=${name}`),
+      ...filters.map((name) => `--filter=${name}`),
       "--",
       "--reporter=default",
       "--reporter=json",
-      "--outputFile.json=.vitest/results-postgresql.json",
+      `--outputFile.json=.vitest/${report}`,
     ],
-    { env: { ...process.env, ATELIER_TEST_DB: "postgresql" } },
+    { env },
   );
+}
+
+let status = runSuites("results.json");
+if (status === 0) {
+  log(`again against PostgreSQL: ${Object.values(postgresWorkspaces).join(", ")}`);
+  status = runSuites("results-postgresql.json", Object.values(postgresWorkspaces), {
+    ...process.env,
+    ATELIER_TEST_DB: "postgresql",
+  });
 }
 if (status === 0 && existsSync(path.join(repoRoot, "e2e", "playwright.config.ts"))) {
   ensureChromium();

@@ -78,20 +78,26 @@ it("documents every option in the README, as generated from the same table (npm 
   expect(cells(block!)).toEqual(cells(optionsMarkdown()));
 });
 
+/** `atelier stylize` of tubingen × starry_night into `out` at `size` px for `iterations`, then `extra`. */
+function stylizeArgs(out: string, size: number, iterations: number, extra: string[] = [], style = STYLE): string[] {
+  return [
+    "stylize",
+    "--content",
+    CONTENT,
+    "--style",
+    style,
+    "--out",
+    out,
+    "--size",
+    `${size}`,
+    "--iterations",
+    `${iterations}`,
+    ...extra,
+  ];
+}
+
 // Each case: exactly one `atelier: error: …` line on stderr, a non-zero exit, no output file.
-const base = () => [
-  "stylize",
-  "--content",
-  CONTENT,
-  "--style",
-  STYLE,
-  "--out",
-  join(dir, "bad.png"),
-  "--size",
-  "48",
-  "--iterations",
-  "2",
-];
+const base = () => stylizeArgs(join(dir, "bad.png"), 48, 2);
 const badInputs: [string, () => string[], RegExp, Record<string, string>?][] = [
   ["an unknown flag", () => [...base(), "--colour"], /unknown option '--colour'/],
   ["an unknown command", () => ["paint", "--content", CONTENT], /unknown command 'paint'/],
@@ -173,22 +179,7 @@ describe("real runs", () => {
   it("--json streams one JSON object per iteration, then the done line, and writes the PNG", async () => {
     const out = join(dir, "run-json.png");
     const started = Date.now();
-    const result = await atelier([
-      "stylize",
-      "--content",
-      CONTENT,
-      "--style",
-      STYLE,
-      "--out",
-      out,
-      "--size",
-      "64",
-      "--iterations",
-      "10",
-      "--save-every",
-      "5",
-      "--json",
-    ]);
+    const result = await atelier(stylizeArgs(out, 64, 10, ["--save-every", "5", "--json"]));
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const lines = result.stdout
@@ -223,30 +214,14 @@ describe("real runs", () => {
   it("Ctrl-C aborts the run: one error line, exit 130, no output", async () => {
     const out = join(dir, "run-abort.webp");
     let sent = false;
-    const result = await atelier(
-      [
-        "stylize",
-        "--content",
-        CONTENT,
-        "--style",
-        STYLE,
-        "--out",
-        out,
-        "--size",
-        "48",
-        "--iterations",
-        "500",
-        "--json",
-      ],
-      {
-        onStdout: (stdout, child) => {
-          if (!sent && stdout.includes("\n")) {
-            sent = true;
-            child.kill("SIGINT");
-          }
-        },
+    const result = await atelier(stylizeArgs(out, 48, 500, ["--json"]), {
+      onStdout: (stdout, child) => {
+        if (!sent && stdout.includes("\n")) {
+          sent = true;
+          child.kill("SIGINT");
+        }
       },
-    );
+    });
     expect(sent).toBe(true);
     expect(result.code).toBe(130);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
@@ -283,23 +258,7 @@ function chromaDistance(a: RgbImage, b: RgbImage): number {
 /** A short real run at 32 px (Adam: one evaluation per step); resolves with the decoded output. */
 async function stylizeTo(name: string, extra: string[], style = STYLE): Promise<RgbImage> {
   const out = join(dir, `run-${name}.png`);
-  const result = await atelier([
-    "stylize",
-    "--content",
-    CONTENT,
-    "--style",
-    style,
-    "--out",
-    out,
-    "--size",
-    "32",
-    "--iterations",
-    "3",
-    "--optimizer",
-    "adam",
-    "--json",
-    ...extra,
-  ]);
+  const result = await atelier(stylizeArgs(out, 32, 3, ["--optimizer", "adam", "--json", ...extra], style));
   expect(result.stderr).toBe("");
   expect(result.code).toBe(0);
   return decodeImage(out);
@@ -339,25 +298,9 @@ describe("options that change the result", () => {
 
   it("--multiscale runs coarse to fine: a 128 px level, then the full 181 px", async () => {
     const out = join(dir, "run-multiscale.png");
-    const result = await atelier([
-      "stylize",
-      "--content",
-      CONTENT,
-      "--style",
-      STYLE,
-      "--out",
-      out,
-      "--size",
-      "181",
-      "--iterations",
-      "2",
-      "--optimizer",
-      "adam",
-      "--multiscale",
-      "--save-every",
-      "1",
-      "--json",
-    ]);
+    const result = await atelier(
+      stylizeArgs(out, 181, 2, ["--optimizer", "adam", "--multiscale", "--save-every", "1", "--json"]),
+    );
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout.trimEnd().split("\n")).toHaveLength(3);
