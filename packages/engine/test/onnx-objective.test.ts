@@ -257,7 +257,7 @@ describe("OnnxObjective on its own", () => {
     });
     const x = noise(6, image.pixels.length);
     const rss: number[] = [];
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 80; i++) {
       const e = await objective.evaluate(x);
       x[i] = x[i]! - 1e-3 * e.grad[i]!;
       if (i % 10 === 9) {
@@ -265,11 +265,12 @@ describe("OnnxObjective on its own", () => {
         rss.push(process.memoryUsage().rss);
       }
     }
-    // 40 iterations allocate 40 × (gradient 147 kB + ORT's outputs); a leak of even the
-    // gradient alone would add ~6 MB between the first and last sample.
-    const growth = rss.at(-1)! - rss[0]!;
-    console.log(`RSS at iterations 10/20/30/40 (MB): ${rss.map((r) => (r / 2 ** 20).toFixed(1)).join(" / ")}`);
-    expect(growth).toBeLessThan(8 * 2 ** 20);
+    // The first ~20 evaluations grow RSS once (allocator arenas, ORT's thread pools: seen +30 MB
+    // between iterations 10 and 20 in CI, then flat to the byte), so growth is measured from
+    // iteration 20 to 80: a leak of even the 147 kB gradient alone would add ~9 MB there.
+    const growth = rss.at(-1)! - rss[1]!;
+    console.log(`RSS at iterations 10/20/…/80 (MB): ${rss.map((r) => (r / 2 ** 20).toFixed(1)).join(" / ")}`);
+    expect(growth).toBeLessThan(6 * 2 ** 20);
     objective.dispose();
     net.dispose();
     await expect(objective.evaluate(x)).rejects.toThrow(/after dispose/);
