@@ -60,6 +60,18 @@ class WorkerThread {
   terminate(): Promise<number> {
     return this.worker.terminate();
   }
+
+  /** Ends the thread normally (its job aborted), or terminates it if it does not end in time. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    if (this.dead) return;
+    const ended = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
+    this.send({ type: "exit" });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), timeoutMs)));
+    const outcome = await Promise.race([ended, late]);
+    clearTimeout(timer);
+    if (outcome === "late") await this.worker.terminate();
+  }
 }
 
 /** One job on one thread: what the run manager talks to. */
@@ -179,8 +191,8 @@ export class JobHandle {
     this.ended = true;
     this.rejectPending("the worker was stopped");
     this.thread.job = null;
+    await this.thread.stop();
     this.thread.dead = true;
-    await this.thread.terminate();
   }
 }
 
@@ -270,7 +282,7 @@ export class WorkerPool {
     this.closed = true;
     for (const thread of this.idle) if (thread.idleTimer) clearTimeout(thread.idleTimer);
     this.idle.length = 0;
-    await Promise.all([...this.all].map((t) => t.terminate()));
+    await Promise.all([...this.all].map((t) => t.stop()));
     this.all.clear();
   }
 }

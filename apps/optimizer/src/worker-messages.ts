@@ -37,7 +37,9 @@ export type MainToWorker =
   /** the current image, raw RGB (for a preview result) */
   | { type: "snapshot"; runId: string; requestId: number }
   /** write a checkpoint now (graceful shutdown) */
-  | { type: "checkpoint"; runId: string; requestId: number };
+  | { type: "checkpoint"; runId: string; requestId: number }
+  /** stop any job and end the thread normally (so native add-ons such as ONNX Runtime clean up in it) */
+  | { type: "exit" };
 
 export type WorkerToMain =
   | { type: "warm"; backend: string; ms: number }

@@ -176,9 +176,18 @@ async function warm(): Promise<void> {
   }
 }
 
+let running: Promise<void> = Promise.resolve();
+
 port.on("message", (message: MainToWorker) => {
   if (message.type === "job") {
-    runJob(message.job).catch((error) => post({ type: "failed", error: errorMessage(error) }));
+    running = runJob(message.job).catch((error) => post({ type: "failed", error: errorMessage(error) }));
+    return;
+  }
+  if (message.type === "exit") {
+    // Ending the thread's event loop (not terminate()) lets ONNX Runtime's N-API cleanup run here;
+    // a terminated thread left it to process exit, which aborted (measured: SIGABRT on SIGTERM).
+    current?.abort.abort(new Error("the optimiser is stopping"));
+    void running.finally(() => port.close());
     return;
   }
   if (message.type === "warm") {
