@@ -23,7 +23,7 @@ export interface OptimizerConfig {
   checkpointEvery: number;
   redisUrl: string | undefined;
   /** engine backend asked for (ATELIER_BACKEND; the worker threads read it themselves), shown by /health until a worker reports the one it loaded */
-  backend: string | undefined;
+  backend: string;
   /** LOG_LEVEL */
   logLevel: LogLevel;
   /** ATELIER_PREWARM: load worker threads at start-up (default on) */
@@ -42,6 +42,20 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min:
     throw new Error(`${name}=${raw} is not a number between ${min} and ${max}`);
   }
   return value;
+}
+
+/**
+ * The service's engine backend when ATELIER_BACKEND is unset: wasm, not the engine's automatic
+ * choice (onnx). ONNX Runtime inside worker threads aborts the whole process at exit once such a
+ * thread has been terminated or has crashed (an N-API finaliser throws: measured, SIGABRT instead
+ * of exit 0 on SIGTERM), and a crashed run's thread is exactly what the service must survive.
+ * ATELIER_BACKEND=onnx still selects it (see README).
+ */
+export const DEFAULT_SERVICE_BACKEND = "wasm";
+
+/** The environment of a run's worker thread: the service's own, with the engine backend it runs. */
+export function workerThreadEnv(backend: string): NodeJS.ProcessEnv {
+  return { ...process.env, ATELIER_BACKEND: backend };
 }
 
 function resolveSecret(env: NodeJS.ProcessEnv, log?: Logger): string {
@@ -76,7 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, log?: Logger): 
     previewFps: intFromEnv(env, "ATELIER_PREVIEW_FPS", 4, 1, 60),
     checkpointEvery: intFromEnv(env, "ATELIER_CHECKPOINT_EVERY", 25, 1, 100_000),
     redisUrl: env.REDIS_URL?.trim() || undefined,
-    backend: env.ATELIER_BACKEND?.trim() || undefined,
+    backend: env.ATELIER_BACKEND?.trim() || DEFAULT_SERVICE_BACKEND,
     prewarm: !["0", "false", "no", "off"].includes((env.ATELIER_PREWARM ?? "1").trim().toLowerCase()),
     workerIdleMs: intFromEnv(env, "ATELIER_WORKER_IDLE_MS", 10 * 60_000, 0, 24 * 3600_000),
     logLevel: logLevelFromEnv(env),

@@ -11,6 +11,7 @@ import { Worker } from "node:worker_threads";
 import type { LiveWeights, RgbImage } from "@atelier/engine";
 import type { Logger } from "./log.ts";
 import type { MainToWorker, WorkerJob, WorkerToMain } from "./worker-messages.ts";
+import { workerThreadEnv } from "./config.ts";
 
 export type WorkerEnd =
   | { kind: "done"; iteration: number; width: number; height: number; path: string }
@@ -36,8 +37,11 @@ class WorkerThread {
   idleTimer: NodeJS.Timeout | null = null;
   private lastError: Error | null = null;
 
-  constructor(private readonly onDeath: (thread: WorkerThread) => void) {
-    this.worker = new Worker(WORKER_URL);
+  constructor(
+    backend: string,
+    private readonly onDeath: (thread: WorkerThread) => void,
+  ) {
+    this.worker = new Worker(WORKER_URL, { env: workerThreadEnv(backend) });
     this.worker.on("message", (message: WorkerToMain) => this.job?.handle(message));
     this.worker.on("error", (error) => {
       // an uncaught exception inside the thread; 'exit' follows
@@ -198,6 +202,8 @@ export class JobHandle {
 
 export interface WorkerPoolOptions {
   log: Logger;
+  /** the engine backend the threads run (ATELIER_BACKEND in their environment) */
+  backend: string;
   /** keep a finished thread loaded this long for the next job (ms) */
   idleMs?: number;
 }
@@ -218,7 +224,7 @@ export class WorkerPool {
   }
 
   private spawn(): WorkerThread {
-    const thread = new WorkerThread((t) => {
+    const thread = new WorkerThread(this.o.backend, (t) => {
       this.all.delete(t);
       this.unpark(t);
     });

@@ -115,6 +115,8 @@ export interface RunManagerOptions {
   prewarm?: boolean;
   /** how long a finished worker thread stays loaded for the next run (ms) */
   workerIdleMs?: number;
+  /** the engine backend of the worker threads */
+  backend: string;
   /** per-user active runs, size and iteration caps */
   limits: ServiceLimits;
   /** cluster mode: asks the node holding the room's run to cancel it; resolves whether one did */
@@ -221,7 +223,7 @@ export class RunManager {
 
   constructor(private readonly o: RunManagerOptions) {
     this.queue = new FairQueue(o.workers);
-    this.pool = new WorkerPool({ log: o.log, idleMs: o.workerIdleMs });
+    this.pool = new WorkerPool({ log: o.log, idleMs: o.workerIdleMs, backend: o.backend });
   }
 
   // ───────────────────────────── paths ─────────────────────────────

@@ -40,6 +40,7 @@ import { DEFAULT_LIMITS, fieldLimitRefusal, socketLimitRefusal, type ServiceLimi
 import { createLogger, type Logger } from "./log.ts";
 import { type LiveRoom, RoomRegistry, type PreviewFrame } from "./rooms.ts";
 import { isActive, RunManager, toRunInfo, type User } from "./runs.ts";
+import { DEFAULT_SERVICE_BACKEND } from "./config.ts";
 
 export interface OptimizerServerOptions {
   /** 0: any free port (tests) */
@@ -62,7 +63,7 @@ export interface OptimizerServerOptions {
   prewarm?: boolean;
   /** how long a finished worker thread stays loaded for the next run (ms, default 10 min) */
   workerIdleMs?: number;
-  /** the engine backend asked for (ATELIER_BACKEND), reported by /health until a worker reports the one it loaded */
+  /** the engine backend of the worker threads (default DEFAULT_SERVICE_BACKEND); /health reports it until a worker reports the one it loaded */
   backend?: string;
   /** abuse limits (defaults: DEFAULT_LIMITS) */
   limits?: Partial<ServiceLimits>;
@@ -177,6 +178,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     checkpointEvery: options.checkpointEvery ?? 25,
     prewarm: options.prewarm,
     workerIdleMs: options.workerIdleMs,
+    backend: options.backend ?? DEFAULT_SERVICE_BACKEND,
     limits,
     remoteCancel: async (roomId) => (cluster ? cluster.requestCancel(roomId) : false),
     broadcast: {
@@ -582,7 +584,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       const body = {
         ok: !closing,
         node: nodeId,
-        backend: runs.backend ?? options.backend ?? "wasm",
+        backend: runs.backend ?? options.backend ?? DEFAULT_SERVICE_BACKEND,
         workers: { max: queue.workers, busy: queue.running, threads: queue.threads, idleThreads: queue.idleThreads },
         queue: { queued: queue.queued, running: queue.running },
         rooms: rooms.all().length,
