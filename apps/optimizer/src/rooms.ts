@@ -94,6 +94,9 @@ export class RoomRegistry {
   private readonly rooms = new Map<string, LiveRoom>();
   private readonly loading = new Map<string, Promise<LiveRoom | null>>();
   private readonly saveTimers = new Map<string, NodeJS.Timeout>();
+  /** saves under way: close() waits for them, so none is cut off by the database closing */
+  private readonly saving = new Set<Promise<void>>();
+  private closed = false;
 
   constructor(
     private readonly db: Db,
@@ -139,7 +142,7 @@ export class RoomRegistry {
 
   /** Writes the document after a short quiet period (many edits → one write). */
   scheduleSave(room: LiveRoom): void {
-    if (this.saveTimers.has(room.id)) return;
+    if (this.closed || this.saveTimers.has(room.id)) return;
     const timer = setTimeout(() => {
       this.saveTimers.delete(room.id);
       void this.save(room);
@@ -159,7 +162,16 @@ export class RoomRegistry {
     await this.save(room);
   }
 
-  private async save(room: LiveRoom): Promise<void> {
+  private save(room: LiveRoom): Promise<void> {
+    // After close() the final flush has run and the database may be gone: a save started then
+    // (a socket's disconnect handler evicting its room) would fail and retry forever.
+    if (this.closed) return Promise.resolve();
+    const saving = this.write(room).finally(() => this.saving.delete(saving));
+    this.saving.add(saving);
+    return saving;
+  }
+
+  private async write(room: LiveRoom): Promise<void> {
     if (!room.isDirty) return;
     const version = room.version;
     try {
@@ -177,11 +189,18 @@ export class RoomRegistry {
     }
   }
 
-  /** Writes every pending document now (shutdown). */
-  async flushAll(): Promise<void> {
+  /**
+   * Shutdown: waits for saves under way, writes every pending document once more, and takes no
+   * saves after that. Call it when no more edits can arrive (sockets disconnected).
+   */
+  async close(): Promise<void> {
     for (const timer of this.saveTimers.values()) clearTimeout(timer);
     this.saveTimers.clear();
+    await Promise.all(this.saving);
     await Promise.all(this.all().map((room) => this.save(room)));
+    this.closed = true;
+    for (const timer of this.saveTimers.values()) clearTimeout(timer);
+    this.saveTimers.clear();
   }
 
   /** Forgets a room nobody is in and nothing runs in (after saving it). */

@@ -636,12 +636,13 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     closing = true;
     log.info("optimizer.stopping", {});
     await runs.shutdown().catch((error) => log.error("runs.shutdown_failed", { error }));
-    await rooms.flushAll().catch((error) => log.error("rooms.flush_failed", { error }));
     fanout.close();
     for (const timer of presencePending.values()) clearTimeout(timer);
     presencePending.clear();
     io.disconnectSockets(true);
     await new Promise<void>((resolve) => void io.close(() => resolve()));
+    // after the sockets: no edit can arrive any more, and the saves their disconnects started are awaited
+    await rooms.close().catch((error) => log.error("rooms.flush_failed", { error }));
     await cluster?.close().catch((error) => log.warn("cluster.close_failed", { error }));
     loopDelay.disable();
     if (ownsDb) await db.$disconnect();
