@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { MAX_ITERATIONS, roomDocument, roomField, runParams } from "./params.ts";
+import { speedModel } from "./speed.ts";
 
 /*
  * Every Socket.IO event between the browser (apps/web) and the optimisation service
@@ -168,6 +169,8 @@ export const roomState = z.object({
   fieldAuthors: z.partialRecord(roomField, author).optional().default({}),
   /** the operator's caps on this optimiser (runs above them are refused); optional for older senders */
   limits: z.object({ maxSize: z.number().int(), maxIterations: z.number().int() }).optional(),
+  /** this deployment's painting speed, for the estimate shown before Start; optional for older senders */
+  speed: speedModel.optional(),
 });
 export type RoomState = z.infer<typeof roomState>;
 
