@@ -329,6 +329,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       restartNeeded: room.restartNeeded,
       fieldAuthors: room.fieldAuthors,
       limits: { maxSize: limits.maxSize, maxIterations: limits.maxIterations },
+      speed: runs.speed.current(),
     };
   }
 
