@@ -11,11 +11,11 @@ export interface RunPreset {
 /**
  * Starting points the studio offers, all coarse to fine so the first frame comes from a small
  * level within seconds. Chosen by measurement on the 2-core reference machine (wasm, see the
- * optimizer README's first-preview table): Quick ≈ 30 s, Balanced (the room default) ≈ 3 min,
- * Full size ≈ 10 min.
+ * optimizer README's first-preview table; 4:3 photo): the first preview ≈ 1 s after Start for all
+ * three, Quick ≈ 40 s, Balanced (the room default) ≈ 3½ min (measured 208 s), Full size ≈ 11 min.
  */
 export const RUN_PRESETS: readonly RunPreset[] = [
-  { id: "quick", label: "Quick", settings: { size: 256, iterations: 90, multiscale: true } },
+  { id: "quick", label: "Quick", settings: { size: 256, iterations: 60, multiscale: true } },
   { id: "balanced", label: "Balanced", settings: { size: 384, iterations: 200, multiscale: true } },
   { id: "full", label: "Full size", settings: { size: 640, iterations: 300, multiscale: true } },
 ];
