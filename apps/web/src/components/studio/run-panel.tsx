@@ -226,7 +226,8 @@ function SaveDialog({ run, onClose }: { run: RunInfo; onClose: () => void }) {
   const { conn, state } = useStudio();
   const ref = useRef<HTMLDialogElement>(null);
   const [title, setTitle] = useState(state.name);
-  const [isPublic, setIsPublic] = useState(true);
+  // private unless the author chooses the gallery
+  const [isPublic, setIsPublic] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [savedId, setSavedId] = useState<string | null>(null);
