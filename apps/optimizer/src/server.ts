@@ -13,6 +13,7 @@ import { createDb, imageIdsOfDocument, roleOf, type Db } from "@atelier/db";
 import {
   canEdit,
   clientEventSchemas,
+  colorOf,
   formatZodError,
   parseFieldValue,
   type Ack,
@@ -33,7 +34,6 @@ import {
 import { verifyMembershipChange, verifyRealtimeToken } from "@atelier/protocol/token";
 import { canViewImage } from "@atelier/storage";
 import { connectRedisAdapter, type ClusterLink } from "./cluster.ts";
-import { colorOf } from "./colors.ts";
 import { ServiceError } from "./errors.ts";
 import { PreviewFanout } from "./fanout.ts";
 import { DEFAULT_LIMITS, fieldLimitRefusal, socketLimitRefusal, type ServiceLimits } from "./limits.ts";

@@ -7,3 +7,4 @@ export * from "./image-types.ts";
 export * from "./scale-plan.ts";
 export * from "./speed.ts";
 export * from "./presets.ts";
+export * from "./colors.ts";
