@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { decideNumberDraft, IdleCommitter, IDLE_COMMIT_MS, sentenceCase } from "@/lib/field-commit";
+import { decideNumberDraft, IdleCommitter, IDLE_COMMIT_MS } from "@/lib/field-commit";
+import { sentenceCase } from "@/lib/sentence";
 
 describe("decideNumberDraft", () => {
   it("sends a new valid value, nothing for the room's own value", () => {
@@ -20,6 +21,10 @@ describe("decideNumberDraft", () => {
   it("sentenceCase capitalises and ends with one full stop", () => {
     expect(sentenceCase("too small")).toBe("Too small.");
     expect(sentenceCase("Done!")).toBe("Done!");
+    expect(sentenceCase("password too weak: use at least 8 characters")).toBe(
+      "Password too weak: use at least 8 characters.",
+    );
+    expect(sentenceCase("  ")).toBe("");
   });
 });
 

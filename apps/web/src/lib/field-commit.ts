@@ -5,19 +5,12 @@
  * after a short pause; a slider commits when it is released (or held still).
  */
 import { parseFieldValue, type RoomDocument, type RoomField } from "@atelier/protocol";
+import { sentenceCase } from "./sentence";
 
 /** Typing pauses longer than this commit the draft (people pause between numbers, not digits). */
 export const IDLE_COMMIT_MS = 600;
 
 export type DraftDecision<T> = { kind: "send"; value: T } | { kind: "unchanged" } | { kind: "invalid"; error: string };
-
-/** "Too big: expected number to be <=1000" → "Too big: expected number to be <=1000." — one sentence, capitalised. */
-export function sentenceCase(message: string): string {
-  const text = message.trim();
-  if (!text) return text;
-  const capitalised = text[0]!.toUpperCase() + text.slice(1);
-  return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;
-}
 
 /** What a number field's text means for the room: a value to send, nothing new, or why it cannot be sent. */
 export function decideNumberDraft<F extends RoomField>(
