@@ -34,9 +34,10 @@ describe("IdleCommitter", () => {
 
   it("typing 1, 10, 100, 1000 commits once, the last value, after the pause", () => {
     const sent: number[] = [];
-    const c = new IdleCommitter<number>((v) => sent.push(v));
+    const send = (v: number) => void sent.push(v);
+    const c = new IdleCommitter<number>();
     for (const v of [1, 10, 100, 1000]) {
-      c.schedule(v);
+      c.schedule(v, send);
       vi.advanceTimersByTime(150); // keystrokes 150 ms apart
     }
     expect(sent).toEqual([]);
@@ -47,8 +48,9 @@ describe("IdleCommitter", () => {
   });
   it("flush (Enter, blur, release) commits at once and only once", () => {
     const sent: number[] = [];
-    const c = new IdleCommitter<number>((v) => sent.push(v));
-    c.schedule(5);
+    const send = (v: number) => void sent.push(v);
+    const c = new IdleCommitter<number>();
+    c.schedule(5, send);
     c.flush();
     c.flush();
     vi.advanceTimersByTime(IDLE_COMMIT_MS * 2);
@@ -57,8 +59,9 @@ describe("IdleCommitter", () => {
   });
   it("cancel drops the held value", () => {
     const sent: number[] = [];
-    const c = new IdleCommitter<number>((v) => sent.push(v));
-    c.schedule(5);
+    const send = (v: number) => void sent.push(v);
+    const c = new IdleCommitter<number>();
+    c.schedule(5, send);
     c.cancel();
     vi.advanceTimersByTime(IDLE_COMMIT_MS * 2);
     c.flush();

@@ -64,7 +64,7 @@ export async function seedStyles(db: Db, options: SeedStylesOptions): Promise<Se
   const manifestPath = findManifest(folder, options.manifest && path.resolve(options.manifest));
   const manifest: Map<string, ManifestEntry> = manifestPath
     ? parseManifest(manifestPath, readFileSync(manifestPath, "utf8"))
-    : new Map();
+    : new Map<string, ManifestEntry>();
   const owner = await resolveOwner(db, options.ownerEmail);
   const report: SeedStylesReport = { owner, manifest: manifestPath, added: [], skipped: [], failed: [] };
 

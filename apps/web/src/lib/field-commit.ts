@@ -28,18 +28,17 @@ export function decideNumberDraft<F extends RoomField>(
 /**
  * Holds the latest value and commits it once after `delayMs` without a newer one, or at once on
  * flush() (Enter, blur, slider release). One commit per intent, however many values came before.
+ * Each value comes with the function that commits it (made in the same render as the event, so
+ * it sees the room as it was when the person acted).
  */
 export class IdleCommitter<T> {
-  private pending: { value: T } | null = null;
+  private pending: { value: T; commit: (value: T) => void } | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(
-    private readonly commit: (value: T) => void,
-    private readonly delayMs = IDLE_COMMIT_MS,
-  ) {}
+  constructor(private readonly delayMs = IDLE_COMMIT_MS) {}
 
-  schedule(value: T): void {
-    this.pending = { value };
+  schedule(value: T, commit: (value: T) => void): void {
+    this.pending = { value, commit };
     this.clearTimer();
     this.timer = setTimeout(() => this.flush(), this.delayMs);
   }
@@ -49,7 +48,7 @@ export class IdleCommitter<T> {
     this.clearTimer();
     const held = this.pending;
     this.pending = null;
-    if (held) this.commit(held.value);
+    if (held) held.commit(held.value);
   }
 
   /** Drops the held value (the text went back to the room's value, or became invalid). */

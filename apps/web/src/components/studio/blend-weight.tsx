@@ -30,9 +30,7 @@ export function BlendWeight({
   commit: (weight: number) => void;
 }) {
   const [dragged, setDragged] = useState<number | null>(null);
-  const committer = useCommitter<number>((w) => {
-    if (w !== weight) commit(w);
-  });
+  const committer = useCommitter<number>();
   const value = dragged ?? weight;
   const release = () => {
     committer.flush();
@@ -64,7 +62,9 @@ export function BlendWeight({
         onChange={(e) => {
           const next = Number(e.target.value);
           setDragged(next);
-          committer.schedule(next);
+          committer.schedule(next, (w) => {
+            if (w !== weight) commit(w);
+          });
         }}
       />
     </>

@@ -4,14 +4,7 @@ import { useId, useState, type ReactNode } from "react";
 import { decideNumberDraft } from "@/lib/field-commit";
 import { RunEstimate } from "./run-estimate";
 import { useCommitter } from "./use-committer";
-import {
-  MAX_ITERATIONS,
-  MAX_SIZE,
-  MIN_SIZE,
-  parseFieldValue,
-  type RoomDocument,
-  type RoomField,
-} from "@atelier/protocol";
+import { MAX_ITERATIONS, MAX_SIZE, MIN_SIZE, type RoomDocument, type RoomField } from "@atelier/protocol";
 import { FIELD_LABELS, useStudio } from "./context";
 import { FieldShell } from "./field-shell";
 
@@ -48,7 +41,7 @@ function NumberField({
   const value = doc[field];
   const [draft, setDraft] = useState<string | null>(null);
   const [invalid, setInvalid] = useState<string | null>(null);
-  const committer = useCommitter<number>((v) => conn.edit(field, v));
+  const committer = useCommitter<number>();
   const focus = useFocusProps(field);
   return (
     <FieldShell
@@ -85,7 +78,7 @@ function NumberField({
             setDraft(e.target.value);
             const decision = decideNumberDraft(field, e.target.value, value);
             setInvalid(decision.kind === "invalid" ? decision.error : null);
-            if (decision.kind === "send") committer.schedule(decision.value);
+            if (decision.kind === "send") committer.schedule(decision.value, (v) => conn.edit(field, v));
             else committer.cancel();
           }}
         />
@@ -116,9 +109,8 @@ function RangeField({
   const id = useId();
   const focus = useFocusProps(field);
   const [dragged, setDragged] = useState<number | null>(null);
-  const committer = useCommitter<number>((v) => {
-    if (v !== doc[field]) conn.edit(field, v);
-  });
+  const committer = useCommitter<number>();
+  const current = doc[field];
   const value = dragged ?? doc[field];
   const release = () => {
     committer.flush();
@@ -148,7 +140,9 @@ function RangeField({
           onChange={(e) => {
             const next = Number(e.target.value);
             setDragged(next);
-            committer.schedule(next);
+            committer.schedule(next, (v) => {
+              if (v !== current) conn.edit(field, v);
+            });
           }}
         />
         <output htmlFor={id} className="w-20 text-right text-sm tabular-nums">
