@@ -57,8 +57,8 @@ export function RunEstimate() {
       <p className="text-xs text-muted" data-testid="estimate-current">
         {speed ? (
           <>
-            This run: <strong className="text-ink">{formatEstimate(estimateRunSeconds(current, speed))}</strong> on this
-            server, from {speedSource(speed)}{" "}
+            This run: <strong className="text-ink">{formatEstimate(estimateRunSeconds(current, speed))}</strong> at most
+            on this server (less for a landscape or portrait photo), from {speedSource(speed)}{" "}
             <abbr title={BACKEND_HELP} className="cursor-help">
               (what is a backend?)
             </abbr>
