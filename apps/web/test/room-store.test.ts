@@ -107,7 +107,7 @@ describe("room store: document versions", () => {
   it("ignores changes older than the snapshot and duplicates", () => {
     const store = joined();
     store.dispatch({ type: "doc:changed", field: "size", value: 256, author: bob, version: 9 });
-    expect(visibleDocument(store.getState())!.size).toBe(512);
+    expect(visibleDocument(store.getState())!.size).toBe(defaultRoomDocument().size);
     store.dispatch({ type: "doc:changed", field: "size", value: 300, author: bob, version: 12 });
     store.dispatch({ type: "doc:changed", field: "size", value: 256, author: bob, version: 11 }); // late, older
     store.dispatch({ type: "doc:changed", field: "size", value: 300, author: bob, version: 12 }); // duplicate
@@ -192,7 +192,7 @@ describe("room store: document versions", () => {
     const store = joined();
     store.dispatch({ type: "local-edit", field: "size", value: 99999, opId: 3 });
     store.dispatch({ type: "edit-refused", field: "size", opId: 3, error: "size: too big" });
-    expect(visibleDocument(store.getState())!.size).toBe(512);
+    expect(visibleDocument(store.getState())!.size).toBe(defaultRoomDocument().size);
     expect(store.getState().error).toBe("size: too big");
   });
 
