@@ -2,6 +2,7 @@
 
 import { useId, useState, type ReactNode } from "react";
 import { decideNumberDraft } from "@/lib/field-commit";
+import { FIELD_HELP } from "./field-help";
 import { RunEstimate } from "./run-estimate";
 import { useCommitter } from "./use-committer";
 import { MAX_ITERATIONS, MAX_SIZE, MIN_SIZE, type RoomDocument, type RoomField } from "@atelier/protocol";
@@ -297,6 +298,9 @@ export function ParamPanel() {
           />
           <p className="px-2 text-xs text-muted">
             Content layer {doc.contentLayers.join(", ")} · style layers {doc.styleLayers.join(", ")}
+          </p>
+          <p className="px-2 text-xs text-faint" data-testid="layers-help">
+            {FIELD_HELP.styleLayers} {FIELD_HELP.contentLayers}
           </p>
         </div>
       )}
