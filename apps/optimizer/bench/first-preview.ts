@@ -8,10 +8,23 @@
  * "style visible" (first-preview-metrics.ts) and to the end, the levels it ran, and the speed it
  * measured next to the estimate the studio showed before Start. Figures, not assertions.
  */
+import { mkdirSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { loadavg, cpus } from "node:os";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { defaultRoomDocument, estimateRunSeconds, type IterationStats, type RoomDocument } from "@atelier/protocol";
-import { connect, createFixture, request, setDocument, startServer, waitFor, collect } from "../test/support.ts";
+import { encodeImage } from "@atelier/engine";
+import {
+  collect,
+  connect,
+  createFixture,
+  previewImage,
+  request,
+  setDocument,
+  startServer,
+  waitFor,
+} from "../test/support.ts";
 import { STYLE_VISIBLE_FRACTION, styleVisibleIndex } from "./first-preview-metrics.ts";
 
 const { values: args } = parseArgs({
@@ -21,6 +34,8 @@ const { values: args } = parseArgs({
     "no-multiscale": { type: "boolean", default: false },
     optimizer: { type: "string" },
     fraction: { type: "string", default: String(STYLE_VISIBLE_FRACTION) },
+    /** a folder: writes the first preview and the first one at or after "style visible" as PNG, to look at */
+    frames: { type: "string" },
   },
 });
 
@@ -103,7 +118,24 @@ async function main(): Promise<void> {
     console.log(
       `| estimate shown before Start (${speed?.source ?? "none"} speed) | ${estimate === null ? "—" : seconds(estimate * 1000)} |`,
     );
-    console.log(`\npreviews received: ${previews.filter((p) => p.runId === runId).length}`);
+    const ownPreviews = previews.filter((p) => p.runId === runId);
+    console.log(`\npreviews received: ${ownPreviews.length}`);
+    if (args.frames) {
+      mkdirSync(args.frames, { recursive: true });
+      const visibleIteration = visible === null ? null : own[visible]!.iteration;
+      const atVisible =
+        visibleIteration === null ? undefined : ownPreviews.find((p) => p.iteration >= visibleIteration);
+      for (const [name, frame] of [
+        ["first-preview", ownPreviews[0]],
+        ["style-visible", atVisible],
+        ["final", ownPreviews.at(-1)],
+      ] as const) {
+        if (!frame) continue;
+        const file = path.join(args.frames, `${name}-iteration-${frame.iteration}.png`);
+        await writeFile(file, await encodeImage(await previewImage(frame), "png"));
+        console.log(`wrote ${file}`);
+      }
+    }
     console.log(`| level | iterations | compute s |`);
     console.log(`|---:|---:|---:|`);
     for (const l of levels) console.log(`| ${l.scale} | ${l.iterations} | ${seconds(l.ms)} |`);
