@@ -188,7 +188,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
         const serial = JSON.stringify(info);
         if (serial === room.run.lastSentInfo) return;
         room.run.lastSentInfo = serial;
-        io.to(roomKey(room.id)).emit("run:update", { roomId: room.id, run: info });
+        io.to(roomKey(room.id)).emit("run:update", { roomId: room.id, run: info, speed: runs.speed.current() });
         mirrorRoom(room);
       },
       stats(room, stats) {

@@ -241,6 +241,18 @@ describe("room store: runs and loss history", () => {
     expect(store.getState().restartNeeded).toEqual([]);
   });
 
+  it("keeps the painting speed from the snapshot and from run updates (a completed run may change it)", () => {
+    const reference = { backend: "wasm", msPerPixelIteration: 0.022, source: "default" as const, runs: 0 };
+    const store = createRoomStore("r1");
+    store.dispatch({ type: "room:state", state: snapshot({ speed: reference }) });
+    expect(store.getState().speed).toEqual(reference);
+    store.dispatch({ type: "run:update", run: run("run1") }); // an older service sends no speed: keep what we know
+    expect(store.getState().speed).toEqual(reference);
+    const measured = { ...reference, msPerPixelIteration: 0.03, source: "measured" as const, runs: 1 };
+    store.dispatch({ type: "run:update", run: run("run1", { status: "completed" }), speed: measured });
+    expect(store.getState().speed).toEqual(measured);
+  });
+
   it("takes the history from a late joiner's snapshot", () => {
     const store = createRoomStore("r1");
     const history = [stats("run1", 1), stats("run1", 2)];

@@ -129,7 +129,12 @@ export const runInfo = z.object({
 });
 export type RunInfo = z.infer<typeof runInfo>;
 
-export const runUpdate = z.object({ roomId: id, run: runInfo });
+export const runUpdate = z.object({
+  roomId: id,
+  run: runInfo,
+  /** the service's painting speed now (a completed run may just have changed it): keeps the studio's estimate current */
+  speed: speedModel.optional(),
+});
 
 /** Binary preview frame: `data` is the encoded image (Buffer on the server, ArrayBuffer in the browser). */
 /** The image types a preview frame may be encoded as (the worker encodes, clients decode). */

@@ -70,7 +70,7 @@ export type RoomAction =
   | { type: "room:state"; state: RoomState }
   | { type: "doc:changed"; field: RoomField; value: unknown; author: { userId: string; name: string }; version: number }
   | { type: "presence"; members: Member[] }
-  | { type: "run:update"; run: RunInfo }
+  | { type: "run:update"; run: RunInfo; speed?: RoomState["speed"] }
   | { type: "run:stats"; stats: IterationStats }
   | { type: "restart-needed"; fields: RoomField[] }
   | { type: "result:saved"; resultId: string; title: string; isPublic: boolean; byName: string }
@@ -271,7 +271,7 @@ export function roomReducer(s: RoomClientState, a: RoomAction): RoomClientState 
       const history = newRun && s.history[0]?.runId !== a.run.runId ? [] : s.history;
       // A fresh run takes the current document: nothing is waiting for a restart any more.
       const restartNeeded = newRun ? [] : s.restartNeeded;
-      return { ...s, run: a.run, history, restartNeeded };
+      return { ...s, run: a.run, history, restartNeeded, speed: a.speed ?? s.speed };
     }
 
     case "run:stats": {
