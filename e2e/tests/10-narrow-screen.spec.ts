@@ -1,5 +1,6 @@
 import { test, expect } from "../support/fixtures.ts";
-import { createRoom, newUser, signUp } from "../support/app.ts";
+import { createRoom, newUser, signUp, uploadContent } from "../support/app.ts";
+import { imagePath } from "../support/stack.ts";
 
 test.use({ viewport: { width: 390, height: 844 } });
 
@@ -21,5 +22,12 @@ test("at 390 px the room's full name and the settings fit: nothing is cut off, t
     expect(box.x + box.width).toBeLessThanOrEqual(390);
   }
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  // before a photo the estimate is an upper bound (a square); with tubingen (4:3) it is for its shape
+  const estimate = page.getByTestId("estimate-current");
+  await expect(estimate).toContainText("at most (for a square photo)");
+  await uploadContent(page, imagePath("tubingen.jpg"));
+  await expect(page.getByRole("img", { name: "The content photo being painted" })).toBeVisible();
+  await expect(estimate).not.toContainText("at most");
+  await expect(estimate).toContainText(/This run: about \d+ (s|min)/);
   expect(room.url).toMatch(/^\/rooms\//);
 });

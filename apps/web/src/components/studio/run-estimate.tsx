@@ -10,6 +10,7 @@ import {
 } from "@atelier/protocol";
 import { useStudio } from "./context";
 import { BACKEND_HELP } from "./field-help";
+import { useImageAspect } from "./use-image-aspect";
 
 /** Where the speed behind an estimate comes from, in words. */
 function speedSource(speed: SpeedModel): string {
@@ -20,13 +21,14 @@ function speedSource(speed: SpeedModel): string {
 
 /**
  * Quick / Balanced / Full size, each with what it would take here, and the estimate of the
- * room's current settings before anyone presses Start. Estimates assume a square image (an
- * upper bound: a 4:3 photo takes ¾ of it) and no queue ahead.
+ * room's current settings before anyone presses Start, for the content photo's shape (a square
+ * until it is known: an upper bound) and no queue ahead.
  */
 export function RunEstimate() {
   const { doc, conn, editable, state } = useStudio();
   const speed = state.speed;
   const current = { size: doc.size, iterations: doc.iterations, multiscale: doc.multiscale };
+  const aspect = useImageAspect(doc.contentImageId);
   return (
     <div className="space-y-2 px-2 pb-2" data-testid="run-estimate">
       <div role="group" aria-label="Presets" className="flex flex-wrap gap-1">
@@ -34,7 +36,7 @@ export function RunEstimate() {
           const target = presetWithinLimits(preset, state.limits);
           const changes = presetChanges(current, target);
           const active = Object.keys(changes).length === 0;
-          const estimate = speed ? formatEstimate(estimateRunSeconds(target, speed)) : null;
+          const estimate = speed ? formatEstimate(estimateRunSeconds(target, speed, aspect ?? 1)) : null;
           return (
             <button
               key={preset.id}
@@ -57,8 +59,9 @@ export function RunEstimate() {
       <p className="text-xs text-muted" data-testid="estimate-current">
         {speed ? (
           <>
-            This run: <strong className="text-ink">{formatEstimate(estimateRunSeconds(current, speed))}</strong> at most
-            on this server (less for a landscape or portrait photo), from {speedSource(speed)}{" "}
+            This run:{" "}
+            <strong className="text-ink">{formatEstimate(estimateRunSeconds(current, speed, aspect ?? 1))}</strong>
+            {aspect === null ? " at most (for a square photo)" : ""} on this server, from {speedSource(speed)}{" "}
             <abbr title={BACKEND_HELP} className="cursor-help">
               (what is a backend?)
             </abbr>
