@@ -49,7 +49,10 @@ test("a public result is in the gallery with its params for visitors, can be lik
   await pageA.getByRole("button", { name: "Save result" }).click();
   const dialog = pageA.getByTestId("save-dialog");
   await dialog.getByLabel("Title").fill(title);
-  await expect(dialog.getByRole("checkbox", { name: /Public/ })).toBeChecked();
+  // private unless the author says otherwise
+  const publicBox = dialog.getByRole("checkbox", { name: /Public/ });
+  await expect(publicBox).not.toBeChecked();
+  await publicBox.check();
   await dialog.getByRole("button", { name: "Save", exact: true }).click();
   await expect(dialog.getByRole("heading", { name: "Saved" })).toBeVisible();
   const resultUrl = (await dialog.getByRole("link", { name: "Open it" }).getAttribute("href"))!;
@@ -64,7 +67,11 @@ test("a public result is in the gallery with its params for visitors, can be lik
   // (the author's name is unique to this run of the journey; the title need not be)
   const card = visitor.getByTestId("result-card").filter({ hasText: title }).filter({ hasText: a.name });
   await expect(card).toHaveCount(1);
-  await expectImageLoaded(card.getByRole("img", { name: `“${title}” by ${a.name}` }));
+  const cardImage = card.getByRole("img", { name: `“${title}” by ${a.name}` });
+  await expectImageLoaded(cardImage);
+  // tubingen is a 4:3 landscape, and so is its painting: the card keeps that shape (no 4:5 portrait crop)
+  const box = (await cardImage.boundingBox())!;
+  expect(box.width / box.height).toBeCloseTo(4 / 3, 1);
   await docScreenshot(visitor, "gallery");
   await attachScreenshot(visitor, testInfo, "gallery (signed out)");
 

@@ -14,7 +14,7 @@ import {
 } from "../support/app.ts";
 
 // More than the journey waits for: the run is cancelled once the reload has been checked.
-const ITERATIONS = 200;
+const ITERATIONS = 240; // not the room default (200): setting it must be an edit
 
 test("reloading the studio during a run resyncs the run state and keeps receiving previews", async ({
   page,

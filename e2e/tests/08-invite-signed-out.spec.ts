@@ -10,7 +10,7 @@ import {
   waitForHydration,
 } from "../support/app.ts";
 
-test("a signed-out visitor opening an invite signs in (or signs up) and comes back into the room with its role", async ({
+test("a signed-out visitor opening an invite sees the room, the inviter and the role, signs in (or up) and comes back into the room", async ({
   page: owner,
   browser,
   baseURL,
@@ -22,11 +22,16 @@ test("a signed-out visitor opening an invite signs in (or signs up) and comes ba
   const viewerLink = await createInvite(owner, "viewer");
   const invitePath = (link: string) => new URL(link).pathname;
 
-  // B has an account but is signed out: the link sends them to sign in, then into the room.
+  // B has an account but is signed out: the link shows where it leads, then sign-in, then the room.
   const { context: contextB, page: pageB } = await newPerson(browser, baseURL);
   await signUp(pageB, b);
   await signOut(pageB);
   await pageB.goto(editorLink);
+  const landingB = pageB.getByTestId("invite-landing");
+  await expect(landingB.getByRole("heading", { level: 1 })).toHaveText(`${a.name} invited you to Open door`);
+  await expect(landingB.getByTestId("invite-role")).toContainText("as an editor");
+  await expect(pageB).toHaveTitle(/^Join Open door/);
+  await landingB.getByRole("link", { name: "Sign in to join" }).click();
   await pageB.waitForURL((url) => url.pathname === "/signin");
   expect(new URL(pageB.url()).searchParams.get("callbackUrl")).toBe(invitePath(editorLink));
   const signIn = pageB.getByTestId("signin-form");
@@ -37,11 +42,13 @@ test("a signed-out visitor opening an invite signs in (or signs up) and comes ba
   await pageB.waitForURL(`**${room.url}?joined=editor`);
   await expectLive(pageB);
 
-  // C has no account: from the sign-in page to sign-up, keeping the way back to the invite.
+  // C has no account: from the landing to sign-up, keeping the way back to the invite.
   const { context: contextC, page: pageC } = await newPerson(browser, baseURL);
   await pageC.goto(viewerLink);
-  await pageC.waitForURL((url) => url.pathname === "/signin");
-  await pageC.getByRole("link", { name: "Create an account" }).click();
+  const landingC = pageC.getByTestId("invite-landing");
+  await expect(landingC.getByTestId("invite-room")).toHaveText("Open door");
+  await expect(landingC.getByTestId("invite-role")).toContainText("as a viewer");
+  await landingC.getByRole("link", { name: "Create an account" }).click();
   await pageC.waitForURL((url) => url.pathname === "/signup");
   expect(new URL(pageC.url()).searchParams.get("callbackUrl")).toBe(invitePath(viewerLink));
   const signUpForm = pageC.getByTestId("signup-form");
@@ -60,4 +67,10 @@ test("a signed-out visitor opening an invite signs in (or signs up) and comes ba
   await expect(members.filter({ hasText: `${c.name}, viewer` })).toHaveCount(1);
   await contextB.close();
   await contextC.close();
+});
+
+test("a dead invite link tells a signed-out visitor so, without asking them to sign in first", async ({ page }) => {
+  await page.goto("/invite/no-such-invite-token");
+  await expect(page.getByTestId("invite-error")).toBeVisible();
+  await expect(page).toHaveTitle(/^(Invite link not valid|Page not found) · Atelier$/);
 });

@@ -34,6 +34,7 @@ import {
 } from "@atelier/protocol";
 import { canViewImage, imageFilePath, storeRgbResult } from "@atelier/storage";
 import { memberVisibleError, ServiceError } from "./errors.ts";
+import { SpeedTracker } from "./speed-model.ts";
 import { activeRunLimitRefusal, runSizeRefusal, type ServiceLimits } from "./limits.ts";
 import { estimateStartTimes, FairQueue } from "./fair-queue.ts";
 import { WorkerPool, type JobHandle, type WorkerEnd } from "./job-worker.ts";
@@ -209,6 +210,8 @@ export class RunManager {
   private readonly active = new Map<string, LiveRun>();
   private readonly timers: NodeJS.Timeout[] = [];
   private tickTimer: NodeJS.Timeout | null = null;
+  /** the deployment's speed for estimates before Start (speed-model.ts), learned from completed runs */
+  readonly speed: SpeedTracker;
   /** learned speed: milliseconds per iteration per pixel, for ETAs of runs not started yet */
   private msPerPixelIteration: number | null = null;
   private closing = false;
@@ -223,6 +226,7 @@ export class RunManager {
 
   constructor(private readonly o: RunManagerOptions) {
     this.queue = new FairQueue(o.workers);
+    this.speed = new SpeedTracker(o.backend);
     this.pool = new WorkerPool({ log: o.log, idleMs: o.workerIdleMs, backend: o.backend });
   }
 
@@ -631,6 +635,7 @@ export class RunManager {
         const e = message.event;
         run.iteration = e.iteration;
         run.computeMs += e.ms;
+        this.speed.observeIteration(run.id, e.width * e.height, e.ms);
         run.msPerIteration = run.msPerIteration === null ? e.ms : 0.8 * run.msPerIteration + 0.2 * e.ms;
         const pixels = e.width * e.height;
         if (pixels > 0) {
@@ -702,6 +707,7 @@ export class RunManager {
 
   private async onWorkerEnd(run: LiveRun, end: WorkerEnd): Promise<void> {
     run.worker = null;
+    this.speed.runEnded(run.id, end.kind === "done", run.backend);
     let status: RunStatus;
     let error: string | null = null;
     if (end.kind === "done") {

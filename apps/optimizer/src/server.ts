@@ -13,6 +13,7 @@ import { createDb, imageIdsOfDocument, roleOf, type Db } from "@atelier/db";
 import {
   canEdit,
   clientEventSchemas,
+  colorOf,
   formatZodError,
   parseFieldValue,
   type Ack,
@@ -33,7 +34,6 @@ import {
 import { verifyMembershipChange, verifyRealtimeToken } from "@atelier/protocol/token";
 import { canViewImage } from "@atelier/storage";
 import { connectRedisAdapter, type ClusterLink } from "./cluster.ts";
-import { colorOf } from "./colors.ts";
 import { ServiceError } from "./errors.ts";
 import { PreviewFanout } from "./fanout.ts";
 import { DEFAULT_LIMITS, fieldLimitRefusal, socketLimitRefusal, type ServiceLimits } from "./limits.ts";
@@ -188,7 +188,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
         const serial = JSON.stringify(info);
         if (serial === room.run.lastSentInfo) return;
         room.run.lastSentInfo = serial;
-        io.to(roomKey(room.id)).emit("run:update", { roomId: room.id, run: info });
+        io.to(roomKey(room.id)).emit("run:update", { roomId: room.id, run: info, speed: runs.speed.current() });
         mirrorRoom(room);
       },
       stats(room, stats) {
@@ -329,6 +329,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       restartNeeded: room.restartNeeded,
       fieldAuthors: room.fieldAuthors,
       limits: { maxSize: limits.maxSize, maxIterations: limits.maxIterations },
+      speed: runs.speed.current(),
     };
   }
 

@@ -107,7 +107,7 @@ describe("room store: document versions", () => {
   it("ignores changes older than the snapshot and duplicates", () => {
     const store = joined();
     store.dispatch({ type: "doc:changed", field: "size", value: 256, author: bob, version: 9 });
-    expect(visibleDocument(store.getState())!.size).toBe(512);
+    expect(visibleDocument(store.getState())!.size).toBe(defaultRoomDocument().size);
     store.dispatch({ type: "doc:changed", field: "size", value: 300, author: bob, version: 12 });
     store.dispatch({ type: "doc:changed", field: "size", value: 256, author: bob, version: 11 }); // late, older
     store.dispatch({ type: "doc:changed", field: "size", value: 300, author: bob, version: 12 }); // duplicate
@@ -192,7 +192,7 @@ describe("room store: document versions", () => {
     const store = joined();
     store.dispatch({ type: "local-edit", field: "size", value: 99999, opId: 3 });
     store.dispatch({ type: "edit-refused", field: "size", opId: 3, error: "size: too big" });
-    expect(visibleDocument(store.getState())!.size).toBe(512);
+    expect(visibleDocument(store.getState())!.size).toBe(defaultRoomDocument().size);
     expect(store.getState().error).toBe("size: too big");
   });
 
@@ -239,6 +239,18 @@ describe("room store: runs and loss history", () => {
     expect(store.getState().restartNeeded).toEqual(["size"]);
     store.dispatch({ type: "run:update", run: run("run2") });
     expect(store.getState().restartNeeded).toEqual([]);
+  });
+
+  it("keeps the painting speed from the snapshot and from run updates (a completed run may change it)", () => {
+    const reference = { backend: "wasm", msPerPixelIteration: 0.022, source: "default" as const, runs: 0 };
+    const store = createRoomStore("r1");
+    store.dispatch({ type: "room:state", state: snapshot({ speed: reference }) });
+    expect(store.getState().speed).toEqual(reference);
+    store.dispatch({ type: "run:update", run: run("run1") }); // an older service sends no speed: keep what we know
+    expect(store.getState().speed).toEqual(reference);
+    const measured = { ...reference, msPerPixelIteration: 0.03, source: "measured" as const, runs: 1 };
+    store.dispatch({ type: "run:update", run: run("run1", { status: "completed" }), speed: measured });
+    expect(store.getState().speed).toEqual(measured);
   });
 
   it("takes the history from a late joiner's snapshot", () => {

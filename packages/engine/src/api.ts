@@ -27,7 +27,7 @@ export interface StylizeOptions {
   styles: StyleInput[];
   /** max side of the output in pixels (default 512) */
   size?: number;
-  iterations?: number; // default 1000 (ENGINE_OVERRIDES in defaults.ts; a new room starts at 300)
+  iterations?: number; // default 1000 (ENGINE_OVERRIDES in defaults.ts; a new room starts at 200, coarse to fine)
   optimizer?: "lbfgs" | "adam"; // default "lbfgs"
   learningRate?: number; // Adam only, default 10
   contentWeight?: number; // default 5

@@ -9,12 +9,13 @@ import type { LayerName } from "./api.ts";
 const ROOM = runSettings.parse({});
 
 /**
- * Where the engine/CLI defaults differ from a new room's, and why. A room starts at 300
- * iterations so a first run finishes quickly on a CPU and at seed 42 (any fixed seed would
- * do: its runs are reproducible); the engine and CLI follow jcjohnson/neural-style's 1000
- * iterations, and seed 0.
+ * Where the engine/CLI defaults differ from a new room's, and why. A room starts small and
+ * coarse to fine (the "Balanced" preset: 384 px, 200 iterations) so its first preview comes
+ * within seconds on a CPU, and at seed 42 (any fixed seed would do: its runs are
+ * reproducible); the engine and CLI follow jcjohnson/neural-style's 512 px and 1000
+ * iterations, single scale, and seed 0.
  */
-export const ENGINE_OVERRIDES = { iterations: 1000, seed: 0 } as const;
+export const ENGINE_OVERRIDES = { size: 512, iterations: 1000, seed: 0 } as const;
 
 // Gatys' layers: one list for the engine, the CLI and the web app (@atelier/protocol).
 export const DEFAULT_CONTENT_LAYERS: readonly LayerName[] = ROOM.contentLayers;
@@ -22,7 +23,7 @@ export const DEFAULT_STYLE_LAYERS: readonly LayerName[] = ROOM.styleLayers;
 
 /** The engine's defaults: the room's run settings with ENGINE_OVERRIDES applied. */
 export const DEFAULTS = {
-  size: ROOM.size,
+  size: ENGINE_OVERRIDES.size,
   iterations: ENGINE_OVERRIDES.iterations,
   optimizer: ROOM.optimizer,
   learningRate: ROOM.learningRate,

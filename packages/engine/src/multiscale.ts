@@ -1,33 +1,13 @@
 /**
  * Coarse-to-fine planning: the sizes of the levels and how many iterations each gets.
  *
- * Levels grow by √2 and end exactly at `size`: with n = ⌈log√2(size / minSize)⌉ steps,
- * level k has max side size / √2^(n−k), so the first is within a factor √2 of minSize.
- * The default split is even (the final level takes the remainder): coarse levels are cheap,
+ * Level sizes and the even split live in @atelier/protocol (scale-plan.ts): the studio's time
+ * estimate counts the same levels. The default split is even (the final level takes the remainder): coarse levels are cheap,
  * so the time still goes mostly to the full-size level, and the L-BFGS history restarts at
  * every level so each needs a comparable number of steps to settle.
  */
+import { DEFAULT_MIN_SIZE, levelSizes, splitIterations } from "@atelier/protocol";
 import { EngineError } from "./errors.ts";
-
-export const DEFAULT_MIN_SIZE = 128;
-
-/** Max side (px) of each level, coarse to fine; a single level when multiscale is off or size ≤ minSize. */
-export function levelSizes(size: number, minSize: number | null): number[] {
-  if (minSize === null || size <= minSize) return [size];
-  const steps = Math.ceil(Math.log(size / minSize) / Math.log(Math.SQRT2) - 1e-9);
-  const sizes: number[] = [];
-  for (let k = 0; k <= steps; k++) sizes.push(Math.round(size / Math.SQRT2 ** (steps - k)));
-  return sizes;
-}
-
-/** An even split of `total` iterations over `levels` (remainder to the last). Levels that would get 0 are dropped from the front. */
-export function splitIterations(total: number, levels: number): number[] {
-  if (total < levels) return Array.from({ length: total }, () => 1);
-  const base = Math.floor(total / levels);
-  const plan = Array.from({ length: levels }, () => base);
-  plan[levels - 1]! += total - base * levels;
-  return plan;
-}
 
 export interface ScalePlan {
   /** max side of each level */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { toFloatPixels, toRgbImage, transferLuminance } from "../src/color.ts";
 import { EngineError } from "../src/errors.ts";
-import { levelSizes, planScales, replanIterations, splitIterations } from "../src/multiscale.ts";
+import { levelSizes, splitIterations } from "@atelier/protocol";
+import { planScales, replanIterations } from "../src/multiscale.ts";
 import { Rng } from "../src/rng.ts";
 
 describe("multiscale levels", () => {

@@ -176,3 +176,10 @@ export const updateResultBody = z
     isPublic: z.boolean().optional(),
   })
   .refine((v) => v.title !== undefined || v.isPublic !== undefined, "nothing to change");
+
+/**
+ * GET /api/rooms/:id/style-names → the titles of the styles in the room's document, by image id,
+ * for every member: a collaborator's private style shows its real title, not "Style 1".
+ */
+export const roomStyleNamesResponse = z.object({ names: z.record(z.string(), z.string()) });
+export type RoomStyleNamesResponse = z.infer<typeof roomStyleNamesResponse>;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { MAX_ITERATIONS, roomDocument, roomField, runParams } from "./params.ts";
+import { speedModel } from "./speed.ts";
 
 /*
  * Every Socket.IO event between the browser (apps/web) and the optimisation service
@@ -128,7 +129,12 @@ export const runInfo = z.object({
 });
 export type RunInfo = z.infer<typeof runInfo>;
 
-export const runUpdate = z.object({ roomId: id, run: runInfo });
+export const runUpdate = z.object({
+  roomId: id,
+  run: runInfo,
+  /** the service's painting speed now (a completed run may just have changed it): keeps the studio's estimate current */
+  speed: speedModel.optional(),
+});
 
 /** Binary preview frame: `data` is the encoded image (Buffer on the server, ArrayBuffer in the browser). */
 /** The image types a preview frame may be encoded as (the worker encodes, clients decode). */
@@ -168,6 +174,8 @@ export const roomState = z.object({
   fieldAuthors: z.partialRecord(roomField, author).optional().default({}),
   /** the operator's caps on this optimiser (runs above them are refused); optional for older senders */
   limits: z.object({ maxSize: z.number().int(), maxIterations: z.number().int() }).optional(),
+  /** this deployment's painting speed, for the estimate shown before Start; optional for older senders */
+  speed: speedModel.optional(),
 });
 export type RoomState = z.infer<typeof roomState>;
 

@@ -4,3 +4,7 @@ export * from "./api.ts";
 export * from "./provenance.ts";
 export * from "./cluster.ts";
 export * from "./image-types.ts";
+export * from "./scale-plan.ts";
+export * from "./speed.ts";
+export * from "./presets.ts";
+export * from "./colors.ts";

@@ -40,13 +40,14 @@ export const styleRef = z.object({
 export type StyleRef = z.infer<typeof styleRef>;
 
 /**
- * The optimisation settings of a run, without the images. Defaults follow
- * jcjohnson/neural-style (content 5, style 100, TV 1e-3, 512 px, L-BFGS) except iterations,
- * which the room starts lower so a first run finishes quickly on a CPU.
+ * The optimisation settings of a run, without the images. Weights and optimiser follow
+ * jcjohnson/neural-style (content 5, style 100, TV 1e-3, L-BFGS); size, iterations and
+ * coarse-to-fine are the "Balanced" preset (presets.ts), chosen by measurement so a room's
+ * first preview arrives within seconds of Start on a 2-core CPU and the run ends in minutes.
  */
 export const runSettings = z.object({
-  size: z.number().int().min(MIN_SIZE).max(MAX_SIZE).default(512),
-  iterations: z.number().int().min(1).max(MAX_ITERATIONS).default(300),
+  size: z.number().int().min(MIN_SIZE).max(MAX_SIZE).default(384),
+  iterations: z.number().int().min(1).max(MAX_ITERATIONS).default(200),
   optimizer: z.enum(["lbfgs", "adam"]).default("lbfgs"),
   learningRate: z.number().finite().positive().max(1000).default(10),
   contentWeight: z.number().finite().min(0).max(1e6).default(5),
@@ -59,7 +60,7 @@ export const runSettings = z.object({
   pooling: z.enum(["max", "avg"]).default("max"),
   contentLayers: z.array(vggLayer).min(1).max(16).default(DEFAULT_CONTENT_LAYERS),
   styleLayers: z.array(vggLayer).min(1).max(16).default(DEFAULT_STYLE_LAYERS),
-  multiscale: z.boolean().default(false),
+  multiscale: z.boolean().default(true),
 });
 export type RunSettings = z.infer<typeof runSettings>;
 

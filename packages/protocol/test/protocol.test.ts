@@ -3,13 +3,15 @@ import { defaultRoomDocument, editField, parseFieldValue, runParams, isLiveStyle
 import { signRealtimeToken, verifyRealtimeToken } from "../src/token.ts";
 
 describe("room document", () => {
-  it("has jcjohnson's defaults", () => {
+  it("has jcjohnson's weights and the Balanced preset's size, iterations and coarse-to-fine", () => {
     const d = defaultRoomDocument();
     expect(d).toMatchObject({
       contentWeight: 5,
       styleWeight: 100,
       tvWeight: 1e-3,
-      size: 512,
+      size: 384,
+      iterations: 200,
+      multiscale: true,
       optimizer: "lbfgs",
       contentImageId: null,
       styles: [],

@@ -2,6 +2,7 @@ import Link from "next/link";
 import { getDb } from "@atelier/db";
 import { EmptyState, ResultGrid } from "@/components/result-card";
 import { FramedImage } from "@/components/image";
+import { cardAspect } from "@/lib/card-aspect";
 import { newestPublicResults } from "@/server/queries";
 import { currentUser } from "@/server/page-session";
 
@@ -41,35 +42,39 @@ export default async function Home() {
             </Link>
           </div>
         </div>
-        <div aria-hidden="true" className="relative mx-auto w-full max-w-md">
-          {results[0] ? (
-            <Link href={`/results/${results[0].id}`} tabIndex={-1} className="block rounded-[2.2rem]">
+        {results[0] ? (
+          <div className="relative mx-auto w-full max-w-md" data-testid="hero-result">
+            <Link href={`/results/${results[0].id}`} className="block rounded-[2.2rem]">
               <FramedImage
                 id={results[0].imageId}
-                alt=""
-                ratio="4 / 5"
+                alt={`“${results[0].title}” by ${results[0].authorName}`}
+                ratio={cardAspect(results[0].width, results[0].height)}
                 thumb={640}
                 priority
-                className="painted-wash rounded-[2.2rem]"
+                className="rounded-[2.2rem]"
               />
             </Link>
-          ) : (
-            <div className="painted-wash aspect-[4/5] rounded-[2.2rem]" />
-          )}
-          <div className="absolute -bottom-5 -left-4 rounded-2xl border border-line bg-paper/95 px-4 py-3 text-sm shadow-sm">
-            {results[0] ? (
-              <>
-                <p className="font-serif text-base">{results[0].title}</p>
-                <p className="text-muted">by {results[0].authorName}</p>
-              </>
-            ) : (
-              <>
-                <p className="font-serif text-base">relu4_2 · relu1_1…relu5_1</p>
-                <p className="text-muted">content ↔ style, as Gatys et al. (2015)</p>
-              </>
-            )}
+            <div className="absolute -bottom-5 -left-4 max-w-[85%] rounded-2xl border border-line bg-paper/95 px-4 py-3 text-sm shadow-sm">
+              <p className="font-serif text-base break-words">{results[0].title}</p>
+              <p className="text-muted">by {results[0].authorName}</p>
+            </div>
           </div>
-        </div>
+        ) : (
+          <div
+            className="mx-auto w-full max-w-md rounded-[2.2rem] border border-dashed border-line bg-paper/70 p-8"
+            data-testid="hero-invitation"
+          >
+            <p className="eyebrow">The gallery is empty</p>
+            <h2 className="mt-2 text-2xl">The first painting here could be yours.</h2>
+            <p className="mt-3 text-muted">
+              Open a room, add a photo and a painting, and press Start: the first preview appears within seconds and the
+              picture takes shape in a few minutes. Save it as public and it hangs here.
+            </p>
+            <Link href={user ? "/dashboard" : "/signup"} className="btn btn-primary mt-6">
+              {user ? "Open a room" : "Start painting"}
+            </Link>
+          </div>
+        )}
       </section>
 
       <section className="border-y border-line bg-paper/60">

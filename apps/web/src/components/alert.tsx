@@ -1,4 +1,6 @@
-/** An error message announced to screen readers; nothing when there is no message. */
+import { sentenceCase } from "@/lib/sentence";
+
+/** An error message announced to screen readers, as one sentence; nothing when there is no message. */
 export function Alert({
   message,
   className = "text-sm",
@@ -14,7 +16,7 @@ export function Alert({
   if (!message) return null;
   return (
     <p id={id} role="alert" className={`${className} text-danger`} data-testid={testId}>
-      {message}
+      {sentenceCase(message)}
     </p>
   );
 }

@@ -35,7 +35,7 @@ function TextField({
   InputHTMLAttributes<HTMLInputElement>,
   "id" | "className"
 >) {
-  const describedBy = [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(" ") || undefined;
+  const describedBy = (error ? `${id}-error` : hint ? `${id}-hint` : undefined) satisfies string | undefined;
   return (
     <div>
       <label htmlFor={id} className="label">
@@ -49,7 +49,8 @@ function TextField({
         data-testid={id}
         {...input}
       />
-      {hint && (
+      {/* the error replaces the hint: the same problem is said once */}
+      {hint && !error && (
         <p id={`${id}-hint`} className={`mt-1.5 text-xs ${hint.className}`}>
           {hint.text}
         </p>

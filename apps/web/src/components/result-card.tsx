@@ -1,5 +1,6 @@
 import Link from "next/link";
 import type { ResultCard } from "@/server/queries";
+import { cardAspect } from "@/lib/card-aspect";
 import { FramedImage } from "./image";
 
 function ResultCardView({ card, showVisibility = false }: { card: ResultCard; showVisibility?: boolean }) {
@@ -9,7 +10,7 @@ function ResultCardView({ card, showVisibility = false }: { card: ResultCard; sh
         <FramedImage
           id={card.imageId}
           alt={`“${card.title}” by ${card.authorName}`}
-          ratio="4 / 5"
+          ratio={cardAspect(card.width, card.height)}
           thumb={640}
           className="rounded-2xl transition-transform duration-300 group-hover:-translate-y-0.5 group-hover:shadow-[0_12px_30px_-12px_rgba(33,29,24,0.35)]"
         />
@@ -64,7 +65,7 @@ export function ResultGrid({
 }) {
   if (cards.length === 0) return <>{empty}</>;
   return (
-    <div className="grid grid-cols-1 gap-x-6 gap-y-10 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-4">
+    <div className="grid grid-cols-1 items-end gap-x-6 gap-y-10 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-4">
       {cards.map((c) => (
         <ResultCardView key={c.id} card={c} showVisibility={showVisibility} />
       ))}

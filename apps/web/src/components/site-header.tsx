@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { currentUser } from "@/server/page-session";
 import { SignOutButton } from "./sign-out-button";
+import { colorOf } from "@atelier/protocol";
 import { Avatar } from "./avatar";
 
 export async function SiteHeader() {
@@ -33,7 +34,7 @@ export async function SiteHeader() {
         {user ? (
           <div className="ml-auto flex items-center gap-2 sm:ml-0">
             <span className="hidden items-center gap-2 text-sm text-muted sm:flex" data-testid="signed-in-as">
-              <Avatar name={user.name} size={28} />
+              <Avatar name={user.name} color={colorOf(user.id)} size={28} />
               {user.name}
             </span>
             <SignOutButton />

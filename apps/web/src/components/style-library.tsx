@@ -168,7 +168,7 @@ export function StyleTile({ style, editable }: { style: StyleInfo; editable: boo
             className="btn btn-ghost btn-sm px-2"
             disabled={busy}
             onClick={() => call("PATCH", { isPublic: !style.isPublic })}
-            aria-label={`Make ${style.name} ${style.isPublic ? "private" : "public"}`}
+            aria-label={`${style.isPublic ? "Unpublish" : "Publish"} ${style.name}`}
           >
             {style.isPublic ? "Unpublish" : "Publish"}
           </button>

@@ -223,7 +223,7 @@ export function connectRoom(options: RealtimeOptions): RoomConnection {
         dispatch({ type: "doc:changed", field: p.field, value: p.value, author: p.author, version: p.version }),
     );
     on("presence", (p) => p.roomId === roomId && dispatch({ type: "presence", members: p.members }));
-    on("run:update", (p) => p.roomId === roomId && dispatch({ type: "run:update", run: p.run }));
+    on("run:update", (p) => p.roomId === roomId && dispatch({ type: "run:update", run: p.run, speed: p.speed }));
     on("run:stats", ({ roomId: r, ...stats }) => r === roomId && dispatch({ type: "run:stats", stats }));
     on("room:restart-needed", (p) => p.roomId === roomId && dispatch({ type: "restart-needed", fields: p.fields }));
     on(

@@ -53,6 +53,8 @@ export interface RoomClientState {
   restartNeeded: RoomField[];
   /** the optimiser's caps on size and iterations (from its room state), when known */
   limits: RoomState["limits"] | null;
+  /** the optimiser's painting speed (its room state), for the estimate before Start */
+  speed: RoomState["speed"] | null;
   /** latest save notice, for "saved by …" toasts */
   lastSaved: { resultId: string; title: string; isPublic: boolean; byName: string } | null;
 }
@@ -68,7 +70,7 @@ export type RoomAction =
   | { type: "room:state"; state: RoomState }
   | { type: "doc:changed"; field: RoomField; value: unknown; author: { userId: string; name: string }; version: number }
   | { type: "presence"; members: Member[] }
-  | { type: "run:update"; run: RunInfo }
+  | { type: "run:update"; run: RunInfo; speed?: RoomState["speed"] }
   | { type: "run:stats"; stats: IterationStats }
   | { type: "restart-needed"; fields: RoomField[] }
   | { type: "result:saved"; resultId: string; title: string; isPublic: boolean; byName: string }
@@ -100,6 +102,7 @@ export function initialRoomState(roomId: string): RoomClientState {
     history: [],
     restartNeeded: [],
     limits: null,
+    speed: null,
     lastSaved: null,
   };
 }
@@ -186,6 +189,7 @@ export function roomReducer(s: RoomClientState, a: RoomAction): RoomClientState 
           members: st.members,
           role: st.role,
           limits: st.limits ?? s.limits,
+          speed: st.speed ?? s.speed,
         };
       }
       // Everything up to the snapshot's version is in the snapshot: older field changes are stale.
@@ -200,6 +204,7 @@ export function roomReducer(s: RoomClientState, a: RoomAction): RoomClientState 
         name: st.name,
         role: st.role,
         limits: st.limits ?? s.limits,
+        speed: st.speed ?? s.speed,
         confirmed: st.document,
         version: st.version,
         fieldVersions,
@@ -266,7 +271,7 @@ export function roomReducer(s: RoomClientState, a: RoomAction): RoomClientState 
       const history = newRun && s.history[0]?.runId !== a.run.runId ? [] : s.history;
       // A fresh run takes the current document: nothing is waiting for a restart any more.
       const restartNeeded = newRun ? [] : s.restartNeeded;
-      return { ...s, run: a.run, history, restartNeeded };
+      return { ...s, run: a.run, history, restartNeeded, speed: a.speed ?? s.speed };
     }
 
     case "run:stats": {

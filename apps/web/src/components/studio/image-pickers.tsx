@@ -5,7 +5,9 @@ import { MAX_STYLES, type ImageInfo, type ListStylesResponse, type StyleInfo, ty
 import { DropZone, uploadFile } from "../drop-zone";
 import { FramedImage } from "../image";
 import { useStudio } from "./context";
+import { BlendWeight } from "./blend-weight";
 import { FieldShell } from "./field-shell";
+import { useRoomStyleNames } from "./use-room-style-names";
 import { Alert } from "@/components/alert";
 
 type Library = {
@@ -159,8 +161,12 @@ function StyleChoice({ style, onPick, disabled }: { style: StyleInfo; onPick: ()
 }
 
 export function StylePicker() {
-  const { doc, conn, editable } = useStudio();
+  const { doc, conn, editable, state } = useStudio();
   const { lib, reload, add } = useStyleLibrary();
+  const roomNames = useRoomStyleNames(
+    state.roomId,
+    doc.styles.map((s) => s.imageId),
+  );
   const [adding, setAdding] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -170,6 +176,7 @@ export function StylePicker() {
   const full = styles.length >= MAX_STYLES;
 
   const nameOf = (imageId: string, i: number) =>
+    roomNames[imageId] ??
     lib.data?.mine.find((s) => s.imageId === imageId)?.name ??
     lib.data?.public.find((s) => s.imageId === imageId)?.name ??
     `Style ${i + 1}`;
@@ -224,31 +231,29 @@ export function StylePicker() {
               />
               <div className="min-w-0 flex-1">
                 <div className="flex items-baseline justify-between gap-2">
-                  <span className="truncate text-sm">{name}</span>
-                  <span className="text-xs tabular-nums text-muted" aria-hidden="true">
-                    {share}%
+                  <span className="truncate text-sm" data-testid={`style-name-${i}`}>
+                    {name}
                   </span>
+                  {styles.length > 1 && (
+                    <span className="text-xs tabular-nums text-muted" aria-hidden="true">
+                      {share}%
+                    </span>
+                  )}
                 </div>
-                <label className="sr-only" htmlFor={`${panelId}-w${i}`}>
-                  Blend weight of {name}
-                </label>
-                <input
-                  id={`${panelId}-w${i}`}
-                  type="range"
-                  min={0}
-                  max={10}
-                  step={0.1}
-                  value={Math.min(10, s.weight)}
-                  disabled={!editable}
-                  aria-valuetext={`weight ${s.weight}, ${share}% of the blend`}
-                  className="w-full"
-                  data-testid={`style-weight-${i}`}
-                  onFocus={() => conn.focus("styles")}
-                  onBlur={() => conn.focus(null)}
-                  onChange={(e) =>
-                    setStyles(styles.map((x, j) => (j === i ? { ...x, weight: Number(e.target.value) } : x)))
-                  }
-                />
+                {/* a blend needs two paintings: with one, its weight changes nothing (unless it is 0 and blocks the run) */}
+                {(styles.length > 1 || s.weight === 0) && (
+                  <BlendWeight
+                    id={`${panelId}-w${i}`}
+                    name={name}
+                    weight={s.weight}
+                    share={share}
+                    disabled={!editable}
+                    testId={`style-weight-${i}`}
+                    onFocus={() => conn.focus("styles")}
+                    onBlur={() => conn.focus(null)}
+                    commit={(weight) => setStyles(styles.map((x, j) => (j === i ? { ...x, weight } : x)))}
+                  />
+                )}
               </div>
               {editable && (
                 <button

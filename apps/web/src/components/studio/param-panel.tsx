@@ -1,14 +1,11 @@
 "use client";
 
 import { useId, useState, type ReactNode } from "react";
-import {
-  MAX_ITERATIONS,
-  MAX_SIZE,
-  MIN_SIZE,
-  parseFieldValue,
-  type RoomDocument,
-  type RoomField,
-} from "@atelier/protocol";
+import { decideNumberDraft } from "@/lib/field-commit";
+import { FIELD_HELP } from "./field-help";
+import { RunEstimate } from "./run-estimate";
+import { useCommitter } from "./use-committer";
+import { MAX_ITERATIONS, MAX_SIZE, MIN_SIZE, type RoomDocument, type RoomField } from "@atelier/protocol";
 import { FIELD_LABELS, useStudio } from "./context";
 import { FieldShell } from "./field-shell";
 
@@ -21,8 +18,9 @@ function useFocusProps(field: RoomField) {
 }
 
 /**
- * A number typed live: every valid value goes out at once; an intermediate text ("1e", "")
- * stays local until it parses, and the field shows the room's value again on blur.
+ * A number committed like people expect: the text is a local draft until Enter, blur or a short
+ * pause (field-commit.ts), so typing "1000" sends one edit, not 1, 10, 100 and 1000 to a running
+ * job. An intermediate text ("1e", "") stays local; blur shows the room's value again.
  */
 function NumberField({
   field,
@@ -44,9 +42,16 @@ function NumberField({
   const value = doc[field];
   const [draft, setDraft] = useState<string | null>(null);
   const [invalid, setInvalid] = useState<string | null>(null);
+  const committer = useCommitter<number>();
   const focus = useFocusProps(field);
   return (
-    <FieldShell field={field} label={FIELD_LABELS[field]} htmlFor={id} hint={invalid ?? hint}>
+    <FieldShell
+      field={field}
+      label={FIELD_LABELS[field]}
+      htmlFor={id}
+      hint={invalid ?? hint}
+      invalid={Boolean(invalid)}
+    >
       <div className="flex items-center gap-1">
         <input
           id={id}
@@ -61,20 +66,21 @@ function NumberField({
           aria-invalid={invalid ? true : undefined}
           data-testid={`param-${field}`}
           onFocus={focus.onFocus}
+          onKeyDown={(e) => {
+            if (e.key === "Enter") committer.flush();
+          }}
           onBlur={() => {
+            committer.flush();
             setDraft(null);
             setInvalid(null);
             focus.onBlur();
           }}
           onChange={(e) => {
             setDraft(e.target.value);
-            const parsed = parseFieldValue(field, e.target.value.trim() === "" ? NaN : Number(e.target.value));
-            if (parsed.ok) {
-              setInvalid(null);
-              if (parsed.value !== value) conn.edit(field, parsed.value);
-            } else {
-              setInvalid(parsed.error.replace(/^\w+: /, ""));
-            }
+            const decision = decideNumberDraft(field, e.target.value, value);
+            setInvalid(decision.kind === "invalid" ? decision.error : null);
+            if (decision.kind === "send") committer.schedule(decision.value, (v) => conn.edit(field, v));
+            else committer.cancel();
           }}
         />
         {action}
@@ -83,7 +89,10 @@ function NumberField({
   );
 }
 
-/** A slider with its value; sends while dragging (the connection coalesces the stream). */
+/**
+ * A slider with its value. Dragging moves a local value; the room gets it on release (pointer
+ * up, key up, blur) or when the hand rests (IDLE_COMMIT_MS), so a drag is one change, not fifty.
+ */
 function RangeField({
   field,
   min,
@@ -100,7 +109,14 @@ function RangeField({
   const { doc, conn, editable } = useStudio();
   const id = useId();
   const focus = useFocusProps(field);
-  const value = doc[field];
+  const [dragged, setDragged] = useState<number | null>(null);
+  const committer = useCommitter<number>();
+  const current = doc[field];
+  const value = dragged ?? doc[field];
+  const release = () => {
+    committer.flush();
+    setDragged(null);
+  };
   return (
     <FieldShell field={field} label={FIELD_LABELS[field]} htmlFor={id}>
       <div className="flex items-center gap-3">
@@ -115,8 +131,20 @@ function RangeField({
           className="min-w-0 flex-1"
           aria-valuetext={format(value)}
           data-testid={`param-${field}`}
-          {...focus}
-          onChange={(e) => conn.edit(field, Number(e.target.value))}
+          onFocus={focus.onFocus}
+          onBlur={() => {
+            release();
+            focus.onBlur();
+          }}
+          onPointerUp={release}
+          onKeyUp={release}
+          onChange={(e) => {
+            const next = Number(e.target.value);
+            setDragged(next);
+            committer.schedule(next, (v) => {
+              if (v !== current) conn.edit(field, v);
+            });
+          }}
         />
         <output htmlFor={id} className="w-20 text-right text-sm tabular-nums">
           {format(value)}
@@ -213,13 +241,14 @@ export function ParamPanel() {
       <h2 id="params-heading" className="px-2 text-lg">
         Settings
       </h2>
+      <RunEstimate />
       <RangeField field="size" min={Math.max(MIN_SIZE, 64)} max={maxSize} step={32} format={(v) => `${v} px`} />
       <NumberField
         field="iterations"
         step={10}
         min={1}
         max={maxIterations}
-        hint={`Can change while running: the run stops at the new count. This server runs up to ${maxIterations} iterations and ${maxSize} px.`}
+        hint={`Can change while running: the run stops at the new count. This server's limits: ${maxIterations} iterations, ${maxSize} px.`}
       />
       <div className="grid grid-cols-2 gap-x-1">
         <NumberField field="contentWeight" step="any" min={0} />
@@ -249,7 +278,7 @@ export function ParamPanel() {
         <SeedField />
       </div>
       <ToggleField field="originalColors" description="Keep the photo’s colours" />
-      <ToggleField field="multiscale" description="Paint coarse to fine (slower, sharper)" />
+      <ToggleField field="multiscale" description="Paint coarse to fine (first preview in seconds)" />
       <button
         type="button"
         className="btn btn-ghost btn-sm mx-2"
@@ -269,6 +298,9 @@ export function ParamPanel() {
           />
           <p className="px-2 text-xs text-muted">
             Content layer {doc.contentLayers.join(", ")} · style layers {doc.styleLayers.join(", ")}
+          </p>
+          <p className="px-2 text-xs text-faint" data-testid="layers-help">
+            {FIELD_HELP.styleLayers} {FIELD_HELP.contentLayers}
           </p>
         </div>
       )}

@@ -174,7 +174,7 @@ function Stat({ label, children, testId }: { label: string; children: React.Reac
   return (
     <div className="rounded-xl border border-line bg-paper px-3 py-2">
       <p className="text-[11px] uppercase tracking-wider text-faint">{label}</p>
-      <p className="mt-0.5 truncate text-sm font-medium" data-testid={testId}>
+      <p className="mt-0.5 text-sm font-medium break-words" data-testid={testId}>
         {children}
       </p>
     </div>
@@ -226,7 +226,8 @@ function SaveDialog({ run, onClose }: { run: RunInfo; onClose: () => void }) {
   const { conn, state } = useStudio();
   const ref = useRef<HTMLDialogElement>(null);
   const [title, setTitle] = useState(state.name);
-  const [isPublic, setIsPublic] = useState(true);
+  // private unless the author chooses the gallery
+  const [isPublic, setIsPublic] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [savedId, setSavedId] = useState<string | null>(null);

@@ -39,7 +39,8 @@ function StudioLayout({ joinedAs }: { joinedAs?: string }) {
             </Link>{" "}
             / room
           </p>
-          <h1 className="truncate text-3xl" data-testid="room-name">
+          {/* wraps rather than truncates: at 390 px a long room name must stay readable */}
+          <h1 className="text-2xl break-words sm:text-3xl" data-testid="room-name">
             {state.name}
           </h1>
         </div>

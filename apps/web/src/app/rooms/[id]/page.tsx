@@ -3,12 +3,24 @@ import { notFound } from "next/navigation";
 import { getDb, readRoomDocument, roleOf } from "@atelier/db";
 import type { RoomState } from "@atelier/protocol";
 import { Studio } from "@/components/studio/studio";
-import { requireUser } from "@/server/page-session";
+import { currentUser, requireUser } from "@/server/page-session";
 
 export const dynamic = "force-dynamic";
-export const metadata: Metadata = { title: "Studio" };
 
 type Props = { params: Promise<{ id: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> };
+
+/** The tab says which room; only members learn a room's name (others get the 404's title). */
+export async function generateMetadata({ params }: Pick<Props, "params">): Promise<Metadata> {
+  const { id } = await params;
+  const user = await currentUser();
+  if (!user) return { title: "Studio" };
+  const db = await getDb();
+  const [room, role] = await Promise.all([
+    db.room.findUnique({ where: { id }, select: { name: true } }),
+    roleOf(db, id, user.id),
+  ]);
+  return { title: room && role ? room.name : "Page not found" };
+}
 
 /**
  * The room studio. The page renders the stored document at once (read-only until the live

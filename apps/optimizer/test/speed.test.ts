@@ -1,0 +1,63 @@
+/**
+ * The speed model end to end: a room's state carries the reference figure until a run
+ * completes on this service, then the completed run's run:update and the next join carry the
+ * speed measured from it (real worker thread, real engine, a 128 px run).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REFERENCE_MS_PER_PIXEL_ITERATION } from "@atelier/protocol";
+import type { OptimizerServer } from "../src/server.ts";
+import {
+  connect,
+  createFixture,
+  request,
+  setDocument,
+  startServer,
+  tinyDocument,
+  waitFor,
+  type Fixture,
+} from "./support.ts";
+
+let f: Fixture;
+let server: OptimizerServer;
+
+beforeAll(async () => {
+  f = await createFixture("speed");
+  // 128×96 px × 20 iterations ≈ 246 000 pixel-iterations: enough to learn from (speed-model.ts)
+  await setDocument(f, tinyDocument(f, { size: 128, iterations: 20, multiscale: false }));
+  server = await startServer(f);
+});
+afterAll(async () => {
+  await server?.close();
+  await f?.cleanup();
+});
+
+describe("speed model", () => {
+  it("starts at the reference figure and learns from a completed run", async () => {
+    const socket = await connect(server, f.users.owner);
+    const joined = await request(socket, "room:join", { roomId: f.roomId });
+    if (!joined.ok) throw new Error(joined.error);
+    expect(joined.state.speed).toMatchObject({
+      source: "default",
+      msPerPixelIteration: REFERENCE_MS_PER_PIXEL_ITERATION,
+    });
+
+    const started = await request(socket, "run:start", { roomId: f.roomId });
+    if (!started.ok) throw new Error(started.error);
+    const done = await waitFor(
+      socket,
+      "run:update",
+      (u) => u.run.runId === started.run.runId && u.run.status === "completed",
+    );
+    expect(done.speed).toMatchObject({ source: "measured", runs: 1 });
+    expect(done.speed!.msPerPixelIteration).toBeGreaterThan(0);
+    expect(done.speed!.msPerPixelIteration).not.toBe(REFERENCE_MS_PER_PIXEL_ITERATION);
+
+    // a later joiner gets the learned figure too
+    const other = await connect(server, f.users.editor);
+    const rejoined = await request(other, "room:join", { roomId: f.roomId });
+    if (!rejoined.ok) throw new Error(rejoined.error);
+    expect(rejoined.state.speed).toEqual(done.speed);
+    socket.close();
+    other.close();
+  });
+});

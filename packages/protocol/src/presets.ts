@@ -1,0 +1,43 @@
+import type { RunSettings } from "./params.ts";
+
+export type PresetSettings = Pick<RunSettings, "size" | "iterations" | "multiscale">;
+
+export interface RunPreset {
+  id: "quick" | "balanced" | "full";
+  label: string;
+  settings: PresetSettings;
+}
+
+/**
+ * Starting points the studio offers, all coarse to fine so the first frame comes from a small
+ * level within seconds. Chosen by measurement on the 2-core reference machine (wasm, see the
+ * optimizer README's first-preview table; 4:3 photo): the first preview ≈ 1 s after Start for all
+ * three, Quick ≈ 40 s, Balanced (the room default) ≈ 3½ min (measured 208 s), Full size ≈ 11 min.
+ */
+export const RUN_PRESETS: readonly RunPreset[] = [
+  { id: "quick", label: "Quick", settings: { size: 256, iterations: 60, multiscale: true } },
+  { id: "balanced", label: "Balanced", settings: { size: 384, iterations: 200, multiscale: true } },
+  { id: "full", label: "Full size", settings: { size: 640, iterations: 300, multiscale: true } },
+];
+
+/** A preset inside the operator's caps (ATELIER_MAX_SIZE / ATELIER_MAX_ITERATIONS): its values clamped to them. */
+export function presetWithinLimits(
+  preset: RunPreset,
+  limits: { maxSize: number; maxIterations: number } | null | undefined,
+): PresetSettings {
+  if (!limits) return preset.settings;
+  return {
+    ...preset.settings,
+    size: Math.min(preset.settings.size, limits.maxSize),
+    iterations: Math.min(preset.settings.iterations, limits.maxIterations),
+  };
+}
+
+/** The fields a preset would change in a document: empty when the document already matches it. */
+export function presetChanges(current: PresetSettings, target: PresetSettings): Partial<PresetSettings> {
+  const changes: Partial<PresetSettings> = {};
+  if (current.size !== target.size) changes.size = target.size;
+  if (current.iterations !== target.iterations) changes.iterations = target.iterations;
+  if (current.multiscale !== target.multiscale) changes.multiscale = target.multiscale;
+  return changes;
+}
