@@ -10,6 +10,7 @@ import {
   isUniqueViolation,
   readRunParams,
   serializeProvenance,
+  serializeLossHistory,
   serializeRunParams,
   serializeStyleImageIds,
   type Db,
@@ -37,6 +38,7 @@ import { memberVisibleError, ServiceError } from "./errors.ts";
 import { activeRunLimitRefusal, runSizeRefusal, type ServiceLimits } from "./limits.ts";
 import { estimateStartTimes, FairQueue } from "./fair-queue.ts";
 import { WorkerPool, type JobHandle, type WorkerEnd } from "./job-worker.ts";
+import { keepRunImage, restoreRunView } from "./run-outcome.ts";
 import { isLeaseHeld, readLease, removeLease, writeLease } from "./lease.ts";
 import type { Logger } from "./log.ts";
 import type { LiveRoom, PreviewFrame, RoomRegistry } from "./rooms.ts";
@@ -67,6 +69,8 @@ export interface LiveRun {
   checkpointPath: string | null;
   error: string | null;
   resultIds: string[];
+  /** the Image row of what the run left, once it ended */
+  finalImageId: string | null;
   resumedFromId: string | null;
   /** absolute path of the image this run starts from (restart / resume), if any */
   initImagePath: string | null;
@@ -162,6 +166,7 @@ function newLiveRun(fields: RunIdentity & Partial<Omit<LiveRun, keyof RunIdentit
     checkpointPath: null,
     error: null,
     resultIds: [],
+    finalImageId: null,
     resumedFromId: null,
     initImagePath: null,
     liveEdits: [],
@@ -200,6 +205,7 @@ export function toRunInfo(run: LiveRun): RunInfo {
     etaSeconds: isActive(run.status) ? run.etaSeconds : null,
     error: run.error,
     resultIds: [...run.resultIds],
+    finalImageId: run.finalImageId,
   };
 }
 
@@ -362,6 +368,16 @@ export class RunManager {
     });
     run.resultIds = results.map((r) => r.id);
     room.run = run;
+    // the ended run's chart and image come from the database: they survive an optimiser restart
+    const checkpoint = row.checkpointPath ? this.absolute(row.checkpointPath) : null;
+    const view = await restoreRunView(
+      this.o.db,
+      this.o.dataDir,
+      row,
+      checkpoint && (await exists(checkpoint)) ? checkpoint : null,
+    );
+    room.history = view.history;
+    room.latestPreview = view.frame;
   }
 
   private liveRunFromRow(row: Awaited<ReturnType<Db["run"]["findFirstOrThrow"]>>, params: RunParams): LiveRun {
@@ -381,6 +397,7 @@ export class RunManager {
       checkpointPath: row.checkpointPath,
       error: row.error,
       resumedFromId: row.resumedFromId,
+      finalImageId: row.finalImageId,
     });
   }
 
@@ -737,6 +754,7 @@ export class RunManager {
     this.queue.finish(run.id);
     this.queue.removeWaiting(run.id);
     this.active.delete(run.id);
+    const kept = await this.keepOutcome(run);
     const level = status === "failed" ? "error" : "info";
     this.o.log[level](`run.${status}`, {
       runId: run.id,
@@ -758,6 +776,8 @@ export class RunManager {
           // live edits changed the params the run actually used: keep the record honest
           params: serializeRunParams(run.params),
           activeRoomId: null,
+          finalImageId: run.finalImageId,
+          lossHistory: serializeLossHistory(kept.history),
         },
       });
     } catch (dbError) {
@@ -768,9 +788,33 @@ export class RunManager {
     if (room) {
       this.recomputeRestartNeeded(room);
       this.o.broadcast.runUpdate(room);
+      if (kept.frame) {
+        room.latestPreview = kept.frame;
+        this.o.broadcast.preview(room, kept.frame);
+      }
     }
     run.markEnded();
     this.pump();
+  }
+
+  /** Stores what an ending run leaves (its image, its loss curve); a failure to store keeps the run's end going. */
+  private async keepOutcome(run: LiveRun): Promise<{ history: IterationStats[]; frame: PreviewFrame | null }> {
+    const room = this.roomOf(run);
+    const history = room ? room.history.filter((h) => h.runId === run.id) : [];
+    const final = this.finalImagePath(run.id);
+    const checkpoint = run.checkpointPath ? this.absolute(run.checkpointPath) : null;
+    try {
+      const kept = await keepRunImage(this.o.db, this.o.dataDir, run, {
+        finalFile: (await exists(final)) ? final : null,
+        checkpointFile: checkpoint && (await exists(checkpoint)) ? checkpoint : null,
+        preview: room?.latestPreview?.runId === run.id ? room.latestPreview : null,
+      });
+      run.finalImageId = kept?.imageId ?? null;
+      return { history, frame: kept?.frame ?? null };
+    } catch (error) {
+      this.o.log.error("run.keep_image_failed", { runId: run.id, error });
+      return { history, frame: null };
+    }
   }
 
   // ───────────────────────────── cancel ─────────────────────────────

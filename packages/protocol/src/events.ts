@@ -125,6 +125,8 @@ export const runInfo = z.object({
   error: z.string().nullable(),
   /** ids of Results saved from this run */
   resultIds: z.array(id),
+  /** the image the run left, once it ended (an Image id); optional for older senders */
+  finalImageId: id.nullable().optional(),
 });
 export type RunInfo = z.infer<typeof runInfo>;
 

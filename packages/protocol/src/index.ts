@@ -4,3 +4,4 @@ export * from "./api.ts";
 export * from "./provenance.ts";
 export * from "./cluster.ts";
 export * from "./image-types.ts";
+export * from "./run-history.ts";
