@@ -1,7 +1,7 @@
 "use client";
 
 import Link from "next/link";
-import { useRef } from "react";
+import { useCallback, useRef, useState } from "react";
 import type { RoomState } from "@atelier/protocol";
 import { StudioProvider, useStudio, type Me } from "./context";
 import { ContentPicker, StylePicker } from "./image-pickers";
@@ -23,6 +23,8 @@ export function Studio({ initial, me, joinedAs }: { initial: RoomState; me: Me; 
 function StudioLayout({ joinedAs }: { joinedAs?: string }) {
   const { state, dispatch } = useStudio();
   const canvasRef = useRef<HTMLCanvasElement | null>(null);
+  const [painted, setPainted] = useState(false);
+  const markPainted = useCallback(() => setPainted(true), []);
   const role = state.role;
 
   if (state.status === "error" && !state.confirmed) {
@@ -87,8 +89,8 @@ function StudioLayout({ joinedAs }: { joinedAs?: string }) {
           <ParamPanel />
         </div>
         <div className="order-1 space-y-6 lg:order-2">
-          <PreviewCanvas canvasRef={canvasRef} />
-          <RunPanel canvasRef={canvasRef} />
+          <PreviewCanvas canvasRef={canvasRef} onPainted={markPainted} />
+          <RunPanel canvasRef={canvasRef} painted={painted} />
           <section aria-labelledby="loss-heading" className="card p-4">
             <h2 id="loss-heading" className="mb-3 text-lg">
               Loss
