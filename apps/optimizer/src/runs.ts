@@ -471,28 +471,41 @@ export class RunManager {
     return { contentPath, stylePaths };
   }
 
-  /** The newest image a finished or stopped run left: its final image, else its last checkpoint. */
+  /** The newest image a finished or stopped run left: its final image, else its last checkpoint, else its kept image. */
   private async imageToContinueFrom(runId: string): Promise<string | null> {
     const final = this.finalImagePath(runId);
     if (await exists(final)) return final;
-    const row = await this.o.db.run.findUnique({ where: { id: runId }, select: { checkpointPath: true } });
+    const row = await this.o.db.run.findUnique({
+      where: { id: runId },
+      select: { checkpointPath: true, finalImage: { select: { sha256: true, mime: true } } },
+    });
     if (row?.checkpointPath && (await exists(this.absolute(row.checkpointPath))))
       return this.absolute(row.checkpointPath);
-    return null;
+    const kept = row?.finalImage ? imageFilePath(row.finalImage, { dataDir: this.o.dataDir }) : null;
+    return kept && (await exists(kept)) ? kept : null;
+  }
+
+  /** The image an earlier run of this room left, to start a new run from (branching); refused when it left none. */
+  private async imageOfRoomRun(roomId: string, runId: string): Promise<string> {
+    const row = await this.o.db.run.findFirst({ where: { id: runId, roomId }, select: { id: true } });
+    if (!row) throw new ServiceError("not_found", `run ${runId} is not a run of this room`);
+    const file = await this.imageToContinueFrom(runId);
+    if (!file) throw new ServiceError("not_found", "that run left no image to continue from");
+    return file;
   }
 
   /**
    * Starts a run from the room's document. With `restart`, the room's current run is cancelled
    * first and the new one starts from its latest image (or an interrupted/finished run's
-   * checkpoint or final image).
+   * checkpoint or final image). With `fromRunId`, it starts from the image that run of the room left.
    */
-  startRun(room: LiveRoom, user: User, restart: boolean): Promise<LiveRun> {
+  startRun(room: LiveRoom, user: User, restart: boolean, fromRunId?: string): Promise<LiveRun> {
     if (this.closing) return Promise.reject(new ServiceError("conflict", "the optimiser is shutting down"));
     // one start at a time per room: a second one sent meanwhile is refused, not queued behind it
     // (checked and claimed synchronously, so two starts cannot both pass)
     if (this.roomOps.has(room.id))
       return Promise.reject(new ServiceError("conflict", "a run is being started or stopped in this room; try again"));
-    return this.inRoomOrder(room.id, () => this.startRunNow(room, user, restart));
+    return this.inRoomOrder(room.id, () => this.startRunNow(room, user, restart, fromRunId));
   }
 
   /**
@@ -510,13 +523,15 @@ export class RunManager {
     return next;
   }
 
-  private async startRunNow(room: LiveRoom, user: User, restart: boolean): Promise<LiveRun> {
+  private async startRunNow(room: LiveRoom, user: User, restart: boolean, fromRunId?: string): Promise<LiveRun> {
     const parsed = runParams.safeParse(room.document);
     if (!parsed.success) throw new ServiceError("invalid", `cannot start: ${formatZodError(parsed.error)}`);
     const params = parsed.data;
     const overCap = runSizeRefusal(params, this.o.limits);
     if (overCap) throw new ServiceError("limit", overCap);
     const paths = await this.resolveImages(params, user.id);
+    // checked before anything is cancelled: a refused branch leaves the going run alone
+    const branchImage = fromRunId ? await this.imageOfRoomRun(room.id, fromRunId) : null;
 
     const previous = room.run;
     // the user's queued/running runs, not counting the one a restart replaces (checked before
@@ -535,8 +550,8 @@ export class RunManager {
     if (room.run && room.run !== previous && isActive(room.run.status)) {
       throw new ServiceError("conflict", "another run was started in this room meanwhile");
     }
-    const initImagePath = restart && previous ? await this.imageToContinueFrom(previous.id) : null;
-    const resumedFromId = initImagePath && previous ? previous.id : null;
+    const initImagePath = branchImage ?? (restart && previous ? await this.imageToContinueFrom(previous.id) : null);
+    const resumedFromId = branchImage ? fromRunId! : initImagePath && previous ? previous.id : null;
 
     let row: Awaited<ReturnType<Db["run"]["create"]>>;
     try {
