@@ -12,6 +12,7 @@ import {
   type IterationStats,
   type Member,
   type RoomDocument,
+  type RoomActivity,
   type RoomField,
   type RoomState,
   type RunInfo,
@@ -55,6 +56,8 @@ export interface RoomClientState {
   limits: RoomState["limits"] | null;
   /** latest save notice, for "saved by …" toasts */
   lastSaved: { resultId: string; title: string; isPublic: boolean; byName: string } | null;
+  /** latest history action someone took (restored settings, continued from a run), for the activity line */
+  lastActivity: RoomActivity | null;
 }
 
 export type RoomAction =
@@ -72,6 +75,7 @@ export type RoomAction =
   | { type: "run:stats"; stats: IterationStats }
   | { type: "restart-needed"; fields: RoomField[] }
   | { type: "result:saved"; resultId: string; title: string; isPublic: boolean; byName: string }
+  | { type: "activity"; activity: RoomActivity }
   | { type: "local-edit"; field: RoomField; value: unknown; opId: number }
   | {
       type: "edit-acked";
@@ -101,6 +105,7 @@ export function initialRoomState(roomId: string): RoomClientState {
     restartNeeded: [],
     limits: null,
     lastSaved: null,
+    lastActivity: null,
   };
 }
 
@@ -282,6 +287,9 @@ export function roomReducer(s: RoomClientState, a: RoomAction): RoomClientState 
 
     case "result:saved":
       return { ...s, lastSaved: { resultId: a.resultId, title: a.title, isPublic: a.isPublic, byName: a.byName } };
+
+    case "activity":
+      return { ...s, lastActivity: a.activity };
   }
 }
 

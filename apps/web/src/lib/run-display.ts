@@ -21,7 +21,7 @@ export type PendingStart = "start" | "restart" | null;
  * The status line: while a start is on its way it says so, whatever the replaced run reports
  * meanwhile (a restart cancels it first); the new run's own status follows with the answer.
  */
-export function runStatusText(run: RunInfo | null, pending: PendingStart): string {
+export function runStatusText(run: Pick<RunInfo, "status"> | null, pending: PendingStart): string {
   if (pending) return "Starting…";
   return run ? STATUS_TEXT[run.status] : "Not started";
 }

@@ -10,6 +10,7 @@ import { LossChart } from "./loss-chart";
 import { ParamPanel } from "./param-panel";
 import { PresenceBar } from "./presence-bar";
 import { PreviewCanvas } from "./preview-canvas";
+import { RunHistory } from "./run-history";
 import { RunPanel } from "./run-panel";
 
 export function Studio({ initial, me, joinedAs }: { initial: RoomState; me: Me; joinedAs?: string }) {
@@ -97,6 +98,7 @@ function StudioLayout({ joinedAs }: { joinedAs?: string }) {
             </h2>
             <LossChart history={state.history} />
           </section>
+          <RunHistory />
         </div>
       </div>
     </main>
