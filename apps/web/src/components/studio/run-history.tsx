@@ -148,7 +148,7 @@ export function RunHistory() {
             <img
               src={imageUrl(viewing.run.finalImageId, 640)}
               alt={`The image run #${runNumber(runs, viewing.run.runId) ?? "?"} left`}
-              className="mx-auto max-h-80 rounded-lg"
+              className="mx-auto max-h-80 w-full max-w-sm rounded-lg object-contain [image-rendering:auto]"
               data-testid="history-view-image"
             />
           )}
