@@ -49,6 +49,9 @@ export interface User {
   name: string;
 }
 
+/** What a new run starts from instead of its init setting. */
+export type RunStartImage = { runId: string } | { imagePath: string };
+
 export interface LiveRun {
   id: string;
   roomId: string;
@@ -209,8 +212,29 @@ export function toRunInfo(run: LiveRun): RunInfo {
   };
 }
 
+/** A batch of small jobs (a sweep): one queue entry, so the whole batch counts as one job of its user. */
+export interface QueueBatch {
+  kind: "batch";
+  id: string;
+  userId: string;
+  /** runs the batch's jobs on the pool one after another; resolves when they all ended */
+  run(pool: WorkerPool): Promise<void>;
+  /** its 1-based place in the queue while it waits, null once it runs */
+  setQueuePosition(position: number | null): void;
+  /** stops it (shutdown): no further jobs start, the running one is cancelled */
+  cancel(): void;
+}
+type QueueEntry = LiveRun | QueueBatch;
+function isBatch(job: QueueEntry): job is QueueBatch {
+  return "kind" in job && job.kind === "batch";
+}
+function isRun(job: QueueEntry): job is LiveRun {
+  return !isBatch(job);
+}
+
 export class RunManager {
-  private readonly queue: FairQueue<LiveRun>;
+  private readonly queue: FairQueue<QueueEntry>;
+  private readonly batches = new Set<QueueBatch>();
   /** runs this node holds (queued or running), by id */
   private readonly active = new Map<string, LiveRun>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -449,10 +473,7 @@ export class RunManager {
   // ───────────────────────────── starting ─────────────────────────────
 
   /** File paths of the run's images, checking that they exist and that the user may use them. */
-  private async resolveImages(
-    params: RunParams,
-    userId: string,
-  ): Promise<{ contentPath: string; stylePaths: string[] }> {
+  async resolveImages(params: RunParams, userId: string): Promise<{ contentPath: string; stylePaths: string[] }> {
     const ids = [params.contentImageId, ...params.styles.map((s) => s.imageId)];
     const rows = await this.o.db.image.findMany({ where: { id: { in: ids } } });
     const byId = new Map(rows.map((r) => [r.id, r]));
@@ -497,15 +518,16 @@ export class RunManager {
   /**
    * Starts a run from the room's document. With `restart`, the room's current run is cancelled
    * first and the new one starts from its latest image (or an interrupted/finished run's
-   * checkpoint or final image). With `fromRunId`, it starts from the image that run of the room left.
+   * checkpoint or final image). `from`: start from the image an earlier run of the room left
+   * (branching), or from an image file (a promoted sweep cell).
    */
-  startRun(room: LiveRoom, user: User, restart: boolean, fromRunId?: string): Promise<LiveRun> {
+  startRun(room: LiveRoom, user: User, restart: boolean, from?: RunStartImage): Promise<LiveRun> {
     if (this.closing) return Promise.reject(new ServiceError("conflict", "the optimiser is shutting down"));
     // one start at a time per room: a second one sent meanwhile is refused, not queued behind it
     // (checked and claimed synchronously, so two starts cannot both pass)
     if (this.roomOps.has(room.id))
       return Promise.reject(new ServiceError("conflict", "a run is being started or stopped in this room; try again"));
-    return this.inRoomOrder(room.id, () => this.startRunNow(room, user, restart, fromRunId));
+    return this.inRoomOrder(room.id, () => this.startRunNow(room, user, restart, from));
   }
 
   /**
@@ -523,7 +545,7 @@ export class RunManager {
     return next;
   }
 
-  private async startRunNow(room: LiveRoom, user: User, restart: boolean, fromRunId?: string): Promise<LiveRun> {
+  private async startRunNow(room: LiveRoom, user: User, restart: boolean, from?: RunStartImage): Promise<LiveRun> {
     const parsed = runParams.safeParse(room.document);
     if (!parsed.success) throw new ServiceError("invalid", `cannot start: ${formatZodError(parsed.error)}`);
     const params = parsed.data;
@@ -531,7 +553,12 @@ export class RunManager {
     if (overCap) throw new ServiceError("limit", overCap);
     const paths = await this.resolveImages(params, user.id);
     // checked before anything is cancelled: a refused branch leaves the going run alone
-    const branchImage = fromRunId ? await this.imageOfRoomRun(room.id, fromRunId) : null;
+    const fromRunId = from && "runId" in from ? from.runId : null;
+    const branchImage = fromRunId
+      ? await this.imageOfRoomRun(room.id, fromRunId)
+      : from && "imagePath" in from
+        ? from.imagePath
+        : null;
 
     const previous = room.run;
     // the user's queued/running runs, not counting the one a restart replaces (checked before
@@ -551,7 +578,7 @@ export class RunManager {
       throw new ServiceError("conflict", "another run was started in this room meanwhile");
     }
     const initImagePath = branchImage ?? (restart && previous ? await this.imageToContinueFrom(previous.id) : null);
-    const resumedFromId = branchImage ? fromRunId! : initImagePath && previous ? previous.id : null;
+    const resumedFromId = branchImage ? fromRunId : initImagePath && previous ? previous.id : null;
 
     let row: Awaited<ReturnType<Db["run"]["create"]>>;
     try {
@@ -599,10 +626,33 @@ export class RunManager {
   /** Starts what the queue allows, then refreshes positions and ETAs. */
   private pump(): void {
     if (!this.closing) {
-      for (const run of this.queue.takeReady()) this.launch(run);
+      for (const job of this.queue.takeReady()) {
+        if (isBatch(job)) this.launchBatch(job);
+        else this.launch(job);
+      }
     }
     this.refreshQueueInfo();
     this.ensureTicking();
+  }
+
+  /** Queues a batch in the fair queue (it runs when its user's turn comes, like a run). */
+  enqueueBatch(batch: QueueBatch): void {
+    if (this.closing) throw new ServiceError("conflict", "the optimiser is shutting down");
+    this.batches.add(batch);
+    this.queue.enqueue(batch);
+    this.pump();
+  }
+
+  private launchBatch(batch: QueueBatch): void {
+    batch.setQueuePosition(null);
+    batch
+      .run(this.pool)
+      .catch((error: unknown) => this.o.log.error("batch.failed", { batchId: batch.id, error }))
+      .finally(() => {
+        this.batches.delete(batch);
+        this.queue.finish(batch.id);
+        this.pump();
+      });
   }
 
   private launch(run: LiveRun): void {
@@ -945,19 +995,22 @@ export class RunManager {
 
   /** Positions and ETAs of every run this node holds; sends run:update where something changed. */
   private refreshQueueInfo(): void {
-    const running = this.queue.runningJobs();
-    const waiting = this.queue.waitingOrder();
+    const runningJobs = this.queue.runningJobs();
+    const waitingJobs = this.queue.waitingOrder();
+    const running = runningJobs.filter(isRun);
     for (const run of running) run.etaSeconds = roundEta(this.remainingSeconds(run));
+    // a batch's length is not estimated: the runs behind one get no ETA
     const starts = estimateStartTimes(
-      running.map((r) => this.remainingSeconds(r) ?? 0),
+      runningJobs.map((j) => (isBatch(j) ? 0 : (this.remainingSeconds(j) ?? 0))),
       this.queue.size.concurrency,
-      waiting.map((r) => this.remainingSeconds(r)),
+      waitingJobs.map((j) => (isBatch(j) ? null : this.remainingSeconds(j))),
     );
-    waiting.forEach((run, i) => {
-      run.queuePosition = i + 1;
-      run.etaSeconds = roundEta(starts[i] ?? null);
+    waitingJobs.forEach((job, i) => {
+      if (isBatch(job)) return job.setQueuePosition(i + 1);
+      job.queuePosition = i + 1;
+      job.etaSeconds = roundEta(starts[i] ?? null);
     });
-    for (const run of [...running, ...waiting]) {
+    for (const run of [...running, ...waitingJobs.filter(isRun)]) {
       const room = this.roomOf(run);
       if (room) this.o.broadcast.runUpdate(room);
     }
@@ -1098,6 +1151,10 @@ export class RunManager {
     this.closing = true;
     for (const timer of this.timers) clearInterval(timer);
     if (this.tickTimer) clearInterval(this.tickTimer);
+    for (const batch of this.batches) {
+      this.queue.removeWaiting(batch.id);
+      batch.cancel();
+    }
     const running = [...this.active.values()];
     await Promise.all(
       running.map(async (run) => {

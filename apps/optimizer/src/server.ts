@@ -42,6 +42,7 @@ import { DEFAULT_LIMITS, fieldLimitRefusal, socketLimitRefusal, type ServiceLimi
 import { createLogger, type Logger } from "./log.ts";
 import { type LiveRoom, RoomRegistry, type PreviewFrame } from "./rooms.ts";
 import { listRoomRuns, runCurveOf, runSettingsOf } from "./run-history.ts";
+import { SweepManager } from "./sweeps.ts";
 import { isActive, RunManager, toRunInfo, type User } from "./runs.ts";
 import { DEFAULT_SERVICE_BACKEND } from "./config.ts";
 
@@ -219,6 +220,16 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       error(room, message) {
         io.to(roomKey(room.id)).emit("room:error", { roomId: room.id, code: "internal", error: message });
       },
+    },
+  });
+  const sweeps = new SweepManager({
+    runs,
+    dataDir: options.dataDir,
+    nodeId,
+    log,
+    broadcast: {
+      update: (roomId, sweep) => io.to(roomKey(roomId)).emit("sweep:update", { roomId, sweep }),
+      frame: (frame) => io.to(roomKey(frame.roomId)).emit("sweep:frame", frame),
     },
   });
 
@@ -441,6 +452,9 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
         socket.emit("room:state", state);
         const frame = room.latestPreview;
         if (frame && frame.runId === room.run?.id) fanout.deliverTo(socket, frame);
+        const sweep = sweeps.snapshot(roomId);
+        if (sweep) socket.emit("sweep:update", { roomId, sweep: sweep.sweep });
+        for (const sweepFrame of sweep?.frames ?? []) socket.emit("sweep:frame", sweepFrame);
         schedulePresence(roomId);
       });
       return { state };
@@ -472,7 +486,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
 
     on(socket, "run:start", async ({ roomId, restart, fromRunId }) => {
       const { room } = await requireMember(socket, roomId, true);
-      const run = await runs.startRun(room, user, restart, fromRunId);
+      const run = await runs.startRun(room, user, restart, fromRunId ? { runId: fromRunId } : undefined);
       if (fromRunId) broadcastActivity(room.id, user, "continued-from", fromRunId);
       return { run: toRunInfo(run) };
     });
@@ -496,6 +510,24 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       }
       broadcastActivity(room.id, user, "restored-settings", runId);
       return { version: room.version };
+    });
+
+    on(socket, "sweep:start", async ({ roomId, axes, size, iterations }) => {
+      const { room } = await requireMember(socket, roomId, true);
+      const sweep = await sweeps.start(room, user, { axes, size, iterations });
+      broadcastActivity(roomId, user, "started-sweep", sweep.sweepId);
+      return { sweep };
+    });
+
+    // the cell's swept values become the room's (co-edits), and the full-size run starts from its image
+    on(socket, "sweep:promote", async ({ roomId, sweepId, cell }) => {
+      const { room } = await requireMember(socket, roomId, true);
+      const promotion = sweeps.promotion(room, sweepId, cell);
+      for (const change of promotion.changes)
+        await applyFieldEdit(room, user, change.field, change.after, room.version);
+      const run = await runs.startRun(room, user, true, { imagePath: promotion.imagePath });
+      broadcastActivity(roomId, user, "promoted", run.id);
+      return { run: toRunInfo(run) };
     });
 
     on(socket, "run:cancel", async ({ roomId }) => {

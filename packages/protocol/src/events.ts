@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { MAX_ITERATIONS, roomDocument, roomField, runParams } from "./params.ts";
 import type { RunSummary } from "./run-history.ts";
+import { promoteSweepCell, startSweep, sweepFrame, sweepUpdate, type SweepInfo } from "./sweeps.ts";
 
 /*
  * Every Socket.IO event between the browser (apps/web) and the optimisation service
@@ -238,6 +239,8 @@ export interface ClientToServerEvents {
   "history:list": (p: z.infer<typeof listRuns>, ack: (r: Ack<{ runs: RunSummary[] }>) => void) => void;
   "history:curve": (p: z.infer<typeof runCurve>, ack: (r: Ack<{ history: IterationStats[] }>) => void) => void;
   "history:restore": (p: z.infer<typeof restoreRunSettings>, ack: (r: Ack<{ version: number }>) => void) => void;
+  "sweep:start": (p: z.input<typeof startSweep>, ack: (r: Ack<{ sweep: SweepInfo }>) => void) => void;
+  "sweep:promote": (p: z.infer<typeof promoteSweepCell>, ack: (r: Ack<{ run: RunInfo }>) => void) => void;
 }
 
 /** Schemas of the server→client payloads, keyed by event name: clients (and the tests) validate with these. */
@@ -252,6 +255,8 @@ export const serverEventSchemas = {
   "result:saved": resultSaved,
   "room:error": roomError,
   "room:activity": roomActivity,
+  "sweep:update": sweepUpdate,
+  "sweep:frame": sweepFrame,
 } as const;
 export type ServerEvent = keyof typeof serverEventSchemas;
 /** What the server sends with `event` (the schema's output: defaults filled in). */
@@ -271,4 +276,6 @@ export const clientEventSchemas = {
   "history:list": listRuns,
   "history:curve": runCurve,
   "history:restore": restoreRunSettings,
+  "sweep:start": startSweep,
+  "sweep:promote": promoteSweepCell,
 } as const;

@@ -5,3 +5,4 @@ export * from "./provenance.ts";
 export * from "./cluster.ts";
 export * from "./image-types.ts";
 export * from "./run-history.ts";
+export * from "./sweeps.ts";
