@@ -165,6 +165,7 @@ describe("loss history column", () => {
 
   it("refuses invalid points when writing and reads bad text as no curve", () => {
     expect(() => serializeLossHistory([{ ...point(1), total: "x" as unknown as number }])).toThrow();
-    for (const text of ["", "{", "null", '[{"iteration":1}]']) expect(readLossHistory({ lossHistory: text })).toEqual([]);
+    for (const text of ["", "{", "null", '[{"iteration":1}]'])
+      expect(readLossHistory({ lossHistory: text })).toEqual([]);
   });
 });

@@ -55,7 +55,13 @@ function withValue(params: RunParams, param: SweepParam, value: number): RunPara
   if (params.styles.length !== 2) return "a style blend sweep needs exactly two styles in the room";
   if (value < 0 || value > 1) return `styleBlend: ${value} is not a share between 0 and 1`;
   const [a, b] = params.styles;
-  return { ...params, styles: [{ ...a!, weight: value }, { ...b!, weight: 1 - value }] };
+  return {
+    ...params,
+    styles: [
+      { ...a!, weight: value },
+      { ...b!, weight: 1 - value },
+    ],
+  };
 }
 
 /**

@@ -175,7 +175,13 @@ describe("canViewImage", () => {
     const ended = await image(users.carol, "run-ended");
     expect(await canViewImage(db, ended.id, users.dave)).toBe(false);
     await db.run.create({
-      data: { roomId: room.id, authorId: users.carol, params: serializeRunParams(doc), seed: 1, finalImageId: ended.id },
+      data: {
+        roomId: room.id,
+        authorId: users.carol,
+        params: serializeRunParams(doc),
+        seed: 1,
+        finalImageId: ended.id,
+      },
     });
     expect(await canViewImage(db, ended.id, users.dave)).toBe(true);
     expect(await canViewImage(db, ended.id, users.bob)).toBe(false);
