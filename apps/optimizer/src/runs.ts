@@ -448,6 +448,7 @@ export class RunManager {
           etaSeconds: info.etaSeconds,
           error: info.error,
           resultIds: [...info.resultIds],
+          finalImageId: info.finalImageId ?? null,
         });
       }
     }
