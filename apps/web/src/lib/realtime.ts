@@ -14,6 +14,8 @@ import {
   type RoomField,
   type RunInfo,
   type RunSummary,
+  type StartSweep,
+  type SweepInfo,
   type ServerEvent,
   type ServerEventPayload,
   type ServerToClientEvents,
@@ -64,6 +66,10 @@ export interface RoomConnection {
   curve(runId: string): Promise<Ack<{ history: IterationStats[] }>>;
   /** put a run's settings back into the room document (co-edits everyone sees) */
   restore(runId: string): Promise<Ack<{ version: number }>>;
+  /** queue a sweep of the room's settings */
+  sweep(request: Omit<StartSweep, "roomId">): Promise<Ack<{ sweep: SweepInfo }>>;
+  /** make a sweep cell's values the room's and start the full-size run from its image */
+  promote(sweepId: string, cell: number): Promise<Ack<{ run: RunInfo }>>;
   cancel(): Promise<Ack>;
   save(input: {
     runId: string;
@@ -250,6 +256,8 @@ export function connectRoom(options: RealtimeOptions): RoomConnection {
     on("room:error", (p) => (p.roomId === roomId || p.roomId === null) && dispatch({ type: "error", error: p.error }));
     on("run:preview", (frame) => frame.roomId === roomId && onPreview(frame));
     on("room:activity", (activity) => activity.roomId === roomId && dispatch({ type: "activity", activity }));
+    on("sweep:update", (p) => p.roomId === roomId && dispatch({ type: "sweep:update", sweep: p.sweep }));
+    on("sweep:frame", (frame) => frame.roomId === roomId && dispatch({ type: "sweep:frame", frame }));
   }
 
   function request<T>(emit: (s: RoomSocket, cb: (err: Error | null, reply: Ack<T>) => void) => void): Promise<Ack<T>> {
@@ -287,6 +295,12 @@ export function connectRoom(options: RealtimeOptions): RoomConnection {
     },
     restore(runId) {
       return request((s, cb) => s.timeout(ACK_TIMEOUT_MS).emit("history:restore", { roomId, runId }, cb));
+    },
+    sweep(input) {
+      return request((s, cb) => s.timeout(ACK_TIMEOUT_MS).emit("sweep:start", { roomId, ...input }, cb));
+    },
+    promote(sweepId, cell) {
+      return request((s, cb) => s.timeout(ACK_TIMEOUT_MS).emit("sweep:promote", { roomId, sweepId, cell }, cb));
     },
     cancel() {
       return request((s, cb) => s.timeout(ACK_TIMEOUT_MS).emit("run:cancel", { roomId }, cb));

@@ -16,6 +16,8 @@ import {
   type RoomField,
   type RoomState,
   type RunInfo,
+  type SweepFrame,
+  type SweepInfo,
 } from "@atelier/protocol";
 
 /** Who last changed a field, and at which document version (from a snapshot: the snapshot's version, an upper bound). */
@@ -58,6 +60,9 @@ export interface RoomClientState {
   lastSaved: { resultId: string; title: string; isPublic: boolean; byName: string } | null;
   /** latest history action someone took (restored settings, continued from a run), for the activity line */
   lastActivity: RoomActivity | null;
+  /** the room's latest sweep, and each of its cells' latest frame */
+  sweep: SweepInfo | null;
+  sweepFrames: Record<number, SweepFrame>;
 }
 
 export type RoomAction =
@@ -76,6 +81,8 @@ export type RoomAction =
   | { type: "restart-needed"; fields: RoomField[] }
   | { type: "result:saved"; resultId: string; title: string; isPublic: boolean; byName: string }
   | { type: "activity"; activity: RoomActivity }
+  | { type: "sweep:update"; sweep: SweepInfo }
+  | { type: "sweep:frame"; frame: SweepFrame }
   | { type: "local-edit"; field: RoomField; value: unknown; opId: number }
   | {
       type: "edit-acked";
@@ -106,6 +113,8 @@ export function initialRoomState(roomId: string): RoomClientState {
     limits: null,
     lastSaved: null,
     lastActivity: null,
+    sweep: null,
+    sweepFrames: {},
   };
 }
 
@@ -290,6 +299,24 @@ export function roomReducer(s: RoomClientState, a: RoomAction): RoomClientState 
 
     case "activity":
       return { ...s, lastActivity: a.activity };
+
+    case "sweep:update": {
+      // a new sweep starts with an empty grid
+      const same = s.sweep?.sweepId === a.sweep.sweepId;
+      return { ...s, sweep: a.sweep, sweepFrames: same ? s.sweepFrames : {} };
+    }
+
+    case "sweep:frame": {
+      if (s.sweep?.sweepId !== a.frame.sweepId) return s; // a frame of a sweep we no longer show
+      const shown = s.sweepFrames[a.frame.cell];
+      // the final image (PNG) of a cell is never replaced by a late live frame of it
+      if (
+        shown &&
+        (shown.iteration > a.frame.iteration || (shown.mime === "image/png" && a.frame.mime !== "image/png"))
+      )
+        return s;
+      return { ...s, sweepFrames: { ...s.sweepFrames, [a.frame.cell]: a.frame } };
+    }
   }
 }
 

@@ -105,6 +105,11 @@ export function StudioProvider({ initial, me, children }: { initial: RoomState; 
           connRef.current?.curve(id) ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
         restore: (id) =>
           connRef.current?.restore(id) ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
+        sweep: (r) =>
+          connRef.current?.sweep(r) ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
+        promote: (id, cell) =>
+          connRef.current?.promote(id, cell) ??
+          Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
         cancel: () =>
           connRef.current?.cancel() ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
         save: (i) =>

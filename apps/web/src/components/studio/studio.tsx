@@ -12,6 +12,7 @@ import { PresenceBar } from "./presence-bar";
 import { PreviewCanvas } from "./preview-canvas";
 import { RunHistory } from "./run-history";
 import { RunPanel } from "./run-panel";
+import { SweepPanel } from "./sweep-panel";
 
 export function Studio({ initial, me, joinedAs }: { initial: RoomState; me: Me; joinedAs?: string }) {
   return (
@@ -99,6 +100,7 @@ function StudioLayout({ joinedAs }: { joinedAs?: string }) {
             <LossChart history={state.history} />
           </section>
           <RunHistory />
+          <SweepPanel />
         </div>
       </div>
     </main>
