@@ -854,10 +854,8 @@ export class RunManager {
     if (room) {
       this.recomputeRestartNeeded(room);
       this.o.broadcast.runUpdate(room);
-      if (kept.frame) {
-        room.latestPreview = kept.frame;
-        this.o.broadcast.preview(room, kept.frame);
-      }
+      // late joiners get the exact kept image; those present already have the worker's last frame
+      if (kept.frame) room.latestPreview = kept.frame;
     }
     run.markEnded();
     this.pump();

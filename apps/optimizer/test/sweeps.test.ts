@@ -176,4 +176,27 @@ describe("sweeps", () => {
     await request(owner, "run:cancel", { roomId: f.roomId });
     expect((await end).run.status).toBe("cancelled");
   });
+
+  it("the sweep is one job of the fair queue: a run started meanwhile waits for the whole batch, then goes", async () => {
+    const started = await request(editor, "sweep:start", { roomId: f.roomId, axes: AXES, size: 48, iterations: 3 });
+    if (!started.ok) throw new Error(started.error);
+    const order: string[] = [];
+    const sweepDone = waitFor(owner, "sweep:update", (u) => {
+      const done = u.sweep.sweepId === started.sweep.sweepId && u.sweep.cells.every((c) => c.status === "completed");
+      if (done) order.push("sweep completed");
+      return done;
+    });
+    const runGoing = waitFor(owner, "run:update", (u) => {
+      if (u.run.status === "running") order.push("run running");
+      return u.run.status === "running";
+    });
+    const reply = await request(owner, "run:start", { roomId: f.roomId });
+    if (!reply.ok) throw new Error(reply.error);
+    expect(reply.run).toMatchObject({ status: "queued", queuePosition: 1 });
+    await Promise.all([sweepDone, runGoing]);
+    expect(order).toEqual(["sweep completed", "run running"]);
+    const end = waitFor(owner, "run:update", (u) => u.run.runId === reply.run.runId && u.run.status === "cancelled");
+    await request(owner, "run:cancel", { roomId: f.roomId });
+    await end;
+  });
 });
