@@ -10,6 +10,7 @@ import {
   isUniqueViolation,
   readRunParams,
   serializeProvenance,
+  serializeLossHistory,
   serializeRunParams,
   serializeStyleImageIds,
   type Db,
@@ -38,6 +39,7 @@ import { SpeedTracker } from "./speed-model.ts";
 import { activeRunLimitRefusal, runSizeRefusal, type ServiceLimits } from "./limits.ts";
 import { estimateStartTimes, FairQueue } from "./fair-queue.ts";
 import { WorkerPool, type JobHandle, type WorkerEnd } from "./job-worker.ts";
+import { keepRunImage, restoreRunView } from "./run-outcome.ts";
 import { isLeaseHeld, readLease, removeLease, writeLease } from "./lease.ts";
 import type { Logger } from "./log.ts";
 import type { LiveRoom, PreviewFrame, RoomRegistry } from "./rooms.ts";
@@ -47,6 +49,9 @@ export interface User {
   id: string;
   name: string;
 }
+
+/** What a new run starts from instead of its init setting. */
+export type RunStartImage = { runId: string } | { imagePath: string };
 
 export interface LiveRun {
   id: string;
@@ -68,6 +73,8 @@ export interface LiveRun {
   checkpointPath: string | null;
   error: string | null;
   resultIds: string[];
+  /** the Image row of what the run left, once it ended */
+  finalImageId: string | null;
   resumedFromId: string | null;
   /** absolute path of the image this run starts from (restart / resume), if any */
   initImagePath: string | null;
@@ -163,6 +170,7 @@ function newLiveRun(fields: RunIdentity & Partial<Omit<LiveRun, keyof RunIdentit
     checkpointPath: null,
     error: null,
     resultIds: [],
+    finalImageId: null,
     resumedFromId: null,
     initImagePath: null,
     liveEdits: [],
@@ -201,11 +209,33 @@ export function toRunInfo(run: LiveRun): RunInfo {
     etaSeconds: isActive(run.status) ? run.etaSeconds : null,
     error: run.error,
     resultIds: [...run.resultIds],
+    finalImageId: run.finalImageId,
   };
 }
 
+/** A batch of small jobs (a sweep): one queue entry, so the whole batch counts as one job of its user. */
+export interface QueueBatch {
+  kind: "batch";
+  id: string;
+  userId: string;
+  /** runs the batch's jobs on the pool one after another; resolves when they all ended */
+  run(pool: WorkerPool): Promise<void>;
+  /** its 1-based place in the queue while it waits, null once it runs */
+  setQueuePosition(position: number | null): void;
+  /** stops it (shutdown): no further jobs start, the running one is cancelled */
+  cancel(): void;
+}
+type QueueEntry = LiveRun | QueueBatch;
+function isBatch(job: QueueEntry): job is QueueBatch {
+  return "kind" in job && job.kind === "batch";
+}
+function isRun(job: QueueEntry): job is LiveRun {
+  return !isBatch(job);
+}
+
 export class RunManager {
-  private readonly queue: FairQueue<LiveRun>;
+  private readonly queue: FairQueue<QueueEntry>;
+  private readonly batches = new Set<QueueBatch>();
   /** runs this node holds (queued or running), by id */
   private readonly active = new Map<string, LiveRun>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -366,6 +396,16 @@ export class RunManager {
     });
     run.resultIds = results.map((r) => r.id);
     room.run = run;
+    // the ended run's chart and image come from the database: they survive an optimiser restart
+    const checkpoint = row.checkpointPath ? this.absolute(row.checkpointPath) : null;
+    const view = await restoreRunView(
+      this.o.db,
+      this.o.dataDir,
+      row,
+      checkpoint && (await exists(checkpoint)) ? checkpoint : null,
+    );
+    room.history = view.history;
+    room.latestPreview = view.frame;
   }
 
   private liveRunFromRow(row: Awaited<ReturnType<Db["run"]["findFirstOrThrow"]>>, params: RunParams): LiveRun {
@@ -385,6 +425,7 @@ export class RunManager {
       checkpointPath: row.checkpointPath,
       error: row.error,
       resumedFromId: row.resumedFromId,
+      finalImageId: row.finalImageId,
     });
   }
 
@@ -411,6 +452,7 @@ export class RunManager {
           etaSeconds: info.etaSeconds,
           error: info.error,
           resultIds: [...info.resultIds],
+          finalImageId: info.finalImageId ?? null,
         });
       }
     }
@@ -436,10 +478,7 @@ export class RunManager {
   // ───────────────────────────── starting ─────────────────────────────
 
   /** File paths of the run's images, checking that they exist and that the user may use them. */
-  private async resolveImages(
-    params: RunParams,
-    userId: string,
-  ): Promise<{ contentPath: string; stylePaths: string[] }> {
+  async resolveImages(params: RunParams, userId: string): Promise<{ contentPath: string; stylePaths: string[] }> {
     const ids = [params.contentImageId, ...params.styles.map((s) => s.imageId)];
     const rows = await this.o.db.image.findMany({ where: { id: { in: ids } } });
     const byId = new Map(rows.map((r) => [r.id, r]));
@@ -458,28 +497,42 @@ export class RunManager {
     return { contentPath, stylePaths };
   }
 
-  /** The newest image a finished or stopped run left: its final image, else its last checkpoint. */
+  /** The newest image a finished or stopped run left: its final image, else its last checkpoint, else its kept image. */
   private async imageToContinueFrom(runId: string): Promise<string | null> {
     const final = this.finalImagePath(runId);
     if (await exists(final)) return final;
-    const row = await this.o.db.run.findUnique({ where: { id: runId }, select: { checkpointPath: true } });
+    const row = await this.o.db.run.findUnique({
+      where: { id: runId },
+      select: { checkpointPath: true, finalImage: { select: { sha256: true, mime: true } } },
+    });
     if (row?.checkpointPath && (await exists(this.absolute(row.checkpointPath))))
       return this.absolute(row.checkpointPath);
-    return null;
+    const kept = row?.finalImage ? imageFilePath(row.finalImage, { dataDir: this.o.dataDir }) : null;
+    return kept && (await exists(kept)) ? kept : null;
+  }
+
+  /** The image an earlier run of this room left, to start a new run from (branching); refused when it left none. */
+  private async imageOfRoomRun(roomId: string, runId: string): Promise<string> {
+    const row = await this.o.db.run.findFirst({ where: { id: runId, roomId }, select: { id: true } });
+    if (!row) throw new ServiceError("not_found", `run ${runId} is not a run of this room`);
+    const file = await this.imageToContinueFrom(runId);
+    if (!file) throw new ServiceError("not_found", "that run left no image to continue from");
+    return file;
   }
 
   /**
    * Starts a run from the room's document. With `restart`, the room's current run is cancelled
    * first and the new one starts from its latest image (or an interrupted/finished run's
-   * checkpoint or final image).
+   * checkpoint or final image). `from`: start from the image an earlier run of the room left
+   * (branching), or from an image file (a promoted sweep cell).
    */
-  startRun(room: LiveRoom, user: User, restart: boolean): Promise<LiveRun> {
+  startRun(room: LiveRoom, user: User, restart: boolean, from?: RunStartImage): Promise<LiveRun> {
     if (this.closing) return Promise.reject(new ServiceError("conflict", "the optimiser is shutting down"));
     // one start at a time per room: a second one sent meanwhile is refused, not queued behind it
     // (checked and claimed synchronously, so two starts cannot both pass)
     if (this.roomOps.has(room.id))
       return Promise.reject(new ServiceError("conflict", "a run is being started or stopped in this room; try again"));
-    return this.inRoomOrder(room.id, () => this.startRunNow(room, user, restart));
+    return this.inRoomOrder(room.id, () => this.startRunNow(room, user, restart, from));
   }
 
   /**
@@ -497,13 +550,20 @@ export class RunManager {
     return next;
   }
 
-  private async startRunNow(room: LiveRoom, user: User, restart: boolean): Promise<LiveRun> {
+  private async startRunNow(room: LiveRoom, user: User, restart: boolean, from?: RunStartImage): Promise<LiveRun> {
     const parsed = runParams.safeParse(room.document);
     if (!parsed.success) throw new ServiceError("invalid", `cannot start: ${formatZodError(parsed.error)}`);
     const params = parsed.data;
     const overCap = runSizeRefusal(params, this.o.limits);
     if (overCap) throw new ServiceError("limit", overCap);
     const paths = await this.resolveImages(params, user.id);
+    // checked before anything is cancelled: a refused branch leaves the going run alone
+    const fromRunId = from && "runId" in from ? from.runId : null;
+    const branchImage = fromRunId
+      ? await this.imageOfRoomRun(room.id, fromRunId)
+      : from && "imagePath" in from
+        ? from.imagePath
+        : null;
 
     const previous = room.run;
     // the user's queued/running runs, not counting the one a restart replaces (checked before
@@ -522,8 +582,8 @@ export class RunManager {
     if (room.run && room.run !== previous && isActive(room.run.status)) {
       throw new ServiceError("conflict", "another run was started in this room meanwhile");
     }
-    const initImagePath = restart && previous ? await this.imageToContinueFrom(previous.id) : null;
-    const resumedFromId = initImagePath && previous ? previous.id : null;
+    const initImagePath = branchImage ?? (restart && previous ? await this.imageToContinueFrom(previous.id) : null);
+    const resumedFromId = branchImage ? fromRunId : initImagePath && previous ? previous.id : null;
 
     let row: Awaited<ReturnType<Db["run"]["create"]>>;
     try {
@@ -571,10 +631,33 @@ export class RunManager {
   /** Starts what the queue allows, then refreshes positions and ETAs. */
   private pump(): void {
     if (!this.closing) {
-      for (const run of this.queue.takeReady()) this.launch(run);
+      for (const job of this.queue.takeReady()) {
+        if (isBatch(job)) this.launchBatch(job);
+        else this.launch(job);
+      }
     }
     this.refreshQueueInfo();
     this.ensureTicking();
+  }
+
+  /** Queues a batch in the fair queue (it runs when its user's turn comes, like a run). */
+  enqueueBatch(batch: QueueBatch): void {
+    if (this.closing) throw new ServiceError("conflict", "the optimiser is shutting down");
+    this.batches.add(batch);
+    this.queue.enqueue(batch);
+    this.pump();
+  }
+
+  private launchBatch(batch: QueueBatch): void {
+    batch.setQueuePosition(null);
+    batch
+      .run(this.pool)
+      .catch((error: unknown) => this.o.log.error("batch.failed", { batchId: batch.id, error }))
+      .finally(() => {
+        this.batches.delete(batch);
+        this.queue.finish(batch.id);
+        this.pump();
+      });
   }
 
   private launch(run: LiveRun): void {
@@ -743,6 +826,7 @@ export class RunManager {
     this.queue.finish(run.id);
     this.queue.removeWaiting(run.id);
     this.active.delete(run.id);
+    const kept = await this.keepOutcome(run);
     const level = status === "failed" ? "error" : "info";
     this.o.log[level](`run.${status}`, {
       runId: run.id,
@@ -764,6 +848,8 @@ export class RunManager {
           // live edits changed the params the run actually used: keep the record honest
           params: serializeRunParams(run.params),
           activeRoomId: null,
+          finalImageId: run.finalImageId,
+          lossHistory: serializeLossHistory(kept.history),
         },
       });
     } catch (dbError) {
@@ -774,9 +860,31 @@ export class RunManager {
     if (room) {
       this.recomputeRestartNeeded(room);
       this.o.broadcast.runUpdate(room);
+      // late joiners get the exact kept image; those present already have the worker's last frame
+      if (kept.frame) room.latestPreview = kept.frame;
     }
     run.markEnded();
     this.pump();
+  }
+
+  /** Stores what an ending run leaves (its image, its loss curve); a failure to store keeps the run's end going. */
+  private async keepOutcome(run: LiveRun): Promise<{ history: IterationStats[]; frame: PreviewFrame | null }> {
+    const room = this.roomOf(run);
+    const history = room ? room.history.filter((h) => h.runId === run.id) : [];
+    const final = this.finalImagePath(run.id);
+    const checkpoint = run.checkpointPath ? this.absolute(run.checkpointPath) : null;
+    try {
+      const kept = await keepRunImage(this.o.db, this.o.dataDir, run, {
+        finalFile: (await exists(final)) ? final : null,
+        checkpointFile: checkpoint && (await exists(checkpoint)) ? checkpoint : null,
+        preview: room?.latestPreview?.runId === run.id ? room.latestPreview : null,
+      });
+      run.finalImageId = kept?.imageId ?? null;
+      return { history, frame: kept?.frame ?? null };
+    } catch (error) {
+      this.o.log.error("run.keep_image_failed", { runId: run.id, error });
+      return { history, frame: null };
+    }
   }
 
   // ───────────────────────────── cancel ─────────────────────────────
@@ -892,19 +1000,22 @@ export class RunManager {
 
   /** Positions and ETAs of every run this node holds; sends run:update where something changed. */
   private refreshQueueInfo(): void {
-    const running = this.queue.runningJobs();
-    const waiting = this.queue.waitingOrder();
+    const runningJobs = this.queue.runningJobs();
+    const waitingJobs = this.queue.waitingOrder();
+    const running = runningJobs.filter(isRun);
     for (const run of running) run.etaSeconds = roundEta(this.remainingSeconds(run));
+    // a batch's length is not estimated: the runs behind one get no ETA
     const starts = estimateStartTimes(
-      running.map((r) => this.remainingSeconds(r) ?? 0),
+      runningJobs.map((j) => (isBatch(j) ? 0 : (this.remainingSeconds(j) ?? 0))),
       this.queue.size.concurrency,
-      waiting.map((r) => this.remainingSeconds(r)),
+      waitingJobs.map((j) => (isBatch(j) ? null : this.remainingSeconds(j))),
     );
-    waiting.forEach((run, i) => {
-      run.queuePosition = i + 1;
-      run.etaSeconds = roundEta(starts[i] ?? null);
+    waitingJobs.forEach((job, i) => {
+      if (isBatch(job)) return job.setQueuePosition(i + 1);
+      job.queuePosition = i + 1;
+      job.etaSeconds = roundEta(starts[i] ?? null);
     });
-    for (const run of [...running, ...waiting]) {
+    for (const run of [...running, ...waitingJobs.filter(isRun)]) {
       const room = this.roomOf(run);
       if (room) this.o.broadcast.runUpdate(room);
     }
@@ -1045,6 +1156,10 @@ export class RunManager {
     this.closing = true;
     for (const timer of this.timers) clearInterval(timer);
     if (this.tickTimer) clearInterval(this.tickTimer);
+    for (const batch of this.batches) {
+      this.queue.removeWaiting(batch.id);
+      batch.cancel();
+    }
     const running = [...this.active.values()];
     await Promise.all(
       running.map(async (run) => {

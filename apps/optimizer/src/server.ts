@@ -16,12 +16,14 @@ import {
   colorOf,
   formatZodError,
   parseFieldValue,
+  settingsDiff,
   type Ack,
   type ClientToServerEvents,
   type ErrorCode,
   type IterationStats,
   type Member,
   type Role,
+  type RoomActivity,
   type RoomField,
   type RoomState,
   type RunInfo,
@@ -39,6 +41,8 @@ import { PreviewFanout } from "./fanout.ts";
 import { DEFAULT_LIMITS, fieldLimitRefusal, socketLimitRefusal, type ServiceLimits } from "./limits.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { type LiveRoom, RoomRegistry, type PreviewFrame } from "./rooms.ts";
+import { listRoomRuns, runCurveOf, runSettingsOf } from "./run-history.ts";
+import { SweepManager } from "./sweeps.ts";
 import { isActive, RunManager, toRunInfo, type User } from "./runs.ts";
 import { DEFAULT_SERVICE_BACKEND } from "./config.ts";
 
@@ -216,6 +220,16 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       error(room, message) {
         io.to(roomKey(room.id)).emit("room:error", { roomId: room.id, code: "internal", error: message });
       },
+    },
+  });
+  const sweeps = new SweepManager({
+    runs,
+    dataDir: options.dataDir,
+    nodeId,
+    log,
+    broadcast: {
+      update: (roomId, sweep) => io.to(roomKey(roomId)).emit("sweep:update", { roomId, sweep }),
+      frame: (frame) => io.to(roomKey(frame.roomId)).emit("sweep:frame", frame),
     },
   });
 
@@ -439,6 +453,9 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
         socket.emit("room:state", state);
         const frame = room.latestPreview;
         if (frame && frame.runId === room.run?.id) fanout.deliverTo(socket, frame);
+        const sweep = sweeps.snapshot(roomId);
+        if (sweep) socket.emit("sweep:update", { roomId, sweep: sweep.sweep });
+        for (const sweepFrame of sweep?.frames ?? []) socket.emit("sweep:frame", sweepFrame);
         schedulePresence(roomId);
       });
       return { state };
@@ -465,41 +482,52 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
 
     on(socket, "doc:edit", async ({ roomId, field, value, baseVersion }) => {
       const { room } = await requireMember(socket, roomId, true);
-      const parsed = parseFieldValue(field, value);
-      if (!parsed.ok) throw new ServiceError("invalid", parsed.error);
-      const overCap = fieldLimitRefusal(field, parsed.value, limits);
-      if (overCap) throw new ServiceError("limit", overCap);
-      await checkImageAccess(user.id, room, field, parsed.value);
-      const applied = room.applyEdit(field, parsed.value, { userId: user.id, name: user.name });
-      if (!applied.changed) return { version: room.version, restartNeeded: room.restartNeeded.includes(field) };
-      if (baseVersion < applied.version - 1)
-        log.debug("doc.stale_edit_applied", { roomId, field, baseVersion, version: applied.version });
-      log.info("doc.edited", { roomId, userId: user.id, field, version: applied.version });
-      // image fields are saved before anyone hears of them (image access reads the saved document)
-      if (field === "contentImageId" || field === "styles") await rooms.saveNow(room);
-      else rooms.scheduleSave(room);
-      io.to(roomKey(roomId)).emit("doc:changed", {
-        roomId,
-        field,
-        value: parsed.value,
-        author: { userId: user.id, name: user.name },
-        version: applied.version,
-      });
-      cluster?.emit("atelier:doc", {
-        roomId,
-        field,
-        value: parsed.value,
-        version: applied.version,
-        authorId: user.id,
-        authorName: user.name,
-      });
-      const restartNeeded = runs.onDocumentEdit(room, field, parsed.value, user.id);
-      return { version: applied.version, restartNeeded };
+      return applyFieldEdit(room, user, field, value, baseVersion);
     });
 
-    on(socket, "run:start", async ({ roomId, restart }) => {
+    on(socket, "run:start", async ({ roomId, restart, fromRunId }) => {
       const { room } = await requireMember(socket, roomId, true);
-      const run = await runs.startRun(room, user, restart);
+      const run = await runs.startRun(room, user, restart, fromRunId ? { runId: fromRunId } : undefined);
+      if (fromRunId) broadcastActivity(room.id, user, "continued-from", fromRunId);
+      return { run: toRunInfo(run) };
+    });
+
+    on(socket, "history:list", async ({ roomId }) => {
+      const { room } = await requireMember(socket, roomId, false);
+      return { runs: await listRoomRuns(db, room) };
+    });
+
+    on(socket, "history:curve", async ({ roomId, runId }) => {
+      const { room } = await requireMember(socket, roomId, false);
+      return { history: await runCurveOf(db, room, runId) };
+    });
+
+    // a run's settings back into the document: one ordinary co-edit per field that differs
+    on(socket, "history:restore", async ({ roomId, runId }) => {
+      const { room } = await requireMember(socket, roomId, true);
+      const params = await runSettingsOf(db, roomId, runId);
+      for (const change of settingsDiff(room.document, params)) {
+        await applyFieldEdit(room, user, change.field, change.after, room.version);
+      }
+      broadcastActivity(room.id, user, "restored-settings", runId);
+      return { version: room.version };
+    });
+
+    on(socket, "sweep:start", async ({ roomId, axes, size, iterations }) => {
+      const { room } = await requireMember(socket, roomId, true);
+      const sweep = await sweeps.start(room, user, { axes, size, iterations });
+      broadcastActivity(roomId, user, "started-sweep", sweep.sweepId);
+      return { sweep };
+    });
+
+    // the cell's swept values become the room's (co-edits), and the full-size run starts from its image
+    on(socket, "sweep:promote", async ({ roomId, sweepId, cell }) => {
+      const { room } = await requireMember(socket, roomId, true);
+      const promotion = sweeps.promotion(room, sweepId, cell);
+      for (const change of promotion.changes)
+        await applyFieldEdit(room, user, change.field, change.after, room.version);
+      const run = await runs.startRun(room, user, true, { imagePath: promotion.imagePath });
+      broadcastActivity(roomId, user, "promoted", run.id);
       return { run: toRunInfo(run) };
     });
 
@@ -522,6 +550,63 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       }
     });
   });
+
+  /** Tells the room who did what to its history (the activity line). */
+  function broadcastActivity(roomId: string, author: User, kind: RoomActivity["kind"], runId: string): void {
+    const activity: RoomActivity = {
+      roomId,
+      author: { userId: author.id, name: author.name },
+      kind,
+      runId,
+      at: Date.now(),
+    };
+    log.info("room.activity", { roomId, userId: author.id, kind, runId });
+    io.to(roomKey(roomId)).emit("room:activity", activity);
+  }
+
+  /**
+   * One validated field edit by a member: applied (last writer wins), saved, broadcast (also to
+   * other nodes), and followed by the running job where it can.
+   */
+  async function applyFieldEdit(
+    room: LiveRoom,
+    user: User,
+    field: RoomField,
+    value: unknown,
+    baseVersion: number,
+  ): Promise<{ version: number; restartNeeded: boolean }> {
+    const roomId = room.id;
+    const parsed = parseFieldValue(field, value);
+    if (!parsed.ok) throw new ServiceError("invalid", parsed.error);
+    const overCap = fieldLimitRefusal(field, parsed.value, limits);
+    if (overCap) throw new ServiceError("limit", overCap);
+    await checkImageAccess(user.id, room, field, parsed.value);
+    const applied = room.applyEdit(field, parsed.value, { userId: user.id, name: user.name });
+    if (!applied.changed) return { version: room.version, restartNeeded: room.restartNeeded.includes(field) };
+    if (baseVersion < applied.version - 1)
+      log.debug("doc.stale_edit_applied", { roomId, field, baseVersion, version: applied.version });
+    log.info("doc.edited", { roomId, userId: user.id, field, version: applied.version });
+    // image fields are saved before anyone hears of them (image access reads the saved document)
+    if (field === "contentImageId" || field === "styles") await rooms.saveNow(room);
+    else rooms.scheduleSave(room);
+    io.to(roomKey(roomId)).emit("doc:changed", {
+      roomId,
+      field,
+      value: parsed.value,
+      author: { userId: user.id, name: user.name },
+      version: applied.version,
+    });
+    cluster?.emit("atelier:doc", {
+      roomId,
+      field,
+      value: parsed.value,
+      version: applied.version,
+      authorId: user.id,
+      authorName: user.name,
+    });
+    const restartNeeded = runs.onDocumentEdit(room, field, parsed.value, user.id);
+    return { version: applied.version, restartNeeded };
+  }
 
   /**
    * Images named in an edit must be ones the editor may use. Only images the edit brings in

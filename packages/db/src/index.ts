@@ -13,6 +13,8 @@ export {
   readProvenance,
   serializeProvenance,
   imageIdsOfDocument,
+  readLossHistory,
+  serializeLossHistory,
   type ParsedRoomDocument,
 } from "./json.ts";
 export { roleOf } from "./roles.ts";

@@ -8,6 +8,9 @@ import {
   runParams,
   provenance,
   storedProvenance,
+  capLossHistory,
+  lossHistory,
+  type IterationStats,
   styleRef,
   type Provenance,
   type StoredProvenance,
@@ -139,4 +142,17 @@ export function imageIdsOfDocument(document: Pick<RoomDocument, "contentImageId"
   const ids = document.styles.map((s) => s.imageId);
   if (document.contentImageId) ids.unshift(document.contentImageId);
   return ids;
+}
+
+/** Run.lossHistory as loss points ([] when the stored text is not a valid loss curve). */
+export function readLossHistory(run: { lossHistory: string }): IterationStats[] {
+  const json = parseJson(run.lossHistory);
+  if (!json.ok) return [];
+  const parsed = lossHistory.safeParse(json.value);
+  return parsed.success ? parsed.data : [];
+}
+
+/** Serialises a run's loss curve for Run.lossHistory, keeping its newest MAX_LOSS_HISTORY points; throws on invalid points. */
+export function serializeLossHistory(history: readonly IterationStats[]): string {
+  return JSON.stringify(lossHistory.parse(capLossHistory(history)));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defaultRoomDocument, runParams, type Provenance } from "@atelier/protocol";
+import { MAX_LOSS_HISTORY, defaultRoomDocument, runParams, type Provenance } from "@atelier/protocol";
 import {
   imageIdsOfDocument,
   parseRoomDocument,
@@ -11,6 +11,8 @@ import {
   serializeRoomDocument,
   serializeRunParams,
   serializeStyleImageIds,
+  readLossHistory,
+  serializeLossHistory,
 } from "../src/index.ts";
 
 describe("room document reader", () => {
@@ -134,5 +136,36 @@ describe("run params, style ids, provenance readers", () => {
     expect(() => serializeProvenance({ ...record, width: 0 })).toThrow(/width/);
     // a present field must be valid, even though a stored record may lack fields
     expect(readProvenance({ provenance: JSON.stringify({ ...record, iterations: "many" }) })).toBeNull();
+  });
+});
+
+describe("loss history column", () => {
+  const point = (iteration: number) => ({
+    runId: "r1",
+    iteration,
+    scale: 0,
+    total: 3,
+    content: 1,
+    style: { relu1_1: 2 },
+    tv: 0,
+    ms: 4,
+  });
+
+  it("round-trips a curve", () => {
+    const curve = [point(1), point(2)];
+    expect(readLossHistory({ lossHistory: serializeLossHistory(curve) })).toEqual(curve);
+  });
+
+  it("stores at most MAX_LOSS_HISTORY points, the newest", () => {
+    const curve = Array.from({ length: MAX_LOSS_HISTORY + 3 }, (_, i) => point(i + 1));
+    const stored = readLossHistory({ lossHistory: serializeLossHistory(curve) });
+    expect(stored).toHaveLength(MAX_LOSS_HISTORY);
+    expect(stored[0]!.iteration).toBe(4);
+  });
+
+  it("refuses invalid points when writing and reads bad text as no curve", () => {
+    expect(() => serializeLossHistory([{ ...point(1), total: "x" as unknown as number }])).toThrow();
+    for (const text of ["", "{", "null", '[{"iteration":1}]'])
+      expect(readLossHistory({ lossHistory: text })).toEqual([]);
   });
 });

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { MAX_ITERATIONS, roomDocument, roomField, runParams } from "./params.ts";
 import { speedModel } from "./speed.ts";
+import type { RunSummary } from "./run-history.ts";
+import { promoteSweepCell, startSweep, sweepFrame, sweepUpdate, type SweepInfo } from "./sweeps.ts";
 
 /*
  * Every Socket.IO event between the browser (apps/web) and the optimisation service
@@ -54,8 +56,11 @@ export const editField = z.object({
 /** Which field this member is editing now (null: none) — shown in their colour to the others. */
 export const focusField = z.object({ roomId: id, field: roomField.nullable() });
 
-/** Start a run from the current document. `restart`: cancel the current run and start again from its current image. */
-export const startRun = z.object({ roomId: id, restart: z.boolean().default(false) });
+/**
+ * Start a run from the current document. `restart`: cancel the current run and start again from its
+ * current image. `fromRunId`: start from the image an earlier run of the room left (branching).
+ */
+export const startRun = z.object({ roomId: id, restart: z.boolean().default(false), fromRunId: id.optional() });
 export const cancelRun = z.object({ roomId: id });
 
 /** Save the finished run's image (or, with `preview: true`, the latest preview of the running one) as a Result. */
@@ -66,6 +71,28 @@ export const saveResult = z.object({
   isPublic: z.boolean(),
   preview: z.boolean().default(false),
 });
+
+// ───────────────────────────── run history ─────────────────────────────
+
+/** The room's runs, newest first (at most MAX_HISTORY_RUNS). */
+export const listRuns = z.object({ roomId: id });
+/** One run's loss curve, to view it. */
+export const runCurve = z.object({ roomId: id, runId: id });
+/** Set the room document to a run's settings: one co-edit per field that differs. */
+export const restoreRunSettings = z.object({ roomId: id, runId: id });
+
+export const ACTIVITY_KINDS = ["restored-settings", "continued-from", "started-sweep", "promoted"] as const;
+/** Who did what in the room's history, for the activity line everyone sees. */
+export const roomActivity = z.object({
+  roomId: id,
+  author: z.object({ userId: id, name: z.string() }),
+  kind: z.enum(ACTIVITY_KINDS),
+  /** the run it was about */
+  runId: id,
+  /** when (ms since the epoch, server clock) */
+  at: z.number(),
+});
+export type RoomActivity = z.infer<typeof roomActivity>;
 
 // ───────────────────────────── server → client ─────────────────────────────
 
@@ -126,6 +153,8 @@ export const runInfo = z.object({
   error: z.string().nullable(),
   /** ids of Results saved from this run */
   resultIds: z.array(id),
+  /** the image the run left, once it ended (an Image id); optional for older senders */
+  finalImageId: id.nullable().optional(),
 });
 export type RunInfo = z.infer<typeof runInfo>;
 
@@ -215,6 +244,11 @@ export interface ClientToServerEvents {
   "run:start": (p: StartRun, ack: (r: Ack<{ run: RunInfo }>) => void) => void;
   "run:cancel": (p: CancelRun, ack: (r: Ack) => void) => void;
   "result:save": (p: SaveResult, ack: (r: Ack<{ resultId: string }>) => void) => void;
+  "history:list": (p: z.infer<typeof listRuns>, ack: (r: Ack<{ runs: RunSummary[] }>) => void) => void;
+  "history:curve": (p: z.infer<typeof runCurve>, ack: (r: Ack<{ history: IterationStats[] }>) => void) => void;
+  "history:restore": (p: z.infer<typeof restoreRunSettings>, ack: (r: Ack<{ version: number }>) => void) => void;
+  "sweep:start": (p: z.input<typeof startSweep>, ack: (r: Ack<{ sweep: SweepInfo }>) => void) => void;
+  "sweep:promote": (p: z.infer<typeof promoteSweepCell>, ack: (r: Ack<{ run: RunInfo }>) => void) => void;
 }
 
 /** Schemas of the server→client payloads, keyed by event name: clients (and the tests) validate with these. */
@@ -228,6 +262,9 @@ export const serverEventSchemas = {
   "room:restart-needed": restartNeeded,
   "result:saved": resultSaved,
   "room:error": roomError,
+  "room:activity": roomActivity,
+  "sweep:update": sweepUpdate,
+  "sweep:frame": sweepFrame,
 } as const;
 export type ServerEvent = keyof typeof serverEventSchemas;
 /** What the server sends with `event` (the schema's output: defaults filled in). */
@@ -244,4 +281,9 @@ export const clientEventSchemas = {
   "run:start": startRun,
   "run:cancel": cancelRun,
   "result:save": saveResult,
+  "history:list": listRuns,
+  "history:curve": runCurve,
+  "history:restore": restoreRunSettings,
+  "sweep:start": startSweep,
+  "sweep:promote": promoteSweepCell,
 } as const;

@@ -8,3 +8,5 @@ export * from "./scale-plan.ts";
 export * from "./speed.ts";
 export * from "./presets.ts";
 export * from "./colors.ts";
+export * from "./run-history.ts";
+export * from "./sweeps.ts";

@@ -7,7 +7,7 @@ import { imageIdsOfDocument, readRoomDocument, readRunParams, readStyleImageIds,
  *   of its style images);
  * - the user owns it (uploaded it / it was generated for them);
  * - the user is a member (or the owner) of a room whose document uses it, or that has a run that
- *   used it or produced it.
+ *   used it or produced it (its saved results, or the image the run left when it ended).
  */
 export async function canViewImage(db: Db, imageId: string, userId: string | null): Promise<boolean> {
   if (!imageId) return false;
@@ -41,6 +41,9 @@ export async function canViewImage(db: Db, imageId: string, userId: string | nul
     select: { document: true },
   });
   if (rooms.some((r) => imageIdsOfDocument(readRoomDocument(r)).includes(imageId))) return true;
+
+  // the image a run of one of my rooms left when it ended
+  if (await db.run.findFirst({ where: { ...inMyRooms, finalImageId: imageId }, select: { id: true } })) return true;
 
   const runs = await db.run.findMany({
     where: { ...inMyRooms, params: { contains: quoted } },

@@ -161,6 +161,33 @@ describe("canViewImage", () => {
     for (const img of [content, style, earlier, output]) expect(await canViewImage(db, img.id, users.bob)).toBe(false);
   });
 
+  it("the image a run left when it ended: the room's members see it, nobody else", async () => {
+    const left = await image(users.carol, "run-left");
+    const doc = { ...defaultRoomDocument(), contentImageId: left.id, styles: [{ imageId: left.id, weight: 1 }] };
+    const room = await db.room.create({
+      data: {
+        name: "ended",
+        ownerId: users.carol,
+        document: serializeRoomDocument(defaultRoomDocument()),
+        members: { create: [{ userId: users.dave, role: "viewer" }] },
+      },
+    });
+    const ended = await image(users.carol, "run-ended");
+    expect(await canViewImage(db, ended.id, users.dave)).toBe(false);
+    await db.run.create({
+      data: {
+        roomId: room.id,
+        authorId: users.carol,
+        params: serializeRunParams(doc),
+        seed: 1,
+        finalImageId: ended.id,
+      },
+    });
+    expect(await canViewImage(db, ended.id, users.dave)).toBe(true);
+    expect(await canViewImage(db, ended.id, users.bob)).toBe(false);
+    expect(await canViewImage(db, ended.id, null)).toBe(false);
+  });
+
   it("a broken stored document or run params never throws, it just grants nothing", async () => {
     const img = await image(users.alice, "broken");
     const room = await db.room.create({

@@ -8,10 +8,14 @@ import {
   serverEventSchemas,
   type Ack,
   type ClientToServerEvents,
+  type IterationStats,
   type Preview,
   type RealtimeTokenResponse,
   type RoomField,
   type RunInfo,
+  type RunSummary,
+  type StartSweep,
+  type SweepInfo,
   type ServerEvent,
   type ServerEventPayload,
   type ServerToClientEvents,
@@ -54,7 +58,18 @@ export interface RoomConnection {
   /** Optimistic edit: shown at once, sent (coalesced per field), confirmed or rolled back by the server. */
   edit(field: RoomField, value: unknown): void;
   focus(field: RoomField | null): void;
-  start(restart: boolean): Promise<Ack<{ run: RunInfo }>>;
+  /** `fromRunId`: start from the image an earlier run of the room left */
+  start(restart: boolean, fromRunId?: string): Promise<Ack<{ run: RunInfo }>>;
+  /** the room's runs, newest first */
+  history(): Promise<Ack<{ runs: RunSummary[] }>>;
+  /** one run's loss curve */
+  curve(runId: string): Promise<Ack<{ history: IterationStats[] }>>;
+  /** put a run's settings back into the room document (co-edits everyone sees) */
+  restore(runId: string): Promise<Ack<{ version: number }>>;
+  /** queue a sweep of the room's settings */
+  sweep(request: Omit<StartSweep, "roomId">): Promise<Ack<{ sweep: SweepInfo }>>;
+  /** make a sweep cell's values the room's and start the full-size run from its image */
+  promote(sweepId: string, cell: number): Promise<Ack<{ run: RunInfo }>>;
   cancel(): Promise<Ack>;
   save(input: {
     runId: string;
@@ -240,6 +255,9 @@ export function connectRoom(options: RealtimeOptions): RoomConnection {
     );
     on("room:error", (p) => (p.roomId === roomId || p.roomId === null) && dispatch({ type: "error", error: p.error }));
     on("run:preview", (frame) => frame.roomId === roomId && onPreview(frame));
+    on("room:activity", (activity) => activity.roomId === roomId && dispatch({ type: "activity", activity }));
+    on("sweep:update", (p) => p.roomId === roomId && dispatch({ type: "sweep:update", sweep: p.sweep }));
+    on("sweep:frame", (frame) => frame.roomId === roomId && dispatch({ type: "sweep:frame", frame }));
   }
 
   function request<T>(emit: (s: RoomSocket, cb: (err: Error | null, reply: Ack<T>) => void) => void): Promise<Ack<T>> {
@@ -264,8 +282,25 @@ export function connectRoom(options: RealtimeOptions): RoomConnection {
     focus(field) {
       socket?.emit("presence:focus", { roomId, field });
     },
-    start(restart) {
-      return request((s, cb) => s.timeout(ACK_TIMEOUT_MS).emit("run:start", { roomId, restart }, cb));
+    start(restart, fromRunId) {
+      return request((s, cb) =>
+        s.timeout(ACK_TIMEOUT_MS).emit("run:start", { roomId, restart, ...(fromRunId ? { fromRunId } : {}) }, cb),
+      );
+    },
+    history() {
+      return request((s, cb) => s.timeout(ACK_TIMEOUT_MS).emit("history:list", { roomId }, cb));
+    },
+    curve(runId) {
+      return request((s, cb) => s.timeout(ACK_TIMEOUT_MS).emit("history:curve", { roomId, runId }, cb));
+    },
+    restore(runId) {
+      return request((s, cb) => s.timeout(ACK_TIMEOUT_MS).emit("history:restore", { roomId, runId }, cb));
+    },
+    sweep(input) {
+      return request((s, cb) => s.timeout(ACK_TIMEOUT_MS).emit("sweep:start", { roomId, ...input }, cb));
+    },
+    promote(sweepId, cell) {
+      return request((s, cb) => s.timeout(ACK_TIMEOUT_MS).emit("sweep:promote", { roomId, sweepId, cell }, cb));
     },
     cancel() {
       return request((s, cb) => s.timeout(ACK_TIMEOUT_MS).emit("run:cancel", { roomId }, cb));

@@ -12,9 +12,12 @@ import {
   type IterationStats,
   type Member,
   type RoomDocument,
+  type RoomActivity,
   type RoomField,
   type RoomState,
   type RunInfo,
+  type SweepFrame,
+  type SweepInfo,
 } from "@atelier/protocol";
 
 /** Who last changed a field, and at which document version (from a snapshot: the snapshot's version, an upper bound). */
@@ -57,6 +60,11 @@ export interface RoomClientState {
   speed: RoomState["speed"] | null;
   /** latest save notice, for "saved by …" toasts */
   lastSaved: { resultId: string; title: string; isPublic: boolean; byName: string } | null;
+  /** latest history action someone took (restored settings, continued from a run), for the activity line */
+  lastActivity: RoomActivity | null;
+  /** the room's latest sweep, and each of its cells' latest frame */
+  sweep: SweepInfo | null;
+  sweepFrames: Record<number, SweepFrame>;
 }
 
 export type RoomAction =
@@ -74,6 +82,9 @@ export type RoomAction =
   | { type: "run:stats"; stats: IterationStats }
   | { type: "restart-needed"; fields: RoomField[] }
   | { type: "result:saved"; resultId: string; title: string; isPublic: boolean; byName: string }
+  | { type: "activity"; activity: RoomActivity }
+  | { type: "sweep:update"; sweep: SweepInfo }
+  | { type: "sweep:frame"; frame: SweepFrame }
   | { type: "local-edit"; field: RoomField; value: unknown; opId: number }
   | {
       type: "edit-acked";
@@ -104,6 +115,9 @@ export function initialRoomState(roomId: string): RoomClientState {
     limits: null,
     speed: null,
     lastSaved: null,
+    lastActivity: null,
+    sweep: null,
+    sweepFrames: {},
   };
 }
 
@@ -287,6 +301,27 @@ export function roomReducer(s: RoomClientState, a: RoomAction): RoomClientState 
 
     case "result:saved":
       return { ...s, lastSaved: { resultId: a.resultId, title: a.title, isPublic: a.isPublic, byName: a.byName } };
+
+    case "activity":
+      return { ...s, lastActivity: a.activity };
+
+    case "sweep:update": {
+      // a new sweep starts with an empty grid
+      const same = s.sweep?.sweepId === a.sweep.sweepId;
+      return { ...s, sweep: a.sweep, sweepFrames: same ? s.sweepFrames : {} };
+    }
+
+    case "sweep:frame": {
+      if (s.sweep?.sweepId !== a.frame.sweepId) return s; // a frame of a sweep we no longer show
+      const shown = s.sweepFrames[a.frame.cell];
+      // the final image (PNG) of a cell is never replaced by a late live frame of it
+      if (
+        shown &&
+        (shown.iteration > a.frame.iteration || (shown.mime === "image/png" && a.frame.mime !== "image/png"))
+      )
+        return s;
+      return { ...s, sweepFrames: { ...s.sweepFrames, [a.frame.cell]: a.frame } };
+    }
   }
 }
 

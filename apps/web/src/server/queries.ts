@@ -159,6 +159,13 @@ export async function myRooms(db: Db, userId: string) {
           updatedAt: true,
           owner: { select: { name: true, email: true } },
           _count: { select: { members: true, runs: true } },
+          // the latest painting a run of the room left (the card shows it instead of the photo)
+          runs: {
+            where: { finalImageId: { not: null } },
+            orderBy: { createdAt: "desc" },
+            take: 1,
+            select: { finalImageId: true },
+          },
         },
       },
     },
@@ -175,6 +182,7 @@ export async function myRooms(db: Db, userId: string) {
       runs: room._count.runs,
       contentImageId: doc.contentImageId,
       styleImageIds: doc.styles.map((s) => s.imageId),
+      latestPaintingId: room.runs[0]?.finalImageId ?? null,
     };
   });
 }

@@ -51,7 +51,16 @@ export default async function DashboardPage() {
               <li key={room.id} className="card flex flex-col overflow-hidden" data-testid="room-item">
                 <Link href={`/rooms/${room.id}`} className="group block" aria-label={`Open room ${room.name}`}>
                   <div className="grid grid-cols-[2fr_1fr] gap-px bg-line">
-                    {room.contentImageId ? (
+                    {room.latestPaintingId ? (
+                      <div data-testid="room-latest-painting">
+                        <FramedImage
+                          id={room.latestPaintingId}
+                          alt={`Latest painting of ${room.name}`}
+                          thumb={320}
+                          ratio="4 / 3"
+                        />
+                      </div>
+                    ) : room.contentImageId ? (
                       <FramedImage id={room.contentImageId} alt="" thumb={320} ratio="4 / 3" />
                     ) : (
                       <div

@@ -97,8 +97,19 @@ export function StudioProvider({ initial, me, children }: { initial: RoomState; 
       conn: {
         edit: (f, v) => connRef.current?.edit(f, v),
         focus: (f) => connRef.current?.focus(f),
-        start: (r) =>
-          connRef.current?.start(r) ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
+        start: (r, from) =>
+          connRef.current?.start(r, from) ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
+        history: () =>
+          connRef.current?.history() ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
+        curve: (id) =>
+          connRef.current?.curve(id) ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
+        restore: (id) =>
+          connRef.current?.restore(id) ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
+        sweep: (r) =>
+          connRef.current?.sweep(r) ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
+        promote: (id, cell) =>
+          connRef.current?.promote(id, cell) ??
+          Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
         cancel: () =>
           connRef.current?.cancel() ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
         save: (i) =>

@@ -25,7 +25,7 @@ function formatLoss(v: number): string {
  * Loss over the iterations: the total, and the weighted style loss per VGG layer, on a log
  * scale (losses fall by orders of magnitude). Hand-drawn SVG; redrawn as the history grows.
  */
-export function LossChart({ history }: { history: IterationStats[] }) {
+export function LossChart({ history, testId = "loss-chart" }: { history: IterationStats[]; testId?: string }) {
   const model = useMemo(() => {
     if (history.length === 0) return null;
     const layers = Object.keys(history[history.length - 1]!.style).sort();
@@ -74,7 +74,7 @@ export function LossChart({ history }: { history: IterationStats[] }) {
     return (
       <div
         className="flex h-[200px] items-center justify-center rounded-xl border border-dashed border-line text-sm text-muted"
-        data-testid="loss-chart"
+        data-testid={testId}
         data-points="0"
       >
         The loss curve appears with the first iteration.
@@ -83,7 +83,7 @@ export function LossChart({ history }: { history: IterationStats[] }) {
   }
   const { last } = model;
   return (
-    <figure className="m-0" data-testid="loss-chart" data-points={history.length}>
+    <figure className="m-0" data-testid={testId} data-points={history.length}>
       <svg
         viewBox={`0 0 ${W} ${H}`}
         className="h-auto w-full"

@@ -3,6 +3,7 @@
 import { useEffect, useState } from "react";
 import type { Preview } from "@atelier/protocol";
 import { createFrameScheduler } from "@/lib/frame-scheduler";
+import { frameFreshness } from "@/lib/run-display";
 import { useStudio } from "./context";
 
 /**
@@ -10,9 +11,16 @@ import { useStudio } from "./context";
  * fixed-ratio frame (the canvas is letterboxed with object-fit), so arriving frames never move
  * the layout. Drawing goes through the latest-frame-wins scheduler.
  */
-export function PreviewCanvas({ canvasRef }: { canvasRef: React.RefObject<HTMLCanvasElement | null> }) {
+export function PreviewCanvas({
+  canvasRef,
+  onPainted,
+}: {
+  canvasRef: React.RefObject<HTMLCanvasElement | null>;
+  /** told once the canvas first holds pixels */
+  onPainted?: () => void;
+}) {
   const { onPreview, state } = useStudio();
-  const [shown, setShown] = useState<{ iteration: number; width: number; height: number } | null>(null);
+  const [shown, setShown] = useState<{ runId: string; iteration: number; width: number; height: number } | null>(null);
   const [drawError, setDrawError] = useState<string | null>(null);
   const runId = state.run?.runId ?? null;
 
@@ -33,7 +41,8 @@ export function PreviewCanvas({ canvasRef }: { canvasRef: React.RefObject<HTMLCa
         } finally {
           bitmap.close();
         }
-        setShown({ iteration: frame.iteration, width, height });
+        setShown({ runId: frame.runId, iteration: frame.iteration, width, height });
+        onPainted?.();
         setDrawError(null);
       },
       () => setDrawError("A preview frame could not be decoded; waiting for the next one."),
@@ -43,9 +52,11 @@ export function PreviewCanvas({ canvasRef }: { canvasRef: React.RefObject<HTMLCa
       off();
       scheduler.dispose();
     };
-  }, [onPreview, canvasRef]);
+  }, [onPreview, canvasRef, onPainted]);
 
-  const empty = !shown;
+  const freshness = frameFreshness(shown?.runId ?? null, runId);
+  const empty = freshness === "none";
+  const stale = freshness === "stale";
   return (
     <figure className="m-0">
       {/* width capped so the fixed 4:3 frame never grows taller than 70% of the viewport */}
@@ -57,16 +68,26 @@ export function PreviewCanvas({ canvasRef }: { canvasRef: React.RefObject<HTMLCa
           ref={canvasRef}
           width={4}
           height={3}
-          className={`absolute inset-0 h-full w-full object-contain transition-opacity duration-300 ${empty ? "opacity-0" : "opacity-100"}`}
+          className={`absolute inset-0 h-full w-full object-contain transition-opacity duration-300 ${empty ? "opacity-0" : stale ? "opacity-50 grayscale" : "opacity-100"}`}
           role="img"
           aria-label={
             shown
-              ? `Live preview at iteration ${shown.iteration}, ${shown.width} by ${shown.height} pixels`
+              ? `${stale ? "Previous run's image" : "Live preview"} at iteration ${shown.iteration}, ${shown.width} by ${shown.height} pixels`
               : "Live preview (nothing painted yet)"
           }
           data-testid="preview-canvas"
           data-iteration={shown?.iteration ?? ""}
+          data-run-id={shown?.runId ?? ""}
         />
+        {stale && (
+          <p
+            className="absolute left-3 top-3 rounded-full bg-paper/90 px-3 py-1 text-xs text-muted shadow-sm"
+            role="status"
+            data-testid="preview-stale"
+          >
+            Previous run’s image — the new run’s first frame is on its way
+          </p>
+        )}
         {empty && (
           <div className="absolute inset-0 flex flex-col items-center justify-center gap-2 p-6 text-center">
             <p className="font-serif text-xl text-ink/80">

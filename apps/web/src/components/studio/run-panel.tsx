@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { FINISHED_STATUSES, runParams, type RunInfo } from "@atelier/protocol";
 import { secondsPerIteration } from "@/lib/room-store";
+import { runStatusText } from "@/lib/run-display";
 import { FIELD_LABELS, useStudio } from "./context";
 import { Alert } from "@/components/alert";
 import { PublicCheckbox } from "@/components/public-checkbox";
@@ -15,16 +16,14 @@ function formatEta(seconds: number | null): string | null {
   return m < 60 ? `${m} min ${Math.round(seconds % 60)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-const STATUS_TEXT: Record<RunInfo["status"], string> = {
-  queued: "Queued",
-  running: "Painting",
-  completed: "Finished",
-  failed: "Failed",
-  cancelled: "Cancelled",
-  interrupted: "Interrupted",
-};
-
-export function RunPanel({ canvasRef }: { canvasRef: React.RefObject<HTMLCanvasElement | null> }) {
+export function RunPanel({
+  canvasRef,
+  painted,
+}: {
+  canvasRef: React.RefObject<HTMLCanvasElement | null>;
+  /** the canvas holds pixels (of this run or an earlier one) */
+  painted: boolean;
+}) {
   const { state, doc, conn, editable } = useStudio();
   const run = state.run;
   const active = run !== null && !FINISHED_STATUSES.includes(run.status);
@@ -102,7 +101,7 @@ export function RunPanel({ canvasRef }: { canvasRef: React.RefObject<HTMLCanvasE
             Save result
           </button>
         )}
-        <DownloadButton canvasRef={canvasRef} disabled={!run} name={state.name} />
+        <DownloadButton canvasRef={canvasRef} disabled={!painted} name={state.name} />
       </div>
       {!active && notReady && editable && (
         <p className="text-sm text-muted" data-testid="run-not-ready">
@@ -119,7 +118,7 @@ export function RunPanel({ canvasRef }: { canvasRef: React.RefObject<HTMLCanvasE
 
       <div aria-live="polite" className="grid grid-cols-2 gap-3 sm:grid-cols-4">
         <Stat label="Status" testId="run-status">
-          {run ? STATUS_TEXT[run.status] : "Not started"}
+          {runStatusText(run, busy === "start" || busy === "restart" ? busy : null)}
         </Stat>
         <Stat label="Iteration" testId="iteration-counter">
           <span className="tabular-nums">{run ? `${run.iteration} / ${run.iterations}` : "–"}</span>

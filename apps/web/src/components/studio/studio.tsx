@@ -1,7 +1,7 @@
 "use client";
 
 import Link from "next/link";
-import { useRef } from "react";
+import { useCallback, useRef, useState } from "react";
 import type { RoomState } from "@atelier/protocol";
 import { StudioProvider, useStudio, type Me } from "./context";
 import { ContentPicker, StylePicker } from "./image-pickers";
@@ -10,7 +10,9 @@ import { LossChart } from "./loss-chart";
 import { ParamPanel } from "./param-panel";
 import { PresenceBar } from "./presence-bar";
 import { PreviewCanvas } from "./preview-canvas";
+import { RunHistory } from "./run-history";
 import { RunPanel } from "./run-panel";
+import { SweepPanel } from "./sweep-panel";
 
 export function Studio({ initial, me, joinedAs }: { initial: RoomState; me: Me; joinedAs?: string }) {
   return (
@@ -23,6 +25,8 @@ export function Studio({ initial, me, joinedAs }: { initial: RoomState; me: Me; 
 function StudioLayout({ joinedAs }: { joinedAs?: string }) {
   const { state, dispatch } = useStudio();
   const canvasRef = useRef<HTMLCanvasElement | null>(null);
+  const [painted, setPainted] = useState(false);
+  const markPainted = useCallback(() => setPainted(true), []);
   const role = state.role;
 
   if (state.status === "error" && !state.confirmed) {
@@ -88,14 +92,16 @@ function StudioLayout({ joinedAs }: { joinedAs?: string }) {
           <ParamPanel />
         </div>
         <div className="order-1 space-y-6 lg:order-2">
-          <PreviewCanvas canvasRef={canvasRef} />
-          <RunPanel canvasRef={canvasRef} />
+          <PreviewCanvas canvasRef={canvasRef} onPainted={markPainted} />
+          <RunPanel canvasRef={canvasRef} painted={painted} />
           <section aria-labelledby="loss-heading" className="card p-4">
             <h2 id="loss-heading" className="mb-3 text-lg">
               Loss
             </h2>
             <LossChart history={state.history} />
           </section>
+          <RunHistory />
+          <SweepPanel />
         </div>
       </div>
     </main>

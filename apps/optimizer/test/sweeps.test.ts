@@ -1,0 +1,202 @@
+/**
+ * Sweeps over real Socket.IO with real tiny runs: a 2×2 grid queued as one batch streams each
+ * cell's frames to everyone in the room, ends with each cell's final image, a late joiner gets
+ * the grid, viewers cannot start one, bad requests change nothing, and promoting a cell makes its
+ * values the room's and starts a run from its image.
+ */
+import path from "node:path";
+import { imageFilePath } from "@atelier/storage";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SweepFrame, SweepInfo } from "@atelier/protocol";
+import { promotedChanges } from "../src/sweeps.ts";
+import type { OptimizerServer } from "../src/server.ts";
+import {
+  collect,
+  connect,
+  createFixture,
+  pixelDistance,
+  previewImage,
+  request,
+  setDocument,
+  startServer,
+  tinyDocument,
+  waitFor,
+  waitUntil,
+  imageAt,
+  type Client,
+  type Fixture,
+} from "./support.ts";
+
+let f: Fixture;
+let server: OptimizerServer;
+let owner: Client;
+let editor: Client;
+let viewer: Client;
+const clients: Client[] = [];
+
+async function joined(user: Fixture["users"]["owner"]): Promise<Client> {
+  const socket = await connect(server, user);
+  clients.push(socket);
+  const reply = await request(socket, "room:join", { roomId: f.roomId });
+  if (!reply.ok) throw new Error(reply.error);
+  return socket;
+}
+
+const AXES = [
+  { param: "styleWeight", values: [10, 10000] },
+  { param: "tvWeight", values: [0, 1] },
+];
+
+beforeAll(async () => {
+  f = await createFixture("sweeps");
+  await setDocument(f, tinyDocument(f, { size: 64, iterations: 50 }));
+  server = await startServer(f);
+  owner = await joined(f.users.owner);
+  editor = await joined(f.users.editor);
+  viewer = await joined(f.users.viewer);
+});
+
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await server?.close();
+  await f?.cleanup();
+});
+
+describe("promotedChanges", () => {
+  it("brings only the swept values into the room", () => {
+    const document = tinyDocument(f, { size: 512, iterations: 300, styleWeight: 100, tvWeight: 0.001 });
+    const cell = {
+      index: 0,
+      values: { styleWeight: 10 },
+      params: { ...document, contentImageId: f.contentImageId, size: 48, iterations: 5, styleWeight: 10 },
+    };
+    expect(promotedChanges(document, cell)).toEqual([{ field: "styleWeight", before: 100, after: 10 }]);
+  });
+});
+
+describe("sweeps", () => {
+  it("refuses viewers, bad parameters and bad values, changing nothing", async () => {
+    expect(
+      await request(viewer, "sweep:start", { roomId: f.roomId, axes: AXES, size: 48, iterations: 3 }),
+    ).toMatchObject({ ok: false, code: "forbidden" });
+    expect(
+      await request(editor, "sweep:start", { roomId: f.roomId, axes: [{ param: "size", values: [1, 2] }] }),
+    ).toMatchObject({ ok: false, code: "invalid" });
+    expect(
+      await request(editor, "sweep:start", { roomId: f.roomId, axes: [{ param: "styleScale", values: [1, 50] }] }),
+    ).toMatchObject({ ok: false, code: "invalid" });
+    expect(
+      await request(editor, "sweep:start", { roomId: f.roomId, axes: [{ param: "styleBlend", values: [0, 1] }] }),
+    ).toMatchObject({ ok: false, code: "invalid", error: "a style blend sweep needs exactly two styles in the room" });
+  });
+
+  let sweep: SweepInfo;
+  it("a 2×2 sweep streams every cell's frames to everyone and ends with each cell's final image", async () => {
+    const viewerFrames = collect(viewer, "sweep:frame");
+    const ownerFrames = collect(owner, "sweep:frame");
+    const activity = waitFor(viewer, "room:activity", (a) => a.kind === "started-sweep");
+    const reply = await request(editor, "sweep:start", { roomId: f.roomId, axes: AXES, size: 48, iterations: 4 });
+    if (!reply.ok) throw new Error(reply.error);
+    expect(reply.sweep.cells.map((c) => c.values)).toEqual([
+      { styleWeight: 10, tvWeight: 0 },
+      { styleWeight: 10, tvWeight: 1 },
+      { styleWeight: 10000, tvWeight: 0 },
+      { styleWeight: 10000, tvWeight: 1 },
+    ]);
+    expect(await activity).toMatchObject({ author: { userId: f.users.editor.id }, runId: reply.sweep.sweepId });
+    // a second sweep while one is going is refused
+    expect(
+      await request(owner, "sweep:start", { roomId: f.roomId, axes: AXES, size: 48, iterations: 4 }),
+    ).toMatchObject({ ok: false, code: "conflict" });
+    const done = await waitFor(
+      viewer,
+      "sweep:update",
+      (u) => u.sweep.sweepId === reply.sweep.sweepId && u.sweep.cells.every((c) => c.status === "completed"),
+    );
+    sweep = done.sweep;
+    expect(sweep.cells.every((c) => c.iteration === 4)).toBe(true);
+    for (const frames of [viewerFrames, ownerFrames]) {
+      const finals = [0, 1, 2, 3].map((i) => frames.filter((fr) => fr.cell === i && fr.mime === "image/png").at(-1));
+      expect(finals.every((fr) => fr && fr.width === 48 && fr.iteration === 4)).toBe(true);
+    }
+    // the cells differ: the swept values reach the engine (same seed and init: ignored values would give identical pixels)
+    const finals = await Promise.all(
+      [0, 3].map((i) => {
+        const frame = viewerFrames.filter((fr) => fr.cell === i && fr.mime === "image/png").at(-1)!;
+        return previewImage({ ...frame, runId: `${frame.sweepId}-${i}` });
+      }),
+    );
+    expect(pixelDistance(finals[0]!, finals[1]!)).toBeGreaterThan(0);
+
+    // a late joiner gets the grid and each cell's final frame
+    const late = await connect(server, f.users.owner);
+    clients.push(late);
+    const lateUpdate = waitFor(late, "sweep:update");
+    const lateFrames: SweepFrame[] = collect(late, "sweep:frame");
+    const join = await request(late, "room:join", { roomId: f.roomId });
+    expect(join.ok).toBe(true);
+    expect((await lateUpdate).sweep.sweepId).toBe(sweep.sweepId);
+    await waitUntil(
+      () => new Set(lateFrames.map((fr) => fr.cell)).size === 4,
+      "the late joiner has every cell's frame",
+    );
+  });
+
+  it("promoting a cell sets its values as the room's and starts the full-size run from its image", async () => {
+    expect(await request(viewer, "sweep:promote", { roomId: f.roomId, sweepId: sweep.sweepId, cell: 2 })).toMatchObject(
+      { ok: false, code: "forbidden" },
+    );
+    expect(await request(owner, "sweep:promote", { roomId: f.roomId, sweepId: sweep.sweepId, cell: 9 })).toMatchObject({
+      ok: false,
+      code: "not_found",
+    });
+    const changes = collect(viewer, "doc:changed");
+    const activity = waitFor(viewer, "room:activity", (a) => a.kind === "promoted");
+    const reply = await request(owner, "sweep:promote", { roomId: f.roomId, sweepId: sweep.sweepId, cell: 2 });
+    if (!reply.ok) throw new Error(reply.error);
+    expect(reply.run.params).toMatchObject({ styleWeight: 10000, tvWeight: 0, size: 64, iterations: 50 });
+    expect((await activity).runId).toBe(reply.run.runId);
+    // the room had TV weight 0.001: both swept values change, nothing else
+    expect(changes.map((c) => [c.field, c.value])).toEqual([
+      ["styleWeight", 10000],
+      ["tvWeight", 0],
+    ]);
+    // it starts from the cell's image, not from the content photo
+    const first = await previewImage(await waitFor(viewer, "run:preview", (p) => p.runId === reply.run.runId));
+    expect(first.width).toBe(64);
+    const cellImage = await imageAt(path.join(f.dataDir, "sweeps", sweep.sweepId, "2.png"), first.width, first.height);
+    const contentRow = await f.db.image.findUniqueOrThrow({ where: { id: f.contentImageId } });
+    const content = await imageAt(imageFilePath(contentRow, { dataDir: f.dataDir }), first.width, first.height);
+    expect(pixelDistance(first, cellImage)).toBeLessThan(pixelDistance(first, content));
+    const end = waitFor(
+      owner,
+      "run:update",
+      (u) => u.run.runId === reply.run.runId && u.run.status !== "running" && u.run.status !== "queued",
+    );
+    await request(owner, "run:cancel", { roomId: f.roomId });
+    expect((await end).run.status).toBe("cancelled");
+  });
+
+  it("the sweep is one job of the fair queue: a run started meanwhile waits for the whole batch, then goes", async () => {
+    const started = await request(editor, "sweep:start", { roomId: f.roomId, axes: AXES, size: 48, iterations: 3 });
+    if (!started.ok) throw new Error(started.error);
+    const order: string[] = [];
+    const sweepDone = waitFor(owner, "sweep:update", (u) => {
+      const done = u.sweep.sweepId === started.sweep.sweepId && u.sweep.cells.every((c) => c.status === "completed");
+      if (done) order.push("sweep completed");
+      return done;
+    });
+    const runGoing = waitFor(owner, "run:update", (u) => {
+      if (u.run.status === "running") order.push("run running");
+      return u.run.status === "running";
+    });
+    const reply = await request(owner, "run:start", { roomId: f.roomId });
+    if (!reply.ok) throw new Error(reply.error);
+    expect(reply.run).toMatchObject({ status: "queued", queuePosition: 1 });
+    await Promise.all([sweepDone, runGoing]);
+    expect(order).toEqual(["sweep completed", "run running"]);
+    const end = waitFor(owner, "run:update", (u) => u.run.runId === reply.run.runId && u.run.status === "cancelled");
+    await request(owner, "run:cancel", { roomId: f.roomId });
+    await end;
+  });
+});

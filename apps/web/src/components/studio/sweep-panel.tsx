@@ -1,0 +1,236 @@
+"use client";
+
+/* eslint-disable @next/next/no-img-element -- cell frames are object URLs of frames the service sent */
+import { useEffect, useMemo, useState, type FormEvent } from "react";
+import { SWEEP_PARAMS, type SweepAxis, type SweepFrame, type SweepInfo, type SweepParam } from "@atelier/protocol";
+import { cellLabel, parseSweepValues, SWEEP_PARAM_LABELS } from "@/lib/sweep-form";
+import { Alert } from "@/components/alert";
+import { useStudio } from "./context";
+
+const STATUS_TEXT: Record<SweepInfo["cells"][number]["status"], string> = {
+  queued: "Queued",
+  running: "Painting",
+  completed: "Done",
+  failed: "Failed",
+  cancelled: "Cancelled",
+};
+
+/**
+ * Parameter sweeps: editors pick one or two parameters and 2–4 values each; the grid of small
+ * runs fills in live for everyone in the room; "Promote" on a finished cell makes its values
+ * the room's and starts the full-size run from its image.
+ */
+export function SweepPanel() {
+  const { state, conn, editable } = useStudio();
+  const sweep = state.sweep;
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const going = sweep?.cells.some((c) => c.status === "queued" || c.status === "running") ?? false;
+
+  async function promote(cell: number) {
+    if (!sweep) return;
+    setBusy(true);
+    setError(null);
+    const reply = await conn.promote(sweep.sweepId, cell);
+    setBusy(false);
+    if (!reply.ok) setError(reply.error);
+  }
+
+  return (
+    <section aria-labelledby="sweep-heading" className="card space-y-3 p-4" data-testid="sweep-panel">
+      <h2 id="sweep-heading" className="text-lg">
+        Sweep
+      </h2>
+      <p className="text-sm text-muted">
+        Try a few values of one or two settings as small, quick runs side by side, then promote the one you like.
+      </p>
+      {editable && <SweepForm disabled={going} onError={setError} />}
+      <Alert message={error} testId="sweep-error" />
+      {sweep && (
+        <div className="space-y-2">
+          <p className="text-sm" data-testid="sweep-status">
+            {sweep.author.name}’s sweep · {sweep.size} px · {sweep.iterations} iterations
+            {sweep.queuePosition !== null ? ` · #${sweep.queuePosition} in queue` : ""}
+          </p>
+          <ol className={`grid gap-2 ${gridColumns(sweep)}`} data-testid="sweep-grid">
+            {sweep.cells.map((cell) => (
+              <li
+                key={cell.index}
+                className="space-y-1 rounded-xl border border-line p-1.5 text-xs"
+                data-testid="sweep-cell"
+                data-status={cell.status}
+              >
+                <CellFrame frame={state.sweepFrames[cell.index] ?? null} label={cellLabel(cell.values)} />
+                <p className="font-medium">{cellLabel(cell.values)}</p>
+                <p className="text-muted">
+                  {STATUS_TEXT[cell.status]}
+                  {cell.status === "running" ? ` · ${cell.iteration} / ${sweep.iterations}` : ""}
+                </p>
+                {editable && cell.status === "completed" && (
+                  <button
+                    type="button"
+                    className="btn btn-secondary w-full px-2 py-1 text-xs"
+                    disabled={busy}
+                    onClick={() => promote(cell.index)}
+                  >
+                    Promote
+                  </button>
+                )}
+              </li>
+            ))}
+          </ol>
+        </div>
+      )}
+    </section>
+  );
+}
+
+/** One column per value of the second axis (rows: the first axis); a one-axis sweep in one row. */
+function gridColumns(sweep: SweepInfo): string {
+  const columns = sweep.axes[1]?.values.length ?? sweep.cells.length;
+  return columns <= 2 ? "max-w-md grid-cols-2" : columns === 3 ? "grid-cols-3" : "grid-cols-4";
+}
+
+function CellFrame({ frame, label }: { frame: SweepFrame | null; label: string }) {
+  const url = useMemo(
+    () => (frame ? URL.createObjectURL(new Blob([frame.data as BlobPart], { type: frame.mime })) : null),
+    [frame],
+  );
+  useEffect(() => () => (url ? URL.revokeObjectURL(url) : undefined), [url]);
+  return (
+    <div className="frame rounded-lg" style={{ aspectRatio: "4 / 3" }}>
+      {url ? (
+        <img
+          src={url}
+          alt={label}
+          className="absolute inset-0 h-full w-full object-contain"
+          data-testid="sweep-thumb"
+          data-iteration={frame!.iteration}
+          data-final={frame!.mime === "image/png" ? "true" : "false"}
+        />
+      ) : (
+        <span className="absolute inset-0 flex items-center justify-center text-faint">waiting…</span>
+      )}
+    </div>
+  );
+}
+
+function SweepForm({ disabled, onError }: { disabled: boolean; onError: (error: string | null) => void }) {
+  const { conn } = useStudio();
+  const [first, setFirst] = useState<{ param: SweepParam; values: string }>({
+    param: "styleWeight",
+    values: "10, 1000",
+  });
+  const [second, setSecond] = useState<{ param: SweepParam | ""; values: string }>({ param: "", values: "" });
+  const [size, setSize] = useState(128);
+  const [iterations, setIterations] = useState(30);
+  const [busy, setBusy] = useState(false);
+
+  async function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    const axes: SweepAxis[] = [];
+    for (const axis of [first, second]) {
+      if (!axis.param) continue;
+      const parsed = parseSweepValues(axis.values);
+      if (!parsed.ok) return onError(`${SWEEP_PARAM_LABELS[axis.param]}: ${parsed.error}`);
+      axes.push({ param: axis.param, values: parsed.values });
+    }
+    setBusy(true);
+    onError(null);
+    const reply = await conn.sweep({ axes, size, iterations });
+    setBusy(false);
+    if (!reply.ok) onError(reply.error);
+  }
+
+  return (
+    <form onSubmit={onSubmit} className="grid gap-2 sm:grid-cols-2" data-testid="sweep-form">
+      <ParamChoice
+        id="sweep-first"
+        label="First setting"
+        param={first.param}
+        values={first.values}
+        onChange={(param, values) => setFirst({ param: param || "styleWeight", values })}
+      />
+      <ParamChoice
+        id="sweep-second"
+        label="Second setting (optional)"
+        param={second.param}
+        values={second.values}
+        optional
+        onChange={(param, values) => setSecond({ param, values })}
+      />
+      <label className="text-sm">
+        <span className="label">Size (px)</span>
+        <input
+          className="field"
+          type="number"
+          min={32}
+          max={256}
+          value={size}
+          onChange={(e) => setSize(Number(e.target.value))}
+          data-testid="sweep-size"
+        />
+      </label>
+      <label className="text-sm">
+        <span className="label">Iterations</span>
+        <input
+          className="field"
+          type="number"
+          min={1}
+          max={200}
+          value={iterations}
+          onChange={(e) => setIterations(Number(e.target.value))}
+          data-testid="sweep-iterations"
+        />
+      </label>
+      <button type="submit" className="btn btn-primary sm:col-span-2" disabled={disabled || busy}>
+        {busy ? "Queuing…" : disabled ? "A sweep is going" : "Start sweep"}
+      </button>
+    </form>
+  );
+}
+
+function ParamChoice({
+  id,
+  label,
+  param,
+  values,
+  optional = false,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  param: SweepParam | "";
+  values: string;
+  optional?: boolean;
+  onChange: (param: SweepParam | "", values: string) => void;
+}) {
+  return (
+    <fieldset className="space-y-1 text-sm">
+      <legend className="label">{label}</legend>
+      <select
+        className="field"
+        aria-label={`${label}: parameter`}
+        value={param}
+        onChange={(e) => onChange(e.target.value as SweepParam | "", values)}
+        data-testid={`${id}-param`}
+      >
+        {optional && <option value="">none</option>}
+        {SWEEP_PARAMS.map((p) => (
+          <option key={p} value={p}>
+            {SWEEP_PARAM_LABELS[p]}
+          </option>
+        ))}
+      </select>
+      <input
+        className="field"
+        aria-label={`${label}: values`}
+        placeholder="e.g. 10, 100, 1000"
+        value={values}
+        disabled={!param}
+        onChange={(e) => onChange(param, e.target.value)}
+        data-testid={`${id}-values`}
+      />
+    </fieldset>
+  );
+}

@@ -1,0 +1,63 @@
+/*
+ * Words for the run history strip and the activity line: pure, so what the room reads about
+ * each run (what changed, who did what) is unit-tested.
+ */
+import {
+  settingsDiff,
+  type RoomActivity,
+  type RoomField,
+  type RunSummary,
+  type SettingChange,
+} from "@atelier/protocol";
+
+function formatValue(value: unknown): string {
+  if (typeof value === "number") return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(3)));
+  if (typeof value === "boolean") return value ? "on" : "off";
+  if (typeof value === "string") return value;
+  return "";
+}
+
+/** One change as a short phrase: "Style weight 100 → 5000"; lists and images just say that they changed. */
+export function describeChange(change: SettingChange, labels: Record<RoomField, string>): string {
+  const label = labels[change.field];
+  const [before, after] = [formatValue(change.before), formatValue(change.after)];
+  const isImage = change.field === "contentImageId";
+  if (!isImage && before && after) return `${label} ${before} → ${after}`;
+  return `${label} changed`;
+}
+
+/**
+ * What a run changed relative to the run before it (the next one in the newest-first list):
+ * "first run" for the oldest listed, "same settings" when nothing differs.
+ */
+export function runChangesText(runs: readonly RunSummary[], index: number, labels: Record<RoomField, string>): string {
+  const run = runs[index]!;
+  const previous = runs[index + 1];
+  if (!previous) return "first run";
+  const changes = settingsDiff(previous.params, run.params);
+  if (changes.length === 0) return "same settings";
+  return changes.map((c) => describeChange(c, labels)).join(" · ");
+}
+
+/** A run's label in the strip: its number in the room (oldest listed = #1). */
+export function runNumber(runs: readonly RunSummary[], runId: string): number | null {
+  const index = runs.findIndex((r) => r.runId === runId);
+  return index < 0 ? null : runs.length - index;
+}
+
+/** The activity line: who did what, naming the run by its number when the strip knows it. */
+export function activityText(activity: RoomActivity, runs: readonly RunSummary[], myUserId: string): string {
+  const who = activity.author.userId === myUserId ? "You" : activity.author.name;
+  const n = runNumber(runs, activity.runId);
+  const run = n === null ? "an earlier run" : `run #${n}`;
+  switch (activity.kind) {
+    case "restored-settings":
+      return `${who} restored the settings of ${run}.`;
+    case "continued-from":
+      return `${who} started a new run from the image of ${run}.`;
+    case "started-sweep":
+      return `${who} started a sweep.`;
+    case "promoted":
+      return `${who} promoted a sweep cell: a full run starts from its image.`;
+  }
+}

@@ -1,0 +1,35 @@
+/*
+ * The sweep form's pure parts: reading a list of values as typed ("10, 100, 1e3") and naming a
+ * cell by its swept values. The service validates everything again (expandSweep).
+ */
+import { MAX_SWEEP_VALUES, type SweepParam } from "@atelier/protocol";
+
+export const SWEEP_PARAM_LABELS: Record<SweepParam, string> = {
+  styleWeight: "Style weight",
+  contentWeight: "Content weight",
+  tvWeight: "TV weight",
+  styleScale: "Style scale",
+  styleBlend: "Blend (first style’s share)",
+};
+
+/** "10, 100 1e3" → [10, 100, 1000]; 2–MAX_SWEEP_VALUES distinct numbers, else a sentence saying what is wrong. */
+export function parseSweepValues(text: string): { ok: true; values: number[] } | { ok: false; error: string } {
+  const parts = text
+    .split(/[\s,;]+/)
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const values = parts.map(Number);
+  const bad = parts.find((_, i) => !Number.isFinite(values[i]));
+  if (bad !== undefined) return { ok: false, error: `“${bad}” is not a number.` };
+  if (values.length < 2 || values.length > MAX_SWEEP_VALUES)
+    return { ok: false, error: `Give 2 to ${MAX_SWEEP_VALUES} values, separated by commas.` };
+  if (new Set(values).size !== values.length) return { ok: false, error: "Each value once, please." };
+  return { ok: true, values };
+}
+
+/** A cell's name: "Style weight 10 · TV weight 0". */
+export function cellLabel(values: Partial<Record<SweepParam, number>>): string {
+  return (Object.entries(values) as [SweepParam, number][])
+    .map(([param, value]) => `${SWEEP_PARAM_LABELS[param]} ${value}`)
+    .join(" · ");
+}

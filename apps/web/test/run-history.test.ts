@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { defaultRoomDocument, ROOM_FIELDS, type RoomField, type RunSummary } from "@atelier/protocol";
+import { activityText, describeChange, runChangesText, runNumber } from "@/lib/run-history";
+
+const labels = Object.fromEntries(ROOM_FIELDS.map((f) => [f, f.toUpperCase()])) as Record<RoomField, string>;
+const params = { ...defaultRoomDocument(), contentImageId: "c", styles: [{ imageId: "s", weight: 1 }] };
+
+function summary(runId: string, overrides: Partial<RunSummary["params"]> = {}): RunSummary {
+  return {
+    runId,
+    status: "completed",
+    author: { userId: "u1", name: "Ada" },
+    createdAt: new Date(0).toISOString(),
+    iteration: 10,
+    iterations: 10,
+    params: { ...params, ...overrides },
+    finalImageId: null,
+    resumedFromId: null,
+  };
+}
+
+describe("describeChange", () => {
+  it("numbers and choices as before → after", () => {
+    expect(describeChange({ field: "styleWeight", before: 100, after: 5000 }, labels)).toBe("STYLEWEIGHT 100 → 5000");
+    expect(describeChange({ field: "tvWeight", before: 0.001, after: 0.0123456 }, labels)).toBe(
+      "TVWEIGHT 0.001 → 0.0123",
+    );
+    expect(describeChange({ field: "optimizer", before: "lbfgs", after: "adam" }, labels)).toBe(
+      "OPTIMIZER lbfgs → adam",
+    );
+    expect(describeChange({ field: "multiscale", before: false, after: true }, labels)).toBe("MULTISCALE off → on");
+  });
+  it("images and lists just changed", () => {
+    expect(describeChange({ field: "contentImageId", before: "a", after: "b" }, labels)).toBe("CONTENTIMAGEID changed");
+    expect(describeChange({ field: "styles", before: [], after: [{ imageId: "x", weight: 1 }] }, labels)).toBe(
+      "STYLES changed",
+    );
+  });
+});
+
+describe("runChangesText (newest-first list)", () => {
+  const runs = [summary("r3", { styleWeight: 5000, size: 256 }), summary("r2"), summary("r1")];
+  it("compares each run with the one before it", () => {
+    expect(runChangesText(runs, 0, labels)).toBe("SIZE 512 → 256 · STYLEWEIGHT 100 → 5000");
+    expect(runChangesText(runs, 1, labels)).toBe("same settings");
+    expect(runChangesText(runs, 2, labels)).toBe("first run");
+  });
+  it("numbers runs oldest first", () => {
+    expect(runNumber(runs, "r3")).toBe(3);
+    expect(runNumber(runs, "r1")).toBe(1);
+    expect(runNumber(runs, "gone")).toBeNull();
+  });
+});
+
+describe("activityText", () => {
+  const runs = [summary("r2"), summary("r1")];
+  const activity = { roomId: "room", author: { userId: "u2", name: "Bob" }, runId: "r1", at: 0 };
+  it("says who did what to which run", () => {
+    expect(activityText({ ...activity, kind: "restored-settings" }, runs, "u1")).toBe(
+      "Bob restored the settings of run #1.",
+    );
+    expect(activityText({ ...activity, kind: "continued-from" }, runs, "u2")).toBe(
+      "You started a new run from the image of run #1.",
+    );
+    expect(activityText({ ...activity, kind: "continued-from", runId: "old" }, runs, "u1")).toBe(
+      "Bob started a new run from the image of an earlier run.",
+    );
+  });
+});
