@@ -214,11 +214,13 @@ export class OnnxObjective implements Objective {
     checkWeights(weights, styles.length, setup.styleLayers.length);
     const contentIdx = setup.contentLayers.map(layerIndex);
     const styleIdx = setup.styleLayers.map(layerIndex);
+    // Targets first: each targets session is released before the objective session exists,
+    // so their weights and activations never add up.
+    const contentTargets = (await net.targets(content, contentIdx, [])).content;
+    const grams: Map<number, Float32Array>[] = [];
+    for (const style of styles) grams.push((await net.targets(style, [], styleIdx)).grams);
     const { session, release } = await net.acquireObjectiveSession(content.width, content.height, contentIdx, styleIdx);
     try {
-      const contentTargets = (await net.targets(content, contentIdx, [])).content;
-      const grams: Map<number, Float32Array>[] = [];
-      for (const style of styles) grams.push((await net.targets(style, [], styleIdx)).grams);
       return new OnnxObjective(setup, session, release, contentTargets, grams);
     } catch (error) {
       release();
