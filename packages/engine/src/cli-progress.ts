@@ -3,12 +3,13 @@
  * when stderr is a file or pipe, or one JSON object per iteration on stdout (--json).
  */
 import type { IterationEvent } from "./api.ts";
+import type { RunTiming } from "./cli-timing.ts";
 
 export interface ProgressSink {
   iteration(event: IterationEvent, totalIterations: number): void;
   /** Removes any partly drawn line so a following message starts at column 0. */
   clear(): void;
-  done(summary: { out: string; seconds: number; width: number; height: number }): void;
+  done(summary: { out: string; seconds: number; timing: RunTiming; width: number; height: number }): void;
 }
 
 export function styleTotal(event: IterationEvent): number {
@@ -56,8 +57,18 @@ export function jsonSink(write: (line: string) => void): ProgressSink {
       );
     },
     clear() {},
-    done({ out, seconds }) {
-      write(JSON.stringify({ done: true, out, seconds: Math.round(seconds * 1000) / 1000 }) + "\n");
+    done({ out, seconds, timing }) {
+      const ms = (value: number) => Math.round(value * 1000) / 1000;
+      write(
+        JSON.stringify({
+          done: true,
+          out,
+          seconds: ms(seconds),
+          setupSeconds: ms(timing.setupSeconds),
+          iterations: timing.iterations,
+          msPerIteration: ms(timing.msPerIteration),
+        }) + "\n",
+      );
     },
   };
 }

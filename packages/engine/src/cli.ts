@@ -8,6 +8,7 @@ import { stat, access, constants } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import type { RgbImage, StylizeOptions } from "./api.ts";
 import { USAGE, UsageError, parseCommand, type StylizePlan } from "./cli-args.ts";
+import { RunClock } from "./cli-timing.ts";
 import { barSink, jsonSink, lineSink, type ProgressSink } from "./cli-progress.ts";
 import { ImageError, decodeImage, encodeImage } from "./image.ts";
 import { debugFromEnv } from "./env.ts";
@@ -101,6 +102,7 @@ async function runStylize(plan: StylizePlan, io: CliIO): Promise<void> {
   });
 
   const sink = sinkFor(plan, io);
+  const clock = new RunClock(started);
   const totalIterations = plan.options.iterations ?? 1000;
   try {
     for await (const event of handle) {
@@ -109,6 +111,7 @@ async function runStylize(plan: StylizePlan, io: CliIO): Promise<void> {
         sink.clear();
         io.stderr.write(`atelier: backend ${handle.info.backend}, weights ${handle.info.modelHash.slice(0, 12)}\n`);
       }
+      clock.iteration(performance.now(), event.ms);
       sink.iteration(event, Math.max(totalIterations, event.iteration));
       if (plan.saveEvery && event.iteration % plan.saveEvery === 0 && event.iteration < totalIterations) {
         const snapshot = await handle.currentImage();
@@ -117,9 +120,11 @@ async function runStylize(plan: StylizePlan, io: CliIO): Promise<void> {
     }
     const result = await handle.result;
     await writeFileAtomic(plan.outPath, await encodeImage(result, plan.format));
+    const finished = performance.now();
     sink.done({
       out: plan.outPath,
-      seconds: (performance.now() - started) / 1000,
+      seconds: (finished - started) / 1000,
+      timing: clock.timing(finished),
       width: result.width,
       height: result.height,
     });

@@ -28,9 +28,9 @@ export function onnxThreadsFromEnv(): number | undefined {
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
-/** ATELIER_ONNX_ARENA=1 turns ONNX Runtime's memory arena on. */
+/** ATELIER_ONNX_ARENA=0 turns ONNX Runtime's memory arena off (on otherwise). */
 export function onnxArenaFromEnv(): boolean {
-  return process.env.ATELIER_ONNX_ARENA === "1";
+  return process.env.ATELIER_ONNX_ARENA?.trim() !== "0";
 }
 
 /** ATELIER_ONNX_CONV_GRADIENT: how the conv input gradients are built (`flipped` unless set to `transpose`). */

@@ -42,8 +42,14 @@ const ONNX_CONV_GRADIENT: ConvGradient = onnxConvGradientFromEnv();
 
 type Tensor = InstanceType<OrtModule["Tensor"]>;
 
+/** One objective session and how many live objectives use it. */
+interface SharedSession {
+  session: Promise<OrtSession>;
+  users: number;
+}
+
 export class OnnxVgg {
-  private readonly sessions = new Map<string, Promise<OrtSession>>();
+  private readonly sessions = new Map<string, SharedSession>();
   private disposed = false;
 
   constructor(
@@ -53,34 +59,62 @@ export class OnnxVgg {
     private readonly convGradient: ConvGradient = ONNX_CONV_GRADIENT,
   ) {}
 
-  private session(key: string, build: () => Uint8Array, what: string): Promise<OrtSession> {
+  /**
+   * The objective session for one size and layer set, shared by the objectives that use it at
+   * the same time; `release` when done. The last release frees it: with ONNX Runtime's arena a
+   * session holds its high-water memory until released, and a multi-scale run never returns
+   * to a finished level's size.
+   */
+  async acquireObjectiveSession(
+    width: number,
+    height: number,
+    content: number[],
+    style: number[],
+  ): Promise<{ session: OrtSession; release: () => void }> {
     if (this.disposed) throw new Error("OnnxVgg: used after dispose");
-    let session = this.sessions.get(key);
-    if (!session) {
-      session = createSession(this.ort, build(), what);
-      // a failed build is not cached: the next call reports (or retries) it afresh
-      session.catch(() => this.sessions.delete(key));
-      this.sessions.set(key, session);
-    }
-    return session;
-  }
-
-  objectiveSession(width: number, height: number, content: number[], style: number[]): Promise<OrtSession> {
     const key = `objective|${width}x${height}|${content.join(",")}|${style.join(",")}`;
-    return this.session(
-      key,
-      () =>
-        objectiveGraph({
-          width,
-          height,
-          convs: this.convs,
-          pooling: this.pooling,
-          contentLayers: content,
-          styleLayers: style,
-          convGradient: this.convGradient,
-        }),
-      `${width}×${height} objective`,
-    );
+    let entry = this.sessions.get(key);
+    if (!entry) {
+      const model = objectiveGraph({
+        width,
+        height,
+        convs: this.convs,
+        pooling: this.pooling,
+        contentLayers: content,
+        styleLayers: style,
+        convGradient: this.convGradient,
+      });
+      const created: SharedSession = {
+        session: createSession(this.ort, model, `${width}×${height} objective`),
+        users: 0,
+      };
+      // a failed build is not cached: the next call reports (or retries) it afresh
+      created.session.catch(() => {
+        if (this.sessions.get(key) === created) this.sessions.delete(key);
+      });
+      this.sessions.set(key, created);
+      entry = created;
+    }
+    const shared = entry;
+    shared.users++;
+    let session: OrtSession;
+    try {
+      session = await shared.session;
+    } catch (error) {
+      shared.users--;
+      throw error;
+    }
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      shared.users--;
+      if (shared.users === 0 && this.sessions.get(key) === shared) {
+        this.sessions.delete(key);
+        session.release().catch(() => {});
+      }
+    };
+    return { session, release };
   }
 
   /** Content activations and Grams of one image, as flat arrays per layer index. */
@@ -121,7 +155,7 @@ export class OnnxVgg {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const s of this.sessions.values()) s.then((session) => session.release()).catch(() => {});
+    for (const { session } of this.sessions.values()) session.then((s) => s.release()).catch(() => {});
     this.sessions.clear();
   }
 }
@@ -153,6 +187,7 @@ export class OnnxObjective implements Objective {
   private constructor(
     setup: OnnxObjectiveSetup,
     private readonly session: OrtSession,
+    private readonly releaseSession: () => void,
     private readonly contentTargets: Map<number, Float32Array>,
     grams: Map<number, Float32Array>[],
   ) {
@@ -179,11 +214,18 @@ export class OnnxObjective implements Objective {
     checkWeights(weights, styles.length, setup.styleLayers.length);
     const contentIdx = setup.contentLayers.map(layerIndex);
     const styleIdx = setup.styleLayers.map(layerIndex);
-    const session = await net.objectiveSession(content.width, content.height, contentIdx, styleIdx);
+    // Targets first: each targets session is released before the objective session exists,
+    // so their weights and activations never add up.
     const contentTargets = (await net.targets(content, contentIdx, [])).content;
     const grams: Map<number, Float32Array>[] = [];
     for (const style of styles) grams.push((await net.targets(style, [], styleIdx)).grams);
-    return new OnnxObjective(setup, session, contentTargets, grams);
+    const { session, release } = await net.acquireObjectiveSession(content.width, content.height, contentIdx, styleIdx);
+    try {
+      return new OnnxObjective(setup, session, release, contentTargets, grams);
+    } catch (error) {
+      release();
+      throw error;
+    }
   }
 
   /** Remakes the small input tensors from the weights; the blended Grams only when the blend changed. */
@@ -257,6 +299,7 @@ export class OnnxObjective implements Objective {
     this.disposed = true;
     for (const t of Object.values(this.fixed)) t.dispose();
     this.fixed = {};
+    this.releaseSession();
   }
 }
 

@@ -62,12 +62,18 @@ function sessionOptions(): Ort.InferenceSession.SessionOptions {
     interOpNumThreads: 1,
     executionMode: "sequential",
     graphOptimizationLevel: "all",
-    // Off (ATELIER_ONNX_ARENA=1 turns it on): ORT's arena keeps every block it ever grew to,
-    // so RSS sits at its high-water mark plus slack; tensors straight from malloc go back to
-    // the system when freed. Measured at 512×384, 7 L-BFGS iterations from noise: peak RSS
-    // 0.90 GB without the arena, 1.38 GB with it; s/iteration alike within the noise of the
-    // shared machine (load 10–15 during the measurement).
+    // Arena on, memory pattern off (ATELIER_ONNX_ARENA=0 turns the arena off). Without the
+    // arena every intermediate is a fresh malloc: the large ones are new mmaps whose pages fault
+    // in and are zeroed on every evaluation, and glibc keeps the mid-sized ones it freed (idle
+    // RSS at 512×384 stayed ~350 MB above the same run with MALLOC_MMAP_THRESHOLD_ fixed). The
+    // arena reuses its blocks run after run; the memory pattern would add one whole-graph block
+    // on top of them. Measured on the 2-core dev box, whole objective graph, median of 9
+    // evaluations, peak RSS of the process:
+    //   512×384: arena + no pattern 731 ms, 989 MB (flat from the first evaluation);
+    //            no arena + pattern (before) 820–870 ms, 1.10–1.21 GB; arena + pattern 1.47 GB
+    //   256×192: arena + no pattern 174 ms; no arena + pattern 209 ms
     enableCpuMemArena: onnxArenaFromEnv(),
+    enableMemPattern: false,
   };
 }
 

@@ -202,6 +202,14 @@ describe("real runs", () => {
     expect(done.out).toBe(out);
     expect(done.seconds as number).toBeGreaterThan(0);
     expect(done.seconds as number).toBeLessThanOrEqual((Date.now() - started) / 1000);
+    expect(done.iterations).toBe(10);
+    expect(done.setupSeconds as number).toBeGreaterThan(0);
+    // the iterations' own ms are inside the wall clock per iteration, and setup + iterations inside the whole
+    const ownMs = lines.slice(0, 10).reduce((sum, line) => sum + (line.ms as number), 0) / 10;
+    expect(done.msPerIteration as number).toBeGreaterThanOrEqual(ownMs * 0.99);
+    expect((done.setupSeconds as number) + ((done.msPerIteration as number) * 10) / 1000).toBeLessThanOrEqual(
+      (done.seconds as number) + 0.002,
+    );
 
     // tubingen.jpg is 1024×768: longest side 64 → 64×48.
     const meta = await sharp(out).metadata();
