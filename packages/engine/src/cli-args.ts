@@ -23,6 +23,8 @@ export interface StylizePlan {
   stylePaths: string[];
   /** raw blend weights, one per style (the engine normalises them) */
   styleBlendWeights: number[];
+  /** one per style: the path of its mask, or null (that style covers the whole image); empty when no masks */
+  styleMaskPaths: (string | null)[];
   /** "noise" | "content" | "style", or the path of an image to start from */
   init: "noise" | "content" | "style" | { path: string };
   outPath: string;
@@ -101,6 +103,13 @@ export const OPTIONS = {
     help: `Adam step size, > 0 and ≤ ${runSettings.shape.learningRate.unwrap().maxValue}`,
     defaultText: String(DEFAULTS.learningRate),
   },
+  "style-mask": {
+    type: "string",
+    multiple: true,
+    value: "<png>[,<png>…]",
+    help: "one grey mask per --style (white = that style; an empty entry leaves that style unmasked); unmasked pixels keep the photo",
+    defaultText: "off",
+  },
   "style-weights": {
     type: "string",
     value: "<w,…>",
@@ -160,6 +169,12 @@ export const OPTIONS = {
   "original-colors": {
     type: "boolean",
     help: "luminance-only transfer, keeps the content's colours",
+    defaultText: "off",
+  },
+  "color-match": {
+    type: "string",
+    value: "style|result",
+    help: "match colours to the content's (mean and covariance): the style images before the run, or the result after it",
     defaultText: "off",
   },
   multiscale: { type: "boolean", help: "coarse-to-fine, ×√2 per level up to --size", defaultText: "off" },
@@ -276,6 +291,30 @@ function layersOption(flag: string, raw: string | undefined): LayerName[] | unde
   return layers;
 }
 
+/** --style-mask: one entry per style ("" = none), comma-separated or repeated; [] when not given. */
+function styleMasksOption(raw: string[] | undefined, styles: number): (string | null)[] {
+  if (raw === undefined) return [];
+  const paths = raw.flatMap(listOf).map((p) => (p === "" ? null : p));
+  if (paths.length !== styles) {
+    throw new UsageError(
+      `--style-mask has ${paths.length} entr${paths.length === 1 ? "y" : "ies"} but there are ${styles} style image(s) (leave an entry empty for an unmasked style)`,
+    );
+  }
+  if (paths.every((p) => p === null)) throw new UsageError("--style-mask names no mask file");
+  return paths;
+}
+
+/** --color-match style|result → the engine's colorControl; --original-colors is the third choice, not a companion. */
+function colorMatchOption(
+  raw: string | undefined,
+  originalColors: boolean | undefined,
+): StylizeOptions["colorControl"] {
+  const choice = choiceOption("color-match", raw, ["style", "result"] as const);
+  if (choice === undefined) return undefined;
+  if (originalColors) throw new UsageError("--color-match and --original-colors are two colour controls; choose one");
+  return choice === "style" ? "match-style" : "match-result";
+}
+
 function numberList(flag: string, raw: string): number[] {
   return listOf(raw).map((item) => parseNumber(flag, item));
 }
@@ -340,6 +379,8 @@ export function parseCommand(argv: string[]): Command {
       throw new UsageError("--style-weights: at least one style needs a weight above 0");
   }
 
+  const styleMaskPaths = styleMasksOption(values["style-mask"], stylePaths.length);
+
   const styleLayers = layersOption("style-layers", values["style-layers"]);
   let styleLayerWeights: number[] | undefined;
   if (values["style-layer-weights"] !== undefined) {
@@ -381,6 +422,7 @@ export function parseCommand(argv: string[]): Command {
     styleLayers,
     styleLayerWeights,
     originalColors: values["original-colors"],
+    colorControl: colorMatchOption(values["color-match"], values["original-colors"]),
     multiscale: values.multiscale,
   };
   // Leave unset options out so the engine's own defaults apply.
@@ -394,6 +436,7 @@ export function parseCommand(argv: string[]): Command {
       contentPath,
       stylePaths,
       styleBlendWeights,
+      styleMaskPaths,
       init,
       outPath,
       format,

@@ -86,6 +86,8 @@ async function runStylize(plan: StylizePlan, io: CliIO): Promise<void> {
   const content = await load("content image", plan.contentPath);
   const styleImages: RgbImage[] = [];
   for (const path of plan.stylePaths) styleImages.push(await load("style image", path));
+  const masks: (RgbImage | undefined)[] = [];
+  for (const path of plan.styleMaskPaths) masks.push(path === null ? undefined : await load("--style-mask", path));
   const init: StylizeOptions["init"] =
     typeof plan.init === "string" ? plan.init : { image: await load("--init image", plan.init.path) };
   io.signal.throwIfAborted();
@@ -95,7 +97,11 @@ async function runStylize(plan: StylizePlan, io: CliIO): Promise<void> {
   const handle = engine.stylize({
     ...plan.options,
     content,
-    styles: styleImages.map((image, i) => ({ image, weight: plan.styleBlendWeights[i]! })),
+    styles: styleImages.map((image, i) => ({
+      image,
+      weight: plan.styleBlendWeights[i]!,
+      ...(masks[i] ? { mask: masks[i] } : {}),
+    })),
     init,
     signal: io.signal,
   });

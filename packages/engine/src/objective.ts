@@ -15,6 +15,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { blendGrams, contentLoss, gram, normaliseBlend, styleLoss, tvLoss } from "./losses.ts";
 import { abortError } from "./errors.ts";
+import { MaskedStyleLoss, type StyleMask } from "./style-masks.ts";
 import type { VggFeatures, VggTrace } from "./vgg.ts";
 
 export interface LossTerms {
@@ -77,6 +78,12 @@ export interface VggObjectiveSetup {
   weights: ObjectiveWeights;
   /** "chain" (default): hand-written backward pass through VGG; "autodiff": tfjs's tape throughout */
   backprop?: "chain" | "autodiff";
+  /**
+   * One per style, at the output size (null: that style covers the whole image). Given, the
+   * style term is the masked one of style-masks.ts (each region against its own style, weighted
+   * by the style's raw blend weight) instead of the blended Gram.
+   */
+  styleMasks?: (StyleMask | null)[];
 }
 
 function imageTensor(image: FloatImage): tf.Tensor4D {
@@ -97,6 +104,7 @@ export class VggObjective implements Objective {
   private blended: tf.Tensor2D[];
   private weights: ObjectiveWeights;
   private readonly backprop: "chain" | "autodiff";
+  private readonly masked: MaskedStyleLoss | null;
   private disposed = false;
 
   constructor(setup: VggObjectiveSetup) {
@@ -114,6 +122,12 @@ export class VggObjective implements Objective {
       styleBlendWeights: [...weights.styleBlendWeights],
       styleLayerWeights: [...weights.styleLayerWeights],
     };
+    const masks = setup.styleMasks;
+    if (masks && masks.length !== styles.length) {
+      throw new RangeError(`styleMasks needs ${styles.length} entries (one per style), got ${masks.length}`);
+    }
+    // Checked and made before any target: a bad mask throws with nothing to free.
+    this.masked = masks ? new MaskedStyleLoss(masks, this.width, this.height, styleLayers) : null;
 
     // net.features frees each activation once read: targets never hold a full forward pass.
     this.contentTargets = tf.tidy(() => net.features(imageTensor(content), contentLayers));
@@ -163,10 +177,15 @@ export class VggObjective implements Objective {
   private styleTerm(layer: string, feature: tf.Tensor4D): tf.Scalar | null {
     const i = this.styleLayers.indexOf(layer);
     if (i < 0) return null;
-    return tf.mul<tf.Scalar>(
-      styleLoss(feature, this.blended[i]!),
-      this.weights.styleWeight * this.weights.styleLayerWeights[i]!,
-    );
+    const loss = this.masked
+      ? this.masked.loss(
+          i,
+          feature,
+          this.grams.map((perStyle) => perStyle[i]!),
+          this.weights.styleBlendWeights,
+        )
+      : styleLoss(feature, this.blended[i]!);
+    return tf.mul<tf.Scalar>(loss, this.weights.styleWeight * this.weights.styleLayerWeights[i]!);
   }
 
   private tvTerm(image: tf.Tensor4D): tf.Scalar {
@@ -267,6 +286,7 @@ export class VggObjective implements Objective {
     for (const t of Object.values(this.contentTargets)) t.dispose();
     for (const perStyle of this.grams) for (const t of perStyle) t.dispose();
     for (const t of this.blended) t.dispose();
+    this.masked?.dispose();
   }
 }
 

@@ -8,7 +8,9 @@
  * event iterator together.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { COLOR_CONTROLS } from "@atelier/protocol";
 import type {
+  ColorControl,
   ImageSource,
   IterationEvent,
   LayerName,
@@ -20,8 +22,10 @@ import type {
 } from "./api.ts";
 import { fallBackFromOnnx, initBackend, type BackendInfo } from "./backend.ts";
 import { toFloatPixels, toRgbImage, transferLuminance } from "./color.ts";
+import { matchColors, matchImageColors } from "./color-match.ts";
 import { EngineError, abortError } from "./errors.ts";
 import { decodeImage, fitWithin, resizeImage } from "./image.ts";
+import { decodeStyleMasks, masksAtSize } from "./mask-images.ts";
 import { planScales, replanIterations, type ScalePlan } from "./multiscale.ts";
 import {
   VggObjective,
@@ -56,14 +60,14 @@ export const NOISE_STD = 16;
 
 interface ResolvedOptions {
   content: ImageSource;
-  styles: { image: ImageSource; weight: number }[];
+  styles: { image: ImageSource; weight: number; mask?: ImageSource }[];
   size: number;
   iterations: number;
   optimizer: "lbfgs" | "adam";
   learningRate: number;
   weights: ObjectiveWeights;
   styleScale: number;
-  originalColors: boolean;
+  colorControl: ColorControl;
   init: "noise" | "content" | "style" | { image: ImageSource };
   seed: number;
   pooling: "max" | "avg";
@@ -126,7 +130,12 @@ export function resolveOptions(options: StylizeOptions): ResolvedOptions {
   const styles = options.styles.map((s, i) => {
     if (typeof s !== "object" || s === null || !isImageSource(s.image))
       throw bad(`styles[${i}].image must be an image`);
-    return { image: s.image, weight: finiteAtLeast(`styles[${i}].weight`, s.weight, 0) };
+    if (s.mask !== undefined && !isImageSource(s.mask)) throw bad(`styles[${i}].mask must be an image`);
+    return {
+      image: s.image,
+      weight: finiteAtLeast(`styles[${i}].weight`, s.weight, 0),
+      ...(s.mask !== undefined ? { mask: s.mask } : {}),
+    };
   });
   if (!(styles.reduce((a, s) => a + s.weight, 0) > 0)) throw bad("at least one style needs a weight above 0");
 
@@ -187,7 +196,7 @@ export function resolveOptions(options: StylizeOptions): ResolvedOptions {
       styleLayerWeights: [...styleLayerWeights],
     },
     styleScale: finiteAtLeast("styleScale", options.styleScale ?? DEFAULTS.styleScale, 0, true),
-    originalColors: Boolean(options.originalColors ?? DEFAULTS.originalColors),
+    colorControl: resolveColorControl(options.colorControl, Boolean(options.originalColors ?? DEFAULTS.originalColors)),
     init,
     seed: intInRange("seed", options.seed ?? DEFAULTS.seed, -(2 ** 53) + 1, 2 ** 53 - 1),
     pooling,
@@ -197,6 +206,15 @@ export function resolveOptions(options: StylizeOptions): ResolvedOptions {
     weightsSource: defaultWeightsSource(),
     signal: options.signal,
   };
+}
+
+/** colorControl when given; otherwise originalColors → "luminance" (the older option keeps working). */
+function resolveColorControl(colorControl: ColorControl | undefined, originalColors: boolean): ColorControl {
+  if (colorControl === undefined) return originalColors ? "luminance" : "none";
+  if (!(COLOR_CONTROLS as readonly string[]).includes(colorControl)) {
+    throw bad(`colorControl must be ${COLOR_CONTROLS.map((c) => `"${c}"`).join(", ")}, got ${String(colorControl)}`);
+  }
+  return colorControl;
 }
 
 /** Validates a live update against the run; throws EngineError("bad_options"). */
@@ -361,9 +379,11 @@ class StyleRun {
   }
 
   private render(s: Snapshot): RgbImage {
-    if (this.opts.originalColors) {
+    if (this.opts.colorControl === "luminance") {
       return { width: s.width, height: s.height, data: transferLuminance(s.pixels, s.content, s.width, s.height) };
     }
+    if (this.opts.colorControl === "match-result")
+      return toRgbImage(matchColors(s.pixels, s.content), s.width, s.height);
     return toRgbImage(s.pixels, s.width, s.height);
   }
 
@@ -378,10 +398,13 @@ class StyleRun {
       const { backend } = await initBackend();
       this.checkAbort();
       const opts = this.opts;
-      const [content, ...styles] = await Promise.all([
+      const [content, ...decodedStyles] = await Promise.all([
         decodeImage(opts.content, { label: "content image" }),
         ...opts.styles.map((s, i) => decodeImage(s.image, { label: `style image ${i + 1}` })),
       ]);
+      const styles =
+        opts.colorControl === "match-style" ? decodedStyles.map((s) => matchImageColors(s, content)) : decodedStyles;
+      const masks = await decodeStyleMasks(opts.styles.map((s) => s.mask));
       this.checkAbort();
 
       const convCount = convsNeeded([...opts.contentLayers, ...opts.styleLayers]);
@@ -410,6 +433,7 @@ class StyleRun {
       const makeObjective = async (setup: Omit<VggObjectiveSetup, "net">): Promise<Objective> => {
         if ("onnx" in net) {
           try {
+            if (setup.styleMasks) throw new EngineError("bad_backend", "the onnx backend cannot take style masks yet");
             return await OnnxObjective.create({ net: net.onnx, ...setup });
           } catch (error) {
             // A graph ONNX Runtime rejects: wasm takes over unless onnx was forced.
@@ -486,6 +510,7 @@ class StyleRun {
           contentLayers: opts.contentLayers,
           styleLayers: opts.styleLayers,
           weights: objectiveWeights,
+          styleMasks: await masksAtSize(masks, width, height),
         });
         disposables.push(objective);
         if (level === 0) this.readyDeferred.resolve({ ...this.runInfo });
