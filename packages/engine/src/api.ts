@@ -61,6 +61,12 @@ export interface StylizeOptions {
   styleLayers?: LayerName[]; // default relu1_1 … relu5_1
   /** per-style-layer weights, same length as styleLayers (default all 1) */
   styleLayerWeights?: number[];
+  /**
+   * Tile side in px (≥ 64): levels larger than it are optimised in overlapping tiles whose
+   * grid shifts every pass, so memory follows the tile, not the output (see tiles.ts). With
+   * it, L-BFGS keeps 20 curvature pairs instead of 100. Default: no tiling.
+   */
+  tile?: number;
   /** coarse-to-fine: start small, ×√2 per level up to `size` */
   multiscale?: boolean | { iterationsPerScale?: number[]; minSize?: number };
   signal?: AbortSignal;

@@ -6,7 +6,7 @@
  */
 import { extname } from "node:path";
 import { parseArgs } from "node:util";
-import { MAX_STYLES, VGG_LAYERS, runSettings, styleRef } from "@atelier/protocol";
+import { MAX_STYLES, MIN_SIZE, VGG_LAYERS, runSettings, styleRef } from "@atelier/protocol";
 import type { LayerName, StylizeOptions } from "./api.ts";
 import { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS } from "./defaults.ts";
 
@@ -55,6 +55,11 @@ interface CliOption {
   /** shown as "(default …)" in the usage text and in the README's default column */
   defaultText?: string;
 }
+
+/** Tiles: at least 64 px (relu5_1 needs 16 px, and a feathered overlap a quarter of the tile). */
+const MIN_TILE = 64;
+/** The longest side a tiled run accepts (the room's limit without tiles is MAX_SIZE). */
+export const MAX_TILED_SIZE = 4096;
 
 const range = (schema: { minValue: number | null; maxValue: number | null }) => `${schema.minValue}–${schema.maxValue}`;
 const ROOM = runSettings.parse({});
@@ -175,6 +180,12 @@ export const OPTIONS = {
     type: "string",
     value: "style|result",
     help: "match colours to the content's (mean and covariance): the style images before the run, or the result after it",
+    defaultText: "off",
+  },
+  tile: {
+    type: "string",
+    value: "<px>",
+    help: `optimise levels larger than <px> (${MIN_TILE}–${MAX_TILED_SIZE}) in overlapping, shifting tiles: memory follows the tile; --size may then go up to ${MAX_TILED_SIZE}; prints the memory bound and the peak RSS`,
     defaultText: "off",
   },
   multiscale: { type: "boolean", help: "coarse-to-fine, ×√2 per level up to --size", defaultText: "off" },
@@ -315,6 +326,15 @@ function colorMatchOption(
   return choice === "style" ? "match-style" : "match-result";
 }
 
+function integerOption(flag: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = parseNumber(flag, raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(`--${flag} ${raw}: must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
 function numberList(flag: string, raw: string): number[] {
   return listOf(raw).map((item) => parseNumber(flag, item));
 }
@@ -407,8 +427,14 @@ export function parseCommand(argv: string[]): Command {
     saveEvery = checked("save-every", raw, parseNumber("save-every", raw), shape.iterations.unwrap());
   }
 
+  const tile = integerOption("tile", values.tile, MIN_TILE, MAX_TILED_SIZE);
   const options: StylizePlan["options"] = {
-    size: numberOption("size", values.size, shape.size.unwrap()),
+    // tiled runs may go past the room's size limit: memory follows the tile
+    size:
+      tile === undefined
+        ? numberOption("size", values.size, shape.size.unwrap())
+        : integerOption("size", values.size, MIN_SIZE, MAX_TILED_SIZE),
+    tile,
     iterations: numberOption("iterations", values.iterations, shape.iterations.unwrap()),
     optimizer: choiceOption("optimizer", values.optimizer, ["lbfgs", "adam"] as const),
     learningRate: numberOption("learning-rate", values["learning-rate"], shape.learningRate.unwrap()),

@@ -9,7 +9,9 @@ import { basename, dirname, extname, join, resolve } from "node:path";
 import type { RgbImage, StylizeOptions } from "./api.ts";
 import { USAGE, UsageError, parseCommand, type StylizePlan } from "./cli-args.ts";
 import { barSink, jsonSink, lineSink, type ProgressSink } from "./cli-progress.ts";
-import { ImageError, decodeImage, encodeImage } from "./image.ts";
+import { DEFAULTS } from "./defaults.ts";
+import { ImageError, decodeImage, encodeImage, fitWithin } from "./image.ts";
+import { memoryBound } from "./tiles.ts";
 import { debugFromEnv } from "./env.ts";
 import { writeFileAtomic } from "@atelier/files";
 
@@ -106,6 +108,8 @@ async function runStylize(plan: StylizePlan, io: CliIO): Promise<void> {
     signal: io.signal,
   });
 
+  const memory = plan.options.tile === undefined ? null : tiledMemory(plan, content);
+  if (memory) io.stderr.write(`${memory.start}\n`);
   const sink = sinkFor(plan, io);
   const totalIterations = plan.options.iterations ?? 1000;
   try {
@@ -123,6 +127,7 @@ async function runStylize(plan: StylizePlan, io: CliIO): Promise<void> {
     }
     const result = await handle.result;
     await writeFileAtomic(plan.outPath, await encodeImage(result, plan.format));
+    if (memory) io.stderr.write(`${memory.end()}\n`);
     sink.done({
       out: plan.outPath,
       seconds: (performance.now() - started) / 1000,
@@ -135,6 +140,22 @@ async function runStylize(plan: StylizePlan, io: CliIO): Promise<void> {
     handle.result.catch(() => {});
     throw error;
   }
+}
+
+/** With --tile: the memory bound, said before the run, and the peak RSS against it after. */
+function tiledMemory(plan: StylizePlan, content: RgbImage): { start: string; end: () => string } {
+  const size = plan.options.size ?? DEFAULTS.size;
+  const { width, height } = fitWithin(content.width, content.height, size);
+  const styleSide = Math.round((plan.options.styleScale ?? DEFAULTS.styleScale) * size);
+  const bound = memoryBound(width, height, plan.options.tile!, styleSide);
+  const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
+  return {
+    start: `atelier: ${width}×${height} in ${plan.options.tile} px tiles; memory bound ${mb(bound)}`,
+    end: () => {
+      const peak = process.resourceUsage().maxRSS * 1024; // kB → bytes
+      return `atelier: peak RSS ${mb(peak)} (bound ${mb(bound)}${peak > bound ? ", EXCEEDED" : ""})`;
+    },
+  };
 }
 
 /** Runs the CLI; resolves with the exit code. Never throws. */

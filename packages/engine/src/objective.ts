@@ -84,6 +84,12 @@ export interface VggObjectiveSetup {
    * by the style's raw blend weight) instead of the blended Gram.
    */
   styleMasks?: (StyleMask | null)[];
+  /**
+   * grams[s][l], the styles' Gram matrices computed elsewhere (a tiled level computes them
+   * once from the whole style image for all its tiles); `styles` is then not read. Cloned:
+   * the caller keeps its own.
+   */
+  styleGrams?: tf.Tensor2D[][];
 }
 
 function imageTensor(image: FloatImage): tf.Tensor4D {
@@ -108,8 +114,9 @@ export class VggObjective implements Objective {
   private disposed = false;
 
   constructor(setup: VggObjectiveSetup) {
-    const { net, content, styles, contentLayers, styleLayers, weights } = setup;
-    checkWeights(weights, styles.length, styleLayers.length);
+    const { net, content, contentLayers, styleLayers, weights, styleGrams } = setup;
+    const styleCount = styleGrams?.length ?? setup.styles.length;
+    checkWeights(weights, styleCount, styleLayers.length);
     this.net = net;
     this.width = content.width;
     this.height = content.height;
@@ -123,20 +130,22 @@ export class VggObjective implements Objective {
       styleLayerWeights: [...weights.styleLayerWeights],
     };
     const masks = setup.styleMasks;
-    if (masks && masks.length !== styles.length) {
-      throw new RangeError(`styleMasks needs ${styles.length} entries (one per style), got ${masks.length}`);
+    if (masks && masks.length !== styleCount) {
+      throw new RangeError(`styleMasks needs ${styleCount} entries (one per style), got ${masks.length}`);
     }
     // Checked and made before any target: a bad mask throws with nothing to free.
     this.masked = masks ? new MaskedStyleLoss(masks, this.width, this.height, styleLayers) : null;
 
     // net.features frees each activation once read: targets never hold a full forward pass.
     this.contentTargets = tf.tidy(() => net.features(imageTensor(content), contentLayers));
-    this.grams = styles.map((style) =>
-      tf.tidy(() => {
-        const features = net.features(imageTensor(style), styleLayers);
-        return styleLayers.map((l) => gram(features[l]!));
-      }),
-    );
+    this.grams = styleGrams
+      ? styleGrams.map((perStyle) => perStyle.map((g) => tf.clone(g)))
+      : setup.styles.map((style) =>
+          tf.tidy(() => {
+            const features = net.features(imageTensor(style), styleLayers);
+            return styleLayers.map((l) => gram(features[l]!));
+          }),
+        );
     this.blended = this.blend();
   }
 

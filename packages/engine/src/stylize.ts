@@ -26,6 +26,8 @@ import { matchColors, matchImageColors } from "./color-match.ts";
 import { EngineError, abortError } from "./errors.ts";
 import { decodeImage, fitWithin, resizeImage } from "./image.ts";
 import { decodeStyleMasks, masksAtSize } from "./mask-images.ts";
+import { TILED_LBFGS_HISTORY, isTiled } from "./tiles.ts";
+import { TILE_STEPS, TiledLevel } from "./tiled-level.ts";
 import { planScales, replanIterations, type ScalePlan } from "./multiscale.ts";
 import {
   VggObjective,
@@ -47,7 +49,7 @@ import { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS } from "./defaul
 export { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS };
 
 /** Limits the engine accepts (the web app's own limits are tighter). */
-export const LIMITS = { minSize: 16, maxSize: 8192, maxIterations: 1_000_000 } as const;
+export const LIMITS = { minSize: 16, maxSize: 8192, maxIterations: 1_000_000, minTile: 64 } as const;
 
 /**
  * Standard deviation of the "noise" init (Gaussian white noise around the ImageNet mean
@@ -68,6 +70,8 @@ interface ResolvedOptions {
   weights: ObjectiveWeights;
   styleScale: number;
   colorControl: ColorControl;
+  /** tile side (px) for levels larger than it, or null: no tiling */
+  tile: number | null;
   init: "noise" | "content" | "style" | { image: ImageSource };
   seed: number;
   pooling: "max" | "avg";
@@ -196,6 +200,7 @@ export function resolveOptions(options: StylizeOptions): ResolvedOptions {
       styleLayerWeights: [...styleLayerWeights],
     },
     styleScale: finiteAtLeast("styleScale", options.styleScale ?? DEFAULTS.styleScale, 0, true),
+    tile: options.tile === undefined ? null : intInRange("tile", options.tile, LIMITS.minTile, LIMITS.maxSize),
     colorControl: resolveColorControl(options.colorControl, Boolean(options.originalColors ?? DEFAULTS.originalColors)),
     init,
     seed: intInRange("seed", options.seed ?? DEFAULTS.seed, -(2 ** 53) + 1, 2 ** 53 - 1),
@@ -387,6 +392,41 @@ class StyleRun {
     return toRgbImage(s.pixels, s.width, s.height);
   }
 
+  /**
+   * Takes the pending live update: weights go into `weights` (in place), a new iteration
+   * total re-plans `counts` (in place). `stop`: the new total is already reached;
+   * `levelEnds`: this level has no iterations left.
+   */
+  private applyPending(
+    weights: ObjectiveWeights,
+    counts: number[],
+    level: number,
+    doneInLevel: number,
+    iteration: number,
+  ): { weightsChanged: boolean; stop: boolean; levelEnds: boolean } {
+    const none = { weightsChanged: false, stop: false, levelEnds: false };
+    if (!this.hasPending) return none;
+    const update = this.pending;
+    this.pending = {};
+    this.hasPending = false;
+    const weightsChanged =
+      update.contentWeight !== undefined ||
+      update.styleWeight !== undefined ||
+      update.tvWeight !== undefined ||
+      update.styleBlendWeights !== undefined;
+    if (update.contentWeight !== undefined) weights.contentWeight = update.contentWeight;
+    if (update.styleWeight !== undefined) weights.styleWeight = update.styleWeight;
+    if (update.tvWeight !== undefined) weights.tvWeight = update.tvWeight;
+    if (update.styleBlendWeights) weights.styleBlendWeights = [...update.styleBlendWeights];
+    if (update.iterations !== undefined) {
+      const next = replanIterations(counts, level, doneInLevel, iteration, update.iterations);
+      if (!next) return { ...none, weightsChanged, stop: true };
+      counts.splice(0, counts.length, ...next);
+      return { ...none, weightsChanged, levelEnds: doneInLevel >= counts[level]! };
+    }
+    return { ...none, weightsChanged };
+  }
+
   private checkAbort(): void {
     if (this.opts.signal?.aborted) throw abortError(this.opts.signal);
   }
@@ -430,21 +470,31 @@ class StyleRun {
       disposables.push({ dispose: () => ("onnx" in net ? net.onnx : net.tfjs).dispose() });
       this.checkAbort();
       this.runInfo = { backend, modelHash };
-      const makeObjective = async (setup: Omit<VggObjectiveSetup, "net">): Promise<Objective> => {
+      // What the onnx backend cannot do yet runs on tfjs: wasm takes over unless onnx was forced.
+      const toTfjs = async (error: EngineError): Promise<VggFeatures> => {
+        const info = await fallBackFromOnnx(error);
         if ("onnx" in net) {
+          net.onnx.dispose();
+          net = { tfjs: (await tfjsNet()).tfjs };
+        }
+        this.runInfo = { ...this.runInfo, backend: info.backend };
+        return (net as { tfjs: VggFeatures }).tfjs;
+      };
+      const tfjsFor = (what: string): Promise<VggFeatures> =>
+        "onnx" in net
+          ? toTfjs(new EngineError("bad_backend", `the onnx backend cannot ${what} yet`))
+          : Promise.resolve(net.tfjs);
+      const makeObjective = async (setup: Omit<VggObjectiveSetup, "net">): Promise<Objective> => {
+        if ("onnx" in net && !setup.styleMasks) {
           try {
-            if (setup.styleMasks) throw new EngineError("bad_backend", "the onnx backend cannot take style masks yet");
             return await OnnxObjective.create({ net: net.onnx, ...setup });
           } catch (error) {
-            // A graph ONNX Runtime rejects: wasm takes over unless onnx was forced.
+            // A graph ONNX Runtime rejects
             if (!(error instanceof EngineError && error.code === "bad_backend")) throw error;
-            const info = await fallBackFromOnnx(error);
-            net.onnx.dispose();
-            net = { tfjs: (await tfjsNet()).tfjs };
-            this.runInfo = { ...this.runInfo, backend: info.backend };
+            await toTfjs(error);
           }
         }
-        return new VggObjective({ net: net.tfjs, ...setup });
+        return new VggObjective({ net: await tfjsFor("take style masks"), ...setup });
       };
 
       // Deepest block used → the short side needed for its pooled map to be ≥ 1 px.
@@ -503,6 +553,44 @@ class StyleRun {
           ? upsample(pixels, this.snapshot!.width, this.snapshot!.height, width, height)
           : await this.initialPixels(width, height, contentLevel, styles);
         this.snapshot = { pixels: pixels.slice(), width, height, content: contentLevel };
+        const levelMasks = await masksAtSize(masks, width, height);
+
+        if (isTiled(width, height, opts.tile)) {
+          const tiled = new TiledLevel({
+            net: await tfjsFor("run tiled levels"),
+            width,
+            height,
+            content: contentLevel,
+            styles: styleLevels,
+            masks: levelMasks,
+            contentLayers: opts.contentLayers,
+            styleLayers: opts.styleLayers,
+            tile: opts.tile,
+            optimizer: opts.optimizer,
+            learningRate: opts.learningRate,
+            ...(opts.signal ? { signal: opts.signal } : {}),
+          });
+          disposables.push(tiled);
+          if (level === 0) this.readyDeferred.resolve({ ...this.runInfo });
+          for (let pass = 0, doneInLevel = 0; doneInLevel < counts[level]!; pass++) {
+            this.checkAbort();
+            const applied = this.applyPending(objectiveWeights, counts, level, doneInLevel, iteration);
+            if (applied.stop) stopped = true;
+            if (applied.stop || applied.levelEnds) break;
+            const started = performance.now();
+            const steps = Math.min(TILE_STEPS, counts[level]! - doneInLevel);
+            const terms = await tiled.pass(pixels, pass, steps, objectiveWeights);
+            this.checkAbort();
+            this.snapshot = { pixels: pixels.slice(), width, height, content: contentLevel };
+            const ms = (performance.now() - started) / steps;
+            for (const t of terms) this.log.push({ iteration: ++iteration, scale: level, width, height, ...t, ms });
+            doneInLevel += steps;
+            await new Promise<void>((resolve) => setImmediate(resolve));
+          }
+          pixels = this.snapshot.pixels.slice();
+          tiled.dispose();
+          continue;
+        }
 
         const objective = await makeObjective({
           content: { width, height, pixels: contentLevel },
@@ -510,7 +598,7 @@ class StyleRun {
           contentLayers: opts.contentLayers,
           styleLayers: opts.styleLayers,
           weights: objectiveWeights,
-          styleMasks: await masksAtSize(masks, width, height),
+          ...(levelMasks ? { styleMasks: levelMasks } : {}),
         });
         disposables.push(objective);
         if (level === 0) this.readyDeferred.resolve({ ...this.runInfo });
@@ -519,38 +607,18 @@ class StyleRun {
         const optimizer: Optimizer =
           opts.optimizer === "adam"
             ? new Adam(n, { learningRate: opts.learningRate })
-            : new Lbfgs(n, { history: 100, learningRate: 1 });
+            : new Lbfgs(n, { history: opts.tile === null ? 100 : TILED_LBFGS_HISTORY, learningRate: 1 });
 
         let doneInLevel = 0;
         while (doneInLevel < counts[level]!) {
           this.checkAbort();
-          if (this.hasPending) {
-            const update = this.pending;
-            this.pending = {};
-            this.hasPending = false;
-            const weightsChanged =
-              update.contentWeight !== undefined ||
-              update.styleWeight !== undefined ||
-              update.tvWeight !== undefined ||
-              update.styleBlendWeights !== undefined;
-            if (update.contentWeight !== undefined) objectiveWeights.contentWeight = update.contentWeight;
-            if (update.styleWeight !== undefined) objectiveWeights.styleWeight = update.styleWeight;
-            if (update.tvWeight !== undefined) objectiveWeights.tvWeight = update.tvWeight;
-            if (update.styleBlendWeights) objectiveWeights.styleBlendWeights = [...update.styleBlendWeights];
-            if (weightsChanged) {
-              objective.setWeights(objectiveWeights);
-              optimizer.reset(); // curvature pairs from the old objective would mislead L-BFGS
-            }
-            if (update.iterations !== undefined) {
-              const next = replanIterations(counts, level, doneInLevel, iteration, update.iterations);
-              if (!next) {
-                stopped = true;
-                break;
-              }
-              counts.splice(0, counts.length, ...next);
-              if (doneInLevel >= counts[level]!) break;
-            }
+          const applied = this.applyPending(objectiveWeights, counts, level, doneInLevel, iteration);
+          if (applied.weightsChanged) {
+            objective.setWeights(objectiveWeights);
+            optimizer.reset(); // curvature pairs from the old objective would mislead L-BFGS
           }
+          if (applied.stop) stopped = true;
+          if (applied.stop || applied.levelEnds) break;
 
           const started = performance.now();
           const evaluation = await objective.evaluate(pixels, { signal: opts.signal });
