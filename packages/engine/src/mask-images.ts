@@ -19,7 +19,7 @@ export function maskFromImage(image: RgbImage): StyleMask {
 /** Decodes each style's mask (null where a style has none). */
 export async function decodeStyleMasks(sources: readonly (ImageSource | undefined)[]): Promise<(RgbImage | null)[]> {
   return Promise.all(
-    sources.map((src, i) => (src === undefined ? null : decodeImage(src, { label: `style mask ${i + 1}` }))),
+    sources.map(async (src, i) => (src === undefined ? null : decodeImage(src, { label: `style mask ${i + 1}` }))),
   );
 }
 

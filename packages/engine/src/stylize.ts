@@ -478,7 +478,7 @@ class StyleRun {
           net = { tfjs: (await tfjsNet()).tfjs };
         }
         this.runInfo = { ...this.runInfo, backend: info.backend };
-        return (net as { tfjs: VggFeatures }).tfjs;
+        return net.tfjs;
       };
       const tfjsFor = (what: string): Promise<VggFeatures> =>
         "onnx" in net

@@ -126,7 +126,7 @@ describe("MaskedStyleLoss", () => {
         4,
         ["relu1_1"],
       );
-      const targets = [tf.eye(3) as tf.Tensor2D, tf.zeros([3, 3]) as tf.Tensor2D];
+      const targets = [tf.eye(3), tf.zeros<tf.Rank.R2>([3, 3])];
       const value = loss.loss(0, f, targets, [2, 0.5]).dataSync()[0]!;
       const leftF = tf.slice(f, [0, 0, 0, 0], [1, 4, 2, 3]);
       const rightF = tf.slice(f, [0, 0, 2, 0], [1, 4, 2, 3]);
