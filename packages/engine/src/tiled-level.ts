@@ -30,9 +30,10 @@ export function splitSide(length: number, tile: number): [number, number][] {
 
 /**
  * The Gram matrix (C·H·W-normalised, as losses.gram) of a whole image at each layer,
- * accumulated over parts of at most tile × tile px. Each part is read with a margin of half a
- * tile of context around it and only its own positions are counted, so the zero padding at a
- * part's border (which the whole image does not have there) stays out of the sums.
+ * accumulated over parts of half a tile, each read with a quarter tile of context around it
+ * (so a read is at most a tile, plus up to 15 px of alignment), counting only the part's own
+ * positions: the zero padding at a part's border, which the whole image does not have there,
+ * stays out of the sums.
  */
 export function gramsInParts(
   net: VggFeatures,
@@ -43,9 +44,10 @@ export function gramsInParts(
   const sums: (tf.Tensor2D | null)[] = layers.map(() => null);
   const positions = layers.map(() => 0);
   const channels = layers.map(() => 0);
-  const margin = Math.round(tile / 2);
-  for (const [y, height] of splitSide(image.height, tile)) {
-    for (const [x, width] of splitSide(image.width, tile)) {
+  const part = Math.max(16, Math.floor(tile / 2));
+  const margin = Math.floor(tile / 4);
+  for (const [y, height] of splitSide(image.height, part)) {
+    for (const [x, width] of splitSide(image.width, part)) {
       // on the deepest pooling grid (16 px), so the part's pooling windows are the whole image's
       const x0 = Math.max(0, Math.floor((x - margin) / 16) * 16);
       const y0 = Math.max(0, Math.floor((y - margin) / 16) * 16);

@@ -100,8 +100,8 @@ describe("style Grams in parts", () => {
       const f = net.features(tf.tensor4d(style.pixels, [1, 64, 96, 3]), layers);
       return layers.map((l) => gram(f[l]!));
     });
-    const one = gramsInParts(net, style, layers, 96);
-    const four = gramsInParts(net, style, layers, 48);
+    const one = gramsInParts(net, style, layers, 192); // parts of half a tile: one part
+    const four = gramsInParts(net, style, layers, 96); // 48 px parts, 24 px of context
     const errors = layers.map((_, l) => {
       const rel = (a: tf.Tensor, b: tf.Tensor) =>
         tf.tidy(() => tf.norm(tf.sub(a, b)).dataSync()[0]! / tf.norm(b).dataSync()[0]!);
