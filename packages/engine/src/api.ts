@@ -18,8 +18,17 @@ export type ImageSource = string | Uint8Array | RgbImage;
 
 export interface StyleInput {
   image: ImageSource;
-  /** blend weight; the weights of all styles are normalised to sum to 1 */
+  /**
+   * blend weight; the weights of all styles are normalised to sum to 1. With masks (below) it
+   * is instead the weight of this style's region, used as given.
+   */
   weight: number;
+  /**
+   * Where this style goes: a grey image (white = this style), stretched to the output. When
+   * any style has a mask, each style's region is matched to that style alone (Gatys et al.
+   * 2017); a style without one covers the whole image; pixels no mask covers keep the photo.
+   */
+  mask?: ImageSource;
 }
 
 export interface StylizeOptions {
@@ -35,8 +44,15 @@ export interface StylizeOptions {
   tvWeight?: number; // default 1e-3
   /** style images are resized to styleScale × the content's size */
   styleScale?: number; // default 1
-  /** keep the content's colours: luminance-only transfer */
+  /** keep the content's colours: luminance-only transfer (colorControl "luminance") */
   originalColors?: boolean;
+  /**
+   * Colour control; wins over originalColors when given (absent: originalColors decides).
+   * "luminance": the result's luminance with the content's chroma; "match-style": each style
+   * image's colours matched to the content's (mean and covariance) before the run;
+   * "match-result": the result's colours matched to the content's after it (and in previews).
+   */
+  colorControl?: ColorControl;
   /** "noise" | "content" | "style" | an image (e.g. a checkpoint to resume from) */
   init?: "noise" | "content" | "style" | { image: ImageSource };
   seed?: number; // default 0 (ENGINE_OVERRIDES; a new room: 42); same seed + same backend → identical output
@@ -45,10 +61,18 @@ export interface StylizeOptions {
   styleLayers?: LayerName[]; // default relu1_1 … relu5_1
   /** per-style-layer weights, same length as styleLayers (default all 1) */
   styleLayerWeights?: number[];
+  /**
+   * Tile side in px (≥ 64): levels larger than it are optimised in overlapping tiles whose
+   * grid shifts every pass, so memory follows the tile, not the output (see tiles.ts). With
+   * it, L-BFGS keeps 20 curvature pairs instead of 100. Default: no tiling.
+   */
+  tile?: number;
   /** coarse-to-fine: start small, ×√2 per level up to `size` */
   multiscale?: boolean | { iterationsPerScale?: number[]; minSize?: number };
   signal?: AbortSignal;
 }
+
+export type ColorControl = "none" | "luminance" | "match-style" | "match-result";
 
 /** Emitted once per iteration. Losses are the weighted terms; total = content + Σ style + tv. */
 export interface IterationEvent {

@@ -6,7 +6,7 @@
  */
 import { extname } from "node:path";
 import { parseArgs } from "node:util";
-import { MAX_STYLES, VGG_LAYERS, runSettings, styleRef } from "@atelier/protocol";
+import { MAX_STYLES, MIN_SIZE, VGG_LAYERS, runSettings, styleRef } from "@atelier/protocol";
 import type { LayerName, StylizeOptions } from "./api.ts";
 import { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS } from "./defaults.ts";
 
@@ -23,6 +23,8 @@ export interface StylizePlan {
   stylePaths: string[];
   /** raw blend weights, one per style (the engine normalises them) */
   styleBlendWeights: number[];
+  /** one per style: the path of its mask, or null (that style covers the whole image); empty when no masks */
+  styleMaskPaths: (string | null)[];
   /** "noise" | "content" | "style", or the path of an image to start from */
   init: "noise" | "content" | "style" | { path: string };
   outPath: string;
@@ -53,6 +55,11 @@ interface CliOption {
   /** shown as "(default …)" in the usage text and in the README's default column */
   defaultText?: string;
 }
+
+/** Tiles: at least 64 px (relu5_1 needs 16 px, and a feathered overlap a quarter of the tile). */
+const MIN_TILE = 64;
+/** The longest side a tiled run accepts (the room's limit without tiles is MAX_SIZE). */
+export const MAX_TILED_SIZE = 4096;
 
 const range = (schema: { minValue: number | null; maxValue: number | null }) => `${schema.minValue}–${schema.maxValue}`;
 const ROOM = runSettings.parse({});
@@ -100,6 +107,13 @@ export const OPTIONS = {
     value: "<x>",
     help: `Adam step size, > 0 and ≤ ${runSettings.shape.learningRate.unwrap().maxValue}`,
     defaultText: String(DEFAULTS.learningRate),
+  },
+  "style-mask": {
+    type: "string",
+    multiple: true,
+    value: "<png>[,<png>…]",
+    help: "one grey mask per --style (white = that style; an empty entry leaves that style unmasked); unmasked pixels keep the photo",
+    defaultText: "off",
   },
   "style-weights": {
     type: "string",
@@ -160,6 +174,18 @@ export const OPTIONS = {
   "original-colors": {
     type: "boolean",
     help: "luminance-only transfer, keeps the content's colours",
+    defaultText: "off",
+  },
+  "color-match": {
+    type: "string",
+    value: "style|result",
+    help: "match colours to the content's (mean and covariance): the style images before the run, or the result after it",
+    defaultText: "off",
+  },
+  tile: {
+    type: "string",
+    value: "<px>",
+    help: `optimise levels larger than <px> (${MIN_TILE}–${MAX_TILED_SIZE}) in overlapping, shifting tiles: memory follows the tile; --size may then go up to ${MAX_TILED_SIZE}; prints the memory bound and the peak RSS`,
     defaultText: "off",
   },
   multiscale: { type: "boolean", help: "coarse-to-fine, ×√2 per level up to --size", defaultText: "off" },
@@ -276,6 +302,39 @@ function layersOption(flag: string, raw: string | undefined): LayerName[] | unde
   return layers;
 }
 
+/** --style-mask: one entry per style ("" = none), comma-separated or repeated; [] when not given. */
+function styleMasksOption(raw: string[] | undefined, styles: number): (string | null)[] {
+  if (raw === undefined) return [];
+  const paths = raw.flatMap(listOf).map((p) => (p === "" ? null : p));
+  if (paths.length !== styles) {
+    throw new UsageError(
+      `--style-mask has ${paths.length} entr${paths.length === 1 ? "y" : "ies"} but there are ${styles} style image(s) (leave an entry empty for an unmasked style)`,
+    );
+  }
+  if (paths.every((p) => p === null)) throw new UsageError("--style-mask names no mask file");
+  return paths;
+}
+
+/** --color-match style|result → the engine's colorControl; --original-colors is the third choice, not a companion. */
+function colorMatchOption(
+  raw: string | undefined,
+  originalColors: boolean | undefined,
+): StylizeOptions["colorControl"] {
+  const choice = choiceOption("color-match", raw, ["style", "result"] as const);
+  if (choice === undefined) return undefined;
+  if (originalColors) throw new UsageError("--color-match and --original-colors are two colour controls; choose one");
+  return choice === "style" ? "match-style" : "match-result";
+}
+
+function integerOption(flag: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = parseNumber(flag, raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(`--${flag} ${raw}: must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
 function numberList(flag: string, raw: string): number[] {
   return listOf(raw).map((item) => parseNumber(flag, item));
 }
@@ -340,6 +399,8 @@ export function parseCommand(argv: string[]): Command {
       throw new UsageError("--style-weights: at least one style needs a weight above 0");
   }
 
+  const styleMaskPaths = styleMasksOption(values["style-mask"], stylePaths.length);
+
   const styleLayers = layersOption("style-layers", values["style-layers"]);
   let styleLayerWeights: number[] | undefined;
   if (values["style-layer-weights"] !== undefined) {
@@ -366,8 +427,14 @@ export function parseCommand(argv: string[]): Command {
     saveEvery = checked("save-every", raw, parseNumber("save-every", raw), shape.iterations.unwrap());
   }
 
+  const tile = integerOption("tile", values.tile, MIN_TILE, MAX_TILED_SIZE);
   const options: StylizePlan["options"] = {
-    size: numberOption("size", values.size, shape.size.unwrap()),
+    // tiled runs may go past the room's size limit: memory follows the tile
+    size:
+      tile === undefined
+        ? numberOption("size", values.size, shape.size.unwrap())
+        : integerOption("size", values.size, MIN_SIZE, MAX_TILED_SIZE),
+    tile,
     iterations: numberOption("iterations", values.iterations, shape.iterations.unwrap()),
     optimizer: choiceOption("optimizer", values.optimizer, ["lbfgs", "adam"] as const),
     learningRate: numberOption("learning-rate", values["learning-rate"], shape.learningRate.unwrap()),
@@ -381,6 +448,7 @@ export function parseCommand(argv: string[]): Command {
     styleLayers,
     styleLayerWeights,
     originalColors: values["original-colors"],
+    colorControl: colorMatchOption(values["color-match"], values["original-colors"]),
     multiscale: values.multiscale,
   };
   // Leave unset options out so the engine's own defaults apply.
@@ -394,6 +462,7 @@ export function parseCommand(argv: string[]): Command {
       contentPath,
       stylePaths,
       styleBlendWeights,
+      styleMaskPaths,
       init,
       outPath,
       format,

@@ -10,7 +10,9 @@ import type { RgbImage, StylizeOptions } from "./api.ts";
 import { USAGE, UsageError, parseCommand, type StylizePlan } from "./cli-args.ts";
 import { RunClock } from "./cli-timing.ts";
 import { barSink, jsonSink, lineSink, type ProgressSink } from "./cli-progress.ts";
-import { ImageError, decodeImage, encodeImage } from "./image.ts";
+import { DEFAULTS } from "./defaults.ts";
+import { ImageError, decodeImage, encodeImage, fitWithin } from "./image.ts";
+import { memoryBound } from "./tiles.ts";
 import { debugFromEnv } from "./env.ts";
 import { writeFileAtomic } from "@atelier/files";
 
@@ -87,6 +89,8 @@ async function runStylize(plan: StylizePlan, io: CliIO): Promise<void> {
   const content = await load("content image", plan.contentPath);
   const styleImages: RgbImage[] = [];
   for (const path of plan.stylePaths) styleImages.push(await load("style image", path));
+  const masks: (RgbImage | undefined)[] = [];
+  for (const path of plan.styleMaskPaths) masks.push(path === null ? undefined : await load("--style-mask", path));
   const init: StylizeOptions["init"] =
     typeof plan.init === "string" ? plan.init : { image: await load("--init image", plan.init.path) };
   io.signal.throwIfAborted();
@@ -96,11 +100,17 @@ async function runStylize(plan: StylizePlan, io: CliIO): Promise<void> {
   const handle = engine.stylize({
     ...plan.options,
     content,
-    styles: styleImages.map((image, i) => ({ image, weight: plan.styleBlendWeights[i]! })),
+    styles: styleImages.map((image, i) => ({
+      image,
+      weight: plan.styleBlendWeights[i]!,
+      ...(masks[i] ? { mask: masks[i] } : {}),
+    })),
     init,
     signal: io.signal,
   });
 
+  const memory = plan.options.tile === undefined ? null : tiledMemory(plan, content);
+  if (memory) io.stderr.write(`${memory.start}\n`);
   const sink = sinkFor(plan, io);
   const clock = new RunClock(started);
   const totalIterations = plan.options.iterations ?? 1000;
@@ -121,6 +131,7 @@ async function runStylize(plan: StylizePlan, io: CliIO): Promise<void> {
     const result = await handle.result;
     await writeFileAtomic(plan.outPath, await encodeImage(result, plan.format));
     const finished = performance.now();
+    if (memory) io.stderr.write(`${memory.end()}\n`);
     sink.done({
       out: plan.outPath,
       seconds: (finished - started) / 1000,
@@ -134,6 +145,22 @@ async function runStylize(plan: StylizePlan, io: CliIO): Promise<void> {
     handle.result.catch(() => {});
     throw error;
   }
+}
+
+/** With --tile: the memory bound, said before the run, and the peak RSS against it after. */
+function tiledMemory(plan: StylizePlan, content: RgbImage): { start: string; end: () => string } {
+  const size = plan.options.size ?? DEFAULTS.size;
+  const { width, height } = fitWithin(content.width, content.height, size);
+  const styleSide = Math.round((plan.options.styleScale ?? DEFAULTS.styleScale) * size);
+  const bound = memoryBound(width, height, plan.options.tile!, styleSide);
+  const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
+  return {
+    start: `atelier: ${width}×${height} in ${plan.options.tile} px tiles; memory bound ${mb(bound)}`,
+    end: () => {
+      const peak = process.resourceUsage().maxRSS * 1024; // kB → bytes
+      return `atelier: peak RSS ${mb(peak)} (bound ${mb(bound)}${peak > bound ? ", EXCEEDED" : ""})`;
+    },
+  };
 }
 
 /** Runs the CLI; resolves with the exit code. Never throws. */

@@ -15,6 +15,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { blendGrams, contentLoss, gram, normaliseBlend, styleLoss, tvLoss } from "./losses.ts";
 import { abortError } from "./errors.ts";
+import { MaskedStyleLoss, type StyleMask } from "./style-masks.ts";
 import type { VggFeatures, VggTrace } from "./vgg.ts";
 
 export interface LossTerms {
@@ -77,6 +78,18 @@ export interface VggObjectiveSetup {
   weights: ObjectiveWeights;
   /** "chain" (default): hand-written backward pass through VGG; "autodiff": tfjs's tape throughout */
   backprop?: "chain" | "autodiff";
+  /**
+   * One per style, at the output size (null: that style covers the whole image). Given, the
+   * style term is the masked one of style-masks.ts (each region against its own style, weighted
+   * by the style's raw blend weight) instead of the blended Gram.
+   */
+  styleMasks?: (StyleMask | null)[];
+  /**
+   * grams[s][l], the styles' Gram matrices computed elsewhere (a tiled level computes them
+   * once from the whole style image for all its tiles); `styles` is then not read. Cloned:
+   * the caller keeps its own.
+   */
+  styleGrams?: tf.Tensor2D[][];
 }
 
 function imageTensor(image: FloatImage): tf.Tensor4D {
@@ -97,11 +110,13 @@ export class VggObjective implements Objective {
   private blended: tf.Tensor2D[];
   private weights: ObjectiveWeights;
   private readonly backprop: "chain" | "autodiff";
+  private readonly masked: MaskedStyleLoss | null;
   private disposed = false;
 
   constructor(setup: VggObjectiveSetup) {
-    const { net, content, styles, contentLayers, styleLayers, weights } = setup;
-    checkWeights(weights, styles.length, styleLayers.length);
+    const { net, content, contentLayers, styleLayers, weights, styleGrams } = setup;
+    const styleCount = styleGrams?.length ?? setup.styles.length;
+    checkWeights(weights, styleCount, styleLayers.length);
     this.net = net;
     this.width = content.width;
     this.height = content.height;
@@ -114,15 +129,23 @@ export class VggObjective implements Objective {
       styleBlendWeights: [...weights.styleBlendWeights],
       styleLayerWeights: [...weights.styleLayerWeights],
     };
+    const masks = setup.styleMasks;
+    if (masks && masks.length !== styleCount) {
+      throw new RangeError(`styleMasks needs ${styleCount} entries (one per style), got ${masks.length}`);
+    }
+    // Checked and made before any target: a bad mask throws with nothing to free.
+    this.masked = masks ? new MaskedStyleLoss(masks, this.width, this.height, styleLayers) : null;
 
     // net.features frees each activation once read: targets never hold a full forward pass.
     this.contentTargets = tf.tidy(() => net.features(imageTensor(content), contentLayers));
-    this.grams = styles.map((style) =>
-      tf.tidy(() => {
-        const features = net.features(imageTensor(style), styleLayers);
-        return styleLayers.map((l) => gram(features[l]!));
-      }),
-    );
+    this.grams = styleGrams
+      ? styleGrams.map((perStyle) => perStyle.map((g) => tf.clone(g)))
+      : setup.styles.map((style) =>
+          tf.tidy(() => {
+            const features = net.features(imageTensor(style), styleLayers);
+            return styleLayers.map((l) => gram(features[l]!));
+          }),
+        );
     this.blended = this.blend();
   }
 
@@ -163,10 +186,15 @@ export class VggObjective implements Objective {
   private styleTerm(layer: string, feature: tf.Tensor4D): tf.Scalar | null {
     const i = this.styleLayers.indexOf(layer);
     if (i < 0) return null;
-    return tf.mul<tf.Scalar>(
-      styleLoss(feature, this.blended[i]!),
-      this.weights.styleWeight * this.weights.styleLayerWeights[i]!,
-    );
+    const loss = this.masked
+      ? this.masked.loss(
+          i,
+          feature,
+          this.grams.map((perStyle) => perStyle[i]!),
+          this.weights.styleBlendWeights,
+        )
+      : styleLoss(feature, this.blended[i]!);
+    return tf.mul<tf.Scalar>(loss, this.weights.styleWeight * this.weights.styleLayerWeights[i]!);
   }
 
   private tvTerm(image: tf.Tensor4D): tf.Scalar {
@@ -267,6 +295,7 @@ export class VggObjective implements Objective {
     for (const t of Object.values(this.contentTargets)) t.dispose();
     for (const perStyle of this.grams) for (const t of perStyle) t.dispose();
     for (const t of this.blended) t.dispose();
+    this.masked?.dispose();
   }
 }
 

@@ -8,7 +8,9 @@
  * event iterator together.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { COLOR_CONTROLS } from "@atelier/protocol";
 import type {
+  ColorControl,
   ImageSource,
   IterationEvent,
   LayerName,
@@ -20,8 +22,12 @@ import type {
 } from "./api.ts";
 import { fallBackFromOnnx, initBackend, type BackendInfo } from "./backend.ts";
 import { toFloatPixels, toRgbImage, transferLuminance } from "./color.ts";
+import { matchColors, matchImageColors } from "./color-match.ts";
 import { EngineError, abortError } from "./errors.ts";
 import { decodeImage, fitWithin, resizeImage } from "./image.ts";
+import { decodeStyleMasks, masksAtSize } from "./mask-images.ts";
+import { TILED_LBFGS_HISTORY, isTiled } from "./tiles.ts";
+import { TILE_STEPS, TiledLevel } from "./tiled-level.ts";
 import { planScales, replanIterations, type ScalePlan } from "./multiscale.ts";
 import {
   VggObjective,
@@ -43,7 +49,7 @@ import { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS } from "./defaul
 export { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS };
 
 /** Limits the engine accepts (the web app's own limits are tighter). */
-export const LIMITS = { minSize: 16, maxSize: 8192, maxIterations: 1_000_000 } as const;
+export const LIMITS = { minSize: 16, maxSize: 8192, maxIterations: 1_000_000, minTile: 64 } as const;
 
 /**
  * Standard deviation of the "noise" init (Gaussian white noise around the ImageNet mean
@@ -56,14 +62,16 @@ export const NOISE_STD = 16;
 
 interface ResolvedOptions {
   content: ImageSource;
-  styles: { image: ImageSource; weight: number }[];
+  styles: { image: ImageSource; weight: number; mask?: ImageSource }[];
   size: number;
   iterations: number;
   optimizer: "lbfgs" | "adam";
   learningRate: number;
   weights: ObjectiveWeights;
   styleScale: number;
-  originalColors: boolean;
+  colorControl: ColorControl;
+  /** tile side (px) for levels larger than it, or null: no tiling */
+  tile: number | null;
   init: "noise" | "content" | "style" | { image: ImageSource };
   seed: number;
   pooling: "max" | "avg";
@@ -126,7 +134,12 @@ export function resolveOptions(options: StylizeOptions): ResolvedOptions {
   const styles = options.styles.map((s, i) => {
     if (typeof s !== "object" || s === null || !isImageSource(s.image))
       throw bad(`styles[${i}].image must be an image`);
-    return { image: s.image, weight: finiteAtLeast(`styles[${i}].weight`, s.weight, 0) };
+    if (s.mask !== undefined && !isImageSource(s.mask)) throw bad(`styles[${i}].mask must be an image`);
+    return {
+      image: s.image,
+      weight: finiteAtLeast(`styles[${i}].weight`, s.weight, 0),
+      ...(s.mask !== undefined ? { mask: s.mask } : {}),
+    };
   });
   if (!(styles.reduce((a, s) => a + s.weight, 0) > 0)) throw bad("at least one style needs a weight above 0");
 
@@ -187,7 +200,8 @@ export function resolveOptions(options: StylizeOptions): ResolvedOptions {
       styleLayerWeights: [...styleLayerWeights],
     },
     styleScale: finiteAtLeast("styleScale", options.styleScale ?? DEFAULTS.styleScale, 0, true),
-    originalColors: Boolean(options.originalColors ?? DEFAULTS.originalColors),
+    tile: options.tile === undefined ? null : intInRange("tile", options.tile, LIMITS.minTile, LIMITS.maxSize),
+    colorControl: resolveColorControl(options.colorControl, Boolean(options.originalColors ?? DEFAULTS.originalColors)),
     init,
     seed: intInRange("seed", options.seed ?? DEFAULTS.seed, -(2 ** 53) + 1, 2 ** 53 - 1),
     pooling,
@@ -197,6 +211,15 @@ export function resolveOptions(options: StylizeOptions): ResolvedOptions {
     weightsSource: defaultWeightsSource(),
     signal: options.signal,
   };
+}
+
+/** colorControl when given; otherwise originalColors → "luminance" (the older option keeps working). */
+function resolveColorControl(colorControl: ColorControl | undefined, originalColors: boolean): ColorControl {
+  if (colorControl === undefined) return originalColors ? "luminance" : "none";
+  if (!(COLOR_CONTROLS as readonly string[]).includes(colorControl)) {
+    throw bad(`colorControl must be ${COLOR_CONTROLS.map((c) => `"${c}"`).join(", ")}, got ${String(colorControl)}`);
+  }
+  return colorControl;
 }
 
 /** Validates a live update against the run; throws EngineError("bad_options"). */
@@ -361,10 +384,47 @@ class StyleRun {
   }
 
   private render(s: Snapshot): RgbImage {
-    if (this.opts.originalColors) {
+    if (this.opts.colorControl === "luminance") {
       return { width: s.width, height: s.height, data: transferLuminance(s.pixels, s.content, s.width, s.height) };
     }
+    if (this.opts.colorControl === "match-result")
+      return toRgbImage(matchColors(s.pixels, s.content), s.width, s.height);
     return toRgbImage(s.pixels, s.width, s.height);
+  }
+
+  /**
+   * Takes the pending live update: weights go into `weights` (in place), a new iteration
+   * total re-plans `counts` (in place). `stop`: the new total is already reached;
+   * `levelEnds`: this level has no iterations left.
+   */
+  private applyPending(
+    weights: ObjectiveWeights,
+    counts: number[],
+    level: number,
+    doneInLevel: number,
+    iteration: number,
+  ): { weightsChanged: boolean; stop: boolean; levelEnds: boolean } {
+    const none = { weightsChanged: false, stop: false, levelEnds: false };
+    if (!this.hasPending) return none;
+    const update = this.pending;
+    this.pending = {};
+    this.hasPending = false;
+    const weightsChanged =
+      update.contentWeight !== undefined ||
+      update.styleWeight !== undefined ||
+      update.tvWeight !== undefined ||
+      update.styleBlendWeights !== undefined;
+    if (update.contentWeight !== undefined) weights.contentWeight = update.contentWeight;
+    if (update.styleWeight !== undefined) weights.styleWeight = update.styleWeight;
+    if (update.tvWeight !== undefined) weights.tvWeight = update.tvWeight;
+    if (update.styleBlendWeights) weights.styleBlendWeights = [...update.styleBlendWeights];
+    if (update.iterations !== undefined) {
+      const next = replanIterations(counts, level, doneInLevel, iteration, update.iterations);
+      if (!next) return { ...none, weightsChanged, stop: true };
+      counts.splice(0, counts.length, ...next);
+      return { ...none, weightsChanged, levelEnds: doneInLevel >= counts[level]! };
+    }
+    return { ...none, weightsChanged };
   }
 
   private checkAbort(): void {
@@ -378,10 +438,13 @@ class StyleRun {
       const { backend } = await initBackend();
       this.checkAbort();
       const opts = this.opts;
-      const [content, ...styles] = await Promise.all([
+      const [content, ...decodedStyles] = await Promise.all([
         decodeImage(opts.content, { label: "content image" }),
         ...opts.styles.map((s, i) => decodeImage(s.image, { label: `style image ${i + 1}` })),
       ]);
+      const styles =
+        opts.colorControl === "match-style" ? decodedStyles.map((s) => matchImageColors(s, content)) : decodedStyles;
+      const masks = await decodeStyleMasks(opts.styles.map((s) => s.mask));
       this.checkAbort();
 
       const convCount = convsNeeded([...opts.contentLayers, ...opts.styleLayers]);
@@ -407,20 +470,31 @@ class StyleRun {
       disposables.push({ dispose: () => ("onnx" in net ? net.onnx : net.tfjs).dispose() });
       this.checkAbort();
       this.runInfo = { backend, modelHash };
-      const makeObjective = async (setup: Omit<VggObjectiveSetup, "net">): Promise<Objective> => {
+      // What the onnx backend cannot do yet runs on tfjs: wasm takes over unless onnx was forced.
+      const toTfjs = async (error: EngineError): Promise<VggFeatures> => {
+        const info = await fallBackFromOnnx(error);
         if ("onnx" in net) {
+          net.onnx.dispose();
+          net = { tfjs: (await tfjsNet()).tfjs };
+        }
+        this.runInfo = { ...this.runInfo, backend: info.backend };
+        return net.tfjs;
+      };
+      const tfjsFor = (what: string): Promise<VggFeatures> =>
+        "onnx" in net
+          ? toTfjs(new EngineError("bad_backend", `the onnx backend cannot ${what} yet`))
+          : Promise.resolve(net.tfjs);
+      const makeObjective = async (setup: Omit<VggObjectiveSetup, "net">): Promise<Objective> => {
+        if ("onnx" in net && !setup.styleMasks) {
           try {
             return await OnnxObjective.create({ net: net.onnx, ...setup });
           } catch (error) {
-            // A graph ONNX Runtime rejects: wasm takes over unless onnx was forced.
+            // A graph ONNX Runtime rejects
             if (!(error instanceof EngineError && error.code === "bad_backend")) throw error;
-            const info = await fallBackFromOnnx(error);
-            net.onnx.dispose();
-            net = { tfjs: (await tfjsNet()).tfjs };
-            this.runInfo = { ...this.runInfo, backend: info.backend };
+            await toTfjs(error);
           }
         }
-        return new VggObjective({ net: net.tfjs, ...setup });
+        return new VggObjective({ net: await tfjsFor("take style masks"), ...setup });
       };
 
       // Deepest block used → the short side needed for its pooled map to be ≥ 1 px.
@@ -479,6 +553,44 @@ class StyleRun {
           ? upsample(pixels, this.snapshot!.width, this.snapshot!.height, width, height)
           : await this.initialPixels(width, height, contentLevel, styles);
         this.snapshot = { pixels: pixels.slice(), width, height, content: contentLevel };
+        const levelMasks = await masksAtSize(masks, width, height);
+
+        if (isTiled(width, height, opts.tile)) {
+          const tiled = new TiledLevel({
+            net: await tfjsFor("run tiled levels"),
+            width,
+            height,
+            content: contentLevel,
+            styles: styleLevels,
+            masks: levelMasks,
+            contentLayers: opts.contentLayers,
+            styleLayers: opts.styleLayers,
+            tile: opts.tile,
+            optimizer: opts.optimizer,
+            learningRate: opts.learningRate,
+            ...(opts.signal ? { signal: opts.signal } : {}),
+          });
+          disposables.push(tiled);
+          if (level === 0) this.readyDeferred.resolve({ ...this.runInfo });
+          for (let pass = 0, doneInLevel = 0; doneInLevel < counts[level]!; pass++) {
+            this.checkAbort();
+            const applied = this.applyPending(objectiveWeights, counts, level, doneInLevel, iteration);
+            if (applied.stop) stopped = true;
+            if (applied.stop || applied.levelEnds) break;
+            const started = performance.now();
+            const steps = Math.min(TILE_STEPS, counts[level]! - doneInLevel);
+            const terms = await tiled.pass(pixels, pass, steps, objectiveWeights);
+            this.checkAbort();
+            this.snapshot = { pixels: pixels.slice(), width, height, content: contentLevel };
+            const ms = (performance.now() - started) / steps;
+            for (const t of terms) this.log.push({ iteration: ++iteration, scale: level, width, height, ...t, ms });
+            doneInLevel += steps;
+            await new Promise<void>((resolve) => setImmediate(resolve));
+          }
+          pixels = this.snapshot.pixels.slice();
+          tiled.dispose();
+          continue;
+        }
 
         const objective = await makeObjective({
           content: { width, height, pixels: contentLevel },
@@ -486,6 +598,7 @@ class StyleRun {
           contentLayers: opts.contentLayers,
           styleLayers: opts.styleLayers,
           weights: objectiveWeights,
+          ...(levelMasks ? { styleMasks: levelMasks } : {}),
         });
         disposables.push(objective);
         if (level === 0) this.readyDeferred.resolve({ ...this.runInfo });
@@ -494,38 +607,18 @@ class StyleRun {
         const optimizer: Optimizer =
           opts.optimizer === "adam"
             ? new Adam(n, { learningRate: opts.learningRate })
-            : new Lbfgs(n, { history: 100, learningRate: 1 });
+            : new Lbfgs(n, { history: opts.tile === null ? 100 : TILED_LBFGS_HISTORY, learningRate: 1 });
 
         let doneInLevel = 0;
         while (doneInLevel < counts[level]!) {
           this.checkAbort();
-          if (this.hasPending) {
-            const update = this.pending;
-            this.pending = {};
-            this.hasPending = false;
-            const weightsChanged =
-              update.contentWeight !== undefined ||
-              update.styleWeight !== undefined ||
-              update.tvWeight !== undefined ||
-              update.styleBlendWeights !== undefined;
-            if (update.contentWeight !== undefined) objectiveWeights.contentWeight = update.contentWeight;
-            if (update.styleWeight !== undefined) objectiveWeights.styleWeight = update.styleWeight;
-            if (update.tvWeight !== undefined) objectiveWeights.tvWeight = update.tvWeight;
-            if (update.styleBlendWeights) objectiveWeights.styleBlendWeights = [...update.styleBlendWeights];
-            if (weightsChanged) {
-              objective.setWeights(objectiveWeights);
-              optimizer.reset(); // curvature pairs from the old objective would mislead L-BFGS
-            }
-            if (update.iterations !== undefined) {
-              const next = replanIterations(counts, level, doneInLevel, iteration, update.iterations);
-              if (!next) {
-                stopped = true;
-                break;
-              }
-              counts.splice(0, counts.length, ...next);
-              if (doneInLevel >= counts[level]!) break;
-            }
+          const applied = this.applyPending(objectiveWeights, counts, level, doneInLevel, iteration);
+          if (applied.weightsChanged) {
+            objective.setWeights(objectiveWeights);
+            optimizer.reset(); // curvature pairs from the old objective would mislead L-BFGS
           }
+          if (applied.stop) stopped = true;
+          if (applied.stop || applied.levelEnds) break;
 
           const started = performance.now();
           const evaluation = await objective.evaluate(pixels, { signal: opts.signal });

@@ -141,6 +141,22 @@ const badInputs: [string, () => string[], RegExp, Record<string, string>?][] = [
     () => ["stylize", "--content", CONTENT, "--style", STYLE, "--out", join(dir, "missing", "x.png")],
     /--out .*: the folder .*missing does not exist/,
   ],
+  [
+    "style masks that do not match the styles",
+    () => [...base(), "--style-mask", "a.png,b.png"],
+    /--style-mask has 2 entries but there are 1 style image/,
+  ],
+  [
+    "--color-match with --original-colors",
+    () => [...base(), "--color-match", "style", "--original-colors"],
+    /two colour controls; choose one/,
+  ],
+  ["an unknown --color-match", () => [...base(), "--color-match", "both"], /--color-match must be style or result/],
+  [
+    "a style mask that is not an image",
+    () => [...base(), "--style-mask", notAnImage],
+    /--style-mask: .*notes\.jpg is not an image/,
+  ],
   ["missing weights", () => base(), /VGG-19 weights not found at .*nowhere/, { ATELIER_VGG19: "/nonexistent/nowhere" }],
 ];
 
@@ -150,6 +166,7 @@ const RUN_FAILURES = new Set([
   "a style file that is not an image",
   "an --init file that does not exist",
   "an output folder that does not exist",
+  "a style mask that is not an image",
   "missing weights",
 ]);
 
@@ -316,5 +333,33 @@ describe("options that change the result", () => {
     expect((await sharp(join(dir, "run-multiscale_1.png")).metadata()).width).toBe(128);
     const meta = await sharp(out).metadata();
     expect([meta.width, meta.height]).toEqual([181, 136]);
+  }, 180_000);
+
+  it("--style-mask puts the style where the mask is white; the rest keeps the photo", async () => {
+    const size = { width: 64, height: 48 };
+    const mask = join(dir, "left-mask.png");
+    const data = new Uint8Array(size.width * size.height * 3);
+    for (let p = 0; p < size.width * size.height; p++)
+      if (p % size.width < size.width / 2) data.fill(255, p * 3, p * 3 + 3);
+    await writeFile(
+      mask,
+      await sharp(data, { raw: { ...size, channels: 3 } })
+        .png()
+        .toBuffer(),
+    );
+    const out = join(dir, "run-masked.png");
+    const result = await atelier(stylizeArgs(out, 64, 20, ["--style-mask", mask, "--init", "content"]));
+    expect(result.code, result.stderr).toBe(0);
+    const image = await decodeImage(out);
+    const content = await resizeImage(await decodeImage(CONTENT), image.width, image.height);
+    // one half's pixels as a 1-pixel-wide image, so distance() can compare halves
+    const half = (img: RgbImage, left: boolean): RgbImage => {
+      const data = img.data.filter((_, i) => Math.floor(i / 3) % img.width < img.width / 2 === left);
+      return { width: 1, height: data.length / 3, data };
+    };
+    // the styled left half moved away from the photo far more than the unmasked right half
+    expect(distance(half(image, true), half(content, true))).toBeGreaterThan(
+      2 * distance(half(image, false), half(content, false)),
+    );
   }, 180_000);
 });

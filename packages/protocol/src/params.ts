@@ -32,6 +32,8 @@ export const MAX_ITERATIONS = 5000;
 
 const id = z.string().min(1).max(64);
 
+export const COLOR_CONTROLS = ["none", "luminance", "match-style", "match-result"] as const;
+
 /** One style image of the blend, with its blend weight (weights are normalised to sum 1). */
 export const styleRef = z.object({
   imageId: id,
@@ -55,6 +57,12 @@ export const runSettings = z.object({
   tvWeight: z.number().finite().min(0).max(1e3).default(1e-3),
   styleScale: z.number().finite().min(0.1).max(4).default(1),
   originalColors: z.boolean().default(false),
+  /**
+   * Colour control (issue 13); absent: originalColors decides (true → "luminance"). Given, it
+   * wins over originalColors. "match-style"/"match-result": mean/covariance colour matching of
+   * the style images before the run / of the result after it, to the content's colours.
+   */
+  colorControl: z.enum(COLOR_CONTROLS).optional(),
   init: z.enum(["noise", "content", "style"]).default("content"),
   seed: z.number().int().min(0).max(2_147_483_647).default(42),
   pooling: z.enum(["max", "avg"]).default("max"),
