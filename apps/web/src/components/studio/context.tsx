@@ -134,6 +134,7 @@ export const FIELD_LABELS: Record<RoomField, string> = {
   tvWeight: "TV weight",
   styleScale: "Style scale",
   originalColors: "Original colours",
+  colorControl: "Colour control",
   init: "Init",
   seed: "Seed",
   pooling: "Pooling",
