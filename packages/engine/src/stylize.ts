@@ -7,19 +7,7 @@
  * can only fail later (missing weights, unreadable images) rejects `ready`, `result` and the
  * event iterator together.
  */
-import * as tf from "@tensorflow/tfjs-core";
-import { COLOR_CONTROLS } from "@atelier/protocol";
-import type {
-  ColorControl,
-  ImageSource,
-  IterationEvent,
-  LayerName,
-  LiveWeights,
-  RgbImage,
-  RunHandle,
-  EngineInfo,
-  StylizeOptions,
-} from "./api.ts";
+import type { LiveWeights, RgbImage, RunHandle, EngineInfo, StylizeOptions } from "./api.ts";
 import { fallBackFromOnnx, initBackend, type BackendInfo } from "./backend.ts";
 import { toFloatPixels, toRgbImage, transferLuminance } from "./color.ts";
 import { matchColors, matchImageColors } from "./color-match.ts";
@@ -28,7 +16,7 @@ import { decodeImage, fitWithin, resizeImage } from "./image.ts";
 import { decodeStyleMasks, masksAtSize } from "./mask-images.ts";
 import { TILED_LBFGS_HISTORY, isTiled } from "./tiles.ts";
 import { TILE_STEPS, TiledLevel } from "./tiled-level.ts";
-import { planScales, replanIterations, type ScalePlan } from "./multiscale.ts";
+import { replanIterations } from "./multiscale.ts";
 import {
   VggObjective,
   type FloatImage,
@@ -41,267 +29,14 @@ import { loadOnnxRuntime } from "./onnx-runtime.ts";
 import { Adam } from "./optimizers/adam.ts";
 import { Lbfgs } from "./optimizers/lbfgs.ts";
 import type { Optimizer } from "./optimizers/optimizer.ts";
-import { Rng } from "./rng.ts";
-import { VGG_LAYER_NAMES, VGG_MEAN_BGR, VggFeatures, convsNeeded, layerIndex } from "./vgg.ts";
+import { VGG_LAYER_NAMES, VggFeatures, convsNeeded } from "./vgg.ts";
 import { VGG19_CONVS, defaultWeightsSource, loadVggWeightArrays, loadVggWeights } from "./weights.ts";
 import { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS } from "./defaults.ts";
+import { deferred, EventLog } from "./run-events.ts";
+import { initialPixels, NOISE_STD, upsample } from "./init-image.ts";
+import { LIMITS, bad, checkLiveWeights, resolveOptions, type ResolvedOptions } from "./stylize-options.ts";
 
-export { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS };
-
-/** Limits the engine accepts (the web app's own limits are tighter). */
-export const LIMITS = { minSize: 16, maxSize: 8192, maxIterations: 1_000_000, minTile: 64 } as const;
-
-/**
- * Standard deviation of the "noise" init (Gaussian white noise around the ImageNet mean
- * colour, 0–255 units, unclipped). A compromise: strong noise lowers the loss fastest (64 px,
- * 20 L-BFGS iterations: total 2.7e7 with σ 64, 5.2e7 with σ 8, and σ 1 falls by only 78 %), but
- * σ 64 leaves per-pixel colour noise that hides the content for hundreds of iterations (128 px,
- * 60 iterations: no trace of Tübingen), while σ 16 both falls by > 90 % and shows the houses.
- */
-export const NOISE_STD = 16;
-
-interface ResolvedOptions {
-  content: ImageSource;
-  styles: { image: ImageSource; weight: number; mask?: ImageSource }[];
-  size: number;
-  iterations: number;
-  optimizer: "lbfgs" | "adam";
-  learningRate: number;
-  weights: ObjectiveWeights;
-  styleScale: number;
-  colorControl: ColorControl;
-  /** tile side (px) for levels larger than it, or null: no tiling */
-  tile: number | null;
-  init: "noise" | "content" | "style" | { image: ImageSource };
-  seed: number;
-  pooling: "max" | "avg";
-  contentLayers: LayerName[];
-  styleLayers: LayerName[];
-  /** levels and iterations per level (validated up front) */
-  plan: ScalePlan;
-  /** ATELIER_VGG19 (or the default folder) as it was when the run started */
-  weightsSource: string;
-  signal: AbortSignal | undefined;
-}
-
-function bad(message: string): EngineError {
-  return new EngineError("bad_options", message);
-}
-
-function finiteAtLeast(name: string, value: number, min: number, exclusive = false): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || (exclusive ? value <= min : value < min)) {
-    throw bad(`${name} must be a finite number ${exclusive ? ">" : "≥"} ${min}, got ${String(value)}`);
-  }
-  return value;
-}
-
-function intInRange(name: string, value: number, min: number, max: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw bad(`${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
-}
-
-function isImageSource(value: unknown): value is ImageSource {
-  if (typeof value === "string") return value.length > 0;
-  if (value instanceof Uint8Array) return true;
-  return typeof value === "object" && value !== null && "data" in value && "width" in value && "height" in value;
-}
-
-function layers(name: string, value: readonly string[] | undefined, fallback: readonly string[]): LayerName[] {
-  // checked as unknown: JavaScript callers may pass anything
-  const list: unknown = value ?? fallback;
-  if (!Array.isArray(list) || list.length === 0) throw bad(`${name} must list at least one VGG-19 layer`);
-  const names: unknown[] = list;
-  for (const layer of names) {
-    if (typeof layer !== "string") throw bad(`${name} must list VGG-19 layer names`);
-    try {
-      layerIndex(layer);
-    } catch (error) {
-      throw bad(`${name}: ${(error as Error).message}`);
-    }
-  }
-  if (new Set(names).size !== names.length) throw bad(`${name} lists a layer twice`);
-  return [...(names as LayerName[])];
-}
-
-/** Validates and fills in defaults; throws EngineError("bad_options") with a precise message. */
-export function resolveOptions(options: StylizeOptions): ResolvedOptions {
-  if (typeof options !== "object" || options === null) throw bad("stylize needs an options object");
-  if (!isImageSource(options.content)) throw bad("content must be an image path, encoded image bytes or an RGB image");
-  if (!Array.isArray(options.styles) || options.styles.length === 0)
-    throw bad("styles must hold at least one style image");
-  const styles = options.styles.map((s, i) => {
-    if (typeof s !== "object" || s === null || !isImageSource(s.image))
-      throw bad(`styles[${i}].image must be an image`);
-    if (s.mask !== undefined && !isImageSource(s.mask)) throw bad(`styles[${i}].mask must be an image`);
-    return {
-      image: s.image,
-      weight: finiteAtLeast(`styles[${i}].weight`, s.weight, 0),
-      ...(s.mask !== undefined ? { mask: s.mask } : {}),
-    };
-  });
-  if (!(styles.reduce((a, s) => a + s.weight, 0) > 0)) throw bad("at least one style needs a weight above 0");
-
-  const styleLayers = layers("styleLayers", options.styleLayers, DEFAULT_STYLE_LAYERS);
-  const contentLayers = layers("contentLayers", options.contentLayers, DEFAULT_CONTENT_LAYERS);
-  const styleLayerWeights = options.styleLayerWeights ?? styleLayers.map(() => 1);
-  if (!Array.isArray(styleLayerWeights) || styleLayerWeights.length !== styleLayers.length) {
-    throw bad(`styleLayerWeights must have one weight per style layer (${styleLayers.length})`);
-  }
-  styleLayerWeights.forEach((w, i) => finiteAtLeast(`styleLayerWeights[${i}]`, w, 0));
-
-  const optimizer = options.optimizer ?? DEFAULTS.optimizer;
-  if (optimizer !== "lbfgs" && optimizer !== "adam")
-    throw bad(`optimizer must be "lbfgs" or "adam", got ${String(optimizer)}`);
-  const pooling = options.pooling ?? DEFAULTS.pooling;
-  if (pooling !== "max" && pooling !== "avg") throw bad(`pooling must be "max" or "avg", got ${String(pooling)}`);
-
-  const init = options.init ?? DEFAULTS.init;
-  if (typeof init === "string") {
-    if (init !== "noise" && init !== "content" && init !== "style")
-      throw bad(`init must be "noise", "content", "style" or { image }, got ${String(init)}`);
-  } else if (typeof init !== "object" || init === null || !isImageSource(init.image)) {
-    throw bad("init.image must be an image");
-  }
-
-  const multiscale = options.multiscale;
-  if (multiscale !== undefined && typeof multiscale !== "boolean") {
-    if (typeof multiscale !== "object" || multiscale === null)
-      throw bad("multiscale must be a boolean or { iterationsPerScale?, minSize? }");
-    if (multiscale.minSize !== undefined)
-      intInRange("multiscale.minSize", multiscale.minSize, LIMITS.minSize, LIMITS.maxSize);
-    if (multiscale.iterationsPerScale !== undefined) {
-      if (!Array.isArray(multiscale.iterationsPerScale) || multiscale.iterationsPerScale.length === 0) {
-        throw bad("multiscale.iterationsPerScale must be a non-empty array");
-      }
-      multiscale.iterationsPerScale.forEach((n, i) =>
-        intInRange(`multiscale.iterationsPerScale[${i}]`, n, 1, LIMITS.maxIterations),
-      );
-    }
-  }
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
-    throw bad("signal must be an AbortSignal");
-
-  const size = intInRange("size", options.size ?? DEFAULTS.size, LIMITS.minSize, LIMITS.maxSize);
-  const iterations = intInRange("iterations", options.iterations ?? DEFAULTS.iterations, 1, LIMITS.maxIterations);
-  return {
-    content: options.content,
-    styles,
-    size,
-    iterations,
-    optimizer,
-    learningRate: finiteAtLeast("learningRate", options.learningRate ?? DEFAULTS.learningRate, 0, true),
-    weights: {
-      contentWeight: finiteAtLeast("contentWeight", options.contentWeight ?? DEFAULTS.contentWeight, 0),
-      styleWeight: finiteAtLeast("styleWeight", options.styleWeight ?? DEFAULTS.styleWeight, 0),
-      tvWeight: finiteAtLeast("tvWeight", options.tvWeight ?? DEFAULTS.tvWeight, 0),
-      styleBlendWeights: styles.map((s) => s.weight),
-      styleLayerWeights: [...styleLayerWeights],
-    },
-    styleScale: finiteAtLeast("styleScale", options.styleScale ?? DEFAULTS.styleScale, 0, true),
-    tile: options.tile === undefined ? null : intInRange("tile", options.tile, LIMITS.minTile, LIMITS.maxSize),
-    colorControl: resolveColorControl(options.colorControl, Boolean(options.originalColors ?? DEFAULTS.originalColors)),
-    init,
-    seed: intInRange("seed", options.seed ?? DEFAULTS.seed, -(2 ** 53) + 1, 2 ** 53 - 1),
-    pooling,
-    contentLayers,
-    styleLayers,
-    plan: planScales(size, iterations, multiscale),
-    weightsSource: defaultWeightsSource(),
-    signal: options.signal,
-  };
-}
-
-/** colorControl when given; otherwise originalColors → "luminance" (the older option keeps working). */
-function resolveColorControl(colorControl: ColorControl | undefined, originalColors: boolean): ColorControl {
-  if (colorControl === undefined) return originalColors ? "luminance" : "none";
-  if (!(COLOR_CONTROLS as readonly string[]).includes(colorControl)) {
-    throw bad(`colorControl must be ${COLOR_CONTROLS.map((c) => `"${c}"`).join(", ")}, got ${String(colorControl)}`);
-  }
-  return colorControl;
-}
-
-/** Validates a live update against the run; throws EngineError("bad_options"). */
-function checkLiveWeights(update: LiveWeights, styles: number): void {
-  if (typeof update !== "object" || update === null) throw bad("update needs an object");
-  for (const key of ["contentWeight", "styleWeight", "tvWeight"] as const) {
-    if (update[key] !== undefined) finiteAtLeast(key, update[key], 0);
-  }
-  if (update.styleBlendWeights !== undefined) {
-    const w = update.styleBlendWeights;
-    if (!Array.isArray(w) || w.length !== styles) throw bad(`styleBlendWeights needs ${styles} weights, one per style`);
-    w.forEach((x, i) => finiteAtLeast(`styleBlendWeights[${i}]`, x, 0));
-    if (!(w.reduce((a, b) => a + b, 0) > 0)) throw bad("at least one style blend weight must be above 0");
-  }
-  if (update.iterations !== undefined) intInRange("iterations", update.iterations, 1, LIMITS.maxIterations);
-}
-
-// ---------------------------------------------------------------------------------------
-// Events: an append-only log; every iterator walks it from the start.
-
-class EventLog {
-  private readonly events: IterationEvent[] = [];
-  private finished = false;
-  private failure: unknown = null;
-  private wake: (() => void)[] = [];
-
-  push(event: IterationEvent): void {
-    this.events.push(event);
-    this.notify();
-  }
-
-  end(error?: unknown): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.failure = error ?? null;
-    this.notify();
-  }
-
-  private notify(): void {
-    const waiting = this.wake;
-    this.wake = [];
-    for (const w of waiting) w();
-  }
-
-  iterator(): AsyncIterator<IterationEvent> {
-    let index = 0;
-    return {
-      next: async (): Promise<IteratorResult<IterationEvent>> => {
-        for (;;) {
-          const event = this.events[index];
-          if (event) {
-            index++;
-            return { value: event, done: false };
-          }
-          if (this.finished) {
-            if (this.failure !== null)
-              throw this.failure instanceof Error ? this.failure : new Error("the run failed", { cause: this.failure });
-            return { value: undefined, done: true };
-          }
-          await new Promise<void>((resolve) => this.wake.push(resolve));
-        }
-      },
-      return: async (): Promise<IteratorResult<IterationEvent>> => {
-        index = Number.POSITIVE_INFINITY; // a consumer that breaks out does not stop the run
-        return { value: undefined, done: true };
-      },
-    };
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-
-function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => {}); // rejections are for whoever awaits; never an unhandled rejection
-  return { promise, resolve, reject };
-}
+export { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, LIMITS, NOISE_STD, resolveOptions };
 
 /** The float image being optimised at one level, and how to turn it into RGB bytes. */
 interface Snapshot {
@@ -551,7 +286,7 @@ class StyleRun {
 
         pixels = pixels
           ? upsample(pixels, this.snapshot!.width, this.snapshot!.height, width, height)
-          : await this.initialPixels(width, height, contentLevel, styles);
+          : await initialPixels(this.opts, width, height, contentLevel, styles);
         this.snapshot = { pixels: pixels.slice(), width, height, content: contentLevel };
         const levelMasks = await masksAtSize(masks, width, height);
 
@@ -677,52 +412,6 @@ class StyleRun {
       }
     }
     disposables.length = 0;
-  }
-
-  private async initialPixels(
-    width: number,
-    height: number,
-    content: Float32Array,
-    styles: RgbImage[],
-  ): Promise<Float32Array> {
-    const init = this.opts.init;
-    if (init === "content") return content.slice();
-    if (init === "style") {
-      // The style with the largest blend weight, stretched to the output size.
-      let best = 0;
-      this.opts.styles.forEach((s, i) => {
-        if (s.weight > this.opts.styles[best]!.weight) best = i;
-      });
-      return toFloatPixels(await resizeImage(styles[best]!, width, height));
-    }
-    if (init === "noise") {
-      const rng = new Rng(this.opts.seed);
-      const out = new Float32Array(width * height * 3);
-      const meanRgb = [VGG_MEAN_BGR[2], VGG_MEAN_BGR[1], VGG_MEAN_BGR[0]];
-      for (let i = 0; i < out.length; i++) out[i] = meanRgb[i % 3]! + NOISE_STD * rng.normal();
-      return out;
-    }
-    const decoded = await decodeImage(init.image, { label: "init image" });
-    return toFloatPixels(await resizeImage(decoded, width, height));
-  }
-}
-
-/** Bilinear resize of a float RGB image (keeps values unclipped between levels). */
-function upsample(
-  pixels: Float32Array,
-  width: number,
-  height: number,
-  toWidth: number,
-  toHeight: number,
-): Float32Array {
-  if (width === toWidth && height === toHeight) return pixels.slice();
-  const resized = tf.tidy(() =>
-    tf.image.resizeBilinear(tf.tensor4d(pixels, [1, height, width, 3]), [toHeight, toWidth], false, true),
-  );
-  try {
-    return Float32Array.from(resized.dataSync()); // (returning a typed array from tidy walks every element)
-  } finally {
-    resized.dispose();
   }
 }
 
