@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { optionsMarkdown } from "../src/cli-args.ts";
+import { optionsMarkdown } from "../src/cli-usage.ts";
 
 const README = resolve(import.meta.dirname, "../README.md");
 const MARKERS = /(<!-- cli-options:start[^>]*-->\n)[\s\S]*?(\n<!-- cli-options:end -->)/;

@@ -11,7 +11,7 @@ import sharp from "sharp";
 import type { RgbImage } from "../src/api.ts";
 import { decodeImage, resizeImage } from "../src/image.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OPTIONS, optionsMarkdown } from "../src/cli-args.ts";
+import { OPTIONS, optionsMarkdown } from "../src/cli-usage.ts";
 
 const ENGINE = resolve(import.meta.dirname, "..");
 const SHARED = resolve(ENGINE, "../../../shared");
