@@ -3,7 +3,7 @@ import { defaultRoomDocument, ROOM_FIELDS, type RoomField, type RunSummary } fro
 import { activityText, describeChange, runChangesText, runNumber } from "@/lib/run-history";
 
 const labels = Object.fromEntries(ROOM_FIELDS.map((f) => [f, f.toUpperCase()])) as Record<RoomField, string>;
-const params = { ...defaultRoomDocument(), contentImageId: "c", styles: [{ imageId: "s", weight: 1 }] };
+const params = { ...defaultRoomDocument(), size: 512, contentImageId: "c", styles: [{ imageId: "s", weight: 1 }] };
 
 function summary(runId: string, overrides: Partial<RunSummary["params"]> = {}): RunSummary {
   return {
