@@ -29,13 +29,23 @@ import * as tf from "@tensorflow/tfjs-core";
 export function gram(features: tf.Tensor4D): tf.Tensor2D {
   const [n, h, w, c] = features.shape;
   if (n !== 1) throw new Error(`gram: batch size must be 1, got ${n}`);
-  const norm = c * h * w;
+  return weightedGram(features, null, c * h * w);
+}
+
+/**
+ * (diag(m) F)ᵀ F / norm for F = features as [H·W, C] and an optional per-position weight column
+ * m ([H·W, 1], a region mask; null: all ones), with the gradient diag(m) F (dG + dGᵀ) / norm
+ * written out as in gram(). gram() and the masked Gram of style-masks.ts are this with their norms.
+ */
+export function weightedGram(features: tf.Tensor4D, column: tf.Tensor2D | null, norm: number): tf.Tensor2D {
+  const [, h, w, c] = features.shape;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const input = args[0] as tf.Tensor4D;
     const save = args[1] as tf.GradSaveFunc;
     const flat = tf.reshape<tf.Rank.R2>(input, [h * w, c]);
-    const value = tf.tidy(() => tf.div<tf.Tensor2D>(tf.matMul(tf.transpose(flat), flat), norm));
-    save([flat]);
+    const weighted = column ? tf.mul<tf.Tensor2D>(flat, column) : flat;
+    const value = tf.tidy(() => tf.div<tf.Tensor2D>(tf.matMul(tf.transpose(weighted), flat), norm));
+    save([weighted]);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>

@@ -21,7 +21,7 @@
  * edge instead of nearest-neighbour's jagged one, and no bilinear overshoot outside [0, 1].
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { meanSquaredError } from "./losses.ts";
+import { meanSquaredError, weightedGram } from "./losses.ts";
 import { VGG19_CONVS } from "./weights.ts";
 import { layerIndex } from "./vgg.ts";
 
@@ -35,35 +35,16 @@ export interface StyleMask {
 /**
  * Region Gram of a [1, H, W, C] activation under a [H·W] mask whose sum is `area`, divided by
  * C·area → [C, C]. (The area is passed in, known when the mask was made: no sync per call.)
- * The gradient is written out (as in losses.gram) to avoid tfjs's slow transposed matMul:
- * for an upstream dG, ∂/∂F = diag(m) F (dG + dGᵀ) / N.
+ * (losses.weightedGram: the gradient diag(m) F (dG + dGᵀ) / N written out, as for gram.)
  */
 export function maskedGram(features: tf.Tensor4D, mask: tf.Tensor, area: number): tf.Tensor2D {
   const [n, h, w, c] = features.shape;
   if (n !== 1) throw new Error(`maskedGram: batch size must be 1, got ${n}`);
   if (mask.size !== h * w) throw new Error(`maskedGram: mask has ${mask.size} values for a ${w}×${h} map`);
   if (!(area > 0)) throw new Error("maskedGram: the mask covers no position at this layer");
-  const norm = c * area;
   const column = tf.reshape<tf.Rank.R2>(mask, [h * w, 1]);
   try {
-    const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const input = args[0] as tf.Tensor4D;
-      const save = args[1] as tf.GradSaveFunc;
-      const flat = tf.reshape<tf.Rank.R2>(input, [h * w, c]);
-      const weighted = tf.mul<tf.Tensor2D>(flat, column);
-      const value = tf.tidy(() => tf.div<tf.Tensor2D>(tf.matMul(tf.transpose(weighted), flat), norm));
-      save([weighted]);
-      return {
-        value,
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-          tf.tidy(() => {
-            const dG = dy as tf.Tensor2D;
-            const sym = tf.div<tf.Tensor2D>(tf.add(dG, tf.transpose(dG)), norm);
-            return tf.reshape(tf.matMul(saved[0] as tf.Tensor2D, sym), [1, h, w, c]);
-          }),
-      };
-    });
-    return op(features);
+    return weightedGram(features, column, c * area);
   } finally {
     column.dispose();
   }
