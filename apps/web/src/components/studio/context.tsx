@@ -134,6 +134,7 @@ export const FIELD_LABELS: Record<RoomField, string> = {
   tvWeight: "TV weight",
   styleScale: "Style scale",
   originalColors: "Original colours",
+  colorControl: "Colour control",
   init: "Init",
   seed: "Seed",
   pooling: "Pooling",
@@ -142,4 +143,5 @@ export const FIELD_LABELS: Record<RoomField, string> = {
   multiscale: "Multi-scale",
   contentImageId: "Content photo",
   styles: "Styles",
+  masks: "Style regions",
 };
