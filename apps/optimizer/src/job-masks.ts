@@ -4,8 +4,7 @@
  * paints nothing get none and cover the whole image, as the engine defines it.
  */
 import { decodeImage, type RgbImage } from "@atelier/engine";
-import { layerHasPaint, type RunParams } from "@atelier/protocol";
-import { greyToRgb, maskSize, rasteriseLayer } from "./mask-raster.ts";
+import { greyToRgb, layerHasPaint, maskSize, rasteriseLayer, type RunParams } from "@atelier/protocol";
 
 export async function styleMasksOf(params: RunParams, contentPath: string): Promise<(RgbImage | undefined)[]> {
   const layers = params.styles.map((s) => params.masks[s.imageId]);

@@ -11,3 +11,4 @@ export * from "./colors.ts";
 export * from "./run-history.ts";
 export * from "./sweeps.ts";
 export * from "./masks.ts";
+export * from "./mask-raster.ts";

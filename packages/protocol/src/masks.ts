@@ -67,6 +67,8 @@ export const maskEdit = z.discriminatedUnion("op", [
   z.object({ op: z.literal("clear"), roomId: id, styleImageId: id }),
 ]);
 export type MaskEdit = z.infer<typeof maskEdit>;
+/** A mask edit as the studio asks for it (its connection adds the room). */
+export type MaskEditRequest = MaskEdit extends infer E ? (E extends MaskEdit ? Omit<E, "roomId"> : never) : never;
 
 /** Whether a layer paints anything at all (a run passes masks only for layers that do). */
 export function layerHasPaint(layer: MaskLayer | undefined): boolean {

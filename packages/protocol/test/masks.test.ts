@@ -6,12 +6,13 @@ import {
   layerHasPaint,
   maskEdit,
   maskLayer,
+  maskStroke,
   parseFieldValue,
   runParams,
 } from "../src/index.ts";
 
 const stroke = { strokeId: "s1", tool: "brush", size: 0.1, points: [[0.2, 0.3]] };
-const stored = (over: object = {}) => ({ ...stroke, authorId: "u1", ...over });
+const stored = (over: object = {}) => maskStroke.parse({ ...stroke, authorId: "u1", ...over });
 
 describe("mask edits", () => {
   it("accept a stroke, an undo and a clear", () => {

@@ -3,8 +3,10 @@
  * the painting rules have their own tests: a brush paints discs along its path (a capsule per
  * segment), an eraser clears the same shape, a fill floods the connected area of the value
  * under its point (a paint bucket on the mask as painted so far). Strokes apply in layer order.
+ * Shared by the optimiser (the run's mask) and the studio (the overlay), so what a painter sees
+ * is the mask the run gets.
  */
-import type { MaskLayer, MaskStroke } from "@atelier/protocol";
+import type { MaskLayer, MaskStroke } from "./masks.ts";
 
 export interface GreyMask {
   width: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { MaskStroke } from "@atelier/protocol";
-import { greyToRgb, maskSize, rasteriseLayer } from "../src/mask-raster.ts";
+import type { MaskStroke } from "../src/index.ts";
+import { greyToRgb, maskSize, rasteriseLayer } from "../src/index.ts";
 
 const s = (tool: MaskStroke["tool"], size: number, points: [number, number][], strokeId = tool): MaskStroke => ({
   strokeId,
