@@ -1,7 +1,8 @@
 /**
  * The pure side of `mask:edit`: the room's masks after one member's edit. The server is the
  * single ordering point, so strokes land in the order they arrive and every member converges
- * on the same layers; undo and clear only ever touch the editor's own strokes.
+ * on the same layers; undo and clear only ever touch the editor's own strokes. Layers of styles
+ * no longer in the room are dropped on the way, which keeps the layers within the styles' bound.
  */
 import { MAX_MASK_STROKES, type MaskEdit, type RoomMasks } from "@atelier/protocol";
 
@@ -36,7 +37,9 @@ export function applyMaskEdit(
       next = strokes.filter((s) => s.authorId !== authorId);
       break;
   }
-  const result: RoomMasks = { ...masks };
+  const result: RoomMasks = Object.fromEntries(
+    Object.entries(masks).filter(([styleId]) => styleImageIds.includes(styleId)),
+  );
   if (next.length === 0) delete result[edit.styleImageId];
   else result[edit.styleImageId] = { strokes: next };
   return { ok: true, masks: result };

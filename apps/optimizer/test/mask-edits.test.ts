@@ -50,4 +50,10 @@ describe("applyMaskEdit", () => {
     expect(applyMaskEdit(full, add("more"), "ada", styles).ok).toBe(false);
     expect(applyMaskEdit({}, { ...add("1"), styleImageId: "Z" }, "ada", styles).ok).toBe(false);
   });
+
+  it("drops the layers of styles no longer in the room", () => {
+    const masks = apply({}, { ...add("1"), styleImageId: "B" }, "ada");
+    const out = applyMaskEdit(masks, add("2"), "ada", ["A"]);
+    expect(out.ok && Object.keys(out.masks)).toEqual(["A"]);
+  });
 });

@@ -179,6 +179,9 @@ describe("a masked run", () => {
     const reply = await request(a, "run:start", { roomId: f.roomId });
     if (!reply.ok) throw new Error(reply.error);
     expect(reply.run.params.masks[styleImageId]!.strokes.map((s) => s.strokeId)).toEqual(["a-1"]);
+    // a region painted while the run goes needs a restart: it is not followed live
+    const late = { op: "stroke", roomId: f.roomId, styleImageId, stroke: { ...leftHalf("late"), tool: "eraser" } };
+    expect(await request(a, "mask:edit", late)).toMatchObject({ ok: true, restartNeeded: true });
     const end = await waitFor(
       a,
       "run:update",

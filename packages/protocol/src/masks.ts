@@ -16,6 +16,8 @@ const id = z.string().min(1).max(64);
 
 /** Bounds that keep a room document small enough to send to every joiner. */
 export const MAX_MASK_STROKES = 64;
+/** = MAX_STYLES (params.ts imports this file): a mask edit drops the layers of styles no longer in the room */
+export const MAX_MASK_LAYERS = 5;
 export const MAX_STROKE_POINTS = 256;
 export const MIN_BRUSH_SIZE = 0.005;
 export const MAX_BRUSH_SIZE = 0.5;
@@ -57,7 +59,9 @@ export const maskLayer = z.object({ strokes: z.array(maskStroke).max(MAX_MASK_ST
 export type MaskLayer = z.infer<typeof maskLayer>;
 
 /** The room document's `masks` field: style imageId → its layer. */
-export const roomMasks = z.record(id, maskLayer);
+export const roomMasks = z
+  .record(id, maskLayer)
+  .refine((m) => Object.keys(m).length <= MAX_MASK_LAYERS, `at most ${MAX_MASK_LAYERS} style regions`);
 export type RoomMasks = z.infer<typeof roomMasks>;
 
 /** One mask edit: append a stroke, undo one's own last stroke, or clear one's own strokes, in a style's layer. */

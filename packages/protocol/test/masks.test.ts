@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  MAX_MASK_LAYERS,
   MAX_MASK_STROKES,
   MAX_STROKE_POINTS,
   defaultRoomDocument,
@@ -62,6 +63,10 @@ describe("masks in the room document", () => {
   it("validate as one field", () => {
     expect(parseFieldValue("masks", { s: { strokes: [stored()] } }).ok).toBe(true);
     expect(parseFieldValue("masks", { s: { strokes: [stroke] } }).ok).toBe(false); // no author
+    const layers = (n: number) =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`s${i}`, { strokes: [stored()] }]));
+    expect(parseFieldValue("masks", layers(MAX_MASK_LAYERS)).ok).toBe(true);
+    expect(parseFieldValue("masks", layers(MAX_MASK_LAYERS + 1)).ok).toBe(false);
   });
 
   it("paint only when some stroke is not an eraser", () => {
