@@ -3,8 +3,11 @@ import { test, expect } from "../support/fixtures.ts";
 import {
   attachScreenshot,
   canvasPixels,
+  createInvite,
   createRoomWithImages,
   docScreenshot,
+  expectLive,
+  newPerson,
   signUp,
   newUser,
   smallRunSettings,
@@ -52,8 +55,19 @@ function columnsDifference(a: CanvasPixels, b: CanvasPixels, x0: number, x1: num
   return sum / n;
 }
 
+/** The overlay is tinted at 20 % of its width and clear at 80 %, half-way down. */
+function leftOnlyTinted(canvas: Locator): Promise<boolean> {
+  return canvas.evaluate((el) => {
+    const c = el as HTMLCanvasElement;
+    const alpha = (x: number) => c.getContext("2d")!.getImageData(x, c.height / 2, 1, 1).data[3]!;
+    return alpha(Math.floor(c.width * 0.2)) > 80 && alpha(Math.floor(c.width * 0.8)) === 0;
+  });
+}
+
 test("painting the left half for a style makes only the left half of the painting take that style", async ({
   page,
+  browser,
+  baseURL,
 }, testInfo) => {
   await signUp(page, newUser("Sonia"));
   await createRoomWithImages(page, "Left half starry");
@@ -72,16 +86,18 @@ test("painting the left half for a style makes only the left half of the paintin
   const box = (await canvas.boundingBox())!;
   await page.mouse.click(box.x + box.width * 0.2, box.y + box.height * 0.5);
   // the overlay shows the region: tinted on the left, clear on the right
-  await expect
-    .poll(() =>
-      canvas.evaluate((el) => {
-        const c = el as HTMLCanvasElement;
-        const alpha = (x: number) => c.getContext("2d")!.getImageData(x, c.height / 2, 1, 1).data[3];
-        return alpha(Math.floor(c.width * 0.2))! > 80 && alpha(Math.floor(c.width * 0.8)) === 0;
-      }),
-    )
-    .toBe(true);
+  await expect.poll(() => leftOnlyTinted(canvas)).toBe(true);
   await expect(page.getByTestId("mask-error")).toHaveCount(0);
+
+  // a viewer joining later sees the same region, and cannot paint
+  const { context: viewerContext, page: viewer } = await newPerson(browser, baseURL);
+  await signUp(viewer, newUser("Vera"));
+  await viewer.goto(await createInvite(page, "viewer"));
+  await expectLive(viewer);
+  await expect.poll(() => leftOnlyTinted(viewer.getByTestId("mask-canvas"))).toBe(true);
+  await expect(viewer.getByTestId("mask-tool-brush")).toBeDisabled();
+  await expect(viewer.getByTestId("mask-undo")).toBeDisabled();
+  await viewerContext.close();
 
   await painter.scrollIntoViewIfNeeded();
   await docScreenshot(page, "studio-style-masks", { height: 1180 });

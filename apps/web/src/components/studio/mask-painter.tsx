@@ -31,10 +31,17 @@ export function MaskPainter() {
   const [drawing, setDrawing] = useState<[number, number][] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const canvasRef = useRef<HTMLCanvasElement | null>(null);
+  const photoRef = useRef<HTMLImageElement | null>(null);
   const selected = doc.styles.find((s) => s.imageId === styleId)?.imageId ?? doc.styles[0]?.imageId ?? null;
   const overlay = photo ? maskSize(photo.width, photo.height, OVERLAY_LONG_SIDE) : null;
   const overlayWidth = overlay?.width ?? 0;
   const overlayHeight = overlay?.height ?? 0;
+
+  // a photo rendered on the server may have loaded before hydration, when onLoad was not yet listened to
+  useEffect(() => {
+    const img = photoRef.current;
+    if (img?.complete && img.naturalWidth > 0) setPhoto({ width: img.naturalWidth, height: img.naturalHeight });
+  }, [doc.contentImageId]);
 
   // every style's region, then the stroke being painted (local until it is sent)
   useEffect(() => {
@@ -177,6 +184,7 @@ export function MaskPainter() {
       <div className="relative overflow-hidden rounded-lg">
         {/* eslint-disable-next-line @next/next/no-img-element -- the photo's own pixels under the overlay */}
         <img
+          ref={photoRef}
           src={imageUrl(doc.contentImageId, 640)}
           alt="The content photo to paint regions on"
           className="block w-full select-none"
