@@ -1,7 +1,8 @@
 "use client";
 
 import { useId } from "react";
-import { COLOR_CONTROLS, type RoomDocument } from "@atelier/protocol";
+import { COLOR_CONTROLS } from "@atelier/protocol";
+import { effectiveColorControl } from "@/lib/color-control";
 import { FIELD_LABELS, useStudio } from "./context";
 import { FieldShell } from "./field-shell";
 
@@ -13,11 +14,6 @@ const LABELS: Record<ColorControl, string> = {
   "match-style": "Match style to photo colours (before)",
   "match-result": "Match result to photo colours (after)",
 };
-
-/** What the run will do: the explicit choice, or the older "Original colours" toggle when none was made. */
-function effectiveColorControl(doc: Pick<RoomDocument, "colorControl" | "originalColors">): ColorControl {
-  return doc.colorControl ?? (doc.originalColors ? "luminance" : "none");
-}
 
 export function ColorControlField() {
   const { doc, conn, editable } = useStudio();
