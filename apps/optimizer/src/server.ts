@@ -36,6 +36,7 @@ import {
 import { verifyMembershipChange, verifyRealtimeToken } from "@atelier/protocol/token";
 import { canViewImage } from "@atelier/storage";
 import { connectRedisAdapter, type ClusterLink } from "./cluster.ts";
+import { applyMaskEdit } from "./mask-edits.ts";
 import { ServiceError } from "./errors.ts";
 import { PreviewFanout } from "./fanout.ts";
 import { DEFAULT_LIMITS, fieldLimitRefusal, socketLimitRefusal, type ServiceLimits } from "./limits.ts";
@@ -482,7 +483,18 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
 
     on(socket, "doc:edit", async ({ roomId, field, value, baseVersion }) => {
       const { room } = await requireMember(socket, roomId, true);
+      // a whole-field write would drop strokes others are painting at the same moment
+      if (field === "masks") throw new ServiceError("invalid", "masks are edited stroke by stroke (mask:edit)");
       return applyFieldEdit(room, user, field, value, baseVersion);
+    });
+
+    // one stroke / undo / clear, applied in arrival order and broadcast as the new `masks` field
+    on(socket, "mask:edit", async (edit) => {
+      const { room } = await requireMember(socket, edit.roomId, true);
+      const styleIds = room.document.styles.map((s) => s.imageId);
+      const outcome = applyMaskEdit(room.document.masks, edit, user.id, styleIds);
+      if (!outcome.ok) throw new ServiceError("invalid", outcome.error);
+      return applyFieldEdit(room, user, "masks", outcome.masks, room.version);
     });
 
     on(socket, "run:start", async ({ roomId, restart, fromRunId }) => {

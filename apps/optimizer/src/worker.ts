@@ -20,6 +20,7 @@ import {
 } from "@atelier/engine";
 import type { PreviewMime } from "@atelier/protocol";
 import type { MainToWorker, WorkerJob, WorkerToMain } from "./worker-messages.ts";
+import { styleMasksOf } from "./job-masks.ts";
 
 const PREVIEW_FORMATS: Record<PreviewMime, "webp" | "jpeg" | "png"> = {
   "image/webp": "webp",
@@ -42,11 +43,15 @@ async function writeImageAtomically(image: RgbImage, target: string): Promise<vo
   await writeFileAtomic(target, await encodeImage(image, "png"));
 }
 
-function engineOptions(job: WorkerJob, signal: AbortSignal): StylizeOptions {
+function engineOptions(job: WorkerJob, signal: AbortSignal, masks: (RgbImage | undefined)[]): StylizeOptions {
   const p = job.params;
   return {
     content: job.contentPath,
-    styles: p.styles.map((s, i) => ({ image: job.stylePaths[i]!, weight: s.weight })),
+    styles: p.styles.map((s, i) => ({
+      image: job.stylePaths[i]!,
+      weight: s.weight,
+      ...(masks[i] ? { mask: masks[i] } : {}),
+    })),
     size: p.size,
     iterations: p.iterations,
     optimizer: p.optimizer,
@@ -56,6 +61,7 @@ function engineOptions(job: WorkerJob, signal: AbortSignal): StylizeOptions {
     tvWeight: p.tvWeight,
     styleScale: p.styleScale,
     originalColors: p.originalColors,
+    ...(p.colorControl ? { colorControl: p.colorControl } : {}),
     init: job.initImagePath ? { image: job.initImagePath } : p.init,
     seed: p.seed,
     pooling: p.pooling,
@@ -78,7 +84,7 @@ let current: Current | null = null;
 
 async function runJob(job: WorkerJob): Promise<void> {
   const abort = new AbortController();
-  const handle = stylize(engineOptions(job, abort.signal));
+  const handle = stylize(engineOptions(job, abort.signal, await styleMasksOf(job.params, job.contentPath)));
   let iteration = 0;
   let checkpointWritten: string | null = null;
   const checkpoint = async (requestId?: number) => {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { MAX_ITERATIONS, roomDocument, roomField, runParams } from "./params.ts";
 import { speedModel } from "./speed.ts";
+import { maskEdit, type MaskEdit } from "./masks.ts";
 import type { RunSummary } from "./run-history.ts";
 import { promoteSweepCell, startSweep, sweepFrame, sweepUpdate, type SweepInfo } from "./sweeps.ts";
 
@@ -249,6 +250,7 @@ export interface ClientToServerEvents {
   "history:restore": (p: z.infer<typeof restoreRunSettings>, ack: (r: Ack<{ version: number }>) => void) => void;
   "sweep:start": (p: z.input<typeof startSweep>, ack: (r: Ack<{ sweep: SweepInfo }>) => void) => void;
   "sweep:promote": (p: z.infer<typeof promoteSweepCell>, ack: (r: Ack<{ run: RunInfo }>) => void) => void;
+  "mask:edit": (p: MaskEdit, ack: (r: Ack<{ version: number; restartNeeded: boolean }>) => void) => void;
 }
 
 /** Schemas of the server→client payloads, keyed by event name: clients (and the tests) validate with these. */
@@ -286,4 +288,5 @@ export const clientEventSchemas = {
   "history:restore": restoreRunSettings,
   "sweep:start": startSweep,
   "sweep:promote": promoteSweepCell,
+  "mask:edit": maskEdit,
 } as const;

@@ -10,3 +10,5 @@ export * from "./presets.ts";
 export * from "./colors.ts";
 export * from "./run-history.ts";
 export * from "./sweeps.ts";
+export * from "./masks.ts";
+export * from "./mask-raster.ts";

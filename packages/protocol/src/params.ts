@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { roomMasks } from "./masks.ts";
 
 /** VGG-19 layer names the engine can tap (ReLU outputs after each conv). */
 export const VGG_LAYERS = [
@@ -79,6 +80,8 @@ export type RunSettings = z.infer<typeof runSettings>;
 export const roomDocument = runSettings.extend({
   contentImageId: id.nullable().default(null),
   styles: z.array(styleRef).max(MAX_STYLES).default([]),
+  /** painted regions per style (masks.ts); edited stroke by stroke with `mask:edit`, not `doc:edit` */
+  masks: roomMasks.default({}),
 });
 export type RoomDocument = z.infer<typeof roomDocument>;
 export type RoomField = keyof RoomDocument;

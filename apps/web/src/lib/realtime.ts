@@ -9,6 +9,7 @@ import {
   type Ack,
   type ClientToServerEvents,
   type IterationStats,
+  type MaskEditRequest,
   type Preview,
   type RealtimeTokenResponse,
   type RoomField,
@@ -70,6 +71,8 @@ export interface RoomConnection {
   sweep(request: Omit<StartSweep, "roomId">): Promise<Ack<{ sweep: SweepInfo }>>;
   /** make a sweep cell's values the room's and start the full-size run from its image */
   promote(sweepId: string, cell: number): Promise<Ack<{ run: RunInfo }>>;
+  /** paint a stroke into a style's region, or undo / clear my own strokes there (mask:edit) */
+  mask(edit: MaskEditRequest): Promise<Ack<{ version: number; restartNeeded: boolean }>>;
   cancel(): Promise<Ack>;
   save(input: {
     runId: string;
@@ -301,6 +304,9 @@ export function connectRoom(options: RealtimeOptions): RoomConnection {
     },
     promote(sweepId, cell) {
       return request((s, cb) => s.timeout(ACK_TIMEOUT_MS).emit("sweep:promote", { roomId, sweepId, cell }, cb));
+    },
+    mask(edit) {
+      return request((s, cb) => s.timeout(ACK_TIMEOUT_MS).emit("mask:edit", { ...edit, roomId }, cb));
     },
     cancel() {
       return request((s, cb) => s.timeout(ACK_TIMEOUT_MS).emit("run:cancel", { roomId }, cb));

@@ -110,6 +110,8 @@ export function StudioProvider({ initial, me, children }: { initial: RoomState; 
         promote: (id, cell) =>
           connRef.current?.promote(id, cell) ??
           Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
+        mask: (e) =>
+          connRef.current?.mask(e) ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
         cancel: () =>
           connRef.current?.cancel() ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
         save: (i) =>
@@ -143,4 +145,5 @@ export const FIELD_LABELS: Record<RoomField, string> = {
   multiscale: "Multi-scale",
   contentImageId: "Content photo",
   styles: "Styles",
+  masks: "Style regions",
 };

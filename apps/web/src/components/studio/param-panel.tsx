@@ -8,6 +8,7 @@ import { useCommitter } from "./use-committer";
 import { MAX_ITERATIONS, MAX_SIZE, MIN_SIZE, type RoomDocument, type RoomField } from "@atelier/protocol";
 import { FIELD_LABELS, useStudio } from "./context";
 import { FieldShell } from "./field-shell";
+import { ColorControlField } from "./color-control-field";
 
 type NumericField = { [K in RoomField]: RoomDocument[K] extends number ? K : never }[RoomField];
 
@@ -278,6 +279,7 @@ export function ParamPanel() {
         <SeedField />
       </div>
       <ToggleField field="originalColors" description="Keep the photo’s colours" />
+      <ColorControlField />
       <ToggleField field="multiscale" description="Paint coarse to fine (first preview in seconds)" />
       <button
         type="button"

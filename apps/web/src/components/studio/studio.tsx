@@ -7,6 +7,7 @@ import { StudioProvider, useStudio, type Me } from "./context";
 import { ContentPicker, StylePicker } from "./image-pickers";
 import { InviteButton } from "./invite-panel";
 import { LossChart } from "./loss-chart";
+import { MaskPainter } from "./mask-painter";
 import { ParamPanel } from "./param-panel";
 import { PresenceBar } from "./presence-bar";
 import { PreviewCanvas } from "./preview-canvas";
@@ -94,6 +95,7 @@ function StudioLayout({ joinedAs }: { joinedAs?: string }) {
         <div className="order-1 space-y-6 lg:order-2">
           <PreviewCanvas canvasRef={canvasRef} onPainted={markPainted} />
           <RunPanel canvasRef={canvasRef} painted={painted} />
+          <MaskPainter />
           <section aria-labelledby="loss-heading" className="card p-4">
             <h2 id="loss-heading" className="mb-3 text-lg">
               Loss

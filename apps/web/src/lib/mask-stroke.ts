@@ -1,0 +1,65 @@
+/**
+ * The mask painter's pure parts: where a pointer is in photo coordinates, which points a stroke
+ * keeps, and the tinted overlay a style's region is drawn as (from the same rasteriser the run
+ * uses, so the overlay is the mask the run gets).
+ */
+import { MAX_STROKE_POINTS, rasteriseLayer, type MaskLayer } from "@atelier/protocol";
+
+/** One colour per style slot (the order of the room's styles), readable over a photo. */
+const REGION_COLORS: [number, number, number][] = [
+  [230, 57, 70],
+  [29, 120, 230],
+  [46, 170, 90],
+  [240, 160, 20],
+  [150, 70, 200],
+];
+
+export function regionColor(styleIndex: number): [number, number, number] {
+  return REGION_COLORS[styleIndex % REGION_COLORS.length]!;
+}
+
+export function cssColor([r, g, b]: [number, number, number], alpha = 1): string {
+  return `rgb(${r} ${g} ${b} / ${alpha})`;
+}
+
+/** A pointer position inside `box` as normalised photo coordinates, clamped to the photo. */
+export function photoPoint(
+  clientX: number,
+  clientY: number,
+  box: { left: number; top: number; width: number; height: number },
+): [number, number] {
+  const clamp = (v: number) => Math.min(1, Math.max(0, v));
+  return [clamp((clientX - box.left) / box.width), clamp((clientY - box.top) / box.height)];
+}
+
+/**
+ * The stroke with `point` added, or unchanged when the point is closer than `minStep` to the
+ * last one (pointer moves come far faster than a stroke needs points) or the stroke is full.
+ */
+export function extendStroke(points: [number, number][], point: [number, number], minStep: number): [number, number][] {
+  const last = points.at(-1);
+  if (last && Math.hypot(point[0] - last[0], point[1] - last[1]) < minStep) return points;
+  if (points.length >= MAX_STROKE_POINTS) return points;
+  return [...points, point];
+}
+
+/** A style's region as RGBA pixels: its colour at `alpha` where painted, transparent elsewhere. */
+export function regionOverlay(
+  layer: MaskLayer,
+  width: number,
+  height: number,
+  color: [number, number, number],
+  alpha: number,
+): Uint8ClampedArray<ArrayBuffer> {
+  const mask = rasteriseLayer(layer, width, height);
+  const rgba = new Uint8ClampedArray(width * height * 4);
+  const a = Math.round(alpha * 255);
+  for (let i = 0; i < mask.data.length; i++) {
+    if (mask.data[i] === 0) continue;
+    rgba[i * 4] = color[0];
+    rgba[i * 4 + 1] = color[1];
+    rgba[i * 4 + 2] = color[2];
+    rgba[i * 4 + 3] = a;
+  }
+  return rgba;
+}
