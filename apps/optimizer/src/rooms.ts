@@ -15,7 +15,7 @@ import {
   type RoomField,
 } from "@atelier/protocol";
 import type { Logger } from "./log.ts";
-import type { LiveRun } from "./runs.ts";
+import type { LiveRun } from "./live-run.ts";
 
 export interface PreviewFrame {
   roomId: string;

@@ -25,7 +25,6 @@ import {
   runParams,
   type IterationStats,
   type RoomField,
-  type LiveEdit,
   type PreviewMime,
   type Provenance,
   type RunInfo,
@@ -38,62 +37,24 @@ import { memberVisibleError, ServiceError } from "./errors.ts";
 import { SpeedTracker } from "./speed-model.ts";
 import { activeRunLimitRefusal, runSizeRefusal, type ServiceLimits } from "./limits.ts";
 import { estimateStartTimes, FairQueue } from "./fair-queue.ts";
-import { WorkerPool, type JobHandle, type WorkerEnd } from "./job-worker.ts";
+import { WorkerPool, type WorkerEnd } from "./job-worker.ts";
 import { keepRunImage, restoreRunView } from "./run-outcome.ts";
 import { isLeaseHeld, readLease, removeLease, writeLease } from "./lease.ts";
 import type { Logger } from "./log.ts";
 import type { LiveRoom, PreviewFrame, RoomRegistry } from "./rooms.ts";
 import type { WorkerJob, WorkerToMain } from "./worker-messages.ts";
-
-export interface User {
-  id: string;
-  name: string;
-}
-
-/** What a new run starts from instead of its init setting. */
-export type RunStartImage = { runId: string } | { imagePath: string };
-
-export interface LiveRun {
-  id: string;
-  roomId: string;
-  authorId: string;
-  /** the fairness key of the queue: whoever started it */
-  userId: string;
-  status: RunStatus;
-  /** the params in effect now (live edits update them) */
-  params: RunParams;
-  iteration: number;
-  createdAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  computeMs: number;
-  backend: string | null;
-  modelHash: string | null;
-  /** relative to DATA_DIR */
-  checkpointPath: string | null;
-  error: string | null;
-  resultIds: string[];
-  /** the Image row of what the run left, once it ended */
-  finalImageId: string | null;
-  resumedFromId: string | null;
-  /** absolute path of the image this run starts from (restart / resume), if any */
-  initImagePath: string | null;
-  liveEdits: LiveEdit[];
-  queuePosition: number | null;
-  etaSeconds: number | null;
-  /** held by this node (queued here or running in one of its threads) */
-  local: boolean;
-  worker: JobHandle | null;
-  contentPath: string | null;
-  stylePaths: string[];
-  msPerIteration: number | null;
-  /** why the service ended it, when it did (cancel / shutdown), so a thread exit is not called a crash */
-  stopReason: "cancel" | "shutdown" | null;
-  ended: Promise<void>;
-  markEnded: () => void;
-  /** last run:update sent, to skip identical ones */
-  lastSentInfo: string | null;
-}
+import {
+  ACTIVE,
+  isActive,
+  isBatch,
+  isRun,
+  newLiveRun,
+  type LiveRun,
+  type QueueBatch,
+  type QueueEntry,
+  type RunStartImage,
+  type User,
+} from "./live-run.ts";
 
 /** How the run manager tells the room what happened; the server fans it out (and to other nodes). */
 interface RunBroadcaster {
@@ -131,11 +92,6 @@ export interface RunManagerOptions {
   remoteCancel?: (roomId: string) => Promise<boolean>;
 }
 
-const ACTIVE: RunStatus[] = ["queued", "running"];
-export function isActive(status: RunStatus): boolean {
-  return ACTIVE.includes(status);
-}
-
 const HEARTBEAT_MS = 10_000;
 const SWEEP_MS = 30_000;
 const TICK_MS = 1_000;
@@ -150,44 +106,6 @@ async function decodeImage(source: string | Uint8Array): Promise<RgbImage> {
   return engine.decodeImage(source);
 }
 
-function newEnded(): { ended: Promise<void>; markEnded: () => void } {
-  let markEnded!: () => void;
-  const ended = new Promise<void>((resolve) => (markEnded = resolve));
-  return { ended, markEnded };
-}
-
-type RunIdentity = Pick<LiveRun, "id" | "roomId" | "authorId" | "status" | "params" | "iteration" | "createdAt">;
-
-/** A run object: the given fields, everything else at its not-yet-started value; its queue key is its author. */
-function newLiveRun(fields: RunIdentity & Partial<Omit<LiveRun, keyof RunIdentity>>): LiveRun {
-  return {
-    userId: fields.authorId,
-    startedAt: null,
-    finishedAt: null,
-    computeMs: 0,
-    backend: null,
-    modelHash: null,
-    checkpointPath: null,
-    error: null,
-    resultIds: [],
-    finalImageId: null,
-    resumedFromId: null,
-    initImagePath: null,
-    liveEdits: [],
-    queuePosition: null,
-    etaSeconds: null,
-    local: false,
-    worker: null,
-    contentPath: null,
-    stylePaths: [],
-    msPerIteration: null,
-    stopReason: null,
-    lastSentInfo: null,
-    ...newEnded(),
-    ...fields,
-  };
-}
-
 async function exists(file: string): Promise<boolean> {
   try {
     await access(file);
@@ -195,42 +113,6 @@ async function exists(file: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-export function toRunInfo(run: LiveRun): RunInfo {
-  return {
-    runId: run.id,
-    status: run.status,
-    authorId: run.authorId,
-    params: run.params,
-    iteration: run.iteration,
-    iterations: run.params.iterations,
-    queuePosition: run.status === "queued" ? run.queuePosition : null,
-    etaSeconds: isActive(run.status) ? run.etaSeconds : null,
-    error: run.error,
-    resultIds: [...run.resultIds],
-    finalImageId: run.finalImageId,
-  };
-}
-
-/** A batch of small jobs (a sweep): one queue entry, so the whole batch counts as one job of its user. */
-export interface QueueBatch {
-  kind: "batch";
-  id: string;
-  userId: string;
-  /** runs the batch's jobs on the pool one after another; resolves when they all ended */
-  run(pool: WorkerPool): Promise<void>;
-  /** its 1-based place in the queue while it waits, null once it runs */
-  setQueuePosition(position: number | null): void;
-  /** stops it (shutdown): no further jobs start, the running one is cancelled */
-  cancel(): void;
-}
-type QueueEntry = LiveRun | QueueBatch;
-function isBatch(job: QueueEntry): job is QueueBatch {
-  return "kind" in job && job.kind === "batch";
-}
-function isRun(job: QueueEntry): job is LiveRun {
-  return !isBatch(job);
 }
 
 export class RunManager {

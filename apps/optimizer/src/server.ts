@@ -44,7 +44,8 @@ import { createLogger, type Logger } from "./log.ts";
 import { type LiveRoom, RoomRegistry, type PreviewFrame } from "./rooms.ts";
 import { listRoomRuns, runCurveOf, runSettingsOf } from "./run-history.ts";
 import { SweepManager } from "./sweeps.ts";
-import { isActive, RunManager, toRunInfo, type User } from "./runs.ts";
+import { isActive, toRunInfo, type User } from "./live-run.ts";
+import { RunManager } from "./runs.ts";
 import { DEFAULT_SERVICE_BACKEND } from "./config.ts";
 
 export interface OptimizerServerOptions {

@@ -24,7 +24,8 @@ import { ServiceError } from "./errors.ts";
 import type { JobHandle, WorkerEnd, WorkerPool } from "./job-worker.ts";
 import type { Logger } from "./log.ts";
 import type { LiveRoom } from "./rooms.ts";
-import type { QueueBatch, RunManager, User } from "./runs.ts";
+import type { QueueBatch, User } from "./live-run.ts";
+import type { RunManager } from "./runs.ts";
 
 interface SweepBroadcaster {
   update(roomId: string, sweep: SweepInfo): void;
