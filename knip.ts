@@ -6,8 +6,8 @@ const config: KnipConfig = {
   workspaces: {
     ".": {
       entry: ["scripts/*.mjs", "vitest.base.ts"],
-      // the hand-written types of web-build.mjs, read by TypeScript rather than imported
-      ignore: ["scripts/lib/web-build.d.mts"],
+      // the hand-written types of web-build.mjs and lb-proxy.mjs, read by TypeScript rather than imported
+      ignore: ["scripts/lib/web-build.d.mts", "scripts/lib/lb-proxy.d.mts"],
     },
     "apps/optimizer": {
       // fanout-clients.ts runs in child processes that the fan-out benchmark spawns by path
