@@ -1,0 +1,273 @@
+/**
+ * Cluster fixtures for the chaos tests: optimiser gateways and workers as real child processes
+ * (so `kill -9` is a real death), sharing the fixture's PostgreSQL database and DATA_DIR and a
+ * Redis, and room clients that behave like the studio page (apps/web/src/lib/realtime.ts): on
+ * every (re)connection they join the room again and take the state they are given.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { io as connectClient } from "socket.io-client";
+import type { RoomDocument, RunInfo } from "@atelier/protocol";
+import { SECRET, tokenFor, type Client, type Fixture, type TestUser } from "./support.ts";
+
+const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const tsx = path.resolve(appDir, "..", "..", "node_modules", "tsx", "dist", "cli.mjs");
+const workerMain = path.join(appDir, "src", "worker-main.ts");
+
+/** Whether this code base has the worker process of issue 9 (`npm run worker`); before it, every node is role `all`. */
+export const hasWorkerProcess = existsSync(workerMain);
+
+export interface NodeProcess {
+  name: string;
+  pid: number;
+  /** the HTTP port (gateways; workers only when given one) */
+  port: number;
+  url: string;
+  /** the last lines it wrote, for a failing test's message */
+  tail(): string;
+  /** resolves when a log line with this event (or passing this test) appears (from now on, or already seen) */
+  waitForLog(event: string | LogTest, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** whether a log line so far passes the test */
+  hasLogged(test: LogTest): boolean;
+  readonly exited: boolean;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+type LogTest = (record: Record<string, unknown>) => boolean;
+
+interface SpawnOptions {
+  name: string;
+  redisUrl: string;
+  /** extra environment (ATELIER_ROLE, PORT, …) */
+  env?: Record<string, string>;
+  /** the log event that says it is ready, and where its port is */
+  readyEvent: string;
+}
+
+function spawnNode(f: Fixture, entry: string, o: SpawnOptions): Promise<NodeProcess> {
+  const child: ChildProcess = spawn(process.execPath, [tsx, entry], {
+    cwd: appDir,
+    env: {
+      ...process.env,
+      DATABASE_URL: f.databaseUrl,
+      DATA_DIR: f.dataDir,
+      REDIS_URL: o.redisUrl,
+      ATELIER_REALTIME_SECRET: SECRET,
+      ATELIER_PREVIEW_FPS: "10",
+      ATELIER_CHECKPOINT_EVERY: "5",
+      LOG_LEVEL: "info",
+      PORT: "0",
+      ...o.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const seen: Record<string, unknown>[] = [];
+  const waiters: { test: LogTest; resolve: (r: Record<string, unknown>) => void }[] = [];
+  let exited = false;
+  const onLine = (line: string) => {
+    lines.push(line);
+    if (lines.length > 60) lines.shift();
+    let record: Record<string, unknown>;
+    try {
+      record = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    seen.push(record);
+    for (const w of waiters.filter((w) => w.test(record))) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(record);
+    }
+  };
+  for (const stream of [child.stdout!, child.stderr!]) {
+    let buffered = "";
+    stream.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString("utf8");
+      const parts = buffered.split("\n");
+      buffered = parts.pop()!;
+      parts.forEach(onLine);
+    });
+  }
+  const exit = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  const tail = () => `${o.name}:\n${lines.join("\n")}`;
+  const waitForLog = (event: string | LogTest, timeoutMs = 90_000) => {
+    const test: LogTest = typeof event === "string" ? (r) => r.event === event : event;
+    const what = typeof event === "string" ? event : "the awaited";
+    const already = seen.find(test);
+    if (already) return Promise.resolve(already);
+    return new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${o.name}: no ${event} log within ${timeoutMs} ms\n${tail()}`)),
+        timeoutMs,
+      );
+      waiters.push({
+        test,
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+      });
+      void exit.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`${o.name} exited before ${what} log\n${tail()}`));
+      });
+    });
+  };
+  return waitForLog(o.readyEvent).then((ready) => {
+    const port = typeof ready.port === "number" ? ready.port : 0;
+    return {
+      name: o.name,
+      pid: child.pid!,
+      port,
+      url: `http://127.0.0.1:${port}`,
+      tail,
+      waitForLog,
+      hasLogged: (test: LogTest) => seen.some(test),
+      get exited() {
+        return exited;
+      },
+      async kill(signal: NodeJS.Signals = "SIGTERM") {
+        if (exited) return;
+        child.kill(signal);
+        await exit;
+      },
+    };
+  });
+}
+
+/** An optimiser gateway (`ATELIER_ROLE=gateway npm start -w @atelier/optimizer`) on a free port. */
+export function spawnGateway(f: Fixture, name: string, redisUrl: string, env: Record<string, string> = {}) {
+  return spawnNode(f, path.join(appDir, "src", "main.ts"), {
+    name,
+    redisUrl,
+    readyEvent: "optimizer.ready",
+    // before the worker process exists every node runs jobs itself (role all)
+    env: { ATELIER_ROLE: hasWorkerProcess ? "gateway" : "all", ...env },
+  });
+}
+
+/** An optimisation worker (`npm run worker`): takes jobs from the shared queue. */
+export function spawnWorker(f: Fixture, name: string, redisUrl: string, env: Record<string, string> = {}) {
+  if (!hasWorkerProcess) throw new Error("spawnWorker: this code base has no worker process (src/worker-main.ts)");
+  return spawnNode(f, workerMain, {
+    name,
+    redisUrl,
+    readyEvent: "worker.ready",
+    env: { ATELIER_ROLE: "worker", ...env },
+  });
+}
+
+/** What a studio page knows about its room: the state of its last join plus the events since. */
+export interface RoomView {
+  socket: Client;
+  user: TestUser;
+  document: RoomDocument | null;
+  version: number;
+  run: RunInfo | null;
+  /** how many times it has joined (1 = the first join; more = resyncs after reconnections) */
+  joins: number;
+  /** Date.now() of the last successful join */
+  joinedAt: number;
+  /** Date.now() of the last disconnect */
+  disconnectedAt: number | null;
+  close(): void;
+}
+
+/**
+ * A client like the studio page: default Socket.IO reconnection (the browser's), a fresh token
+ * on each attempt, and room:join again on every connect.
+ */
+export function openRoom(url: string, user: TestUser, roomId: string): Promise<RoomView> {
+  const socket: Client = connectClient(url, {
+    auth: (cb) => cb({ token: tokenFor(user) }),
+    transports: ["websocket"],
+    forceNew: true,
+  });
+  const view: RoomView = {
+    socket,
+    user,
+    document: null,
+    version: 0,
+    run: null,
+    joins: 0,
+    joinedAt: 0,
+    disconnectedAt: null,
+    close: () => socket.close(),
+  };
+  socket.on("disconnect", () => (view.disconnectedAt = Date.now()));
+  socket.on("doc:changed", (p) => {
+    if (p.roomId !== roomId || !view.document || p.version <= view.version) return;
+    view.document = { ...view.document, [p.field]: p.value };
+    view.version = p.version;
+  });
+  socket.on("run:update", (p) => {
+    if (p.roomId === roomId) view.run = p.run;
+  });
+  return new Promise((resolve, reject) => {
+    const join = () =>
+      socket.emit("room:join", { roomId }, (reply) => {
+        if (!reply.ok) return reject(new Error(`${user.name} could not join: ${reply.error}`));
+        view.document = reply.state.document;
+        view.version = reply.state.version;
+        view.run = reply.state.run;
+        view.joins++;
+        view.joinedAt = Date.now();
+        if (view.joins === 1) resolve(view);
+      });
+    socket.on("connect", join);
+    socket.once("connect_error", (error) => {
+      if (view.joins === 0) reject(error);
+    });
+  });
+}
+
+/** Every edit the service accepted (its ack said ok), to check afterwards that none was lost. */
+export interface AcceptedEdit {
+  field: string;
+  value: unknown;
+  version: number;
+  by: string;
+}
+
+/**
+ * Sends one edit and records it when accepted; a refusal or a missing ack (the service is
+ * degraded: that is what chaos tests do to it) is not an accepted edit and is only counted.
+ */
+export async function tryEdit(
+  view: RoomView,
+  roomId: string,
+  field: "styleWeight" | "contentWeight" | "tvWeight" | "iterations",
+  value: number,
+  log: { accepted: AcceptedEdit[]; refused: number },
+  timeoutMs = 3_000,
+): Promise<boolean> {
+  if (!view.socket.connected) {
+    log.refused++;
+    return false;
+  }
+  const reply = await view.socket
+    .timeout(timeoutMs)
+    .emitWithAck("doc:edit", { roomId, field, value, baseVersion: view.version })
+    .catch(() => null);
+  if (reply?.ok) {
+    log.accepted.push({ field, value, version: reply.version, by: view.user.name });
+    return true;
+  }
+  log.refused++;
+  return false;
+}
+
+/** The value each field must have now: that of its accepted edit with the highest version. */
+export function expectedValues(accepted: AcceptedEdit[]): Record<string, unknown> {
+  const last: Record<string, AcceptedEdit> = {};
+  for (const e of accepted) if (!last[e.field] || e.version > last[e.field]!.version) last[e.field] = e;
+  return Object.fromEntries(Object.entries(last).map(([field, e]) => [field, e.value]));
+}
