@@ -51,7 +51,7 @@ export class RunBus {
     this.sub.on("message", (channel: string, message: string) => this.handlers.get(channel)?.(message));
   }
 
-  private key(runId: string, what: "history" | "info" | "preview"): string {
+  private key(runId: string, what: "history" | "info" | "preview" | "init"): string {
     return `${this.prefix}run:${runId}:${what}`;
   }
   private get eventsChannel(): string {
@@ -157,6 +157,15 @@ export class RunBus {
   async preview(runId: string): Promise<ClusterPreview | null> {
     const raw = await this.pub.get(this.key(runId, "preview"));
     return raw ? this.parse("run-preview", raw, clusterPreview) : null;
+  }
+
+  /** The image file (relative to DATA_DIR) a new run starts from when it is not a run's (a promoted sweep cell). */
+  async setInitImage(runId: string, relativePath: string): Promise<void> {
+    await this.pub.set(this.key(runId, "init"), relativePath, "EX", KEY_TTL_S);
+  }
+
+  async initImage(runId: string): Promise<string | null> {
+    return this.pub.get(this.key(runId, "init"));
   }
 
   /** A raw client for the other cluster parts (worker slots, the dispatcher lease). */

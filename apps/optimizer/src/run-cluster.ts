@@ -43,7 +43,10 @@ export class ClusterRuns {
   }
 
   /** A run was created (status queued): every gateway learns of it, the dispatcher queues it on its next round. */
-  submitted(run: LiveRun): void {
+  async submitted(run: LiveRun, initImagePath: string | null): Promise<void> {
+    // an image that is not a run's (a promoted sweep cell): the worker reads where it is from Redis
+    if (initImagePath && !run.resumedFromId)
+      await this.bus.setInitImage(run.id, this.core.files.relative(initImagePath));
     void this.bus
       .publish({ type: "state", roomId: run.roomId, run: toRunInfo(run), workerId: null })
       .catch((error: unknown) => this.core.o.log.warn("cluster.publish_failed", { error }));

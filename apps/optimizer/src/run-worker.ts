@@ -173,7 +173,7 @@ export class RunWorker {
         await this.finish(run, "failed", memberVisibleError((error as Error).message));
         return;
       }
-      run.initImagePath = checkpoint ?? (row.resumedFromId ? await files.imageToContinueFrom(row.resumedFromId) : null);
+      run.initImagePath = checkpoint ?? (await this.startImage(row.resumedFromId, run.id));
       if (!checkpoint) run.iteration = 0;
       // the loss history in Redis goes on from the checkpoint: what the dead holder showed after it is redone
       if (row.status === "running") await this.bus.trimHistory(run.id, run.iteration).catch(() => {});
@@ -189,6 +189,14 @@ export class RunWorker {
       await stopControl();
       log.debug("worker.job_done", { runId: run.id, status: run.status });
     }
+  }
+
+  /** What a new run starts from: the image the run it continues left, or the image its gateway named (a promoted sweep cell). */
+  private async startImage(resumedFromId: string | null, runId: string): Promise<string | null> {
+    const files = this.runtime.files;
+    if (resumedFromId) return files.imageToContinueFrom(resumedFromId);
+    const named = await this.bus.initImage(runId).catch(() => null);
+    return named ? files.existingCheckpoint(named) : null;
   }
 
   /** Tells every gateway (and through them the room) that this worker took over a run another one left. */

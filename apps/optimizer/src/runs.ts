@@ -207,7 +207,7 @@ export class RunManager {
       size: params.size,
       iterations: params.iterations,
     });
-    if (this.cluster) this.cluster.submitted(run);
+    if (this.cluster) await this.cluster.submitted(run, initImagePath);
     else await this.scheduler.enqueue(run);
     return run;
   }
