@@ -8,7 +8,15 @@ import { resolveRealtimeSecret } from "@atelier/protocol/token";
 import { DEFAULT_LIMITS, type ServiceLimits } from "./limits.ts";
 import { parseLogLevel, type LogLevel, type Logger } from "./log.ts";
 
+/** What this process does (ATELIER_ROLE): everything (embedded, the default), realtime gateway only, or jobs only. */
+const ROLES = ["all", "gateway", "worker"] as const;
+type OptimizerRole = (typeof ROLES)[number];
+
 export interface OptimizerConfig {
+  /** ATELIER_ROLE; gateway and worker need REDIS_URL */
+  role: OptimizerRole;
+  /** ATELIER_REDIS_PREFIX: the prefix of every Redis key and channel of the cluster (default `atelier:`) */
+  redisPrefix: string;
   port: number;
   webOrigin: string | string[];
   /** DATA_DIR: images, results, checkpoints */
@@ -70,9 +78,23 @@ function resolveSecret(env: NodeJS.ProcessEnv, log?: Logger): string {
   return secret;
 }
 
+/** The environment of `npm run worker`: ATELIER_ROLE=worker whatever else is set. */
+export function workerEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, ATELIER_ROLE: "worker" };
+}
+
 /** The log level alone (LOG_LEVEL), needed before the logger that loadConfig reports to exists. */
 export function logLevelFromEnv(env: NodeJS.ProcessEnv = process.env): LogLevel {
   return parseLogLevel(env.LOG_LEVEL, "info");
+}
+
+function roleFromEnv(env: NodeJS.ProcessEnv): OptimizerRole {
+  const raw = env.ATELIER_ROLE?.trim() || "all";
+  if (!(ROLES as readonly string[]).includes(raw))
+    throw new Error(`ATELIER_ROLE=${raw} is not one of ${ROLES.join(", ")}`);
+  const role = raw as OptimizerRole;
+  if (role !== "all" && !env.REDIS_URL?.trim()) throw new Error(`ATELIER_ROLE=${role} needs REDIS_URL`);
+  return role;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, log?: Logger): OptimizerConfig {
@@ -81,6 +103,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, log?: Logger): 
     .map((s) => s.trim())
     .filter(Boolean);
   return {
+    role: roleFromEnv(env),
+    redisPrefix: env.ATELIER_REDIS_PREFIX?.trim() || "atelier:",
     port: intFromEnv(env, "PORT", 4001, 0, 65535),
     webOrigin: origins.length === 1 ? origins[0]! : origins,
     dataDir: resolveDataDir(env),

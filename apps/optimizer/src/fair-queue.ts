@@ -15,9 +15,31 @@ export class FairQueue<J extends QueueJob> {
   private readonly lastServed = new Map<string, number>();
   private serial = 0;
 
-  constructor(private readonly concurrency: number) {
+  /**
+   * `served`: when each user was last served (higher = more recent), carried over from an
+   * earlier queue (the cluster dispatcher rebuilds its queue from the database each time).
+   */
+  constructor(
+    private readonly concurrency: number,
+    served?: ReadonlyMap<string, number>,
+  ) {
     if (!Number.isInteger(concurrency) || concurrency < 1)
       throw new Error(`concurrency must be ≥ 1, got ${concurrency}`);
+    for (const [userId, serial] of served ?? []) {
+      this.lastServed.set(userId, serial);
+      this.serial = Math.max(this.serial, serial);
+    }
+  }
+
+  /** Counts a job that is already running (started by an earlier queue) against its slot and its user. */
+  adopt(job: J): void {
+    if (this.has(job.id)) throw new Error(`job ${job.id} is already queued`);
+    this.running.set(job.id, job);
+  }
+
+  /** When each user was last served, for the next queue built from the same state. */
+  served(): Map<string, number> {
+    return new Map(this.lastServed);
   }
 
   get size(): { waiting: number; running: number; concurrency: number } {

@@ -11,6 +11,8 @@ const log = createLogger(logLevelFromEnv());
 
 async function main(): Promise<void> {
   const config = loadConfig(undefined, log);
+  if (config.role === "worker")
+    throw new Error("ATELIER_ROLE=worker: start it with `npm run worker` (src/worker-main.ts)");
   const db = await createDb({ url: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
   const server = await createOptimizerServer({
     port: config.port,
@@ -22,6 +24,8 @@ async function main(): Promise<void> {
     previewFps: config.previewFps,
     checkpointEvery: config.checkpointEvery,
     redisUrl: config.redisUrl,
+    role: config.role === "gateway" ? "gateway" : "all",
+    redisPrefix: config.redisPrefix,
     prewarm: config.prewarm,
     workerIdleMs: config.workerIdleMs,
     backend: config.backend,

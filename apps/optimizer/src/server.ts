@@ -62,6 +62,13 @@ export interface OptimizerServerOptions {
   previewMime?: PreviewMime;
   checkpointEvery?: number;
   redisUrl?: string;
+  /**
+   * ATELIER_ROLE: "gateway" runs no job (runs go to worker processes through BullMQ, their
+   * events come back over the run bus); "all" (default) runs them in this process
+   */
+  role?: "all" | "gateway";
+  /** the prefix of the cluster's Redis keys and channels (default `atelier:`) */
+  redisPrefix?: string;
   logger?: Logger;
   /** how long a disconnected client can come back with its rooms and missed events (ms) */
   recoveryWindowMs?: number;
@@ -165,8 +172,13 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
 
   // ───────────────────────────── room broadcasts ─────────────────────────────
 
+  // gateway role: every gateway hears every run event on the run bus, so each one emits to its own sockets only
+  const gatewayRole = options.role === "gateway";
+  if (gatewayRole && !options.redisUrl) throw new Error("createOptimizerServer: the gateway role needs redisUrl");
+  const runsOut = gatewayRole ? io.local : io;
+  const runsCluster = gatewayRole ? null : cluster;
   const mirrorRoom = (room: LiveRoom) => {
-    cluster?.emit("atelier:run", {
+    runsCluster?.emit("atelier:run", {
       roomId: room.id,
       run: room.run ? toRunInfo(room.run) : null,
       restartNeeded: room.restartNeeded,
@@ -187,6 +199,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     backend: options.backend ?? DEFAULT_SERVICE_BACKEND,
     limits,
     remoteCancel: async (roomId) => (cluster ? cluster.requestCancel(roomId) : false),
+    clusterRuns: gatewayRole ? { redisUrl: options.redisUrl!, prefix: options.redisPrefix ?? "atelier:" } : undefined,
     broadcast: {
       runUpdate(room) {
         if (!room.run) return;
@@ -194,19 +207,19 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
         const serial = JSON.stringify(info);
         if (serial === room.run.lastSentInfo) return;
         room.run.lastSentInfo = serial;
-        io.to(roomKey(room.id)).emit("run:update", { roomId: room.id, run: info, speed: runs.speed.current() });
+        runsOut.to(roomKey(room.id)).emit("run:update", { roomId: room.id, run: info, speed: runs.speed.current() });
         mirrorRoom(room);
       },
       stats(room, stats) {
-        io.to(roomKey(room.id)).emit("run:stats", { ...stats, roomId: room.id });
-        cluster?.emit("atelier:stats", { roomId: room.id, stats });
+        runsOut.to(roomKey(room.id)).emit("run:stats", { ...stats, roomId: room.id });
+        runsCluster?.emit("atelier:stats", { roomId: room.id, stats });
       },
       preview(_room, frame) {
         fanout.deliver(frame);
-        cluster?.emit("atelier:preview", { ...frame, data: frame.data.toString("base64") });
+        runsCluster?.emit("atelier:preview", { ...frame, data: frame.data.toString("base64") });
       },
       restartNeeded(room) {
-        io.to(roomKey(room.id)).emit("room:restart-needed", { roomId: room.id, fields: room.restartNeeded });
+        runsOut.to(roomKey(room.id)).emit("room:restart-needed", { roomId: room.id, fields: room.restartNeeded });
         mirrorRoom(room);
       },
       resultSaved(room, p) {
@@ -217,6 +230,15 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
           title: p.title,
           isPublic: p.isPublic,
           author: { userId: p.author.id, name: p.author.name },
+        });
+      },
+      resumed(room, p) {
+        runsOut.to(roomKey(room.id)).emit("room:activity", {
+          roomId: room.id,
+          author: { userId: p.author.id, name: p.author.name },
+          kind: "resumed",
+          runId: p.runId,
+          at: Date.now(),
         });
       },
       error(room, message) {

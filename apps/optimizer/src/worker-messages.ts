@@ -14,6 +14,11 @@ export interface WorkerJob {
   stylePaths: string[];
   /** resume/restart: start from this image file instead of params.init */
   initImagePath: string | null;
+  /**
+   * Resume: the iteration the init image (a checkpoint) was taken at. The job runs the
+   * remaining `params.iterations - startIteration` iterations and numbers them from here.
+   */
+  startIteration?: number;
   previewFps: number;
   previewMime: PreviewMime;
   checkpointEvery: number;

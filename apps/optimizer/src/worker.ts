@@ -43,6 +43,11 @@ async function writeImageAtomically(image: RgbImage, target: string): Promise<vo
   await writeFileAtomic(target, await encodeImage(image, "png"));
 }
 
+/** Iterations done before this job (a resumed run counts on from its checkpoint's iteration). */
+function offsetOf(job: WorkerJob): number {
+  return job.startIteration ?? 0;
+}
+
 function engineOptions(job: WorkerJob, signal: AbortSignal, masks: (RgbImage | undefined)[]): StylizeOptions {
   const p = job.params;
   return {
@@ -53,7 +58,8 @@ function engineOptions(job: WorkerJob, signal: AbortSignal, masks: (RgbImage | u
       ...(masks[i] ? { mask: masks[i] } : {}),
     })),
     size: p.size,
-    iterations: p.iterations,
+    // a resumed job runs only the iterations its checkpoint had not reached
+    iterations: Math.max(1, p.iterations - offsetOf(job)),
     optimizer: p.optimizer,
     learningRate: p.learningRate,
     contentWeight: p.contentWeight,
@@ -67,7 +73,8 @@ function engineOptions(job: WorkerJob, signal: AbortSignal, masks: (RgbImage | u
     pooling: p.pooling,
     contentLayers: p.contentLayers,
     styleLayers: p.styleLayers,
-    multiscale: p.multiscale,
+    // a resumed job's checkpoint already went through the coarse scales
+    multiscale: p.multiscale && offsetOf(job) === 0,
     signal,
   };
 }
@@ -79,13 +86,14 @@ interface Current {
   abort: AbortController;
   checkpoint(requestId?: number): Promise<void>;
   iteration(): number;
+  /** iterations done before this job started (resume) */
+  offset: number;
 }
 let current: Current | null = null;
 
 async function runJob(job: WorkerJob): Promise<void> {
   const abort = new AbortController();
   const handle = stylize(engineOptions(job, abort.signal, await styleMasksOf(job.params, job.contentPath)));
-  let iteration = 0;
   let checkpointWritten: string | null = null;
   const checkpoint = async (requestId?: number) => {
     const image = await handle.currentImage();
@@ -93,7 +101,9 @@ async function runJob(job: WorkerJob): Promise<void> {
     checkpointWritten = job.checkpointPath;
     post({ type: "checkpoint", iteration, path: job.checkpointPath, requestId });
   };
-  current = { runId: job.runId, handle, abort, checkpoint, iteration: () => iteration };
+  const offset = offsetOf(job);
+  let iteration = offset;
+  current = { runId: job.runId, handle, abort, checkpoint, iteration: () => iteration, offset };
 
   // backend and model hash are known once the weights are loaded (before the first iteration)
   handle.ready.then(
@@ -132,8 +142,8 @@ async function runJob(job: WorkerJob): Promise<void> {
 
   try {
     for await (const event of handle) {
-      iteration = event.iteration;
-      post({ type: "iteration", event });
+      iteration = event.iteration + offset;
+      post({ type: "iteration", event: offset === 0 ? event : { ...event, iteration } });
       if (job.crashAtIteration !== undefined && iteration >= job.crashAtIteration) {
         // an uncaught exception outside any promise chain: the thread dies, as on a real bug
         setImmediate(() => {
@@ -212,7 +222,12 @@ port.on("message", (message: MainToWorker) => {
   switch (message.type) {
     case "update":
       try {
-        job.handle.update(message.weights);
+        // the engine counts this job's iterations only: a resumed job's target is shifted by its offset
+        job.handle.update(
+          message.weights.iterations === undefined
+            ? message.weights
+            : { ...message.weights, iterations: Math.max(1, message.weights.iterations - job.offset) },
+        );
         post({ type: "updated", iteration: job.iteration(), weights: message.weights });
       } catch (error) {
         // the service validated the edit; the engine refusing it is worth a log, not a crash

@@ -65,5 +65,8 @@ describe("activityText", () => {
     expect(activityText({ ...activity, kind: "continued-from", runId: "old" }, runs, "u1")).toBe(
       "Bob started a new run from the image of an earlier run.",
     );
+    expect(activityText({ ...activity, kind: "resumed" }, runs, "u1")).toBe(
+      "The worker painting run #1 went away: another worker continued it from its last checkpoint.",
+    );
   });
 });

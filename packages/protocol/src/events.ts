@@ -82,7 +82,8 @@ export const runCurve = z.object({ roomId: id, runId: id });
 /** Set the room document to a run's settings: one co-edit per field that differs. */
 export const restoreRunSettings = z.object({ roomId: id, runId: id });
 
-export const ACTIVITY_KINDS = ["restored-settings", "continued-from", "started-sweep", "promoted"] as const;
+/** "resumed": the worker holding the run went away and another one continued it from its last checkpoint (author: the run's author) */
+export const ACTIVITY_KINDS = ["restored-settings", "continued-from", "started-sweep", "promoted", "resumed"] as const;
 /** Who did what in the room's history, for the activity line everyone sees. */
 export const roomActivity = z.object({
   roomId: id,

@@ -3,6 +3,7 @@ export * from "./events.ts";
 export * from "./api.ts";
 export * from "./provenance.ts";
 export * from "./cluster.ts";
+export * from "./cluster-runs.ts";
 export * from "./image-types.ts";
 export * from "./scale-plan.ts";
 export * from "./speed.ts";

@@ -59,5 +59,7 @@ export function activityText(activity: RoomActivity, runs: readonly RunSummary[]
       return `${who} started a sweep.`;
     case "promoted":
       return `${who} promoted a sweep cell: a full run starts from its image.`;
+    case "resumed":
+      return `The worker painting ${run} went away: another worker continued it from its last checkpoint.`;
   }
 }

@@ -1,0 +1,209 @@
+/**
+ * The cluster dispatcher: one gateway at a time (a Redis lease, SET NX PX, renewed) turns the
+ * database's queued runs into BullMQ jobs, in the global fair order (run-dispatch-plan.ts),
+ * only as fast as the workers have free slots, and publishes every waiting run's position and
+ * ETA. The database is the truth: a job lost with Redis's state (a Redis restart) is added
+ * again from the Run rows, and a run whose worker died is taken over through BullMQ's stall
+ * check by another worker (run-worker.ts).
+ */
+import { Queue } from "bullmq";
+import { readRunParams, type Db } from "@atelier/db";
+import { workerSlots, type RunParams } from "@atelier/protocol";
+import path from "node:path";
+import { isLeaseHeld, readLease } from "./lease.ts";
+import { ACTIVE, newLiveRun, toRunInfo } from "./live-run.ts";
+import type { Logger } from "./log.ts";
+import { redisClient, type RunBus } from "./run-bus.ts";
+import { planDispatch, type PlanRun } from "./run-dispatch-plan.ts";
+import { RUN_QUEUE } from "./run-worker.ts";
+import type { RunStatus } from "@atelier/protocol";
+
+const TICK_MS = 500;
+const LEASE_MS = 5_000;
+
+/** Extends the lease only if this node still holds it. */
+const RENEW_LEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`;
+
+interface RunDispatcherOptions {
+  db: Db;
+  bus: RunBus;
+  log: Logger;
+  redisUrl: string;
+  nodeId: string;
+  /** DATA_DIR: the run leases (lease.ts) say whether a worker still holds a run */
+  dataDir: string;
+}
+
+type Row = Awaited<ReturnType<Db["run"]["findMany"]>>[number];
+
+export class RunDispatcher {
+  private readonly queue: Queue;
+  private timer: NodeJS.Timeout | null = null;
+  private ticking = false;
+  /** position/ETA last published per waiting run, to publish changes only */
+  private readonly published = new Map<string, string>();
+  private leader = false;
+
+  constructor(private readonly o: RunDispatcherOptions) {
+    this.queue = new Queue(RUN_QUEUE, {
+      connection: redisClient(o.redisUrl, o.log, "bull-queue"),
+      prefix: `${o.bus.prefix}bull`,
+    });
+    this.queue.on("error", (error) => o.log.warn("dispatcher.queue_error", { error }));
+  }
+
+  private key(name: string): string {
+    return `${this.o.bus.prefix}${name}`;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  /** One round: hold the lease, then dispatch and publish positions. Never throws (Redis or the database may be down). */
+  async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      if (await this.holdLease()) await this.dispatch();
+    } catch (error) {
+      this.o.log.warn("dispatcher.tick_failed", { error });
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async holdLease(): Promise<boolean> {
+    const redis = this.o.bus.redis;
+    const key = this.key("dispatcher");
+    const renewed = await redis.eval(RENEW_LEASE, 1, key, this.o.nodeId, String(LEASE_MS));
+    const held = renewed === 1 || (await redis.set(key, this.o.nodeId, "PX", LEASE_MS, "NX")) === "OK";
+    if (held !== this.leader) this.o.log.info(held ? "dispatcher.leader" : "dispatcher.follower", {});
+    this.leader = held;
+    return held;
+  }
+
+  /** Free slots of all live workers (their slots keys expire when they go silent). */
+  private async capacity(): Promise<number> {
+    const redis = this.o.bus.redis;
+    const keys = await redis.keys(`${this.key("worker:")}*`);
+    if (keys.length === 0) return 0;
+    let total = 0;
+    for (const raw of await redis.mget(keys)) {
+      const parsed = raw ? workerSlots.safeParse(JSON.parse(raw)) : null;
+      if (parsed?.success) total += parsed.data.concurrency;
+    }
+    return total;
+  }
+
+  private async dispatch(): Promise<void> {
+    const { db, bus, log } = this.o;
+    const redis = bus.redis;
+    const rows = await db.run.findMany({ where: { status: { in: ACTIVE } }, orderBy: { createdAt: "asc" } });
+    const dispatchedKey = this.key("dispatched");
+    const dispatched = new Set(await redis.smembers(dispatchedKey));
+    const rate = learnedRate(rows);
+    const holding: PlanRun[] = [];
+    const waiting: PlanRun[] = [];
+    const byId = new Map<string, { row: Row; params: RunParams }>();
+    for (const row of rows) {
+      const params = readRunParams(row);
+      if (!params) continue; // the worker that gets it fails it with a clear error; not ours to guess
+      byId.set(row.id, { row, params });
+      const seconds = secondsLeft(row, params, rate);
+      const run = { id: row.id, userId: row.authorId, seconds };
+      if (row.status === "running" || dispatched.has(row.id)) holding.push(run);
+      else waiting.push(run);
+    }
+    // a run holding a slot without a live job (Redis lost its state, or its job ended while the
+    // run was left held) and without a live holder: hand it out again
+    for (const run of holding) {
+      const job = await this.queue.getJob(run.id);
+      const state = job ? await job.getState() : null;
+      if (state && state !== "completed" && state !== "failed") continue;
+      if (isLeaseHeld(await readLease(path.join(this.o.dataDir, "runs", run.id)))) continue;
+      log.warn("run.redispatched", { runId: run.id, jobState: state });
+      await job?.remove().catch(() => {});
+      await this.addJob(run.id);
+    }
+    const servedRaw = await redis.hgetall(this.key("served"));
+    const served = new Map(Object.entries(servedRaw).map(([user, serial]) => [user, Number(serial)]));
+    const plan = planDispatch(holding, waiting, await this.capacity(), served);
+    for (const run of plan.start) {
+      await this.addJob(run.id);
+      log.info("run.dispatched", { runId: run.id, userId: run.userId });
+    }
+    if (plan.start.length > 0) {
+      await redis.hset(this.key("served"), Object.fromEntries([...plan.served].map(([u, s]) => [u, String(s)])));
+    }
+    // forget ids of runs that ended
+    const stale = [...dispatched].filter((id) => !byId.has(id));
+    if (stale.length > 0) await redis.srem(dispatchedKey, ...stale);
+    await this.publishPositions(plan.waiting, byId);
+  }
+
+  private async addJob(runId: string): Promise<void> {
+    await this.queue.add(
+      "run",
+      { runId },
+      // jobId = runId: adding a run twice is a no-op
+      { jobId: runId, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
+    );
+    await this.o.bus.redis.sadd(this.key("dispatched"), runId);
+  }
+
+  private async publishPositions(
+    waiting: { run: PlanRun; position: number; etaSeconds: number | null }[],
+    byId: Map<string, { row: Row; params: RunParams }>,
+  ): Promise<void> {
+    const current = new Set<string>();
+    for (const { run, position, etaSeconds } of waiting) {
+      current.add(run.id);
+      const stamp = `${position}:${etaSeconds}`;
+      if (this.published.get(run.id) === stamp) continue;
+      this.published.set(run.id, stamp);
+      const { row, params } = byId.get(run.id)!;
+      const live = newLiveRun({
+        id: row.id,
+        roomId: row.roomId,
+        authorId: row.authorId,
+        status: row.status as RunStatus,
+        params,
+        iteration: row.iterations,
+        createdAt: row.createdAt,
+        queuePosition: position,
+        etaSeconds,
+        resumedFromId: row.resumedFromId,
+      });
+      const info = toRunInfo(live);
+      await this.o.bus.setInfo(info);
+      await this.o.bus.publish({ type: "state", roomId: row.roomId, run: info, workerId: null });
+    }
+    for (const id of this.published.keys()) if (!current.has(id)) this.published.delete(id);
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (this.leader) await this.o.bus.redis.del(this.key("dispatcher")).catch(() => 0);
+    await this.queue.close();
+  }
+}
+
+/** ms per pixel-iteration measured on the running runs (compute time over iterations done), or null. */
+function learnedRate(rows: Row[]): number | null {
+  let ms = 0;
+  let work = 0;
+  for (const row of rows) {
+    const params = row.iterations > 0 ? readRunParams(row) : null;
+    if (!params || !row.computeMs) continue;
+    ms += row.computeMs;
+    work += row.iterations * params.size * params.size;
+  }
+  return work > 0 ? ms / work : null;
+}
+
+function secondsLeft(row: Row, params: RunParams, rate: number | null): number | null {
+  if (rate === null) return null;
+  return (Math.max(0, params.iterations - row.iterations) * rate * params.size * params.size) / 1000;
+}

@@ -1,0 +1,58 @@
+/**
+ * Live edit or restart needed, free of IO: which document edits a going run follows from its
+ * next iteration (weights, iterations, style blend weights), and which fields differ from what
+ * the run uses in a way it cannot follow (the room shows "restart needed" for those).
+ */
+import { isDeepStrictEqual } from "node:util";
+import type { LiveWeights } from "@atelier/engine";
+import {
+  LIVE_FIELDS,
+  LIVE_SCALAR_FIELDS,
+  ROOM_FIELDS,
+  isLiveStylesEdit,
+  type RoomDocument,
+  type RoomField,
+  type RunParams,
+  type StyleRef,
+} from "@atelier/protocol";
+
+/** Weights-only styles edits are live unless they zero every weight (nothing to normalise). */
+export function isLiveStyles(before: StyleRef[], after: StyleRef[]): boolean {
+  return isLiveStylesEdit(before, after) && after.some((s) => s.weight > 0);
+}
+
+/**
+ * How a going run follows an edit: its new params and the weights its worker applies, or null
+ * when the edit is not live (the run keeps its params; the field may then need a restart).
+ */
+export function liveEditOf(
+  params: RunParams,
+  field: RoomField,
+  value: unknown,
+): { params: RunParams; weights: LiveWeights } | null {
+  if (LIVE_SCALAR_FIELDS.includes(field)) {
+    return { params: { ...params, [field]: value }, weights: { [field]: value as number } };
+  }
+  if (field === "iterations") {
+    return { params: { ...params, iterations: value as number }, weights: { iterations: value as number } };
+  }
+  if (field === "styles" && isLiveStyles(params.styles, value as StyleRef[])) {
+    const styles = value as StyleRef[];
+    return { params: { ...params, styles }, weights: { styleBlendWeights: styles.map((s) => s.weight) } };
+  }
+  return null;
+}
+
+/** The fields whose document value differs from the run's params and that the run cannot follow live. */
+export function restartNeededFields(params: RunParams, document: RoomDocument): RoomField[] {
+  const fields: RoomField[] = [];
+  for (const field of ROOM_FIELDS) {
+    if (LIVE_FIELDS.includes(field)) continue;
+    if (field === "styles") {
+      if (!isLiveStyles(params.styles, document.styles)) fields.push(field);
+    } else if (!isDeepStrictEqual(document[field], params[field])) {
+      fields.push(field);
+    }
+  }
+  return fields;
+}

@@ -1,0 +1,107 @@
+/**
+ * Cluster runs on real parts: a gateway (ATELIER_ROLE=gateway, runs no job), two worker
+ * processes (`src/worker-main.ts`, BullMQ on the local Redis under this file's own key
+ * prefix), the fixture database and DATA_DIR shared by all. `kill -9` of the worker holding a
+ * running job: the other worker resumes it from its last checkpoint (not from iteration 0),
+ * the room is told, and the run completes. Prints the measured time to resume.
+ */
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { OptimizerServer } from "../src/server.ts";
+import {
+  collect,
+  connect,
+  createFixture,
+  request,
+  setDocument,
+  startServer,
+  tinyDocument,
+  waitFor,
+  type Client,
+  type Fixture,
+} from "./support.ts";
+import { spawnWorker, type WorkerProcess } from "./support-workers.ts";
+
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const PREFIX = `atelier-test-${randomUUID().slice(0, 8)}:`;
+
+let f: Fixture;
+let gateway: OptimizerServer;
+let workers: WorkerProcess[] = [];
+let client: Client | null = null;
+
+beforeAll(async () => {
+  f = await createFixture("cluster-runs");
+  // long enough to be killed mid-way after a few checkpoints (every 5 iterations)
+  await setDocument(f, tinyDocument(f, { size: 48, iterations: 120, multiscale: false }));
+  gateway = await startServer(f, { redisUrl: REDIS_URL, role: "gateway", redisPrefix: PREFIX });
+  workers = [spawnWorker(f, REDIS_URL, PREFIX), spawnWorker(f, REDIS_URL, PREFIX)];
+  await Promise.all(workers.map((w) => w.waitForLog("worker.ready", undefined, 90_000)));
+}, 120_000);
+
+afterAll(async () => {
+  client?.close();
+  await Promise.all(workers.map((w) => w.kill("SIGKILL")));
+  await gateway?.close();
+  await f?.cleanup();
+});
+
+describe("a run in the cluster", () => {
+  it("survives kill -9 of its worker: another worker resumes it from its checkpoint", async () => {
+    client = await connect(gateway, f.users.owner);
+    const joined = await request(client, "room:join", { roomId: f.roomId });
+    expect(joined.ok).toBe(true);
+    const stats = collect(client, "run:stats");
+    const activities = collect(client, "room:activity");
+    const started = await request(client, "run:start", { roomId: f.roomId });
+    if (!started.ok) throw new Error(started.error);
+    const runId = started.run.runId;
+
+    // the run gets going on one worker and writes a checkpoint or two
+    await waitFor(client, "run:stats", (s) => s.runId === runId && s.iteration >= 12, 90_000);
+    const holderIndex = await Promise.race(
+      workers.map((w, i) => w.waitForLog("run.started", (l) => l.runId === runId).then(() => i)),
+    );
+    const holder = workers[holderIndex]!;
+    const other = workers[1 - holderIndex]!;
+    const row = await f.db.run.findUniqueOrThrow({ where: { id: runId } });
+    expect(row.status).toBe("running");
+    expect(row.checkpointPath).not.toBeNull();
+
+    const killedAt = Date.now();
+    const lastBefore = stats.at(-1)!.iteration;
+    await holder.kill("SIGKILL");
+
+    // the other worker takes it over; the room hears about it (run:update running, new stats)
+    const resumedLog = await other.waitForLog("run.resumed", (l) => l.runId === runId, 45_000);
+    // the dead worker's last stats arrived seconds ago: these are the new holder's
+    const firstAfter = await waitFor(
+      client,
+      "run:stats",
+      (s) => s.runId === runId && s.iteration > Number(resumedLog.iteration),
+      45_000,
+    );
+    const resumeMs = Date.now() - killedAt;
+    console.log(
+      `[cluster-runs] kill -9 at iteration ${lastBefore} → resumed on the other worker from iteration ` +
+        `${String(resumedLog.iteration)} in ${resumeMs} ms (first stats after: iteration ${firstAfter.iteration})`,
+    );
+    expect(Number(resumedLog.iteration)).toBeGreaterThan(0);
+    expect(firstAfter.iteration).toBeGreaterThan(Number(resumedLog.iteration));
+    expect(resumeMs).toBeLessThan(30_000);
+    // the room is told in words too
+    expect(activities.some((a) => a.kind === "resumed" && a.runId === runId && a.author.name === "Ada")).toBe(true);
+
+    const done = await waitFor(
+      client,
+      "run:update",
+      (u) => u.run.runId === runId && u.run.status === "completed",
+      90_000,
+    );
+    expect(done.run.iteration).toBe(120);
+    const ended = await f.db.run.findUniqueOrThrow({ where: { id: runId } });
+    expect(ended.status).toBe("completed");
+    expect(ended.finalImageId).not.toBeNull();
+    expect(ended.iterations).toBe(120);
+  });
+});

@@ -1,0 +1,109 @@
+import { defaultRoomDocument, runParams, type RunParams } from "@atelier/protocol";
+import { describe, expect, it } from "vitest";
+import { isLiveStyles, liveEditOf, restartNeededFields } from "../src/run-edits.ts";
+import { learnPixelRate, queueEstimates, remainingSeconds, roundEta, smoothRunSpeed } from "../src/run-eta.ts";
+import { endStatus } from "../src/run-launcher.ts";
+
+const params: RunParams = runParams.parse({
+  ...defaultRoomDocument(),
+  size: 64,
+  iterations: 100,
+  contentImageId: "content1",
+  styles: [
+    { imageId: "styleA", weight: 1 },
+    { imageId: "styleB", weight: 2 },
+  ],
+});
+
+describe("live edit vs restart needed", () => {
+  it("follows weight and iteration edits live", () => {
+    expect(liveEditOf(params, "styleWeight", 50)).toEqual({
+      params: { ...params, styleWeight: 50 },
+      weights: { styleWeight: 50 },
+    });
+    expect(liveEditOf(params, "iterations", 300)?.weights).toEqual({ iterations: 300 });
+  });
+
+  it("follows a styles edit that only changes blend weights", () => {
+    const styles = [
+      { imageId: "styleA", weight: 3 },
+      { imageId: "styleB", weight: 0 },
+    ];
+    expect(liveEditOf(params, "styles", styles)).toEqual({
+      params: { ...params, styles },
+      weights: { styleBlendWeights: [3, 0] },
+    });
+  });
+
+  it("does not follow image changes, all-zero blends or other settings", () => {
+    expect(liveEditOf(params, "styles", [{ imageId: "styleC", weight: 1 }])).toBeNull();
+    expect(
+      isLiveStyles(params.styles, [
+        { imageId: "styleA", weight: 0 },
+        { imageId: "styleB", weight: 0 },
+      ]),
+    ).toBe(false);
+    expect(liveEditOf(params, "size", 128)).toBeNull();
+    expect(liveEditOf(params, "optimizer", "adam")).toBeNull();
+  });
+
+  it("names exactly the non-live fields that differ from the run", () => {
+    const document = { ...params, masks: params.masks };
+    expect(restartNeededFields(params, document)).toEqual([]);
+    // live fields never need a restart
+    expect(restartNeededFields(params, { ...document, styleWeight: 1, iterations: 5 })).toEqual([]);
+    expect(restartNeededFields(params, { ...document, size: 128, seed: 7 })).toEqual(["size", "seed"]);
+    expect(restartNeededFields(params, { ...document, styles: [{ imageId: "styleC", weight: 1 }] })).toEqual([
+      "styles",
+    ]);
+    expect(restartNeededFields(params, { ...document, contentImageId: "other" })).toEqual(["contentImageId"]);
+  });
+});
+
+describe("ETA", () => {
+  it("uses the run's own speed, else the learned pixel rate, else none", () => {
+    const run = { params, iteration: 40, msPerIteration: 50 };
+    expect(remainingSeconds(run, null)).toBe(3); // 60 iterations × 50 ms
+    expect(remainingSeconds({ ...run, msPerIteration: null }, 0.01)).toBeCloseTo((60 * 0.01 * 64 * 64) / 1000);
+    expect(remainingSeconds({ ...run, msPerIteration: null }, null)).toBeNull();
+    expect(remainingSeconds({ ...run, iteration: 500 }, null)).toBe(0);
+  });
+
+  it("smooths speeds and ignores empty images", () => {
+    expect(smoothRunSpeed(null, 100)).toBe(100);
+    expect(smoothRunSpeed(100, 200)).toBe(120);
+    expect(learnPixelRate(null, 40, 4)).toBe(10);
+    expect(learnPixelRate(10, 80, 4)).toBe(11);
+    expect(learnPixelRate(10, 80, 0)).toBe(10);
+    expect(roundEta(1.26)).toBe(1.3);
+    expect(roundEta(null)).toBeNull();
+  });
+
+  it("gives every waiting job a position and the start time of the slot that frees first", () => {
+    const seconds: Record<string, number | null> = { r1: 10, r2: 4, w1: 5, w2: 7, w3: null, w4: 1 };
+    const out = queueEstimates(["r1", "r2"], ["w1", "w2", "w3", "w4"], 2, (j) => seconds[j] ?? null);
+    expect(out).toEqual([
+      { job: "w1", position: 1, etaSeconds: 4 },
+      { job: "w2", position: 2, etaSeconds: 9 },
+      { job: "w3", position: 3, etaSeconds: 10 },
+      // after a job of unknown length nothing is known
+      { job: "w4", position: 4, etaSeconds: null },
+    ]);
+  });
+});
+
+describe("a worker's end", () => {
+  it("is completed, cancelled, interrupted or failed by what happened and why", () => {
+    const done = { kind: "done", iteration: 9, width: 1, height: 1, path: "x" } as const;
+    const cancelled = { kind: "cancelled", iteration: 3, checkpointPath: null } as const;
+    const failed = { kind: "failed", error: "boom at /srv/data/x.png" } as const;
+    expect(endStatus(done, null)).toEqual({ status: "completed", error: null });
+    expect(endStatus(cancelled, "cancel").status).toBe("cancelled");
+    expect(endStatus(cancelled, "shutdown").status).toBe("interrupted");
+    expect(endStatus(failed, "cancel")).toEqual({ status: "cancelled", error: null });
+    expect(endStatus(failed, "shutdown").status).toBe("interrupted");
+    const crash = endStatus(failed, null);
+    expect(crash.status).toBe("failed");
+    expect(crash.error).not.toContain("/srv/data");
+  });
+});
