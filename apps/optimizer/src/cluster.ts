@@ -6,7 +6,7 @@
 import { createAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
 import type { Logger } from "./log.ts";
-import type { AtelierServer, InterServerEvents } from "./server.ts";
+import type { AtelierServer, InterServerEvents } from "./gateway-context.ts";
 
 export interface ClusterLink {
   /** Sends a message to every other node. */

@@ -1,0 +1,166 @@
+/**
+ * The co-edited room document: `doc:edit` (one field), `mask:edit` (one stroke of a style
+ * region) and `history:restore` (a run's settings back, one co-edit per field). Each edit is
+ * validated (field schema, caps, image access), applied by last-writer-wins, saved, broadcast
+ * (also to other nodes), and followed by the running job where it can.
+ */
+import { imageIdsOfDocument } from "@atelier/db";
+import {
+  formatZodError,
+  interNodeEventSchemas,
+  parseFieldValue,
+  settingsDiff,
+  type RoomField,
+} from "@atelier/protocol";
+import { canViewImage } from "@atelier/storage";
+import { ServiceError } from "./errors.ts";
+import { broadcastActivity, roomKey, type AtelierSocket, type GatewayContext } from "./gateway-context.ts";
+import { fieldLimitRefusal } from "./limits.ts";
+import type { User } from "./live-run.ts";
+import { applyMaskEdit } from "./mask-edits.ts";
+import type { Presence } from "./presence.ts";
+import type { LiveRoom } from "./rooms.ts";
+import { listRoomRuns, runCurveOf, runSettingsOf } from "./run-history.ts";
+import { on, requireMember } from "./socket-events.ts";
+
+export type EditOutcome = {
+  version: number;
+  restartNeeded: boolean;
+};
+
+/** One validated field edit by a member (see createDocumentEditor). */
+export type ApplyFieldEdit = (
+  room: LiveRoom,
+  user: User,
+  field: RoomField,
+  value: unknown,
+  baseVersion: number,
+) => Promise<EditOutcome>;
+
+/**
+ * @param followEdit the running job follows the edit where it can; returns whether the field
+ *   needs a restart to take effect
+ */
+export function createDocumentEditor(
+  ctx: GatewayContext,
+  followEdit: (room: LiveRoom, field: RoomField, value: unknown, authorId: string) => boolean,
+): ApplyFieldEdit {
+  const { io, db, log, rooms, limits } = ctx;
+
+  /**
+   * Images named in an edit must be ones the editor may use. Only images the edit brings in
+   * are checked: changing the weight of a style someone else added stays possible.
+   */
+  async function checkImageAccess(userId: string, room: LiveRoom, field: RoomField, value: unknown): Promise<void> {
+    if (field !== "contentImageId" && field !== "styles") return;
+    const before = new Set(imageIdsOfDocument(room.document));
+    const after = imageIdsOfDocument({ ...room.document, [field]: value });
+    for (const imageId of after) {
+      if (before.has(imageId)) continue;
+      if (!(await canViewImage(db, imageId, userId))) {
+        throw new ServiceError("forbidden", `image ${imageId} does not exist or you may not use it`);
+      }
+    }
+  }
+
+  return async (room, user, field, value, baseVersion) => {
+    const roomId = room.id;
+    const parsed = parseFieldValue(field, value);
+    if (!parsed.ok) throw new ServiceError("invalid", parsed.error);
+    const overCap = fieldLimitRefusal(field, parsed.value, limits);
+    if (overCap) throw new ServiceError("limit", overCap);
+    await checkImageAccess(user.id, room, field, parsed.value);
+    const applied = room.applyEdit(field, parsed.value, { userId: user.id, name: user.name });
+    if (!applied.changed) return { version: room.version, restartNeeded: room.restartNeeded.includes(field) };
+    if (baseVersion < applied.version - 1)
+      log.debug("doc.stale_edit_applied", { roomId, field, baseVersion, version: applied.version });
+    log.info("doc.edited", { roomId, userId: user.id, field, version: applied.version });
+    // image fields are saved before anyone hears of them (image access reads the saved document)
+    if (field === "contentImageId" || field === "styles") await rooms.saveNow(room);
+    else rooms.scheduleSave(room);
+    io.to(roomKey(roomId)).emit("doc:changed", {
+      roomId,
+      field,
+      value: parsed.value,
+      author: { userId: user.id, name: user.name },
+      version: applied.version,
+    });
+    ctx.cluster?.emit("atelier:doc", {
+      roomId,
+      field,
+      value: parsed.value,
+      version: applied.version,
+      authorId: user.id,
+      authorName: user.name,
+    });
+    const restartNeeded = followEdit(room, field, parsed.value, user.id);
+    return { version: applied.version, restartNeeded };
+  };
+}
+
+export function registerDocumentHandlers(
+  ctx: GatewayContext,
+  presence: Presence,
+  applyFieldEdit: ApplyFieldEdit,
+  socket: AtelierSocket,
+): void {
+  const { db } = ctx;
+  const user = socket.data.user;
+  const member = (roomId: string, needEdit: boolean) => requireMember(ctx, presence, socket, roomId, needEdit);
+
+  on(ctx, socket, "doc:edit", async ({ roomId, field, value, baseVersion }) => {
+    const { room } = await member(roomId, true);
+    // a whole-field write would drop strokes others are painting at the same moment
+    if (field === "masks") throw new ServiceError("invalid", "masks are edited stroke by stroke (mask:edit)");
+    return applyFieldEdit(room, user, field, value, baseVersion);
+  });
+
+  // one stroke / undo / clear, applied in arrival order and broadcast as the new `masks` field
+  on(ctx, socket, "mask:edit", async (edit) => {
+    const { room } = await member(edit.roomId, true);
+    const styleIds = room.document.styles.map((s) => s.imageId);
+    const outcome = applyMaskEdit(room.document.masks, edit, user.id, styleIds);
+    if (!outcome.ok) throw new ServiceError("invalid", outcome.error);
+    return applyFieldEdit(room, user, "masks", outcome.masks, room.version);
+  });
+
+  on(ctx, socket, "history:list", async ({ roomId }) => {
+    const { room } = await member(roomId, false);
+    return { runs: await listRoomRuns(db, room) };
+  });
+
+  on(ctx, socket, "history:curve", async ({ roomId, runId }) => {
+    const { room } = await member(roomId, false);
+    return { history: await runCurveOf(db, room, runId) };
+  });
+
+  // a run's settings back into the document: one ordinary co-edit per field that differs
+  on(ctx, socket, "history:restore", async ({ roomId, runId }) => {
+    const { room } = await member(roomId, true);
+    const params = await runSettingsOf(db, roomId, runId);
+    for (const change of settingsDiff(room.document, params)) {
+      await applyFieldEdit(room, user, change.field, change.after, room.version);
+    }
+    broadcastActivity(ctx, room.id, user, "restored-settings", runId);
+    return { version: room.version };
+  });
+}
+
+/** Cluster mode: edits accepted by other nodes reach this node's copy of the room, and its job. */
+export function installRemoteEdits(
+  ctx: GatewayContext,
+  followEdit: (room: LiveRoom, field: RoomField, value: unknown, authorId: string) => boolean,
+): void {
+  ctx.io.on("atelier:doc", (p) => {
+    const parsed = interNodeEventSchemas["atelier:doc"].safeParse(p);
+    if (!parsed.success) {
+      ctx.log.warn("cluster.invalid_message", { event: "atelier:doc", error: formatZodError(parsed.error) });
+      return;
+    }
+    const room = ctx.rooms.get(p.roomId);
+    if (!room) return;
+    room.applyRemoteEdit(p.field, p.value, p.version, { userId: p.authorId, name: p.authorName });
+    // if this node runs the room's job, the job follows the edit
+    followEdit(room, p.field, p.value, p.authorId);
+  });
+}

@@ -1,0 +1,86 @@
+/**
+ * What every part of the gateway (the Socket.IO side of the service) shares: the typed server
+ * and socket, what a socket carries, the inter-node events, and the context object the
+ * handler modules are built from. Types and tiny helpers only: every handler module imports
+ * this file, and it imports none of them.
+ */
+import type { Server, Socket } from "socket.io";
+import type { Db } from "@atelier/db";
+import type {
+  ClientToServerEvents,
+  InterNodePayload,
+  Role,
+  RoomActivity,
+  RoomField,
+  ServerToClientEvents,
+} from "@atelier/protocol";
+import type { ClusterLink } from "./cluster.ts";
+import type { PreviewFanout } from "./fanout.ts";
+import type { ServiceLimits } from "./limits.ts";
+import type { User } from "./live-run.ts";
+import type { Logger } from "./log.ts";
+import type { RoomRegistry } from "./rooms.ts";
+
+export interface RoomMembership {
+  role: Role;
+  editingField: RoomField | null;
+  /** when the focus last changed, to pick a user's latest focus across their tabs */
+  focusAt: number;
+}
+
+export interface SocketData {
+  user: User;
+  color: string;
+  rooms: Record<string, RoomMembership>;
+}
+
+/**
+ * Messages between optimiser nodes (cluster mode): they keep each node's view of a room current.
+ * Their schemas (checked on arrival) are protocol's interNodeEventSchemas.
+ */
+export interface InterServerEvents {
+  "atelier:doc": (p: InterNodePayload<"atelier:doc">) => void;
+  "atelier:run": (p: InterNodePayload<"atelier:run">) => void;
+  "atelier:stats": (p: InterNodePayload<"atelier:stats">) => void;
+  "atelier:preview": (p: InterNodePayload<"atelier:preview">) => void;
+  "atelier:cancel": (p: InterNodePayload<"atelier:cancel">, ack: (ok: boolean) => void) => void;
+}
+
+export type AtelierServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type AtelierSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+export const roomKey = (roomId: string) => `room:${roomId}`;
+
+export interface GatewayContext {
+  io: AtelierServer;
+  db: Db;
+  log: Logger;
+  nodeId: string;
+  /** the realtime token secret (HMAC, shared with the web app) */
+  secret: string;
+  limits: ServiceLimits;
+  rooms: RoomRegistry;
+  fanout: PreviewFanout;
+  /** null in embedded mode (one node) */
+  cluster: ClusterLink | null;
+  isClosing(): boolean;
+}
+
+/** Tells the room who did what to its history (the activity line). */
+export function broadcastActivity(
+  ctx: Pick<GatewayContext, "io" | "log">,
+  roomId: string,
+  author: User,
+  kind: RoomActivity["kind"],
+  runId: string,
+): void {
+  const activity: RoomActivity = {
+    roomId,
+    author: { userId: author.id, name: author.name },
+    kind,
+    runId,
+    at: Date.now(),
+  };
+  ctx.log.info("room.activity", { roomId, userId: author.id, kind, runId });
+  ctx.io.to(roomKey(roomId)).emit("room:activity", activity);
+}
