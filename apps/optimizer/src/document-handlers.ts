@@ -13,6 +13,7 @@ import {
   type RoomField,
 } from "@atelier/protocol";
 import { canViewImage } from "@atelier/storage";
+import type { FieldWrite, WriteOutcome } from "./document-store.ts";
 import { ServiceError } from "./errors.ts";
 import { broadcastActivity, roomKey, type AtelierSocket, type GatewayContext } from "./gateway-context.ts";
 import { fieldLimitRefusal } from "./limits.ts";
@@ -22,6 +23,16 @@ import type { Presence } from "./presence.ts";
 import type { LiveRoom } from "./rooms.ts";
 import { listRoomRuns, runCurveOf, runSettingsOf } from "./run-history.ts";
 import { on, requireMember } from "./socket-events.ts";
+
+/** A conditional write found its field changed by someone else: recompute from the new value and write again. */
+class FieldMovedOn extends Error {
+  constructor(field: RoomField) {
+    super(`${field} changed meanwhile`);
+  }
+}
+
+/** how often a read-modify-write edit (a mask stroke) is recomputed when others keep changing its field */
+const MAX_CONFLICT_RETRIES = 8;
 
 export type EditOutcome = {
   version: number;
@@ -35,6 +46,8 @@ export type ApplyFieldEdit = (
   field: RoomField,
   value: unknown,
   baseVersion: number,
+  /** a conditional write: only while the field is still at this version (see FieldWrite) */
+  ifFieldVersion?: number,
 ) => Promise<EditOutcome>;
 
 /**
@@ -63,38 +76,45 @@ export function createDocumentEditor(
     }
   }
 
-  return async (room, user, field, value, baseVersion) => {
+  /** The store's verdict on one write; a document the store lost is seeded again, then written. */
+  async function writeToStore(room: LiveRoom, write: FieldWrite): Promise<WriteOutcome> {
+    const outcome = await rooms.store.write(room.id, write);
+    if (outcome.status !== "missing") return outcome;
+    await rooms.reseed(room);
+    return rooms.store.write(room.id, write);
+  }
+
+  return async (room, user, field, value, baseVersion, ifFieldVersion) => {
     const roomId = room.id;
     const parsed = parseFieldValue(field, value);
     if (!parsed.ok) throw new ServiceError("invalid", parsed.error);
     const overCap = fieldLimitRefusal(field, parsed.value, limits);
     if (overCap) throw new ServiceError("limit", overCap);
     await checkImageAccess(user.id, room, field, parsed.value);
-    const applied = room.applyEdit(field, parsed.value, { userId: user.id, name: user.name });
-    if (!applied.changed) return { version: room.version, restartNeeded: room.restartNeeded.includes(field) };
-    if (baseVersion < applied.version - 1)
-      log.debug("doc.stale_edit_applied", { roomId, field, baseVersion, version: applied.version });
-    log.info("doc.edited", { roomId, userId: user.id, field, version: applied.version });
+    const author = { userId: user.id, name: user.name };
+    const outcome = await writeToStore(room, { field, value: parsed.value, author, baseVersion, ifFieldVersion });
+    if (outcome.status === "conflict") throw new FieldMovedOn(field);
+    if (outcome.status !== "applied")
+      return { version: Math.max(room.version, outcome.version), restartNeeded: room.restartNeeded.includes(field) };
+    const version = outcome.version;
+    // false when a newer change of the field reached this node first: the job keeps that one
+    const current = room.applyChange(field, parsed.value, version, author);
+    if (baseVersion < version - 1) log.debug("doc.stale_edit_applied", { roomId, field, baseVersion, version });
+    log.info("doc.edited", { roomId, userId: user.id, field, version });
     // image fields are saved before anyone hears of them (image access reads the saved document)
     if (field === "contentImageId" || field === "styles") await rooms.saveNow(room);
     else rooms.scheduleSave(room);
-    io.to(roomKey(roomId)).emit("doc:changed", {
-      roomId,
-      field,
-      value: parsed.value,
-      author: { userId: user.id, name: user.name },
-      version: applied.version,
-    });
+    io.to(roomKey(roomId)).emit("doc:changed", { roomId, field, value: parsed.value, author, version });
     ctx.cluster?.emit("atelier:doc", {
       roomId,
       field,
       value: parsed.value,
-      version: applied.version,
+      version,
       authorId: user.id,
       authorName: user.name,
     });
-    const restartNeeded = followEdit(room, field, parsed.value, user.id);
-    return { version: applied.version, restartNeeded };
+    const restartNeeded = current ? followEdit(room, field, parsed.value, user.id) : room.restartNeeded.includes(field);
+    return { version, restartNeeded };
   };
 }
 
@@ -116,12 +136,23 @@ export function registerDocumentHandlers(
   });
 
   // one stroke / undo / clear, applied in arrival order and broadcast as the new `masks` field
+  // (the new layers are computed from this node's view: written only if no other gateway changed
+  // `masks` meanwhile, else recomputed from the store's — so no stroke is lost to a race)
   on(ctx, socket, "mask:edit", async (edit) => {
     const { room } = await member(edit.roomId, true);
-    const styleIds = room.document.styles.map((s) => s.imageId);
-    const outcome = applyMaskEdit(room.document.masks, edit, user.id, styleIds);
-    if (!outcome.ok) throw new ServiceError("invalid", outcome.error);
-    return applyFieldEdit(room, user, "masks", outcome.masks, room.version);
+    for (let attempt = 0; ; attempt++) {
+      const styleIds = room.document.styles.map((s) => s.imageId);
+      const outcome = applyMaskEdit(room.document.masks, edit, user.id, styleIds);
+      if (!outcome.ok) throw new ServiceError("invalid", outcome.error);
+      try {
+        return await applyFieldEdit(room, user, "masks", outcome.masks, room.version, room.fieldVersions.masks ?? 0);
+      } catch (error) {
+        if (!(error instanceof FieldMovedOn)) throw error;
+        if (attempt >= MAX_CONFLICT_RETRIES)
+          throw new ServiceError("conflict", "the style regions keep changing: try again");
+        await ctx.rooms.refresh(room);
+      }
+    }
   });
 
   on(ctx, socket, "history:list", async ({ roomId }) => {
@@ -159,8 +190,8 @@ export function installRemoteEdits(
     }
     const room = ctx.rooms.get(p.roomId);
     if (!room) return;
-    room.applyRemoteEdit(p.field, p.value, p.version, { userId: p.authorId, name: p.authorName });
-    // if this node runs the room's job, the job follows the edit
-    followEdit(room, p.field, p.value, p.authorId);
+    const author = { userId: p.authorId, name: p.authorName };
+    // if this node runs the room's job, the job follows the edit (unless a newer one is here already)
+    if (room.applyChange(p.field, p.value, p.version, author)) followEdit(room, p.field, p.value, p.authorId);
   });
 }

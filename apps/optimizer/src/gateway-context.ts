@@ -32,6 +32,8 @@ export interface SocketData {
   user: User;
   color: string;
   rooms: Record<string, RoomMembership>;
+  /** when the socket's realtime token expires (ms since the epoch): checked while the socket lives */
+  tokenExpiresAt: number;
 }
 
 /**
@@ -44,6 +46,7 @@ export interface InterServerEvents {
   "atelier:stats": (p: InterNodePayload<"atelier:stats">) => void;
   "atelier:preview": (p: InterNodePayload<"atelier:preview">) => void;
   "atelier:cancel": (p: InterNodePayload<"atelier:cancel">, ack: (ok: boolean) => void) => void;
+  "atelier:membership": (p: InterNodePayload<"atelier:membership">, ack: (sockets: number) => void) => void;
 }
 
 export type AtelierServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

@@ -4,6 +4,7 @@
  * state with their new role — and everyone sees the new presence.
  */
 import { roleOf } from "@atelier/db";
+import { formatZodError, interNodeEventSchemas } from "@atelier/protocol";
 import { roomKey, type GatewayContext } from "./gateway-context.ts";
 import type { Presence } from "./presence.ts";
 import { buildState, maybeEvict, type RoomViews } from "./room-handlers.ts";
@@ -37,4 +38,39 @@ export async function applyMembershipChange(
   presence.schedule(roomId);
   if (!role) void maybeEvict(ctx, roomId);
   return followed;
+}
+
+/**
+ * A membership change reaches every gateway: applied here, announced to the other nodes, which
+ * apply it to their sockets of that user. Resolves how many sockets followed, over all nodes.
+ */
+export function followMembershipEverywhere(
+  ctx: GatewayContext,
+  presence: Presence,
+  views: RoomViews,
+): (roomId: string, userId: string) => Promise<number> {
+  const { cluster, io, log } = ctx;
+  if (cluster) {
+    io.on("atelier:membership", (p, ack) => {
+      const parsed = interNodeEventSchemas["atelier:membership"].safeParse(p);
+      if (!parsed.success) {
+        log.warn("cluster.invalid_message", { event: "atelier:membership", error: formatZodError(parsed.error) });
+        return ack(0);
+      }
+      applyMembershipChange(ctx, presence, views, parsed.data.roomId, parsed.data.userId).then(
+        ack,
+        (error: unknown) => {
+          log.error("membership.failed", { error });
+          ack(0);
+        },
+      );
+    });
+  }
+  return async (roomId, userId) => {
+    const [here, elsewhere] = await Promise.all([
+      applyMembershipChange(ctx, presence, views, roomId, userId),
+      cluster ? cluster.announceMembership(roomId, userId) : Promise.resolve(0),
+    ]);
+    return here + elsewhere;
+  };
 }

@@ -19,6 +19,8 @@ import { RunManager } from "./runs.ts";
 import { on, requireMember } from "./socket-events.ts";
 import { SweepManager } from "./sweeps.ts";
 
+const CANCEL_ANSWER_MS = 4_000;
+
 export interface RunSettings {
   dataDir: string;
   workers: number;
@@ -138,10 +140,13 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
       if (!fromNode("atelier:cancel", p)) return ack(false);
       const room = rooms.get(p.roomId);
       if (!room?.run?.local || !isActive(room.run.status)) return ack(false);
-      runs.cancelRun(room).then(
-        () => ack(true),
-        () => ack(false),
+      // the asking node waits at most 5 s (the cluster adapter's limit): answer by then, done or not
+      const stopping = runs.cancelRun(room).then(
+        () => true,
+        () => false,
       );
+      const underWay = new Promise<boolean>((resolve) => setTimeout(() => resolve(true), CANCEL_ANSWER_MS).unref());
+      void Promise.race([stopping, underWay]).then(ack);
     });
   }
 

@@ -4,7 +4,7 @@
  * (socket-auth.ts), rooms and presence (room-handlers.ts, presence.ts, membership.ts), the
  * co-edited document (document-handlers.ts), runs (run-handlers.ts, the one seam to
  * RunManager), HTTP (http-handler.ts) — and meet here. With REDIS_URL, several nodes share
- * rooms through the Redis adapter.
+ * rooms through the Redis streams adapter and one Redis document store.
  */
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
@@ -13,20 +13,24 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Server } from "socket.io";
 import { createDb, type Db } from "@atelier/db";
 import type { PreviewMime } from "@atelier/protocol";
-import { connectRedisAdapter, type ClusterLink } from "./cluster.ts";
+import { connectCluster, type ClusterLink } from "./cluster.ts";
 import { DEFAULT_SERVICE_BACKEND } from "./config.ts";
 import { createDocumentEditor, installRemoteEdits, registerDocumentHandlers } from "./document-handlers.ts";
+import type { DocumentStore } from "./document-store.ts";
+import { MemoryDocumentStore } from "./document-store-memory.ts";
+import { RedisDocumentStore } from "./document-store-redis.ts";
 import { PreviewFanout } from "./fanout.ts";
 import { roomKey, type AtelierServer, type GatewayContext } from "./gateway-context.ts";
 import { createHttpHandler } from "./http-handler.ts";
 import { DEFAULT_LIMITS, type ServiceLimits } from "./limits.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { applyMembershipChange } from "./membership.ts";
+import { applyMembershipChange, followMembershipEverywhere } from "./membership.ts";
 import { Presence } from "./presence.ts";
 import { registerRoomHandlers, type RoomViews } from "./room-handlers.ts";
 import { RoomRegistry } from "./rooms.ts";
 import { createRunLink, type RunLink } from "./run-handlers.ts";
 import { installSocketAuth } from "./socket-auth.ts";
+import { registerTokenRefresh, startSessionChecks } from "./session-check.ts";
 
 export type { AtelierServer } from "./gateway-context.ts";
 
@@ -44,6 +48,8 @@ export interface OptimizerServerOptions {
   previewMime?: PreviewMime;
   checkpointEvery?: number;
   redisUrl?: string;
+  /** prefix of every Redis key (default "atelier:"); tests give each file its own */
+  redisPrefix?: string;
   logger?: Logger;
   /** how long a disconnected client can come back with its rooms and missed events (ms) */
   recoveryWindowMs?: number;
@@ -53,6 +59,8 @@ export interface OptimizerServerOptions {
   workerIdleMs?: number;
   /** the engine backend of the worker threads (default DEFAULT_SERVICE_BACKEND); /health reports it until a worker reports the one it loaded */
   backend?: string;
+  /** how often open sockets' tokens, accounts and roles are checked again (ms, default 30 s) */
+  sessionCheckMs?: number;
   /** abuse limits (defaults: DEFAULT_LIMITS) */
   limits?: Partial<ServiceLimits>;
 }
@@ -100,13 +108,17 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
 
   let cluster: ClusterLink | null = null;
   if (options.redisUrl) {
-    cluster = await connectRedisAdapter(io, options.redisUrl, log);
+    cluster = await connectCluster(io, options.redisUrl, log, options.redisPrefix);
   }
+  // one authoritative copy of each room document: Redis across gateways, else this process
+  const store: DocumentStore = cluster
+    ? new RedisDocumentStore(cluster.redis, { keyPrefix: cluster.keyPrefix, log })
+    : new MemoryDocumentStore();
 
   // the registry attaches a loaded room's latest run: the run link exists by the first load
   // eslint-disable-next-line prefer-const
   let link: RunLink;
-  const rooms = new RoomRegistry(db, log, (room) => link.runs.attachLatestRun(room));
+  const rooms = new RoomRegistry(db, log, store, (room) => link.runs.attachLatestRun(room));
   const ctx: GatewayContext = {
     io,
     db,
@@ -134,6 +146,11 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
   const views: RoomViews = { speed: () => runs.speed.current(), sweeps: link.sweeps };
   const applyFieldEdit = createDocumentEditor(ctx, link.followEdit);
   if (cluster) installRemoteEdits(ctx, link.followEdit);
+  const membershipChanged = followMembershipEverywhere(ctx, presence, views);
+  // the periodic pass fixes this node's sockets only: each node runs its own
+  const stopSessionChecks = startSessionChecks(ctx, options.sessionCheckMs ?? 30_000, (roomId, userId) =>
+    applyMembershipChange(ctx, presence, views, roomId, userId),
+  );
 
   installSocketAuth(ctx);
   io.on("connection", (socket) => {
@@ -143,6 +160,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     registerRoomHandlers(ctx, presence, views, socket);
     registerDocumentHandlers(ctx, presence, applyFieldEdit, socket);
     link.registerHandlers(socket, presence, applyFieldEdit);
+    registerTokenRefresh(ctx, socket);
   });
 
   http.on(
@@ -161,7 +179,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
           uptime: Math.round((Date.now() - startedAt) / 1000),
         };
       },
-      membershipChanged: (roomId, userId) => applyMembershipChange(ctx, presence, views, roomId, userId),
+      membershipChanged,
     }),
   );
 
@@ -180,6 +198,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
   async function close(): Promise<void> {
     closing = true;
     presence.close();
+    stopSessionChecks();
     log.info("optimizer.stopping", {});
     await runs.shutdown().catch((error) => log.error("runs.shutdown_failed", { error }));
     ctx.fanout.close();
@@ -187,6 +206,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     await new Promise<void>((resolve) => void io.close(() => resolve()));
     // after the sockets: no edit can arrive any more, and the saves their disconnects started are awaited
     await rooms.close().catch((error) => log.error("rooms.flush_failed", { error }));
+    await store.close();
     await cluster?.close().catch((error) => log.warn("cluster.close_failed", { error }));
     loopDelay.disable();
     if (ownsDb) await db.$disconnect();

@@ -34,7 +34,7 @@ export function installSocketAuth(ctx: Pick<GatewayContext, "io" | "log" | "secr
     const rooms = restored?.user?.id === user.id ? (restored.rooms ?? {}) : {};
     if (restored?.user && restored.user.id !== user.id)
       for (const room of socket.rooms) if (room !== socket.id) void socket.leave(room);
-    socket.data = { user, color: colorOf(user.id), rooms };
+    socket.data = { user, color: colorOf(user.id), rooms, tokenExpiresAt: verified.payload.exp * 1000 };
     next();
   });
 }
