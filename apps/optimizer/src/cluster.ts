@@ -18,6 +18,8 @@ export interface ClusterLink {
   redis: Redis;
   /** every Redis key of this deployment starts with it ("atelier:" unless a test picks its own) */
   keyPrefix: string;
+  /** the adapter's Redis stream (what every gateway reads its broadcasts from) */
+  streamName: string;
   /** Sends a message to every other node. */
   emit<E extends OneWayEvent>(event: E, payload: Parameters<InterServerEvents[E]>[0]): void;
   /** Asks the other nodes to cancel the room's run; true when one of them did. */
@@ -33,12 +35,13 @@ export async function connectCluster(
   log: Logger,
   keyPrefix = "atelier:",
 ): Promise<ClusterLink> {
+  const streamName = `${keyPrefix}socket.io`;
   const redis = new Redis(url, { lazyConnect: true });
   redis.on("error", (error: unknown) => log.error("cluster.redis_error", { error }));
   await redis.connect();
   io.adapter(
     createAdapter(redis, {
-      streamName: `${keyPrefix}socket.io`,
+      streamName,
       channelPrefix: `${keyPrefix}socket.io`,
       sessionKeyPrefix: `${keyPrefix}sio:session:`,
     }),
@@ -47,6 +50,7 @@ export async function connectCluster(
   return {
     redis,
     keyPrefix,
+    streamName,
     emit(event, payload) {
       // socket.io's emit typing cannot follow a generic event name; the signature above keeps callers typed
       (io.serverSideEmit as (event: string, payload: unknown) => boolean)(event, payload);

@@ -92,7 +92,17 @@ export function createDocumentEditor(
     if (overCap) throw new ServiceError("limit", overCap);
     await checkImageAccess(user.id, room, field, parsed.value);
     const author = { userId: user.id, name: user.name };
-    const outcome = await writeToStore(room, { field, value: parsed.value, author, baseVersion, ifFieldVersion });
+    // image fields are saved before anyone hears of them (image access reads the saved document),
+    // so the store does not announce those: this node does, after the save
+    const imageField = field === "contentImageId" || field === "styles";
+    const outcome = await writeToStore(room, {
+      field,
+      value: parsed.value,
+      author,
+      baseVersion,
+      ifFieldVersion,
+      announce: !imageField,
+    });
     if (outcome.status === "conflict") throw new FieldMovedOn(field);
     if (outcome.status !== "applied")
       return { version: Math.max(room.version, outcome.version), restartNeeded: room.restartNeeded.includes(field) };
@@ -101,10 +111,10 @@ export function createDocumentEditor(
     const current = room.applyChange(field, parsed.value, version, author);
     if (baseVersion < version - 1) log.debug("doc.stale_edit_applied", { roomId, field, baseVersion, version });
     log.info("doc.edited", { roomId, userId: user.id, field, version });
-    // image fields are saved before anyone hears of them (image access reads the saved document)
-    if (field === "contentImageId" || field === "styles") await rooms.saveNow(room);
+    if (imageField) await rooms.saveNow(room);
     else rooms.scheduleSave(room);
-    io.to(roomKey(roomId)).emit("doc:changed", { roomId, field, value: parsed.value, author, version });
+    if (!outcome.announced)
+      io.to(roomKey(roomId)).emit("doc:changed", { roomId, field, value: parsed.value, author, version });
     ctx.cluster?.emit("atelier:doc", {
       roomId,
       field,

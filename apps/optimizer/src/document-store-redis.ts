@@ -17,8 +17,15 @@ import type { DocumentStore, FieldWrite, StoredDocument, WriteOutcome } from "./
 import type { Logger } from "./log.ts";
 
 /**
- * decideFieldWrite (document-store.ts), in Lua. KEYS[1] the document hash; ARGV: field,
- * canonical JSON value, author JSON, required field version ("" = unconditional).
+ * decideFieldWrite (document-store.ts), in Lua. KEYS[1] the document hash, KEYS[2] the Socket.IO
+ * adapter's stream; ARGV: field, canonical JSON value, author JSON, required field version
+ * ("" = unconditional), and the `doc:changed` broadcast around its version ("" = none).
+ *
+ * The broadcast is appended to the adapter's stream in the same atomic step as the version, as
+ * an external emitter's message (uid "emitter"): every gateway reads that stream in order, so
+ * every client hears a room's changes in version order, and a reconnecting client gets the ones
+ * it missed (connection-state recovery replays the stream). Were each gateway to broadcast its
+ * own writes, two gateways' broadcasts could reach a client in the opposite order.
  */
 const WRITE_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing', 0} end
@@ -28,6 +35,9 @@ if ARGV[4] ~= '' and tonumber(ARGV[4]) ~= fieldVersion then return {'conflict', 
 if redis.call('HGET', KEYS[1], 'f:' .. ARGV[1]) == ARGV[2] then return {'unchanged', version} end
 version = version + 1
 redis.call('HSET', KEYS[1], 'version', version, 'f:' .. ARGV[1], ARGV[2], 'fv:' .. ARGV[1], version, 'a:' .. ARGV[1], ARGV[3])
+if ARGV[5] ~= '' then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'uid', 'emitter', 'nsp', '/', 'type', '3', 'data', ARGV[5] .. version .. ARGV[6])
+end
 return {'applied', version}
 `;
 
@@ -50,7 +60,16 @@ export interface RedisDocumentStoreOptions {
   /** key prefix (default "atelier:"); tests use their own */
   keyPrefix?: string;
   log: Logger;
+  /**
+   * Where accepted changes are announced to the room's clients: the streams adapter's stream
+   * (socket.io-adapter's ClusterAdapter message format, BROADCAST = 3, EVENT packet = 2).
+   * Without it, writes are not announced (the caller broadcasts).
+   */
+  announce?: { stream: string; roomKey: (roomId: string) => string };
 }
+
+/** a number no version ever is: the Lua script puts the version where it stands */
+const VERSION_MARK = -918273645;
 
 export class RedisDocumentStore implements DocumentStore {
   readonly kind = "redis";
@@ -68,20 +87,32 @@ export class RedisDocumentStore implements DocumentStore {
   }
 
   /** EVALSHA, loading the script when Redis does not know it (first use, or after a restart). */
-  private async run(script: string, key: string, args: (string | number)[]): Promise<unknown> {
+  private async run(script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
     try {
-      return await this.redis.evalsha(sha1(script), 1, key, ...args);
+      return await this.redis.evalsha(sha1(script), keys.length, ...keys, ...args);
     } catch (error) {
       if (!String(error).includes("NOSCRIPT")) throw error;
       await this.redis.script("LOAD", script);
-      return this.redis.evalsha(sha1(script), 1, key, ...args);
+      return this.redis.evalsha(sha1(script), keys.length, ...keys, ...args);
     }
+  }
+
+  /** The adapter message of the `doc:changed` broadcast, split where its version goes. */
+  private broadcastAround(roomId: string, w: FieldWrite): [string, string] {
+    const announce = this.options.announce!;
+    const payload = { roomId, field: w.field, value: w.value, author: w.author, version: VERSION_MARK };
+    const message = JSON.stringify({
+      packet: { type: 2, data: ["doc:changed", payload], nsp: "/" },
+      opts: { rooms: [announce.roomKey(roomId)], except: [], flags: {} },
+    });
+    const [head, tail] = message.split(String(VERSION_MARK)) as [string, string];
+    return [head, tail];
   }
 
   async open(roomId: string, seed: { document: RoomDocument; version: number }): Promise<StoredDocument> {
     const pairs: string[] = [];
     for (const field of ROOM_FIELDS) pairs.push(field, encodeValue(seed.document[field]));
-    const seeded = await this.run(SEED_SCRIPT, this.key(roomId), [seed.version, ...pairs]);
+    const seeded = await this.run(SEED_SCRIPT, [this.key(roomId)], [seed.version, ...pairs]);
     if (seeded === 1) this.options.log.info("doc_store.seeded", { roomId, version: seed.version });
     const doc = await this.read(roomId);
     // a flush between the seed and the read: what was seeded is what Redis held a moment ago
@@ -111,14 +142,16 @@ export class RedisDocumentStore implements DocumentStore {
   }
 
   async write(roomId: string, w: FieldWrite): Promise<WriteOutcome> {
-    const reply = (await this.run(WRITE_SCRIPT, this.key(roomId), [
-      w.field,
-      encodeValue(w.value),
-      JSON.stringify(w.author),
-      w.ifFieldVersion === undefined ? "" : w.ifFieldVersion,
-    ])) as [WriteOutcome["status"], number];
+    const announce = this.options.announce && w.announce;
+    const [head, tail] = announce ? this.broadcastAround(roomId, w) : ["", ""];
+    const reply = (await this.run(
+      WRITE_SCRIPT,
+      [this.key(roomId), this.options.announce?.stream ?? `${this.prefix}unused`],
+      [w.field, encodeValue(w.value), JSON.stringify(w.author), w.ifFieldVersion ?? "", head, tail],
+    )) as [WriteOutcome["status"], number];
     const [status, version] = reply;
     if (status === "missing") return { status, version: 0 };
+    if (status === "applied") return { status, version: Number(version), announced: Boolean(announce) };
     return { status, version: Number(version) };
   }
 

@@ -30,10 +30,15 @@ export interface FieldWrite {
    * is still at this version, otherwise refused as a conflict so the caller can recompute.
    */
   ifFieldVersion?: number;
+  /**
+   * The store may tell the room's clients itself (`doc:changed`, in version order) when it can
+   * (Redis: through the adapter's stream); `announced` in the outcome says whether it did.
+   */
+  announce?: boolean;
 }
 
 export type WriteOutcome =
-  | { status: "applied"; version: number }
+  | { status: "applied"; version: number; announced?: boolean }
   | { status: "unchanged"; version: number }
   | { status: "conflict"; version: number }
   /** the store has no such document (never seeded, or Redis lost it): seed it, then write again */

@@ -112,7 +112,11 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
   }
   // one authoritative copy of each room document: Redis across gateways, else this process
   const store: DocumentStore = cluster
-    ? new RedisDocumentStore(cluster.redis, { keyPrefix: cluster.keyPrefix, log })
+    ? new RedisDocumentStore(cluster.redis, {
+        keyPrefix: cluster.keyPrefix,
+        log,
+        announce: { stream: cluster.streamName, roomKey },
+      })
     : new MemoryDocumentStore();
 
   // the registry attaches a loaded room's latest run: the run link exists by the first load

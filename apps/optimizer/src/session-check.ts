@@ -11,6 +11,8 @@ import { ServiceError } from "./errors.ts";
 import type { AtelierSocket, GatewayContext } from "./gateway-context.ts";
 import { on } from "./socket-events.ts";
 
+const DISCONNECT_AFTER_MS = 100;
+
 /** What a socket's token check decides (pure: unit-tested). */
 export function sessionVerdict(
   s: { tokenExpiresAt: number; userExists: boolean },
@@ -42,11 +44,13 @@ export function startSessionChecks(
   followMembership: (roomId: string, userId: string) => Promise<number>,
 ): () => void {
   let running = false;
+  /** sockets told to go, until their disconnect lands: told once */
+  const ending = new WeakSet<AtelierSocket>();
   const check = async () => {
     if (running) return; // a slow database: never two passes at once
     running = true;
     try {
-      await checkSessions(ctx, followMembership);
+      await checkSessions(ctx, ending, followMembership);
     } catch (error) {
       ctx.log.warn("session.check_failed", { error });
     } finally {
@@ -60,9 +64,10 @@ export function startSessionChecks(
 
 async function checkSessions(
   ctx: Pick<GatewayContext, "io" | "db" | "log">,
+  ending: WeakSet<AtelierSocket>,
   followMembership: (roomId: string, userId: string) => Promise<number>,
 ): Promise<void> {
-  const sockets = [...ctx.io.of("/").sockets.values()].filter((s) => s.data.user);
+  const sockets = [...ctx.io.of("/").sockets.values()].filter((s) => s.data.user && !ending.has(s));
   if (sockets.length === 0) return;
   const userIds = [...new Set(sockets.map((s) => s.data.user.id))];
   const existing = new Set(
@@ -77,9 +82,11 @@ async function checkSessions(
       now,
     );
     if (!verdict.ok) {
+      ending.add(socket);
       ctx.log.info("session.ended", { socketId: socket.id, userId: user.id, reason: verdict.reason });
       socket.emit("room:error", { roomId: null, code: "unauthorized", error: verdict.reason });
-      socket.disconnect(true);
+      // once the message is written: a disconnect right away can overtake it (measured: it did)
+      setTimeout(() => socket.disconnect(true), DISCONNECT_AFTER_MS).unref();
       continue;
     }
     for (const [roomId, membership] of Object.entries(socket.data.rooms)) {
