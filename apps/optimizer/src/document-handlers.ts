@@ -22,7 +22,7 @@ import { applyMaskEdit } from "./mask-edits.ts";
 import type { Presence } from "./presence.ts";
 import type { LiveRoom } from "./rooms.ts";
 import { listRoomRuns, runCurveOf, runSettingsOf } from "./run-history.ts";
-import { on, requireMember } from "./socket-events.ts";
+import { on, requireMember, type ClientPayload } from "./socket-events.ts";
 
 /** A conditional write found its field changed by someone else: recompute from the new value and write again. */
 class FieldMovedOn extends Error {
@@ -128,10 +128,30 @@ export function createDocumentEditor(
   };
 }
 
+/**
+ * Mask strokes of a room on this node, one at a time: each is computed from the layers the one
+ * before left, so strokes sent through one gateway never collide with each other (only with
+ * another gateway's, which the conditional write catches).
+ */
+export class RoomQueue {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(roomId: string, op: () => Promise<T>): Promise<T> {
+    const result = (this.tails.get(roomId) ?? Promise.resolve()).then(op, op);
+    const tail = result.catch(() => undefined);
+    this.tails.set(roomId, tail);
+    void tail.then(() => {
+      if (this.tails.get(roomId) === tail) this.tails.delete(roomId);
+    });
+    return result;
+  }
+}
+
 export function registerDocumentHandlers(
   ctx: GatewayContext,
   presence: Presence,
   applyFieldEdit: ApplyFieldEdit,
+  maskEdits: RoomQueue,
   socket: AtelierSocket,
 ): void {
   const { db } = ctx;
@@ -150,6 +170,10 @@ export function registerDocumentHandlers(
   // `masks` meanwhile, else recomputed from the store's — so no stroke is lost to a race)
   on(ctx, socket, "mask:edit", async (edit) => {
     const { room } = await member(edit.roomId, true);
+    return maskEdits.run(room.id, () => writeStroke(room, edit));
+  });
+
+  async function writeStroke(room: LiveRoom, edit: ClientPayload<"mask:edit">): Promise<EditOutcome> {
     for (let attempt = 0; ; attempt++) {
       const styleIds = room.document.styles.map((s) => s.imageId);
       const outcome = applyMaskEdit(room.document.masks, edit, user.id, styleIds);
@@ -161,9 +185,11 @@ export function registerDocumentHandlers(
         if (attempt >= MAX_CONFLICT_RETRIES)
           throw new ServiceError("conflict", "the style regions keep changing: try again");
         await ctx.rooms.refresh(room);
+        // another gateway won this round: a random pause, so the two do not keep colliding
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
       }
     }
-  });
+  }
 
   on(ctx, socket, "history:list", async ({ roomId }) => {
     const { room } = await member(roomId, false);

@@ -15,7 +15,7 @@ import { createDb, type Db } from "@atelier/db";
 import type { PreviewMime } from "@atelier/protocol";
 import { connectCluster, type ClusterLink } from "./cluster.ts";
 import { DEFAULT_SERVICE_BACKEND } from "./config.ts";
-import { createDocumentEditor, installRemoteEdits, registerDocumentHandlers } from "./document-handlers.ts";
+import { createDocumentEditor, installRemoteEdits, registerDocumentHandlers, RoomQueue } from "./document-handlers.ts";
 import type { DocumentStore } from "./document-store.ts";
 import { MemoryDocumentStore } from "./document-store-memory.ts";
 import { RedisDocumentStore } from "./document-store-redis.ts";
@@ -149,6 +149,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
   const presence = new Presence(io, log, limits.presenceCoalesceMs);
   const views: RoomViews = { speed: () => runs.speed.current(), sweeps: link.sweeps };
   const applyFieldEdit = createDocumentEditor(ctx, link.followEdit);
+  const maskEdits = new RoomQueue();
   if (cluster) installRemoteEdits(ctx, link.followEdit);
   const membershipChanged = followMembershipEverywhere(ctx, presence, views);
   // the periodic pass fixes this node's sockets only: each node runs its own
@@ -162,7 +163,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     log.info("socket.connected", { socketId: socket.id, userId: user.id, recovered: socket.recovered });
     if (socket.recovered) for (const roomId of Object.keys(socket.data.rooms)) presence.schedule(roomId);
     registerRoomHandlers(ctx, presence, views, socket);
-    registerDocumentHandlers(ctx, presence, applyFieldEdit, socket);
+    registerDocumentHandlers(ctx, presence, applyFieldEdit, maskEdits, socket);
     link.registerHandlers(socket, presence, applyFieldEdit);
     registerTokenRefresh(ctx, socket);
   });

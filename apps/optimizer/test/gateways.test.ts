@@ -108,6 +108,31 @@ describe("two gateways", () => {
     expect(health.sockets).toBeGreaterThanOrEqual(2);
   });
 
+  it("keep every stroke painted through both gateways at once (conditional writes of masks)", async () => {
+    const a = await joined(gw1, f.users.owner);
+    const b = await joined(gw2, f.users.editor);
+    const styleImageId = f.styleImageIds[0]!;
+    const stroke = (strokeId: string) => ({ strokeId, tool: "brush", size: 0.05, points: [[0.5, 0.5]] });
+    const PER_GATEWAY = 12;
+    const replies = await Promise.all([
+      ...Array.from({ length: PER_GATEWAY }, (_, i) =>
+        request(a.socket, "mask:edit", { op: "stroke", roomId: f.roomId, styleImageId, stroke: stroke(`a-${i}`) }),
+      ),
+      ...Array.from({ length: PER_GATEWAY }, (_, i) =>
+        request(b.socket, "mask:edit", { op: "stroke", roomId: f.roomId, styleImageId, stroke: stroke(`b-${i}`) }),
+      ),
+    ]);
+    for (const reply of replies) expect(reply).toMatchObject({ ok: true });
+    const late = await joined(gw1, f.users.viewer);
+    const layer = late.state.document.masks[styleImageId];
+    expect(layer?.strokes.map((s) => s.strokeId).sort()).toEqual(
+      [
+        ...Array.from({ length: PER_GATEWAY }, (_, i) => `a-${i}`),
+        ...Array.from({ length: PER_GATEWAY }, (_, i) => `b-${i}`),
+      ].sort(),
+    );
+  });
+
   it("apply a membership change posted to one gateway to the member's sockets on the other", async () => {
     const member = await f.db.user.create({ data: { name: "Eve", email: "eve@gateways.test" } });
     await f.db.roomMember.create({ data: { roomId: f.roomId, userId: member.id, role: "editor" } });
