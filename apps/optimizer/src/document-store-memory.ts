@@ -14,7 +14,6 @@ const clone = (doc: StoredDocument): StoredDocument => ({
 });
 
 export class MemoryDocumentStore implements DocumentStore {
-  readonly kind = "memory";
   private readonly docs = new Map<string, StoredDocument>();
 
   open(roomId: string, seed: { document: RoomDocument; version: number }): Promise<StoredDocument> {

@@ -72,7 +72,6 @@ export interface RedisDocumentStoreOptions {
 const VERSION_MARK = -918273645;
 
 export class RedisDocumentStore implements DocumentStore {
-  readonly kind = "redis";
   private readonly prefix: string;
 
   constructor(

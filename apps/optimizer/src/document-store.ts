@@ -66,7 +66,6 @@ export function decideFieldWrite(s: FieldState): Exclude<WriteOutcome, { status:
 }
 
 export interface DocumentStore {
-  readonly kind: "memory" | "redis";
   /**
    * The room's document. When the store has none yet, `seed` (what the database holds, or
    * better) becomes it — atomically: of several gateways seeding at once, one wins and all get
