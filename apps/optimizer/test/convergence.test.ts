@@ -8,6 +8,7 @@
  * and the database holds it too.
  */
 import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOM_FIELDS, type RoomDocument, type RoomField } from "@atelier/protocol";
 import type { OptimizerServer } from "../src/server.ts";
@@ -35,10 +36,10 @@ interface ClientView {
 let f: Fixture;
 let gateways: OptimizerServer[] = [];
 const sockets: Client[] = [];
+const redisPrefix = `atelier-test-${randomUUID().slice(0, 8)}:`;
 
 beforeAll(async () => {
   f = await createFixture("convergence");
-  const redisPrefix = `atelier-test-${randomUUID().slice(0, 8)}:`;
   gateways = [
     await startServer(f, { redisUrl: REDIS_URL, redisPrefix }),
     await startServer(f, { redisUrl: REDIS_URL, redisPrefix }),
@@ -49,6 +50,10 @@ afterAll(async () => {
   for (const s of sockets) s.close();
   for (const g of gateways) await g.close();
   await f?.cleanup();
+  const redis = new Redis(REDIS_URL);
+  const keys = await redis.keys(`${redisPrefix}*`);
+  if (keys.length) await redis.del(...keys);
+  await redis.quit();
 });
 
 async function joinAs(gateway: OptimizerServer, i: number): Promise<ClientView> {

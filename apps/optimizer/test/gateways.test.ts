@@ -2,10 +2,12 @@
  * Stateless gateways sharing one Redis (keys under this file's own prefix): a client that
  * reconnects through ANOTHER gateway recovers its session and the events it missed
  * (connection-state recovery over the streams adapter); a membership change posted to one
- * gateway reaches the member's sockets on the other at once; long sessions — a socket whose
+ * gateway reaches the member's sockets on the other at once; a document Redis lost comes back
+ * whole with higher versions; strokes painted through both gateways at once are all kept; long sessions — a socket whose
  * token expires without a fresh one is told and disconnected, one that sends fresh tokens stays.
  */
 import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signMembershipChange } from "@atelier/protocol/token";
 import type { OptimizerServer } from "../src/server.ts";
@@ -28,11 +30,14 @@ const SESSION_CHECK_MS = 200;
 let f: Fixture;
 let gw1: OptimizerServer;
 let gw2: OptimizerServer;
+let redis: Redis;
+let redisPrefix: string;
 const clients: Client[] = [];
 
 beforeAll(async () => {
   f = await createFixture("gateways");
-  const redisPrefix = `atelier-test-${randomUUID().slice(0, 8)}:`;
+  redisPrefix = `atelier-test-${randomUUID().slice(0, 8)}:`;
+  redis = new Redis(REDIS_URL);
   const options = { redisUrl: REDIS_URL, redisPrefix, sessionCheckMs: SESSION_CHECK_MS };
   gw1 = await startServer(f, options);
   gw2 = await startServer(f, options);
@@ -42,6 +47,9 @@ afterAll(async () => {
   for (const c of clients) c.close();
   await gw1?.close();
   await gw2?.close();
+  const keys = await redis.keys(`${redisPrefix}*`);
+  if (keys.length) await redis.del(...keys);
+  await redis.quit();
   await f?.cleanup();
 });
 
@@ -131,6 +139,33 @@ describe("two gateways", () => {
         ...Array.from({ length: PER_GATEWAY }, (_, i) => `b-${i}`),
       ].sort(),
     );
+  });
+
+  it("seed a document Redis lost again, from the gateway's copy, with higher versions", async () => {
+    const a = await joined(gw1, f.users.owner);
+    const before = await request(a.socket, "doc:edit", {
+      roomId: f.roomId,
+      field: "contentWeight",
+      value: 7.5,
+      baseVersion: 0,
+    });
+    if (!before.ok) throw new Error(before.error);
+    // Redis loses the document (a restart of a Redis that keeps nothing on disk, a flush)
+    await redis.del(`${redisPrefix}doc:${f.roomId}`);
+    const heard = waitFor(a.socket, "doc:changed", (p) => p.field === "tvWeight" && p.value === 0.125);
+    const after = await request(a.socket, "doc:edit", {
+      roomId: f.roomId,
+      field: "tvWeight",
+      value: 0.125,
+      baseVersion: 0,
+    });
+    if (!after.ok) throw new Error(after.error);
+    expect(after.version).toBeGreaterThan(before.version + 1000 - 1);
+    expect((await heard).version).toBe(after.version);
+    // nothing accepted before the loss is lost, on either gateway
+    const late = await joined(gw2, f.users.viewer);
+    expect(late.state.version).toBe(after.version);
+    expect(late.state.document).toMatchObject({ contentWeight: 7.5, tvWeight: 0.125 });
   });
 
   it("apply a membership change posted to one gateway to the member's sockets on the other", async () => {
