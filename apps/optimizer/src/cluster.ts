@@ -8,26 +8,8 @@
  */
 import { createAdapter } from "@socket.io/redis-streams-adapter";
 import { Redis } from "ioredis";
-import type { AtelierServer, InterServerEvents } from "./gateway-context.ts";
+import type { AtelierServer, ClusterLink } from "./gateway-context.ts";
 import type { Logger } from "./log.ts";
-
-type OneWayEvent = Exclude<keyof InterServerEvents, "atelier:cancel" | "atelier:membership">;
-
-export interface ClusterLink {
-  /** the command connection (not blocking: the adapter reads its stream on its own connections) */
-  redis: Redis;
-  /** every Redis key of this deployment starts with it ("atelier:" unless a test picks its own) */
-  keyPrefix: string;
-  /** the adapter's Redis stream (what every gateway reads its broadcasts from) */
-  streamName: string;
-  /** Sends a message to every other node. */
-  emit<E extends OneWayEvent>(event: E, payload: Parameters<InterServerEvents[E]>[0]): void;
-  /** Asks the other nodes to cancel the room's run; true when one of them did. */
-  requestCancel(roomId: string): Promise<boolean>;
-  /** Tells the other nodes that a member's role changed; resolves how many of their sockets followed. */
-  announceMembership(roomId: string, userId: string): Promise<number>;
-  close(): Promise<void>;
-}
 
 export async function connectCluster(
   io: AtelierServer,

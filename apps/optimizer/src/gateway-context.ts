@@ -4,6 +4,7 @@
  * handler modules are built from. Types and tiny helpers only: every handler module imports
  * this file, and it imports none of them.
  */
+import type { Redis } from "ioredis";
 import type { Server, Socket } from "socket.io";
 import type { Db } from "@atelier/db";
 import type {
@@ -14,7 +15,6 @@ import type {
   RoomField,
   ServerToClientEvents,
 } from "@atelier/protocol";
-import type { ClusterLink } from "./cluster.ts";
 import type { PreviewFanout } from "./fanout.ts";
 import type { ServiceLimits } from "./limits.ts";
 import type { User } from "./live-run.ts";
@@ -51,6 +51,25 @@ export interface InterServerEvents {
 
 export type AtelierServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type AtelierSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+type OneWayEvent = Exclude<keyof InterServerEvents, "atelier:cancel" | "atelier:membership">;
+
+/** Cluster mode's link between gateways (cluster.ts makes it). */
+export interface ClusterLink {
+  /** the command connection (not blocking: the adapter reads its stream on its own connections) */
+  redis: Redis;
+  /** every Redis key of this deployment starts with it ("atelier:" unless a test picks its own) */
+  keyPrefix: string;
+  /** the adapter's Redis stream (what every gateway reads its broadcasts from) */
+  streamName: string;
+  /** Sends a message to every other node. */
+  emit<E extends OneWayEvent>(event: E, payload: Parameters<InterServerEvents[E]>[0]): void;
+  /** Asks the other nodes to cancel the room's run; true when one of them did. */
+  requestCancel(roomId: string): Promise<boolean>;
+  /** Tells the other nodes that a member's role changed; resolves how many of their sockets followed. */
+  announceMembership(roomId: string, userId: string): Promise<number>;
+  close(): Promise<void>;
+}
 
 export const roomKey = (roomId: string) => `room:${roomId}`;
 
