@@ -7,7 +7,7 @@
  * rooms through the Redis streams adapter and one Redis document store.
  */
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Server } from "socket.io";
@@ -95,7 +95,10 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
   loopDelay.enable();
   const excess = (ns: number) => Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS);
 
-  const http = createServer();
+  // the HTTP handler exists once the parts do; Socket.IO, attached next, passes it every request
+  // that is not its own (a handler added after it would also see Socket.IO's)
+  let handleHttp: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.writeHead(503).end();
+  const http = createServer((req, res) => handleHttp(req, res));
   const io: AtelierServer = new Server(http, {
     cors: { origin: options.webOrigin ?? "http://localhost:3000", credentials: true },
     connectionStateRecovery: {
@@ -168,25 +171,22 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     registerTokenRefresh(ctx, socket);
   });
 
-  http.on(
-    "request",
-    createHttpHandler(ctx, {
-      health: () => {
-        const queue = runs.health();
-        return {
-          node: nodeId,
-          backend: runs.backend ?? options.backend ?? DEFAULT_SERVICE_BACKEND,
-          workers: { max: queue.workers, busy: queue.running, threads: queue.threads, idleThreads: queue.idleThreads },
-          queue: { queued: queue.queued, running: queue.running },
-          rooms: rooms.all().length,
-          sockets: io.engine.clientsCount,
-          cluster: Boolean(cluster),
-          uptime: Math.round((Date.now() - startedAt) / 1000),
-        };
-      },
-      membershipChanged,
-    }),
-  );
+  handleHttp = createHttpHandler(ctx, {
+    health: () => {
+      const queue = runs.health();
+      return {
+        node: nodeId,
+        backend: runs.backend ?? options.backend ?? DEFAULT_SERVICE_BACKEND,
+        workers: { max: queue.workers, busy: queue.running, threads: queue.threads, idleThreads: queue.idleThreads },
+        queue: { queued: queue.queued, running: queue.running },
+        rooms: rooms.all().length,
+        sockets: io.engine.clientsCount,
+        cluster: Boolean(cluster),
+        uptime: Math.round((Date.now() - startedAt) / 1000),
+      };
+    },
+    membershipChanged,
+  });
 
   await runs.start();
   await new Promise<void>((resolve, reject) => {
