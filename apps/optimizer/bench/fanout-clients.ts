@@ -1,21 +1,26 @@
 /**
- * The client side of the fan-out benchmark, in its own process so that the service's
- * event loop is measured alone: N socket.io clients join one room and record, per preview
- * frame, the delay from its encoding (encodedAt, set in the worker) to its arrival.
- * Talks to bench/fanout.ts over the IPC channel.
+ * The client side of the fan-out benchmarks, in its own process so that the service's
+ * event loop is measured alone: N socket.io clients, each joining its room through its
+ * gateway, record per preview frame the delay from its encoding (encodedAt, set in the worker)
+ * to its arrival. Talks to bench/fanout.ts (or fanout-cluster.ts) over the IPC channel.
  */
 import { io, type Socket } from "socket.io-client";
 
-interface Start {
-  type: "start";
+export interface ClientTarget {
+  /** the gateway's URL */
   url: string;
   roomId: string;
-  tokens: string[];
+  token: string;
+}
+
+interface Start {
+  type: "start";
+  clients: ClientTarget[];
 }
 
 const sockets: Socket[] = [];
-/** [runId, ms] per frame received */
-const latencies: [string, number][] = [];
+/** [runId, ms, client index] per frame received */
+const latencies: [string, number, number][] = [];
 /** frames per client, by run */
 const perClient: Record<string, number>[] = [];
 let bytes = 0;
@@ -26,10 +31,10 @@ function send(message: unknown): void {
 
 async function start(msg: Start): Promise<void> {
   await Promise.all(
-    msg.tokens.map(
-      (token, i) =>
+    msg.clients.map(
+      ({ url, roomId, token }, i) =>
         new Promise<void>((resolve, reject) => {
-          const socket = io(msg.url, {
+          const socket = io(url, {
             auth: { token },
             transports: ["websocket"],
             forceNew: true,
@@ -38,13 +43,13 @@ async function start(msg: Start): Promise<void> {
           sockets.push(socket);
           perClient[i] = {};
           socket.on("run:preview", (frame: { runId: string; encodedAt?: number; data: ArrayBuffer | Uint8Array }) => {
-            if (typeof frame.encodedAt === "number") latencies.push([frame.runId, Date.now() - frame.encodedAt]);
+            if (typeof frame.encodedAt === "number") latencies.push([frame.runId, Date.now() - frame.encodedAt, i]);
             bytes += (frame.data as ArrayBuffer).byteLength;
             perClient[i]![frame.runId] = (perClient[i]![frame.runId] ?? 0) + 1;
           });
           socket.once("connect_error", reject);
           socket.once("connect", () => {
-            socket.emit("room:join", { roomId: msg.roomId }, (reply: { ok: boolean; error?: string }) =>
+            socket.emit("room:join", { roomId }, (reply: { ok: boolean; error?: string }) =>
               reply.ok ? resolve() : reject(new Error(reply.error)),
             );
           });

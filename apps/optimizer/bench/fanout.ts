@@ -8,37 +8,25 @@
  *
  * Env: BENCH_CLIENTS (default "10,50,100"), BENCH_SIZE (px, default 128),
  * BENCH_ITERATIONS (default 30), ATELIER_PREVIEW_FPS (default 4), ATELIER_VGG19, LOG_LEVEL.
+ *
+ * `-- --gateways N` (N ≥ 2): the cluster mode instead (bench/fanout-cluster.ts): N gateways on
+ * the local Redis, `--clients` (200) viewers spread over them and over `--rooms` (4) rooms, each
+ * with a run going at once.
  */
-import { fork, type ChildProcess } from "node:child_process";
+import { fork } from "node:child_process";
 import { loadavg } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RunUpdate } from "@atelier/protocol";
 import { connect, createFixture, request, setDocument, startServer, tinyDocument, tokenFor } from "../test/support.ts";
+import { ask, percentile } from "./fanout-common.ts";
+import { runClusterBench } from "./fanout-cluster.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const counts = (process.env.BENCH_CLIENTS ?? "10,50,100").split(",").map((s) => Number(s.trim()));
 const size = Number(process.env.BENCH_SIZE ?? 128);
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 30);
 const previewFps = Number(process.env.ATELIER_PREVIEW_FPS ?? 4);
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-function ask<T>(child: ChildProcess, message: unknown, type: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: { type: string; error?: string }) => {
-      if (m.type === "error") reject(new Error(m.error));
-      if (m.type !== type) return;
-      child.off("message", onMessage);
-      resolve(m as T);
-    };
-    child.on("message", onMessage);
-    child.send(message as object);
-  });
-}
 
 async function main(): Promise<void> {
   const f = await createFixture("bench");
@@ -65,7 +53,8 @@ async function main(): Promise<void> {
       execArgv: ["--import", "tsx"],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
-    await ask(child, { type: "start", url: server.url, roomId: f.roomId, tokens: viewers }, "joined");
+    const clients = viewers.map((token) => ({ url: server.url, roomId: f.roomId, token }));
+    await ask(child, { type: "start", clients }, "joined");
 
     const fanoutBefore = server.debug.fanoutStats();
     const serviceSamplesBefore = fanoutBefore.serviceLatencies.length;
@@ -159,7 +148,30 @@ async function main(): Promise<void> {
   await f.cleanup();
 }
 
-main().then(
+/** `--name value` from the command line (npm passes what follows `--`). */
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const value = Number(process.argv[i + 1]);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} wants a positive integer`);
+  return value;
+}
+
+const gateways = arg("gateways", 1);
+const bench =
+  gateways > 1
+    ? () =>
+        runClusterBench({
+          gateways,
+          clients: arg("clients", 200),
+          rooms: arg("rooms", 4),
+          size: Number(process.env.BENCH_SIZE ?? 96),
+          iterations: Number(process.env.BENCH_ITERATIONS ?? 40),
+          previewFps,
+        })
+    : main;
+
+bench().then(
   () => process.exit(0),
   (error) => {
     console.error(error);

@@ -1,44 +1,43 @@
 /**
- * Cluster mode (REDIS_URL): the Socket.IO Redis adapter, so room broadcasts reach the
- * clients of every node, plus a small typed channel for what nodes tell each other
- * (document edits, run state, previews, cancel requests).
+ * Cluster mode (REDIS_URL): the Socket.IO Redis *streams* adapter — room broadcasts reach the
+ * clients of every gateway, and because every broadcast is kept a while in a Redis stream,
+ * connection-state recovery works across gateways (a client that reconnects through another
+ * gateway gets the events it missed; the classic pub/sub adapter cannot do that) — plus a small
+ * typed channel for what nodes tell each other (server-side emits: run state, previews, cancel
+ * requests, membership changes). The same ioredis client serves the document store.
  */
-import { createAdapter } from "@socket.io/redis-adapter";
-import { createClient } from "redis";
+import { createAdapter } from "@socket.io/redis-streams-adapter";
+import { Redis } from "ioredis";
+import type { AtelierServer, ClusterLink } from "./gateway-context.ts";
 import type { Logger } from "./log.ts";
-import type { AtelierServer, InterServerEvents } from "./server.ts";
 
-export interface ClusterLink {
-  /** Sends a message to every other node. */
-  emit<E extends Exclude<keyof InterServerEvents, "atelier:cancel">>(
-    event: E,
-    payload: Parameters<InterServerEvents[E]>[0],
-  ): void;
-  /** Asks the other nodes to cancel the room's run; true when one of them did. */
-  requestCancel(roomId: string): Promise<boolean>;
-  close(): Promise<void>;
-}
-
-/** how long a node waits for the others to answer (a cancel waits for the worker to stop) */
-const REQUEST_TIMEOUT_MS = 20_000;
-
-export async function connectRedisAdapter(io: AtelierServer, url: string, log: Logger): Promise<ClusterLink> {
-  const pub = createClient({ url });
-  const sub = pub.duplicate();
-  for (const [name, client] of [
-    ["pub", pub],
-    ["sub", sub],
-  ] as const) {
-    client.on("error", (error: unknown) => log.error("cluster.redis_error", { client: name, error }));
-  }
-  await Promise.all([pub.connect(), sub.connect()]);
-  io.adapter(createAdapter(pub, sub, { key: "atelier", requestsTimeout: REQUEST_TIMEOUT_MS }));
-  log.info("cluster.connected", { redis: url.replace(/\/\/[^@]*@/, "//***@") });
+export async function connectCluster(
+  io: AtelierServer,
+  url: string,
+  log: Logger,
+  keyPrefix = "atelier:",
+): Promise<ClusterLink> {
+  const streamName = `${keyPrefix}socket.io`;
+  const redis = new Redis(url, { lazyConnect: true });
+  redis.on("error", (error: unknown) => log.error("cluster.redis_error", { error }));
+  await redis.connect();
+  io.adapter(
+    createAdapter(redis, {
+      streamName,
+      channelPrefix: `${keyPrefix}socket.io`,
+      sessionKeyPrefix: `${keyPrefix}sio:session:`,
+    }),
+  );
+  log.info("cluster.connected", { redis: url.replace(/\/\/[^@]*@/, "//***@"), keyPrefix });
   return {
+    redis,
+    keyPrefix,
+    streamName,
     emit(event, payload) {
       // socket.io's emit typing cannot follow a generic event name; the signature above keeps callers typed
       (io.serverSideEmit as (event: string, payload: unknown) => boolean)(event, payload);
     },
+    // answered within the adapter's fixed 5 s: the holder acks once its cancel is under way
     async requestCancel(roomId) {
       try {
         const answers = await io.serverSideEmitWithAck("atelier:cancel", { roomId });
@@ -48,8 +47,20 @@ export async function connectRedisAdapter(io: AtelierServer, url: string, log: L
         return false;
       }
     },
+    async announceMembership(roomId, userId) {
+      try {
+        // (the cluster adapter waits 5 s for every node it knows of, then gives up)
+        const answers: unknown[] = await io.serverSideEmitWithAck("atelier:membership", { roomId, userId });
+        return answers.reduce((sum: number, n) => sum + (typeof n === "number" ? n : 0), 0);
+      } catch (error) {
+        // a node that did not answer in time still applies it; the periodic re-check catches the rest
+        log.warn("cluster.membership_failed", { roomId, userId, error });
+        return 0;
+      }
+    },
     async close() {
-      await Promise.allSettled([pub.quit(), sub.quit()]);
+      // the adapter's own connections (stream reader, pub/sub) end with the server's close
+      await redis.quit().catch(() => redis.disconnect());
     },
   };
 }

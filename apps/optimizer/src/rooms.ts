@@ -1,12 +1,12 @@
 /**
- * The rooms this node serves: each room's co-edited document (per-field last-writer-wins,
- * one version counter), its current run and loss history, and the latest preview frame.
- * The document is written back to the database debounced, and flushed on shutdown, so a
- * restart loses no edit.
+ * The rooms this node serves: this node's view of each room's co-edited document (the
+ * authoritative copy is the DocumentStore's: this view follows it, field by field, by version),
+ * its current run and loss history, and the latest preview frame. The store's document is
+ * written back to the database debounced, and flushed on shutdown, so a restart loses no edit.
  */
-import { isDeepStrictEqual } from "node:util";
 import { parseRoomDocument, serializeRoomDocument, type Db } from "@atelier/db";
 import {
+  ROOM_FIELDS,
   MAX_LOSS_HISTORY,
   type Author,
   type IterationStats,
@@ -14,6 +14,7 @@ import {
   type RoomDocument,
   type RoomField,
 } from "@atelier/protocol";
+import type { DocumentStore, StoredDocument } from "./document-store.ts";
 import type { Logger } from "./log.ts";
 import type { LiveRun } from "./live-run.ts";
 
@@ -47,37 +48,31 @@ export class LiveRoom {
   /** the version last written to the database */
   savedVersion: number;
 
-  constructor(row: { id: string; name: string; document: RoomDocument; version: number }) {
+  /** the version at which each field last changed, as far as this node knows */
+  fieldVersions: Partial<Record<RoomField, number>>;
+
+  constructor(row: { id: string; name: string } & StoredDocument) {
     this.id = row.id;
     this.name = row.name;
     this.document = row.document;
     this.version = row.version;
     this.savedVersion = row.version;
+    this.fieldAuthors = { ...row.fieldAuthors };
+    this.fieldVersions = { ...row.fieldVersions };
   }
 
   /**
-   * Applies one already-validated field value. The server is the single ordering point, so
-   * the edit that arrives last wins, whatever version its author saw: a stale edit is applied
-   * to its field, never dropped. A value equal to the current one changes nothing.
+   * Takes a change the store accepted (here or on another node). Changes can reach a node out
+   * of order (its own write's reply and another node's message race): a field only moves to a
+   * higher version, so every node ends on the store's value. False when the change was stale.
    */
-  applyEdit<F extends RoomField>(
-    field: F,
-    value: RoomDocument[F],
-    author: Author,
-  ): { changed: boolean; version: number; previous: RoomDocument[F] } {
-    const previous = this.document[field];
-    if (isDeepStrictEqual(previous, value)) return { changed: false, version: this.version, previous };
+  applyChange(field: RoomField, value: unknown, version: number, author: Author | undefined): boolean {
+    if (version <= (this.fieldVersions[field] ?? 0)) return false;
     this.document = { ...this.document, [field]: value };
-    this.fieldAuthors = { ...this.fieldAuthors, [field]: author };
-    this.version += 1;
-    return { changed: true, version: this.version, previous };
-  }
-
-  /** Takes an edit applied by another node (cluster mode); the higher version wins. */
-  applyRemoteEdit(field: RoomField, value: unknown, version: number, author: Author): void {
-    this.document = { ...this.document, [field]: value };
-    this.fieldAuthors = { ...this.fieldAuthors, [field]: author };
+    if (author) this.fieldAuthors = { ...this.fieldAuthors, [field]: author };
+    this.fieldVersions = { ...this.fieldVersions, [field]: version };
     this.version = Math.max(this.version, version);
+    return true;
   }
 
   pushStats(stats: IterationStats): void {
@@ -90,6 +85,12 @@ export class LiveRoom {
   }
 }
 
+/**
+ * How far a reseeded document's version jumps: versions handed out after the last database
+ * save and before the store lost the document are below it (one save period of edits is far fewer).
+ */
+const RESEED_VERSION_GAP = 1000;
+
 export class RoomRegistry {
   private readonly rooms = new Map<string, LiveRoom>();
   private readonly loading = new Map<string, Promise<LiveRoom | null>>();
@@ -101,6 +102,7 @@ export class RoomRegistry {
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
+    readonly store: DocumentStore,
     /** called once when a room is first loaded, to attach its latest run */
     private readonly onLoad: (room: LiveRoom) => Promise<void>,
     private readonly saveDelayMs = 250,
@@ -134,7 +136,8 @@ export class RoomRegistry {
     if (!row) return null;
     const parsed = parseRoomDocument(row.document);
     if (parsed.issues.length > 0) this.log.warn("room.document_repaired", { roomId, issues: parsed.issues });
-    const room = new LiveRoom({ id: row.id, name: row.name, document: parsed.document, version: row.version });
+    const stored = await this.store.open(roomId, { document: parsed.document, version: row.version });
+    const room = new LiveRoom({ id: row.id, name: row.name, ...stored });
     await this.onLoad(room);
     this.rooms.set(roomId, room);
     return room;
@@ -173,12 +176,17 @@ export class RoomRegistry {
 
   private async write(room: LiveRoom): Promise<void> {
     if (!room.isDirty) return;
-    const version = room.version;
+    let version = room.version;
     try {
+      // the store's copy (one consistent snapshot: it may hold other nodes' edits this node has
+      // not heard of yet); this node's view only when the store lost it
+      const stored = await this.store.read(room.id);
+      const document = stored && stored.version >= room.version ? stored.document : room.document;
+      version = stored ? Math.max(stored.version, room.version) : room.version;
       // never overwrite a newer stored version (a save that was overtaken, or another node's)
       await this.db.room.updateMany({
         where: { id: room.id, version: { lt: version } },
-        data: { document: serializeRoomDocument(room.document), version },
+        data: { document: serializeRoomDocument(document), version },
       });
       room.savedVersion = Math.max(room.savedVersion, version);
       this.log.debug("room.saved", { roomId: room.id, version });
@@ -211,6 +219,29 @@ export class RoomRegistry {
     if (timer) clearTimeout(timer);
     this.saveTimers.delete(roomId);
     await this.save(room);
-    if (!room.isDirty) this.rooms.delete(roomId);
+    if (room.isDirty) return;
+    this.rooms.delete(roomId);
+    this.store.release(roomId);
+  }
+
+  /**
+   * The store lost the room's document (a Redis that restarted or was flushed): seed it again
+   * from the newer of the database's copy and this node's view, and with a version above
+   * anything handed out before, so clients keep taking the new changes as newer.
+   */
+  async reseed(room: LiveRoom): Promise<void> {
+    const row = await this.db.room.findUnique({ where: { id: room.id }, select: { document: true, version: true } });
+    const fromDb = row && row.version > room.version ? parseRoomDocument(row.document).document : null;
+    const version = Math.max(room.version, row?.version ?? 0) + RESEED_VERSION_GAP;
+    this.log.warn("room.document_reseeded", { roomId: room.id, version });
+    await this.store.open(room.id, { document: fromDb ?? room.document, version });
+  }
+
+  /** This node's view catches up with the store (after a conditional write found it behind). */
+  async refresh(room: LiveRoom): Promise<void> {
+    const stored = await this.store.read(room.id);
+    if (!stored) return this.reseed(room);
+    for (const field of ROOM_FIELDS)
+      room.applyChange(field, stored.document[field], stored.fieldVersions[field] ?? 0, stored.fieldAuthors[field]);
   }
 }

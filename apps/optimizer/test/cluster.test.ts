@@ -3,6 +3,7 @@
  * redis://127.0.0.1:6379): members on different nodes see each other, edits, and the
  * previews of a run held by the other node.
  */
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OptimizerServer } from "../src/server.ts";
 import {
@@ -25,8 +26,10 @@ const clients: Client[] = [];
 
 beforeAll(async () => {
   f = await createFixture("cluster");
-  node1 = await startServer(f, { redisUrl: REDIS_URL });
-  node2 = await startServer(f, { redisUrl: REDIS_URL });
+  // this file's own Redis keys: test files running at once do not see each other's rooms
+  const redisPrefix = `atelier-test-${randomUUID().slice(0, 8)}:`;
+  node1 = await startServer(f, { redisUrl: REDIS_URL, redisPrefix });
+  node2 = await startServer(f, { redisUrl: REDIS_URL, redisPrefix });
 });
 
 afterAll(async () => {

@@ -4,7 +4,7 @@
  * and started again really loses its data and serves on the same port.
  */
 import net from "node:net";
-import { createClient } from "redis";
+import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { startFaultProxy, startRedis, type FaultProxy, type PrivateRedis } from "./support-chaos.ts";
 import { waitUntil } from "./support.ts";
@@ -55,9 +55,8 @@ describe("fault injection helpers", () => {
   it("a private Redis killed and started again serves the same port, empty", async () => {
     const redis: PrivateRedis = await startRedis();
     cleanup.push(() => redis.stop());
-    const client = createClient({ url: redis.url, socket: { reconnectStrategy: () => 50 } });
+    const client = new Redis(redis.url, { retryStrategy: () => 50, maxRetriesPerRequest: null });
     client.on("error", () => {});
-    await client.connect();
     cleanup.push(() => client.quit().catch(() => {}));
     await client.set("k", "v");
     expect(await client.get("k")).toBe("v");
@@ -66,7 +65,7 @@ describe("fault injection helpers", () => {
     await expect(connectOnce(redis.port)).rejects.toMatchObject({ code: "ECONNREFUSED" });
     await redis.start();
     // the same client finds it again on its own, and what it held is gone
-    await waitUntil(() => client.isReady, "the client reconnected", 5_000);
+    await waitUntil(() => client.status === "ready", "the client reconnected", 5_000);
     expect(await client.get("k")).toBeNull();
   });
 });

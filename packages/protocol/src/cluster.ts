@@ -11,7 +11,7 @@ import { parseFieldValue, roomField } from "./params.ts";
 const id = z.string().min(1).max(64);
 
 export const interNodeEventSchemas = {
-  /** a document edit accepted by another node (the value is checked against its field) */
+  /** a document edit the store accepted through another node (the value is checked against its field) */
   "atelier:doc": z
     .object({
       roomId: id,
@@ -31,6 +31,8 @@ export const interNodeEventSchemas = {
   // Buffer into {type, data: [numbers]} (measured: clients of the other node got no decodable frame)
   "atelier:preview": preview.extend({ data: z.base64(), encodedAt: z.number() }),
   "atelier:cancel": z.object({ roomId: id }),
+  /** a member's role changed or they were removed: every node's sockets of that user follow */
+  "atelier:membership": z.object({ roomId: id, userId: id }),
 } as const;
 export type InterNodeEvent = keyof typeof interNodeEventSchemas;
 export type InterNodePayload<E extends InterNodeEvent> = z.infer<(typeof interNodeEventSchemas)[E]>;

@@ -46,6 +46,9 @@ export type Ack<T = Record<string, never>> = ({ ok: true } & T) | { ok: false; c
 export const joinRoom = z.object({ roomId: id });
 export const leaveRoom = z.object({ roomId: id });
 
+/** A fresh realtime token for a socket that stays open past its first token's expiry (long sessions). */
+export const refreshToken = z.object({ token: z.string().min(1).max(4096) });
+
 /** Edit one field. `baseVersion` is the document version the client saw; a stale edit is still applied (per field). */
 export const editField = z.object({
   roomId: id,
@@ -252,6 +255,7 @@ export interface ClientToServerEvents {
   "sweep:start": (p: z.input<typeof startSweep>, ack: (r: Ack<{ sweep: SweepInfo }>) => void) => void;
   "sweep:promote": (p: z.infer<typeof promoteSweepCell>, ack: (r: Ack<{ run: RunInfo }>) => void) => void;
   "mask:edit": (p: MaskEdit, ack: (r: Ack<{ version: number; restartNeeded: boolean }>) => void) => void;
+  "auth:refresh": (p: z.infer<typeof refreshToken>, ack: (r: Ack<{ expiresAt: number }>) => void) => void;
 }
 
 /** Schemas of the server→client payloads, keyed by event name: clients (and the tests) validate with these. */
@@ -290,4 +294,5 @@ export const clientEventSchemas = {
   "sweep:start": startSweep,
   "sweep:promote": promoteSweepCell,
   "mask:edit": maskEdit,
+  "auth:refresh": refreshToken,
 } as const;

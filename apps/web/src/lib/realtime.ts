@@ -93,6 +93,7 @@ async function fetchRealtimeToken(): Promise<RealtimeTokenResponse> {
 }
 
 const ACK_TIMEOUT_MS = 15_000;
+const TOKEN_REFRESH_MS = 4 * 60_000;
 const notConnected = {
   ok: false as const,
   code: "internal" as const,
@@ -104,6 +105,7 @@ export function connectRoom(options: RealtimeOptions): RoomConnection {
   const fetchToken = options.fetchToken ?? fetchRealtimeToken;
   const editInterval = options.editIntervalMs ?? 120;
   let socket: RoomSocket | null = null;
+  let refreshTimer: ReturnType<typeof setInterval> | null = null;
   let disposed = false;
   let nextOpId = 1;
   const latest = new Map<RoomField, { opId: number; value: unknown; sent: boolean }>();
@@ -218,6 +220,15 @@ export function connectRoom(options: RealtimeOptions): RoomConnection {
       join(s);
     });
     s.on("disconnect", () => dispatch({ type: "disconnected" }));
+    // Long sessions: the service checks the token while the socket lives, so a fresh one goes
+    // to it well before the current one expires (tokens live 10 minutes).
+    refreshTimer = setInterval(() => {
+      if (!s.connected) return;
+      fetchToken().then(
+        (t) => s.emit("auth:refresh", { token: t.token }, () => undefined),
+        () => undefined, // the next (re)connection fetches one again and reports what fails
+      );
+    }, TOKEN_REFRESH_MS);
     s.on("connect_error", (error) => {
       const unauthorized = String(error.message).startsWith("unauthorized");
       dispatch({
@@ -316,6 +327,7 @@ export function connectRoom(options: RealtimeOptions): RoomConnection {
     },
     dispose() {
       disposed = true;
+      if (refreshTimer) clearInterval(refreshTimer);
       for (const t of timers.values()) clearTimeout(t);
       timers.clear();
       if (socket) {

@@ -1,0 +1,164 @@
+/**
+ * The cluster document store: each room document is one Redis hash
+ * (`<prefix>doc:<roomId>`: `version`, and per field `f:<field>` = canonical JSON value,
+ * `fv:<field>` = the version it last changed at, `a:<field>` = its author), and every write is
+ * one Lua script run atomically by Redis — so however many gateways write at once, each version
+ * is handed out once and the document's version only goes up. Scripts run by EVALSHA; a Redis
+ * that restarted and forgot them gets them loaded again.
+ *
+ * A document Redis does not hold (first use, or a Redis that lost its keys) is seeded from
+ * what the caller passes: the database's copy, or a gateway's newer one (RoomRegistry).
+ */
+import { createHash } from "node:crypto";
+import type { Redis } from "ioredis";
+import { parseRoomDocument } from "@atelier/db";
+import { ROOM_FIELDS, type Author, type RoomDocument, type RoomField } from "@atelier/protocol";
+import type { DocumentStore, FieldWrite, StoredDocument, WriteOutcome } from "./document-store.ts";
+import type { Logger } from "./log.ts";
+
+/**
+ * decideFieldWrite (document-store.ts), in Lua. KEYS[1] the document hash, KEYS[2] the Socket.IO
+ * adapter's stream; ARGV: field, canonical JSON value, author JSON, required field version
+ * ("" = unconditional), and the `doc:changed` broadcast around its version ("" = none).
+ *
+ * The broadcast is appended to the adapter's stream in the same atomic step as the version, as
+ * an external emitter's message (uid "emitter"): every gateway reads that stream in order, so
+ * every client hears a room's changes in version order, and a reconnecting client gets the ones
+ * it missed (connection-state recovery replays the stream). Were each gateway to broadcast its
+ * own writes, two gateways' broadcasts could reach a client in the opposite order.
+ */
+const WRITE_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing', 0} end
+local version = tonumber(redis.call('HGET', KEYS[1], 'version'))
+local fieldVersion = tonumber(redis.call('HGET', KEYS[1], 'fv:' .. ARGV[1]) or '0')
+if ARGV[4] ~= '' and tonumber(ARGV[4]) ~= fieldVersion then return {'conflict', version} end
+if redis.call('HGET', KEYS[1], 'f:' .. ARGV[1]) == ARGV[2] then return {'unchanged', version} end
+version = version + 1
+redis.call('HSET', KEYS[1], 'version', version, 'f:' .. ARGV[1], ARGV[2], 'fv:' .. ARGV[1], version, 'a:' .. ARGV[1], ARGV[3])
+if ARGV[5] ~= '' then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'uid', 'emitter', 'nsp', '/', 'type', '3', 'data', ARGV[5] .. version .. ARGV[6])
+end
+return {'applied', version}
+`;
+
+/** Seeds a document Redis does not hold (a no-op when it does). ARGV: version, then field, JSON pairs. */
+const SEED_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'version', ARGV[1])
+for i = 2, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], 'f:' .. ARGV[i], ARGV[i + 1], 'fv:' .. ARGV[i], ARGV[1])
+end
+return 1
+`;
+
+/** A field's value as Redis keeps it: canonical JSON (the schema's output order); "" for an absent optional field. */
+const encodeValue = (value: unknown): string => (value === undefined ? "" : JSON.stringify(value));
+
+const sha1 = (script: string) => createHash("sha1").update(script).digest("hex");
+
+export interface RedisDocumentStoreOptions {
+  /** key prefix (default "atelier:"); tests use their own */
+  keyPrefix?: string;
+  log: Logger;
+  /**
+   * Where accepted changes are announced to the room's clients: the streams adapter's stream
+   * (socket.io-adapter's ClusterAdapter message format, BROADCAST = 3, EVENT packet = 2).
+   * Without it, writes are not announced (the caller broadcasts).
+   */
+  announce?: { stream: string; roomKey: (roomId: string) => string };
+}
+
+/** a number no version ever is: the Lua script puts the version where it stands */
+const VERSION_MARK = -918273645;
+
+export class RedisDocumentStore implements DocumentStore {
+  private readonly prefix: string;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: RedisDocumentStoreOptions,
+  ) {
+    this.prefix = options.keyPrefix ?? "atelier:";
+  }
+
+  private key(roomId: string): string {
+    return `${this.prefix}doc:${roomId}`;
+  }
+
+  /** EVALSHA, loading the script when Redis does not know it (first use, or after a restart). */
+  private async run(script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
+    try {
+      return await this.redis.evalsha(sha1(script), keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!String(error).includes("NOSCRIPT")) throw error;
+      await this.redis.script("LOAD", script);
+      return this.redis.evalsha(sha1(script), keys.length, ...keys, ...args);
+    }
+  }
+
+  /** The adapter message of the `doc:changed` broadcast, split where its version goes. */
+  private broadcastAround(roomId: string, w: FieldWrite): [string, string] {
+    const announce = this.options.announce!;
+    const payload = { roomId, field: w.field, value: w.value, author: w.author, version: VERSION_MARK };
+    const message = JSON.stringify({
+      packet: { type: 2, data: ["doc:changed", payload], nsp: "/" },
+      opts: { rooms: [announce.roomKey(roomId)], except: [], flags: {} },
+    });
+    const [head, tail] = message.split(String(VERSION_MARK)) as [string, string];
+    return [head, tail];
+  }
+
+  async open(roomId: string, seed: { document: RoomDocument; version: number }): Promise<StoredDocument> {
+    const pairs: string[] = [];
+    for (const field of ROOM_FIELDS) pairs.push(field, encodeValue(seed.document[field]));
+    const seeded = await this.run(SEED_SCRIPT, [this.key(roomId)], [seed.version, ...pairs]);
+    if (seeded === 1) this.options.log.info("doc_store.seeded", { roomId, version: seed.version });
+    const doc = await this.read(roomId);
+    // a flush between the seed and the read: what was seeded is what Redis held a moment ago
+    return (
+      doc ?? { ...seed, fieldVersions: Object.fromEntries(ROOM_FIELDS.map((f) => [f, seed.version])), fieldAuthors: {} }
+    );
+  }
+
+  async read(roomId: string): Promise<StoredDocument | null> {
+    const hash = await this.redis.hgetall(this.key(roomId));
+    if (!hash.version) return null;
+    const raw: Record<string, unknown> = {};
+    const fieldVersions: Partial<Record<RoomField, number>> = {};
+    const fieldAuthors: Partial<Record<RoomField, Author>> = {};
+    for (const field of ROOM_FIELDS) {
+      const json = hash[`f:${field}`];
+      if (json) raw[field] = JSON.parse(json) as unknown;
+      const fv = hash[`fv:${field}`];
+      if (fv !== undefined) fieldVersions[field] = Number(fv);
+      const author = hash[`a:${field}`];
+      if (author !== undefined) fieldAuthors[field] = JSON.parse(author) as Author;
+    }
+    // what Redis holds is checked like the database's copy: a foreign write cannot break a room
+    const parsed = parseRoomDocument(JSON.stringify(raw));
+    if (parsed.issues.length > 0) this.options.log.warn("doc_store.repaired", { roomId, issues: parsed.issues });
+    return { document: parsed.document, version: Number(hash.version), fieldVersions, fieldAuthors };
+  }
+
+  async write(roomId: string, w: FieldWrite): Promise<WriteOutcome> {
+    const announce = this.options.announce && w.announce;
+    const [head, tail] = announce ? this.broadcastAround(roomId, w) : ["", ""];
+    const reply = (await this.run(
+      WRITE_SCRIPT,
+      [this.key(roomId), this.options.announce?.stream ?? `${this.prefix}unused`],
+      [w.field, encodeValue(w.value), JSON.stringify(w.author), w.ifFieldVersion ?? "", head, tail],
+    )) as [WriteOutcome["status"], number];
+    const [status, version] = reply;
+    if (status === "missing") return { status, version: 0 };
+    if (status === "applied") return { status, version: Number(version), announced: Boolean(announce) };
+    return { status, version: Number(version) };
+  }
+
+  release(): void {
+    // the shared copy stays: other gateways serve the room too
+  }
+
+  async close(): Promise<void> {
+    // the client is the cluster link's; it closes it
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * Everything the gateway asks of runs, in one file (the seam to RunManager): the RunManager and
+ * SweepManager with the room broadcasts they report through, what other nodes say about runs
+ * (cluster mode), and the client events that start, cancel, sweep and save runs.
+ */
+import {
+  formatZodError,
+  interNodeEventSchemas,
+  type InterNodeEvent,
+  type PreviewMime,
+  type RoomField,
+} from "@atelier/protocol";
+import { broadcastActivity, roomKey, type AtelierSocket, type GatewayContext } from "./gateway-context.ts";
+import type { ApplyFieldEdit } from "./document-handlers.ts";
+import { isActive, toRunInfo } from "./live-run.ts";
+import type { Presence } from "./presence.ts";
+import type { LiveRoom, PreviewFrame } from "./rooms.ts";
+import { RunManager } from "./runs.ts";
+import { on, requireMember } from "./socket-events.ts";
+import { SweepManager } from "./sweeps.ts";
+
+const CANCEL_ANSWER_MS = 4_000;
+
+export interface RunSettings {
+  dataDir: string;
+  workers: number;
+  previewFps: number;
+  previewMime?: PreviewMime;
+  checkpointEvery: number;
+  prewarm?: boolean;
+  workerIdleMs?: number;
+  backend: string;
+  /** gateway role: runs go to worker processes (BullMQ), their events come back over the run bus */
+  clusterRuns?: { redisUrl: string; prefix: string };
+}
+
+export interface RunLink {
+  runs: RunManager;
+  sweeps: SweepManager;
+  /** the running job follows a document edit where it can; true when the field needs a restart */
+  followEdit: (room: LiveRoom, field: RoomField, value: unknown, authorId: string) => boolean;
+  registerHandlers: (socket: AtelierSocket, presence: Presence, applyFieldEdit: ApplyFieldEdit) => void;
+}
+
+export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLink {
+  const { io, db, log, rooms, fanout, cluster, nodeId, limits } = ctx;
+  // gateway role: every gateway hears every run event on the run bus, so each one emits to its own sockets only
+  const gatewayRole = settings.clusterRuns !== undefined;
+  const runsOut = gatewayRole ? io.local : io;
+  const runsCluster = gatewayRole ? null : cluster;
+  const mirrorRoom = (room: LiveRoom) => {
+    runsCluster?.emit("atelier:run", {
+      roomId: room.id,
+      run: room.run ? toRunInfo(room.run) : null,
+      restartNeeded: room.restartNeeded,
+    });
+  };
+  const runs: RunManager = new RunManager({
+    db,
+    dataDir: settings.dataDir,
+    rooms,
+    log,
+    nodeId,
+    workers: settings.workers,
+    previewFps: settings.previewFps,
+    previewMime: settings.previewMime,
+    checkpointEvery: settings.checkpointEvery,
+    prewarm: settings.prewarm,
+    workerIdleMs: settings.workerIdleMs,
+    backend: settings.backend,
+    limits,
+    remoteCancel: async (roomId) => (cluster ? cluster.requestCancel(roomId) : false),
+    clusterRuns: settings.clusterRuns,
+    broadcast: {
+      runUpdate(room) {
+        if (!room.run) return;
+        const info = toRunInfo(room.run);
+        const serial = JSON.stringify(info);
+        if (serial === room.run.lastSentInfo) return;
+        room.run.lastSentInfo = serial;
+        runsOut.to(roomKey(room.id)).emit("run:update", { roomId: room.id, run: info, speed: runs.speed.current() });
+        mirrorRoom(room);
+      },
+      stats(room, stats) {
+        runsOut.to(roomKey(room.id)).emit("run:stats", { ...stats, roomId: room.id });
+        runsCluster?.emit("atelier:stats", { roomId: room.id, stats });
+      },
+      preview(_room, frame) {
+        fanout.deliver(frame);
+        runsCluster?.emit("atelier:preview", { ...frame, data: frame.data.toString("base64") });
+      },
+      restartNeeded(room) {
+        runsOut.to(roomKey(room.id)).emit("room:restart-needed", { roomId: room.id, fields: room.restartNeeded });
+        mirrorRoom(room);
+      },
+      resultSaved(room, p) {
+        io.to(roomKey(room.id)).emit("result:saved", {
+          roomId: room.id,
+          runId: p.runId,
+          resultId: p.resultId,
+          title: p.title,
+          isPublic: p.isPublic,
+          author: { userId: p.author.id, name: p.author.name },
+        });
+      },
+      resumed(room, p) {
+        runsOut.to(roomKey(room.id)).emit("room:activity", {
+          roomId: room.id,
+          author: { userId: p.author.id, name: p.author.name },
+          kind: "resumed",
+          runId: p.runId,
+          at: Date.now(),
+        });
+      },
+      error(room, message) {
+        io.to(roomKey(room.id)).emit("room:error", { roomId: room.id, code: "internal", error: message });
+      },
+    },
+  });
+  const sweeps = new SweepManager({
+    runs,
+    dataDir: settings.dataDir,
+    nodeId,
+    log,
+    broadcast: {
+      update: (roomId, sweep) => io.to(roomKey(roomId)).emit("sweep:update", { roomId, sweep }),
+      frame: (frame) => io.to(roomKey(frame.roomId)).emit("sweep:frame", frame),
+    },
+  });
+
+  if (cluster) {
+    // Every inter-node message is checked against its protocol schema before it reaches a room.
+    const fromNode = <E extends InterNodeEvent>(event: E, payload: unknown): boolean => {
+      const parsed = interNodeEventSchemas[event].safeParse(payload);
+      if (!parsed.success) log.warn("cluster.invalid_message", { event, error: formatZodError(parsed.error) });
+      return parsed.success;
+    };
+    io.on("atelier:run", (p) => {
+      if (!fromNode("atelier:run", p)) return;
+      const room = rooms.get(p.roomId);
+      if (room) runs.mirrorRemote(room, p.run, p.restartNeeded);
+    });
+    io.on("atelier:stats", (p) => {
+      if (!fromNode("atelier:stats", p)) return;
+      const room = rooms.get(p.roomId);
+      if (room && room.run?.id === p.stats.runId) room.pushStats(p.stats);
+    });
+    io.on("atelier:preview", (wire) => {
+      if (!fromNode("atelier:preview", wire)) return;
+      const frame: PreviewFrame = { ...wire, data: Buffer.from(wire.data, "base64") };
+      const room = rooms.get(frame.roomId);
+      if (room) room.latestPreview = frame;
+      fanout.deliver(frame);
+    });
+    io.on("atelier:cancel", (p, ack) => {
+      if (!fromNode("atelier:cancel", p)) return ack(false);
+      const room = rooms.get(p.roomId);
+      if (!room?.run?.local || !isActive(room.run.status)) return ack(false);
+      // the asking node waits at most 5 s (the cluster adapter's limit): answer by then, done or not
+      const stopping = runs.cancelRun(room).then(
+        () => true,
+        () => false,
+      );
+      const underWay = new Promise<boolean>((resolve) => setTimeout(() => resolve(true), CANCEL_ANSWER_MS).unref());
+      void Promise.race([stopping, underWay]).then(ack);
+    });
+  }
+
+  function registerHandlers(socket: AtelierSocket, presence: Presence, applyFieldEdit: ApplyFieldEdit): void {
+    const user = socket.data.user;
+    const member = (roomId: string) => requireMember(ctx, presence, socket, roomId, true);
+
+    on(ctx, socket, "run:start", async ({ roomId, restart, fromRunId }) => {
+      const { room } = await member(roomId);
+      const run = await runs.startRun(room, user, restart, fromRunId ? { runId: fromRunId } : undefined);
+      if (fromRunId) broadcastActivity(ctx, room.id, user, "continued-from", fromRunId);
+      return { run: toRunInfo(run) };
+    });
+
+    on(ctx, socket, "sweep:start", async ({ roomId, axes, size, iterations }) => {
+      const { room } = await member(roomId);
+      const sweep = await sweeps.start(room, user, { axes, size, iterations });
+      broadcastActivity(ctx, roomId, user, "started-sweep", sweep.sweepId);
+      return { sweep };
+    });
+
+    // the cell's swept values become the room's (co-edits), and the full-size run starts from its image
+    on(ctx, socket, "sweep:promote", async ({ roomId, sweepId, cell }) => {
+      const { room } = await member(roomId);
+      const promotion = sweeps.promotion(room, sweepId, cell);
+      for (const change of promotion.changes)
+        await applyFieldEdit(room, user, change.field, change.after, room.version);
+      const run = await runs.startRun(room, user, true, { imagePath: promotion.imagePath });
+      broadcastActivity(ctx, roomId, user, "promoted", run.id);
+      return { run: toRunInfo(run) };
+    });
+
+    on(ctx, socket, "run:cancel", async ({ roomId }) => {
+      const { room } = await member(roomId);
+      await runs.cancelRoom(room);
+    });
+
+    on(ctx, socket, "result:save", async ({ roomId, runId, title, isPublic, preview }) => {
+      const { room } = await member(roomId);
+      const resultId = await runs.saveResult(room, user, { runId, title, isPublic, preview });
+      return { resultId };
+    });
+  }
+
+  return {
+    runs,
+    sweeps,
+    followEdit: (room, field, value, authorId) => runs.onDocumentEdit(room, field, value, authorId),
+    registerHandlers,
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * Chaos: `kill -9` of the worker process holding a running job. A gateway, two workers
+ * (`npm run worker`), a private Redis and the fixture's PostgreSQL database; checkpoints every 5
+ * iterations in the shared DATA_DIR. The other worker must resume the run from its last
+ * checkpoint (not from iteration 0), the room must be told, and the run must complete; the time
+ * from the kill to the first iteration after it is measured (target ≤ 30 s).
+ * Needs the worker process of issue 9 (src/worker-main.ts) and PostgreSQL (the PostgreSQL pass).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testDatabaseProvider } from "@atelier/db/testing";
+import type { IterationStats } from "@atelier/protocol";
+import { startRedis, type PrivateRedis } from "./support-chaos.ts";
+import {
+  hasWorkerProcess,
+  openRoom,
+  spawnGateway,
+  spawnWorker,
+  type NodeProcess,
+  type RoomView,
+} from "./support-cluster.ts";
+import {
+  collect,
+  createFixture,
+  request,
+  setDocument,
+  tinyDocument,
+  waitFor,
+  waitUntil,
+  type Fixture,
+} from "./support.ts";
+
+const RESUME_TARGET_MS = 30_000;
+const CHECKPOINT_EVERY = 5;
+
+describe.runIf(testDatabaseProvider() === "postgresql" && hasWorkerProcess)("chaos: the worker of a run dies", () => {
+  let f: Fixture;
+  let redis: PrivateRedis;
+  let gateway: NodeProcess;
+  const workers: NodeProcess[] = [];
+  const views: RoomView[] = [];
+
+  beforeAll(async () => {
+    f = await createFixture("chaos-worker");
+    await setDocument(f, tinyDocument(f, { iterations: 150 }));
+    redis = await startRedis();
+    const env = { ATELIER_CHECKPOINT_EVERY: String(CHECKPOINT_EVERY) };
+    const [g, ...w] = await Promise.all([
+      spawnGateway(f, "gateway-1", redis.url, env),
+      spawnWorker(f, "worker-1", redis.url, env),
+      spawnWorker(f, "worker-2", redis.url, env),
+    ]);
+    gateway = g;
+    workers.push(...w);
+  });
+
+  afterAll(async () => {
+    for (const v of views) v.close();
+    await Promise.all([gateway, ...workers].map((n) => n?.kill("SIGTERM")));
+    await redis?.stop();
+    await f?.cleanup();
+  });
+
+  it("another worker resumes it from its last checkpoint and it completes", async () => {
+    const owner = await openRoom(gateway.url, f.users.owner, f.roomId);
+    views.push(owner);
+    const stats = collect(owner.socket, "run:stats");
+    const started = await request(owner.socket, "run:start", { roomId: f.roomId });
+    if (!started.ok) throw new Error(started.error);
+    const runId = started.run.runId;
+    // past two checkpoints, so there is one to resume from
+    await waitFor(owner.socket, "run:stats", (s) => s.runId === runId && s.iteration >= 3 * CHECKPOINT_EVERY, 90_000);
+
+    // the holder is the worker whose log names the run
+    const names = (r: Record<string, unknown>) => r.runId === runId;
+    const holder = workers.find((w) => w.hasLogged(names));
+    if (!holder) throw new Error(`no worker logged run ${runId}\n${workers.map((w) => w.tail()).join("\n")}`);
+    const other = workers.find((w) => w !== holder)!;
+    const lastBefore = Math.max(...stats.filter((s) => s.runId === runId).map((s) => s.iteration));
+    const seenBefore = stats.length;
+    const killedAt = Date.now();
+    await holder.kill("SIGKILL");
+
+    // resumed = iterations of the same run flow again, taken over by the other worker
+    let resumedAt = 0;
+    let firstAfter: IterationStats | undefined;
+    await waitUntil(
+      () => {
+        firstAfter = stats.slice(seenBefore).find((s) => s.runId === runId);
+        if (firstAfter) resumedAt = Date.now();
+        return firstAfter !== undefined;
+      },
+      "the run's iterations flow again after its worker died",
+      RESUME_TARGET_MS * 2,
+      20,
+    );
+    const resumeMs = resumedAt - killedAt;
+    console.log(
+      `[chaos] worker kill -9 at iteration ${lastBefore} → ${other.name} resumed at iteration ${firstAfter!.iteration} ` +
+        `${resumeMs} ms later (target ≤ ${RESUME_TARGET_MS})`,
+    );
+    expect(resumeMs).toBeLessThanOrEqual(RESUME_TARGET_MS);
+    expect(other.hasLogged(names)).toBe(true);
+    // from the last checkpoint: not from the start, and not past where it was
+    expect(firstAfter!.iteration).toBeGreaterThan(CHECKPOINT_EVERY);
+    expect(firstAfter!.iteration).toBeLessThanOrEqual(lastBefore + 1);
+
+    await waitUntil(
+      () => owner.run?.runId === runId && !["queued", "running"].includes(owner.run.status),
+      "the run ended",
+      90_000,
+      50,
+    );
+    expect(owner.run).toMatchObject({ status: "completed", iteration: 150 });
+    expect((await f.db.run.findUniqueOrThrow({ where: { id: runId } })).status).toBe("completed");
+  });
+});
