@@ -121,16 +121,7 @@ gatewayPorts.forEach((port, i) =>
     PORT: String(port),
   }),
 );
-const workerMain = path.join(optimizerSrc, "worker-main.ts");
-for (const i of [1, 2]) {
-  if (existsSync(workerMain)) {
-    start(`worker-${i}`, [tsx, workerMain], { ATELIER_ROLE: "worker" });
-  } else {
-    // TODO(issue 9, remove after merging wip-runs): no worker process yet on this branch, so two
-    // role-`all` nodes stand in for the workers (not behind the proxy: they run what they are given).
-    start(`worker-${i}`, [tsx, path.join(optimizerSrc, "main.ts")], { ATELIER_ROLE: "all", PORT: String(4020 + i) });
-  }
-}
+for (const i of [1, 2]) start(`worker-${i}`, [tsx, path.join(optimizerSrc, "worker-main.ts")], { ATELIER_ROLE: "worker" });
 
 proxy = await startLoadBalancer({
   backends: gatewayPorts.map((port, i) => ({ name: `gateway-${i + 1}`, port })),

@@ -77,6 +77,7 @@ describe.runIf(testDatabaseProvider() === "postgresql" && hasWorkerProcess)("cha
     const other = workers.find((w) => w !== holder)!;
     const lastBefore = Math.max(...stats.filter((s) => s.runId === runId).map((s) => s.iteration));
     const seenBefore = stats.length;
+    const told = waitFor(owner.socket, "room:activity", (a) => a.kind === "resumed" && a.runId === runId, 90_000);
     const killedAt = Date.now();
     await holder.kill("SIGKILL");
 
@@ -99,6 +100,8 @@ describe.runIf(testDatabaseProvider() === "postgresql" && hasWorkerProcess)("cha
         `${resumeMs} ms later (target ≤ ${RESUME_TARGET_MS})`,
     );
     expect(resumeMs).toBeLessThanOrEqual(RESUME_TARGET_MS);
+    // the room is told who took it over
+    await told;
     expect(other.hasLogged(names)).toBe(true);
     // from the last checkpoint: not from the start, and not past where it was
     expect(firstAfter!.iteration).toBeGreaterThan(CHECKPOINT_EVERY);
