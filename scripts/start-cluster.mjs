@@ -121,7 +121,8 @@ gatewayPorts.forEach((port, i) =>
     PORT: String(port),
   }),
 );
-for (const i of [1, 2]) start(`worker-${i}`, [tsx, path.join(optimizerSrc, "worker-main.ts")], { ATELIER_ROLE: "worker" });
+for (const i of [1, 2])
+  start(`worker-${i}`, [tsx, path.join(optimizerSrc, "worker-main.ts")], { ATELIER_ROLE: "worker" });
 
 proxy = await startLoadBalancer({
   backends: gatewayPorts.map((port, i) => ({ name: `gateway-${i + 1}`, port })),
