@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
+import { pathToFileURL } from "node:url";
 import { startLoadBalancer } from "./lib/lb-proxy.mjs";
 import { ensureDependencies, ensureServices, findWeights, log, repoRoot, runOrExit } from "./lib/setup.mjs";
 import { webBuildStaleReason } from "./lib/web-build.mjs";
@@ -111,18 +112,20 @@ function shutdown(code = 0) {
 process.on("SIGINT", () => shutdown(0));
 process.on("SIGTERM", () => shutdown(0));
 
-const tsx = path.join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs");
+// tsx as a loader inside each process (not its CLI, which runs the script in a child): the pid
+// printed is then the gateway or worker itself, and `kill -9 <pid>` really kills it
+const tsx = ["--import", pathToFileURL(path.join(repoRoot, "node_modules", "tsx", "dist", "loader.mjs")).href];
 const next = path.join(repoRoot, "node_modules", "next", "dist", "bin", "next");
 const optimizerSrc = path.join(repoRoot, "apps", "optimizer", "src");
 
 gatewayPorts.forEach((port, i) =>
-  start(`gateway-${i + 1}`, [tsx, path.join(optimizerSrc, "main.ts")], {
+  start(`gateway-${i + 1}`, [...tsx, path.join(optimizerSrc, "main.ts")], {
     ATELIER_ROLE: "gateway",
     PORT: String(port),
   }),
 );
 for (const i of [1, 2])
-  start(`worker-${i}`, [tsx, path.join(optimizerSrc, "worker-main.ts")], { ATELIER_ROLE: "worker" });
+  start(`worker-${i}`, [...tsx, path.join(optimizerSrc, "worker-main.ts")], { ATELIER_ROLE: "worker" });
 
 proxy = await startLoadBalancer({
   backends: gatewayPorts.map((port, i) => ({ name: `gateway-${i + 1}`, port })),

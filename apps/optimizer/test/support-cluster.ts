@@ -7,13 +7,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { io as connectClient } from "socket.io-client";
 import type { RoomDocument, RunInfo } from "@atelier/protocol";
 import { SECRET, tokenFor, type Client, type Fixture, type TestUser } from "./support.ts";
 
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const tsx = path.resolve(appDir, "..", "..", "node_modules", "tsx", "dist", "cli.mjs");
+// tsx as a loader in the process itself: its CLI would run the script in a child, and a kill -9
+// of the CLI would leave that child (the real server) running
+const tsxLoader = pathToFileURL(path.resolve(appDir, "..", "..", "node_modules", "tsx", "dist", "loader.mjs")).href;
 const workerMain = path.join(appDir, "src", "worker-main.ts");
 
 /** Whether this code base has the worker process of issue 9 (`npm run worker`); before it, every node is role `all`. */
@@ -47,7 +49,7 @@ interface SpawnOptions {
 }
 
 function spawnNode(f: Fixture, entry: string, o: SpawnOptions): Promise<NodeProcess> {
-  const child: ChildProcess = spawn(process.execPath, [tsx, entry], {
+  const child: ChildProcess = spawn(process.execPath, ["--import", tsxLoader, entry], {
     cwd: appDir,
     env: {
       ...process.env,
@@ -105,7 +107,7 @@ function spawnNode(f: Fixture, entry: string, o: SpawnOptions): Promise<NodeProc
     if (already) return Promise.resolve(already);
     return new Promise<Record<string, unknown>>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`${o.name}: no ${event} log within ${timeoutMs} ms\n${tail()}`)),
+        () => reject(new Error(`${o.name}: no ${what} log within ${timeoutMs} ms\n${tail()}`)),
         timeoutMs,
       );
       waiters.push({
