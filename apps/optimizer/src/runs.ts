@@ -32,8 +32,6 @@ import { attachLatestRun, liveRunFromRow, mirrorRemote } from "./run-views.ts";
 import type { LiveRoom } from "./rooms.ts";
 import type { SpeedTracker } from "./speed-model.ts";
 
-export type { RunBroadcaster, RunManagerOptions } from "./run-core.ts";
-
 const HEARTBEAT_MS = 10_000;
 const SWEEP_MS = 30_000;
 
