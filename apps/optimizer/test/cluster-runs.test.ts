@@ -121,4 +121,43 @@ describe("a run in the cluster", () => {
     expect(ended.finalImageId).not.toBeNull();
     expect(ended.iterations).toBe(120);
   });
+
+  it("takes live edits and cancels on the worker that holds the run", async () => {
+    const other = workers.find((w) => w.child.exitCode === null && w.child.signalCode === null)!;
+    const socket = await connect(gateway2, f.users.editor);
+    try {
+      const joined = await request(socket, "room:join", { roomId: f.roomId });
+      if (!joined.ok) throw new Error(joined.error);
+      const started = await request(socket, "run:start", { roomId: f.roomId });
+      if (!started.ok) throw new Error(started.error);
+      const runId = started.run.runId;
+      await waitFor(socket, "run:stats", (s) => s.runId === runId && s.iteration >= 3, 60_000);
+
+      const edit = await request(socket, "doc:edit", {
+        roomId: f.roomId,
+        field: "styleWeight",
+        value: 777,
+        baseVersion: joined.state.version,
+      });
+      expect(edit.ok).toBe(true);
+      await other.waitForLog("run.weights_applied", (l) => l.runId === runId, 30_000);
+
+      const cancelled = waitFor(
+        socket,
+        "run:update",
+        (u) => u.run.runId === runId && u.run.status === "cancelled",
+        30_000,
+      );
+      const cancel = await request(socket, "run:cancel", { roomId: f.roomId });
+      expect(cancel.ok).toBe(true);
+      await cancelled;
+      const row = await f.db.run.findUniqueOrThrow({ where: { id: runId } });
+      expect(row.status).toBe("cancelled");
+      expect(row.activeRoomId).toBeNull();
+      // the record keeps the params the run really used, live edit included
+      expect((JSON.parse(row.params) as { styleWeight: number }).styleWeight).toBe(777);
+    } finally {
+      socket.close();
+    }
+  });
 });
