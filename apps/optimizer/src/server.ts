@@ -347,6 +347,8 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
   async function broadcastPresence(roomId: string): Promise<void> {
     try {
       const members = await membersOf(roomId);
+      // closing meanwhile: the adapter's Redis clients may be gone (an emit would reject unhandled)
+      if (closing) return;
       io.to(roomKey(roomId)).emit("presence", { roomId, members });
     } catch (error) {
       log.warn("presence.failed", { roomId, error });
