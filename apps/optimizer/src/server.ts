@@ -172,11 +172,13 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
 
   // ───────────────────────────── room broadcasts ─────────────────────────────
 
-  // gateway role: every gateway hears every run event on the run bus, so each one emits to its own sockets only
+  // cluster runs (REDIS_URL): every node hears every run event on the run bus, so each one emits to its own
+  // sockets only; a gateway runs no job, a node of role "all" also runs a worker (run-worker.ts)
   const gatewayRole = options.role === "gateway";
   if (gatewayRole && !options.redisUrl) throw new Error("createOptimizerServer: the gateway role needs redisUrl");
-  const runsOut = gatewayRole ? io.local : io;
-  const runsCluster = gatewayRole ? null : cluster;
+  const clusterRuns = options.redisUrl !== undefined;
+  const runsOut = clusterRuns ? io.local : io;
+  const runsCluster = clusterRuns ? null : cluster;
   const mirrorRoom = (room: LiveRoom) => {
     runsCluster?.emit("atelier:run", {
       roomId: room.id,
@@ -199,7 +201,9 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     backend: options.backend ?? DEFAULT_SERVICE_BACKEND,
     limits,
     remoteCancel: async (roomId) => (cluster ? cluster.requestCancel(roomId) : false),
-    clusterRuns: gatewayRole ? { redisUrl: options.redisUrl!, prefix: options.redisPrefix ?? "atelier:" } : undefined,
+    clusterRuns: options.redisUrl
+      ? { redisUrl: options.redisUrl, prefix: options.redisPrefix ?? "atelier:", worker: !gatewayRole }
+      : undefined,
     broadcast: {
       runUpdate(room) {
         if (!room.run) return;
