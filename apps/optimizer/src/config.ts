@@ -23,7 +23,7 @@ export interface OptimizerConfig {
   dataDir: string;
   databaseUrl: string | undefined;
   secret: string;
-  /** concurrent worker threads (jobs running at once) */
+  /** ATELIER_WORKERS: jobs running at once in this process (worker threads; a worker process: BullMQ jobs, one per GPU) */
   workers: number;
   /** previews per second per room, at most */
   previewFps: number;

@@ -59,6 +59,8 @@ export class Presence {
   private async broadcast(roomId: string): Promise<void> {
     try {
       const members = await this.membersOf(roomId);
+      // closed meanwhile: the adapter's Redis clients may be gone (an emit would reject unhandled)
+      if (this.closed) return;
       this.io.to(roomKey(roomId)).emit("presence", { roomId, members });
     } catch (error) {
       this.log.warn("presence.failed", { roomId, error });

@@ -110,7 +110,12 @@ export class ClusterRuns {
     if (event.type === "resumed") {
       log.warn("run.resumed_elsewhere", { ...event });
       const resumedRoom = rooms.get(event.roomId);
-      if (resumedRoom?.run?.id === event.runId) void this.tellResumed(resumedRoom, resumedRoom.run);
+      if (resumedRoom?.run?.id !== event.runId) return;
+      // the iterations after the checkpoint are redone: the chart goes on from there, not twice
+      resumedRoom.history = resumedRoom.history.filter(
+        (h) => h.runId !== event.runId || h.iteration <= event.iteration,
+      );
+      void this.tellResumed(resumedRoom, resumedRoom.run);
       return;
     }
     const roomId = event.type === "preview" ? event.frame.roomId : event.roomId;

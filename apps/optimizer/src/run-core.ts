@@ -52,10 +52,16 @@ export interface RunManagerOptions {
   /** cluster mode: asks the node holding the room's run to cancel it; resolves whether one did */
   remoteCancel?: (roomId: string) => Promise<boolean>;
   /**
-   * Gateway role (cluster runs): this node runs no job; runs go through the dispatcher and
-   * BullMQ to worker processes, and their events come back over the run bus (run-cluster.ts).
+   * Cluster runs (REDIS_URL): runs go through the dispatcher and BullMQ to the cluster's
+   * workers (worker processes, and this node itself unless it is a gateway only), and their
+   * events come back over the run bus (run-cluster.ts).
    */
-  clusterRuns?: { redisUrl: string; prefix: string };
+  clusterRuns?: {
+    redisUrl: string;
+    prefix: string;
+    /** role "all": this node is also a worker of the cluster (ATELIER_WORKERS jobs) */
+    worker: boolean;
+  };
 }
 
 /** Where a running job's events go: the room and its sockets (embedded), or the run bus (a worker process). */

@@ -30,8 +30,8 @@ export interface RunSettings {
   prewarm?: boolean;
   workerIdleMs?: number;
   backend: string;
-  /** gateway role: runs go to worker processes (BullMQ), their events come back over the run bus */
-  clusterRuns?: { redisUrl: string; prefix: string };
+  /** cluster (REDIS_URL): runs go through BullMQ to workers (this node too unless a gateway), events come back over the run bus */
+  clusterRuns?: { redisUrl: string; prefix: string; worker: boolean };
 }
 
 export interface RunLink {
@@ -44,10 +44,10 @@ export interface RunLink {
 
 export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLink {
   const { io, db, log, rooms, fanout, cluster, nodeId, limits } = ctx;
-  // gateway role: every gateway hears every run event on the run bus, so each one emits to its own sockets only
-  const gatewayRole = settings.clusterRuns !== undefined;
-  const runsOut = gatewayRole ? io.local : io;
-  const runsCluster = gatewayRole ? null : cluster;
+  // cluster runs: every node hears every run event on the run bus, so each one emits to its own sockets only
+  const clusterRuns = settings.clusterRuns !== undefined;
+  const runsOut = clusterRuns ? io.local : io;
+  const runsCluster = clusterRuns ? null : cluster;
   const mirrorRoom = (room: LiveRoom) => {
     runsCluster?.emit("atelier:run", {
       roomId: room.id,

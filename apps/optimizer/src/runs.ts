@@ -26,13 +26,12 @@ import { finishRun } from "./run-end.ts";
 import { RunLauncher } from "./run-launcher.ts";
 import { ClusterRuns } from "./run-cluster.ts";
 import { RunRecovery } from "./run-recovery.ts";
+import { RunWorker } from "./run-worker.ts";
 import { saveResult } from "./run-results.ts";
 import { LocalScheduler } from "./run-scheduler.ts";
 import { attachLatestRun, liveRunFromRow, mirrorRemote } from "./run-views.ts";
 import type { LiveRoom } from "./rooms.ts";
 import type { SpeedTracker } from "./speed-model.ts";
-
-export type { RunBroadcaster, RunManagerOptions } from "./run-core.ts";
 
 const HEARTBEAT_MS = 10_000;
 const SWEEP_MS = 30_000;
@@ -47,6 +46,8 @@ export class RunManager {
   private readonly roomOps = new RoomOrder();
   /** gateway role: runs go to cluster workers (run-cluster.ts); null: this node runs them */
   private readonly cluster: ClusterRuns | null;
+  /** role "all" in a cluster: this node's own worker of the cluster's queue */
+  private readonly clusterWorker: RunWorker | null;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly finish: (run: LiveRun, status: RunStatus, error: string | null) => Promise<void>;
 
@@ -64,6 +65,15 @@ export class RunManager {
     };
     this.scheduler = new LocalScheduler(this.core, this.pool, (run) => this.launcher.launch(run));
     this.cluster = o.clusterRuns ? new ClusterRuns(this.core, o.clusterRuns) : null;
+    this.clusterWorker = o.clusterRuns?.worker
+      ? new RunWorker({
+          ...o,
+          redisUrl: o.clusterRuns.redisUrl,
+          prefix: o.clusterRuns.prefix,
+          workerId: o.nodeId,
+          concurrency: o.workers,
+        })
+      : null;
     const cluster = this.cluster;
     this.control = new RunControl(this.core, finish, {
       cancel: (room, run) => (cluster ? cluster.cancel(run) : (o.remoteCancel?.(room.id) ?? Promise.resolve(false))),
@@ -86,7 +96,11 @@ export class RunManager {
   /** Recovers runs left behind by a stopped process, then keeps leases fresh and sweeps periodically. */
   async start(): Promise<void> {
     // a gateway holds no run: the dispatcher works from the database, workers resume from checkpoints
-    if (this.cluster) return this.cluster.start();
+    if (this.cluster) {
+      await this.cluster.start();
+      await this.clusterWorker?.start();
+      return;
+    }
     await this.recoverStaleRuns();
     if (this.core.o.prewarm) for (let i = 0; i < this.core.o.workers; i++) this.pool.prewarm();
     const heartbeat = setInterval(() => void this.recovery.heartbeat(), HEARTBEAT_MS);
@@ -289,6 +303,8 @@ export class RunManager {
       }),
     );
     await this.pool.close();
+    // its running jobs checkpoint and stay `running`: another worker of the cluster resumes them
+    await this.clusterWorker?.close();
     await this.cluster?.close();
   }
 
@@ -297,7 +313,7 @@ export class RunManager {
     const pool = this.pool.size;
     return {
       workers: size.concurrency,
-      running: size.running,
+      running: this.clusterWorker?.running ?? size.running,
       queued: size.waiting,
       threads: pool.threads,
       idleThreads: pool.idle,

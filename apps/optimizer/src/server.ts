@@ -154,10 +154,10 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     prewarm: options.prewarm,
     workerIdleMs: options.workerIdleMs,
     backend: options.backend ?? DEFAULT_SERVICE_BACKEND,
-    clusterRuns:
-      options.role === "gateway"
-        ? { redisUrl: options.redisUrl!, prefix: options.redisPrefix ?? "atelier:" }
-        : undefined,
+    // cluster runs (REDIS_URL): a gateway runs no job, a node of role "all" also runs a worker (run-worker.ts)
+    clusterRuns: options.redisUrl
+      ? { redisUrl: options.redisUrl, prefix: options.redisPrefix ?? "atelier:", worker: options.role !== "gateway" }
+      : undefined,
   });
   const { runs } = link;
   const presence = new Presence(io, log, limits.presenceCoalesceMs);

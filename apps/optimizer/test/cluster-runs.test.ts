@@ -27,22 +27,28 @@ const PREFIX = `atelier-test-${randomUUID().slice(0, 8)}:`;
 
 let f: Fixture;
 let gateway: OptimizerServer;
+/** a second gateway: its late joiner gets the run from Redis, not from the gateway that started it */
+let gateway2: OptimizerServer;
 let workers: WorkerProcess[] = [];
 let client: Client | null = null;
+let lateClient: Client | null = null;
 
 beforeAll(async () => {
   f = await createFixture("cluster-runs");
   // long enough to be killed mid-way after a few checkpoints (every 5 iterations)
   await setDocument(f, tinyDocument(f, { size: 48, iterations: 120, multiscale: false }));
   gateway = await startServer(f, { redisUrl: REDIS_URL, role: "gateway", redisPrefix: PREFIX });
+  gateway2 = await startServer(f, { redisUrl: REDIS_URL, role: "gateway", redisPrefix: PREFIX });
   workers = [spawnWorker(f, REDIS_URL, PREFIX), spawnWorker(f, REDIS_URL, PREFIX)];
   await Promise.all(workers.map((w) => w.waitForLog("worker.ready", undefined, 90_000)));
 }, 120_000);
 
 afterAll(async () => {
   client?.close();
+  lateClient?.close();
   await Promise.all(workers.map((w) => w.kill("SIGKILL")));
   await gateway?.close();
+  await gateway2?.close();
   await f?.cleanup();
 });
 
@@ -92,6 +98,17 @@ describe("a run in the cluster", () => {
     // the room is told in words too
     expect(activities.some((a) => a.kind === "resumed" && a.runId === runId && a.author.name === "Ada")).toBe(true);
 
+    // a late joiner on the other gateway: the run, its loss history (redone iterations not doubled), a preview
+    lateClient = await connect(gateway2, f.users.viewer);
+    const latePreview = waitFor(lateClient, "run:preview", (p) => p.runId === runId, 30_000);
+    const late = await request(lateClient, "room:join", { roomId: f.roomId });
+    if (!late.ok) throw new Error(late.error);
+    expect(late.state.run).toMatchObject({ runId, status: "running" });
+    const iterations = late.state.history.map((h) => h.iteration);
+    expect(iterations.length).toBeGreaterThan(Number(resumedLog.iteration));
+    expect(new Set(iterations).size).toBe(iterations.length);
+    expect((await latePreview).iteration).toBeGreaterThan(0);
+
     const done = await waitFor(
       client,
       "run:update",
@@ -103,5 +120,44 @@ describe("a run in the cluster", () => {
     expect(ended.status).toBe("completed");
     expect(ended.finalImageId).not.toBeNull();
     expect(ended.iterations).toBe(120);
+  });
+
+  it("takes live edits and cancels on the worker that holds the run", async () => {
+    const other = workers.find((w) => w.child.exitCode === null && w.child.signalCode === null)!;
+    const socket = await connect(gateway2, f.users.editor);
+    try {
+      const joined = await request(socket, "room:join", { roomId: f.roomId });
+      if (!joined.ok) throw new Error(joined.error);
+      const started = await request(socket, "run:start", { roomId: f.roomId });
+      if (!started.ok) throw new Error(started.error);
+      const runId = started.run.runId;
+      await waitFor(socket, "run:stats", (s) => s.runId === runId && s.iteration >= 3, 60_000);
+
+      const edit = await request(socket, "doc:edit", {
+        roomId: f.roomId,
+        field: "styleWeight",
+        value: 777,
+        baseVersion: joined.state.version,
+      });
+      expect(edit.ok).toBe(true);
+      await other.waitForLog("run.weights_applied", (l) => l.runId === runId, 30_000);
+
+      const cancelled = waitFor(
+        socket,
+        "run:update",
+        (u) => u.run.runId === runId && u.run.status === "cancelled",
+        30_000,
+      );
+      const cancel = await request(socket, "run:cancel", { roomId: f.roomId });
+      expect(cancel.ok).toBe(true);
+      await cancelled;
+      const row = await f.db.run.findUniqueOrThrow({ where: { id: runId } });
+      expect(row.status).toBe("cancelled");
+      expect(row.activeRoomId).toBeNull();
+      // the record keeps the params the run really used, live edit included
+      expect((JSON.parse(row.params) as { styleWeight: number }).styleWeight).toBe(777);
+    } finally {
+      socket.close();
+    }
   });
 });

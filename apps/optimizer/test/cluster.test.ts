@@ -1,7 +1,8 @@
 /**
  * Two optimiser nodes sharing rooms through the local Redis (REDIS_URL, default
  * redis://127.0.0.1:6379): members on different nodes see each other, edits, and the
- * previews of a run held by the other node.
+ * previews of a run held by the other node. Both nodes are of role "all": gateway and worker of
+ * the cluster's run queue (BullMQ), so the run goes to whichever node's worker takes it.
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,6 +19,8 @@ import {
 } from "./support.ts";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+/** this file's own cluster-run keys (queue, run bus), so parallel test files never share jobs */
+const PREFIX = `atelier-test-${randomUUID().slice(0, 8)}:`;
 
 let f: Fixture;
 let node1: OptimizerServer;
@@ -26,10 +29,8 @@ const clients: Client[] = [];
 
 beforeAll(async () => {
   f = await createFixture("cluster");
-  // this file's own Redis keys: test files running at once do not see each other's rooms
-  const redisPrefix = `atelier-test-${randomUUID().slice(0, 8)}:`;
-  node1 = await startServer(f, { redisUrl: REDIS_URL, redisPrefix });
-  node2 = await startServer(f, { redisUrl: REDIS_URL, redisPrefix });
+  node1 = await startServer(f, { redisUrl: REDIS_URL, redisPrefix: PREFIX });
+  node2 = await startServer(f, { redisUrl: REDIS_URL, redisPrefix: PREFIX });
 });
 
 afterAll(async () => {

@@ -1,0 +1,81 @@
+/**
+ * A worker process stopped gracefully (SIGTERM, as a deploy or Ctrl-C does) during a run:
+ * it writes a fresh checkpoint, exits 0 and leaves the run `running`; the next worker to
+ * start resumes it from that checkpoint and completes it. Real gateway, real worker
+ * processes, the local Redis under this file's own key prefix.
+ */
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { OptimizerServer } from "../src/server.ts";
+import {
+  connect,
+  createFixture,
+  request,
+  setDocument,
+  startServer,
+  tinyDocument,
+  waitFor,
+  type Client,
+  type Fixture,
+} from "./support.ts";
+import { spawnWorker, type WorkerProcess } from "./support-workers.ts";
+
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const PREFIX = `atelier-test-${randomUUID().slice(0, 8)}:`;
+
+let f: Fixture;
+let gateway: OptimizerServer;
+const workers: WorkerProcess[] = [];
+let client: Client | null = null;
+
+beforeAll(async () => {
+  f = await createFixture("cluster-worker-stop");
+  await setDocument(f, tinyDocument(f, { size: 48, iterations: 80, multiscale: false }));
+  gateway = await startServer(f, { redisUrl: REDIS_URL, role: "gateway", redisPrefix: PREFIX });
+  workers.push(spawnWorker(f, REDIS_URL, PREFIX));
+  await workers[0]!.waitForLog("worker.ready", undefined, 90_000);
+}, 120_000);
+
+afterAll(async () => {
+  client?.close();
+  await Promise.all(workers.map((w) => w.kill("SIGKILL")));
+  await gateway?.close();
+  await f?.cleanup();
+});
+
+describe("a worker stopped with SIGTERM", () => {
+  it("checkpoints and lets go of its run; the next worker resumes it", async () => {
+    client = await connect(gateway, f.users.owner);
+    const joined = await request(client, "room:join", { roomId: f.roomId });
+    if (!joined.ok) throw new Error(joined.error);
+    const started = await request(client, "run:start", { roomId: f.roomId });
+    if (!started.ok) throw new Error(started.error);
+    const runId = started.run.runId;
+    const at = await waitFor(client, "run:stats", (s) => s.runId === runId && s.iteration >= 8, 90_000);
+
+    const first = workers[0]!;
+    const exited = new Promise<number | null>((resolve) => first.child.once("exit", (code) => resolve(code)));
+    first.child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    const row = await f.db.run.findUniqueOrThrow({ where: { id: runId } });
+    expect(row.status).toBe("running");
+    expect(row.iterations).toBeGreaterThanOrEqual(at.iteration);
+
+    const stoppedAt = Date.now();
+    const next = spawnWorker(f, REDIS_URL, PREFIX);
+    workers.push(next);
+    const resumed = await next.waitForLog("run.resumed", (l) => l.runId === runId, 60_000);
+    console.log(
+      `[cluster-worker-stop] SIGTERM at iteration ≥ ${at.iteration}; a new worker resumed from iteration ` +
+        `${String(resumed.iteration)} ${Date.now() - stoppedAt} ms later (including its start)`,
+    );
+    expect(Number(resumed.iteration)).toBeGreaterThanOrEqual(at.iteration);
+    const done = await waitFor(
+      client,
+      "run:update",
+      (u) => u.run.runId === runId && u.run.status === "completed",
+      90_000,
+    );
+    expect(done.run.iteration).toBe(80);
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * The cluster dispatcher against the local Redis (own key prefix) and the fixture database,
+ * without workers taking jobs: what it queues on BullMQ from the Run rows, and that a Redis
+ * that lost everything (a restart: Redis here keeps nothing on disk) gets every accepted run's
+ * job back from the rows — except a run a live worker still holds (its lease file).
+ */
+import { randomUUID } from "node:crypto";
+import path from "node:path";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { serializeRunParams } from "@atelier/db";
+import { runParams, type RunEvent } from "@atelier/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeLease } from "../src/lease.ts";
+import { createLogger } from "../src/log.ts";
+import { RunBus } from "../src/run-bus.ts";
+import { RunDispatcher } from "../src/run-dispatcher.ts";
+import { createFixture, tinyDocument, waitUntil, type Fixture } from "./support.ts";
+
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const PREFIX = `atelier-test-${randomUUID().slice(0, 8)}:`;
+const log = createLogger("silent");
+
+let f: Fixture;
+let bus: RunBus;
+let dispatcher: RunDispatcher;
+let queue: Queue;
+let redis: Redis;
+
+beforeAll(async () => {
+  f = await createFixture("dispatcher");
+  bus = new RunBus(REDIS_URL, PREFIX, log);
+  dispatcher = new RunDispatcher({ db: f.db, bus, log, redisUrl: REDIS_URL, nodeId: "d1", dataDir: f.dataDir });
+  redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  queue = new Queue("runs", { connection: redis, prefix: `${PREFIX}bull` });
+});
+
+afterAll(async () => {
+  await dispatcher?.close();
+  await queue?.close();
+  await redis?.quit();
+  const keys = await bus.redis.keys(`${PREFIX}*`);
+  if (keys.length > 0) await bus.redis.del(...keys);
+  await bus?.close();
+  await f?.cleanup();
+});
+
+/** A worker's capacity key, as a live worker writes it every 2 s. */
+const workerSlots = (concurrency: number) =>
+  bus.redis.set(`${PREFIX}worker:w1`, JSON.stringify({ workerId: "w1", concurrency, running: 0 }), "PX", 60_000);
+
+async function createRun(authorId: string, status: "queued" | "running"): Promise<string> {
+  const params = runParams.parse(tinyDocument(f));
+  const row = await f.db.run.create({
+    data: { roomId: f.roomId, authorId, params: serializeRunParams(params), seed: params.seed, status },
+  });
+  return row.id;
+}
+
+const jobIds = async () => (await queue.getJobs(["waiting", "active", "delayed"])).map((j) => j.id).sort();
+
+describe("the cluster dispatcher", () => {
+  it("queues runs for free slots only, and after Redis lost its state re-queues every run nobody holds", async () => {
+    const orphan = await createRun(f.users.owner.id, "running"); // its worker's job is gone
+    const held = await createRun(f.users.editor.id, "running");
+    await writeLease(path.join(f.dataDir, "runs", held), "a-live-worker"); // this process: alive
+    const queued = await createRun(f.users.viewer.id, "queued");
+    const states: RunEvent[] = [];
+    await bus.onEvent((e) => states.push(e));
+
+    // no worker: the orphan gets its job back, the queued run only its place in line
+    await dispatcher.tick();
+    expect(await jobIds()).toEqual([orphan]);
+    await waitUntil(
+      () => states.some((e) => e.type === "state" && e.run.runId === queued && e.run.queuePosition === 1),
+      "the queued run hears its position",
+      5_000,
+    );
+
+    // room for one more than the two running: the queued run goes out
+    await workerSlots(3);
+    await dispatcher.tick();
+    expect(await jobIds()).toEqual([orphan, queued].sort());
+
+    // Redis loses everything (what a restart does here; only this file's keys, Redis is shared); a worker registers again
+    await bus.redis.del(...(await bus.redis.keys(`${PREFIX}*`)));
+    await workerSlots(3);
+    await dispatcher.tick();
+    expect(await jobIds()).toEqual([orphan, queued].sort());
+    // the held run was never queued twice
+    expect(await queue.getJob(held)).toBeUndefined();
+  });
+});
