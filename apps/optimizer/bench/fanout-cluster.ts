@@ -5,7 +5,8 @@
  * room's owner starts a run on one gateway, all at once. A run's previews reach the clients of
  * the other gateways through Redis. Prints per gateway: preview latency (encoding → arrival,
  * p50/p95/p99/max), frames per client, dropped frames, write backlog (max, and the mean in the
- * first and second half: a growing backlog shows as a larger second half), event-loop delay.
+ * first and second half: a growing backlog shows as a larger second half), event-loop delay
+ * (the gateways run in this one process, so they share one event loop: the same figure on every row).
  * Not a test: figures, not assertions.
  */
 import { fork } from "node:child_process";
@@ -178,6 +179,7 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<void> {
       dropped: gatewayIdx.reduce((n, g) => n + servers[g]!.debug.fanoutStats().dropped - fanoutBefore[g]!.dropped, 0),
       "backlog max": Math.max(...gatewayIdx.map((g) => samples[g]!.maxBacklog)),
       "backlog avg 1st/2nd half": `${average(backlog.slice(0, half)).toFixed(2)}/${average(backlog.slice(half)).toFixed(2)}`,
+      // the gateways share this process's event loop: one figure for all (see README)
       "loop p50 ms": Math.max(...loop.map((l) => l.p50)).toFixed(1),
       "loop p99 ms": Math.max(...loop.map((l) => l.p99)).toFixed(1),
       "loop max ms": Math.max(...loop.map((l) => l.max)).toFixed(1),
