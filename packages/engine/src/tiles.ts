@@ -119,9 +119,14 @@ export const TILED_LBFGS_HISTORY = 20;
  * keeps (image, snapshot, content, gradient, masks) and the style images.
  * VGG_BYTES_PER_PIXEL is measured, not derived: the wasm heap grew ~1.3 kB per tile pixel
  * between 128 px and 256 px tiles (relu5_1 forward + chained backward); 4 kB leaves a margin.
- * On onnx a tiled level holds two sessions (the tile's objective and content targets).
+ * ONNX_SESSIONS_BYTES: on onnx a tiled level holds two sessions (the tile's objective and its
+ * content targets, each with its own copy of the weights and its own arena) and a third while
+ * it sums the style Grams. The bound is printed before the backend is chosen, so it always
+ * counts them. Measured on the 2-core box: onnx runs peak ~0.25 GB above wasm ones at small
+ * sizes (384×288 masked, untiled: 1.00 GB; wasm 256 px in 128 px tiles: 0.76 GB).
  */
 export const ENGINE_BASE_BYTES = 1_000_000_000;
+export const ONNX_SESSIONS_BYTES = 300_000_000;
 export const VGG_BYTES_PER_PIXEL = 4_000;
 const FULL_BUFFERS = 12; // float copies of the full-size RGB image alive at once, at most
 
@@ -131,7 +136,7 @@ export function memoryBound(width: number, height: number, tile: number | null, 
   const lbfgs = (2 * (tile === null ? 100 : TILED_LBFGS_HISTORY) + 3) * piece * 3 * 4;
   const full = FULL_BUFFERS * width * height * 3 * 4;
   const styles = styleSide * styleSide * 3 * 5; // a decoded style image and its float copy
-  return ENGINE_BASE_BYTES + VGG_BYTES_PER_PIXEL * piece + lbfgs + full + styles;
+  return ENGINE_BASE_BYTES + ONNX_SESSIONS_BYTES + VGG_BYTES_PER_PIXEL * piece + lbfgs + full + styles;
 }
 
 /** Splits a side into ⌈length / tile⌉ near-equal parts (no overlap): [start, size] pairs. */
