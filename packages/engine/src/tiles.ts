@@ -122,8 +122,8 @@ export const TILED_LBFGS_HISTORY = 20;
  * ONNX_SESSIONS_BYTES: on onnx a tiled level holds two sessions (the tile's objective and its
  * content targets, each with its own copy of the weights and its own arena) and a third while
  * it sums the style Grams. The bound is printed before the backend is chosen, so it always
- * counts them. Measured on the 2-core box: onnx runs peak ~0.25 GB above wasm ones at small
- * sizes (384×288 masked, untiled: 1.00 GB; wasm 256 px in 128 px tiles: 0.76 GB).
+ * counts them. Measured on the 2-core box (peak RSS): wasm 256 px in 128 px tiles 0.76 GB;
+ * onnx 192 px in 96 px tiles 0.85 GB, 2048 px in 512 px tiles 1.52 GB, 384×288 untiled 1.00 GB.
  */
 export const ENGINE_BASE_BYTES = 1_000_000_000;
 export const ONNX_SESSIONS_BYTES = 300_000_000;
