@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MAX_STROKE_POINTS } from "@atelier/protocol";
-import { extendStroke, photoPoint, regionColor, regionOverlay } from "../src/lib/mask-stroke";
+import { MAX_STROKE_POINTS, colorOf, type MaskStroke } from "@atelier/protocol";
+import { extendStroke, othersStrokes, photoPoint, regionColor, regionOverlay } from "../src/lib/mask-stroke";
 
 describe("photoPoint", () => {
   it("maps a pointer to normalised photo coordinates, clamped to the photo", () => {
@@ -32,5 +32,23 @@ describe("regionOverlay", () => {
     const rgba = regionOverlay(layer, 2, 2, regionColor(0), 0.5);
     expect([...rgba.subarray(0, 4)]).toEqual([...regionColor(0), 128]);
     expect([...regionOverlay({ strokes: [] }, 2, 2, regionColor(1), 0.5)]).toEqual(new Array(16).fill(0));
+  });
+});
+
+describe("othersStrokes", () => {
+  it("gives the strokes others painted, in order, each in its author's presence colour; none of mine", () => {
+    const stroke = (strokeId: string, authorId: string): MaskStroke => ({
+      strokeId,
+      authorId,
+      tool: "brush",
+      size: 0.05,
+      points: [[0.5, 0.5]],
+    });
+    const layer = { strokes: [stroke("a", "ana"), stroke("b", "me"), stroke("c", "bo"), stroke("d", "ana")] };
+    const others = othersStrokes(layer, "me");
+    expect(others.map((o) => o.stroke.strokeId)).toEqual(["a", "c", "d"]);
+    expect(others.map((o) => o.color)).toEqual([colorOf("ana"), colorOf("bo"), colorOf("ana")]);
+    expect(colorOf("ana")).not.toBe(colorOf("bo")); // else the test could not tell authors apart
+    expect(othersStrokes({ strokes: [stroke("b", "me")] }, "me")).toEqual([]);
   });
 });

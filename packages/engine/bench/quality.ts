@@ -15,6 +15,7 @@
  * comparable at --size 512; at other sizes the ratio is printed but says little.
  *
  *   npm run bench:quality [-- --size 512 --iterations 500 --styles starry_night,the_scream]
+ *   npm run bench:quality -- --multiscale --styles the_scream    # coarse-to-fine, same total iterations
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -45,6 +46,7 @@ const { values } = parseArgs({
     size: { type: "string", default: "512" },
     iterations: { type: "string", default: "500" },
     styles: { type: "string", default: Object.keys(REFERENCE_512).join(",") },
+    multiscale: { type: "boolean", default: false },
   },
 });
 const size = Number(values.size);
@@ -94,14 +96,20 @@ const { backend } = await initBackend();
 const content = await decodeImage(resolve(IMAGES, "tubingen.jpg"));
 console.log(
   `quality: tubingen × ${styles.length} styles, ${size} px, ${iterations} iterations, engine defaults ` +
-    `(${DEFAULTS.optimizer}, init ${DEFAULTS.init}), backend ${backend}`,
+    `(${DEFAULTS.optimizer}, init ${DEFAULTS.init}${values.multiscale ? ", multiscale" : ""}), backend ${backend}`,
 );
 if (size !== 512) console.log(`note: the references are 512 px scores; at ${size} px the ratio is not comparable`);
 const rows: string[][] = [["pair", "Gatys loss", "iterations", "seconds", "reference (512 px)", "ratio"]];
 for (const name of styles) {
   const style = await decodeImage(resolve(IMAGES, `${name}.jpg`));
   const started = performance.now();
-  const run = stylize({ content, styles: [{ image: style, weight: 1 }], size, iterations });
+  const run = stylize({
+    content,
+    styles: [{ image: style, weight: 1 }],
+    size,
+    iterations,
+    multiscale: values.multiscale,
+  });
   let done = 0;
   for await (const event of run) done = event.iteration;
   const result = await run.result;

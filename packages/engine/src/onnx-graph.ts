@@ -15,6 +15,7 @@
  * gradients in closed form (losses.ts has the normalisation).
  */
 import { Builder } from "./onnx-builder.ts";
+import { STYLE_IO, gramOf, styleTerm } from "./onnx-style-terms.ts";
 import { VGG_MEAN_BGR, type Pooling } from "./vgg.ts";
 import { VGG19_CONVS } from "./weights-manifest.ts";
 
@@ -41,6 +42,11 @@ export interface GraphSpec {
   /** indices 0–15 of the relu layers whose style loss is taken */
   styleLayers: readonly number[];
   convGradient: ConvGradient;
+  /**
+   * 0 (default): one blended target Gram per style layer. n > 0: masked style loss over n
+   * styles' regions (onnx-style-terms.ts), masks and per-style targets as inputs.
+   */
+  maskedStyles?: number;
 }
 
 /** Spatial size of the input of conv i (VGG's 'valid' 2×2 pooling floors). */
@@ -141,13 +147,6 @@ function reluMask(b: Builder, y: string): string {
   return b.op("HardSigmoid", [y], { alpha: { float: 2 ** 127 }, beta: { float: 0 } });
 }
 
-/** F = y as [C, h·w]; G = F Fᵀ / (C·h·w). */
-function gramOf(b: Builder, y: string, c: number, h: number, w: number): { f: string; g: string } {
-  const f = b.op("Reshape", [y, b.ints([c, h * w])]);
-  const g = b.op("Gemm", [f, f], { transB: 1, alpha: { float: 1 / (c * h * w) } });
-  return { f, g };
-}
-
 /** Shape (channels, rows, columns) of relu output i for a width × height image. */
 export function layerShape(i: number, imageWidth: number, imageHeight: number): { c: number; h: number; w: number } {
   const { width, height } = convInputSize(i, imageWidth, imageHeight);
@@ -159,9 +158,8 @@ export const OBJECTIVE_IO = {
   image: "image",
   contentWeight: "content_weight",
   tvWeight: "tv_weight",
-  styleWeight: (layer: number) => `style_weight_${layer}`,
   contentTarget: (layer: number) => `content_target_${layer}`,
-  gramTarget: (layer: number) => `gram_target_${layer}`,
+  ...STYLE_IO,
   /** [content per content layer…, style per style layer…, tv], each already weighted */
   terms: "terms",
   grad: "grad",
@@ -169,8 +167,9 @@ export const OBJECTIVE_IO = {
 
 /**
  * The objective: inputs image [H·W·3], content_weight [1], tv_weight [1], style_weight_<i>
- * [1] (style weight × layer weight), content_target_<i> [1, C, h, w], gram_target_<i> [C, C];
- * outputs terms and grad [H·W·3].
+ * [1] (style weight × layer weight), content_target_<i> [1, C, h, w], gram_target_<i> [C, C]
+ * (masked: style_weight_<i>_<s>, gram_target_<i>_<s> and style_mask_<i>_<s> per style instead,
+ * see onnx-style-terms.ts); outputs terms and grad [H·W·3].
  */
 export function objectiveGraph(spec: GraphSpec): Uint8Array {
   const b = new Builder();
@@ -197,19 +196,10 @@ export function objectiveGraph(spec: GraphSpec): Uint8Array {
     lossGrads[i]!.push(b.op("Mul", [scaled, b.scalar(2 / (c * h * w))]));
   }
   for (const i of spec.styleLayers) {
-    const { c, h, w } = layerShape(i, spec.width, spec.height);
-    const target = b.input(OBJECTIVE_IO.gramTarget(i), [c, c]);
-    const weight = b.input(OBJECTIVE_IO.styleWeight(i), [1]);
-    const { f, g } = gramOf(b, fwd.y[i]!, c, h, w);
-    const d = b.op("Sub", [g, target]);
-    const mse = b.op("ReduceMean", [b.op("Mul", [d, d])], { keepdims: 0 });
-    styleTerms.push(b.op("Mul", [mse, weight]));
-    // ∂L/∂G = 2·sw·D / C²; ∂L/∂F = (∂L/∂G + ∂L/∂Gᵀ)·F / N with N = C·h·w (G symmetric, so
-    // one Gemm with the symmetrised D)
-    const dSym = b.op("Add", [d, b.op("Transpose", [d], { perm: [1, 0] })]);
-    const dWeighted = b.op("Mul", [dSym, weight]);
-    const df = b.op("Gemm", [dWeighted, f], { alpha: { float: 2 / (c * c * c * h * w) } });
-    lossGrads[i]!.push(b.op("Reshape", [df, b.ints([1, c, h, w])]));
+    const shape = layerShape(i, spec.width, spec.height);
+    const { term, grad } = styleTerm(b, fwd.y[i]!, i, shape, spec.maskedStyles ?? 0);
+    styleTerms.push(term);
+    lossGrads[i]!.push(grad);
   }
 
   // Backward through VGG, deepest layer first.
@@ -308,13 +298,19 @@ export const TARGETS_IO = {
   image: "image",
   content: (layer: number) => `content_${layer}`,
   gram: (layer: number) => `gram_${layer}`,
+  /** with `regions`: the positions whose outer products are summed at a style layer [1, h·w] */
+  region: (layer: number) => `region_${layer}`,
 } as const;
 
 /**
  * Forward only: the activations of `contentLayers` ([1, C, h, w]) and the Grams of
- * `styleLayers` ([C, C]) of a flat H·W·3 RGB image — the targets of the objective.
+ * `styleLayers` ([C, C]) of a flat H·W·3 RGB image — the targets of the objective. With
+ * `regions`, each Gram is the unnormalised (F ∘ r) Fᵀ over an input weight r per position
+ * (a tiled level sums a style image's Gram over parts: tiled-level.ts's styleParts).
  */
-export function targetsGraph(spec: Omit<GraphSpec, "convGradient">): Uint8Array {
+export function targetsGraph(
+  spec: Omit<GraphSpec, "convGradient" | "maskedStyles"> & { regions?: boolean },
+): Uint8Array {
   const b = new Builder();
   const { width, height } = spec;
   const last = 1 + Math.max(...spec.contentLayers, ...spec.styleLayers);
@@ -326,7 +322,13 @@ export function targetsGraph(spec: Omit<GraphSpec, "convGradient">): Uint8Array 
   }
   for (const i of spec.styleLayers) {
     const { c, h, w } = layerShape(i, spec.width, spec.height);
-    b.output(TARGETS_IO.gram(i), gramOf(b, fwd.y[i]!, c, h, w).g, [c, c]);
+    if (spec.regions) {
+      const f = b.op("Reshape", [fwd.y[i]!, b.ints([c, h * w])]);
+      const region = b.input(TARGETS_IO.region(i), [1, h * w]);
+      b.output(TARGETS_IO.gram(i), b.op("Gemm", [b.op("Mul", [f, region]), f], { transB: 1 }), [c, c]);
+    } else {
+      b.output(TARGETS_IO.gram(i), gramOf(b, fwd.y[i]!, c, h, w).g, [c, c]);
+    }
   }
   return b.encode(`gatys_targets_${width}x${height}`);
 }

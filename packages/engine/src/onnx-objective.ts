@@ -28,6 +28,7 @@ import {
   type RawConv,
 } from "./onnx-graph.ts";
 import { createSession, type OrtModule, type OrtSession } from "./onnx-runtime.ts";
+import { checkMasks, fullMask, maskAtLayer, poolingsBefore, type StyleMask } from "./style-masks.ts";
 import { layerIndex, type Pooling } from "./vgg.ts";
 import { onnxConvGradientFromEnv } from "./env.ts";
 
@@ -60,34 +61,20 @@ export class OnnxVgg {
   ) {}
 
   /**
-   * The objective session for one size and layer set, shared by the objectives that use it at
-   * the same time; `release` when done. The last release frees it: with ONNX Runtime's arena a
-   * session holds its high-water memory until released, and a multi-scale run never returns
-   * to a finished level's size.
+   * A session for one graph key, shared by its users at the same time; `release` when done.
+   * The last release frees it: with ONNX Runtime's arena a session holds its high-water memory
+   * until released, and a multi-scale run never returns to a finished level's size. (A tiled
+   * level holds one lease per tile graph, so its tiles reuse the sessions.)
    */
-  async acquireObjectiveSession(
-    width: number,
-    height: number,
-    content: number[],
-    style: number[],
+  private async acquire(
+    key: string,
+    build: () => Uint8Array,
+    what: string,
   ): Promise<{ session: OrtSession; release: () => void }> {
     if (this.disposed) throw new Error("OnnxVgg: used after dispose");
-    const key = `objective|${width}x${height}|${content.join(",")}|${style.join(",")}`;
     let entry = this.sessions.get(key);
     if (!entry) {
-      const model = objectiveGraph({
-        width,
-        height,
-        convs: this.convs,
-        pooling: this.pooling,
-        contentLayers: content,
-        styleLayers: style,
-        convGradient: this.convGradient,
-      });
-      const created: SharedSession = {
-        session: createSession(this.ort, model, `${width}×${height} objective`),
-        users: 0,
-      };
+      const created: SharedSession = { session: createSession(this.ort, build(), what), users: 0 };
       // a failed build is not cached: the next call reports (or retries) it afresh
       created.session.catch(() => {
         if (this.sessions.get(key) === created) this.sessions.delete(key);
@@ -117,38 +104,85 @@ export class OnnxVgg {
     return { session, release };
   }
 
-  /** Content activations and Grams of one image, as flat arrays per layer index. */
-  async targets(
-    image: FloatImage,
+  /** The objective session for one size and layer set (maskedStyles: onnx-style-terms.ts). */
+  acquireObjectiveSession(
+    width: number,
+    height: number,
     content: number[],
     style: number[],
-  ): Promise<{ content: Map<number, Float32Array>; grams: Map<number, Float32Array> }> {
-    if (this.disposed) throw new Error("OnnxVgg: used after dispose");
-    // Built, run once and released: targets are computed once per level, and each session
-    // holds its own copy of the weights (measured at 512×384: three live sessions per level
-    // put the run's peak RSS ~0.2 GB higher).
-    const { width, height } = image;
-    const model = targetsGraph({
+    maskedStyles = 0,
+  ): Promise<{ session: OrtSession; release: () => void }> {
+    const key = `objective|${width}x${height}|${content.join(",")}|${style.join(",")}|${maskedStyles}`;
+    const build = () =>
+      objectiveGraph({
+        width,
+        height,
+        convs: this.convs,
+        pooling: this.pooling,
+        contentLayers: content,
+        styleLayers: style,
+        convGradient: this.convGradient,
+        maskedStyles,
+      });
+    return this.acquire(key, build, `${width}×${height} objective`);
+  }
+
+  /** The targets session for one size and layer set (regions: targetsGraph's summed region Grams). */
+  acquireTargetsSession(
+    width: number,
+    height: number,
+    content: number[],
+    style: number[],
+    regions = false,
+  ): Promise<{ session: OrtSession; release: () => void }> {
+    const key = `targets|${width}x${height}|${content.join(",")}|${style.join(",")}|${regions}`;
+    const spec = {
       width,
       height,
       convs: this.convs,
       pooling: this.pooling,
       contentLayers: content,
       styleLayers: style,
-    });
-    const session = await createSession(this.ort, model, `${width}×${height} targets`);
-    const input = new this.ort.Tensor("float32", image.pixels, [image.pixels.length]);
+    };
+    return this.acquire(key, () => targetsGraph({ ...spec, regions }), `${width}×${height} targets`);
+  }
+
+  /**
+   * Content activations and Grams of one image, as flat arrays per layer index. With
+   * `regions` (a weight per position at each style layer), the Grams are the unnormalised
+   * region sums (F ∘ r) Fᵀ.
+   */
+  async targets(
+    image: FloatImage,
+    content: number[],
+    style: number[],
+    regions?: Map<number, Float32Array>,
+  ): Promise<{ content: Map<number, Float32Array>; grams: Map<number, Float32Array> }> {
+    // Released after one run unless someone holds a lease (a tiled level): targets are
+    // computed once per level, and each session holds its own copy of the weights (measured at
+    // 512×384: three live sessions per level put the run's peak RSS ~0.2 GB higher).
+    const { width, height } = image;
+    const { session, release } = await this.acquireTargetsSession(width, height, content, style, !!regions);
+    const inputs: Record<string, Tensor> = {
+      [TARGETS_IO.image]: new this.ort.Tensor("float32", image.pixels, [image.pixels.length]),
+    };
+    for (const [l, r] of regions ?? []) inputs[TARGETS_IO.region(l)] = new this.ort.Tensor("float32", r, [1, r.length]);
     try {
-      const out = await session.run({ [TARGETS_IO.image]: input });
+      const out = await session.run(inputs);
       const result = { content: new Map<number, Float32Array>(), grams: new Map<number, Float32Array>() };
       for (const i of content) result.content.set(i, out[TARGETS_IO.content(i)]!.data as Float32Array);
       for (const i of style) result.grams.set(i, out[TARGETS_IO.gram(i)]!.data as Float32Array);
       for (const t of Object.values(out)) t.dispose();
       return result;
     } finally {
-      input.dispose();
-      await session.release();
+      for (const t of Object.values(inputs)) t.dispose();
+      release();
     }
+  }
+
+  /** How many sessions are open (built or being built): what the leases keep alive. */
+  get openSessions(): number {
+    return this.sessions.size;
   }
 
   /** Releases every session (idempotent). */
@@ -167,6 +201,10 @@ export interface OnnxObjectiveSetup {
   contentLayers: readonly string[];
   styleLayers: readonly string[];
   weights: ObjectiveWeights;
+  /** one per style at the output size (null: the whole image), as VggObjectiveSetup.styleMasks */
+  styleMasks?: (StyleMask | null)[];
+  /** grams[s].get(l), the styles' Grams computed elsewhere (a tiled level's); `styles` is then not read */
+  styleGrams?: Map<number, Float32Array>[];
 }
 
 export class OnnxObjective implements Objective {
@@ -182,6 +220,8 @@ export class OnnxObjective implements Objective {
   /** the graph inputs other than the image */
   private fixed: Record<string, Tensor> = {};
   private weights: ObjectiveWeights;
+  /** masked runs: areas[s][k], style s's area at style layer k (0: the region vanishes there); null: blended */
+  private readonly areas: number[][] | null;
   private disposed = false;
 
   private constructor(
@@ -205,21 +245,30 @@ export class OnnxObjective implements Objective {
       const { c, h, w } = layerShape(i, this.width, this.height);
       this.fixed[OBJECTIVE_IO.contentTarget(i)] = new this.ort.Tensor("float32", target, [1, c, h, w]);
     }
+    this.areas = setup.styleMasks ? this.setRegions(setup.styleMasks) : null;
     this.refresh(true);
   }
 
   /** Builds (or reuses) the graphs, computes the targets once and returns the objective. */
   static async create(setup: OnnxObjectiveSetup): Promise<OnnxObjective> {
-    const { net, content, styles, weights } = setup;
-    checkWeights(weights, styles.length, setup.styleLayers.length);
+    const { net, content, styles, weights, styleMasks, styleGrams } = setup;
+    const styleCount = styleGrams?.length ?? styles.length;
+    checkWeights(weights, styleCount, setup.styleLayers.length);
+    if (styleMasks && styleMasks.length !== styleCount) {
+      throw new RangeError(`styleMasks needs ${styleCount} entries (one per style), got ${styleMasks.length}`);
+    }
+    // Checked before any session: a bad mask throws with nothing to free.
+    if (styleMasks) checkMasks(styleMasks, content.width, content.height);
     const contentIdx = setup.contentLayers.map(layerIndex);
     const styleIdx = setup.styleLayers.map(layerIndex);
     // Targets first: each targets session is released before the objective session exists,
     // so their weights and activations never add up.
     const contentTargets = (await net.targets(content, contentIdx, [])).content;
-    const grams: Map<number, Float32Array>[] = [];
-    for (const style of styles) grams.push((await net.targets(style, [], styleIdx)).grams);
-    const { session, release } = await net.acquireObjectiveSession(content.width, content.height, contentIdx, styleIdx);
+    const grams: Map<number, Float32Array>[] = styleGrams ? [...styleGrams] : [];
+    if (!styleGrams) for (const style of styles) grams.push((await net.targets(style, [], styleIdx)).grams);
+    const masked = styleMasks ? styleCount : 0;
+    const acquired = await net.acquireObjectiveSession(content.width, content.height, contentIdx, styleIdx, masked);
+    const { session, release } = acquired;
     try {
       return new OnnxObjective(setup, session, release, contentTargets, grams);
     } catch (error) {
@@ -228,15 +277,47 @@ export class OnnxObjective implements Objective {
     }
   }
 
+  private set(name: string, tensor: Tensor): void {
+    this.fixed[name]?.dispose();
+    this.fixed[name] = tensor;
+  }
+
+  /**
+   * Masked runs: each style's Gram and its mask at every style layer (style-masks.ts's pyramid),
+   * divided by C·area as the graph takes it. Returns the areas (a vanished region gets weight 0).
+   */
+  private setRegions(masks: readonly (StyleMask | null)[]): number[][] {
+    return masks.map((m, s) =>
+      this.styleIdx.map((l, k) => {
+        const { c, h, w } = layerShape(l, this.width, this.height);
+        const resized = maskAtLayer(m ?? fullMask(this.width, this.height), poolingsBefore(this.styleLayers[k]!));
+        const area = resized.values.reduce((a, v) => a + v, 0);
+        const scaled = area > 0 ? resized.values.map((v) => v / (c * area)) : new Float32Array(h * w);
+        this.set(OBJECTIVE_IO.regionMask(l, s), new this.ort.Tensor("float32", scaled, [1, h * w]));
+        this.set(OBJECTIVE_IO.regionTarget(l, s), new this.ort.Tensor("float32", this.grams[s]!.get(l)!, [c, c]));
+        return area;
+      }),
+    );
+  }
+
   /** Remakes the small input tensors from the weights; the blended Grams only when the blend changed. */
   private refresh(blendChanged: boolean): void {
     const scalar = (v: number) => new this.ort.Tensor("float32", Float32Array.of(v), [1]);
-    const set = (name: string, tensor: Tensor) => {
-      this.fixed[name]?.dispose();
-      this.fixed[name] = tensor;
-    };
+    const set = (name: string, tensor: Tensor) => this.set(name, tensor);
     set(OBJECTIVE_IO.contentWeight, scalar(this.weights.contentWeight));
     set(OBJECTIVE_IO.tvWeight, scalar(this.weights.tvWeight));
+    if (this.areas) {
+      // as the tfjs objective: each region weighted by its style's raw blend weight
+      const areas = this.areas;
+      this.styleIdx.forEach((l, k) => {
+        const layerWeight = this.weights.styleWeight * this.weights.styleLayerWeights[k]!;
+        areas.forEach((perLayer, s) => {
+          const w = perLayer[k]! > 0 ? layerWeight * this.weights.styleBlendWeights[s]! : 0;
+          set(OBJECTIVE_IO.regionWeight(l, s), scalar(w));
+        });
+      });
+      return;
+    }
     this.styleIdx.forEach((l, k) =>
       set(OBJECTIVE_IO.styleWeight(l), scalar(this.weights.styleWeight * this.weights.styleLayerWeights[k]!)),
     );

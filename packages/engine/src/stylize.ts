@@ -15,7 +15,7 @@ import { EngineError, abortError } from "./errors.ts";
 import { decodeImage, fitWithin, resizeImage } from "./image.ts";
 import { decodeStyleMasks, masksAtSize } from "./mask-images.ts";
 import { TILED_LBFGS_HISTORY, isTiled } from "./tiles.ts";
-import { TILE_STEPS, TiledLevel } from "./tiled-level.ts";
+import { TILE_STEPS, TiledLevel, tileObjectivesFor } from "./tiled-level.ts";
 import { replanIterations } from "./multiscale.ts";
 import {
   VggObjective,
@@ -205,7 +205,7 @@ class StyleRun {
       disposables.push({ dispose: () => ("onnx" in net ? net.onnx : net.tfjs).dispose() });
       this.checkAbort();
       this.runInfo = { backend, modelHash };
-      // What the onnx backend cannot do yet runs on tfjs: wasm takes over unless onnx was forced.
+      // A graph ONNX Runtime rejects: wasm takes over unless onnx was forced.
       const toTfjs = async (error: EngineError): Promise<VggFeatures> => {
         const info = await fallBackFromOnnx(error);
         if ("onnx" in net) {
@@ -215,21 +215,17 @@ class StyleRun {
         this.runInfo = { ...this.runInfo, backend: info.backend };
         return net.tfjs;
       };
-      const tfjsFor = (what: string): Promise<VggFeatures> =>
-        "onnx" in net
-          ? toTfjs(new EngineError("bad_backend", `the onnx backend cannot ${what} yet`))
-          : Promise.resolve(net.tfjs);
-      const makeObjective = async (setup: Omit<VggObjectiveSetup, "net">): Promise<Objective> => {
-        if ("onnx" in net && !setup.styleMasks) {
+      const makeObjective = async (setup: Omit<VggObjectiveSetup, "net" | "styleGrams">): Promise<Objective> => {
+        if ("onnx" in net) {
           try {
             return await OnnxObjective.create({ net: net.onnx, ...setup });
           } catch (error) {
             // A graph ONNX Runtime rejects
             if (!(error instanceof EngineError && error.code === "bad_backend")) throw error;
-            await toTfjs(error);
+            return new VggObjective({ net: await toTfjs(error), ...setup });
           }
         }
-        return new VggObjective({ net: await tfjsFor("take style masks"), ...setup });
+        return new VggObjective({ net: net.tfjs, ...setup });
       };
 
       // Deepest block used → the short side needed for its pooled map to be ≥ 1 px.
@@ -291,15 +287,21 @@ class StyleRun {
         const levelMasks = await masksAtSize(masks, width, height);
 
         if (isTiled(width, height, opts.tile)) {
+          const objectives = await tileObjectivesFor(net, {
+            width,
+            height,
+            tile: opts.tile,
+            styles: styleLevels,
+            masked: levelMasks !== undefined,
+            contentLayers: opts.contentLayers,
+            styleLayers: opts.styleLayers,
+          });
           const tiled = new TiledLevel({
-            net: await tfjsFor("run tiled levels"),
+            objectives,
             width,
             height,
             content: contentLevel,
-            styles: styleLevels,
             masks: levelMasks,
-            contentLayers: opts.contentLayers,
-            styleLayers: opts.styleLayers,
             tile: opts.tile,
             optimizer: opts.optimizer,
             learningRate: opts.learningRate,

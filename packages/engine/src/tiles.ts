@@ -113,14 +113,20 @@ export const TILED_LBFGS_HISTORY = 20;
 
 /**
  * An upper bound (bytes) on the process's peak RSS for a run: ENGINE_BASE_BYTES (node, tsx,
- * both runtimes loaded — an automatic onnx backend hands tiled levels to wasm — and the
- * VGG-19 weights; measured ~0.84 GB for tiny runs) plus the largest piece optimised at once
- * (a tile, or without tiling the whole output) through VGG and L-BFGS, plus the full-size
- * float buffers a level keeps (image, snapshot, content, gradient, masks) and the style images.
+ * both runtimes loaded — onnx keeps tfjs for image operations — and the VGG-19 weights;
+ * measured ~0.84 GB for tiny runs) plus the largest piece optimised at once (a tile, or without
+ * tiling the whole output) through VGG and L-BFGS, plus the full-size float buffers a level
+ * keeps (image, snapshot, content, gradient, masks) and the style images.
  * VGG_BYTES_PER_PIXEL is measured, not derived: the wasm heap grew ~1.3 kB per tile pixel
  * between 128 px and 256 px tiles (relu5_1 forward + chained backward); 4 kB leaves a margin.
+ * ONNX_SESSIONS_BYTES: on onnx a tiled level holds two sessions (the tile's objective and its
+ * content targets, each with its own copy of the weights and its own arena) and a third while
+ * it sums the style Grams. The bound is printed before the backend is chosen, so it always
+ * counts them. Measured on the 2-core box (peak RSS): wasm 256 px in 128 px tiles 0.76 GB;
+ * onnx 192 px in 96 px tiles 0.85 GB, 2048 px in 512 px tiles 1.52 GB, 384×288 untiled 1.00 GB.
  */
 export const ENGINE_BASE_BYTES = 1_000_000_000;
+export const ONNX_SESSIONS_BYTES = 300_000_000;
 export const VGG_BYTES_PER_PIXEL = 4_000;
 const FULL_BUFFERS = 12; // float copies of the full-size RGB image alive at once, at most
 
@@ -130,5 +136,59 @@ export function memoryBound(width: number, height: number, tile: number | null, 
   const lbfgs = (2 * (tile === null ? 100 : TILED_LBFGS_HISTORY) + 3) * piece * 3 * 4;
   const full = FULL_BUFFERS * width * height * 3 * 4;
   const styles = styleSide * styleSide * 3 * 5; // a decoded style image and its float copy
-  return ENGINE_BASE_BYTES + VGG_BYTES_PER_PIXEL * piece + lbfgs + full + styles;
+  return ENGINE_BASE_BYTES + ONNX_SESSIONS_BYTES + VGG_BYTES_PER_PIXEL * piece + lbfgs + full + styles;
+}
+
+/** Splits a side into ⌈length / tile⌉ near-equal parts (no overlap): [start, size] pairs. */
+export function splitSide(length: number, tile: number): [number, number][] {
+  const parts = Math.max(1, Math.ceil(length / tile));
+  const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((i * length) / parts));
+  return bounds.slice(0, -1).map((start, i) => [start, bounds[i + 1]! - start]);
+}
+
+/** A part of an image whose positions enter a Gram sum, and the rectangle read to compute it. */
+export interface StylePart {
+  read: Rect;
+  own: Rect;
+}
+
+/**
+ * The parts of half a tile a whole-image Gram is summed over, each read with a quarter tile of
+ * context around it (so a read is at most a tile, plus up to 15 px of alignment), aligned to the
+ * deepest pooling grid (16 px) so the part's pooling windows are the whole image's.
+ */
+export function styleParts(width: number, height: number, tile: number): StylePart[] {
+  const part = Math.max(16, Math.floor(tile / 2));
+  const margin = Math.floor(tile / 4);
+  const parts: StylePart[] = [];
+  for (const [y, h] of splitSide(height, part)) {
+    for (const [x, w] of splitSide(width, part)) {
+      const x0 = Math.max(0, Math.floor((x - margin) / 16) * 16);
+      const y0 = Math.max(0, Math.floor((y - margin) / 16) * 16);
+      parts.push({
+        read: {
+          x: x0,
+          y: y0,
+          width: Math.min(width, x + w + margin) - x0,
+          height: Math.min(height, y + h + margin) - y0,
+        },
+        own: { x, y, width: w, height: h },
+      });
+    }
+  }
+  return parts;
+}
+
+/**
+ * A part's own positions on a layer's map (`mapWidth` × `mapHeight`, read coordinates, 2^poolings
+ * px per position), or null where none are left at that resolution.
+ */
+export function ownAtLayer(part: StylePart, poolings: number, mapWidth: number, mapHeight: number): Rect | null {
+  const scale = 2 ** poolings;
+  const { read, own } = part;
+  const top = Math.min(mapHeight, Math.floor((own.y - read.y) / scale));
+  const left = Math.min(mapWidth, Math.floor((own.x - read.x) / scale));
+  const height = Math.min(mapHeight, Math.floor((own.y + own.height - read.y) / scale)) - top;
+  const width = Math.min(mapWidth, Math.floor((own.x + own.width - read.x) / scale)) - left;
+  return height > 0 && width > 0 ? { x: left, y: top, width, height } : null;
 }

@@ -1,24 +1,32 @@
-/** The onnx backend cannot take style masks yet: forced, a masked run is a clear error. */
+/** Forced ATELIER_BACKEND=onnx takes style masks: a masked two-style run stays on onnx. */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { EngineError } from "../src/errors.ts";
 import { stylize } from "../src/stylize.ts";
 
 process.env.ATELIER_BACKEND = "onnx";
-const image = (name: string) => join(process.env.ATELIER_IMAGES!, name);
 
 describe("style masks with ATELIER_BACKEND=onnx", () => {
-  it("fail with bad_backend instead of running without the masks", async () => {
-    const mask = { width: 2, height: 2, data: new Uint8Array(12).fill(255) };
+  it("run on onnx (no fallback, no refusal)", async () => {
+    const image = (name: string) => join(process.env.ATELIER_IMAGES!, name);
+    const half = { width: 2, height: 1, data: Uint8Array.of(255, 255, 255, 0, 0, 0) };
+    const other = { width: 2, height: 1, data: Uint8Array.of(0, 0, 0, 255, 255, 255) };
     const run = stylize({
       content: image("tubingen.jpg"),
-      styles: [{ image: image("starry_night.jpg"), weight: 1, mask }],
-      size: 32,
-      iterations: 2,
+      styles: [
+        { image: image("starry_night.jpg"), weight: 1, mask: half },
+        { image: image("the_scream.jpg"), weight: 1, mask: other },
+      ],
+      size: 48,
+      iterations: 3,
     });
-    const error: unknown = await run.result.catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(EngineError);
-    expect((error as EngineError).code).toBe("bad_backend");
-    expect((error as Error).message).toMatch(/onnx backend cannot take style masks/);
+    let events = 0;
+    for await (const e of run) {
+      expect(Number.isFinite(e.total)).toBe(true);
+      events++;
+    }
+    const result = await run.result;
+    expect(events).toBe(3);
+    expect(run.info.backend).toBe("onnx");
+    expect(result.width).toBe(48);
   });
 });

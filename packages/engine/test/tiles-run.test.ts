@@ -1,7 +1,8 @@
 /**
- * A tiled run through the CLI (a fresh process, so its peak RSS is the run's): 256 px in
- * 128 px tiles. The output has no seam — the gradient magnitude across every tile border any
- * pass used is like the rest of the image — and the peak RSS stays under the printed bound.
+ * Tiled runs through the CLI (a fresh process, so its peak RSS is the run's): 256 px in 128 px
+ * tiles on wasm, 192 px in 96 px tiles on onnx. The output has no seam — the gradient magnitude
+ * across every tile border any pass used is like the rest of the image — and the peak RSS stays
+ * under the printed bound.
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -16,9 +17,10 @@ import { tileGrid } from "../src/tiles.ts";
 const ENGINE = resolve(import.meta.dirname, "..");
 const IMAGES = process.env.ATELIER_IMAGES!;
 
-function atelier(args: string[]): Promise<{ code: number | null; stderr: string }> {
+function atelier(args: string[], backend: string): Promise<{ code: number | null; stderr: string }> {
   return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, [join(ENGINE, "bin/atelier.mjs"), ...args], { cwd: ENGINE });
+    const env = { ...process.env, ATELIER_BACKEND: backend };
+    const child = spawn(process.execPath, [join(ENGINE, "bin/atelier.mjs"), ...args], { cwd: ENGINE, env });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", fail);
@@ -67,54 +69,54 @@ afterAll(async () => {
 });
 
 describe("a tiled run", () => {
-  it("shows no seam and stays under its printed memory bound", async () => {
-    const out = join(dir, "tiled.png");
-    const iterations = 2 * TILE_STEPS; // two passes, two different grids
-    const args = ["stylize", "--content", join(IMAGES, "tubingen.jpg"), "--style", join(IMAGES, "starry_night.jpg")];
-    const result = await atelier([
-      ...args,
-      "--out",
-      out,
-      "--size",
-      "256",
-      "--tile",
-      "128",
-      "--iterations",
-      `${iterations}`,
-    ]);
-    expect(result.code, result.stderr).toBe(0);
-    const bound = /memory bound (\d+) MB/.exec(result.stderr);
-    const peak = /peak RSS (\d+) MB \(bound (\d+) MB\)/.exec(result.stderr);
-    expect(bound && peak, result.stderr).toBeTruthy();
-    console.log(`tiled 256 px / 128 px tiles: peak RSS ${peak![1]} MB, bound ${bound![1]} MB`);
-    expect(Number(peak![1])).toBeLessThan(Number(bound![1]));
+  const cases: [backend: string, width: number, height: number, tile: number][] = [
+    ["wasm", 256, 192, 128],
+    ["onnx", 192, 144, 96],
+  ];
+  for (const [backend, width, height, tile] of cases) {
+    it(`on ${backend} (${width} px, ${tile} px tiles) shows no seam and stays under its printed memory bound`, async () => {
+      const out = join(dir, `tiled-${backend}.png`);
+      const iterations = 2 * TILE_STEPS; // two passes, two different grids
+      const args = ["stylize", "--content", join(IMAGES, "tubingen.jpg"), "--style", join(IMAGES, "starry_night.jpg")];
+      const sizes = ["--size", `${width}`, "--tile", `${tile}`, "--iterations", `${iterations}`];
+      const result = await atelier([...args, "--out", out, ...sizes], backend);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toContain(`backend ${backend},`);
+      const bound = /memory bound (\d+) MB/.exec(result.stderr);
+      const peak = /peak RSS (\d+) MB \(bound (\d+) MB\)/.exec(result.stderr);
+      expect(bound && peak, result.stderr).toBeTruthy();
+      console.log(`tiled ${width} px / ${tile} px tiles on ${backend}: peak RSS ${peak![1]} MB, bound ${bound![1]} MB`);
+      expect(Number(peak![1])).toBeLessThan(Number(bound![1]));
 
-    const image = await decodeImage(out);
-    expect([image.width, image.height]).toEqual([256, 192]);
-    // every border (tile edge inside the image) of both passes, per axis
-    const xs = new Set<number>();
-    const ys = new Set<number>();
-    for (let pass = 0; pass < 2; pass++) {
-      for (const r of tileGrid(256, 192, 128, pass)) {
-        for (const x of [r.x, r.x + r.width]) if (x > 0 && x < 256) xs.add(x);
-        for (const y of [r.y, r.y + r.height]) if (y > 0 && y < 192) ys.add(y);
-      }
-    }
-    const across = seamRatio(columnGradients(image), xs);
-    const down = seamRatio(columnGradients(transpose(image)), ys);
-    console.log(`gradient at tile borders / elsewhere: columns ${across.toFixed(3)}, rows ${down.toFixed(3)}`);
-    expect(across).toBeLessThan(1.25);
-    expect(down).toBeLessThan(1.25);
-
-    // the measure does see a seam: a 24-level step at one border stands out
-    const seamed = { ...image, data: image.data.slice() };
-    const border = [...xs][0]!;
-    for (let y = 0; y < 192; y++)
-      for (let x = border; x < 256; x++)
-        for (let c = 0; c < 3; c++) {
-          const o = (y * 256 + x) * 3 + c;
-          seamed.data[o] = Math.min(255, seamed.data[o]! + 24);
+      const image = await decodeImage(out);
+      expect([image.width, image.height]).toEqual([width, height]);
+      // every border (tile edge inside the image) of both passes, per axis
+      const xs = new Set<number>();
+      const ys = new Set<number>();
+      for (let pass = 0; pass < 2; pass++) {
+        for (const r of tileGrid(width, height, tile, pass)) {
+          for (const x of [r.x, r.x + r.width]) if (x > 0 && x < width) xs.add(x);
+          for (const y of [r.y, r.y + r.height]) if (y > 0 && y < height) ys.add(y);
         }
-    expect(seamRatio(columnGradients(seamed), new Set([border]))).toBeGreaterThan(1.25);
-  }, 300_000);
+      }
+      const across = seamRatio(columnGradients(image), xs);
+      const down = seamRatio(columnGradients(transpose(image)), ys);
+      console.log(
+        `${backend}: gradient at tile borders / elsewhere: columns ${across.toFixed(3)}, rows ${down.toFixed(3)}`,
+      );
+      expect(across).toBeLessThan(1.25);
+      expect(down).toBeLessThan(1.25);
+
+      // the measure does see a seam: a 24-level step at one border stands out
+      const seamed = { ...image, data: image.data.slice() };
+      const border = [...xs][0]!;
+      for (let y = 0; y < height; y++)
+        for (let x = border; x < width; x++)
+          for (let c = 0; c < 3; c++) {
+            const o = (y * width + x) * 3 + c;
+            seamed.data[o] = Math.min(255, seamed.data[o]! + 24);
+          }
+      expect(seamRatio(columnGradients(seamed), new Set([border]))).toBeGreaterThan(1.25);
+    }, 300_000);
+  }
 });

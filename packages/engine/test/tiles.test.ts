@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { initTfjsBackend } from "./tfjs-backend.ts";
 import { loadFloatImage } from "./objective-fixtures.ts";
 import { gram } from "../src/losses.ts";
-import { gramsInParts, splitSide } from "../src/tiled-level.ts";
+import { gramsInParts } from "../src/tiled-level.ts";
 import {
   crop,
   featherWeight,
@@ -11,6 +11,7 @@ import {
   memoryBound,
   passOffset,
   pasteTile,
+  splitSide,
   tileGrid,
   tileOverlap,
   tileStarts,

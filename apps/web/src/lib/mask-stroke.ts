@@ -1,9 +1,9 @@
 /**
  * The mask painter's pure parts: where a pointer is in photo coordinates, which points a stroke
- * keeps, and the tinted overlay a style's region is drawn as (from the same rasteriser the run
- * uses, so the overlay is the mask the run gets).
+ * keeps, the tinted overlay a style's region is drawn as (from the same rasteriser the run
+ * uses, so the overlay is the mask the run gets), and whose strokes get an outline.
  */
-import { MAX_STROKE_POINTS, rasteriseLayer, type MaskLayer } from "@atelier/protocol";
+import { MAX_STROKE_POINTS, colorOf, rasteriseLayer, type MaskLayer, type MaskStroke } from "@atelier/protocol";
 
 /** One colour per style slot (the order of the room's styles), readable over a photo. */
 const REGION_COLORS: [number, number, number][] = [
@@ -62,4 +62,13 @@ export function regionOverlay(
     rgba[i * 4 + 3] = a;
   }
   return rgba;
+}
+
+/**
+ * The strokes of a layer painted by someone other than `me`, each with its author's presence
+ * colour (colorOf, as their avatar and field rings): the painter outlines them so everyone sees
+ * who painted what. My own strokes are not outlined (undo and clear act on exactly those).
+ */
+export function othersStrokes(layer: MaskLayer, me: string): { stroke: MaskStroke; color: string }[] {
+  return layer.strokes.filter((s) => s.authorId !== me).map((stroke) => ({ stroke, color: colorOf(stroke.authorId) }));
 }

@@ -1,8 +1,15 @@
 "use client";
 
 import { useEffect, useRef, useState, type PointerEvent } from "react";
-import { MAX_BRUSH_SIZE, MIN_BRUSH_SIZE, maskSize, type MaskEditRequest, type MaskTool } from "@atelier/protocol";
-import { cssColor, extendStroke, photoPoint, regionColor, regionOverlay } from "@/lib/mask-stroke";
+import {
+  MAX_BRUSH_SIZE,
+  MIN_BRUSH_SIZE,
+  maskSize,
+  type MaskEditRequest,
+  type MaskStroke,
+  type MaskTool,
+} from "@atelier/protocol";
+import { cssColor, extendStroke, othersStrokes, photoPoint, regionColor, regionOverlay } from "@/lib/mask-stroke";
 import { imageUrl } from "../image";
 import { useStudio } from "./context";
 import { FIELD_HELP } from "./field-help";
@@ -11,15 +18,18 @@ import { useRoomStyleNames } from "./use-room-style-names";
 /** The overlay's raster on the photo's long side: fine enough to paint, cheap to redraw per edit. */
 const OVERLAY_LONG_SIDE = 320;
 const REGION_ALPHA = 0.45;
+/** Width (overlay px) of the ring drawn around someone else's stroke, in their presence colour. */
+const OUTLINE_WIDTH = 1.5;
 const TOOL_LABELS: Record<MaskTool, string> = { brush: "Brush", eraser: "Eraser", fill: "Fill" };
 
 /**
  * Paint where each style goes, over the content photo. Every finished stroke is one `mask:edit`
  * (the server appends it, so people painting at once all keep their strokes); everyone's regions
- * are drawn in their style's colour as they land. Undo and clear touch only my own strokes.
+ * are drawn in their style's colour as they land, others' strokes outlined in their author's
+ * presence colour. Undo and clear touch only my own strokes.
  */
 export function MaskPainter() {
-  const { doc, conn, editable, state } = useStudio();
+  const { doc, conn, editable, state, me } = useStudio();
   const names = useRoomStyleNames(
     state.roomId,
     doc.styles.map((s) => s.imageId),
@@ -60,6 +70,14 @@ export function MaskPainter() {
       bitmap.getContext("2d")?.putImageData(new ImageData(pixels, overlay.width, overlay.height), 0, 0);
       ctx.drawImage(bitmap, 0, 0);
     });
+    const ring = document.createElement("canvas");
+    ring.width = overlay.width;
+    ring.height = overlay.height;
+    for (const style of doc.styles) {
+      const layer = doc.masks[style.imageId];
+      if (layer)
+        for (const { stroke, color } of othersStrokes(layer, me.userId)) outlineStroke(ctx, ring, stroke, color);
+    }
     if (drawing && drawing.length > 0) {
       const index = doc.styles.findIndex((s) => s.imageId === selected);
       ctx.strokeStyle = tool === "eraser" ? "rgb(255 255 255 / 0.8)" : cssColor(regionColor(index), 0.7);
@@ -71,7 +89,7 @@ export function MaskPainter() {
       for (const [x, y] of drawing) ctx.lineTo(x * overlay.width, y * overlay.height);
       ctx.stroke();
     }
-  }, [doc.styles, doc.masks, overlayWidth, overlayHeight, drawing, selected, tool, size]);
+  }, [doc.styles, doc.masks, overlayWidth, overlayHeight, drawing, selected, tool, size, me.userId]);
 
   if (!doc.contentImageId || doc.styles.length === 0) return null;
 
@@ -214,6 +232,45 @@ export function MaskPainter() {
       )}
     </section>
   );
+}
+
+/**
+ * A ring around a stroke's painted path in `color` (drawn on the scratch canvas `ring`, then onto
+ * `ctx`): the path stroked wider, with the path itself cut out, so the region's tint shows
+ * inside. A fill is a small ring where the bucket was tipped.
+ */
+function outlineStroke(ctx: CanvasRenderingContext2D, ring: HTMLCanvasElement, stroke: MaskStroke, color: string) {
+  const r = ring.getContext("2d");
+  if (!r) return;
+  const { width, height } = ring;
+  const points = stroke.points.map(([x, y]) => [x * width, y * height] as const);
+  r.clearRect(0, 0, width, height);
+  r.strokeStyle = color;
+  r.lineCap = "round";
+  r.lineJoin = "round";
+  if (stroke.tool === "fill") {
+    r.lineWidth = OUTLINE_WIDTH;
+    r.beginPath();
+    r.arc(points[0]![0], points[0]![1], 4, 0, 2 * Math.PI);
+    r.stroke();
+  } else {
+    const path = () => {
+      r.beginPath();
+      r.moveTo(...points[0]!);
+      for (const p of points) r.lineTo(...p);
+    };
+    const brush = stroke.size * Math.max(width, height);
+    r.globalCompositeOperation = "source-over";
+    r.lineWidth = brush + 2 * OUTLINE_WIDTH;
+    path();
+    r.stroke();
+    r.globalCompositeOperation = "destination-out";
+    r.lineWidth = brush;
+    path();
+    r.stroke();
+    r.globalCompositeOperation = "source-over";
+  }
+  ctx.drawImage(ring, 0, 0);
 }
 
 function newStrokeId(): string {
