@@ -15,7 +15,7 @@ import { ACTIVE, newLiveRun, toRunInfo } from "./live-run.ts";
 import type { Logger } from "./log.ts";
 import { redisClient, type RunBus } from "./run-bus.ts";
 import { planDispatch, type PlanRun } from "./run-dispatch-plan.ts";
-import { RUN_QUEUE } from "./run-worker.ts";
+import { RUN_QUEUE, WORKER_REGISTRY } from "./run-worker.ts";
 import type { RunStatus } from "@atelier/protocol";
 
 const TICK_MS = 500;
@@ -87,8 +87,11 @@ export class RunDispatcher {
   /** Free slots of all live workers (their slots keys expire when they go silent). */
   private async capacity(): Promise<number> {
     const redis = this.o.bus.redis;
-    const keys = await redis.keys(`${this.key("worker:")}*`);
-    if (keys.length === 0) return 0;
+    const registry = this.key(WORKER_REGISTRY);
+    await redis.zremrangebyscore(registry, "-inf", String(Date.now()));
+    const ids = await redis.zrange(registry, "0", "-1");
+    if (ids.length === 0) return 0;
+    const keys = ids.map((id) => this.key(`worker:${id}`));
     let total = 0;
     for (const raw of await redis.mget(keys)) {
       const parsed = raw ? workerSlots.safeParse(JSON.parse(raw)) : null;

@@ -38,6 +38,8 @@ const STALLED_CHECK_MS = 5_000;
 /** how often a worker renews its slots key, and how long the key outlives a silent worker */
 const SLOTS_RENEW_MS = 2_000;
 const SLOTS_TTL_MS = 6_000;
+/** the sorted set of live workers' ids, scored by when their slots key expires */
+export const WORKER_REGISTRY = "workers";
 /** the run's lease file in DATA_DIR (lease.ts) is refreshed this often while a worker holds the run */
 const LEASE_RENEW_MS = 10_000;
 
@@ -121,11 +123,18 @@ export class RunWorker {
     }
   }
 
-  /** Tells the dispatcher this worker's capacity (a key that expires when the worker goes silent). */
+  /**
+   * Tells the dispatcher this worker's capacity: a key that expires when the worker goes silent,
+   * listed in a sorted set scored by that expiry (the dispatcher reads the set, never KEYS, which
+   * walks every key of the Redis and blocks it meanwhile).
+   */
   private async renewSlots(): Promise<void> {
     const slots = { workerId: this.o.workerId, concurrency: this.o.concurrency, running: this.running };
     await this.bus.redis
+      .multi()
       .set(`${this.o.prefix}worker:${this.o.workerId}`, JSON.stringify(slots), "PX", SLOTS_TTL_MS)
+      .zadd(`${this.o.prefix}${WORKER_REGISTRY}`, Date.now() + SLOTS_TTL_MS, this.o.workerId)
+      .exec()
       .catch((error: unknown) => this.o.log.warn("worker.slots_failed", { error }));
   }
 
@@ -256,7 +265,12 @@ export class RunWorker {
   async close(): Promise<void> {
     if (this.slotsTimer) clearInterval(this.slotsTimer);
     if (this.leaseTimer) clearInterval(this.leaseTimer);
-    await this.bus.redis.del(`${this.o.prefix}worker:${this.o.workerId}`).catch(() => 0);
+    await this.bus.redis
+      .multi()
+      .del(`${this.o.prefix}worker:${this.o.workerId}`)
+      .zrem(`${this.o.prefix}${WORKER_REGISTRY}`, this.o.workerId)
+      .exec()
+      .catch(() => null);
     for (const run of this.runtime.active.values()) {
       const worker = run.worker;
       if (!worker) continue;

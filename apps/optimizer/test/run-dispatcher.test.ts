@@ -15,6 +15,7 @@ import { writeLease } from "../src/lease.ts";
 import { createLogger } from "../src/log.ts";
 import { RunBus } from "../src/run-bus.ts";
 import { RunDispatcher } from "../src/run-dispatcher.ts";
+import { WORKER_REGISTRY } from "../src/run-worker.ts";
 import { createFixture, tinyDocument, waitUntil, type Fixture } from "./support.ts";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -45,9 +46,13 @@ afterAll(async () => {
   await f?.cleanup();
 });
 
-/** A worker's capacity key, as a live worker writes it every 2 s. */
+/** A worker's capacity key and its entry in the registry, as a live worker writes them every 2 s. */
 const workerSlots = (concurrency: number) =>
-  bus.redis.set(`${PREFIX}worker:w1`, JSON.stringify({ workerId: "w1", concurrency, running: 0 }), "PX", 60_000);
+  bus.redis
+    .multi()
+    .set(`${PREFIX}worker:w1`, JSON.stringify({ workerId: "w1", concurrency, running: 0 }), "PX", 60_000)
+    .zadd(`${PREFIX}${WORKER_REGISTRY}`, Date.now() + 60_000, "w1")
+    .exec();
 
 async function createRun(authorId: string, status: "queued" | "running"): Promise<string> {
   const params = runParams.parse(tinyDocument(f));
