@@ -11,14 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabaseProvider } from "@atelier/db/testing";
 import { startLoadBalancer, type LoadBalancer } from "../../../scripts/lib/lb-proxy.mjs";
 import { startRedis, type PrivateRedis } from "./support-chaos.ts";
-import {
-  hasWorkerProcess,
-  openRoom,
-  spawnGateway,
-  spawnWorker,
-  type NodeProcess,
-  type RoomView,
-} from "./support-cluster.ts";
+import { openRoom, spawnGateway, spawnWorker, type NodeProcess, type RoomView } from "./support-cluster.ts";
 import { createFixture, request, setDocument, tinyDocument, waitFor, waitUntil, type Fixture } from "./support.ts";
 
 const RESYNC_TARGET_MS = 5_000;
@@ -38,7 +31,7 @@ describe.runIf(testDatabaseProvider() === "postgresql")("chaos: a gateway dies",
     nodes.push(
       ...(await Promise.all([spawnGateway(f, "gateway-1", redis.url), spawnGateway(f, "gateway-2", redis.url)])),
     );
-    if (hasWorkerProcess) nodes.push(await spawnWorker(f, "worker-1", redis.url));
+    nodes.push(await spawnWorker(f, "worker-1", redis.url));
     lb = await startLoadBalancer({
       backends: nodes.filter((n) => n.name.startsWith("gateway")).map((n) => ({ name: n.name, port: n.port })),
       healthEveryMs: 250,
@@ -66,9 +59,9 @@ describe.runIf(testDatabaseProvider() === "postgresql")("chaos: a gateway dies",
     const runId = started.run.runId;
     await waitFor(editor.socket, "run:stats", (s) => s.runId === runId && s.iteration >= 3, 60_000);
 
-    // role `all`: the run lives in gateway-1 (the owner's), so gateway-2 dies; with workers, gateway-1 does
-    const victim = hasWorkerProcess ? nodes[0]! : nodes[1]!;
-    const orphans = hasWorkerProcess ? [owner, viewer] : [editor];
+    // the run lives on the worker: gateway-1, which serves the owner who started it, dies
+    const victim = nodes[0]!;
+    const orphans = [owner, viewer];
     const survivors = views.filter((v) => !orphans.includes(v));
     const joinsBefore = orphans.map((v) => v.joins);
     const killedAt = Date.now();

@@ -12,7 +12,6 @@ import { testDatabaseProvider } from "@atelier/db/testing";
 import { startFaultProxy, startRedis, type FaultProxy, type PrivateRedis } from "./support-chaos.ts";
 import {
   expectedValues,
-  hasWorkerProcess,
   openRoom,
   spawnGateway,
   spawnWorker,
@@ -49,7 +48,7 @@ describe.runIf(testDatabaseProvider() === "postgresql")("chaos: PostgreSQL outag
         spawnGateway(f, "gateway-2", redis.url, env),
       ])),
     );
-    if (hasWorkerProcess) nodes.push(await spawnWorker(f, "worker-1", redis.url, env));
+    nodes.push(await spawnWorker(f, "worker-1", redis.url, env));
   });
 
   afterAll(async () => {

@@ -12,7 +12,6 @@ import { testDatabaseProvider } from "@atelier/db/testing";
 import { startRedis, type PrivateRedis } from "./support-chaos.ts";
 import {
   expectedValues,
-  hasWorkerProcess,
   openRoom,
   spawnGateway,
   spawnWorker,
@@ -36,7 +35,7 @@ describe.runIf(testDatabaseProvider() === "postgresql")("chaos: Redis restarts",
     nodes.push(
       ...(await Promise.all([spawnGateway(f, "gateway-1", redis.url), spawnGateway(f, "gateway-2", redis.url)])),
     );
-    if (hasWorkerProcess) nodes.push(await spawnWorker(f, "worker-1", redis.url));
+    nodes.push(await spawnWorker(f, "worker-1", redis.url));
   });
 
   afterAll(async () => {

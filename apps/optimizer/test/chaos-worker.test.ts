@@ -4,20 +4,13 @@
  * iterations in the shared DATA_DIR. The other worker must resume the run from its last
  * checkpoint (not from iteration 0), the room must be told, and the run must complete; the time
  * from the kill to the first iteration after it is measured (target ≤ 30 s).
- * Needs the worker process of issue 9 (src/worker-main.ts) and PostgreSQL (the PostgreSQL pass).
+ * Needs PostgreSQL (several processes share one database): it runs in the PostgreSQL pass.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabaseProvider } from "@atelier/db/testing";
 import type { IterationStats } from "@atelier/protocol";
 import { startRedis, type PrivateRedis } from "./support-chaos.ts";
-import {
-  hasWorkerProcess,
-  openRoom,
-  spawnGateway,
-  spawnWorker,
-  type NodeProcess,
-  type RoomView,
-} from "./support-cluster.ts";
+import { openRoom, spawnGateway, spawnWorker, type NodeProcess, type RoomView } from "./support-cluster.ts";
 import {
   collect,
   createFixture,
@@ -32,7 +25,7 @@ import {
 const RESUME_TARGET_MS = 30_000;
 const CHECKPOINT_EVERY = 5;
 
-describe.runIf(testDatabaseProvider() === "postgresql" && hasWorkerProcess)("chaos: the worker of a run dies", () => {
+describe.runIf(testDatabaseProvider() === "postgresql")("chaos: the worker of a run dies", () => {
   let f: Fixture;
   let redis: PrivateRedis;
   let gateway: NodeProcess;

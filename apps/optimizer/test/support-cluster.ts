@@ -5,7 +5,6 @@
  * every (re)connection they join the room again and take the state they are given.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { io as connectClient } from "socket.io-client";
@@ -17,9 +16,6 @@ const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 // of the CLI would leave that child (the real server) running
 const tsxLoader = pathToFileURL(path.resolve(appDir, "..", "..", "node_modules", "tsx", "dist", "loader.mjs")).href;
 const workerMain = path.join(appDir, "src", "worker-main.ts");
-
-/** Whether this code base has the worker process of issue 9 (`npm run worker`); before it, every node is role `all`. */
-export const hasWorkerProcess = existsSync(workerMain);
 
 export interface NodeProcess {
   name: string;
@@ -151,14 +147,12 @@ export function spawnGateway(f: Fixture, name: string, redisUrl: string, env: Re
     name,
     redisUrl,
     readyEvent: "optimizer.ready",
-    // before the worker process exists every node runs jobs itself (role all)
-    env: { ATELIER_ROLE: hasWorkerProcess ? "gateway" : "all", ...env },
+    env: { ATELIER_ROLE: "gateway", ...env },
   });
 }
 
 /** An optimisation worker (`npm run worker`): takes jobs from the shared queue. */
 export function spawnWorker(f: Fixture, name: string, redisUrl: string, env: Record<string, string> = {}) {
-  if (!hasWorkerProcess) throw new Error("spawnWorker: this code base has no worker process (src/worker-main.ts)");
   return spawnNode(f, workerMain, {
     name,
     redisUrl,
