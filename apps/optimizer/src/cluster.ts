@@ -3,8 +3,7 @@
  * clients of every gateway, and because every broadcast is kept a while in a Redis stream,
  * connection-state recovery works across gateways (a client that reconnects through another
  * gateway gets the events it missed; the classic pub/sub adapter cannot do that) — plus a small
- * typed channel for what nodes tell each other (server-side emits: run state, previews, cancel
- * requests, membership changes). The same ioredis client serves the document store.
+ * typed channel for what nodes tell each other (server-side emits: membership changes). The same ioredis client serves the document store.
  */
 import { createAdapter } from "@socket.io/redis-streams-adapter";
 import { Redis } from "ioredis";
@@ -36,16 +35,6 @@ export async function connectCluster(
     emit(event, payload) {
       // socket.io's emit typing cannot follow a generic event name; the signature above keeps callers typed
       (io.serverSideEmit as (event: string, payload: unknown) => boolean)(event, payload);
-    },
-    // answered within the adapter's fixed 5 s: the holder acks once its cancel is under way
-    async requestCancel(roomId) {
-      try {
-        const answers = await io.serverSideEmitWithAck("atelier:cancel", { roomId });
-        return answers.some(Boolean);
-      } catch (error) {
-        log.warn("cluster.cancel_failed", { roomId, error });
-        return false;
-      }
     },
     async announceMembership(roomId, userId) {
       try {

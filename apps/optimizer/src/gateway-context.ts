@@ -42,17 +42,13 @@ export interface SocketData {
  */
 export interface InterServerEvents {
   "atelier:doc": (p: InterNodePayload<"atelier:doc">) => void;
-  "atelier:run": (p: InterNodePayload<"atelier:run">) => void;
-  "atelier:stats": (p: InterNodePayload<"atelier:stats">) => void;
-  "atelier:preview": (p: InterNodePayload<"atelier:preview">) => void;
-  "atelier:cancel": (p: InterNodePayload<"atelier:cancel">, ack: (ok: boolean) => void) => void;
   "atelier:membership": (p: InterNodePayload<"atelier:membership">, ack: (sockets: number) => void) => void;
 }
 
 export type AtelierServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type AtelierSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
-type OneWayEvent = Exclude<keyof InterServerEvents, "atelier:cancel" | "atelier:membership">;
+type OneWayEvent = Exclude<keyof InterServerEvents, "atelier:membership">;
 
 /** Cluster mode's link between gateways (cluster.ts makes it). */
 export interface ClusterLink {
@@ -64,8 +60,6 @@ export interface ClusterLink {
   streamName: string;
   /** Sends a message to every other node. */
   emit<E extends OneWayEvent>(event: E, payload: Parameters<InterServerEvents[E]>[0]): void;
-  /** Asks the other nodes to cancel the room's run; true when one of them did. */
-  requestCancel(roomId: string): Promise<boolean>;
   /** Tells the other nodes that a member's role changed; resolves how many of their sockets followed. */
   announceMembership(roomId: string, userId: string): Promise<number>;
   close(): Promise<void>;

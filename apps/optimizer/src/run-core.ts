@@ -49,8 +49,6 @@ export interface RunManagerOptions {
   backend: string;
   /** per-user active runs, size and iteration caps */
   limits: ServiceLimits;
-  /** cluster mode: asks the node holding the room's run to cancel it; resolves whether one did */
-  remoteCancel?: (roomId: string) => Promise<boolean>;
   /**
    * Cluster runs (REDIS_URL): runs go through the dispatcher and BullMQ to the cluster's
    * workers (worker processes, and this node itself unless it is a gateway only), and their

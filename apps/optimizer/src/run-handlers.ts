@@ -1,25 +1,17 @@
 /**
  * Everything the gateway asks of runs, in one file (the seam to RunManager): the RunManager and
- * SweepManager with the room broadcasts they report through, what other nodes say about runs
- * (cluster mode), and the client events that start, cancel, sweep and save runs.
+ * SweepManager with the room broadcasts they report through (in cluster mode every node hears
+ * every run on the run bus), and the client events that start, cancel, sweep and save runs.
  */
-import {
-  formatZodError,
-  interNodeEventSchemas,
-  type InterNodeEvent,
-  type PreviewMime,
-  type RoomField,
-} from "@atelier/protocol";
+import type { PreviewMime, RoomField } from "@atelier/protocol";
 import { broadcastActivity, roomKey, type AtelierSocket, type GatewayContext } from "./gateway-context.ts";
 import type { ApplyFieldEdit } from "./document-handlers.ts";
-import { isActive, toRunInfo } from "./live-run.ts";
+import { toRunInfo } from "./live-run.ts";
 import type { Presence } from "./presence.ts";
-import type { LiveRoom, PreviewFrame } from "./rooms.ts";
+import type { LiveRoom } from "./rooms.ts";
 import { RunManager } from "./runs.ts";
 import { on, requireMember } from "./socket-events.ts";
 import { SweepManager } from "./sweeps.ts";
-
-const CANCEL_ANSWER_MS = 4_000;
 
 export interface RunSettings {
   dataDir: string;
@@ -43,18 +35,10 @@ export interface RunLink {
 }
 
 export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLink {
-  const { io, db, log, rooms, fanout, cluster, nodeId, limits } = ctx;
+  const { io, db, log, rooms, fanout, nodeId, limits } = ctx;
   // cluster runs: every node hears every run event on the run bus, so each one emits to its own sockets only
   const clusterRuns = settings.clusterRuns !== undefined;
   const runsOut = clusterRuns ? io.local : io;
-  const runsCluster = clusterRuns ? null : cluster;
-  const mirrorRoom = (room: LiveRoom) => {
-    runsCluster?.emit("atelier:run", {
-      roomId: room.id,
-      run: room.run ? toRunInfo(room.run) : null,
-      restartNeeded: room.restartNeeded,
-    });
-  };
   const runs: RunManager = new RunManager({
     db,
     dataDir: settings.dataDir,
@@ -69,7 +53,6 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
     workerIdleMs: settings.workerIdleMs,
     backend: settings.backend,
     limits,
-    remoteCancel: async (roomId) => (cluster ? cluster.requestCancel(roomId) : false),
     clusterRuns: settings.clusterRuns,
     broadcast: {
       runUpdate(room) {
@@ -79,19 +62,15 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
         if (serial === room.run.lastSentInfo) return;
         room.run.lastSentInfo = serial;
         runsOut.to(roomKey(room.id)).emit("run:update", { roomId: room.id, run: info, speed: runs.speed.current() });
-        mirrorRoom(room);
       },
       stats(room, stats) {
         runsOut.to(roomKey(room.id)).emit("run:stats", { ...stats, roomId: room.id });
-        runsCluster?.emit("atelier:stats", { roomId: room.id, stats });
       },
       preview(_room, frame) {
         fanout.deliver(frame);
-        runsCluster?.emit("atelier:preview", { ...frame, data: frame.data.toString("base64") });
       },
       restartNeeded(room) {
         runsOut.to(roomKey(room.id)).emit("room:restart-needed", { roomId: room.id, fields: room.restartNeeded });
-        mirrorRoom(room);
       },
       resultSaved(room, p) {
         io.to(roomKey(room.id)).emit("result:saved", {
@@ -127,44 +106,6 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
       frame: (frame) => io.to(roomKey(frame.roomId)).emit("sweep:frame", frame),
     },
   });
-
-  if (cluster) {
-    // Every inter-node message is checked against its protocol schema before it reaches a room.
-    const fromNode = <E extends InterNodeEvent>(event: E, payload: unknown): boolean => {
-      const parsed = interNodeEventSchemas[event].safeParse(payload);
-      if (!parsed.success) log.warn("cluster.invalid_message", { event, error: formatZodError(parsed.error) });
-      return parsed.success;
-    };
-    io.on("atelier:run", (p) => {
-      if (!fromNode("atelier:run", p)) return;
-      const room = rooms.get(p.roomId);
-      if (room) runs.mirrorRemote(room, p.run, p.restartNeeded);
-    });
-    io.on("atelier:stats", (p) => {
-      if (!fromNode("atelier:stats", p)) return;
-      const room = rooms.get(p.roomId);
-      if (room && room.run?.id === p.stats.runId) room.pushStats(p.stats);
-    });
-    io.on("atelier:preview", (wire) => {
-      if (!fromNode("atelier:preview", wire)) return;
-      const frame: PreviewFrame = { ...wire, data: Buffer.from(wire.data, "base64") };
-      const room = rooms.get(frame.roomId);
-      if (room) room.latestPreview = frame;
-      fanout.deliver(frame);
-    });
-    io.on("atelier:cancel", (p, ack) => {
-      if (!fromNode("atelier:cancel", p)) return ack(false);
-      const room = rooms.get(p.roomId);
-      if (!room?.run?.local || !isActive(room.run.status)) return ack(false);
-      // the asking node waits at most 5 s (the cluster adapter's limit): answer by then, done or not
-      const stopping = runs.cancelRun(room).then(
-        () => true,
-        () => false,
-      );
-      const underWay = new Promise<boolean>((resolve) => setTimeout(() => resolve(true), CANCEL_ANSWER_MS).unref());
-      void Promise.race([stopping, underWay]).then(ack);
-    });
-  }
 
   function registerHandlers(socket: AtelierSocket, presence: Presence, applyFieldEdit: ApplyFieldEdit): void {
     const user = socket.data.user;

@@ -76,7 +76,7 @@ export class RunManager {
       : null;
     const cluster = this.cluster;
     this.control = new RunControl(this.core, finish, {
-      cancel: (room, run) => (cluster ? cluster.cancel(run) : (o.remoteCancel?.(room.id) ?? Promise.resolve(false))),
+      cancel: (room, run) => (cluster ? cluster.cancel(run) : Promise.resolve(false)),
       forwardEdit: cluster ? (run, field, value, authorId) => cluster.forwardEdit(run, field, value, authorId) : null,
     });
     this.recovery = new RunRecovery(this.core, (run) => this.scheduler.enqueue(run));

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { iterationStats, preview, runInfo } from "./events.ts";
 import { parseFieldValue, roomField } from "./params.ts";
 
 /*
@@ -25,12 +24,6 @@ export const interNodeEventSchemas = {
       const parsed = parseFieldValue(p.field, p.value);
       if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.error, path: ["value"] });
     }),
-  "atelier:run": z.object({ roomId: id, run: runInfo.nullable(), restartNeeded: z.array(roomField) }),
-  "atelier:stats": z.object({ roomId: id, stats: iterationStats }),
-  // base64, not bytes: the Redis adapter sends server-side emits as JSON, which would turn a
-  // Buffer into {type, data: [numbers]} (measured: clients of the other node got no decodable frame)
-  "atelier:preview": preview.extend({ data: z.base64(), encodedAt: z.number() }),
-  "atelier:cancel": z.object({ roomId: id }),
   /** a member's role changed or they were removed: every node's sockets of that user follow */
   "atelier:membership": z.object({ roomId: id, userId: id }),
 } as const;
