@@ -115,14 +115,15 @@ export function createDocumentEditor(
     else rooms.scheduleSave(room);
     if (!outcome.announced)
       io.to(roomKey(roomId)).emit("doc:changed", { roomId, field, value: parsed.value, author, version });
-    ctx.cluster?.emit("atelier:doc", {
-      roomId,
-      field,
-      value: parsed.value,
-      version,
-      authorId: user.id,
-      authorName: user.name,
-    });
+    if (!outcome.nodesTold)
+      ctx.cluster?.emit("atelier:doc", {
+        roomId,
+        field,
+        value: parsed.value,
+        version,
+        authorId: user.id,
+        authorName: user.name,
+      });
     const restartNeeded = current ? followEdit(room, field, parsed.value, user.id) : room.restartNeeded.includes(field);
     return { version, restartNeeded };
   };
@@ -204,6 +205,7 @@ export function registerDocumentHandlers(
   // a run's settings back into the document: one ordinary co-edit per field that differs
   on(ctx, socket, "history:restore", async ({ roomId, runId }) => {
     const { room } = await member(roomId, true);
+    await ctx.rooms.catchUp(room);
     const params = await runSettingsOf(db, roomId, runId);
     for (const change of settingsDiff(room.document, params)) {
       await applyFieldEdit(room, user, change.field, change.after, room.version);
@@ -213,7 +215,11 @@ export function registerDocumentHandlers(
   });
 }
 
-/** Cluster mode: edits accepted by other nodes reach this node's copy of the room, and its job. */
+/**
+ * Cluster mode: every edit the store accepted reaches this node's copy of the room, and its job
+ * (this node's own too: the Redis store puts the event on the adapter's stream for every node;
+ * one this node applied already is stale and changes nothing).
+ */
 export function installRemoteEdits(
   ctx: GatewayContext,
   followEdit: (room: LiveRoom, field: RoomField, value: unknown, authorId: string) => boolean,

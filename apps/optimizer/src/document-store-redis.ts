@@ -12,20 +12,28 @@
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 import { parseRoomDocument } from "@atelier/db";
-import { ROOM_FIELDS, type Author, type RoomDocument, type RoomField } from "@atelier/protocol";
+import { ROOM_FIELDS, type Author, type InterNodePayload, type RoomDocument, type RoomField } from "@atelier/protocol";
 import type { DocumentStore, FieldWrite, StoredDocument, WriteOutcome } from "./document-store.ts";
 import type { Logger } from "./log.ts";
 
 /**
  * decideFieldWrite (document-store.ts), in Lua. KEYS[1] the document hash, KEYS[2] the Socket.IO
  * adapter's stream; ARGV: field, canonical JSON value, author JSON, required field version
- * ("" = unconditional), and the `doc:changed` broadcast around its version ("" = none).
+ * ("" = unconditional), the inter-node `atelier:doc` event around its version, and the clients'
+ * `doc:changed` broadcast around its version ("" = none).
  *
- * The broadcast is appended to the adapter's stream in the same atomic step as the version, as
- * an external emitter's message (uid "emitter"): every gateway reads that stream in order, so
- * every client hears a room's changes in version order, and a reconnecting client gets the ones
- * it missed (connection-state recovery replays the stream). Were each gateway to broadcast its
- * own writes, two gateways' broadcasts could reach a client in the opposite order.
+ * Both are appended to the adapter's stream in the same atomic step as the version, as an
+ * external emitter's messages (uid "emitter", as @socket.io/redis-streams-emitter writes them):
+ * - the broadcast: every gateway reads that stream in order, so every client hears a room's
+ *   changes in version order, and a reconnecting client gets the ones it missed
+ *   (connection-state recovery replays the stream). Were each gateway to broadcast its own
+ *   writes, two gateways' broadcasts could reach a client in the opposite order.
+ * - the inter-node event, which keeps every gateway's view of the room (late joiners' state, the
+ *   parameters a run starts with) on the store's document. A server-side emit of the adapter
+ *   itself goes over Redis pub/sub, which keeps nothing: after a Redis restart the gateway whose
+ *   subscriber reconnected last missed the first edits made through the others (measured in the
+ *   Redis-restart chaos test: 2 of 3 runs ended with that gateway's view behind the store). The
+ *   stream is read from an offset, so nothing appended after the restart is skipped.
  */
 const WRITE_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing', 0} end
@@ -36,7 +44,10 @@ if redis.call('HGET', KEYS[1], 'f:' .. ARGV[1]) == ARGV[2] then return {'unchang
 version = version + 1
 redis.call('HSET', KEYS[1], 'version', version, 'f:' .. ARGV[1], ARGV[2], 'fv:' .. ARGV[1], version, 'a:' .. ARGV[1], ARGV[3])
 if ARGV[5] ~= '' then
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'uid', 'emitter', 'nsp', '/', 'type', '3', 'data', ARGV[5] .. version .. ARGV[6])
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'uid', 'emitter', 'nsp', '/', 'type', '9', 'data', ARGV[5] .. version .. ARGV[6])
+end
+if ARGV[7] ~= '' then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'uid', 'emitter', 'nsp', '/', 'type', '3', 'data', ARGV[7] .. version .. ARGV[8])
 end
 return {'applied', version}
 `;
@@ -61,15 +72,21 @@ export interface RedisDocumentStoreOptions {
   keyPrefix?: string;
   log: Logger;
   /**
-   * Where accepted changes are announced to the room's clients: the streams adapter's stream
-   * (socket.io-adapter's ClusterAdapter message format, BROADCAST = 3, EVENT packet = 2).
-   * Without it, writes are not announced (the caller broadcasts).
+   * Where accepted changes are announced: the streams adapter's stream (socket.io-adapter's
+   * ClusterAdapter message format). Every write tells the other nodes there (`atelier:doc`), and
+   * the room's clients when the write asks (`announce`). Without it, nothing is announced (the
+   * caller does both).
    */
   announce?: { stream: string; roomKey: (roomId: string) => string };
 }
 
 /** a number no version ever is: the Lua script puts the version where it stands */
 const VERSION_MARK = -918273645;
+
+function splitAtVersion(message: string): [string, string] {
+  const [head, tail] = message.split(String(VERSION_MARK)) as [string, string];
+  return [head, tail];
+}
 
 export class RedisDocumentStore implements DocumentStore {
   private readonly prefix: string;
@@ -96,16 +113,36 @@ export class RedisDocumentStore implements DocumentStore {
     }
   }
 
-  /** The adapter message of the `doc:changed` broadcast, split where its version goes. */
-  private broadcastAround(roomId: string, w: FieldWrite): [string, string] {
+  /**
+   * The adapter messages of one write, split where its version goes: the inter-node `atelier:doc`
+   * event (SERVER_SIDE_EMIT = 9) and, when asked, the clients' `doc:changed` broadcast (BROADCAST = 3).
+   */
+  private messagesAround(roomId: string, w: FieldWrite): { node: [string, string]; clients: [string, string] } {
     const announce = this.options.announce!;
-    const payload = { roomId, field: w.field, value: w.value, author: w.author, version: VERSION_MARK };
-    const message = JSON.stringify({
-      packet: { type: 2, data: ["doc:changed", payload], nsp: "/" },
-      opts: { rooms: [announce.roomKey(roomId)], except: [], flags: {} },
+    const node = JSON.stringify({
+      packet: [
+        "atelier:doc",
+        {
+          roomId,
+          field: w.field,
+          value: w.value,
+          version: VERSION_MARK,
+          authorId: w.author.userId,
+          authorName: w.author.name,
+        } satisfies InterNodePayload<"atelier:doc">,
+      ],
     });
-    const [head, tail] = message.split(String(VERSION_MARK)) as [string, string];
-    return [head, tail];
+    const clients = w.announce
+      ? JSON.stringify({
+          packet: {
+            type: 2,
+            data: ["doc:changed", { roomId, field: w.field, value: w.value, author: w.author, version: VERSION_MARK }],
+            nsp: "/",
+          },
+          opts: { rooms: [announce.roomKey(roomId)], except: [], flags: {} },
+        })
+      : "";
+    return { node: splitAtVersion(node), clients: w.announce ? splitAtVersion(clients) : ["", ""] };
   }
 
   async open(roomId: string, seed: { document: RoomDocument; version: number }): Promise<StoredDocument> {
@@ -141,16 +178,28 @@ export class RedisDocumentStore implements DocumentStore {
   }
 
   async write(roomId: string, w: FieldWrite): Promise<WriteOutcome> {
-    const announce = this.options.announce && w.announce;
-    const [head, tail] = announce ? this.broadcastAround(roomId, w) : ["", ""];
+    const messages = this.options.announce ? this.messagesAround(roomId, w) : null;
     const reply = (await this.run(
       WRITE_SCRIPT,
       [this.key(roomId), this.options.announce?.stream ?? `${this.prefix}unused`],
-      [w.field, encodeValue(w.value), JSON.stringify(w.author), w.ifFieldVersion ?? "", head, tail],
+      [
+        w.field,
+        encodeValue(w.value),
+        JSON.stringify(w.author),
+        w.ifFieldVersion ?? "",
+        ...(messages?.node ?? ["", ""]),
+        ...(messages?.clients ?? ["", ""]),
+      ],
     )) as [WriteOutcome["status"], number];
     const [status, version] = reply;
     if (status === "missing") return { status, version: 0 };
-    if (status === "applied") return { status, version: Number(version), announced: Boolean(announce) };
+    if (status === "applied")
+      return {
+        status,
+        version: Number(version),
+        announced: Boolean(messages && w.announce),
+        nodesTold: messages !== null,
+      };
     return { status, version: Number(version) };
   }
 

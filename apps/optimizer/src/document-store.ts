@@ -38,7 +38,8 @@ export interface FieldWrite {
 }
 
 export type WriteOutcome =
-  | { status: "applied"; version: number; announced?: boolean }
+  /** announced: the room's clients were told; nodesTold: every node was sent `atelier:doc` (Redis: on the stream) */
+  | { status: "applied"; version: number; announced?: boolean; nodesTold?: boolean }
   | { status: "unchanged"; version: number }
   | { status: "conflict"; version: number }
   /** the store has no such document (never seeded, or Redis lost it): seed it, then write again */

@@ -67,6 +67,7 @@ export function registerRoomHandlers(
     if (!role) throw new ServiceError("forbidden", "you are not a member of this room");
     await socket.join(roomKey(roomId));
     socket.data.rooms[roomId] = { role, editingField: null, focusAt: 0 };
+    await rooms.catchUp(room);
     const state = buildState(ctx, views, room, role, await presence.membersOf(roomId));
     log.info("room.joined", { roomId, userId: user.id, role });
     // after the ack: the full state (also for clients that resync on room:state) and the latest frame

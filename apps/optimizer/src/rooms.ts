@@ -91,6 +91,9 @@ export class LiveRoom {
  */
 const RESEED_VERSION_GAP = 1000;
 
+/** how long a join or a start waits for the store's copy before going on with this node's view */
+const CATCH_UP_MS = 1_000;
+
 export class RoomRegistry {
   private readonly rooms = new Map<string, LiveRoom>();
   private readonly loading = new Map<string, Promise<LiveRoom | null>>();
@@ -235,6 +238,29 @@ export class RoomRegistry {
     const version = Math.max(room.version, row?.version ?? 0) + RESEED_VERSION_GAP;
     this.log.warn("room.document_reseeded", { roomId: room.id, version });
     await this.store.open(room.id, { document: fromDb ?? room.document, version });
+  }
+
+  /**
+   * Before this node's view of a room is served (a joiner's state) or acted on (the parameters a
+   * run starts with): it catches up with the store, in case an announcement of a change never
+   * reached this node (those in flight when Redis died go with it). Bounded: with the store out of
+   * reach, this node's view is what there is.
+   */
+  async catchUp(room: LiveRoom): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const outOfReach = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer from the document store in ${CATCH_UP_MS} ms`)),
+        CATCH_UP_MS,
+      );
+    });
+    try {
+      await Promise.race([this.refresh(room), outOfReach]);
+    } catch (error) {
+      this.log.warn("room.catch_up_failed", { roomId: room.id, error });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** This node's view catches up with the store (after a conditional write found it behind). */

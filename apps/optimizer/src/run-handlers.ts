@@ -113,6 +113,7 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
 
     on(ctx, socket, "run:start", async ({ roomId, restart, fromRunId }) => {
       const { room } = await member(roomId);
+      await rooms.catchUp(room);
       const run = await runs.startRun(room, user, restart, fromRunId ? { runId: fromRunId } : undefined);
       if (fromRunId) broadcastActivity(ctx, room.id, user, "continued-from", fromRunId);
       return { run: toRunInfo(run) };
@@ -120,6 +121,7 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
 
     on(ctx, socket, "sweep:start", async ({ roomId, axes, size, iterations }) => {
       const { room } = await member(roomId);
+      await rooms.catchUp(room);
       const sweep = await sweeps.start(room, user, { axes, size, iterations });
       broadcastActivity(ctx, roomId, user, "started-sweep", sweep.sweepId);
       return { sweep };

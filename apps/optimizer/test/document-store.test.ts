@@ -5,9 +5,12 @@
  * connections write at once, atomic seeding, and a document Redis lost coming back with higher versions.
  */
 import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+import { createAdapter } from "@socket.io/redis-streams-adapter";
 import { Redis } from "ioredis";
+import { Server } from "socket.io";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultRoomDocument, type RoomDocument } from "@atelier/protocol";
+import { defaultRoomDocument, interNodeEventSchemas, type RoomDocument } from "@atelier/protocol";
 import { RoomQueue } from "../src/document-handlers.ts";
 import { decideFieldWrite, type DocumentStore, type FieldWrite } from "../src/document-store.ts";
 import { MemoryDocumentStore } from "../src/document-store-memory.ts";
@@ -144,6 +147,49 @@ describe("redis store across connections", () => {
     await redis.del(`${prefix}doc:${room}`);
     expect(await store.read(room)).toBeNull();
     expect(await store.write(room, write("iterations", 78))).toEqual({ status: "missing", version: 0 });
+  });
+
+  it("tells every node of each write on the adapter's stream, and the room's clients when asked", async () => {
+    // a real Socket.IO server on the streams adapter reads what the Lua script appends: the event
+    // comes from the stream (kept, read from an offset), not pub/sub (lost while a subscriber
+    // reconnects after a Redis restart), and reaches the writing node too
+    const streamName = `${prefix}socket.io`;
+    const io = new Server(createServer().listen(0, "127.0.0.1"));
+    io.adapter(createAdapter(connect(), { streamName, channelPrefix: streamName }));
+    const heard: unknown[] = [];
+    io.on("atelier:doc", (p: unknown) => heard.push(p));
+    const store = new RedisDocumentStore(connect(), {
+      keyPrefix: prefix,
+      log,
+      announce: { stream: streamName, roomKey: (roomId) => `room:${roomId}` },
+    });
+    const room = randomUUID();
+    await store.open(room, seed(3));
+    // the adapter starts reading at the stream's end ("$"): let its first XREAD begin
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await store.write(room, write("styleWeight", 321, { announce: true }))).toEqual({
+      status: "applied",
+      version: 4,
+      announced: true,
+      nodesTold: true,
+    });
+    expect(await store.write(room, write("contentWeight", 7, { announce: false }))).toMatchObject({
+      version: 5,
+      announced: false,
+      nodesTold: true,
+    });
+    expect(await store.write(room, write("contentWeight", 7))).toEqual({ status: "unchanged", version: 5 });
+    for (let waited = 0; heard.length < 2 && waited < 5_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    expect(heard).toEqual([
+      { roomId: room, field: "styleWeight", value: 321, version: 4, authorId: ada.userId, authorName: ada.name },
+      { roomId: room, field: "contentWeight", value: 7, version: 5, authorId: ada.userId, authorName: ada.name },
+    ]);
+    for (const p of heard) expect(interNodeEventSchemas["atelier:doc"].safeParse(p).success).toBe(true);
+    // the clients' broadcast only for the write that asked for it
+    const entries = await connect().xrange(streamName, "-", "+");
+    const types = entries.map(([, fields]) => fields[fields.indexOf("type") + 1]);
+    expect(types).toEqual(["9", "3", "9"]);
+    await io.close();
   });
 
   it("takes a document with a foreign field repaired, not broken", async () => {

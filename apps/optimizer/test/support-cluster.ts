@@ -4,6 +4,7 @@
  * Redis, and room clients that behave like the studio page (apps/web/src/lib/realtime.ts): on
  * every (re)connection they join the room again and take the state they are given.
  */
+import { appendFileSync } from "node:fs";
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -44,6 +45,8 @@ interface SpawnOptions {
   readyEvent: string;
 }
 
+const nodeLogDir = process.env.ATELIER_TEST_NODE_LOGS;
+
 function spawnNode(f: Fixture, entry: string, o: SpawnOptions): Promise<NodeProcess> {
   const child: ChildProcess = spawn(process.execPath, ["--import", tsxLoader, entry], {
     cwd: appDir,
@@ -66,6 +69,8 @@ function spawnNode(f: Fixture, entry: string, o: SpawnOptions): Promise<NodeProc
   const waiters: { test: LogTest; resolve: (r: Record<string, unknown>) => void }[] = [];
   let exited = false;
   const onLine = (line: string) => {
+    // ATELIER_TEST_NODE_LOGS=<dir>: every line of every spawned node kept there, to read a failed chaos run
+    if (nodeLogDir) appendFileSync(path.join(nodeLogDir, `${o.name}.log`), `${line}\n`);
     lines.push(line);
     if (lines.length > 60) lines.shift();
     let record: Record<string, unknown>;
