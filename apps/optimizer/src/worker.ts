@@ -18,7 +18,7 @@ import {
   type RunHandle,
   type StylizeOptions,
 } from "@atelier/engine";
-import type { PreviewMime } from "@atelier/protocol";
+import { defaultScalePlan, remainingScalePlan, type PreviewMime } from "@atelier/protocol";
 import type { MainToWorker, WorkerJob, WorkerToMain } from "./worker-messages.ts";
 import { styleMasksOf } from "./job-masks.ts";
 
@@ -73,10 +73,24 @@ function engineOptions(job: WorkerJob, signal: AbortSignal, masks: (RgbImage | u
     pooling: p.pooling,
     contentLayers: p.contentLayers,
     styleLayers: p.styleLayers,
-    // a resumed job's checkpoint already went through the coarse scales
-    multiscale: p.multiscale && offsetOf(job) === 0,
+    multiscale: resumedScales(job)?.engine ?? p.multiscale,
     signal,
   };
+}
+
+/**
+ * A resumed coarse-to-fine job goes on with the rest of the same schedule, from the level its
+ * checkpoint was in (that level's size, its remaining iterations, then the finer levels), not
+ * with the remainder at full size — which cost up to ~4× the planned time (full-size iterations)
+ * and skipped the levels between. Null when the job is not a resumed multiscale one.
+ */
+function resumedScales(
+  job: WorkerJob,
+): { engine: { iterationsPerScale: number[]; minSize: number }; firstLevel: number } | null {
+  const p = job.params;
+  if (!p.multiscale || offsetOf(job) === 0) return null;
+  const rest = remainingScalePlan(p.size, defaultScalePlan(p.size, p.iterations, true), offsetOf(job));
+  return { engine: { iterationsPerScale: rest.iterations, minSize: rest.minSize }, firstLevel: rest.firstLevel };
 }
 
 /** The job this thread is running now. */
@@ -141,9 +155,14 @@ async function runJob(job: WorkerJob): Promise<void> {
   };
 
   try {
+    // a resumed job's levels are numbered as in the whole run's schedule
+    const levelOffset = resumedScales(job)?.firstLevel ?? 0;
     for await (const event of handle) {
       iteration = event.iteration + offset;
-      post({ type: "iteration", event: offset === 0 ? event : { ...event, iteration } });
+      post({
+        type: "iteration",
+        event: offset === 0 ? event : { ...event, iteration, scale: event.scale + levelOffset },
+      });
       if (job.crashAtIteration !== undefined && iteration >= job.crashAtIteration) {
         // an uncaught exception outside any promise chain: the thread dies, as on a real bug
         setImmediate(() => {

@@ -36,3 +36,25 @@ export function defaultScalePlan(
   const split = splitIterations(iterations, sizes.length);
   return { sizes: sizes.slice(sizes.length - split.length), iterations: split };
 }
+
+/**
+ * What is left of a coarse-to-fine plan after `done` iterations, for a run resumed from a
+ * checkpoint: the level it stopped in (with that level's remaining iterations), then the later
+ * levels. `minSize` makes `levelSizes(size, minSize)` give exactly these levels, so the engine
+ * runs the rest of the same schedule rather than the remainder at full size. Nothing left: one
+ * last iteration at the final level (a resumed job always runs at least one).
+ */
+export function remainingScalePlan(
+  size: number,
+  plan: { sizes: number[]; iterations: number[] },
+  done: number,
+): { firstLevel: number; sizes: number[]; iterations: number[]; minSize: number } {
+  let level = 0;
+  let before = 0;
+  while (level < plan.sizes.length - 1 && before + plan.iterations[level]! <= done) before += plan.iterations[level++]!;
+  const leftInLevel = Math.max(1, plan.iterations[level]! - (done - before));
+  const sizes = plan.sizes.slice(level);
+  // ceil, not round: size / minSize ≤ √2^(levels − 1), so levelSizes counts exactly that many steps
+  const minSize = Math.ceil(size / Math.SQRT2 ** (sizes.length - 1));
+  return { firstLevel: level, sizes, iterations: [leftInLevel, ...plan.iterations.slice(level + 1)], minSize };
+}
