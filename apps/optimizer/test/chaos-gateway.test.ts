@@ -10,49 +10,39 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabaseProvider } from "@atelier/db/testing";
 import { startLoadBalancer, type LoadBalancer } from "../../../scripts/lib/lb-proxy.mjs";
-import { startRedis, type PrivateRedis } from "./support-chaos.ts";
-import { openRoom, spawnGateway, spawnWorker, type NodeProcess, type RoomView } from "./support-cluster.ts";
-import { createFixture, request, setDocument, tinyDocument, waitFor, waitUntil, type Fixture } from "./support.ts";
+import { startChaosCluster, type ChaosCluster } from "./support-cluster.ts";
+import { request, waitFor, waitUntil } from "./support.ts";
 
 const RESYNC_TARGET_MS = 5_000;
 
 describe.runIf(testDatabaseProvider() === "postgresql")("chaos: a gateway dies", () => {
-  let f: Fixture;
-  let redis: PrivateRedis;
-  const nodes: NodeProcess[] = [];
-  let lb: LoadBalancer;
-  const views: RoomView[] = [];
+  let cluster: ChaosCluster;
+  let lb: LoadBalancer | undefined;
 
   beforeAll(async () => {
-    f = await createFixture("chaos-gateway");
     // long enough (several seconds at 64 px) to be killed in the middle of
-    await setDocument(f, tinyDocument(f, { iterations: 150 }));
-    redis = await startRedis();
-    nodes.push(
-      ...(await Promise.all([spawnGateway(f, "gateway-1", redis.url), spawnGateway(f, "gateway-2", redis.url)])),
-    );
-    nodes.push(await spawnWorker(f, "worker-1", redis.url));
+    cluster = await startChaosCluster("chaos-gateway", { iterations: 150, gateways: 2, workers: 1 });
     lb = await startLoadBalancer({
-      backends: nodes.filter((n) => n.name.startsWith("gateway")).map((n) => ({ name: n.name, port: n.port })),
+      backends: cluster.gateways.map((n) => ({ name: n.name, port: n.port })),
       healthEveryMs: 250,
     });
   });
 
   afterAll(async () => {
-    for (const v of views) v.close();
     await lb?.close();
-    await Promise.all(nodes.map((n) => n.kill("SIGTERM")));
-    await redis?.stop();
-    await f?.cleanup();
+    await cluster?.stop();
   });
 
   it("its clients reconnect through the other gateway and resync within 5 s; the run goes on", async () => {
     // round robin per connection: owner → gateway-1, editor → gateway-2, viewer → gateway-1
-    const owner = await openRoom(lb.url, f.users.owner, f.roomId);
-    const editor = await openRoom(lb.url, f.users.editor, f.roomId);
-    const viewer = await openRoom(lb.url, f.users.viewer, f.roomId);
-    views.push(owner, editor, viewer);
-    expect(lb.status().map((g) => g.served)).toEqual([2, 1]);
+    const { f } = cluster;
+    const balancer = lb!;
+    const url = balancer.url;
+    const owner = await cluster.open(url, f.users.owner);
+    const editor = await cluster.open(url, f.users.editor);
+    const viewer = await cluster.open(url, f.users.viewer);
+    const views = [owner, editor, viewer];
+    expect(balancer.status().map((g) => g.served)).toEqual([2, 1]);
 
     const started = await request(owner.socket, "run:start", { roomId: f.roomId });
     if (!started.ok) throw new Error(started.error);
@@ -60,7 +50,7 @@ describe.runIf(testDatabaseProvider() === "postgresql")("chaos: a gateway dies",
     await waitFor(editor.socket, "run:stats", (s) => s.runId === runId && s.iteration >= 3, 60_000);
 
     // the run lives on the worker: gateway-1, which serves the owner who started it, dies
-    const victim = nodes[0]!;
+    const victim = cluster.gateways[0]!;
     const orphans = [owner, viewer];
     const survivors = views.filter((v) => !orphans.includes(v));
     const joinsBefore = orphans.map((v) => v.joins);
@@ -78,7 +68,7 @@ describe.runIf(testDatabaseProvider() === "postgresql")("chaos: a gateway dies",
       `[chaos] gateway kill -9 → ${orphans.length} client(s) reconnected and resynced in ${resyncMs} ms (target ≤ ${RESYNC_TARGET_MS})`,
     );
     expect(resyncMs).toBeLessThanOrEqual(RESYNC_TARGET_MS);
-    expect(lb.status().find((g) => g.name === victim.name)?.alive).toBe(false);
+    expect(balancer.status().find((g) => g.name === victim.name)?.alive).toBe(false);
     // the resync gave them the room as it is: the same document and the run, still going
     for (const v of orphans) {
       expect(v.document).toEqual(survivors[0]!.document);

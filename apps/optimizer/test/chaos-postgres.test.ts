@@ -9,62 +9,55 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRoomDocument } from "@atelier/db";
 import { testDatabaseProvider } from "@atelier/db/testing";
-import { startFaultProxy, startRedis, type FaultProxy, type PrivateRedis } from "./support-chaos.ts";
+import { startFaultProxy, type FaultProxy } from "./support-chaos.ts";
 import {
   expectedValues,
-  openRoom,
-  spawnGateway,
-  spawnWorker,
+  startChaosCluster,
   tryEdit,
   type AcceptedEdit,
+  type ChaosCluster,
   type NodeProcess,
   type RoomView,
 } from "./support-cluster.ts";
-import { createFixture, request, setDocument, sleep, tinyDocument, waitUntil, type Fixture } from "./support.ts";
+import { request, sleep, waitUntil } from "./support.ts";
 
 const OUTAGE_MS = 3_000;
 
 describe.runIf(testDatabaseProvider() === "postgresql")("chaos: PostgreSQL outage", () => {
-  let f: Fixture;
-  let redis: PrivateRedis;
-  let pg: FaultProxy;
-  const nodes: NodeProcess[] = [];
-  const views: RoomView[] = [];
+  let cluster: ChaosCluster;
+  let pg: FaultProxy | undefined;
 
   beforeAll(async () => {
-    f = await createFixture("chaos-pg");
-    // a short first run; the second is made longer by an edit
-    await setDocument(f, tinyDocument(f, { iterations: 10 }));
-    const direct = new URL(f.databaseUrl);
-    pg = await startFaultProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
-    const proxied = new URL(f.databaseUrl);
-    proxied.hostname = "127.0.0.1";
-    proxied.port = String(pg.port);
-    const env = { DATABASE_URL: proxied.toString() };
-    redis = await startRedis();
-    nodes.push(
-      ...(await Promise.all([
-        spawnGateway(f, "gateway-1", redis.url, env),
-        spawnGateway(f, "gateway-2", redis.url, env),
-      ])),
-    );
-    nodes.push(await spawnWorker(f, "worker-1", redis.url, env));
+    cluster = await startChaosCluster("chaos-pg", {
+      // a short first run; the second is made longer by an edit
+      iterations: 10,
+      gateways: 2,
+      workers: 1,
+      // every node reaches the database through the fault proxy
+      env: async (f) => {
+        const direct = new URL(f.databaseUrl);
+        pg = await startFaultProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
+        const proxied = new URL(f.databaseUrl);
+        proxied.hostname = "127.0.0.1";
+        proxied.port = String(pg.port);
+        return { DATABASE_URL: proxied.toString() };
+      },
+    });
   });
 
   afterAll(async () => {
-    for (const v of views) v.close();
     await pg?.restore();
-    await Promise.all(nodes.map((n) => n.kill("SIGTERM")));
+    await cluster?.stop();
     await pg?.close();
-    await redis?.stop();
-    await f?.cleanup();
   });
 
   it("everything reconnects; no accepted edit, run or saved result is lost", async () => {
-    const [g1, g2] = nodes as [NodeProcess, NodeProcess];
-    const owner = await openRoom(g1.url, f.users.owner, f.roomId);
-    const editor = await openRoom(g2.url, f.users.editor, f.roomId);
-    views.push(owner, editor);
+    const { f } = cluster;
+    const fault = pg!;
+    const [g1, g2] = cluster.gateways as [NodeProcess, NodeProcess];
+    const owner = await cluster.open(g1.url, f.users.owner);
+    const editor = await cluster.open(g2.url, f.users.editor);
+    const views = [owner, editor];
     const ended = (runId: string) => () =>
       views.every((v) => v.run?.runId === runId && !["queued", "running"].includes(v.run.status));
 
@@ -97,10 +90,10 @@ describe.runIf(testDatabaseProvider() === "postgresql")("chaos: PostgreSQL outag
     const loops = [editLoop(owner), editLoop(editor)];
     await sleep(1_000);
     const acceptedBefore = edits.accepted.length;
-    await pg.cut();
+    await fault.cut();
     const cutAt = Date.now();
     await sleep(OUTAGE_MS);
-    await pg.restore();
+    await fault.restore();
     const restoredAt = Date.now();
 
     // recovered = a new member can join (a database read) and an edit is accepted and reaches the other gateway
@@ -112,7 +105,7 @@ describe.runIf(testDatabaseProvider() === "postgresql")("chaos: PostgreSQL outag
         const deadline = Date.now() + 1_000;
         while (Date.now() < deadline && owner.document?.contentWeight !== value) await sleep(20);
         if (owner.document?.contentWeight !== value) return false;
-        const late = await openRoom(g1.url, f.users.viewer, f.roomId).catch(() => null);
+        const late = await cluster.open(g1.url, f.users.viewer).catch(() => null);
         if (!late) return false;
         views.push(late);
         recoveredAt = Date.now();
@@ -152,7 +145,7 @@ describe.runIf(testDatabaseProvider() === "postgresql")("chaos: PostgreSQL outag
     const versions = edits.accepted.map((e) => e.version);
     expect(new Set(versions).size).toBe(versions.length);
     const expected = expectedValues(edits.accepted);
-    const fresh = await openRoom(g2.url, f.users.viewer, f.roomId);
+    const fresh = await cluster.open(g2.url, f.users.viewer);
     views.push(fresh);
     expect(fresh.document).toMatchObject(expected);
     for (const v of views) v.close();

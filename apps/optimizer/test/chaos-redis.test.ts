@@ -13,50 +13,37 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRoomDocument } from "@atelier/db";
 import { testDatabaseProvider } from "@atelier/db/testing";
-import { startRedis, type PrivateRedis } from "./support-chaos.ts";
 import {
   expectedValues,
-  openRoom,
-  spawnGateway,
-  spawnWorker,
+  startChaosCluster,
   tryEdit,
   type AcceptedEdit,
+  type ChaosCluster,
   type NodeProcess,
   type RoomView,
 } from "./support-cluster.ts";
-import { createFixture, request, setDocument, sleep, tinyDocument, waitUntil, type Fixture } from "./support.ts";
+import { request, sleep, waitUntil } from "./support.ts";
 
 /** long enough for an edit sent during the outage to be answered once Redis is back */
 const EDIT_ACK_MS = 15_000;
 
 describe.runIf(testDatabaseProvider() === "postgresql")("chaos: Redis restarts", () => {
-  let f: Fixture;
-  let redis: PrivateRedis;
-  const nodes: NodeProcess[] = [];
-  const views: RoomView[] = [];
+  let cluster: ChaosCluster;
 
   beforeAll(async () => {
-    f = await createFixture("chaos-redis");
-    await setDocument(f, tinyDocument(f, { iterations: 150 }));
-    redis = await startRedis();
-    nodes.push(
-      ...(await Promise.all([spawnGateway(f, "gateway-1", redis.url), spawnGateway(f, "gateway-2", redis.url)])),
-    );
-    nodes.push(await spawnWorker(f, "worker-1", redis.url));
+    cluster = await startChaosCluster("chaos-redis", { iterations: 150, gateways: 2, workers: 1 });
   });
 
   afterAll(async () => {
-    for (const v of views) v.close();
-    await Promise.all(nodes.map((n) => n.kill("SIGTERM")));
-    await redis?.stop();
-    await f?.cleanup();
+    await cluster?.stop();
   });
 
   it("everything reconnects, the run ends and no accepted edit is lost", async () => {
-    const [g1, g2] = nodes as [NodeProcess, NodeProcess];
-    const owner = await openRoom(g1.url, f.users.owner, f.roomId);
-    const editor = await openRoom(g2.url, f.users.editor, f.roomId);
-    views.push(owner, editor);
+    const { f, redis } = cluster;
+    const [g1, g2] = cluster.gateways as [NodeProcess, NodeProcess];
+    const owner = await cluster.open(g1.url, f.users.owner);
+    const editor = await cluster.open(g2.url, f.users.editor);
+    const members = [owner, editor];
     const started = await request(owner.socket, "run:start", { roomId: f.roomId });
     if (!started.ok) throw new Error(started.error);
     const runId = started.run.runId;
@@ -110,12 +97,12 @@ describe.runIf(testDatabaseProvider() === "postgresql")("chaos: Redis restarts",
 
     // the run ends, and both members see how
     await waitUntil(
-      () => views.every((v) => v.run?.runId === runId && !["queued", "running"].includes(v.run.status)),
+      () => members.every((v) => v.run?.runId === runId && !["queued", "running"].includes(v.run.status)),
       "both members saw the run end",
       90_000,
       50,
     );
-    for (const v of views) expect(v.run).toMatchObject({ status: "completed", iteration: 150 });
+    for (const v of members) expect(v.run).toMatchObject({ status: "completed", iteration: 150 });
     expect((await f.db.run.findUniqueOrThrow({ where: { id: runId } })).status).toBe("completed");
 
     // no accepted edit lost: unique versions, and the last one of each field is what everyone has
@@ -123,15 +110,15 @@ describe.runIf(testDatabaseProvider() === "postgresql")("chaos: Redis restarts",
     expect(new Set(versions).size).toBe(versions.length);
     const expected = expectedValues(edits.accepted);
     // the members connected all along heard every change, in version order, through the restart
-    for (const v of [owner, editor]) expect(v.document).toMatchObject(expected);
+    for (const v of members) expect(v.document).toMatchObject(expected);
     for (const g of [g1, g2]) {
-      const fresh = await openRoom(g.url, f.users.viewer, f.roomId);
-      views.push(fresh);
+      const fresh = await cluster.open(g.url, f.users.viewer);
+      fresh.close();
       expect(fresh.document).toMatchObject(expected);
       expect(fresh.version).toBe(Math.max(...versions));
     }
     // and the database has it once the gateways have saved (they do on a timer and when the room empties)
-    for (const v of views) v.close();
+    for (const v of members) v.close();
     await waitUntil(
       async () => {
         const row = await f.db.room.findUniqueOrThrow({ where: { id: f.roomId } });

@@ -9,53 +9,31 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabaseProvider } from "@atelier/db/testing";
 import type { IterationStats } from "@atelier/protocol";
-import { startRedis, type PrivateRedis } from "./support-chaos.ts";
-import { openRoom, spawnGateway, spawnWorker, type NodeProcess, type RoomView } from "./support-cluster.ts";
-import {
-  collect,
-  createFixture,
-  request,
-  setDocument,
-  tinyDocument,
-  waitFor,
-  waitUntil,
-  type Fixture,
-} from "./support.ts";
+import { startChaosCluster, type ChaosCluster } from "./support-cluster.ts";
+import { collect, request, waitFor, waitUntil } from "./support.ts";
 
 const RESUME_TARGET_MS = 30_000;
 const CHECKPOINT_EVERY = 5;
 
 describe.runIf(testDatabaseProvider() === "postgresql")("chaos: the worker of a run dies", () => {
-  let f: Fixture;
-  let redis: PrivateRedis;
-  let gateway: NodeProcess;
-  const workers: NodeProcess[] = [];
-  const views: RoomView[] = [];
+  let cluster: ChaosCluster;
 
   beforeAll(async () => {
-    f = await createFixture("chaos-worker");
-    await setDocument(f, tinyDocument(f, { iterations: 150 }));
-    redis = await startRedis();
-    const env = { ATELIER_CHECKPOINT_EVERY: String(CHECKPOINT_EVERY) };
-    const [g, ...w] = await Promise.all([
-      spawnGateway(f, "gateway-1", redis.url, env),
-      spawnWorker(f, "worker-1", redis.url, env),
-      spawnWorker(f, "worker-2", redis.url, env),
-    ]);
-    gateway = g;
-    workers.push(...w);
+    cluster = await startChaosCluster("chaos-worker", {
+      iterations: 150,
+      gateways: 1,
+      workers: 2,
+      env: { ATELIER_CHECKPOINT_EVERY: String(CHECKPOINT_EVERY) },
+    });
   });
 
   afterAll(async () => {
-    for (const v of views) v.close();
-    await Promise.all([gateway, ...workers].map((n) => n?.kill("SIGTERM")));
-    await redis?.stop();
-    await f?.cleanup();
+    await cluster?.stop();
   });
 
   it("another worker resumes it from its last checkpoint and it completes", async () => {
-    const owner = await openRoom(gateway.url, f.users.owner, f.roomId);
-    views.push(owner);
+    const { f, workers } = cluster;
+    const owner = await cluster.open(cluster.gateways[0]!.url, f.users.owner);
     const stats = collect(owner.socket, "run:stats");
     const started = await request(owner.socket, "run:start", { roomId: f.roomId });
     if (!started.ok) throw new Error(started.error);

@@ -10,7 +10,17 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { io as connectClient } from "socket.io-client";
 import type { RoomDocument, RunInfo } from "@atelier/protocol";
-import { SECRET, tokenFor, type Client, type Fixture, type TestUser } from "./support.ts";
+import { startRedis, type PrivateRedis } from "./support-chaos.ts";
+import {
+  createFixture,
+  SECRET,
+  setDocument,
+  tinyDocument,
+  tokenFor,
+  type Client,
+  type Fixture,
+  type TestUser,
+} from "./support.ts";
 
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 // tsx as a loader in the process itself: its CLI would run the script in a child, and a kill -9
@@ -271,4 +281,68 @@ export function expectedValues(accepted: AcceptedEdit[]): Record<string, unknown
   const last: Record<string, AcceptedEdit> = {};
   for (const e of accepted) if (!last[e.field] || e.version > last[e.field]!.version) last[e.field] = e;
   return Object.fromEntries(Object.entries(last).map(([field, e]) => [field, e.value]));
+}
+
+/**
+ * One chaos test file's cluster: its fixture room (a tiny run of `iterations`), a private Redis,
+ * gateways then workers as real processes (named gateway-1…, worker-1…, started together), and
+ * every room client opened through it. `stop()` ends them all, whatever state the test left.
+ */
+export interface ChaosCluster {
+  f: Fixture;
+  redis: PrivateRedis;
+  gateways: NodeProcess[];
+  workers: NodeProcess[];
+  /** a member's studio-like client of the fixture room through `url` (a gateway's or a balancer's) */
+  open(url: string, user: TestUser): Promise<RoomView>;
+  stop(): Promise<void>;
+}
+
+export async function startChaosCluster(
+  label: string,
+  o: {
+    iterations: number;
+    gateways: number;
+    workers: number;
+    /** extra environment of every node; a function when it needs the fixture (a proxied DATABASE_URL) */
+    env?: Record<string, string> | ((f: Fixture) => Promise<Record<string, string>>);
+  },
+): Promise<ChaosCluster> {
+  const f = await createFixture(label);
+  const views: RoomView[] = [];
+  let redis: PrivateRedis | null = null;
+  let nodes: NodeProcess[] = [];
+  try {
+    await setDocument(f, tinyDocument(f, { iterations: o.iterations }));
+    const env = typeof o.env === "function" ? await o.env(f) : (o.env ?? {});
+    const started = await startRedis();
+    redis = started;
+    const names = (kind: string, n: number) => Array.from({ length: n }, (_, i) => `${kind}-${i + 1}`);
+    nodes = await Promise.all([
+      ...names("gateway", o.gateways).map((name) => spawnGateway(f, name, started.url, env)),
+      ...names("worker", o.workers).map((name) => spawnWorker(f, name, started.url, env)),
+    ]);
+  } catch (error) {
+    await Promise.all(nodes.map((n) => n.kill("SIGKILL")));
+    await redis?.stop();
+    await f.cleanup();
+    throw error;
+  }
+  return {
+    f,
+    redis,
+    gateways: nodes.slice(0, o.gateways),
+    workers: nodes.slice(o.gateways),
+    async open(url, user) {
+      const view = await openRoom(url, user, f.roomId);
+      views.push(view);
+      return view;
+    },
+    async stop() {
+      for (const v of views) v.close();
+      await Promise.all(nodes.map((n) => n.kill("SIGTERM")));
+      await redis?.stop();
+      await f.cleanup();
+    },
+  };
 }
