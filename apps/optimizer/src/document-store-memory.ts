@@ -3,8 +3,8 @@
  * the single ordering point). Same rule as the Redis store (`decideFieldWrite`).
  */
 import { isDeepStrictEqual } from "node:util";
-import { ROOM_FIELDS, type RoomDocument } from "@atelier/protocol";
-import { decideFieldWrite, type DocumentStore, type StoredDocument } from "./document-store.ts";
+import { ROOM_FIELDS } from "@atelier/protocol";
+import { decideFieldWrite, type DocumentOffer, type DocumentStore, type StoredDocument } from "./document-store.ts";
 
 const clone = (doc: StoredDocument): StoredDocument => ({
   document: doc.document,
@@ -14,9 +14,10 @@ const clone = (doc: StoredDocument): StoredDocument => ({
 });
 
 export class MemoryDocumentStore implements DocumentStore {
+  readonly mayLoseDocuments = false;
   private readonly docs = new Map<string, StoredDocument>();
 
-  open(roomId: string, seed: { document: RoomDocument; version: number }): Promise<StoredDocument> {
+  open(roomId: string, seed: DocumentOffer): Promise<StoredDocument> {
     let doc = this.docs.get(roomId);
     if (!doc) {
       const fieldVersions: StoredDocument["fieldVersions"] = {};

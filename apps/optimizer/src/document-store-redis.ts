@@ -7,13 +7,17 @@
  * that restarted and forgot them gets them loaded again.
  *
  * A document Redis does not hold (first use, or a Redis that lost its keys) is seeded from
- * what the caller passes: the database's copy, or a gateway's newer one (RoomRegistry).
+ * what the caller offers: the database's copy, or a gateway's newer one (RoomRegistry); every
+ * gateway then offers its copy too, and fields nobody wrote since the seed take the newest value
+ * any of them knew (OPEN_SCRIPT) — so no gateway that seeds first can undo an edit another heard.
+ * The hash also keeps `seeded` (the version it was seeded at) and `ov:<field>` (the version a
+ * field still held from the seed was known at) for that.
  */
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 import { parseRoomDocument } from "@atelier/db";
-import { ROOM_FIELDS, type Author, type InterNodePayload, type RoomDocument, type RoomField } from "@atelier/protocol";
-import type { DocumentStore, FieldWrite, StoredDocument, WriteOutcome } from "./document-store.ts";
+import { ROOM_FIELDS, type Author, type InterNodePayload, type RoomField } from "@atelier/protocol";
+import type { DocumentOffer, DocumentStore, FieldWrite, StoredDocument, WriteOutcome } from "./document-store.ts";
 import type { Logger } from "./log.ts";
 
 /**
@@ -43,6 +47,7 @@ if ARGV[4] ~= '' and tonumber(ARGV[4]) ~= fieldVersion then return {'conflict', 
 if redis.call('HGET', KEYS[1], 'f:' .. ARGV[1]) == ARGV[2] then return {'unchanged', version} end
 version = version + 1
 redis.call('HSET', KEYS[1], 'version', version, 'f:' .. ARGV[1], ARGV[2], 'fv:' .. ARGV[1], version, 'a:' .. ARGV[1], ARGV[3])
+redis.call('HDEL', KEYS[1], 'ov:' .. ARGV[1])
 if ARGV[5] ~= '' then
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'uid', 'emitter', 'nsp', '/', 'type', '9', 'data', ARGV[5] .. version .. ARGV[6])
 end
@@ -52,15 +57,50 @@ end
 return {'applied', version}
 `;
 
-/** Seeds a document Redis does not hold (a no-op when it does). ARGV: version, then field, JSON pairs. */
-const SEED_SCRIPT = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'version', ARGV[1])
-for i = 2, #ARGV, 2 do
-  redis.call('HSET', KEYS[1], 'f:' .. ARGV[i], ARGV[i + 1], 'fv:' .. ARGV[i], ARGV[1])
+/**
+ * `open`, in Lua. KEYS as WRITE_SCRIPT; ARGV[1] the offer's version, then per field 8 values:
+ * name, canonical JSON value, the version the offer knows it at, author JSON ("" = unknown), and
+ * the `atelier:doc` / `doc:changed` messages around their version (as in WRITE_SCRIPT).
+ *
+ * No document: the offer seeds it at its version; `seeded` records that version and each field
+ * keeps `ov:<field>`, the version the seeding offer knew it at, until someone writes the field
+ * (WRITE_SCRIPT drops it). A document: a field still held from the seed takes the offer's value
+ * when the offer knew it at a version from before the seed (< seeded: versions at or above it
+ * come from this document, which the offer merely read) newer than `ov` — with the next version,
+ * announced like a write. Returns {1, 0} when seeded, else {0, fields taken}.
+ */
+const OPEN_SCRIPT = `
+local n = 8
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], 'version', ARGV[1], 'seeded', ARGV[1])
+  for i = 2, #ARGV, n do
+    redis.call('HSET', KEYS[1], 'f:' .. ARGV[i], ARGV[i + 1], 'fv:' .. ARGV[i], ARGV[1], 'ov:' .. ARGV[i], ARGV[i + 2])
+    if ARGV[i + 3] ~= '' then redis.call('HSET', KEYS[1], 'a:' .. ARGV[i], ARGV[i + 3]) end
+  end
+  return {1, 0}
 end
-return 1
+local seeded = tonumber(redis.call('HGET', KEYS[1], 'seeded') or '0')
+local version = tonumber(redis.call('HGET', KEYS[1], 'version'))
+local taken = 0
+for i = 2, #ARGV, n do
+  local held = redis.call('HGET', KEYS[1], 'ov:' .. ARGV[i])
+  local known = tonumber(ARGV[i + 2])
+  if held and known < seeded and known > tonumber(held) and redis.call('HGET', KEYS[1], 'f:' .. ARGV[i]) ~= ARGV[i + 1] then
+    version = version + 1
+    taken = taken + 1
+    redis.call('HSET', KEYS[1], 'version', version, 'f:' .. ARGV[i], ARGV[i + 1], 'fv:' .. ARGV[i], version, 'ov:' .. ARGV[i], known)
+    if ARGV[i + 3] ~= '' then redis.call('HSET', KEYS[1], 'a:' .. ARGV[i], ARGV[i + 3]) end
+    if ARGV[i + 4] ~= '' then
+      redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'uid', 'emitter', 'nsp', '/', 'type', '9', 'data', ARGV[i + 4] .. version .. ARGV[i + 5])
+      redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'uid', 'emitter', 'nsp', '/', 'type', '3', 'data', ARGV[i + 6] .. version .. ARGV[i + 7])
+    end
+  end
+end
+return {0, taken}
 `;
+
+/** who a restored field is announced as changed by, when the offering node did not know */
+const RESTORED_BY: Author = { userId: "atelier", name: "Atelier (restored)" };
 
 /** A field's value as Redis keeps it: canonical JSON (the schema's output order); "" for an absent optional field. */
 const encodeValue = (value: unknown): string => (value === undefined ? "" : JSON.stringify(value));
@@ -89,6 +129,7 @@ function splitAtVersion(message: string): [string, string] {
 }
 
 export class RedisDocumentStore implements DocumentStore {
+  readonly mayLoseDocuments = true;
   private readonly prefix: string;
 
   constructor(
@@ -145,15 +186,39 @@ export class RedisDocumentStore implements DocumentStore {
     return { node: splitAtVersion(node), clients: w.announce ? splitAtVersion(clients) : ["", ""] };
   }
 
-  async open(roomId: string, seed: { document: RoomDocument; version: number }): Promise<StoredDocument> {
-    const pairs: string[] = [];
-    for (const field of ROOM_FIELDS) pairs.push(field, encodeValue(seed.document[field]));
-    const seeded = await this.run(SEED_SCRIPT, [this.key(roomId)], [seed.version, ...pairs]);
-    if (seeded === 1) this.options.log.info("doc_store.seeded", { roomId, version: seed.version });
+  async open(roomId: string, offer: DocumentOffer): Promise<StoredDocument> {
+    const args: (string | number)[] = [offer.version];
+    for (const field of ROOM_FIELDS) {
+      const value = offer.document[field];
+      const author = offer.fieldAuthors?.[field];
+      const messages = this.options.announce
+        ? this.messagesAround(roomId, { field, value, author: author ?? RESTORED_BY, baseVersion: 0, announce: true })
+        : null;
+      args.push(
+        field,
+        encodeValue(value),
+        offer.fieldVersions?.[field] ?? offer.version,
+        author ? JSON.stringify(author) : "",
+        ...(messages?.node ?? ["", ""]),
+        ...(messages?.clients ?? ["", ""]),
+      );
+    }
+    const [seeded, taken] = (await this.run(
+      OPEN_SCRIPT,
+      [this.key(roomId), this.options.announce?.stream ?? `${this.prefix}unused`],
+      args,
+    )) as [number, number];
+    if (seeded === 1) this.options.log.info("doc_store.seeded", { roomId, version: offer.version });
+    if (taken > 0) this.options.log.warn("doc_store.restored_fields", { roomId, fields: taken });
     const doc = await this.read(roomId);
     // a flush between the seed and the read: what was seeded is what Redis held a moment ago
     return (
-      doc ?? { ...seed, fieldVersions: Object.fromEntries(ROOM_FIELDS.map((f) => [f, seed.version])), fieldAuthors: {} }
+      doc ?? {
+        document: offer.document,
+        version: offer.version,
+        fieldVersions: Object.fromEntries(ROOM_FIELDS.map((f) => [f, offer.version])),
+        fieldAuthors: {},
+      }
     );
   }
 

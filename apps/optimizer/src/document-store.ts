@@ -66,13 +66,35 @@ export function decideFieldWrite(s: FieldState): Exclude<WriteOutcome, { status:
   return { status: "applied", version: s.version + 1 };
 }
 
+/**
+ * A node's copy of a room document offered to the store: what seeds it when the store has none,
+ * and, after the store lost it, what the other nodes add to it (see `open`).
+ */
+export interface DocumentOffer {
+  document: RoomDocument;
+  /** the version the document starts at if this offer seeds it */
+  version: number;
+  /** the version each field last changed at, as far as the offer knows (default: `version`) */
+  fieldVersions?: Partial<Record<RoomField, number>>;
+  fieldAuthors?: Partial<Record<RoomField, Author>>;
+}
+
 export interface DocumentStore {
   /**
-   * The room's document. When the store has none yet, `seed` (what the database holds, or
-   * better) becomes it — atomically: of several gateways seeding at once, one wins and all get
-   * the winner's document.
+   * Whether documents can vanish from under the nodes (Redis restarted empty): then a document
+   * seeded from the database starts far above the versions handed out before (RoomRegistry), so
+   * nodes that knew newer values can still add them.
    */
-  open(roomId: string, seed: { document: RoomDocument; version: number }): Promise<StoredDocument>;
+  readonly mayLoseDocuments: boolean;
+  /**
+   * The room's document. When the store has none yet, the offer becomes it — atomically: of
+   * several gateways seeding at once, one wins and all get the winner's document. When it has
+   * one, the offer adds the fields that nobody has written since it was seeded and that the
+   * offer knows a newer value of (a version from before the seed, above the one held): after a
+   * loss, the newest value any node knew survives whichever node seeded first. Memory: the
+   * document never vanishes, so an offer for one it holds changes nothing.
+   */
+  open(roomId: string, offer: DocumentOffer): Promise<StoredDocument>;
   /** The room's document as the store holds it now; null when it holds none. */
   read(roomId: string): Promise<StoredDocument | null>;
   write(roomId: string, write: FieldWrite): Promise<WriteOutcome>;

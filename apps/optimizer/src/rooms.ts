@@ -14,7 +14,7 @@ import {
   type RoomDocument,
   type RoomField,
 } from "@atelier/protocol";
-import type { DocumentStore, StoredDocument } from "./document-store.ts";
+import type { DocumentOffer, DocumentStore, StoredDocument } from "./document-store.ts";
 import type { Logger } from "./log.ts";
 import type { LiveRun } from "./live-run.ts";
 
@@ -94,6 +94,39 @@ const RESEED_VERSION_GAP = 1000;
 /** how long a join or a start waits for the store's copy before going on with this node's view */
 const CATCH_UP_MS = 1_000;
 
+/**
+ * What a node offers the store for a room (pure: unit-tested): each field the newer of the saved
+ * copy's (known at the saved version) and this node's view (known at its field version); the
+ * offer's own version `gap` above both, above every version handed out before a loss.
+ */
+export function offerOf(
+  view: Pick<LiveRoom, "document" | "version" | "fieldVersions" | "fieldAuthors">,
+  saved: { document: RoomDocument; version: number } | null,
+  gap: number,
+): DocumentOffer {
+  const document: Record<string, unknown> = {};
+  const fieldVersions: Partial<Record<RoomField, number>> = {};
+  const fieldAuthors: Partial<Record<RoomField, Author>> = {};
+  for (const field of ROOM_FIELDS) {
+    const known = view.fieldVersions[field] ?? 0;
+    if (saved && saved.version > known) {
+      document[field] = saved.document[field];
+      fieldVersions[field] = saved.version;
+    } else {
+      document[field] = view.document[field];
+      fieldVersions[field] = known;
+      const author = view.fieldAuthors[field];
+      if (author) fieldAuthors[field] = author;
+    }
+  }
+  return {
+    document: document as RoomDocument,
+    version: Math.max(view.version, saved?.version ?? 0) + gap,
+    fieldVersions,
+    fieldAuthors,
+  };
+}
+
 export class RoomRegistry {
   private readonly rooms = new Map<string, LiveRoom>();
   private readonly loading = new Map<string, Promise<LiveRoom | null>>();
@@ -139,7 +172,13 @@ export class RoomRegistry {
     if (!row) return null;
     const parsed = parseRoomDocument(row.document);
     if (parsed.issues.length > 0) this.log.warn("room.document_repaired", { roomId, issues: parsed.issues });
-    const stored = await this.store.open(roomId, { document: parsed.document, version: row.version });
+    // where the store may have lost the document, a seed from the database starts above every
+    // version the nodes may still hold, so their newer copies can be added (DocumentStore.open)
+    const stored = await this.store.open(roomId, {
+      document: parsed.document,
+      version: row.version + (this.store.mayLoseDocuments ? RESEED_VERSION_GAP : 0),
+      fieldVersions: Object.fromEntries(ROOM_FIELDS.map((f) => [f, row.version])),
+    });
     const room = new LiveRoom({ id: row.id, name: row.name, ...stored });
     await this.onLoad(room);
     this.rooms.set(roomId, room);
@@ -228,16 +267,29 @@ export class RoomRegistry {
   }
 
   /**
-   * The store lost the room's document (a Redis that restarted or was flushed): seed it again
-   * from the newer of the database's copy and this node's view, and with a version above
-   * anything handed out before, so clients keep taking the new changes as newer.
+   * The store lost the room's document (a Redis that restarted or was flushed), or may have (this
+   * node's connection to it came back): this node offers its copy, field by field the newer of
+   * the database's and its own, with a version above anything handed out before. The first offer
+   * seeds the document; later ones add fields nobody has written since that this node knew newer.
+   * Then this node's view takes the store's.
    */
   async reseed(room: LiveRoom): Promise<void> {
     const row = await this.db.room.findUnique({ where: { id: room.id }, select: { document: true, version: true } });
-    const fromDb = row && row.version > room.version ? parseRoomDocument(row.document).document : null;
-    const version = Math.max(room.version, row?.version ?? 0) + RESEED_VERSION_GAP;
-    this.log.warn("room.document_reseeded", { roomId: room.id, version });
-    await this.store.open(room.id, { document: fromDb ?? room.document, version });
+    const saved = row ? { document: parseRoomDocument(row.document).document, version: row.version } : null;
+    const offer = offerOf(room, saved, RESEED_VERSION_GAP);
+    const stored = await this.store.open(room.id, offer);
+    this.log.info("room.document_offered", { roomId: room.id, offered: offer.version, stored: stored.version });
+    for (const field of ROOM_FIELDS)
+      room.applyChange(field, stored.document[field], stored.fieldVersions[field] ?? 0, stored.fieldAuthors[field]);
+  }
+
+  /** Every room this node holds is offered again: its Redis connection came back, perhaps to an empty Redis. */
+  async reseedAll(): Promise<void> {
+    for (const room of this.all()) {
+      await this.reseed(room).catch((error: unknown) =>
+        this.log.warn("room.reseed_failed", { roomId: room.id, error }),
+      );
+    }
   }
 
   /**

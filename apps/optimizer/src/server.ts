@@ -164,7 +164,13 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
   const views: RoomViews = { speed: () => runs.speed.current(), sweeps: link.sweeps };
   const applyFieldEdit = createDocumentEditor(ctx, link.followEdit);
   const maskEdits = new RoomQueue();
-  if (cluster) installRemoteEdits(ctx, link.followEdit);
+  if (cluster) {
+    installRemoteEdits(ctx, link.followEdit);
+    // back on Redis after losing it (perhaps a Redis restarted empty; connected before this, so
+    // every "ready" here is a reconnection): this node offers its rooms, so edits only it had
+    // heard of survive whichever node seeds a lost document first
+    cluster.redis.on("ready", () => void rooms.reseedAll());
+  }
   const membershipChanged = followMembershipEverywhere(ctx, presence, views);
   // the periodic pass fixes this node's sockets only: each node runs its own
   const stopSessionChecks = startSessionChecks(ctx, options.sessionCheckMs ?? 30_000, (roomId, userId) =>

@@ -192,6 +192,40 @@ describe("redis store across connections", () => {
     await io.close();
   });
 
+  it("after a loss, adds what later offers knew newer, never over a field written since the seed", async () => {
+    const store = new RedisDocumentStore(connect(), { keyPrefix: prefix, log });
+    const room = randomUUID();
+    const base = defaultRoomDocument();
+    // the first node back seeds from its copy: versions from 1500 on
+    await store.open(room, {
+      document: { ...base, styleWeight: 1 },
+      version: 1500,
+      fieldVersions: { styleWeight: 400 },
+    });
+    expect(await store.write(room, write("contentWeight", 42))).toMatchObject({ status: "applied", version: 1501 });
+    // another node had heard newer values (before the loss) of both fields
+    const opened = await store.open(room, {
+      document: { ...base, styleWeight: 2, contentWeight: 7, tvWeight: 0.5 },
+      version: 1530,
+      fieldVersions: { styleWeight: 430, contentWeight: 430, tvWeight: 10 },
+      fieldAuthors: { styleWeight: ada },
+    });
+    // styleWeight (untouched since the seed, newer) is taken with the next version; contentWeight
+    // was written since the seed and stays; tvWeight was known older than the seed's copy
+    expect(opened.document).toMatchObject({ styleWeight: 2, contentWeight: 42, tvWeight: base.tvWeight });
+    expect(opened.version).toBe(1502);
+    expect(opened.fieldVersions.styleWeight).toBe(1502);
+    expect(opened.fieldAuthors.styleWeight).toEqual(ada);
+    // an offer that read this document (versions at or above the seed) adds nothing
+    const again = await store.open(room, {
+      document: { ...base, styleWeight: 3 },
+      version: 2600,
+      fieldVersions: { styleWeight: 1501 },
+    });
+    expect(again.document.styleWeight).toBe(2);
+    expect(again.version).toBe(1502);
+  });
+
   it("takes a document with a foreign field repaired, not broken", async () => {
     const redis = connect();
     const store = new RedisDocumentStore(redis, { keyPrefix: prefix, log });

@@ -5,10 +5,11 @@
  * answer delays that by a bounded time and changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defaultRoomDocument } from "@atelier/protocol";
 import type { DocumentStore } from "../src/document-store.ts";
 import { MemoryDocumentStore } from "../src/document-store-memory.ts";
 import { createLogger } from "../src/log.ts";
-import { RoomRegistry } from "../src/rooms.ts";
+import { offerOf, RoomRegistry } from "../src/rooms.ts";
 import { createFixture, type Fixture } from "./support.ts";
 
 const log = createLogger("silent");
@@ -51,6 +52,7 @@ describe("RoomRegistry.catchUp", () => {
   it("goes on with this node's view, after a bounded wait, when the store does not answer", async () => {
     const reachable = new MemoryDocumentStore();
     const silent: DocumentStore = {
+      mayLoseDocuments: false,
       open: (roomId, seed) => reachable.open(roomId, seed),
       read: () => new Promise(() => {}), // Redis gone, ioredis holding the command
       write: (roomId, w) => reachable.write(roomId, w),
@@ -67,5 +69,30 @@ describe("RoomRegistry.catchUp", () => {
     expect(waited).toBeLessThan(5_000);
     expect({ document: room.document, version: room.version }).toEqual(view);
     await rooms.close();
+  });
+});
+
+describe("offerOf (a node's copy of a room, offered to a store that lost it)", () => {
+  it("takes each field from whichever of the saved copy and the view knew it later, above both versions", () => {
+    const base = defaultRoomDocument();
+    const view = {
+      document: { ...base, styleWeight: 777, contentWeight: 3 },
+      version: 520,
+      // styleWeight heard at 518 (after the last save at 510); contentWeight known since load (400)
+      fieldVersions: { styleWeight: 518, contentWeight: 400 },
+      fieldAuthors: { styleWeight: author },
+    };
+    const saved = { document: { ...base, styleWeight: 5, contentWeight: 9 }, version: 510 };
+    const offer = offerOf(view, saved, 1000);
+    expect(offer.version).toBe(1520);
+    expect(offer.document).toMatchObject({ styleWeight: 777, contentWeight: 9 });
+    expect(offer.fieldVersions).toMatchObject({ styleWeight: 518, contentWeight: 510, tvWeight: 510 });
+    expect(offer.fieldAuthors).toEqual({ styleWeight: author });
+    // nothing saved (a database out of reach): the view alone
+    expect(offerOf(view, null, 1000)).toMatchObject({
+      version: 1520,
+      document: { styleWeight: 777, contentWeight: 3 },
+      fieldVersions: { styleWeight: 518, contentWeight: 400, tvWeight: 0 },
+    });
   });
 });
