@@ -10,12 +10,12 @@ import { isActive, toRunInfo } from "./live-run.ts";
 import type { Presence } from "./presence.ts";
 import type { LiveRoom } from "./rooms.ts";
 import { on } from "./socket-events.ts";
-import type { SweepManager } from "./sweeps.ts";
+import type { Sweeps } from "./sweeps.ts";
 
 export interface RoomViews {
   /** the service's current speed figure, for the estimate the studio shows before Start */
   speed(): SpeedModel;
-  sweeps: Pick<SweepManager, "snapshot">;
+  sweeps: Pick<Sweeps, "snapshot">;
 }
 
 export function buildState(
@@ -69,13 +69,17 @@ export function registerRoomHandlers(
     socket.data.rooms[roomId] = { role, editingField: null, focusAt: 0 };
     await rooms.catchUp(room);
     const state = buildState(ctx, views, room, role, await presence.membersOf(roomId));
+    // a sweep's grid is extra: a store that cannot answer now does not refuse the join
+    const sweep = await views.sweeps.snapshot(roomId).catch((error: unknown) => {
+      log.warn("sweep.snapshot_failed", { roomId, error });
+      return null;
+    });
     log.info("room.joined", { roomId, userId: user.id, role });
     // after the ack: the full state (also for clients that resync on room:state) and the latest frame
     setImmediate(() => {
       socket.emit("room:state", state);
       const frame = room.latestPreview;
       if (frame && frame.runId === room.run?.id) fanout.deliverTo(socket, frame);
-      const sweep = views.sweeps.snapshot(roomId);
       if (sweep) socket.emit("sweep:update", { roomId, sweep: sweep.sweep });
       for (const sweepFrame of sweep?.frames ?? []) socket.emit("sweep:frame", sweepFrame);
       presence.schedule(roomId);

@@ -35,10 +35,32 @@ export function redisClient(url: string, log: Logger, name: string): Redis {
 
 type Handler = (message: string) => void;
 
+interface MessageSchema<T> {
+  safeParse(v: unknown): { success: true; data: T } | { success: false; error: Parameters<typeof formatZodError>[0] };
+}
+
+/** Parses a JSON message (or stored value) with its schema; null (logged) when it does not fit. */
+export function parseMessage<T>(log: Logger, what: string, raw: string, schema: MessageSchema<T>): T | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    log.warn("cluster.invalid_message", { what, error: "not JSON" });
+    return null;
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    log.warn("cluster.invalid_message", { what, error: formatZodError(parsed.error) });
+    return null;
+  }
+  return parsed.data;
+}
+
 export class RunBus {
   private readonly pub: Redis;
   private readonly sub: Redis;
   private readonly handlers = new Map<string, Handler>();
+  private readonly eventHandlers: ((event: RunEvent) => void)[] = [];
 
   constructor(
     url: string,
@@ -61,40 +83,21 @@ export class RunBus {
     return `${this.prefix}run-control:${runId}`;
   }
 
-  /** Parses a message with its schema; null (logged) when it does not fit. */
-  private parse<T>(
-    what: string,
-    raw: string,
-    schema: {
-      safeParse(
-        v: unknown,
-      ): { success: true; data: T } | { success: false; error: Parameters<typeof formatZodError>[0] };
-    },
-  ): T | null {
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      this.log.warn("cluster.invalid_message", { what, error: "not JSON" });
-      return null;
-    }
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) {
-      this.log.warn("cluster.invalid_message", { what, error: formatZodError(parsed.error) });
-      return null;
-    }
-    return parsed.data;
+  private parse<T>(what: string, raw: string, schema: MessageSchema<T>): T | null {
+    return parseMessage(this.log, what, raw, schema);
   }
 
   async publish(event: RunEvent): Promise<void> {
     await this.pub.publish(this.eventsChannel, JSON.stringify(event));
   }
 
-  /** Calls `handler` with every valid run event from now on. */
+  /** Calls `handler` with every valid run event from now on (runs and sweeps each listen). */
   async onEvent(handler: (event: RunEvent) => void): Promise<void> {
+    this.eventHandlers.push(handler);
+    if (this.eventHandlers.length > 1) return;
     this.handlers.set(this.eventsChannel, (raw) => {
       const event = this.parse("run-event", raw, runEvent);
-      if (event) handler(event);
+      if (event) for (const handle of this.eventHandlers) handle(event);
     });
     await this.sub.subscribe(this.eventsChannel);
   }

@@ -53,6 +53,11 @@ export class ClusterRuns {
     void this.dispatcher.tick();
   }
 
+  /** The dispatcher looks at the queue now rather than on its next round (a sweep was queued). */
+  dispatchSoon(): void {
+    void this.dispatcher.tick();
+  }
+
   /**
    * Cancels a run held in the cluster: a run still queued in the database is cancelled there;
    * a running one is stopped by its worker, which records the end. Resolves whether it ended.
@@ -107,6 +112,8 @@ export class ClusterRuns {
 
   private onEvent(event: RunEvent): void {
     const { rooms, broadcast, log } = this.core.o;
+    // sweeps' events: sweeps-cluster.ts
+    if (event.type === "sweep" || event.type === "sweep-frame") return;
     if (event.type === "resumed") {
       log.warn("run.resumed_elsewhere", { ...event });
       const resumedRoom = rooms.get(event.roomId);

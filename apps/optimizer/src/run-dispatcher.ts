@@ -1,8 +1,9 @@
 /**
  * The cluster dispatcher: one gateway at a time (a Redis lease, SET NX PX, renewed) turns the
- * database's queued runs into BullMQ jobs, in the global fair order (run-dispatch-plan.ts),
+ * database's queued runs and Redis's waiting sweeps (sweep-store.ts; a sweep is one job of its
+ * user, as in embedded mode) into BullMQ jobs, in the global fair order (run-dispatch-plan.ts),
  * only as fast as the workers have free slots, and publishes every waiting run's position and
- * ETA. The database is the truth: a job lost with Redis's state (a Redis restart) is added
+ * ETA (a sweep's position). The database is the truth: a job lost with Redis's state (a Redis restart) is added
  * again from the Run rows, and a run whose worker died is taken over through BullMQ's stall
  * check by another worker (run-worker.ts).
  */
@@ -16,7 +17,8 @@ import type { Logger } from "./log.ts";
 import { redisClient, type RunBus } from "./run-bus.ts";
 import { planDispatch, type PlanRun } from "./run-dispatch-plan.ts";
 import { RUN_QUEUE, WORKER_REGISTRY } from "./run-worker.ts";
-import type { RunStatus } from "@atelier/protocol";
+import { sweepEnded, SweepStore } from "./sweep-store.ts";
+import type { ClusterSweep, RunStatus } from "@atelier/protocol";
 
 const TICK_MS = 500;
 const LEASE_MS = 5_000;
@@ -38,6 +40,7 @@ type Row = Awaited<ReturnType<Db["run"]["findMany"]>>[number];
 
 export class RunDispatcher {
   private readonly queue: Queue;
+  private readonly sweeps: SweepStore;
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
   /** position/ETA last published per waiting run, to publish changes only */
@@ -50,6 +53,7 @@ export class RunDispatcher {
       prefix: `${o.bus.prefix}bull`,
     });
     this.queue.on("error", (error) => o.log.warn("dispatcher.queue_error", { error }));
+    this.sweeps = new SweepStore(o.bus.redis, o.bus.prefix, o.log);
   }
 
   private key(name: string): string {
@@ -108,7 +112,8 @@ export class RunDispatcher {
     const dispatched = new Set(await redis.smembers(dispatchedKey));
     const rate = learnedRate(rows);
     const holding: PlanRun[] = [];
-    const waiting: PlanRun[] = [];
+    // runs and sweeps waiting, each with when it was queued: the fair queue takes them oldest first
+    const waiting: { run: PlanRun; queuedAt: number }[] = [];
     const byId = new Map<string, { row: Row; params: RunParams }>();
     for (const row of rows) {
       const params = readRunParams(row);
@@ -117,11 +122,11 @@ export class RunDispatcher {
       const seconds = secondsLeft(row, params, rate);
       const run = { id: row.id, userId: row.authorId, seconds };
       if (row.status === "running" || dispatched.has(row.id)) holding.push(run);
-      else waiting.push(run);
+      else waiting.push({ run, queuedAt: row.createdAt.getTime() });
     }
     // a run holding a slot without a live job (Redis lost its state, or its job ended while the
     // run was left held) and without a live holder: hand it out again
-    for (const run of holding) {
+    for (const run of [...holding]) {
       const job = await this.queue.getJob(run.id);
       const state = job ? await job.getState() : null;
       if (state && state !== "completed" && state !== "failed") continue;
@@ -130,10 +135,27 @@ export class RunDispatcher {
       await job?.remove().catch(() => {});
       await this.addJob(run.id);
     }
+    holding.push(...(await this.heldSweeps()));
+    const sweeps = new Map<string, ClusterSweep>();
+    for (const sweep of await this.sweeps.waiting()) {
+      sweeps.set(sweep.sweepId, sweep);
+      waiting.push({ run: { id: sweep.sweepId, userId: sweep.author.id, seconds: null }, queuedAt: sweep.createdAt });
+    }
+    waiting.sort((a, b) => a.queuedAt - b.queuedAt);
     const servedRaw = await redis.hgetall(this.key("served"));
     const served = new Map(Object.entries(servedRaw).map(([user, serial]) => [user, Number(serial)]));
-    const plan = planDispatch(holding, waiting, await this.capacity(), served);
+    const plan = planDispatch(
+      holding,
+      waiting.map((w) => w.run),
+      await this.capacity(),
+      served,
+    );
     for (const run of plan.start) {
+      if (sweeps.has(run.id)) {
+        await this.addSweepJob(run.id);
+        log.info("sweep.dispatched", { sweepId: run.id, userId: run.userId });
+        continue;
+      }
       await this.addJob(run.id);
       log.info("run.dispatched", { runId: run.id, userId: run.userId });
     }
@@ -143,7 +165,60 @@ export class RunDispatcher {
     // forget ids of runs that ended
     const stale = [...dispatched].filter((id) => !byId.has(id));
     if (stale.length > 0) await redis.srem(dispatchedKey, ...stale);
-    await this.publishPositions(plan.waiting, byId);
+    await this.publishPositions(
+      plan.waiting.filter((w) => byId.has(w.run.id)),
+      byId,
+    );
+    await this.publishSweepPositions(plan.waiting.filter((w) => sweeps.has(w.run.id)));
+    const stillWaiting = new Set(plan.waiting.map((w) => w.run.id));
+    for (const id of this.published.keys()) if (!stillWaiting.has(id)) this.published.delete(id);
+  }
+
+  /**
+   * The sweeps workers hold, as the fair queue's running jobs. One whose job is gone or over
+   * while the sweep has cells left (its worker stopped and let go of it, or Redis lost the job)
+   * is handed out again: its next worker runs the cells left.
+   */
+  private async heldSweeps(): Promise<PlanRun[]> {
+    const held: PlanRun[] = [];
+    for (const sweepId of await this.sweeps.held()) {
+      const [sweep, info] = await Promise.all([this.sweeps.sweep(sweepId), this.sweeps.info(sweepId)]);
+      if (!sweep || !info || sweepEnded(info)) {
+        await this.sweeps.ended({ sweepId, roomId: sweep?.roomId ?? "" });
+        continue;
+      }
+      held.push({ id: sweepId, userId: sweep.author.id, seconds: null });
+      const job = await this.queue.getJob(sweepId);
+      const state = job ? await job.getState() : null;
+      if (state && state !== "completed" && state !== "failed") continue;
+      this.o.log.warn("sweep.redispatched", { sweepId, jobState: state });
+      await job?.remove().catch(() => {});
+      await this.addSweepJob(sweepId);
+    }
+    return held;
+  }
+
+  private async addSweepJob(sweepId: string): Promise<void> {
+    await this.queue.add(
+      "sweep",
+      { sweepId },
+      { jobId: sweepId, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
+    );
+    await this.sweeps.markHeld(sweepId);
+  }
+
+  private async publishSweepPositions(waiting: { run: PlanRun; position: number }[]): Promise<void> {
+    for (const { run, position } of waiting) {
+      const stamp = `${position}`;
+      if (this.published.get(run.id) === stamp) continue;
+      const info = await this.sweeps.info(run.id);
+      const sweep = await this.sweeps.sweep(run.id);
+      if (!info || !sweep) continue;
+      this.published.set(run.id, stamp);
+      const next = { ...info, queuePosition: position };
+      await this.sweeps.setInfo(next);
+      await this.o.bus.publish({ type: "sweep", roomId: sweep.roomId, sweep: next });
+    }
   }
 
   private async addJob(runId: string): Promise<void> {
@@ -160,9 +235,7 @@ export class RunDispatcher {
     waiting: { run: PlanRun; position: number; etaSeconds: number | null }[],
     byId: Map<string, { row: Row; params: RunParams }>,
   ): Promise<void> {
-    const current = new Set<string>();
     for (const { run, position, etaSeconds } of waiting) {
-      current.add(run.id);
       const stamp = `${position}:${etaSeconds}`;
       if (this.published.get(run.id) === stamp) continue;
       this.published.set(run.id, stamp);
@@ -183,7 +256,6 @@ export class RunDispatcher {
       await this.o.bus.setInfo(info);
       await this.o.bus.publish({ type: "state", roomId: row.roomId, run: info, workerId: null });
     }
-    for (const id of this.published.keys()) if (!current.has(id)) this.published.delete(id);
   }
 
   async close(): Promise<void> {

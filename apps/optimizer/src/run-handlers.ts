@@ -11,7 +11,8 @@ import type { Presence } from "./presence.ts";
 import type { LiveRoom } from "./rooms.ts";
 import { RunManager } from "./runs.ts";
 import { on, requireMember } from "./socket-events.ts";
-import { SweepManager } from "./sweeps.ts";
+import { SweepManager, type SweepBroadcaster, type Sweeps } from "./sweeps.ts";
+import { ClusterSweeps } from "./sweeps-cluster.ts";
 
 export interface RunSettings {
   dataDir: string;
@@ -28,7 +29,9 @@ export interface RunSettings {
 
 export interface RunLink {
   runs: RunManager;
-  sweeps: SweepManager;
+  sweeps: Sweeps;
+  /** recovers or follows the runs (and in a cluster, the sweeps) before the node takes clients */
+  start: () => Promise<void>;
   /** the running job follows a document edit where it can; true when the field needs a restart */
   followEdit: (room: LiveRoom, field: RoomField, value: unknown, authorId: string) => boolean;
   registerHandlers: (socket: AtelierSocket, presence: Presence, applyFieldEdit: ApplyFieldEdit) => void;
@@ -96,16 +99,17 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
       },
     },
   });
-  const sweeps = new SweepManager({
-    runs,
-    dataDir: settings.dataDir,
-    nodeId,
-    log,
-    broadcast: {
-      update: (roomId, sweep) => io.to(roomKey(roomId)).emit("sweep:update", { roomId, sweep }),
-      frame: (frame) => io.to(roomKey(frame.roomId)).emit("sweep:frame", frame),
-    },
+  const sweepsOut = (to: typeof io | typeof io.local): SweepBroadcaster => ({
+    update: (roomId, sweep) => to.to(roomKey(roomId)).emit("sweep:update", { roomId, sweep }),
+    frame: (frame) => to.to(roomKey(frame.roomId)).emit("sweep:frame", frame),
   });
+  // in a cluster, sweeps go to the workers like runs; every node hears their events on the run bus
+  const bus = runs.clusterBus;
+  const clusterSweeps = bus
+    ? new ClusterSweeps({ bus, runs, dataDir: settings.dataDir, nodeId, log, broadcast: sweepsOut(io.local) })
+    : null;
+  const sweeps: Sweeps =
+    clusterSweeps ?? new SweepManager({ runs, dataDir: settings.dataDir, nodeId, log, broadcast: sweepsOut(io) });
 
   function registerHandlers(socket: AtelierSocket, presence: Presence, applyFieldEdit: ApplyFieldEdit): void {
     const user = socket.data.user;
@@ -130,7 +134,7 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
     // the cell's swept values become the room's (co-edits), and the full-size run starts from its image
     on(ctx, socket, "sweep:promote", async ({ roomId, sweepId, cell }) => {
       const { room } = await member(roomId);
-      const promotion = sweeps.promotion(room, sweepId, cell);
+      const promotion = await sweeps.promotion(room, sweepId, cell);
       for (const change of promotion.changes)
         await applyFieldEdit(room, user, change.field, change.after, room.version);
       const run = await runs.startRun(room, user, true, { imagePath: promotion.imagePath });
@@ -153,6 +157,10 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
   return {
     runs,
     sweeps,
+    start: async () => {
+      await runs.start();
+      await clusterSweeps?.listen();
+    },
     followEdit: (room, field, value, authorId) => runs.onDocumentEdit(room, field, value, authorId),
     registerHandlers,
   };

@@ -11,7 +11,7 @@ import { stat } from "node:fs/promises";
 import { isDeepStrictEqual } from "node:util";
 import { Worker, type Job } from "bullmq";
 import { readRunParams, type Db } from "@atelier/db";
-import { runJobData, type PreviewMime, type RunControl } from "@atelier/protocol";
+import { runJobData, sweepJobData, type PreviewMime, type RunControl } from "@atelier/protocol";
 import { memberVisibleError } from "./errors.ts";
 import { isLeaseHeld, readLease, writeLease } from "./lease.ts";
 import { WorkerPool } from "./job-worker.ts";
@@ -26,8 +26,9 @@ import { RunLauncher } from "./run-launcher.ts";
 import { busSink } from "./run-bus-sink.ts";
 import { liveRunFromRow } from "./run-views.ts";
 import { SpeedTracker } from "./speed-model.ts";
+import { SweepWorker } from "./sweep-worker.ts";
 
-/** The BullMQ queue of runs (keys `<prefix>bull:runs:*`). */
+/** The BullMQ queue of runs and sweeps (keys `<prefix>bull:runs:*`; job names "run", "sweep"). */
 export const RUN_QUEUE = "runs";
 /**
  * A killed worker's job is taken over after its lock expires (LOCK_MS) and the next stalled
@@ -66,6 +67,7 @@ export class RunWorker {
   private readonly pool: WorkerPool;
   private readonly runtime: RunRuntime;
   private readonly launcher: RunLauncher;
+  private readonly sweeps: SweepWorker;
   private readonly finish: (run: LiveRun, status: LiveRun["status"], error: string | null) => Promise<void>;
   private bull: Worker | null = null;
   private slotsTimer: NodeJS.Timeout | null = null;
@@ -86,10 +88,17 @@ export class RunWorker {
     const noSlots = { forget: () => {}, pump: () => {} }; // BullMQ frees the slot when the processor returns
     this.finish = (run, status, error) => finishRun(this.runtime, sink, noSlots, run, status, error);
     this.launcher = new RunLauncher(this.runtime, sink, this.pool, this.finish);
+    this.sweeps = new SweepWorker({
+      bus: this.bus,
+      pool: this.pool,
+      files: this.runtime.files,
+      log: o.log,
+      workerId: o.workerId,
+    });
   }
 
   get running(): number {
-    return this.runtime.active.size;
+    return this.runtime.active.size + this.sweeps.running;
   }
 
   async start(): Promise<void> {
@@ -139,6 +148,12 @@ export class RunWorker {
   }
 
   private async process(job: Job): Promise<void> {
+    if (job.name === "sweep") {
+      const sweep = sweepJobData.safeParse(job.data);
+      if (sweep.success) return this.sweeps.process(sweep.data.sweepId);
+      this.o.log.warn("worker.invalid_job", { jobId: job.id });
+      return;
+    }
     const parsed = runJobData.safeParse(job.data);
     if (!parsed.success) {
       this.o.log.warn("worker.invalid_job", { jobId: job.id });
@@ -271,6 +286,7 @@ export class RunWorker {
       .zrem(`${this.o.prefix}${WORKER_REGISTRY}`, this.o.workerId)
       .exec()
       .catch(() => null);
+    await this.sweeps.close();
     for (const run of this.runtime.active.values()) {
       const worker = run.worker;
       if (!worker) continue;

@@ -24,6 +24,7 @@ import { RoomOrder, RunControl } from "./run-control.ts";
 import { RunCore, roomSink, type RunManagerOptions } from "./run-core.ts";
 import { finishRun } from "./run-end.ts";
 import { RunLauncher } from "./run-launcher.ts";
+import type { RunBus } from "./run-bus.ts";
 import { ClusterRuns } from "./run-cluster.ts";
 import { RunRecovery } from "./run-recovery.ts";
 import { RunWorker } from "./run-worker.ts";
@@ -224,6 +225,16 @@ export class RunManager {
     if (this.cluster) await this.cluster.submitted(run, initImagePath);
     else await this.scheduler.enqueue(run);
     return run;
+  }
+
+  /** cluster mode: the run bus (sweeps travel on it too); null when this node runs its own queue */
+  get clusterBus(): RunBus | null {
+    return this.cluster?.bus ?? null;
+  }
+
+  /** cluster mode: the dispatcher looks at the queue now rather than on its next round */
+  dispatchSoon(): void {
+    this.cluster?.dispatchSoon();
   }
 
   /** Queues a batch in the fair queue (it runs when its user's turn comes, like a run). */

@@ -205,7 +205,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     membershipChanged,
   });
 
-  await runs.start();
+  await link.start();
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
     http.listen(options.port ?? 0, options.host, () => {

@@ -1,13 +1,12 @@
 /**
  * Parameter sweeps: a grid of small runs from the room's settings (protocol's expandSweep),
- * queued as ONE batch in the run manager's fair queue — the whole grid counts as one job of
- * the user who started it — and run one cell after another in a worker thread. Every cell's
- * frames stream to the room as `sweep:frame` (its final image last, as PNG); `sweep:update`
- * carries the grid's state. Promoting a cell gives the path of its final image, from which the
- * server starts the full-size run.
+ * queued as ONE batch — the whole grid counts as one job of the user who started it — and run
+ * one cell after another (sweep-cell.ts). Every cell's frames stream to the room as
+ * `sweep:frame` (its final image last, as PNG); `sweep:update` carries the grid's state.
+ * Promoting a cell gives the path of its final image, from which the server starts the
+ * full-size run. This file: the embedded mode (the run manager's fair queue, this process's
+ * worker threads); in a cluster, sweeps go to the workers like runs (sweeps-cluster.ts).
  */
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 import {
   expandSweep,
   settingsDiff,
@@ -19,25 +18,43 @@ import {
   type SweepInfo,
   type SweepParam,
 } from "@atelier/protocol";
-import { inspectImage } from "@atelier/storage";
 import { ServiceError } from "./errors.ts";
-import type { JobHandle, WorkerEnd, WorkerPool } from "./job-worker.ts";
+import type { JobHandle, WorkerPool } from "./job-worker.ts";
 import type { Logger } from "./log.ts";
 import type { LiveRoom } from "./rooms.ts";
 import type { QueueBatch, User } from "./live-run.ts";
 import type { RunManager } from "./runs.ts";
+import { cellFinalPath, newCellInfo, runSweepCell, sweepDir, type CellState, type SweepFiles } from "./sweep-cell.ts";
 
-interface SweepBroadcaster {
+export interface SweepBroadcaster {
   update(roomId: string, sweep: SweepInfo): void;
   frame(frame: SweepFrame): void;
 }
 
-interface CellState {
-  cell: SweepCell;
-  info: SweepInfo["cells"][number];
-  /** the latest frame (late joiners get it), the final PNG once the cell completed */
-  frame: SweepFrame | null;
-  finalPath: string;
+export type SweepRequest = Required<Omit<StartSweep, "roomId">>;
+
+/** What the gateway asks of sweeps, embedded (SweepManager) or in a cluster (ClusterSweeps). */
+export interface Sweeps {
+  /** Validates and queues a sweep of the room's current settings. */
+  start(room: LiveRoom, user: User, request: SweepRequest): Promise<SweepInfo>;
+  /** The room's latest sweep and its cells' latest frames, for a (late) joiner. */
+  snapshot(roomId: string): Promise<{ sweep: SweepInfo; frames: SweepFrame[] } | null>;
+  /** A completed cell's settings changes and final image, to promote it. */
+  promotion(room: LiveRoom, sweepId: string, index: number): Promise<{ changes: SettingChange[]; imagePath: string }>;
+}
+
+/** The promotion of `index` in a sweep whose cells are `cells` (refusals as ServiceErrors). */
+export function promotionOf(
+  document: RoomDocument,
+  dir: string,
+  cells: { cell: SweepCell; info: SweepInfo["cells"][number] }[],
+  index: number,
+): { changes: SettingChange[]; imagePath: string } {
+  const state = cells[index];
+  if (!state) throw new ServiceError("not_found", `the sweep has no cell ${index}`);
+  if (state.info.status !== "completed")
+    throw new ServiceError("conflict", `that cell is ${state.info.status}: promote a finished one`);
+  return { changes: promotedChanges(document, state.cell), imagePath: cellFinalPath(dir, index) };
 }
 
 class Sweep implements QueueBatch {
@@ -48,16 +65,21 @@ class Sweep implements QueueBatch {
   private current: JobHandle | null = null;
 
   constructor(
-    readonly id: string,
-    readonly roomId: string,
     readonly author: User,
-    readonly request: { axes: SweepInfo["axes"]; size: number; iterations: number },
+    readonly request: SweepRequest,
     readonly cells: CellState[],
-    private readonly job: { contentPath: string; stylePaths: string[]; dir: string },
+    readonly files: SweepFiles,
     private readonly broadcast: SweepBroadcaster,
     private readonly log: Logger,
   ) {
     this.userId = author.id;
+  }
+
+  get id(): string {
+    return this.files.sweepId;
+  }
+  get roomId(): string {
+    return this.files.roomId;
   }
 
   info(): SweepInfo {
@@ -90,65 +112,18 @@ class Sweep implements QueueBatch {
   async run(pool: WorkerPool): Promise<void> {
     for (const state of this.cells) {
       if (this.cancelled) break;
-      await this.runCell(pool, state);
-    }
-  }
-
-  private async runCell(pool: WorkerPool, state: CellState): Promise<void> {
-    state.info.status = "running";
-    this.broadcast.update(this.roomId, this.info());
-    const end = await new Promise<WorkerEnd>((resolve) => {
-      this.current = pool.run(
+      await runSweepCell(
+        pool,
+        this.files,
+        state,
         {
-          runId: `${this.id}-${state.cell.index}`,
-          params: state.cell.params,
-          contentPath: this.job.contentPath,
-          stylePaths: this.job.stylePaths,
-          initImagePath: null,
-          previewFps: 4,
-          previewMime: "image/webp",
-          // a cell is short: no checkpoints
-          checkpointEvery: this.request.iterations + 1,
-          checkpointPath: path.join(this.job.dir, `${state.cell.index}.checkpoint.png`),
-          finalPath: state.finalPath,
+          update: () => this.broadcast.update(this.roomId, this.info()),
+          frame: (frame) => this.broadcast.frame(frame),
+          handle: (handle) => (this.current = handle),
         },
-        {
-          onMessage: (message) => {
-            if (message.type === "iteration") state.info.iteration = message.event.iteration;
-            if (message.type !== "preview") return;
-            const { iteration, mime, width, height } = message;
-            state.frame = { ...this.ids(state), iteration, mime, width, height, data: Buffer.from(message.data) };
-            this.broadcast.frame(state.frame);
-          },
-          onEnd: resolve,
-        },
+        this.log,
       );
-    });
-    this.current = null;
-    if (end.kind === "done") {
-      state.info.status = "completed";
-      state.info.iteration = end.iteration;
-      try {
-        // the exact final pixels, as the cell's last frame
-        const data = await readFile(end.path);
-        const { width, height } = await inspectImage(data, { maxBytes: Number.MAX_SAFE_INTEGER });
-        state.frame = { ...this.ids(state), iteration: end.iteration, mime: "image/png", width, height, data };
-        this.broadcast.frame(state.frame);
-      } catch (error) {
-        this.log.warn("sweep.final_frame_failed", { sweepId: this.id, cell: state.cell.index, error });
-      }
-    } else if (end.kind === "cancelled") {
-      state.info.status = "cancelled";
-    } else {
-      state.info.status = "failed";
-      state.info.error = "this cell failed";
-      this.log.error("sweep.cell_failed", { sweepId: this.id, cell: state.cell.index, error: end.error });
     }
-    this.broadcast.update(this.roomId, this.info());
-  }
-
-  private ids(state: CellState) {
-    return { roomId: this.roomId, sweepId: this.id, cell: state.cell.index };
   }
 }
 
@@ -162,7 +137,7 @@ export function promotedChanges(document: RoomDocument, cell: SweepCell): Settin
   return settingsDiff(document, next);
 }
 
-export class SweepManager {
+export class SweepManager implements Sweeps {
   /** each room's latest sweep (one going at a time per room) */
   private readonly byRoom = new Map<string, Sweep>();
   private serial = 0;
@@ -177,22 +152,16 @@ export class SweepManager {
     },
   ) {}
 
-  /** Validates and queues a sweep of the room's current settings. */
-  async start(room: LiveRoom, user: User, request: Required<Omit<StartSweep, "roomId">>): Promise<SweepInfo> {
+  async start(room: LiveRoom, user: User, request: SweepRequest): Promise<SweepInfo> {
     const going = this.byRoom.get(room.id);
     if (going && !going.ended) throw new ServiceError("conflict", "a sweep is already going in this room");
     const expanded = expandSweep(room.document, request);
     if (!expanded.ok) throw new ServiceError("invalid", expanded.error);
     const paths = await this.o.runs.resolveImages(expanded.cells[0]!.params, user.id);
     const id = `sweep-${this.o.nodeId}-${Date.now().toString(36)}-${++this.serial}`;
-    const dir = path.join(this.o.dataDir, "sweeps", id);
-    const cells: CellState[] = expanded.cells.map((cell) => ({
-      cell,
-      info: { index: cell.index, values: cell.values, status: "queued", iteration: 0, error: null },
-      frame: null,
-      finalPath: path.join(dir, `${cell.index}.png`),
-    }));
-    const sweep = new Sweep(id, room.id, user, request, cells, { ...paths, dir }, this.o.broadcast, this.o.log);
+    const cells: CellState[] = expanded.cells.map((cell) => ({ cell, info: newCellInfo(cell), frame: null }));
+    const files = { sweepId: id, roomId: room.id, ...paths, dir: sweepDir(this.o.dataDir, id) };
+    const sweep = new Sweep(user, request, cells, files, this.o.broadcast, this.o.log);
     this.byRoom.set(room.id, sweep);
     this.o.log.info("sweep.queued", { sweepId: id, roomId: room.id, userId: user.id, cells: cells.length });
     this.o.runs.enqueueBatch(sweep);
@@ -200,21 +169,19 @@ export class SweepManager {
     return sweep.info();
   }
 
-  /** The room's latest sweep and its cells' latest frames, for a (late) joiner. */
-  snapshot(roomId: string): { sweep: SweepInfo; frames: SweepFrame[] } | null {
+  async snapshot(roomId: string): Promise<{ sweep: SweepInfo; frames: SweepFrame[] } | null> {
     const sweep = this.byRoom.get(roomId);
     if (!sweep) return null;
     return { sweep: sweep.info(), frames: sweep.cells.flatMap((c) => (c.frame ? [c.frame] : [])) };
   }
 
-  /** A completed cell's settings changes and final image, to promote it. */
-  promotion(room: LiveRoom, sweepId: string, index: number): { changes: SettingChange[]; imagePath: string } {
+  async promotion(
+    room: LiveRoom,
+    sweepId: string,
+    index: number,
+  ): Promise<{ changes: SettingChange[]; imagePath: string }> {
     const sweep = this.byRoom.get(room.id);
     if (!sweep || sweep.id !== sweepId) throw new ServiceError("not_found", "no such sweep in this room");
-    const state = sweep.cells[index];
-    if (!state) throw new ServiceError("not_found", `the sweep has no cell ${index}`);
-    if (state.info.status !== "completed")
-      throw new ServiceError("conflict", `that cell is ${state.info.status}: promote a finished one`);
-    return { changes: promotedChanges(room.document, state.cell), imagePath: state.finalPath };
+    return promotionOf(room.document, sweep.files.dir, sweep.cells, index);
   }
 }

@@ -2,20 +2,23 @@
  * The cluster dispatcher against the local Redis (own key prefix) and the fixture database,
  * without workers taking jobs: what it queues on BullMQ from the Run rows, and that a Redis
  * that lost everything (a restart: Redis here keeps nothing on disk) gets every accepted run's
- * job back from the rows — except a run a live worker still holds (its lease file).
+ * job back from the rows — except a run a live worker still holds (its lease file). Sweeps
+ * (queued in Redis, sweep-store.ts) take their turn among the runs as one job of their user.
  */
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { serializeRunParams } from "@atelier/db";
-import { runParams, type RunEvent } from "@atelier/protocol";
+import { expandSweep, runParams, type RunEvent, type SweepInfo } from "@atelier/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeLease } from "../src/lease.ts";
 import { createLogger } from "../src/log.ts";
 import { RunBus } from "../src/run-bus.ts";
 import { RunDispatcher } from "../src/run-dispatcher.ts";
 import { WORKER_REGISTRY } from "../src/run-worker.ts";
+import { newCellInfo } from "../src/sweep-cell.ts";
+import { SweepStore } from "../src/sweep-store.ts";
 import { createFixture, tinyDocument, waitUntil, type Fixture } from "./support.ts";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -94,5 +97,75 @@ describe("the cluster dispatcher", () => {
     expect(await jobIds()).toEqual([orphan, queued].sort());
     // the held run was never queued twice
     expect(await queue.getJob(held)).toBeUndefined();
+  });
+
+  it("hands out a sweep as one job of its user in the fair order, and again when its job is lost", async () => {
+    // a clean slate: no run active, no key of this file left
+    await f.db.run.updateMany({ where: { status: { in: ["queued", "running"] } }, data: { status: "completed" } });
+    await bus.redis.del(...(await bus.redis.keys(`${PREFIX}*`)));
+    const store = new SweepStore(bus.redis, PREFIX, log);
+    const owner = f.users.owner;
+    const grid = expandSweep(tinyDocument(f), {
+      axes: [{ param: "styleWeight", values: [1, 2] }],
+      size: 32,
+      iterations: 2,
+    });
+    if (!grid.ok) throw new Error(grid.error);
+    const sweepId = `sweep-${randomUUID()}`;
+    const info: SweepInfo = {
+      sweepId,
+      author: { userId: owner.id, name: owner.name },
+      axes: [{ param: "styleWeight", values: [1, 2] }],
+      size: 32,
+      iterations: 2,
+      queuePosition: null,
+      cells: grid.cells.map(newCellInfo),
+    };
+    const sweep = {
+      sweepId,
+      roomId: f.roomId,
+      author: { id: owner.id, name: owner.name },
+      cells: grid.cells,
+      axes: info.axes,
+      size: 32,
+      iterations: 2,
+      createdAt: Date.now(),
+    };
+    expect(await store.create(sweep, info)).toBe(true);
+    // one sweep at a time in a room
+    expect(await store.create({ ...sweep, sweepId: `${sweepId}-2` }, { ...info, sweepId: `${sweepId}-2` })).toBe(false);
+    const ownersRun = await createRun(owner.id, "queued");
+    const editorsRun = await createRun(f.users.editor.id, "queued");
+    const events: RunEvent[] = [];
+    await bus.onEvent((e) => events.push(e));
+
+    // one free slot: the oldest (the sweep) goes; the runs wait, each hearing its place
+    await workerSlots(1);
+    await dispatcher.tick();
+    expect(await jobIds()).toEqual([sweepId]);
+    expect((await queue.getJob(sweepId))?.name).toBe("sweep");
+    expect(await store.held()).toEqual([sweepId]);
+    // three slots: the editor's run goes; the owner's waits for the owner's sweep (one job per user)
+    await workerSlots(3);
+    await dispatcher.tick();
+    expect(await jobIds()).toEqual([sweepId, editorsRun].sort());
+    await waitUntil(
+      () => events.some((e) => e.type === "state" && e.run.runId === ownersRun && e.run.queuePosition === 1),
+      "the owner's run waits first in line",
+      5_000,
+    );
+
+    // the sweep's job is lost while cells are left: it is handed out again
+    await (await queue.getJob(sweepId))!.remove();
+    await dispatcher.tick();
+    expect(await jobIds()).toContain(sweepId);
+
+    // every cell ended: the dispatcher lets it go, the owner's run starts, the room may sweep again
+    await (await queue.getJob(sweepId))!.remove();
+    await store.setInfo({ ...info, cells: info.cells.map((c) => ({ ...c, status: "completed" as const })) });
+    await dispatcher.tick();
+    expect(await store.held()).toEqual([]);
+    expect(await jobIds()).toEqual([editorsRun, ownersRun].sort());
+    expect(await store.create({ ...sweep, sweepId: `${sweepId}-3` }, { ...info, sweepId: `${sweepId}-3` })).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { iterationStats, preview, runInfo } from "./events.ts";
-import { roomField } from "./params.ts";
+import { roomField, runParams } from "./params.ts";
+import { sweepAxis, sweepFrame, sweepInfo, sweepParam } from "./sweeps.ts";
 
 /*
  * Cluster runs (REDIS_URL): what workers, the dispatcher and gateways tell each other about
@@ -15,6 +16,11 @@ import { roomField } from "./params.ts";
  *     what a late joiner on any gateway needs while the run lives
  *   - `<prefix>worker:<workerId>` (workerSlots JSON, expires unless renewed): the free capacity
  *   - `<prefix>dispatcher` (SET NX PX lease): which gateway dispatches
+ *   - sweeps (sweep-store.ts): BullMQ job name "sweep" (job id = sweep id, data = sweepJobData) in
+ *     the same queue; `<prefix>sweep:<sweepId>:job` (clusterSweep), `:info` (sweepInfo), `:frames`
+ *     (hash cell → clusterSweepFrame); `<prefix>room:<roomId>:sweep` (the room's latest sweep),
+ *     `:sweep-going` (set while one goes: one at a time per room); `<prefix>sweeps:waiting` (sorted
+ *     by creation) and `<prefix>sweeps:held` (dispatched, not ended)
  */
 
 const id = z.string().min(1).max(64);
@@ -22,6 +28,32 @@ const id = z.string().min(1).max(64);
 /** The data of a BullMQ run job: the run's id; the worker reads everything else from its Run row. */
 export const runJobData = z.object({ runId: id });
 export type RunJobData = z.infer<typeof runJobData>;
+
+/** The data of a BullMQ sweep job (job name "sweep"): the sweep's id; the worker reads the sweep from Redis. */
+export const sweepJobData = z.object({ sweepId: id });
+
+/**
+ * A sweep as queued in the cluster (`<prefix>sweep:<sweepId>:job`): everything a worker needs
+ * to run its cells; its public state (sweepInfo) and frames live beside it.
+ */
+export const clusterSweep = z.object({
+  sweepId: id,
+  roomId: id,
+  author: z.object({ id, name: z.string().max(200) }),
+  cells: z.array(
+    z.object({ index: z.number().int().min(0), values: z.partialRecord(sweepParam, z.number()), params: runParams }),
+  ),
+  axes: z.array(sweepAxis),
+  size: z.number().int(),
+  iterations: z.number().int(),
+  /** ms since the epoch: its place among the runs in the fair order */
+  createdAt: z.number(),
+});
+export type ClusterSweep = z.infer<typeof clusterSweep>;
+
+/** A sweep cell's frame between nodes: base64, like clusterPreview. */
+export const clusterSweepFrame = sweepFrame.extend({ data: z.base64() });
+export type ClusterSweepFrame = z.infer<typeof clusterSweepFrame>;
 
 /** A preview frame between nodes: base64 (Redis carries JSON text, not bytes). */
 export const clusterPreview = preview.extend({ data: z.base64(), encodedAt: z.number() });
@@ -48,6 +80,9 @@ export const runEvent = z.discriminatedUnion("type", [
     /** ms from the last sign of life of the previous holder (its last checkpoint write) to this resume */
     sinceCheckpointMs: z.number().nullable(),
   }),
+  /** a sweep's state changed (queued, position, a cell started or ended): from the gateway that queued it, the dispatcher or the worker */
+  z.object({ type: z.literal("sweep"), roomId: id, sweep: sweepInfo }),
+  z.object({ type: z.literal("sweep-frame"), frame: clusterSweepFrame }),
 ]);
 export type RunEvent = z.infer<typeof runEvent>;
 

@@ -1,0 +1,136 @@
+/**
+ * Cluster sweeps in Redis (keys listed in protocol's cluster-runs.ts): the queued sweep, its
+ * public state and each cell's latest frame, the room's latest sweep, and the two sets the
+ * dispatcher reads (waiting, held). Sweeps are previews: unlike runs they have no database row,
+ * so a Redis that loses its state loses the sweeps going (the room can start another).
+ */
+import type { Redis } from "ioredis";
+import {
+  clusterSweep,
+  clusterSweepFrame,
+  sweepInfo,
+  type ClusterSweep,
+  type ClusterSweepFrame,
+  type SweepInfo,
+} from "@atelier/protocol";
+import type { Logger } from "./log.ts";
+import { parseMessage } from "./run-bus.ts";
+
+/** how long a sweep's keys outlive their last write */
+const KEY_TTL_S = 24 * 3600;
+
+/** Deletes the room's "a sweep is going" key only if it still names this sweep. */
+const RELEASE_ROOM = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
+
+export class SweepStore {
+  constructor(
+    private readonly redis: Redis,
+    /** `atelier:`; tests use their own */
+    private readonly prefix: string,
+    private readonly log: Logger,
+  ) {}
+
+  private key(what: string): string {
+    return `${this.prefix}${what}`;
+  }
+  private sweepKey(sweepId: string, what: "job" | "info" | "frames"): string {
+    return this.key(`sweep:${sweepId}:${what}`);
+  }
+  private roomKey(roomId: string, what: "sweep" | "sweep-going"): string {
+    return this.key(`room:${roomId}:${what}`);
+  }
+
+  /**
+   * Queues a sweep unless one is going in its room (one at a time per room, across gateways:
+   * SET NX decides). False: refused, nothing written.
+   */
+  async create(sweep: ClusterSweep, info: SweepInfo): Promise<boolean> {
+    const claimed = await this.redis.set(
+      this.roomKey(sweep.roomId, "sweep-going"),
+      sweep.sweepId,
+      "EX",
+      KEY_TTL_S,
+      "NX",
+    );
+    if (claimed !== "OK") return false;
+    await this.redis
+      .multi()
+      .set(this.sweepKey(sweep.sweepId, "job"), JSON.stringify(sweep), "EX", KEY_TTL_S)
+      .set(this.sweepKey(sweep.sweepId, "info"), JSON.stringify(info), "EX", KEY_TTL_S)
+      .set(this.roomKey(sweep.roomId, "sweep"), sweep.sweepId, "EX", KEY_TTL_S)
+      .zadd(this.key("sweeps:waiting"), sweep.createdAt, sweep.sweepId)
+      .exec();
+    return true;
+  }
+
+  async sweep(sweepId: string): Promise<ClusterSweep | null> {
+    const raw = await this.redis.get(this.sweepKey(sweepId, "job"));
+    return raw ? parseMessage(this.log, "sweep", raw, clusterSweep) : null;
+  }
+
+  async info(sweepId: string): Promise<SweepInfo | null> {
+    const raw = await this.redis.get(this.sweepKey(sweepId, "info"));
+    return raw ? parseMessage(this.log, "sweep-info", raw, sweepInfo) : null;
+  }
+
+  async setInfo(info: SweepInfo): Promise<void> {
+    await this.redis.set(this.sweepKey(info.sweepId, "info"), JSON.stringify(info), "EX", KEY_TTL_S);
+  }
+
+  async setFrame(frame: ClusterSweepFrame): Promise<void> {
+    const key = this.sweepKey(frame.sweepId, "frames");
+    await this.redis.multi().hset(key, String(frame.cell), JSON.stringify(frame)).expire(key, KEY_TTL_S).exec();
+  }
+
+  /** Each cell's latest frame, by cell index. */
+  async frames(sweepId: string): Promise<ClusterSweepFrame[]> {
+    const raw = await this.redis.hgetall(this.sweepKey(sweepId, "frames"));
+    return Object.values(raw)
+      .map((r) => parseMessage(this.log, "sweep-frame", r, clusterSweepFrame))
+      .filter((f) => f !== null)
+      .sort((a, b) => a.cell - b.cell);
+  }
+
+  /** The id of the room's latest sweep (going or ended), null when it has none in Redis. */
+  latest(roomId: string): Promise<string | null> {
+    return this.redis.get(this.roomKey(roomId, "sweep"));
+  }
+
+  /** The sweeps waiting for a worker, oldest first. */
+  async waiting(): Promise<ClusterSweep[]> {
+    const ids = await this.redis.zrange(this.key("sweeps:waiting"), "0", "-1");
+    const sweeps: ClusterSweep[] = [];
+    for (const id of ids) {
+      const sweep = await this.sweep(id);
+      // its keys expired or were never written whole: it can never run
+      if (sweep) sweeps.push(sweep);
+      else await this.redis.zrem(this.key("sweeps:waiting"), id);
+    }
+    return sweeps;
+  }
+
+  /** The dispatcher handed it to the workers. */
+  async markHeld(sweepId: string): Promise<void> {
+    await this.redis.multi().zrem(this.key("sweeps:waiting"), sweepId).sadd(this.key("sweeps:held"), sweepId).exec();
+  }
+
+  /** The sweeps handed to the workers and not ended. */
+  held(): Promise<string[]> {
+    return this.redis.smembers(this.key("sweeps:held"));
+  }
+
+  /** It ended (every cell did): out of the dispatcher's sets, and the room may start another. */
+  async ended(sweep: Pick<ClusterSweep, "sweepId" | "roomId">): Promise<void> {
+    await this.redis.eval(RELEASE_ROOM, 1, this.roomKey(sweep.roomId, "sweep-going"), sweep.sweepId);
+    await this.redis
+      .multi()
+      .zrem(this.key("sweeps:waiting"), sweep.sweepId)
+      .srem(this.key("sweeps:held"), sweep.sweepId)
+      .exec();
+  }
+}
+
+/** Every cell ended (completed, failed or cancelled). */
+export function sweepEnded(info: Pick<SweepInfo, "cells">): boolean {
+  return info.cells.every((c) => c.status !== "queued" && c.status !== "running");
+}
