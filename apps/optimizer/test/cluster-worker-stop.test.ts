@@ -1,13 +1,15 @@
 /**
  * A worker process stopped gracefully (SIGTERM, as a deploy or Ctrl-C does) during a run:
  * it writes a fresh checkpoint, exits 0 and leaves the run `running`; the next worker to
- * start resumes it from that checkpoint and completes it. Real gateway, real worker
- * processes, the local Redis under this file's own key prefix.
+ * start resumes it from that checkpoint and completes it. The same for a sweep: the cell it
+ * was running goes back to queued, the next worker runs the cells left. Real gateway, real
+ * worker processes, the local Redis under this file's own key prefix.
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OptimizerServer } from "../src/server.ts";
 import {
+  collect,
   connect,
   createFixture,
   request,
@@ -15,6 +17,7 @@ import {
   startServer,
   tinyDocument,
   waitFor,
+  waitUntil,
   type Client,
   type Fixture,
 } from "./support.ts";
@@ -77,5 +80,51 @@ describe("a worker stopped with SIGTERM", () => {
       90_000,
     );
     expect(done.run.iteration).toBe(80);
+  });
+
+  it("lets go of its sweep: the cell it was running goes back to queued, the next worker runs the cells left", async () => {
+    const socket = client!;
+    const updates = collect(socket, "sweep:update");
+    const reply = await request(socket, "sweep:start", {
+      roomId: f.roomId,
+      axes: [{ param: "styleWeight", values: [10, 1000, 100000] }],
+      size: 32,
+      iterations: 40,
+    });
+    if (!reply.ok) throw new Error(reply.error);
+    const sweepId = reply.sweep.sweepId;
+    await waitFor(
+      socket,
+      "sweep:update",
+      (u) => u.sweep.sweepId === sweepId && u.sweep.cells[0]!.status === "completed",
+      90_000,
+    );
+    await waitFor(socket, "sweep:frame", (fr) => fr.sweepId === sweepId && fr.cell === 1, 60_000);
+
+    const current = workers.at(-1)!;
+    const exited = new Promise<number | null>((resolve) => current.child.once("exit", (code) => resolve(code)));
+    current.child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(current.lines.some((l) => l.event === "sweep.left" && l.sweepId === sweepId)).toBe(true);
+    // the room sees the stopped cell waiting again, not failed or cancelled
+    await waitUntil(
+      () => {
+        const last = updates.filter((u) => u.sweep.sweepId === sweepId).at(-1)?.sweep;
+        return last?.cells.map((c) => c.status).join() === "completed,queued,queued";
+      },
+      "the room hears the stopped cell is queued again",
+      10_000,
+    );
+
+    const next = spawnWorker(f, REDIS_URL, PREFIX);
+    workers.push(next);
+    await next.waitForLog("sweep.started", (l) => l.sweepId === sweepId, 60_000);
+    const done = await waitFor(
+      socket,
+      "sweep:update",
+      (u) => u.sweep.sweepId === sweepId && u.sweep.cells.every((c) => c.status === "completed"),
+      90_000,
+    );
+    expect(done.sweep.cells.every((c) => c.iteration === 40)).toBe(true);
   });
 });
