@@ -49,6 +49,8 @@ const webPort = Number(process.env.PORT ?? 3000);
 // the proxy takes the optimiser's usual port, so the web app's default realtime URL already points at it
 const proxyPort = Number(process.env.OPTIMIZER_PORT ?? 4001);
 const gatewayPorts = [4011, 4012];
+// each worker's GET /health (ATELIER_HEALTH_PORT): a worker has no other HTTP
+const workerHealthPorts = [4021, 4022];
 const publicHost = process.env.ATELIER_PUBLIC_HOST ?? "localhost";
 const env = {
   ...process.env,
@@ -124,8 +126,12 @@ gatewayPorts.forEach((port, i) =>
     PORT: String(port),
   }),
 );
-for (const i of [1, 2])
-  start(`worker-${i}`, [...tsx, path.join(optimizerSrc, "worker-main.ts")], { ATELIER_ROLE: "worker" });
+workerHealthPorts.forEach((port, i) =>
+  start(`worker-${i + 1}`, [...tsx, path.join(optimizerSrc, "worker-main.ts")], {
+    ATELIER_ROLE: "worker",
+    ATELIER_HEALTH_PORT: String(port),
+  }),
+);
 
 proxy = await startLoadBalancer({
   backends: gatewayPorts.map((port, i) => ({ name: `gateway-${i + 1}`, port })),
@@ -139,6 +145,7 @@ start("web", [next, "start", path.join(repoRoot, "apps", "web"), "-p", String(we
 
 log(
   `Atelier cluster: http://${publicHost}:${webPort}  (realtime through the proxy on :${proxyPort} → gateways ` +
-    `:${gatewayPorts.join(", :")}; 2 workers; Redis ${redisUrl}; data in ${dataDir})`,
+    `:${gatewayPorts.join(", :")}; 2 workers, health on :${workerHealthPorts.join(", :")}; Redis ${redisUrl}; ` +
+    `data in ${dataDir})`,
 );
 log("a run survives its worker: `kill -9 <worker pid>` (pids above) and watch the other worker resume it");

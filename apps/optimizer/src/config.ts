@@ -18,6 +18,8 @@ export interface OptimizerConfig {
   /** ATELIER_REDIS_PREFIX: the prefix of every Redis key and channel of the cluster (default `atelier:`) */
   redisPrefix: string;
   port: number;
+  /** ATELIER_HEALTH_PORT: a worker process's GET /health port (0: any free one); unset: none (a worker has no other HTTP) */
+  healthPort: number | null;
   webOrigin: string | string[];
   /** DATA_DIR: images, results, checkpoints */
   dataDir: string;
@@ -106,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, log?: Logger): 
     role: roleFromEnv(env),
     redisPrefix: env.ATELIER_REDIS_PREFIX?.trim() || "atelier:",
     port: intFromEnv(env, "PORT", 4001, 0, 65535),
+    healthPort: env.ATELIER_HEALTH_PORT?.trim() ? intFromEnv(env, "ATELIER_HEALTH_PORT", 0, 0, 65535) : null,
     webOrigin: origins.length === 1 ? origins[0]! : origins,
     dataDir: resolveDataDir(env),
     databaseUrl: env.DATABASE_URL?.trim() || undefined,

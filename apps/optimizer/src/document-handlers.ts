@@ -233,7 +233,10 @@ export function installRemoteEdits(
     const room = ctx.rooms.get(p.roomId);
     if (!room) return;
     const author = { userId: p.authorId, name: p.authorName };
-    // if this node runs the room's job, the job follows the edit (unless a newer one is here already)
+    // the room's job follows the edit (unless a newer one is here already): a job of this node
+    // directly; a cluster worker's through its control channel, from every gateway that applied
+    // it — each in version order, so whichever gateway's message comes last, it is the newest
+    // value (the worker ignores repeats)
     if (room.applyChange(p.field, p.value, p.version, author)) followEdit(room, p.field, p.value, p.authorId);
   });
 }

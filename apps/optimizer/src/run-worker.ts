@@ -72,6 +72,7 @@ export class RunWorker {
   private bull: Worker | null = null;
   private slotsTimer: NodeJS.Timeout | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
+  private closing = false;
 
   constructor(private readonly o: RunWorkerOptions) {
     this.bus = new RunBus(o.redisUrl, o.prefix, o.log);
@@ -99,6 +100,19 @@ export class RunWorker {
 
   get running(): number {
     return this.runtime.active.size + this.sweeps.running;
+  }
+
+  /** For GET /health: healthy while it takes jobs and reaches Redis. */
+  health(): { ok: boolean; worker: string; concurrency: number; running: number; redis: string; backend: string } {
+    const redis = this.bus.redis.status;
+    return {
+      ok: !this.closing && redis === "ready" && Boolean(this.bull?.isRunning()),
+      worker: this.o.workerId,
+      concurrency: this.o.concurrency,
+      running: this.running,
+      redis,
+      backend: this.runtime.backend ?? this.o.backend,
+    };
   }
 
   async start(): Promise<void> {
@@ -278,6 +292,7 @@ export class RunWorker {
    * expire (the same path as a crash, minus the crash).
    */
   async close(): Promise<void> {
+    this.closing = true;
     if (this.slotsTimer) clearInterval(this.slotsTimer);
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     await this.bus.redis

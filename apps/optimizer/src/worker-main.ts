@@ -2,9 +2,13 @@
  * `npm run worker` (ATELIER_ROLE=worker implied): a worker process of the cluster. It takes
  * runs from the BullMQ queue on REDIS_URL and runs ATELIER_WORKERS of them at once on its
  * worker threads, reading images from and writing checkpoints to the shared DATA_DIR and
- * recording runs in DATABASE_URL. No HTTP port. Logs `worker.ready` once it takes jobs.
+ * recording runs in DATABASE_URL. HTTP only with ATELIER_HEALTH_PORT: `GET /health` (200 while
+ * it takes jobs and reaches Redis, else 503), for a supervisor or an orchestrator's probe.
+ * Logs `worker.ready` (with the health port) once it takes jobs.
  * SIGTERM/SIGINT: checkpoints its runs and lets go of them; another worker resumes them.
  */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
 import { createDb } from "@atelier/db";
 import { loadConfig, logLevelFromEnv, workerEnv } from "./config.ts";
@@ -33,8 +37,10 @@ async function main(): Promise<void> {
     prewarm: config.prewarm,
   });
   await worker.start();
+  const health = config.healthPort === null ? null : await serveHealth(config.healthPort, () => worker.health());
   log.info("worker.ready", {
     workerId,
+    healthPort: health?.port ?? null,
     concurrency: config.workers,
     backend: config.backend,
     prefix: config.redisPrefix,
@@ -47,6 +53,7 @@ async function main(): Promise<void> {
     log.info("worker.signal", { signal });
     const force = setTimeout(() => process.exit(1), 30_000);
     force.unref();
+    health?.close();
     worker
       .close()
       .then(() => db.$disconnect())
@@ -60,6 +67,23 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+}
+
+/** GET /health → the worker's state as JSON, 200 when healthy; anything else 404. */
+async function serveHealth(port: number, state: () => { ok: boolean }): Promise<{ port: number; close: () => void }> {
+  const server = createServer((req, res) => {
+    if (req.method !== "GET" || req.url !== "/health") {
+      res.writeHead(404).end();
+      return;
+    }
+    const body = state();
+    res.writeHead(body.ok ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(body));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, () => resolve());
+  });
+  return { port: (server.address() as AddressInfo).port, close: () => server.close() };
 }
 
 process.on("unhandledRejection", (error) => log.error("process.unhandled_rejection", { error }));

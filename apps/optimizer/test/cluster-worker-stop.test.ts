@@ -35,7 +35,7 @@ beforeAll(async () => {
   f = await createFixture("cluster-worker-stop");
   await setDocument(f, tinyDocument(f, { size: 48, iterations: 80, multiscale: false }));
   gateway = await startServer(f, { redisUrl: REDIS_URL, role: "gateway", redisPrefix: PREFIX });
-  workers.push(spawnWorker(f, REDIS_URL, PREFIX));
+  workers.push(spawnWorker(f, REDIS_URL, PREFIX, { ATELIER_HEALTH_PORT: "0" }));
   await workers[0]!.waitForLog("worker.ready", undefined, 90_000);
 }, 120_000);
 
@@ -57,6 +57,11 @@ describe("a worker stopped with SIGTERM", () => {
     const at = await waitFor(client, "run:stats", (s) => s.runId === runId && s.iteration >= 8, 90_000);
 
     const first = workers[0]!;
+    // its health port (ATELIER_HEALTH_PORT) says it is well and running one job
+    const ready = await first.waitForLog("worker.ready");
+    const health = await fetch(`http://127.0.0.1:${String(ready.healthPort)}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ ok: true, concurrency: 1, running: 1, redis: "ready" });
     const exited = new Promise<number | null>((resolve) => first.child.once("exit", (code) => resolve(code)));
     first.child.kill("SIGTERM");
     expect(await exited).toBe(0);
