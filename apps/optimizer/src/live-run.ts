@@ -122,6 +122,8 @@ export interface QueueBatch {
   userId: string;
   /** runs the batch's jobs on the pool one after another; resolves when they all ended */
   run(pool: WorkerPool): Promise<void>;
+  /** seconds its jobs still need at `msPerPixelIteration` (null: unknown), for the ETAs of the runs behind it */
+  secondsLeft(msPerPixelIteration: number | null): number | null;
   /** its 1-based place in the queue while it waits, null once it runs */
   setQueuePosition(position: number | null): void;
   /** stops it (shutdown): no further jobs start, the running one is cancelled */

@@ -34,7 +34,15 @@ export class ClusterRuns {
   ) {
     const { db, log, nodeId, dataDir } = core.o;
     this.bus = new RunBus(options.redisUrl, options.prefix, log);
-    this.dispatcher = new RunDispatcher({ db, bus: this.bus, log, redisUrl: options.redisUrl, nodeId, dataDir });
+    this.dispatcher = new RunDispatcher({
+      db,
+      bus: this.bus,
+      log,
+      redisUrl: options.redisUrl,
+      nodeId,
+      dataDir,
+      referenceRate: () => core.speed.current().msPerPixelIteration,
+    });
   }
 
   async start(): Promise<void> {

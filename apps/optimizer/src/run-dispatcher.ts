@@ -17,6 +17,8 @@ import type { Logger } from "./log.ts";
 import { redisClient, type RunBus } from "./run-bus.ts";
 import { planDispatch, type PlanRun } from "./run-dispatch-plan.ts";
 import { RUN_QUEUE, WORKER_REGISTRY } from "./run-worker.ts";
+import { sweepSecondsLeft } from "./run-eta.ts";
+import { newCellInfo } from "./sweep-cell.ts";
 import { sweepEnded, SweepStore } from "./sweep-store.ts";
 import type { ClusterSweep, RunStatus } from "@atelier/protocol";
 
@@ -34,6 +36,8 @@ interface RunDispatcherOptions {
   nodeId: string;
   /** DATA_DIR: the run leases (lease.ts) say whether a worker still holds a run */
   dataDir: string;
+  /** ms per pixel-iteration for ETAs until running runs measured it (the speed model) */
+  referenceRate: () => number;
 }
 
 type Row = Awaited<ReturnType<Db["run"]["findMany"]>>[number];
@@ -110,7 +114,7 @@ export class RunDispatcher {
     const rows = await db.run.findMany({ where: { status: { in: ACTIVE } }, orderBy: { createdAt: "asc" } });
     const dispatchedKey = this.key("dispatched");
     const dispatched = new Set(await redis.smembers(dispatchedKey));
-    const rate = learnedRate(rows);
+    const rate = learnedRate(rows) ?? this.o.referenceRate();
     const holding: PlanRun[] = [];
     // runs and sweeps waiting, each with when it was queued: the fair queue takes them oldest first
     const waiting: { run: PlanRun; queuedAt: number }[] = [];
@@ -135,11 +139,12 @@ export class RunDispatcher {
       await job?.remove().catch(() => {});
       await this.addJob(run.id);
     }
-    holding.push(...(await this.heldSweeps()));
+    holding.push(...(await this.heldSweeps(rate)));
     const sweeps = new Map<string, ClusterSweep>();
     for (const sweep of await this.sweeps.waiting()) {
       sweeps.set(sweep.sweepId, sweep);
-      waiting.push({ run: { id: sweep.sweepId, userId: sweep.author.id, seconds: null }, queuedAt: sweep.createdAt });
+      const seconds = sweepSecondsLeft(sweep.cells.map(newCellInfo), sweep, rate);
+      waiting.push({ run: { id: sweep.sweepId, userId: sweep.author.id, seconds }, queuedAt: sweep.createdAt });
     }
     waiting.sort((a, b) => a.queuedAt - b.queuedAt);
     const servedRaw = await redis.hgetall(this.key("served"));
@@ -179,7 +184,7 @@ export class RunDispatcher {
    * while the sweep has cells left (its worker stopped and let go of it, or Redis lost the job)
    * is handed out again: its next worker runs the cells left.
    */
-  private async heldSweeps(): Promise<PlanRun[]> {
+  private async heldSweeps(rate: number | null): Promise<PlanRun[]> {
     const held: PlanRun[] = [];
     for (const sweepId of await this.sweeps.held()) {
       const [sweep, info] = await Promise.all([this.sweeps.sweep(sweepId), this.sweeps.info(sweepId)]);
@@ -187,7 +192,7 @@ export class RunDispatcher {
         await this.sweeps.ended({ sweepId, roomId: sweep?.roomId ?? "" });
         continue;
       }
-      held.push({ id: sweepId, userId: sweep.author.id, seconds: null });
+      held.push({ id: sweepId, userId: sweep.author.id, seconds: sweepSecondsLeft(info.cells, info, rate) });
       const job = await this.queue.getJob(sweepId);
       const state = job ? await job.getState() : null;
       if (state && state !== "completed" && state !== "failed") continue;

@@ -29,6 +29,24 @@ export function remainingSeconds(run: EtaRun, msPerPixelIteration: number | null
   return (Math.max(0, run.params.iterations - run.iteration) * perIteration) / 1000;
 }
 
+/**
+ * Seconds a sweep still needs: the iterations its cells have left (queued and running ones) at
+ * the learned speed; null when no speed is known.
+ */
+export function sweepSecondsLeft(
+  cells: { status: string; iteration: number }[],
+  sweep: { size: number; iterations: number },
+  msPerPixelIteration: number | null,
+): number | null {
+  if (msPerPixelIteration === null) return null;
+  let iterations = 0;
+  for (const cell of cells) {
+    if (cell.status === "queued" || cell.status === "running")
+      iterations += Math.max(0, sweep.iterations - cell.iteration);
+  }
+  return (iterations * sweep.size * sweep.size * msPerPixelIteration) / 1000;
+}
+
 /** A run's smoothed ms per iteration after one more measured iteration. */
 export function smoothRunSpeed(previous: number | null, ms: number): number {
   return previous === null ? ms : 0.8 * previous + 0.2 * ms;
@@ -43,7 +61,7 @@ export function learnPixelRate(previous: number | null, ms: number, pixels: numb
 
 /**
  * Positions (1-based, in expected start order) and start ETAs of the waiting jobs. `remaining`
- * gives each job's duration in seconds, null when unknown (a batch, or no speed learned yet):
+ * gives each job's duration in seconds, null when unknown (no speed known):
  * an unknown running job counts as 0 s, an unknown waiting one makes every later ETA unknown.
  */
 export function queueEstimates<J>(

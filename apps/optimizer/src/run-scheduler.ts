@@ -77,9 +77,9 @@ export class LocalScheduler {
 
   /** Positions and ETAs of every run this node holds; sends run:update where something changed. */
   private refreshQueueInfo(): void {
-    const rate = this.core.msPerPixelIteration;
-    // a batch's length is not estimated: the runs behind one get no ETA
-    const remaining = (job: QueueEntry) => (isBatch(job) ? null : remainingSeconds(job, rate));
+    // until a run here measured it: the deployment's speed model (the reference figure, or what completed runs taught)
+    const rate = this.core.msPerPixelIteration ?? this.core.speed.current().msPerPixelIteration;
+    const remaining = (job: QueueEntry) => (isBatch(job) ? job.secondsLeft(rate) : remainingSeconds(job, rate));
     const running = this.queue.runningJobs().filter(isRun);
     for (const run of running) run.etaSeconds = roundEta(remainingSeconds(run, rate));
     const waiting = queueEstimates(

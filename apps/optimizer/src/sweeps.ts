@@ -24,6 +24,7 @@ import type { Logger } from "./log.ts";
 import type { LiveRoom } from "./rooms.ts";
 import type { QueueBatch, User } from "./live-run.ts";
 import type { RunManager } from "./runs.ts";
+import { sweepSecondsLeft } from "./run-eta.ts";
 import { cellFinalPath, newCellInfo, runSweepCell, sweepDir, type CellState, type SweepFiles } from "./sweep-cell.ts";
 
 export interface SweepBroadcaster {
@@ -94,6 +95,14 @@ class Sweep implements QueueBatch {
 
   get ended(): boolean {
     return this.cells.every((c) => c.info.status !== "queued" && c.info.status !== "running");
+  }
+
+  secondsLeft(msPerPixelIteration: number | null): number | null {
+    return sweepSecondsLeft(
+      this.cells.map((c) => c.info),
+      this.request,
+      msPerPixelIteration,
+    );
   }
 
   setQueuePosition(position: number | null): void {

@@ -3,14 +3,15 @@
  * user A's first, the worst order for a FIFO), the cluster dispatcher, and 2 workers (one job
  * each) taking BullMQ jobs on the local Redis under this file's own key prefix, running the
  * real engine at 32 px. The runs are handed out round-robin across users, no user ever has two
- * running, and every waiting run is told its position (and an ETA once a speed is measured).
+ * running, and every waiting run is told its position and an ETA (from the speed model until a
+ * running run measured the speed).
  * The order checked is the dispatcher's (BullMQ's own event stream, in the order jobs were
  * added): two runs handed out in one tick start on two workers at once, and which of them
  * reports "running" first is a race between the workers, not a decision.
  */
 import { randomUUID } from "node:crypto";
 import { serializeRunParams } from "@atelier/db";
-import { runParams, type RunEvent } from "@atelier/protocol";
+import { REFERENCE_MS_PER_PIXEL_ITERATION, runParams, type RunEvent } from "@atelier/protocol";
 import { QueueEvents } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../src/log.ts";
@@ -38,6 +39,8 @@ beforeAll(async () => {
     log,
     redisUrl: REDIS_URL,
     nodeId: "test-dispatcher",
+    // the speed model's reference figure: ETAs before a running run measured its speed
+    referenceRate: () => REFERENCE_MS_PER_PIXEL_ITERATION,
     dataDir: f.dataDir,
   });
 });
@@ -75,6 +78,7 @@ describe("the cluster dispatcher", () => {
     let overlap = false;
     const positions = new Map<string, number>();
     let etaSeen = false;
+    let etaMissing = false;
     const ended = new Set<string>();
     await bus.onEvent((event: RunEvent) => {
       if (event.type !== "state") return;
@@ -82,6 +86,7 @@ describe("the cluster dispatcher", () => {
       if (status === "queued" && queuePosition !== null) {
         if (!positions.has(runId)) positions.set(runId, queuePosition);
         if (etaSeconds !== null) etaSeen = true;
+        else etaMissing = true;
       }
       if (status === "running" && !running.has(runId) && !starts.includes(runId)) {
         const user = owner.get(runId)!;
@@ -146,6 +151,7 @@ describe("the cluster dispatcher", () => {
     }
     expect(overlap).toBe(false);
     expect(etaSeen).toBe(true);
+    expect(etaMissing).toBe(false);
     console.log(
       `[cluster-fairness] by user — handed out: ${dispatched.map(userOf).join(",")}; reported running: ${starts.map(userOf).join(",")}`,
     );

@@ -1,7 +1,14 @@
 import { defaultRoomDocument, runParams, type RunParams } from "@atelier/protocol";
 import { describe, expect, it } from "vitest";
 import { isLiveStyles, liveEditOf, restartNeededFields } from "../src/run-edits.ts";
-import { learnPixelRate, queueEstimates, remainingSeconds, roundEta, smoothRunSpeed } from "../src/run-eta.ts";
+import {
+  learnPixelRate,
+  queueEstimates,
+  remainingSeconds,
+  roundEta,
+  smoothRunSpeed,
+  sweepSecondsLeft,
+} from "../src/run-eta.ts";
 import { endStatus } from "../src/run-launcher.ts";
 
 const params: RunParams = runParams.parse({
@@ -77,6 +84,20 @@ describe("ETA", () => {
     expect(learnPixelRate(10, 80, 0)).toBe(10);
     expect(roundEta(1.26)).toBe(1.3);
     expect(roundEta(null)).toBeNull();
+  });
+
+  it("counts a sweep's cells left (queued and running ones, from where they are) at the learned speed", () => {
+    const sweep = { size: 100, iterations: 50 };
+    const cells = [
+      { status: "completed", iteration: 50 },
+      { status: "running", iteration: 20 },
+      { status: "queued", iteration: 0 },
+      { status: "failed", iteration: 3 },
+    ];
+    // (30 + 50) iterations × 10 000 px × 0.01 ms = 8 s
+    expect(sweepSecondsLeft(cells, sweep, 0.01)).toBeCloseTo(8);
+    expect(sweepSecondsLeft(cells, sweep, null)).toBeNull();
+    expect(sweepSecondsLeft([{ status: "completed", iteration: 50 }], sweep, 0.01)).toBe(0);
   });
 
   it("gives every waiting job a position and the start time of the slot that frees first", () => {

@@ -34,7 +34,15 @@ let redis: Redis;
 beforeAll(async () => {
   f = await createFixture("dispatcher");
   bus = new RunBus(REDIS_URL, PREFIX, log);
-  dispatcher = new RunDispatcher({ db: f.db, bus, log, redisUrl: REDIS_URL, nodeId: "d1", dataDir: f.dataDir });
+  dispatcher = new RunDispatcher({
+    db: f.db,
+    bus,
+    log,
+    redisUrl: REDIS_URL,
+    nodeId: "d1",
+    dataDir: f.dataDir,
+    referenceRate: () => 0.02,
+  });
   redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   queue = new Queue("runs", { connection: redis, prefix: `${PREFIX}bull` });
 });

@@ -193,6 +193,8 @@ describe("sweeps", () => {
     const reply = await request(owner, "run:start", { roomId: f.roomId });
     if (!reply.ok) throw new Error(reply.error);
     expect(reply.run).toMatchObject({ status: "queued", queuePosition: 1 });
+    // its ETA counts the sweep's cells left
+    expect(reply.run.etaSeconds).toBeGreaterThan(0);
     await Promise.all([sweepDone, runGoing]);
     expect(order).toEqual(["sweep completed", "run running"]);
     const end = waitFor(owner, "run:update", (u) => u.run.runId === reply.run.runId && u.run.status === "cancelled");
