@@ -9,9 +9,9 @@
  * Env: BENCH_CLIENTS (default "10,50,100"), BENCH_SIZE (px, default 128),
  * BENCH_ITERATIONS (default 30), ATELIER_PREVIEW_FPS (default 4), ATELIER_VGG19, LOG_LEVEL.
  *
- * `-- --gateways N` (N ≥ 2): the cluster mode instead (bench/fanout-cluster.ts): N gateways on
- * the local Redis, `--clients` (200) viewers spread over them and over `--rooms` (4) rooms, each
- * with a run going at once.
+ * `-- --gateways N` (N ≥ 2): the cluster mode instead (bench/fanout-cluster.ts): N gateway
+ * processes and `--workers` (2) worker processes on the local Redis, `--clients` (200) viewers
+ * spread over the gateways and over `--rooms` (4) rooms, each with a run going at once.
  */
 import { fork } from "node:child_process";
 import { loadavg } from "node:os";
@@ -163,6 +163,7 @@ const bench =
     ? () =>
         runClusterBench({
           gateways,
+          workers: arg("workers", 2),
           clients: arg("clients", 200),
           rooms: arg("rooms", 4),
           size: Number(process.env.BENCH_SIZE ?? 96),

@@ -42,6 +42,8 @@ export interface NodeProcess {
   hasLogged(test: LogTest): boolean;
   readonly exited: boolean;
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** the child process itself: its IPC channel when spawned with `ipc` (the fan-out bench asks its gateways for figures) */
+  child: ChildProcess;
 }
 
 type LogTest = (record: Record<string, unknown>) => boolean;
@@ -53,6 +55,8 @@ interface SpawnOptions {
   env?: Record<string, string>;
   /** the log event that says it is ready, and where its port is */
   readyEvent: string;
+  /** open an IPC channel to it (`child.send`); off for the chaos tests' nodes */
+  ipc?: boolean;
 }
 
 const nodeLogDir = process.env.ATELIER_TEST_NODE_LOGS;
@@ -72,7 +76,7 @@ function spawnNode(f: Fixture, entry: string, o: SpawnOptions): Promise<NodeProc
       PORT: "0",
       ...o.env,
     },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: o.ipc ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
   });
   const lines: string[] = [];
   const seen: Record<string, unknown>[] = [];
@@ -144,6 +148,7 @@ function spawnNode(f: Fixture, entry: string, o: SpawnOptions): Promise<NodeProc
       tail,
       waitForLog,
       hasLogged: (test: LogTest) => seen.some(test),
+      child,
       get exited() {
         return exited;
       },
@@ -156,23 +161,41 @@ function spawnNode(f: Fixture, entry: string, o: SpawnOptions): Promise<NodeProc
   });
 }
 
-/** An optimiser gateway (`ATELIER_ROLE=gateway npm start -w @atelier/optimizer`) on a free port. */
-export function spawnGateway(f: Fixture, name: string, redisUrl: string, env: Record<string, string> = {}) {
-  return spawnNode(f, path.join(appDir, "src", "main.ts"), {
+/**
+ * An optimiser gateway (`ATELIER_ROLE=gateway npm start -w @atelier/optimizer`) on a free port.
+ * `entry`: another script that starts one (it must log `optimizer.ready` with its port), such
+ * as the fan-out bench's gateway with its IPC channel (`ipc`).
+ */
+export function spawnGateway(
+  f: Fixture,
+  name: string,
+  redisUrl: string,
+  env: Record<string, string> = {},
+  o: { entry?: string; ipc?: boolean } = {},
+) {
+  return spawnNode(f, o.entry ?? path.join(appDir, "src", "main.ts"), {
     name,
     redisUrl,
     readyEvent: "optimizer.ready",
     env: { ATELIER_ROLE: "gateway", ...env },
+    ipc: o.ipc,
   });
 }
 
-/** An optimisation worker (`npm run worker`): takes jobs from the shared queue. */
-export function spawnWorker(f: Fixture, name: string, redisUrl: string, env: Record<string, string> = {}) {
-  return spawnNode(f, workerMain, {
+/** An optimisation worker (`npm run worker`): takes jobs from the shared queue. `entry`, `ipc`: as for spawnGateway. */
+export function spawnWorker(
+  f: Fixture,
+  name: string,
+  redisUrl: string,
+  env: Record<string, string> = {},
+  o: { entry?: string; ipc?: boolean } = {},
+) {
+  return spawnNode(f, o.entry ?? workerMain, {
     name,
     redisUrl,
     readyEvent: "worker.ready",
     env: { ATELIER_ROLE: "worker", ...env },
+    ipc: o.ipc,
   });
 }
 

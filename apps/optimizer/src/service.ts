@@ -1,0 +1,64 @@
+/**
+ * The optimisation service started from the environment (see README.md): configuration, the
+ * database, the server, `optimizer.ready` in the log, and graceful shutdown on SIGTERM/SIGINT.
+ * `npm start` (main.ts) runs it; the fan-out bench's gateways run it too, with their own IPC on top.
+ */
+import { createDb } from "@atelier/db";
+import { loadConfig } from "./config.ts";
+import type { Logger } from "./log.ts";
+import { createOptimizerServer, type OptimizerServer } from "./server.ts";
+
+/** how long a shutdown may take before the process ends anyway */
+const SHUTDOWN_TIMEOUT_MS = 30_000;
+
+export async function startService(log: Logger): Promise<{ server: OptimizerServer; stop: (why: string) => void }> {
+  const config = loadConfig(undefined, log);
+  if (config.role === "worker")
+    throw new Error("ATELIER_ROLE=worker: start it with `npm run worker` (src/worker-main.ts)");
+  const db = await createDb({ url: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
+  const server = await createOptimizerServer({
+    port: config.port,
+    secret: config.secret,
+    dataDir: config.dataDir,
+    db,
+    webOrigin: config.webOrigin,
+    workers: config.workers,
+    previewFps: config.previewFps,
+    checkpointEvery: config.checkpointEvery,
+    redisUrl: config.redisUrl,
+    role: config.role === "gateway" ? "gateway" : "all",
+    redisPrefix: config.redisPrefix,
+    prewarm: config.prewarm,
+    workerIdleMs: config.workerIdleMs,
+    backend: config.backend,
+    limits: config.limits,
+    logger: log,
+  });
+  log.info("optimizer.ready", { port: server.port, dataDir: config.dataDir, webOrigin: config.webOrigin });
+
+  let stopping = false;
+  const stop = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("optimizer.signal", { signal: why });
+    // a second signal, or a stuck shutdown, ends the process anyway
+    const force = setTimeout(() => {
+      log.error("optimizer.shutdown_timeout", {});
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS);
+    force.unref();
+    server
+      .close()
+      .then(() => db.$disconnect())
+      .then(
+        () => process.exit(0),
+        (error) => {
+          log.error("optimizer.shutdown_failed", { error });
+          process.exit(1);
+        },
+      );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  return { server, stop };
+}
