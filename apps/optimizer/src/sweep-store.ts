@@ -19,6 +19,32 @@ import { parseMessage } from "./run-bus.ts";
 /** how long a sweep's keys outlive their last write */
 const KEY_TTL_S = 24 * 3600;
 
+/**
+ * Queues a sweep (KEYS: the room's going key, the sweep's job and info keys, the room's latest
+ * key, the waiting set; ARGV: id, job, info, created at, TTL, the sweep key prefix) unless the
+ * room's going sweep still has cells queued or running. A going key left behind by a sweep that
+ * ended (its holder died between its last cell and letting go) does not block the room.
+ */
+const CREATE_SWEEP = `
+local going = redis.call("get", KEYS[1])
+if going then
+  local info = redis.call("get", ARGV[6] .. going .. ":info")
+  if info then
+    local ok, decoded = pcall(cjson.decode, info)
+    if not ok then return 0 end
+    for _, cell in ipairs(decoded.cells) do
+      if cell.status == "queued" or cell.status == "running" then return 0 end
+    end
+  end
+end
+redis.call("set", KEYS[1], ARGV[1], "EX", ARGV[5])
+redis.call("set", KEYS[2], ARGV[2], "EX", ARGV[5])
+redis.call("set", KEYS[3], ARGV[3], "EX", ARGV[5])
+redis.call("set", KEYS[4], ARGV[1], "EX", ARGV[5])
+redis.call("zadd", KEYS[5], ARGV[4], ARGV[1])
+return 1
+`;
+
 /** Deletes the room's "a sweep is going" key only if it still names this sweep. */
 const RELEASE_ROOM = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
 
@@ -42,25 +68,25 @@ export class SweepStore {
 
   /**
    * Queues a sweep unless one is going in its room (one at a time per room, across gateways:
-   * SET NX decides). False: refused, nothing written.
+   * decided in one Lua step, all keys written together). False: refused, nothing written.
    */
   async create(sweep: ClusterSweep, info: SweepInfo): Promise<boolean> {
-    const claimed = await this.redis.set(
+    const queued = await this.redis.eval(
+      CREATE_SWEEP,
+      5,
       this.roomKey(sweep.roomId, "sweep-going"),
+      this.sweepKey(sweep.sweepId, "job"),
+      this.sweepKey(sweep.sweepId, "info"),
+      this.roomKey(sweep.roomId, "sweep"),
+      this.key("sweeps:waiting"),
       sweep.sweepId,
-      "EX",
-      KEY_TTL_S,
-      "NX",
+      JSON.stringify(sweep),
+      JSON.stringify(info),
+      String(sweep.createdAt),
+      String(KEY_TTL_S),
+      this.key("sweep:"),
     );
-    if (claimed !== "OK") return false;
-    await this.redis
-      .multi()
-      .set(this.sweepKey(sweep.sweepId, "job"), JSON.stringify(sweep), "EX", KEY_TTL_S)
-      .set(this.sweepKey(sweep.sweepId, "info"), JSON.stringify(info), "EX", KEY_TTL_S)
-      .set(this.roomKey(sweep.roomId, "sweep"), sweep.sweepId, "EX", KEY_TTL_S)
-      .zadd(this.key("sweeps:waiting"), sweep.createdAt, sweep.sweepId)
-      .exec();
-    return true;
+    return queued === 1;
   }
 
   async sweep(sweepId: string): Promise<ClusterSweep | null> {

@@ -175,5 +175,10 @@ describe("the cluster dispatcher", () => {
     expect(await store.held()).toEqual([]);
     expect(await jobIds()).toEqual([editorsRun, ownersRun].sort());
     expect(await store.create({ ...sweep, sweepId: `${sweepId}-3` }, { ...info, sweepId: `${sweepId}-3` })).toBe(true);
+    const third = { ...info, sweepId: `${sweepId}-3` };
+    expect(await store.create({ ...sweep, sweepId: `${sweepId}-4` }, { ...info, sweepId: `${sweepId}-4` })).toBe(false);
+    // a going sweep that ended without letting go (its worker died right at the end) does not block the room
+    await store.setInfo({ ...third, cells: third.cells.map((c) => ({ ...c, status: "completed" as const })) });
+    expect(await store.create({ ...sweep, sweepId: `${sweepId}-4` }, { ...info, sweepId: `${sweepId}-4` })).toBe(true);
   });
 });
