@@ -1,13 +1,12 @@
 /**
- * Run leases: a small file per queued/running run saying which optimiser process holds it,
+ * Run leases: a small file per queued/running run (in the file store, `runs/<id>/lease.json`)
+ * saying which optimiser process holds it,
  * refreshed while it holds it. On start (and periodically) a node takes over only runs whose
  * holder is gone — a dead process on this host, or no heartbeat for a while from another
  * host — so with several nodes on one DATA_DIR a restart never steals a live node's runs.
  */
-import { readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
-import path from "node:path";
-import { writeFileAtomic } from "@atelier/files";
+import type { FileStore } from "@atelier/files";
 
 export interface Lease {
   nodeId: string;
@@ -20,18 +19,20 @@ export interface Lease {
 /** A lease without a heartbeat for this long is dead, whatever the process table says. */
 const LEASE_TTL_MS = 30_000;
 
-function leasePath(runDir: string): string {
-  return path.join(runDir, "lease.json");
+function leaseKey(runId: string): string {
+  return `runs/${runId}/lease.json`;
 }
 
-export async function writeLease(runDir: string, nodeId: string): Promise<void> {
+export async function writeLease(store: FileStore, runId: string, nodeId: string): Promise<void> {
   const lease: Lease = { nodeId, host: hostname(), pid: process.pid, at: Date.now() };
-  await writeFileAtomic(leasePath(runDir), JSON.stringify(lease));
+  await store.write(leaseKey(runId), JSON.stringify(lease));
 }
 
-export async function readLease(runDir: string): Promise<Lease | null> {
+export async function readLease(store: FileStore, runId: string): Promise<Lease | null> {
   try {
-    const lease = JSON.parse(await readFile(leasePath(runDir), "utf8")) as Partial<Lease>;
+    const raw = await store.read(leaseKey(runId));
+    if (!raw) return null;
+    const lease = JSON.parse(raw.toString("utf8")) as Partial<Lease>;
     if (
       typeof lease.nodeId !== "string" ||
       typeof lease.host !== "string" ||
@@ -46,8 +47,8 @@ export async function readLease(runDir: string): Promise<Lease | null> {
   }
 }
 
-export async function removeLease(runDir: string): Promise<void> {
-  await rm(leasePath(runDir), { force: true });
+export async function removeLease(store: FileStore, runId: string): Promise<void> {
+  await store.remove(leaseKey(runId));
 }
 
 function processAlive(pid: number): boolean {

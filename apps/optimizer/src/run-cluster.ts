@@ -32,7 +32,7 @@ export class ClusterRuns {
     private readonly core: RunCore,
     options: ClusterRunsOptions,
   ) {
-    const { db, log, nodeId, dataDir } = core.o;
+    const { db, log, nodeId } = core.o;
     this.bus = new RunBus(options.redisUrl, options.prefix, log);
     this.dispatcher = new RunDispatcher({
       db,
@@ -40,7 +40,7 @@ export class ClusterRuns {
       log,
       redisUrl: options.redisUrl,
       nodeId,
-      dataDir,
+      files: core.files.store,
       referenceRate: () => core.speed.current().msPerPixelIteration,
     });
   }

@@ -10,7 +10,7 @@
 import { Queue } from "bullmq";
 import { readRunParams, type Db } from "@atelier/db";
 import { workerSlots, type RunParams } from "@atelier/protocol";
-import path from "node:path";
+import type { FileStore } from "@atelier/files";
 import { isLeaseHeld, readLease } from "./lease.ts";
 import { ACTIVE, newLiveRun, toRunInfo } from "./live-run.ts";
 import type { Logger } from "./log.ts";
@@ -34,8 +34,8 @@ interface RunDispatcherOptions {
   log: Logger;
   redisUrl: string;
   nodeId: string;
-  /** DATA_DIR: the run leases (lease.ts) say whether a worker still holds a run */
-  dataDir: string;
+  /** the file store: the run leases (lease.ts) say whether a worker still holds a run */
+  files: FileStore;
   /** ms per pixel-iteration for ETAs until running runs measured it (the speed model) */
   referenceRate: () => number;
 }
@@ -134,7 +134,7 @@ export class RunDispatcher {
       const job = await this.queue.getJob(run.id);
       const state = job ? await job.getState() : null;
       if (state && state !== "completed" && state !== "failed") continue;
-      if (isLeaseHeld(await readLease(path.join(this.o.dataDir, "runs", run.id)))) continue;
+      if (isLeaseHeld(await readLease(this.o.files, run.id))) continue;
       log.warn("run.redispatched", { runId: run.id, jobState: state });
       await job?.remove().catch(() => {});
       await this.addJob(run.id);

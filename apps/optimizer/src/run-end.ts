@@ -8,7 +8,6 @@ import type { IterationStats, RunStatus } from "@atelier/protocol";
 import { removeLease } from "./lease.ts";
 import type { LiveRun } from "./live-run.ts";
 import type { RunRuntime, RunSink } from "./run-core.ts";
-import { exists } from "./run-files.ts";
 import { keepRunImage } from "./run-outcome.ts";
 import type { PreviewFrame } from "./rooms.ts";
 
@@ -62,7 +61,7 @@ export async function finishRun(
   } catch (dbError) {
     core.o.log.error("run.db_update_failed", { runId: run.id, error: dbError });
   }
-  await removeLease(core.files.runDir(run.id)).catch(() => {});
+  await removeLease(core.files.store, run.id).catch(() => {});
   sink.ended(run, kept.frame);
   run.markEnded();
   slots.pump();
@@ -78,7 +77,7 @@ async function keepOutcome(
   const final = core.files.finalImagePath(run.id);
   try {
     const kept = await keepRunImage(core.o.db, core.o.dataDir, run, {
-      finalFile: (await exists(final)) ? final : null,
+      finalFile: (await core.files.exists(final)) ? final : null,
       checkpointFile: await core.files.existingCheckpoint(run.checkpointPath),
       preview,
     });

@@ -20,7 +20,7 @@ export class RunRecovery {
   /** Refreshes the lease of every run this node holds. */
   async heartbeat(): Promise<void> {
     for (const run of this.core.active.values()) {
-      await writeLease(this.core.files.runDir(run.id), this.core.o.nodeId).catch((error) =>
+      await writeLease(this.core.files.store, run.id, this.core.o.nodeId).catch((error) =>
         this.core.o.log.warn("runs.lease_write_failed", { runId: run.id, error }),
       );
     }
@@ -36,7 +36,7 @@ export class RunRecovery {
     const rows = await db.run.findMany({ where: { status: { in: ACTIVE } }, orderBy: { createdAt: "asc" } });
     for (const row of rows) {
       if (this.core.active.has(row.id)) continue;
-      if (isLeaseHeld(await readLease(this.core.files.runDir(row.id)))) continue;
+      if (isLeaseHeld(await readLease(this.core.files.store, row.id))) continue;
       if (row.status !== "running") {
         await this.adoptQueuedRun(row);
         continue;

@@ -10,7 +10,6 @@ import { storeRgbResult } from "@atelier/storage";
 import { ServiceError } from "./errors.ts";
 import type { LiveRun, User } from "./live-run.ts";
 import type { RunCore } from "./run-core.ts";
-import { exists } from "./run-files.ts";
 import { findRoomRun } from "./run-views.ts";
 import type { LiveRoom } from "./rooms.ts";
 
@@ -104,7 +103,7 @@ async function finalImageOf(core: RunCore, run: LiveRun): Promise<RgbImage> {
     throw new ServiceError("conflict", `the run is ${run.status}, not completed: save its current preview instead`);
   }
   const file = core.files.finalImagePath(run.id);
-  if (!(await exists(file))) throw new ServiceError("not_found", "the run's final image is missing");
+  if (!(await core.files.exists(file))) throw new ServiceError("not_found", "the run's final image is missing");
   return decodeImage(file);
 }
 
@@ -115,7 +114,7 @@ async function currentImageOf(core: RunCore, room: LiveRoom, run: LiveRun): Prom
     if (image) return image;
   }
   const final = core.files.finalImagePath(run.id);
-  if (await exists(final)) return decodeImage(final);
+  if (await core.files.exists(final)) return decodeImage(final);
   const checkpoint = await core.files.existingCheckpoint(run.checkpointPath);
   if (checkpoint) return decodeImage(checkpoint);
   if (room.latestPreview?.runId === run.id) return decodeImage(room.latestPreview.data);

@@ -33,7 +33,7 @@ export class LocalScheduler {
   /** Holds the run on this node (lease) and queues it. */
   async enqueue(run: LiveRun): Promise<void> {
     this.core.active.set(run.id, run);
-    await writeLease(this.core.files.runDir(run.id), this.core.o.nodeId);
+    await writeLease(this.core.files.store, run.id, this.core.o.nodeId);
     this.queue.enqueue(run);
     this.pump();
   }

@@ -7,7 +7,6 @@
  * worker with its row still `running`: the worker resumes it from its last checkpoint
  * (image and iteration count).
  */
-import { stat } from "node:fs/promises";
 import { isDeepStrictEqual } from "node:util";
 import { Worker, type Job } from "bullmq";
 import { readRunParams, type Db } from "@atelier/db";
@@ -140,7 +139,7 @@ export class RunWorker {
   /** Keeps the lease of every run held here fresh: a second job for the same run (Redis lost its state) sees it is held. */
   private async renewLeases(): Promise<void> {
     for (const run of this.runtime.active.values()) {
-      await writeLease(this.runtime.files.runDir(run.id), this.o.workerId).catch((error: unknown) =>
+      await writeLease(this.runtime.files.store, run.id, this.o.workerId).catch((error: unknown) =>
         this.o.log.warn("runs.lease_write_failed", { runId: run.id, error }),
       );
     }
@@ -189,7 +188,7 @@ export class RunWorker {
     run.local = true;
     const files = this.runtime.files;
     // a job for a run another live worker still holds (its job was lost and added again): leave it to that worker
-    if (row.status === "running" && isLeaseHeld(await readLease(files.runDir(run.id)))) {
+    if (row.status === "running" && isLeaseHeld(await readLease(files.store, run.id))) {
       log.warn("worker.run_held_elsewhere", { runId: run.id });
       return;
     }
@@ -204,7 +203,7 @@ export class RunWorker {
         data: { status: "running" },
       });
       if (claimed.count === 0) return;
-      await writeLease(files.runDir(run.id), this.o.workerId);
+      await writeLease(files.store, run.id, this.o.workerId);
       try {
         Object.assign(run, await files.resolveImages(run.params, run.authorId));
       } catch (error) {
@@ -239,11 +238,9 @@ export class RunWorker {
 
   /** Tells every gateway (and through them the room) that this worker took over a run another one left. */
   private async announceResume(run: LiveRun, checkpoint: string | null): Promise<void> {
+    const files = this.runtime.files;
     const written = checkpoint
-      ? await stat(checkpoint).then(
-          (s) => s.mtimeMs,
-          () => null,
-        )
+      ? ((await files.store.stat(files.relative(checkpoint)).catch(() => null))?.modifiedAt ?? null)
       : null;
     const sinceCheckpointMs = written === null ? null : Math.round(Date.now() - written);
     this.o.log.warn("run.resumed", {

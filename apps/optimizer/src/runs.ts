@@ -296,7 +296,7 @@ export class RunManager {
         if (run.status === "queued") {
           this.scheduler.forget(run.id);
           this.core.active.delete(run.id);
-          await removeLease(this.core.files.runDir(run.id)).catch(() => {});
+          await removeLease(this.core.files.store, run.id).catch(() => {});
           return;
         }
         run.stopReason = "shutdown";

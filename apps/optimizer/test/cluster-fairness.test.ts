@@ -14,6 +14,7 @@ import { serializeRunParams } from "@atelier/db";
 import { REFERENCE_MS_PER_PIXEL_ITERATION, runParams, type RunEvent } from "@atelier/protocol";
 import { QueueEvents } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SharedDirectory } from "@atelier/files";
 import { createLogger } from "../src/log.ts";
 import { RunBus } from "../src/run-bus.ts";
 import { RunDispatcher } from "../src/run-dispatcher.ts";
@@ -41,7 +42,7 @@ beforeAll(async () => {
     nodeId: "test-dispatcher",
     // the speed model's reference figure: ETAs before a running run measured its speed
     referenceRate: () => REFERENCE_MS_PER_PIXEL_ITERATION,
-    dataDir: f.dataDir,
+    files: new SharedDirectory(f.dataDir),
   });
 });
 

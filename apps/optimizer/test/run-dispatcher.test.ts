@@ -6,13 +6,13 @@
  * (queued in Redis, sweep-store.ts) take their turn among the runs as one job of their user.
  */
 import { randomUUID } from "node:crypto";
-import path from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { serializeRunParams } from "@atelier/db";
 import { expandSweep, runParams, type RunEvent, type SweepInfo } from "@atelier/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeLease } from "../src/lease.ts";
+import { SharedDirectory } from "@atelier/files";
 import { createLogger } from "../src/log.ts";
 import { RunBus } from "../src/run-bus.ts";
 import { RunDispatcher } from "../src/run-dispatcher.ts";
@@ -40,7 +40,7 @@ beforeAll(async () => {
     log,
     redisUrl: REDIS_URL,
     nodeId: "d1",
-    dataDir: f.dataDir,
+    files: new SharedDirectory(f.dataDir),
     referenceRate: () => 0.02,
   });
   redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
@@ -79,7 +79,7 @@ describe("the cluster dispatcher", () => {
   it("queues runs for free slots only, and after Redis lost its state re-queues every run nobody holds", async () => {
     const orphan = await createRun(f.users.owner.id, "running"); // its worker's job is gone
     const held = await createRun(f.users.editor.id, "running");
-    await writeLease(path.join(f.dataDir, "runs", held), "a-live-worker"); // this process: alive
+    await writeLease(new SharedDirectory(f.dataDir), held, "a-live-worker"); // this process: alive
     const queued = await createRun(f.users.viewer.id, "queued");
     const states: RunEvent[] = [];
     await bus.onEvent((e) => states.push(e));

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { resolveDataDir } from "@atelier/db";
+import { SharedDirectory, type FileStore } from "@atelier/files";
 import { IMAGE_TYPES, formatOfMime } from "@atelier/protocol";
 
 /** Where the files live; every function takes `{ dataDir }` to override resolveDataDir() (tests). */
@@ -11,10 +12,20 @@ export function dataDirOf(options: StorageOptions = {}): string {
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
-/** DATA_DIR/images/<sha256>.<ext>; throws on a row that could not have come from storeImage (no path tricks). */
-export function imageFilePath(image: { sha256: string; mime: string }, options: StorageOptions = {}): string {
+/** The file store of images and run files: the shared directory DATA_DIR (@atelier/files). */
+export function fileStoreOf(options: StorageOptions = {}): FileStore {
+  return new SharedDirectory(dataDirOf(options));
+}
+
+/** `images/<sha256>.<ext>`, the image's key in the file store; throws on a row that could not have come from storeImage (no path tricks). */
+export function imageKey(image: { sha256: string; mime: string }): string {
   if (!SHA256_HEX.test(image.sha256)) throw new Error(`image has an invalid sha256 "${image.sha256.slice(0, 80)}"`);
   const format = formatOfMime(image.mime);
   if (!format) throw new Error(`image has an unsupported mime type "${image.mime.slice(0, 80)}"`);
-  return path.join(dataDirOf(options), "images", `${image.sha256}.${IMAGE_TYPES[format].ext}`);
+  return `images/${image.sha256}.${IMAGE_TYPES[format].ext}`;
+}
+
+/** DATA_DIR/images/<sha256>.<ext>: the image's file on this machine (the engine decodes images from files). */
+export function imageFilePath(image: { sha256: string; mime: string }, options: StorageOptions = {}): string {
+  return fileStoreOf(options).localPath(imageKey(image));
 }

@@ -1,13 +1,9 @@
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 import sharp, { type Metadata } from "sharp";
 import type { Db, Image } from "@atelier/db";
 import { UploadError } from "./errors.ts";
-import { writeFileAtomic } from "@atelier/files";
 import { IMAGE_TYPES, sniffImageFormat, type ImageFormat, type ImageMime } from "@atelier/protocol";
-import { dataDirOf, imageFilePath, type StorageOptions } from "./files.ts";
+import { fileStoreOf, imageKey, type StorageOptions } from "./files.ts";
 
 export const DEFAULT_MAX_BYTES = 20 * 1024 * 1024;
 export const DEFAULT_MAX_PIXELS = 40_000_000;
@@ -115,7 +111,7 @@ async function saveInspected(
   info: InspectedImage,
   options: StoreImageOptions,
 ): Promise<Image> {
-  await writeFileAtomic(imageFilePath(info, options), bytes, { reuseExisting: true });
+  await fileStoreOf(options).write(imageKey(info), bytes, { reuseExisting: true });
   if (options.ownerId && !options.ownRow) {
     const existing = await db.image.findFirst({
       where: { sha256: info.sha256, ownerId: options.ownerId, mime: info.mime },
@@ -177,7 +173,9 @@ export async function readImageBytes(
   image: { sha256: string; mime: string },
   options: StorageOptions = {},
 ): Promise<Buffer> {
-  return readFile(imageFilePath(image, options));
+  const bytes = await fileStoreOf(options).read(imageKey(image));
+  if (!bytes) throw Object.assign(new Error("the image file is missing from storage"), { code: "ENOENT" });
+  return bytes;
 }
 
 /** Thumbnail widths we make; other requests are served the next larger one (bounded cache). */
@@ -201,18 +199,20 @@ export async function thumbnail(
   options: StorageOptions = {},
 ): Promise<{ path: string; mime: "image/webp"; width: ThumbnailWidth }> {
   const snapped = thumbnailWidthFor(width);
-  const source = imageFilePath(image, options);
-  const file = path.join(dataDirOf(options), "thumbs", `${image.sha256}-${snapped}.webp`);
+  const store = fileStoreOf(options);
+  const source = store.localPath(imageKey(image));
+  const key = `thumbs/${image.sha256}-${snapped}.webp`;
+  const file = store.localPath(key);
   let pending = thumbnailsInFlight.get(file);
   if (!pending) {
     pending = (async () => {
-      if (existsSync(file)) return;
+      if (await store.stat(key)) return;
       const webp = await sharp(source, { limitInputPixels: Math.max(DEFAULT_MAX_PIXELS, image.width * image.height) })
         .rotate() // EXIF auto-orient
         .resize({ width: snapped, withoutEnlargement: true })
         .webp({ quality: 80 })
         .toBuffer();
-      await writeFileAtomic(file, webp, { reuseExisting: false });
+      await store.write(key, webp, { reuseExisting: false });
     })().finally(() => thumbnailsInFlight.delete(file));
     thumbnailsInFlight.set(file, pending);
   }

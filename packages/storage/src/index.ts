@@ -1,6 +1,6 @@
 export { UploadError, type UploadErrorCode } from "./errors.ts";
 export { IMAGE_TYPES, sniffImageFormat, type ImageFormat, type ImageMime } from "@atelier/protocol";
-export { imageFilePath, dataDirOf, type StorageOptions } from "./files.ts";
+export { imageFilePath, imageKey, dataDirOf, fileStoreOf, type StorageOptions } from "./files.ts";
 export {
   storeImage,
   storeRgbResult,
