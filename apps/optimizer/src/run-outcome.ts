@@ -3,10 +3,9 @@
  * loss curve on the Run row — and how a room that is opened later gets them back as its view
  * (chart + a preview frame), so nothing a run painted vanishes with the optimiser's memory.
  */
-import { readFile } from "node:fs/promises";
 import { readLossHistory, type Db, type Image } from "@atelier/db";
 import { PREVIEW_MIMES, type IterationStats, type PreviewMime } from "@atelier/protocol";
-import { inspectImage, readImageBytes, storeRgbResult } from "@atelier/storage";
+import { fileStoreOf, inspectImage, readImageBytes, storeRgbResult } from "@atelier/storage";
 import type { PreviewFrame } from "./rooms.ts";
 
 /** Where the image a run leaves comes from, best first. */
@@ -27,12 +26,21 @@ export function chooseKeptImage(candidates: {
   return null;
 }
 
+/** The bytes of a run's image file (a path in the file store, as the engine's threads write them). */
+async function readRunFile(dataDir: string, file: string): Promise<Buffer> {
+  const store = fileStoreOf({ dataDir });
+  const key = store.keyOf(file);
+  const bytes = key ? await store.read(key) : null;
+  if (!bytes) throw new Error(`the run's image ${key ?? "(outside the file store)"} is missing`);
+  return bytes;
+}
+
 /**
  * Stores the kept image as its own Image row owned by the run's author (the file is shared by
  * identical bytes; the row's visibility follows the run's room, see storage's canViewImage).
  */
 async function storeKeptImage(db: Db, dataDir: string, authorId: string, source: KeptImageSource): Promise<Image> {
-  const bytes = source.kind === "file" ? await readFile(source.file) : source.frame.data;
+  const bytes = source.kind === "file" ? await readRunFile(dataDir, source.file) : source.frame.data;
   return storeRgbResult(db, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
     dataDir,
     ownerId: authorId,
@@ -57,10 +65,11 @@ export async function frameOfImage(
 
 /** A checkpoint file (PNG, written by the worker) as a preview frame. */
 async function frameOfFile(
+  dataDir: string,
   file: string,
   ids: { roomId: string; runId: string; iteration: number },
 ): Promise<PreviewFrame> {
-  const data = await readFile(file);
+  const data = await readRunFile(dataDir, file);
   const info = await inspectImage(data, { maxBytes: Number.MAX_SAFE_INTEGER });
   return { ...ids, mime: info.mime, width: info.width, height: info.height, data, encodedAt: Date.now() };
 }
@@ -83,7 +92,7 @@ export async function restoreRunView(
       const image = await db.image.findUnique({ where: { id: row.finalImageId } });
       if (image) return { history, frame: await frameOfImage(image, dataDir, ids) };
     }
-    if (checkpointFile) return { history, frame: await frameOfFile(checkpointFile, ids) };
+    if (checkpointFile) return { history, frame: await frameOfFile(dataDir, checkpointFile, ids) };
   } catch {
     // the file went missing (or is unreadable): show the chart without a frame
   }

@@ -4,8 +4,8 @@
  * settings as a short run, reports every preview as the cell's frame, and on completion
  * reports the exact final pixels as the cell's last frame (PNG), which promotion starts from.
  */
-import { readFile } from "node:fs/promises";
 import path from "node:path";
+import type { FileStore } from "@atelier/files";
 import type { SweepCell, SweepFrame, SweepInfo } from "@atelier/protocol";
 import { inspectImage } from "@atelier/storage";
 import type { JobHandle, WorkerEnd, WorkerPool } from "./job-worker.ts";
@@ -21,6 +21,8 @@ export interface CellState {
 }
 
 export interface SweepFiles {
+  /** where the cells' final images are kept (the engine writes them at its local paths) */
+  store: FileStore;
   sweepId: string;
   roomId: string;
   contentPath: string;
@@ -29,8 +31,9 @@ export interface SweepFiles {
   dir: string;
 }
 
-export function sweepDir(dataDir: string, sweepId: string): string {
-  return path.join(dataDir, "sweeps", sweepId);
+/** The sweep's directory in the file store (`sweeps/<id>`), as a local path. */
+export function sweepDir(store: FileStore, sweepId: string): string {
+  return store.localPath(`sweeps/${sweepId}`);
 }
 
 export function cellFinalPath(dir: string, index: number): string {
@@ -98,7 +101,9 @@ export async function runSweepCell(
     state.info.iteration = end.iteration;
     try {
       // the exact final pixels, as the cell's last frame
-      const data = await readFile(end.path);
+      const key = files.store.keyOf(end.path);
+      const data = key ? await files.store.read(key) : null;
+      if (!data) throw new Error(`the final image of cell ${cell.index} is missing`);
       const { width, height } = await inspectImage(data, { maxBytes: Number.MAX_SAFE_INTEGER });
       state.frame = { ...ids, iteration: end.iteration, mime: "image/png", width, height, data };
       report.frame(state.frame);

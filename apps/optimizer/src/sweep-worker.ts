@@ -73,7 +73,8 @@ export class SweepWorker {
         sweepId,
         roomId: sweep.roomId,
         ...(await o.files.resolveImages(sweep.cells[0]!.params, sweep.author.id)),
-        dir: sweepDir(o.files.dataDir, sweepId),
+        store: o.files.store,
+        dir: sweepDir(o.files.store, sweepId),
       };
     } catch (error) {
       // an image deleted (or its rights withdrawn) since the sweep was queued: every cell left fails, said why

@@ -7,6 +7,7 @@
  * gateway read the sweep from Redis, and the cells' final images from the shared DATA_DIR.
  */
 import { expandSweep, type SettingChange, type SweepFrame, type SweepInfo } from "@atelier/protocol";
+import { fileStoreOf } from "@atelier/storage";
 import { ServiceError } from "./errors.ts";
 import type { User } from "./live-run.ts";
 import type { Logger } from "./log.ts";
@@ -89,7 +90,7 @@ export class ClusterSweeps implements Sweeps {
     const [sweep, info] = await Promise.all([this.store.sweep(sweepId), this.store.info(sweepId)]);
     if (!sweep || !info || sweep.roomId !== room.id) throw new ServiceError("not_found", "no such sweep in this room");
     const cells = sweep.cells.map((cell, i) => ({ cell, info: info.cells[i] ?? newCellInfo(cell) }));
-    return promotionOf(room.document, sweepDir(this.o.dataDir, sweepId), cells, index);
+    return promotionOf(room.document, sweepDir(fileStoreOf({ dataDir: this.o.dataDir }), sweepId), cells, index);
   }
 }
 

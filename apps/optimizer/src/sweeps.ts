@@ -18,6 +18,7 @@ import {
   type SweepInfo,
   type SweepParam,
 } from "@atelier/protocol";
+import { fileStoreOf } from "@atelier/storage";
 import { ServiceError } from "./errors.ts";
 import type { JobHandle, WorkerPool } from "./job-worker.ts";
 import type { Logger } from "./log.ts";
@@ -169,7 +170,8 @@ export class SweepManager implements Sweeps {
     const paths = await this.o.runs.resolveImages(expanded.cells[0]!.params, user.id);
     const id = `sweep-${this.o.nodeId}-${Date.now().toString(36)}-${++this.serial}`;
     const cells: CellState[] = expanded.cells.map((cell) => ({ cell, info: newCellInfo(cell), frame: null }));
-    const files = { sweepId: id, roomId: room.id, ...paths, dir: sweepDir(this.o.dataDir, id) };
+    const store = fileStoreOf({ dataDir: this.o.dataDir });
+    const files = { store, sweepId: id, roomId: room.id, ...paths, dir: sweepDir(store, id) };
     const sweep = new Sweep(user, request, cells, files, this.o.broadcast, this.o.log);
     this.byRoom.set(room.id, sweep);
     this.o.log.info("sweep.queued", { sweepId: id, roomId: room.id, userId: user.id, cells: cells.length });
