@@ -58,10 +58,10 @@ export class ClusterRuns {
     void this.bus
       .publish({ type: "state", roomId: run.roomId, run: toRunInfo(run), workerId: null })
       .catch((error: unknown) => this.core.o.log.warn("cluster.publish_failed", { error }));
-    void this.dispatcher.tick();
+    this.dispatchSoon();
   }
 
-  /** The dispatcher looks at the queue now rather than on its next round (a sweep was queued). */
+  /** The dispatcher looks at the queue now rather than on its next round (a run or a sweep was queued). */
   dispatchSoon(): void {
     void this.dispatcher.tick();
   }

@@ -7,7 +7,7 @@
  * again from the Run rows, and a run whose worker died is taken over through BullMQ's stall
  * check by another worker (run-worker.ts).
  */
-import { Queue } from "bullmq";
+import { Queue, type Job } from "bullmq";
 import { readRunParams, type Db } from "@atelier/db";
 import { workerSlots, type RunParams } from "@atelier/protocol";
 import type { FileStore } from "@atelier/files";
@@ -18,8 +18,8 @@ import { redisClient, type RunBus } from "./run-bus.ts";
 import { planDispatch, type PlanRun } from "./run-dispatch-plan.ts";
 import { RUN_QUEUE, WORKER_REGISTRY } from "./run-worker.ts";
 import { sweepSecondsLeft } from "./run-eta.ts";
-import { newCellInfo } from "./sweep-cell.ts";
-import { sweepEnded, SweepStore } from "./sweep-store.ts";
+import { newCellInfo, sweepEnded } from "./sweep-cell.ts";
+import { SweepStore } from "./sweep-store.ts";
 import type { ClusterSweep, RunStatus } from "@atelier/protocol";
 
 const TICK_MS = 500;
@@ -130,14 +130,12 @@ export class RunDispatcher {
     }
     // a run holding a slot without a live job (Redis lost its state, or its job ended while the
     // run was left held) and without a live holder: hand it out again
-    for (const run of [...holding]) {
-      const job = await this.queue.getJob(run.id);
-      const state = job ? await job.getState() : null;
-      if (state && state !== "completed" && state !== "failed") continue;
-      if (isLeaseHeld(await readLease(this.o.files, run.id))) continue;
+    for (const run of holding) {
+      const { job, state } = await this.jobOf(run.id);
+      if (isLive(state) || isLeaseHeld(await readLease(this.o.files, run.id))) continue;
       log.warn("run.redispatched", { runId: run.id, jobState: state });
       await job?.remove().catch(() => {});
-      await this.addJob(run.id);
+      await this.addJob("run", run.id);
     }
     holding.push(...(await this.heldSweeps(rate)));
     const sweeps = new Map<string, ClusterSweep>();
@@ -156,13 +154,9 @@ export class RunDispatcher {
       served,
     );
     for (const run of plan.start) {
-      if (sweeps.has(run.id)) {
-        await this.addSweepJob(run.id);
-        log.info("sweep.dispatched", { sweepId: run.id, userId: run.userId });
-        continue;
-      }
-      await this.addJob(run.id);
-      log.info("run.dispatched", { runId: run.id, userId: run.userId });
+      const kind = sweeps.has(run.id) ? "sweep" : "run";
+      await this.addJob(kind, run.id);
+      log.info(`${kind}.dispatched`, { [`${kind}Id`]: run.id, userId: run.userId });
     }
     if (plan.start.length > 0) {
       await redis.hset(this.key("served"), Object.fromEntries([...plan.served].map(([u, s]) => [u, String(s)])));
@@ -174,7 +168,7 @@ export class RunDispatcher {
       plan.waiting.filter((w) => byId.has(w.run.id)),
       byId,
     );
-    await this.publishSweepPositions(plan.waiting.filter((w) => sweeps.has(w.run.id)));
+    await this.publishSweepPositions(plan.waiting, sweeps);
     const stillWaiting = new Set(plan.waiting.map((w) => w.run.id));
     for (const id of this.published.keys()) if (!stillWaiting.has(id)) this.published.delete(id);
   }
@@ -189,36 +183,29 @@ export class RunDispatcher {
     for (const sweepId of await this.sweeps.held()) {
       const [sweep, info] = await Promise.all([this.sweeps.sweep(sweepId), this.sweeps.info(sweepId)]);
       if (!sweep || !info || sweepEnded(info)) {
-        await this.sweeps.ended({ sweepId, roomId: sweep?.roomId ?? "" });
+        await (sweep ? this.sweeps.ended(sweep) : this.sweeps.forget(sweepId));
         continue;
       }
       held.push({ id: sweepId, userId: sweep.author.id, seconds: sweepSecondsLeft(info.cells, info, rate) });
-      const job = await this.queue.getJob(sweepId);
-      const state = job ? await job.getState() : null;
-      if (state && state !== "completed" && state !== "failed") continue;
+      const { job, state } = await this.jobOf(sweepId);
+      if (isLive(state)) continue;
       this.o.log.warn("sweep.redispatched", { sweepId, jobState: state });
       await job?.remove().catch(() => {});
-      await this.addSweepJob(sweepId);
+      await this.addJob("sweep", sweepId);
     }
     return held;
   }
 
-  private async addSweepJob(sweepId: string): Promise<void> {
-    await this.queue.add(
-      "sweep",
-      { sweepId },
-      { jobId: sweepId, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
-    );
-    await this.sweeps.markHeld(sweepId);
-  }
-
-  private async publishSweepPositions(waiting: { run: PlanRun; position: number }[]): Promise<void> {
+  private async publishSweepPositions(
+    waiting: { run: PlanRun; position: number }[],
+    sweeps: Map<string, ClusterSweep>,
+  ): Promise<void> {
     for (const { run, position } of waiting) {
+      const sweep = sweeps.get(run.id);
       const stamp = `${position}`;
-      if (this.published.get(run.id) === stamp) continue;
+      if (!sweep || this.published.get(run.id) === stamp) continue;
       const info = await this.sweeps.info(run.id);
-      const sweep = await this.sweeps.sweep(run.id);
-      if (!info || !sweep) continue;
+      if (!info) continue;
       this.published.set(run.id, stamp);
       const next = { ...info, queuePosition: position };
       await this.sweeps.setInfo(next);
@@ -226,14 +213,21 @@ export class RunDispatcher {
     }
   }
 
-  private async addJob(runId: string): Promise<void> {
-    await this.queue.add(
-      "run",
-      { runId },
-      // jobId = runId: adding a run twice is a no-op
-      { jobId: runId, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
-    );
-    await this.o.bus.redis.sadd(this.key("dispatched"), runId);
+  /** BullMQ's job of a run or sweep (job id = its id) and its state; null state: no such job. */
+  private async jobOf(id: string): Promise<{ job: Job | undefined; state: string | null }> {
+    const job = await this.queue.getJob(id);
+    return { job, state: job ? await job.getState() : null };
+  }
+
+  private async addJob(kind: "run" | "sweep", id: string): Promise<void> {
+    // jobId = the run's or sweep's id: adding one twice is a no-op
+    await this.queue.add(kind, kind === "run" ? { runId: id } : { sweepId: id }, {
+      jobId: id,
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 1000 },
+    });
+    if (kind === "run") await this.o.bus.redis.sadd(this.key("dispatched"), id);
+    else await this.sweeps.markHeld(id);
   }
 
   private async publishPositions(
@@ -268,6 +262,11 @@ export class RunDispatcher {
     if (this.leader) await this.o.bus.redis.del(this.key("dispatcher")).catch(() => 0);
     await this.queue.close();
   }
+}
+
+/** A job BullMQ still has going (waiting, active, delayed…), not gone and not over. */
+function isLive(state: string | null): boolean {
+  return state !== null && state !== "completed" && state !== "failed";
 }
 
 /** ms per pixel-iteration measured on the running runs (compute time over iterations done), or null. */

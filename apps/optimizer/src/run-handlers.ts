@@ -105,11 +105,8 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
   });
   // in a cluster, sweeps go to the workers like runs; every node hears their events on the run bus
   const bus = runs.clusterBus;
-  const clusterSweeps = bus
-    ? new ClusterSweeps({ bus, runs, dataDir: settings.dataDir, nodeId, log, broadcast: sweepsOut(io.local) })
-    : null;
-  const sweeps: Sweeps =
-    clusterSweeps ?? new SweepManager({ runs, dataDir: settings.dataDir, nodeId, log, broadcast: sweepsOut(io) });
+  const clusterSweeps = bus ? new ClusterSweeps({ bus, runs, nodeId, log, broadcast: sweepsOut(io.local) }) : null;
+  const sweeps: Sweeps = clusterSweeps ?? new SweepManager({ runs, nodeId, log, broadcast: sweepsOut(io) });
 
   function registerHandlers(socket: AtelierSocket, presence: Presence, applyFieldEdit: ApplyFieldEdit): void {
     const user = socket.data.user;

@@ -24,6 +24,7 @@ import { RoomOrder, RunControl } from "./run-control.ts";
 import { RunCore, roomSink, type RunManagerOptions } from "./run-core.ts";
 import { finishRun } from "./run-end.ts";
 import { RunLauncher } from "./run-launcher.ts";
+import type { FileStore } from "@atelier/files";
 import type { RunBus } from "./run-bus.ts";
 import { ClusterRuns } from "./run-cluster.ts";
 import { RunRecovery } from "./run-recovery.ts";
@@ -225,6 +226,11 @@ export class RunManager {
     if (this.cluster) await this.cluster.submitted(run, initImagePath);
     else await this.scheduler.enqueue(run);
     return run;
+  }
+
+  /** where images and run files are kept (sweeps keep their cells' images there too) */
+  get fileStore(): FileStore {
+    return this.core.files.store;
   }
 
   /** cluster mode: the run bus (sweeps travel on it too); null when this node runs its own queue */

@@ -44,6 +44,11 @@ export function newCellInfo(cell: Pick<SweepCell, "index" | "values">): CellInfo
   return { index: cell.index, values: cell.values, status: "queued", iteration: 0, error: null };
 }
 
+/** Every cell ended (completed, failed or cancelled). */
+export function sweepEnded(info: Pick<SweepInfo, "cells">): boolean {
+  return info.cells.every((c) => c.status !== "queued" && c.status !== "running");
+}
+
 export interface CellReport {
   /** the cell's info changed (running, iteration at its end, completed/failed/cancelled) */
   update(): void;

@@ -122,15 +122,17 @@ export class SweepStore {
     return this.redis.get(this.roomKey(roomId, "sweep"));
   }
 
-  /** The sweeps waiting for a worker, oldest first. */
+  /** The sweeps waiting for a worker, oldest first (one read for all). */
   async waiting(): Promise<ClusterSweep[]> {
     const ids = await this.redis.zrange(this.key("sweeps:waiting"), "0", "-1");
+    if (ids.length === 0) return [];
+    const raw = await this.redis.mget(ids.map((id) => this.sweepKey(id, "job")));
     const sweeps: ClusterSweep[] = [];
-    for (const id of ids) {
-      const sweep = await this.sweep(id);
+    for (const [i, id] of ids.entries()) {
+      const sweep = raw[i] ? parseMessage(this.log, "sweep", raw[i], clusterSweep) : null;
       // its keys expired or were never written whole: it can never run
       if (sweep) sweeps.push(sweep);
-      else await this.redis.zrem(this.key("sweeps:waiting"), id);
+      else await this.forget(id);
     }
     return sweeps;
   }
@@ -148,15 +150,11 @@ export class SweepStore {
   /** It ended (every cell did): out of the dispatcher's sets, and the room may start another. */
   async ended(sweep: Pick<ClusterSweep, "sweepId" | "roomId">): Promise<void> {
     await this.redis.eval(RELEASE_ROOM, 1, this.roomKey(sweep.roomId, "sweep-going"), sweep.sweepId);
-    await this.redis
-      .multi()
-      .zrem(this.key("sweeps:waiting"), sweep.sweepId)
-      .srem(this.key("sweeps:held"), sweep.sweepId)
-      .exec();
+    await this.forget(sweep.sweepId);
   }
-}
 
-/** Every cell ended (completed, failed or cancelled). */
-export function sweepEnded(info: Pick<SweepInfo, "cells">): boolean {
-  return info.cells.every((c) => c.status !== "queued" && c.status !== "running");
+  /** Out of the dispatcher's sets (its keys are gone: nothing to run, no room to release). */
+  async forget(sweepId: string): Promise<void> {
+    await this.redis.multi().zrem(this.key("sweeps:waiting"), sweepId).srem(this.key("sweeps:held"), sweepId).exec();
+  }
 }

@@ -12,8 +12,8 @@ import type { JobHandle, WorkerPool } from "./job-worker.ts";
 import type { Logger } from "./log.ts";
 import type { RunBus } from "./run-bus.ts";
 import type { RunFiles } from "./run-files.ts";
-import { newCellInfo, runSweepCell, sweepDir, type CellState } from "./sweep-cell.ts";
-import { sweepEnded, SweepStore } from "./sweep-store.ts";
+import { newCellInfo, runSweepCell, sweepDir, sweepEnded, type CellState } from "./sweep-cell.ts";
+import { SweepStore } from "./sweep-store.ts";
 
 /** how long a stopping worker waits for its running cell to stop */
 const STOP_WAIT_MS = 10_000;

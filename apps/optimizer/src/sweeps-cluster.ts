@@ -6,8 +6,7 @@
  * frames on the run bus and sends them to its own sockets; late joiners and promotions on any
  * gateway read the sweep from Redis, and the cells' final images from the shared DATA_DIR.
  */
-import { expandSweep, type SettingChange, type SweepFrame, type SweepInfo } from "@atelier/protocol";
-import { fileStoreOf } from "@atelier/storage";
+import { type SettingChange, type SweepFrame, type SweepInfo } from "@atelier/protocol";
 import { ServiceError } from "./errors.ts";
 import type { User } from "./live-run.ts";
 import type { Logger } from "./log.ts";
@@ -16,12 +15,18 @@ import type { LiveRoom } from "./rooms.ts";
 import type { RunManager } from "./runs.ts";
 import { newCellInfo, sweepDir } from "./sweep-cell.ts";
 import { SweepStore } from "./sweep-store.ts";
-import { promotionOf, type SweepBroadcaster, type SweepRequest, type Sweeps } from "./sweeps.ts";
+import {
+  planSweep,
+  promotionOf,
+  sweepIdMaker,
+  type SweepBroadcaster,
+  type SweepRequest,
+  type Sweeps,
+} from "./sweeps.ts";
 
 interface ClusterSweepsOptions {
   bus: RunBus;
   runs: RunManager;
-  dataDir: string;
   nodeId: string;
   log: Logger;
   /** to this gateway's own sockets: every gateway hears every sweep event */
@@ -30,10 +35,11 @@ interface ClusterSweepsOptions {
 
 export class ClusterSweeps implements Sweeps {
   private readonly store: SweepStore;
-  private serial = 0;
+  private readonly newId: () => string;
 
   constructor(private readonly o: ClusterSweepsOptions) {
     this.store = new SweepStore(o.bus.redis, o.bus.prefix, o.log);
+    this.newId = sweepIdMaker(o.nodeId);
   }
 
   /** Follows the sweeps' events on the run bus. */
@@ -45,24 +51,21 @@ export class ClusterSweeps implements Sweeps {
   }
 
   async start(room: LiveRoom, user: User, request: SweepRequest): Promise<SweepInfo> {
-    const expanded = expandSweep(room.document, request);
-    if (!expanded.ok) throw new ServiceError("invalid", expanded.error);
-    // refused here, with the reason, rather than failing on a worker
-    await this.o.runs.resolveImages(expanded.cells[0]!.params, user.id);
-    const sweepId = `sweep-${this.o.nodeId}-${Date.now().toString(36)}-${++this.serial}`;
+    // checked here (images too), with the reason, rather than failing on a worker
+    const { sweepId, cells } = await planSweep(this.o.runs, room, user, request, this.newId);
     const info: SweepInfo = {
       sweepId,
       author: { userId: user.id, name: user.name },
       ...request,
       queuePosition: null,
-      cells: expanded.cells.map(newCellInfo),
+      cells: cells.map(newCellInfo),
     };
     const queued = await this.store.create(
       {
         sweepId,
         roomId: room.id,
         author: { id: user.id, name: user.name },
-        cells: expanded.cells,
+        cells,
         ...request,
         createdAt: Date.now(),
       },
@@ -90,7 +93,7 @@ export class ClusterSweeps implements Sweeps {
     const [sweep, info] = await Promise.all([this.store.sweep(sweepId), this.store.info(sweepId)]);
     if (!sweep || !info || sweep.roomId !== room.id) throw new ServiceError("not_found", "no such sweep in this room");
     const cells = sweep.cells.map((cell, i) => ({ cell, info: info.cells[i] ?? newCellInfo(cell) }));
-    return promotionOf(room.document, sweepDir(fileStoreOf({ dataDir: this.o.dataDir }), sweepId), cells, index);
+    return promotionOf(room.document, sweepDir(this.o.runs.fileStore, sweepId), cells, index);
   }
 }
 

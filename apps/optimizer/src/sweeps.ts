@@ -18,7 +18,6 @@ import {
   type SweepInfo,
   type SweepParam,
 } from "@atelier/protocol";
-import { fileStoreOf } from "@atelier/storage";
 import { ServiceError } from "./errors.ts";
 import type { JobHandle, WorkerPool } from "./job-worker.ts";
 import type { Logger } from "./log.ts";
@@ -26,7 +25,15 @@ import type { LiveRoom } from "./rooms.ts";
 import type { QueueBatch, User } from "./live-run.ts";
 import type { RunManager } from "./runs.ts";
 import { sweepSecondsLeft } from "./run-eta.ts";
-import { cellFinalPath, newCellInfo, runSweepCell, sweepDir, type CellState, type SweepFiles } from "./sweep-cell.ts";
+import {
+  cellFinalPath,
+  newCellInfo,
+  runSweepCell,
+  sweepDir,
+  sweepEnded,
+  type CellState,
+  type SweepFiles,
+} from "./sweep-cell.ts";
 
 export interface SweepBroadcaster {
   update(roomId: string, sweep: SweepInfo): void;
@@ -43,6 +50,29 @@ export interface Sweeps {
   snapshot(roomId: string): Promise<{ sweep: SweepInfo; frames: SweepFrame[] } | null>;
   /** A completed cell's settings changes and final image, to promote it. */
   promotion(room: LiveRoom, sweepId: string, index: number): Promise<{ changes: SettingChange[]; imagePath: string }>;
+}
+
+/**
+ * A sweep request checked against the room's settings and the user's images (refusals as
+ * ServiceErrors), expanded into its cells, with a fresh id: the same steps in both modes.
+ */
+export async function planSweep(
+  runs: Pick<RunManager, "resolveImages">,
+  room: LiveRoom,
+  user: User,
+  request: SweepRequest,
+  newId: () => string,
+): Promise<{ sweepId: string; cells: SweepCell[]; paths: { contentPath: string; stylePaths: string[] } }> {
+  const expanded = expandSweep(room.document, request);
+  if (!expanded.ok) throw new ServiceError("invalid", expanded.error);
+  const paths = await runs.resolveImages(expanded.cells[0]!.params, user.id);
+  return { sweepId: newId(), cells: expanded.cells, paths };
+}
+
+/** A sweep id unique across nodes: the node's id, the time, and the node's own count. */
+export function sweepIdMaker(nodeId: string): () => string {
+  let serial = 0;
+  return () => `sweep-${nodeId}-${Date.now().toString(36)}-${++serial}`;
 }
 
 /** The promotion of `index` in a sweep whose cells are `cells` (refusals as ServiceErrors). */
@@ -95,7 +125,7 @@ class Sweep implements QueueBatch {
   }
 
   get ended(): boolean {
-    return this.cells.every((c) => c.info.status !== "queued" && c.info.status !== "running");
+    return sweepEnded({ cells: this.cells.map((c) => c.info) });
   }
 
   secondsLeft(msPerPixelIteration: number | null): number | null {
@@ -150,27 +180,25 @@ export function promotedChanges(document: RoomDocument, cell: SweepCell): Settin
 export class SweepManager implements Sweeps {
   /** each room's latest sweep (one going at a time per room) */
   private readonly byRoom = new Map<string, Sweep>();
-  private serial = 0;
+  private readonly newId: () => string;
 
   constructor(
     private readonly o: {
       runs: RunManager;
-      dataDir: string;
       nodeId: string;
       log: Logger;
       broadcast: SweepBroadcaster;
     },
-  ) {}
+  ) {
+    this.newId = sweepIdMaker(o.nodeId);
+  }
 
   async start(room: LiveRoom, user: User, request: SweepRequest): Promise<SweepInfo> {
     const going = this.byRoom.get(room.id);
     if (going && !going.ended) throw new ServiceError("conflict", "a sweep is already going in this room");
-    const expanded = expandSweep(room.document, request);
-    if (!expanded.ok) throw new ServiceError("invalid", expanded.error);
-    const paths = await this.o.runs.resolveImages(expanded.cells[0]!.params, user.id);
-    const id = `sweep-${this.o.nodeId}-${Date.now().toString(36)}-${++this.serial}`;
-    const cells: CellState[] = expanded.cells.map((cell) => ({ cell, info: newCellInfo(cell), frame: null }));
-    const store = fileStoreOf({ dataDir: this.o.dataDir });
+    const { sweepId: id, cells: planned, paths } = await planSweep(this.o.runs, room, user, request, this.newId);
+    const cells: CellState[] = planned.map((cell) => ({ cell, info: newCellInfo(cell), frame: null }));
+    const store = this.o.runs.fileStore;
     const files = { store, sweepId: id, roomId: room.id, ...paths, dir: sweepDir(store, id) };
     const sweep = new Sweep(user, request, cells, files, this.o.broadcast, this.o.log);
     this.byRoom.set(room.id, sweep);
