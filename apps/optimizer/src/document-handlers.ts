@@ -10,6 +10,7 @@ import {
   interNodeEventSchemas,
   parseFieldValue,
   settingsDiff,
+  type MaskDelta,
   type RoomField,
 } from "@atelier/protocol";
 import { canViewImage } from "@atelier/storage";
@@ -48,6 +49,8 @@ export type ApplyFieldEdit = (
   baseVersion: number,
   /** a conditional write: only while the field is still at this version (see FieldWrite) */
   ifFieldVersion?: number,
+  /** the change as the room's clients hear it (`mask:changed`), instead of the whole field */
+  delta?: MaskDelta,
 ) => Promise<EditOutcome>;
 
 /**
@@ -84,9 +87,11 @@ export function createDocumentEditor(
     return rooms.store.write(room.id, write);
   }
 
-  return async (room, user, field, value, baseVersion, ifFieldVersion) => {
+  return async (room, user, field, value, baseVersion, ifFieldVersion, delta) => {
     const roomId = room.id;
-    const parsed = parseFieldValue(field, value);
+    // a delta's stroke was checked on the way in and the layers it joins were valid: parsing the
+    // whole layer set again on every stroke would cost the document's size per stroke
+    const parsed = delta ? { ok: true as const, value } : parseFieldValue(field, value);
     if (!parsed.ok) throw new ServiceError("invalid", parsed.error);
     const overCap = fieldLimitRefusal(field, parsed.value, limits);
     if (overCap) throw new ServiceError("limit", overCap);
@@ -95,13 +100,14 @@ export function createDocumentEditor(
     // image fields are saved before anyone hears of them (image access reads the saved document),
     // so the store does not announce those: this node does, after the save
     const imageField = field === "contentImageId" || field === "styles";
+    // a delta is told by this node, not the store (which would send the whole field)
     const outcome = await writeToStore(room, {
       field,
       value: parsed.value,
       author,
       baseVersion,
       ifFieldVersion,
-      announce: !imageField,
+      announce: !imageField && !delta,
     });
     if (outcome.status === "conflict") throw new FieldMovedOn(field);
     if (outcome.status !== "applied")
@@ -113,7 +119,8 @@ export function createDocumentEditor(
     log.info("doc.edited", { roomId, userId: user.id, field, version });
     if (imageField) await rooms.saveNow(room);
     else rooms.scheduleSave(room);
-    if (!outcome.announced)
+    if (delta) io.to(roomKey(roomId)).emit("mask:changed", { roomId, delta, author, version });
+    else if (!outcome.announced)
       io.to(roomKey(roomId)).emit("doc:changed", { roomId, field, value: parsed.value, author, version });
     if (!outcome.nodesTold)
       ctx.cluster?.emit("atelier:doc", {
@@ -166,7 +173,7 @@ export function registerDocumentHandlers(
     return applyFieldEdit(room, user, field, value, baseVersion);
   });
 
-  // one stroke / undo / clear, applied in arrival order and broadcast as the new `masks` field
+  // one stroke / undo / clear, applied in arrival order and broadcast as its delta (`mask:changed`)
   // (the new layers are computed from this node's view: written only if no other gateway changed
   // `masks` meanwhile, else recomputed from the store's — so no stroke is lost to a race)
   on(ctx, socket, "mask:edit", async (edit) => {
@@ -178,9 +185,10 @@ export function registerDocumentHandlers(
     for (let attempt = 0; ; attempt++) {
       const styleIds = room.document.styles.map((s) => s.imageId);
       const outcome = applyMaskEdit(room.document.masks, edit, user.id, styleIds);
-      if (!outcome.ok) throw new ServiceError("invalid", outcome.error);
+      if (!outcome.ok) throw new ServiceError(outcome.limit ? "limit" : "invalid", outcome.error);
       try {
-        return await applyFieldEdit(room, user, "masks", outcome.masks, room.version, room.fieldVersions.masks ?? 0);
+        const fieldVersion = room.fieldVersions.masks ?? 0;
+        return await applyFieldEdit(room, user, "masks", outcome.masks, room.version, fieldVersion, outcome.delta);
       } catch (error) {
         if (!(error instanceof FieldMovedOn)) throw error;
         if (attempt >= MAX_CONFLICT_RETRIES)

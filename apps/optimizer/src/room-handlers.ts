@@ -1,6 +1,6 @@
 /**
  * Joining and leaving rooms, focus (who edits which field), and what a joiner gets: the room's
- * full state in the ack and as `room:state`, then the latest preview and the sweep grid.
+ * full state in the ack (once), then the latest preview and the sweep grid.
  */
 import { roleOf } from "@atelier/db";
 import type { Member, Role, RoomState, SpeedModel } from "@atelier/protocol";
@@ -75,9 +75,9 @@ export function registerRoomHandlers(
       return null;
     });
     log.info("room.joined", { roomId, userId: user.id, role });
-    // after the ack: the full state (also for clients that resync on room:state) and the latest frame
+    // after the ack (which carries the state, once: the style regions alone may weigh
+    // MAX_MASK_BYTES), the latest frame and the sweep grid
     setImmediate(() => {
-      socket.emit("room:state", state);
       const frame = room.latestPreview;
       if (frame && frame.runId === room.run?.id) fanout.deliverTo(socket, frame);
       if (sweep) socket.emit("sweep:update", { roomId, sweep: sweep.sweep });

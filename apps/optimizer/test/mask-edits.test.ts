@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_MASK_STROKES, type MaskEdit, type RoomMasks } from "@atelier/protocol";
+import { MAX_MASK_STROKES, applyMaskDelta, type MaskEdit, type RoomMasks } from "@atelier/protocol";
 import { applyMaskEdit } from "../src/mask-edits.ts";
 
 const stroke = (strokeId: string) => ({
@@ -39,6 +39,31 @@ describe("applyMaskEdit", () => {
     expect(masks.A!.strokes.map((s) => s.strokeId)).toEqual(["1"]);
     masks = apply(masks, { op: "clear", roomId: "r", styleImageId: "A" }, "ada");
     expect(masks).toEqual({});
+  });
+
+  it("says each change as one delta, which any member applies to reach the same layers", () => {
+    const one = applyMaskEdit({}, add("1"), "ada", styles);
+    expect(one.ok && one.delta).toEqual({ op: "add", styleImageId: "A", stroke: { ...stroke("1"), authorId: "ada" } });
+    const two = apply(apply(one.ok ? one.masks : {}, add("2"), "bob"), add("3"), "ada");
+    const cleared = applyMaskEdit(two, { op: "clear", roomId: "r", styleImageId: "A" }, "ada", styles);
+    expect(cleared.ok && cleared.delta).toEqual({ op: "remove", styleImageId: "A", strokeIds: ["1", "3"] });
+    expect(cleared.ok && applyMaskDelta(two, cleared.delta, styles)).toEqual(cleared.ok && cleared.masks);
+    // a delta heard twice (a resent message) changes nothing the second time
+    const added = applyMaskEdit({}, add("9"), "ada", styles);
+    if (!added.ok) throw new Error(added.error);
+    expect(applyMaskDelta(added.masks, added.delta, styles)).toEqual(added.masks);
+  });
+
+  it("refuses a stroke that would take the room's regions over their byte bound, clearly; undo still works", () => {
+    let masks: RoomMasks = {};
+    const bound = 3 * JSON.stringify({ ...stroke("s0"), authorId: "ada" }).length;
+    for (let i = 0; i < 3; i++) masks = apply(masks, add(`s${i}`), "ada");
+    const over = applyMaskEdit(masks, add("s3"), "ada", styles, bound);
+    expect(over).toMatchObject({ ok: false, limit: true });
+    expect(!over.ok && over.error).toMatch(/style regions are full .* undo or clear/);
+    expect(applyMaskEdit(masks, { op: "undo", roomId: "r", styleImageId: "A" }, "ada", styles, bound / 2).ok).toBe(
+      true,
+    );
   });
 
   it("refuses an undo with nothing of one's own, a duplicate id, a full layer, a style not in the room", () => {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRoomDocument, readRunParams } from "@atelier/db";
 import { decodeImage, type RgbImage } from "@atelier/engine";
-import type { RoomState } from "@atelier/protocol";
+import { applyMaskDelta, type RoomMasks, type RoomState } from "@atelier/protocol";
 import type { OptimizerServer } from "../src/server.ts";
 import {
   collect,
@@ -63,7 +63,7 @@ describe("mask strokes", () => {
   it("from two members converge: both see both strokes, in the same order, at the same version", async () => {
     const { socket: a } = await joined(f.users.owner);
     const { socket: b } = await joined(f.users.editor);
-    const seen = { a: collect(a, "doc:changed"), b: collect(b, "doc:changed") };
+    const seen = { a: collect(a, "mask:changed"), b: collect(b, "mask:changed") };
     const styleImageId = f.styleImageIds[0]!;
     const [ra, rb] = await Promise.all([
       request(a, "mask:edit", { op: "stroke", roomId: f.roomId, styleImageId, stroke: leftHalf("a-1") }),
@@ -76,13 +76,19 @@ describe("mask strokes", () => {
     ]);
     expect(ra.ok && rb.ok).toBe(true);
     await waitUntil(() => seen.a.length === 2 && seen.b.length === 2, "both edits reach both members");
-    const last = { a: seen.a.at(-1)!, b: seen.b.at(-1)! };
-    expect(last.a.version).toBe(last.b.version);
-    expect(last.a.value).toEqual(last.b.value);
-    const strokes = (last.a.value as RoomState["document"]["masks"])[styleImageId]!.strokes;
+    // each change travels as its own delta (one stroke), never as the layer set
+    expect(seen.a.map((c) => c.delta.op)).toEqual(["add", "add"]);
+    expect(seen.a.map((c) => c.version)).toEqual(seen.b.map((c) => c.version));
+    const fold = (changes: typeof seen.a) =>
+      changes.reduce((masks, c) => applyMaskDelta(masks, c.delta, f.styleImageIds), {} as RoomMasks);
+    expect(fold(seen.a)).toEqual(fold(seen.b));
+    const strokes = fold(seen.a)[styleImageId]!.strokes;
     expect(strokes.map((s) => s.strokeId).sort()).toEqual(["a-1", "b-1"]);
     expect(strokes.find((s) => s.strokeId === "a-1")!.authorId).toBe(f.users.owner.id);
     expect(strokes.find((s) => s.strokeId === "b-1")!.authorId).toBe(f.users.editor.id);
+    // what a joiner gets is what the deltas made
+    const { state } = await joined(f.users.viewer);
+    expect(state.document.masks).toEqual(fold(seen.a));
   });
 
   it("undo removes only the undoer's own last stroke", async () => {

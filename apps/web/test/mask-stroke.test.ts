@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { MAX_STROKE_POINTS, colorOf, type MaskStroke } from "@atelier/protocol";
-import { extendStroke, othersStrokes, photoPoint, regionColor, regionOverlay } from "../src/lib/mask-stroke";
+import { MAX_STROKE_POINTS, colorOf, rasteriseLayer, type MaskStroke } from "@atelier/protocol";
+import {
+  LayerRasterCache,
+  extendStroke,
+  othersStrokes,
+  photoPoint,
+  regionColor,
+  tintMask,
+} from "../src/lib/mask-stroke";
 
 describe("photoPoint", () => {
   it("maps a pointer to normalised photo coordinates, clamped to the photo", () => {
@@ -22,16 +29,51 @@ describe("extendStroke", () => {
   });
 });
 
-describe("regionOverlay", () => {
+describe("tintMask", () => {
   it("tints painted pixels in the style's colour and leaves the rest transparent", () => {
     const layer = {
       strokes: [
         { strokeId: "s", authorId: "u", tool: "fill" as const, size: 0.1, points: [[0, 0]] as [number, number][] },
       ],
     };
-    const rgba = regionOverlay(layer, 2, 2, regionColor(0), 0.5);
+    const rgba = tintMask(rasteriseLayer(layer, 2, 2), regionColor(0), 0.5);
     expect([...rgba.subarray(0, 4)]).toEqual([...regionColor(0), 128]);
-    expect([...regionOverlay({ strokes: [] }, 2, 2, regionColor(1), 0.5)]).toEqual(new Array(16).fill(0));
+    expect([...tintMask(rasteriseLayer({ strokes: [] }, 2, 2), regionColor(1), 0.5)]).toEqual(new Array(16).fill(0));
+  });
+});
+
+describe("LayerRasterCache", () => {
+  const stroke = (strokeId: string, tool: MaskStroke["tool"], points: [number, number][]): MaskStroke => ({
+    strokeId,
+    authorId: "u",
+    tool,
+    size: 0.1,
+    points,
+  });
+  const a = stroke("a", "brush", [
+    [0.1, 0.1],
+    [0.9, 0.9],
+  ]);
+  const b = stroke("b", "eraser", [
+    [0.5, 0],
+    [0.5, 1],
+  ]);
+  const c = stroke("c", "fill", [[0.9, 0.1]]);
+
+  it("paints only the appended stroke, and repaints on a removal; always the layer's raster", () => {
+    const cache = new LayerRasterCache(40, 30);
+    expect(cache.sync({ strokes: [a] })).toBe("appended");
+    expect(cache.sync({ strokes: [a] })).toBe("same");
+    expect(cache.sync({ strokes: [a, b, c] })).toBe("appended");
+    expect(cache.mask.data).toEqual(rasteriseLayer({ strokes: [a, b, c] }, 40, 30).data);
+    // an undo of b: repainted from the start
+    expect(cache.sync({ strokes: [a, c] })).toBe("repainted");
+    expect(cache.mask.data).toEqual(rasteriseLayer({ strokes: [a, c] }, 40, 30).data);
+    expect(cache.sync(undefined)).toBe("repainted");
+    expect(cache.mask.data.every((v) => v === 0)).toBe(true);
+    // a new overlay size repaints at that size
+    expect(cache.sync({ strokes: [a] }, 20, 15)).toBe("repainted");
+    expect(cache.mask.data).toEqual(rasteriseLayer({ strokes: [a] }, 20, 15).data);
   });
 });
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { MAX_ITERATIONS, roomDocument, roomField, runParams } from "./params.ts";
 import { speedModel } from "./speed.ts";
-import { maskEdit, type MaskEdit } from "./masks.ts";
+import { maskDelta, maskEdit, type MaskEdit } from "./masks.ts";
 import type { RunSummary } from "./run-history.ts";
 import { promoteSweepCell, startSweep, sweepFrame, sweepUpdate, type SweepInfo } from "./sweeps.ts";
 
@@ -119,6 +119,14 @@ export const fieldChanged = z.object({
   roomId: id,
   field: roomField,
   value: z.unknown(),
+  author,
+  version: z.number().int(),
+});
+
+/** One change of the style regions (a stroke added or strokes removed), never the whole layer set. */
+export const maskChanged = z.object({
+  roomId: id,
+  delta: maskDelta,
   author,
   version: z.number().int(),
 });
@@ -263,6 +271,7 @@ export const serverEventSchemas = {
   "room:state": roomState,
   presence,
   "doc:changed": fieldChanged,
+  "mask:changed": maskChanged,
   "run:update": runUpdate,
   "run:stats": runStats,
   "run:preview": preview,

@@ -9,7 +9,9 @@ import { z } from "zod";
  * Granularity: one stroke is the unit of co-editing. Each stroke arrives as its own
  * `mask:edit` event and the server appends it in arrival order, so two people painting at
  * once both keep their strokes (a whole-layer last-writer-wins would drop one of them), and
- * undo removes the undoer's own last stroke only, never someone else's.
+ * undo removes the undoer's own last stroke only, never someone else's. The server sends each
+ * change on as one delta (`mask:changed`: a stroke added, or strokes removed) with its own
+ * version, never the whole layer set; a joiner gets the layers once, in the room's state.
  */
 
 const id = z.string().min(1).max(64);
@@ -21,13 +23,27 @@ export const MAX_MASK_LAYERS = 5;
 export const MAX_STROKE_POINTS = 256;
 export const MIN_BRUSH_SIZE = 0.005;
 export const MAX_BRUSH_SIZE = 0.5;
+/**
+ * The most a room's style regions may weigh, as the JSON of their strokes (points kept to
+ * POINT_DECIMALS, so a full 256-point stroke is ≈ 4 KB): bounds what every joiner downloads,
+ * what a save writes and what a run rasterises, whatever the stroke counts allow.
+ */
+export const MAX_MASK_BYTES = 256 * 1024;
+/** Points are kept to 1/10 000 of the photo (a tenth of a pixel at 1024 px): a compact document. */
+export const POINT_DECIMALS = 4;
+const POINT_SCALE = 10 ** POINT_DECIMALS;
 
 export const MASK_TOOLS = ["brush", "eraser", "fill"] as const;
 export const maskTool = z.enum(MASK_TOOLS);
 export type MaskTool = z.infer<typeof maskTool>;
 
-const unit = z.number().finite().min(0).max(1);
-/** A point in normalised photo coordinates: [x, y]. */
+const unit = z
+  .number()
+  .finite()
+  .min(0)
+  .max(1)
+  .transform((v) => Math.round(v * POINT_SCALE) / POINT_SCALE);
+/** A point in normalised photo coordinates: [x, y] (rounded to POINT_DECIMALS). */
 export const maskPoint = z.tuple([unit, unit]);
 
 /** A stroke as a client sends it. `fill` takes one point (where the bucket was tipped). */
@@ -73,6 +89,53 @@ export const maskEdit = z.discriminatedUnion("op", [
 export type MaskEdit = z.infer<typeof maskEdit>;
 /** A mask edit as the studio asks for it (its connection adds the room). */
 export type MaskEditRequest = MaskEdit extends infer E ? (E extends MaskEdit ? Omit<E, "roomId"> : never) : never;
+
+/**
+ * One change of a room's style regions, as the server applied it and every member follows it:
+ * a stroke appended to a layer, or strokes removed from it (an undo removes one, a clear the
+ * clearer's own). Layers of styles no longer in the room are dropped on the way (`applyMaskDelta`).
+ */
+export const maskDelta = z.discriminatedUnion("op", [
+  z.object({ op: z.literal("add"), styleImageId: id, stroke: maskStroke }),
+  z.object({ op: z.literal("remove"), styleImageId: id, strokeIds: z.array(id).min(1).max(MAX_MASK_STROKES) }),
+]);
+export type MaskDelta = z.infer<typeof maskDelta>;
+
+/** The layers after one delta (pure; the server and every client apply the same rule). */
+export function applyMaskDelta(masks: RoomMasks, delta: MaskDelta, styleImageIds: readonly string[]): RoomMasks {
+  const next: RoomMasks = {};
+  for (const [styleId, layer] of Object.entries(masks)) if (styleImageIds.includes(styleId)) next[styleId] = layer;
+  const strokes = next[delta.styleImageId]?.strokes ?? [];
+  let changed: MaskStroke[];
+  if (delta.op === "add") {
+    // a repeat of a delta already applied (a resent message) changes nothing
+    changed = strokes.some((s) => s.strokeId === delta.stroke.strokeId) ? strokes : [...strokes, delta.stroke];
+  } else {
+    const removed = new Set(delta.strokeIds);
+    changed = strokes.filter((s) => !removed.has(s.strokeId));
+  }
+  if (changed.length === 0) delete next[delta.styleImageId];
+  else if (styleImageIds.includes(delta.styleImageId)) next[delta.styleImageId] = { strokes: changed };
+  return next;
+}
+
+const strokeBytesCache = new WeakMap<MaskStroke, number>();
+/** What a stroke weighs in the document (its JSON), computed once per stroke object. */
+export function strokeBytes(stroke: MaskStroke): number {
+  let bytes = strokeBytesCache.get(stroke);
+  if (bytes === undefined) {
+    bytes = JSON.stringify(stroke).length;
+    strokeBytesCache.set(stroke, bytes);
+  }
+  return bytes;
+}
+
+/** What a room's style regions weigh (the sum of their strokes' JSON), against MAX_MASK_BYTES. */
+export function maskBytes(masks: RoomMasks): number {
+  let bytes = 0;
+  for (const layer of Object.values(masks)) for (const stroke of layer.strokes) bytes += strokeBytes(stroke);
+  return bytes;
+}
 
 /** Whether a layer paints anything at all (a run passes masks only for layers that do). */
 export function layerHasPaint(layer: MaskLayer | undefined): boolean {

@@ -3,7 +3,14 @@
  * keeps, the tinted overlay a style's region is drawn as (from the same rasteriser the run
  * uses, so the overlay is the mask the run gets), and whose strokes get an outline.
  */
-import { MAX_STROKE_POINTS, colorOf, rasteriseLayer, type MaskLayer, type MaskStroke } from "@atelier/protocol";
+import {
+  LayerRaster,
+  MAX_STROKE_POINTS,
+  colorOf,
+  type GreyMask,
+  type MaskLayer,
+  type MaskStroke,
+} from "@atelier/protocol";
 
 /** One colour per style slot (the order of the room's styles), readable over a photo. */
 const REGION_COLORS: [number, number, number][] = [
@@ -44,15 +51,12 @@ export function extendStroke(points: [number, number][], point: [number, number]
 }
 
 /** A style's region as RGBA pixels: its colour at `alpha` where painted, transparent elsewhere. */
-export function regionOverlay(
-  layer: MaskLayer,
-  width: number,
-  height: number,
+export function tintMask(
+  mask: GreyMask,
   color: [number, number, number],
   alpha: number,
 ): Uint8ClampedArray<ArrayBuffer> {
-  const mask = rasteriseLayer(layer, width, height);
-  const rgba = new Uint8ClampedArray(width * height * 4);
+  const rgba = new Uint8ClampedArray(mask.width * mask.height * 4);
   const a = Math.round(alpha * 255);
   for (let i = 0; i < mask.data.length; i++) {
     if (mask.data[i] === 0) continue;
@@ -62,6 +66,49 @@ export function regionOverlay(
     rgba[i * 4 + 3] = a;
   }
   return rgba;
+}
+
+/**
+ * One style's region raster as the painter keeps it between changes: a stroke appended to the
+ * layer (the usual change: `mask:changed` adds one) is painted onto the raster as it stands, so
+ * it costs its own length, not the layer's; a removal (undo, clear) or a new size repaints the
+ * layer from its first stroke (the same result: LayerRaster is exact either way).
+ */
+export class LayerRasterCache {
+  private raster: LayerRaster;
+  private strokeIds: string[] = [];
+
+  constructor(
+    private width: number,
+    private height: number,
+  ) {
+    this.raster = new LayerRaster(width, height);
+  }
+
+  get mask(): GreyMask {
+    return this.raster.mask;
+  }
+
+  /** Brings the raster to `layer`; says how: nothing changed, strokes appended, or repainted. */
+  sync(layer: MaskLayer | undefined, width = this.width, height = this.height): "same" | "appended" | "repainted" {
+    const strokes = layer?.strokes ?? [];
+    const known = this.strokeIds;
+    const sameSize = width === this.width && height === this.height;
+    const isPrefix = sameSize && known.length <= strokes.length && known.every((id, i) => strokes[i]!.strokeId === id);
+    if (isPrefix && known.length === strokes.length) return "same";
+    if (!isPrefix) {
+      this.width = width;
+      this.height = height;
+      this.raster = new LayerRaster(width, height);
+      this.strokeIds = [];
+    }
+    const from = this.strokeIds.length;
+    for (const stroke of strokes.slice(from)) {
+      this.raster.apply(stroke);
+      this.strokeIds.push(stroke.strokeId);
+    }
+    return isPrefix ? "appended" : "repainted";
+  }
 }
 
 /**

@@ -251,6 +251,11 @@ export function connectRoom(options: RealtimeOptions): RoomConnection {
         p.roomId === roomId &&
         dispatch({ type: "doc:changed", field: p.field, value: p.value, author: p.author, version: p.version }),
     );
+    on(
+      "mask:changed",
+      (p) =>
+        p.roomId === roomId && dispatch({ type: "mask:changed", delta: p.delta, author: p.author, version: p.version }),
+    );
     on("presence", (p) => p.roomId === roomId && dispatch({ type: "presence", members: p.members }));
     on("run:update", (p) => p.roomId === roomId && dispatch({ type: "run:update", run: p.run, speed: p.speed }));
     on("run:stats", ({ roomId: r, ...stats }) => r === roomId && dispatch({ type: "run:stats", stats }));

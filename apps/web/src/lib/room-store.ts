@@ -8,8 +8,10 @@
  */
 import {
   MAX_LOSS_HISTORY,
+  applyMaskDelta,
   ROOM_FIELDS,
   type IterationStats,
+  type MaskDelta,
   type Member,
   type RoomDocument,
   type RoomActivity,
@@ -77,6 +79,8 @@ export type RoomAction =
   | { type: "prime"; state: RoomState }
   | { type: "room:state"; state: RoomState }
   | { type: "doc:changed"; field: RoomField; value: unknown; author: { userId: string; name: string }; version: number }
+  /** one stroke added or strokes removed: the style regions change by this delta, never sent whole */
+  | { type: "mask:changed"; delta: MaskDelta; author: { userId: string; name: string }; version: number }
   | { type: "presence"; members: Member[] }
   | { type: "run:update"; run: RunInfo; speed?: RoomState["speed"] }
   | { type: "run:stats"; stats: IterationStats }
@@ -241,6 +245,20 @@ export function roomReducer(s: RoomClientState, a: RoomAction): RoomClientState 
         version: Math.max(s.version, a.version),
         fieldVersions: { ...s.fieldVersions, [a.field]: a.version },
         lastChange: { ...s.lastChange, [a.field]: { ...a.author, version: a.version } },
+      };
+    }
+
+    case "mask:changed": {
+      if (!s.confirmed) return s;
+      // already part of what we have (a duplicate, or older than the snapshot we joined with)
+      if (a.version <= (s.fieldVersions.masks ?? 0)) return s;
+      const styleIds = s.confirmed.styles.map((style) => style.imageId);
+      return {
+        ...s,
+        confirmed: { ...s.confirmed, masks: applyMaskDelta(s.confirmed.masks, a.delta, styleIds) },
+        version: Math.max(s.version, a.version),
+        fieldVersions: { ...s.fieldVersions, masks: a.version },
+        lastChange: { ...s.lastChange, masks: { ...a.author, version: a.version } },
       };
     }
 

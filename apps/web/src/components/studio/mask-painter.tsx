@@ -1,7 +1,8 @@
 "use client";
 
-import { useEffect, useRef, useState, type PointerEvent } from "react";
+import { useCallback, useEffect, useRef, useState, type PointerEvent } from "react";
 import {
+  MASK_RASTER_LONG_SIDE,
   MAX_BRUSH_SIZE,
   MIN_BRUSH_SIZE,
   maskSize,
@@ -9,14 +10,22 @@ import {
   type MaskStroke,
   type MaskTool,
 } from "@atelier/protocol";
-import { cssColor, extendStroke, othersStrokes, photoPoint, regionColor, regionOverlay } from "@/lib/mask-stroke";
+import {
+  LayerRasterCache,
+  cssColor,
+  extendStroke,
+  othersStrokes,
+  photoPoint,
+  regionColor,
+  tintMask,
+} from "@/lib/mask-stroke";
 import { imageUrl } from "../image";
 import { useStudio } from "./context";
 import { FIELD_HELP } from "./field-help";
 import { useRoomStyleNames } from "./use-room-style-names";
 
-/** The overlay's raster on the photo's long side: fine enough to paint, cheap to redraw per edit. */
-const OVERLAY_LONG_SIDE = 320;
+/** The overlay is the raster the run gets its masks at (fine enough to paint, cheap to redraw per edit). */
+const OVERLAY_LONG_SIDE = MASK_RASTER_LONG_SIDE;
 const REGION_ALPHA = 0.45;
 /** Width (overlay px) of the ring drawn around someone else's stroke, in their presence colour. */
 const OUTLINE_WIDTH = 1.5;
@@ -27,6 +36,11 @@ const TOOL_LABELS: Record<MaskTool, string> = { brush: "Brush", eraser: "Eraser"
  * (the server appends it, so people painting at once all keep their strokes); everyone's regions
  * are drawn in their style's colour as they land, others' strokes outlined in their author's
  * presence colour. Undo and clear touch only my own strokes.
+ *
+ * Costs: each style's region is kept as a raster and a tinted bitmap; a stroke that lands is
+ * painted onto them alone (LayerRasterCache), an undo or clear repaints that one layer. The
+ * canvas is composed on animation frames — pointer moves only extend the stroke being drawn
+ * and ask for a frame — so a flood of strokes or a fast pointer never rasterises per event.
  */
 export function MaskPainter() {
   const { doc, conn, editable, state, me } = useStudio();
@@ -38,7 +52,6 @@ export function MaskPainter() {
   const [tool, setTool] = useState<MaskTool>("brush");
   const [size, setSize] = useState(0.08);
   const [photo, setPhoto] = useState<{ width: number; height: number } | null>(null);
-  const [drawing, setDrawing] = useState<[number, number][] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const canvasRef = useRef<HTMLCanvasElement | null>(null);
   const photoRef = useRef<HTMLImageElement | null>(null);
@@ -53,43 +66,81 @@ export function MaskPainter() {
     if (img?.complete && img.naturalWidth > 0) setPhoto({ width: img.naturalWidth, height: img.naturalHeight });
   }, [doc.contentImageId]);
 
-  // every style's region, then the stroke being painted (local until it is sent)
-  useEffect(() => {
+  /** per style: its region's raster, tinted bitmap and the outlines of others' strokes */
+  const layers = useRef(new Map<string, PaintedLayer>());
+  /** the stroke being painted (local until it is sent): a ref, so a pointer move re-renders nothing */
+  const drawing = useRef<[number, number][] | null>(null);
+  const frame = useRef<number | null>(null);
+  /** what the next frame draws with (the latest render's values) */
+  const view = useRef({ styleIds: [] as string[], selectedIndex: -1, tool, size });
+
+  const compose = useCallback(() => {
+    frame.current = null;
     const canvas = canvasRef.current;
     const ctx = canvas?.getContext("2d");
-    if (!canvas || !ctx || overlayWidth === 0) return;
-    const overlay = { width: overlayWidth, height: overlayHeight };
-    ctx.clearRect(0, 0, overlay.width, overlay.height);
-    doc.styles.forEach((style, i) => {
-      const layer = doc.masks[style.imageId];
-      if (!layer) return;
-      const pixels = regionOverlay(layer, overlay.width, overlay.height, regionColor(i), REGION_ALPHA);
-      const bitmap = document.createElement("canvas");
-      bitmap.width = overlay.width;
-      bitmap.height = overlay.height;
-      bitmap.getContext("2d")?.putImageData(new ImageData(pixels, overlay.width, overlay.height), 0, 0);
-      ctx.drawImage(bitmap, 0, 0);
-    });
-    const ring = document.createElement("canvas");
-    ring.width = overlay.width;
-    ring.height = overlay.height;
-    for (const style of doc.styles) {
-      const layer = doc.masks[style.imageId];
-      if (layer)
-        for (const { stroke, color } of othersStrokes(layer, me.userId)) outlineStroke(ctx, ring, stroke, color);
+    if (!canvas || !ctx) return;
+    const { styleIds, selectedIndex, tool, size } = view.current;
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    for (const styleId of styleIds) {
+      const layer = layers.current.get(styleId);
+      if (!layer) continue;
+      ctx.drawImage(layer.tint, 0, 0);
+      ctx.drawImage(layer.outline, 0, 0);
     }
-    if (drawing && drawing.length > 0) {
-      const index = doc.styles.findIndex((s) => s.imageId === selected);
-      ctx.strokeStyle = tool === "eraser" ? "rgb(255 255 255 / 0.8)" : cssColor(regionColor(index), 0.7);
-      ctx.lineWidth = size * Math.max(overlay.width, overlay.height);
+    const points = drawing.current;
+    if (points && points.length > 0) {
+      ctx.strokeStyle = tool === "eraser" ? "rgb(255 255 255 / 0.8)" : cssColor(regionColor(selectedIndex), 0.7);
+      ctx.lineWidth = size * Math.max(canvas.width, canvas.height);
       ctx.lineCap = "round";
       ctx.lineJoin = "round";
       ctx.beginPath();
-      ctx.moveTo(drawing[0]![0] * overlay.width, drawing[0]![1] * overlay.height);
-      for (const [x, y] of drawing) ctx.lineTo(x * overlay.width, y * overlay.height);
+      ctx.moveTo(points[0]![0] * canvas.width, points[0]![1] * canvas.height);
+      for (const [x, y] of points) ctx.lineTo(x * canvas.width, y * canvas.height);
       ctx.stroke();
     }
-  }, [doc.styles, doc.masks, overlayWidth, overlayHeight, drawing, selected, tool, size, me.userId]);
+  }, []);
+  const requestFrame = useCallback(() => {
+    if (frame.current === null) frame.current = requestAnimationFrame(compose);
+  }, [compose]);
+  useEffect(
+    () => () => {
+      if (frame.current !== null) cancelAnimationFrame(frame.current);
+    },
+    [],
+  );
+
+  // a changed region is painted onto its own layer only (an appended stroke: that stroke only)
+  useEffect(() => {
+    if (overlayWidth === 0) return;
+    const kept = new Set(doc.styles.map((s) => s.imageId));
+    for (const styleId of layers.current.keys()) if (!kept.has(styleId)) layers.current.delete(styleId);
+    doc.styles.forEach((style, i) => {
+      let layer = layers.current.get(style.imageId);
+      if (!layer) {
+        layer = newPaintedLayer(overlayWidth, overlayHeight);
+        layers.current.set(style.imageId, layer);
+      }
+      const masks = doc.masks[style.imageId];
+      const change = layer.raster.sync(masks, overlayWidth, overlayHeight);
+      if (change === "same" && layer.colorIndex === i && layer.me === me.userId) return;
+      layer.colorIndex = i;
+      layer.me = me.userId;
+      paintLayer(layer, masks?.strokes ?? [], regionColor(i), me.userId, overlayWidth, overlayHeight);
+    });
+    requestFrame();
+  }, [doc.styles, doc.masks, overlayWidth, overlayHeight, me.userId, requestFrame]);
+
+  // the next frame draws in the styles' order, the stroke being drawn in the selected style's
+  // colour and the brush's size
+  useEffect(() => {
+    view.current = {
+      styleIds: doc.styles.map((s) => s.imageId),
+      selectedIndex: doc.styles.findIndex((s) => s.imageId === selected),
+      tool,
+      size,
+    };
+    requestFrame();
+  }, [doc.styles, selected, tool, size, requestFrame]);
 
   if (!doc.contentImageId || doc.styles.length === 0) return null;
 
@@ -113,15 +164,21 @@ export function MaskPainter() {
       return;
     }
     e.currentTarget.setPointerCapture(e.pointerId);
-    setDrawing([point]);
+    drawing.current = [point];
+    requestFrame();
   };
   const onPointerMove = (e: PointerEvent<HTMLCanvasElement>) => {
-    if (drawing) setDrawing(extendStroke(drawing, pointAt(e), size / 6));
+    if (!drawing.current) return;
+    const next = extendStroke(drawing.current, pointAt(e), size / 6);
+    if (next === drawing.current) return;
+    drawing.current = next;
+    requestFrame();
   };
   const onPointerUp = () => {
-    if (!drawing || !selected) return;
-    const points = drawing;
-    setDrawing(null);
+    const points = drawing.current;
+    if (!points || !selected) return;
+    drawing.current = null;
+    requestFrame();
     void send({ op: "stroke", styleImageId: selected, stroke: { strokeId: newStrokeId(), tool, size, points } });
   };
 
@@ -220,7 +277,10 @@ export function MaskPainter() {
             onPointerDown={onPointerDown}
             onPointerMove={onPointerMove}
             onPointerUp={onPointerUp}
-            onPointerCancel={() => setDrawing(null)}
+            onPointerCancel={() => {
+              drawing.current = null;
+              requestFrame();
+            }}
           />
         )}
       </div>
@@ -232,6 +292,45 @@ export function MaskPainter() {
       )}
     </section>
   );
+}
+
+interface PaintedLayer {
+  raster: LayerRasterCache;
+  /** the region in its style's colour */
+  tint: HTMLCanvasElement;
+  /** rings around others' strokes */
+  outline: HTMLCanvasElement;
+  colorIndex: number;
+  me: string;
+}
+
+function newPaintedLayer(width: number, height: number): PaintedLayer {
+  const canvas = () => Object.assign(document.createElement("canvas"), { width, height });
+  return { raster: new LayerRasterCache(width, height), tint: canvas(), outline: canvas(), colorIndex: -1, me: "" };
+}
+
+/** The layer's bitmaps from its raster (O(overlay pixels) once per change, not per frame). */
+function paintLayer(
+  layer: PaintedLayer,
+  strokes: MaskStroke[],
+  color: [number, number, number],
+  me: string,
+  width: number,
+  height: number,
+): void {
+  for (const c of [layer.tint, layer.outline]) {
+    c.width = width;
+    c.height = height;
+  }
+  layer.tint
+    .getContext("2d")
+    ?.putImageData(new ImageData(tintMask(layer.raster.mask, color, REGION_ALPHA), width, height), 0, 0);
+  const ctx = layer.outline.getContext("2d");
+  if (!ctx) return;
+  ctx.clearRect(0, 0, width, height);
+  const ring = Object.assign(document.createElement("canvas"), { width, height });
+  for (const { stroke, color: ringColor } of othersStrokes({ strokes }, me))
+    outlineStroke(ctx, ring, stroke, ringColor);
 }
 
 /**
