@@ -107,7 +107,7 @@ function referenceLayer(strokes: MaskStroke[], width: number, height: number): U
 describe("rasteriseLayer against the per-pixel rule", () => {
   it("paints exactly the pixels whose centre is within the brush radius of the path (random strokes)", () => {
     let seed = 7;
-    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     for (let round = 0; round < 8; round++) {
       const strokes: MaskStroke[] = [];
       for (let k = 0; k < 4; k++) {
