@@ -30,6 +30,7 @@ import { registerRoomHandlers, type RoomViews } from "./room-handlers.ts";
 import { RoomRegistry } from "./rooms.ts";
 import { createRunLink, type RunLink } from "./run-handlers.ts";
 import { installSocketAuth } from "./socket-auth.ts";
+import { socketOriginOptions } from "./socket-origin.ts";
 import { registerTokenRefresh, startSessionChecks } from "./session-check.ts";
 
 export type { AtelierServer } from "./gateway-context.ts";
@@ -43,6 +44,8 @@ export interface OptimizerServerOptions {
   /** a database client; default: a new one for DATABASE_URL / DATA_DIR (closed on close()) */
   db?: Db;
   webOrigin?: string | string[];
+  /** ATELIER_ALLOWED_HOSTS: host names pages may be opened on besides localhost and IP literals (see socket-origin.ts) */
+  allowedHosts?: string[];
   workers?: number;
   previewFps?: number;
   previewMime?: PreviewMime;
@@ -105,7 +108,10 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
   let handleHttp: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.writeHead(503).end();
   const http = createServer((req, res) => handleHttp(req, res));
   const io: AtelierServer = new Server(http, {
-    cors: { origin: options.webOrigin ?? "http://localhost:3000", credentials: true },
+    ...socketOriginOptions({
+      publicOrigins: [options.webOrigin ?? "http://localhost:3000"].flat(),
+      allowedHosts: options.allowedHosts ?? [],
+    }),
     connectionStateRecovery: {
       maxDisconnectionDuration: options.recoveryWindowMs ?? 2 * 60 * 1000,
       // tokens are checked again on a recovered connection

@@ -22,6 +22,7 @@ export async function startService(log: Logger): Promise<{ server: OptimizerServ
     dataDir: config.dataDir,
     db,
     webOrigin: config.webOrigin,
+    allowedHosts: config.allowedHosts,
     workers: config.workers,
     previewFps: config.previewFps,
     checkpointEvery: config.checkpointEvery,
