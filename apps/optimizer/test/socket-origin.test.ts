@@ -101,12 +101,13 @@ describe("socket origin check", () => {
   });
 
   it("refuses another site's page, a rebindable name that is not listed, and an address other than the one used", async () => {
-    for (const headers of [
+    const refused: Record<string, string>[] = [
       { origin: "https://evil.example" },
       { origin: "http://rebound.evil.example:3000", host: `rebound.evil.example:${port}` },
       { origin: "http://192.168.1.99:3000", host: `192.168.1.23:${port}` },
       { origin: "null" },
-    ]) {
+    ];
+    for (const headers of refused) {
       expect([headers, await pollingHandshake(headers)]).toEqual([headers, { status: 403, allowOrigin: null }]);
       expect([headers, await websocket(headers)]).not.toEqual([headers, "connected"]);
     }
