@@ -5,8 +5,7 @@
 import { resolveDataDir } from "@atelier/db";
 import { MAX_ITERATIONS, MAX_SIZE, MIN_SIZE, parseAllowedHosts } from "@atelier/protocol";
 import { resolveRealtimeSecret } from "@atelier/protocol/token";
-import { DEFAULT_LIMITS, type ServiceLimits } from "./limits.ts";
-import { parseLogLevel, type LogLevel, type Logger } from "./log.ts";
+import { DEFAULT_LIMITS, parseLogLevel, type LogLevel, type Logger, type ServiceLimits } from "./common/index.ts";
 
 /** What this process does (ATELIER_ROLE): everything (embedded, the default), realtime gateway only, or jobs only. */
 const ROLES = ["all", "gateway", "worker"] as const;
