@@ -12,8 +12,8 @@ import { io as connectClient } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "@atelier/db";
 import { createTestDatabase, type TestDatabase } from "@atelier/db/testing";
-import { createLogger } from "../src/log.ts";
-import { createOptimizerServer, type OptimizerServer } from "../src/server.ts";
+import { createLogger } from "../src/common/log.ts";
+import { createOptimizerServer, type OptimizerServer } from "../src/gateway/server.ts";
 import { SECRET, tokenFor } from "./support.ts";
 
 let dataDir: string;
