@@ -22,8 +22,8 @@ import {
   type MaskStrokeInput,
   type RoomMasks,
 } from "@atelier/protocol";
-import { maskRasterSize } from "../src/job-masks.ts";
-import { applyMaskEdit } from "../src/mask-edits.ts";
+import { maskRasterSize } from "../src/engine-slots/job-masks.ts";
+import { applyMaskEdit } from "../src/rooms/mask-edits.ts";
 import { maximalStroke } from "../test/support-masks.ts";
 
 const { values: args } = parseArgs({

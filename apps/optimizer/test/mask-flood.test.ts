@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_MASK_BYTES, maskBytes } from "@atelier/protocol";
-import type { OptimizerServer } from "../src/server.ts";
+import type { OptimizerServer } from "../src/gateway/server.ts";
 import { maximalStroke } from "./support-masks.ts";
 import {
   connect,

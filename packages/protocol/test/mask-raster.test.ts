@@ -117,7 +117,8 @@ describe("rasteriseLayer against the per-pixel rule", () => {
         // horizontal and vertical segments are their own cases in the row intervals
         if (k === 1 && n > 1) points[1] = [points[0]![0], points[1]![1]];
         if (k === 2 && n > 1) points[1] = [points[1]![0], points[0]![1]];
-        strokes.push(s(k === 3 ? "eraser" : "brush", 0.005 + random() * 0.3, points, `s${k}`));
+        const tool = k === 3 ? "eraser" : "brush";
+        strokes.push({ strokeId: `s${k}`, authorId: "u", tool, size: 0.005 + random() * 0.3, points });
       }
       const [w, h] = [37 + round * 3, 29 + round * 2];
       const fast = rasteriseLayer({ strokes }, w, h).data;
