@@ -39,6 +39,8 @@ export interface LiveRun {
   resumedFromId: string | null;
   /** absolute path of the image this run starts from (restart / resume), if any */
   initImagePath: string | null;
+  /** a resumed run: the iteration its image was at, from which it counts on (runs/resume-point.ts) */
+  resumeAt?: number;
   liveEdits: LiveEdit[];
   queuePosition: number | null;
   etaSeconds: number | null;

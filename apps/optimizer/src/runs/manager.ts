@@ -32,6 +32,7 @@ import { RunWorker } from "../cluster/run-worker-role.ts";
 import { saveResult } from "./results.ts";
 import { LocalScheduler } from "./scheduler.ts";
 import { attachLatestRun, liveRunFromRow, mirrorRemote } from "./views.ts";
+import { resumeStartIteration } from "./resume-point.ts";
 import type { LiveRoom } from "../rooms/room-registry.ts";
 import type { SpeedTracker } from "./speed-model.ts";
 
@@ -65,7 +66,9 @@ export class RunManager {
       const room = this.core.roomOf(run);
       if (room) o.broadcast.error(room, message);
     };
-    this.scheduler = new LocalScheduler(this.core, this.pool, (run) => this.launcher.launch(run));
+    this.scheduler = new LocalScheduler(this.core, this.pool, (run) =>
+      this.launcher.launch(run, run.resumeAt ? { startIteration: run.resumeAt } : undefined),
+    );
     this.cluster = o.clusterRuns ? new ClusterRuns(this.core, o.clusterRuns) : null;
     this.clusterWorker = o.clusterRuns?.worker
       ? new RunWorker({
@@ -190,6 +193,11 @@ export class RunManager {
     }
     const initImagePath = branchImage ?? (restart && previous ? await files.imageToContinueFrom(previous.id) : null);
     const resumedFromId = branchImage ? fromRunId : initImagePath && previous ? previous.id : null;
+    // an interrupted run restarted as it was runs only what it had left (a cluster's workers
+    // resume their runs themselves, from the run's own checkpoint)
+    const startIteration = this.cluster
+      ? 0
+      : resumeStartIteration(previous ?? null, params, Boolean(!branchImage && resumedFromId));
 
     let row: Awaited<ReturnType<Db["run"]["create"]>>;
     try {
@@ -201,6 +209,7 @@ export class RunManager {
           seed: params.seed,
           status: "queued",
           resumedFromId,
+          iterations: startIteration,
           // the database's own guard: a second active run of the room violates the unique index
           activeRoomId: room.id,
         },
@@ -212,6 +221,7 @@ export class RunManager {
     }
     const run = liveRunFromRow(row, params);
     Object.assign(run, { local: !this.cluster, initImagePath, ...paths });
+    if (startIteration > 0) run.resumeAt = startIteration;
     room.run = run;
     room.history = [];
     this.core.recomputeRestartNeeded(room);
@@ -220,6 +230,7 @@ export class RunManager {
       roomId: room.id,
       userId: user.id,
       resumedFromId,
+      startIteration,
       size: params.size,
       iterations: params.iterations,
     });

@@ -82,6 +82,8 @@ export class RunRecovery {
     const init = row.resumedFromId ? await this.core.files.imageToContinueFrom(row.resumedFromId) : null;
     const run = liveRunFromRow(row, params);
     Object.assign(run, { local: true, ...paths, initImagePath: init });
+    // a resumed run queued when the optimiser stopped still counts on from where it resumed
+    if (init && row.iterations > 0) run.resumeAt = row.iterations;
     log.info("run.adopted", { runId: run.id, roomId: run.roomId });
     const room = rooms.get(run.roomId);
     if (room) {
