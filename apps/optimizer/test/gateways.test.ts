@@ -68,14 +68,21 @@ const notify = (server: OptimizerServer, change: { roomId: string; userId: strin
   });
 
 describe("sessionVerdict", () => {
-  it("ends sessions of expired tokens and of accounts that are gone", () => {
+  it("ends sessions of expired tokens, of accounts that are gone and of tokens from before a sign-out", () => {
     const now = 1_000_000;
-    expect(sessionVerdict({ tokenExpiresAt: now + 1, userExists: true }, now)).toEqual({ ok: true });
-    expect(sessionVerdict({ tokenExpiresAt: now, userExists: true }, now)).toMatchObject({ ok: false });
-    expect(sessionVerdict({ tokenExpiresAt: now + 1e6, userExists: false }, now)).toMatchObject({
+    const live = { tokenExpiresAt: now + 1, userExists: true, tokenGeneration: 2, currentGeneration: 2 };
+    expect(sessionVerdict(live, now)).toEqual({ ok: true });
+    expect(sessionVerdict({ ...live, tokenExpiresAt: now }, now)).toMatchObject({ ok: false });
+    expect(sessionVerdict({ ...live, userExists: false }, now)).toMatchObject({
       ok: false,
       reason: "your account no longer exists",
     });
+    expect(sessionVerdict({ ...live, currentGeneration: 3 }, now)).toMatchObject({
+      ok: false,
+      reason: "you signed out: sign in again",
+    });
+    // a token minted after the sign-out (a newer generation than the one read) is fine
+    expect(sessionVerdict({ ...live, tokenGeneration: 3 }, now)).toEqual({ ok: true });
   });
 });
 

@@ -10,11 +10,12 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serializeRunParams } from "@atelier/db";
+import { readRoomDocument, serializeRunParams } from "@atelier/db";
 import { runParams, type RoomState, type RunInfo } from "@atelier/protocol";
 import type { Lease } from "../src/runs/lease.ts";
 import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
+  collect,
   connect,
   createFixture,
   imageAt,
@@ -221,6 +222,95 @@ describe("a stopped service", () => {
     expect(row.iterations).toBeGreaterThanOrEqual(3);
     expect(row.checkpointPath).toBe(`runs/${run.runId}/checkpoint.png`);
     expect(existsSync(path.join(f.dataDir, row.checkpointPath!))).toBe(true);
+  });
+});
+
+describe("issue 26: nothing acknowledged is lost, a resume continues", () => {
+  it("keeps an edit and a mask stroke acknowledged right before a kill -9 (item 8)", async () => {
+    const { url, proc } = await startProcess();
+    const { socket, state } = await join({ url });
+    const edit = await request(socket, "doc:edit", {
+      roomId: f.roomId,
+      field: "styleWeight",
+      value: 4321,
+      baseVersion: state.version,
+    });
+    if (!edit.ok) throw new Error(edit.error);
+    const stroke = await request(socket, "mask:edit", {
+      op: "stroke",
+      roomId: f.roomId,
+      styleImageId: f.styleImageIds[0]!,
+      stroke: { strokeId: "kept-1", tool: "brush", size: 0.1, points: [[0.5, 0.5]] },
+    });
+    if (!stroke.ok) throw new Error(stroke.error);
+    // at once, no grace: whatever was acknowledged must already be in the database
+    process.kill(-proc.pid!, "SIGKILL");
+    await new Promise((resolve) => proc.once("exit", resolve));
+    socket.close();
+    const row = await f.db.room.findUniqueOrThrow({ where: { id: f.roomId } });
+    const saved = readRoomDocument(row);
+    expect(saved.styleWeight).toBe(4321);
+    expect(saved.masks[f.styleImageIds[0]!]!.strokes.map((s) => s.strokeId)).toEqual(["kept-1"]);
+    expect(row.version).toBeGreaterThanOrEqual(stroke.version);
+    // and a restarted service shows both, at a version that did not go back
+    const server = await startServer(f);
+    try {
+      const { socket: back, state: after } = await join(server);
+      expect(after.document.styleWeight).toBe(4321);
+      expect(after.version).toBeGreaterThanOrEqual(stroke.version);
+      const undo = await request(back, "mask:edit", {
+        op: "undo",
+        roomId: f.roomId,
+        styleImageId: f.styleImageIds[0]!,
+      });
+      expect(undo.ok).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("runs only the iterations an interrupted run had left when it is resumed as it was (item 12)", async () => {
+    const iterations = 24;
+    await setDocument(f, tinyDocument(f, { size: 32, iterations, init: "style", learningRate: 0.5 }));
+    const { url, proc } = await startProcess();
+    const { socket } = await join({ url });
+    const run = await startRun(socket);
+    await waitFor(socket, "run:stats", (s) => s.runId === run.runId && s.iteration >= 4);
+    await waitUntil(
+      async () => Boolean((await f.db.run.findUniqueOrThrow({ where: { id: run.runId } })).checkpointPath),
+      "the database knows a checkpoint",
+    );
+    process.kill(-proc.pid!, "SIGKILL");
+    await new Promise((resolve) => proc.once("exit", resolve));
+    socket.close();
+
+    const server = await startServer(f, { checkpointEvery: 2 });
+    try {
+      const interrupted = await f.db.run.findUniqueOrThrow({ where: { id: run.runId } });
+      expect(interrupted.status).toBe("interrupted");
+      const reached = interrupted.iterations;
+      expect(reached).toBeGreaterThan(0);
+      const { socket: again } = await join(server);
+      const stats = collect(again, "run:stats");
+      const resumed = await startRun(again, true);
+      // it counts on from the checkpoint, not from 1
+      expect(resumed.iteration).toBe(reached);
+      const done = await waitFor(
+        again,
+        "run:update",
+        (u) => u.run.runId === resumed.runId && u.run.status === "completed",
+        180_000,
+      );
+      expect(done.run.iteration).toBe(iterations);
+      const own = stats.filter((s) => s.runId === resumed.runId).map((s) => s.iteration);
+      expect(Math.min(...own)).toBe(reached + 1);
+      expect(own.length).toBe(iterations - reached);
+      const row = await f.db.run.findUniqueOrThrow({ where: { id: resumed.runId } });
+      expect(row.resumedFromId).toBe(run.runId);
+      expect(row.iterations).toBe(iterations);
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -53,6 +53,7 @@ describe("RoomRegistry.catchUp", () => {
     const reachable = new MemoryDocumentStore();
     const silent: DocumentStore = {
       mayLoseDocuments: false,
+      durable: false,
       open: (roomId, seed) => reachable.open(roomId, seed),
       read: () => new Promise(() => {}), // Redis gone, ioredis holding the command
       write: (roomId, w) => reachable.write(roomId, w),

@@ -10,6 +10,7 @@ import {
   sweepSecondsLeft,
 } from "../src/runs/eta.ts";
 import { endStatus } from "../src/runs/launcher.ts";
+import { resumeStartIteration } from "../src/runs/resume-point.ts";
 
 const params: RunParams = runParams.parse({
   ...defaultRoomDocument(),
@@ -126,5 +127,19 @@ describe("a worker's end", () => {
     const crash = endStatus(failed, null);
     expect(crash.status).toBe("failed");
     expect(crash.error).not.toContain("/srv/data");
+  });
+});
+
+describe("where a restarted run counts from (resumeStartIteration)", () => {
+  const interrupted = { status: "interrupted" as const, iteration: 40, params };
+  it("an interrupted run restarted as it was, from its image, goes on from its iteration", () => {
+    expect(resumeStartIteration(interrupted, params, true)).toBe(40);
+  });
+  it("changed settings, another image, another status or nothing left: a new run from 0", () => {
+    expect(resumeStartIteration(interrupted, { ...params, styleWeight: 7 }, true)).toBe(0);
+    expect(resumeStartIteration(interrupted, params, false)).toBe(0);
+    expect(resumeStartIteration({ ...interrupted, status: "cancelled" }, params, true)).toBe(0);
+    expect(resumeStartIteration({ ...interrupted, iteration: 100 }, params, true)).toBe(0);
+    expect(resumeStartIteration(null, params, true)).toBe(0);
   });
 });

@@ -26,6 +26,8 @@ export const interNodeEventSchemas = {
     }),
   /** a member's role changed or they were removed: every node's sockets of that user follow */
   "atelier:membership": z.object({ roomId: id, userId: id }),
+  /** a user signed out: every node drops that user's sockets whose token is of an older generation */
+  "atelier:session": z.object({ userId: id, generation: z.number().int().min(0) }),
 } as const;
 export type InterNodeEvent = keyof typeof interNodeEventSchemas;
 export type InterNodePayload<E extends InterNodeEvent> = z.infer<(typeof interNodeEventSchemas)[E]>;

@@ -34,6 +34,8 @@ export interface SocketData {
   rooms: Record<string, RoomMembership>;
   /** when the socket's realtime token expires (ms since the epoch): checked while the socket lives */
   tokenExpiresAt: number;
+  /** the session generation its token carries (`gen`): a sign-out bumps the user's, which ends this socket */
+  generation: number;
 }
 
 /**
@@ -43,6 +45,7 @@ export interface SocketData {
 export interface InterServerEvents {
   "atelier:doc": (p: InterNodePayload<"atelier:doc">) => void;
   "atelier:membership": (p: InterNodePayload<"atelier:membership">, ack: (sockets: number) => void) => void;
+  "atelier:session": (p: InterNodePayload<"atelier:session">) => void;
 }
 
 export type AtelierServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

@@ -118,7 +118,14 @@ export function createDocumentEditor(
     if (baseVersion < version - 1) log.debug("doc.stale_edit_applied", { roomId, field, baseVersion, version });
     log.info("doc.edited", { roomId, userId: user.id, field, version });
     if (imageField) await rooms.saveNow(room);
-    else rooms.scheduleSave(room);
+    else if (rooms.store.durable) rooms.scheduleSave(room);
+    else {
+      // embedded: acknowledged (and shown to the others) only once the database has it
+      await rooms.saved(room, version).catch((error: unknown) => {
+        log.error("doc.save_before_ack_failed", { roomId, field, version, error });
+        throw new ServiceError("internal", "your edit is applied but not saved yet (the database did not answer)");
+      });
+    }
     if (delta) io.to(roomKey(roomId)).emit("mask:changed", { roomId, delta, author, version });
     else if (!outcome.announced)
       io.to(roomKey(roomId)).emit("doc:changed", { roomId, field, value: parsed.value, author, version });

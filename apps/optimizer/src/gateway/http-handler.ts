@@ -1,10 +1,11 @@
 /**
  * The service's HTTP side: `GET /health` (for probes and load balancers) and
  * `POST /internal/membership` (the web app, signed with the realtime secret, says a member's
- * role changed or they were removed).
+ * role changed or they were removed) and `POST /internal/session` (signed the same way: a user
+ * signed out, so their sockets of older session generations end).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { verifyMembershipChange } from "@atelier/protocol/token";
+import { verifyMembershipChange, verifySessionEnded } from "@atelier/protocol/token";
 import type { GatewayContext } from "./context.ts";
 
 export interface HttpDeps {
@@ -12,6 +13,8 @@ export interface HttpDeps {
   health(): Record<string, unknown>;
   /** applies a membership change; resolves how many sockets followed */
   membershipChanged(roomId: string, userId: string): Promise<number>;
+  /** ends the user's sockets older than `generation` (every node); returns how many here */
+  sessionEnded(userId: string, generation: number): number;
 }
 
 export function createHttpHandler(
@@ -44,6 +47,16 @@ export function createHttpHandler(
         },
       );
       return;
+    }
+    if (req.method === "POST" && url.pathname === "/internal/session") {
+      const token = req.headers.authorization?.replace(/^Bearer\s+/i, "");
+      const verified = verifySessionEnded(token, ctx.secret);
+      if (!verified.ok) {
+        log.info("session_end.refused", { reason: verified.error, address: req.socket.remoteAddress });
+        return reply(res, 401, { ok: false, error: verified.error });
+      }
+      const sockets = deps.sessionEnded(verified.ended.userId, verified.ended.generation);
+      return reply(res, 200, { ok: true, sockets });
     }
     res.writeHead(404, { "content-type": "application/json" });
     res.end(JSON.stringify({ ok: false, error: "not found" }));

@@ -1,5 +1,5 @@
 /**
- * The optimisation service assembled: an HTTP server (GET /health, POST /internal/membership)
+ * The optimisation service assembled: an HTTP server (GET /health, POST /internal/membership and /session)
  * with a Socket.IO server on it. The parts live in their own modules — handshake
  * (gateway/socket-auth.ts), rooms and presence (gateway/room-handlers.ts, gateway/presence.ts, gateway/membership.ts), the
  * co-edited document (gateway/document-handlers.ts), runs (gateway/run-handlers.ts, the one seam to
@@ -31,6 +31,7 @@ import { RoomRegistry } from "../rooms/room-registry.ts";
 import { createRunLink, type RunLink } from "./run-handlers.ts";
 import { installSocketAuth } from "./socket-auth.ts";
 import { socketOriginOptions } from "./socket-origin.ts";
+import { followSessionEndsEverywhere } from "./session-end.ts";
 import { registerTokenRefresh, startSessionChecks } from "./session-check.ts";
 
 export type { AtelierServer } from "./context.ts";
@@ -209,6 +210,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       };
     },
     membershipChanged,
+    sessionEnded: followSessionEndsEverywhere(ctx),
   });
 
   await link.start();

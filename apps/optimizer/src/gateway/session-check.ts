@@ -1,8 +1,10 @@
 /**
  * Long sessions: a socket's realtime token is checked again while the socket lives. A client
- * keeps its socket past the token's expiry by sending a fresh token (`auth:refresh`); a socket
- * whose token expired, or whose user no longer exists, is told why (`room:error`, code
- * `unauthorized`) and disconnected. The same pass reads every joined member's role again, which
+ * keeps its socket past the token's expiry by sending a fresh token (`auth:refresh`, of the
+ * user's current session generation); a socket whose token expired, whose user signed out
+ * since (an older generation: the sign-out message ends it at once, this pass catches a missed
+ * message) or whose user no longer exists, is told why (`room:error`, code `unauthorized`) and
+ * disconnected. The same pass reads every joined member's role again, which
  * catches a membership change whose announcement this node missed.
  */
 import { roleOf } from "@atelier/db";
@@ -15,23 +17,47 @@ const DISCONNECT_AFTER_MS = 100;
 
 /** What a socket's token check decides (pure: unit-tested). */
 export function sessionVerdict(
-  s: { tokenExpiresAt: number; userExists: boolean },
+  s: {
+    tokenExpiresAt: number;
+    userExists: boolean;
+    /** the generation the socket's token carries, and the user's now (User.sessionGeneration) */
+    tokenGeneration: number;
+    currentGeneration: number;
+  },
   now: number,
 ): { ok: true } | { ok: false; reason: string } {
   if (!s.userExists) return { ok: false, reason: "your account no longer exists" };
+  if (s.tokenGeneration < s.currentGeneration) return { ok: false, reason: "you signed out: sign in again" };
   if (s.tokenExpiresAt <= now) return { ok: false, reason: "your session expired: sign in again" };
   return { ok: true };
 }
 
-export function registerTokenRefresh(ctx: Pick<GatewayContext, "log" | "secret">, socket: AtelierSocket): void {
-  on(ctx, socket, "auth:refresh", ({ token }) => {
+export function registerTokenRefresh(ctx: Pick<GatewayContext, "log" | "secret" | "db">, socket: AtelierSocket): void {
+  on(ctx, socket, "auth:refresh", async ({ token }) => {
     const verified = verifyRealtimeToken(token, ctx.secret);
     if (!verified.ok) throw new ServiceError("unauthorized", verified.error);
     // a socket belongs to one user: a token of someone else cannot take it over
     if (verified.payload.sub !== socket.data.user.id) throw new ServiceError("forbidden", "a token of another user");
+    // nor can a token minted before a sign-out keep it alive
+    const row = await ctx.db.user.findUnique({
+      where: { id: socket.data.user.id },
+      select: { sessionGeneration: true },
+    });
+    if (!row || verified.payload.gen < row.sessionGeneration)
+      throw new ServiceError("unauthorized", "you signed out: sign in again");
     socket.data.tokenExpiresAt = verified.payload.exp * 1000;
-    return Promise.resolve({ expiresAt: socket.data.tokenExpiresAt });
+    socket.data.generation = verified.payload.gen;
+    return { expiresAt: socket.data.tokenExpiresAt };
   });
+}
+
+/**
+ * Tells a socket why its session ended and disconnects it once the message is written (a
+ * disconnect right away can overtake it: measured, it did).
+ */
+export function endSocketSession(socket: AtelierSocket, reason: string): void {
+  socket.emit("room:error", { roomId: null, code: "unauthorized", error: reason });
+  setTimeout(() => socket.disconnect(true), DISCONNECT_AFTER_MS).unref();
 }
 
 /**
@@ -70,23 +96,28 @@ async function checkSessions(
   const sockets = [...ctx.io.of("/").sockets.values()].filter((s) => s.data.user && !ending.has(s));
   if (sockets.length === 0) return;
   const userIds = [...new Set(sockets.map((s) => s.data.user.id))];
-  const existing = new Set(
-    (await ctx.db.user.findMany({ where: { id: { in: userIds } }, select: { id: true } })).map((u) => u.id),
+  const generations = new Map(
+    (await ctx.db.user.findMany({ where: { id: { in: userIds } }, select: { id: true, sessionGeneration: true } })).map(
+      (u) => [u.id, u.sessionGeneration],
+    ),
   );
   const now = Date.now();
   const memberships = new Map<string, { roomId: string; userId: string; roles: Set<string> }>();
   for (const socket of sockets) {
     const user = socket.data.user;
     const verdict = sessionVerdict(
-      { tokenExpiresAt: socket.data.tokenExpiresAt, userExists: existing.has(user.id) },
+      {
+        tokenExpiresAt: socket.data.tokenExpiresAt,
+        userExists: generations.has(user.id),
+        tokenGeneration: socket.data.generation,
+        currentGeneration: generations.get(user.id) ?? 0,
+      },
       now,
     );
     if (!verdict.ok) {
       ending.add(socket);
       ctx.log.info("session.ended", { socketId: socket.id, userId: user.id, reason: verdict.reason });
-      socket.emit("room:error", { roomId: null, code: "unauthorized", error: verdict.reason });
-      // once the message is written: a disconnect right away can overtake it (measured: it did)
-      setTimeout(() => socket.disconnect(true), DISCONNECT_AFTER_MS).unref();
+      endSocketSession(socket, verdict.reason);
       continue;
     }
     for (const [roomId, membership] of Object.entries(socket.data.rooms)) {

@@ -15,6 +15,7 @@ const clone = (doc: StoredDocument): StoredDocument => ({
 
 export class MemoryDocumentStore implements DocumentStore {
   readonly mayLoseDocuments = false;
+  readonly durable = false;
   private readonly docs = new Map<string, StoredDocument>();
 
   open(roomId: string, seed: DocumentOffer): Promise<StoredDocument> {

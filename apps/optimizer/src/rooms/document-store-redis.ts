@@ -130,6 +130,7 @@ function splitAtVersion(message: string): [string, string] {
 
 export class RedisDocumentStore implements DocumentStore {
   readonly mayLoseDocuments = true;
+  readonly durable = true;
   private readonly prefix: string;
 
   constructor(

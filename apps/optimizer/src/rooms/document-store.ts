@@ -87,6 +87,12 @@ export interface DocumentStore {
    */
   readonly mayLoseDocuments: boolean;
   /**
+   * Whether a write the store applied survives this process being killed (Redis: yes, the
+   * cluster's ordering point outlives any node; memory: no — an edit is durable only once the
+   * room registry wrote it to the database, so the editor's ack waits for that).
+   */
+  readonly durable: boolean;
+  /**
    * The room's document. When the store has none yet, the offer becomes it — atomically: of
    * several gateways seeding at once, one wins and all get the winner's document. When it has
    * one, the offer adds the fields that nobody has written since it was seeded and that the

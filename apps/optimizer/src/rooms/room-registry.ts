@@ -133,6 +133,8 @@ export class RoomRegistry {
   private readonly saveTimers = new Map<string, NodeJS.Timeout>();
   /** saves under way: close() waits for them, so none is cut off by the database closing */
   private readonly saving = new Set<Promise<void>>();
+  /** each room's write that acks wait for (RoomRegistry.saved), one at a time */
+  private readonly writing = new Map<string, Promise<void>>();
   private closed = false;
 
   constructor(
@@ -205,6 +207,35 @@ export class RoomRegistry {
     if (timer) clearTimeout(timer);
     this.saveTimers.delete(room.id);
     await this.save(room);
+  }
+
+  /**
+   * Resolves once the database holds the room's document at `version` or later: an edit is
+   * acknowledged only then where the store itself does not outlive the process (embedded), so
+   * a kill right after an ack keeps the edit. A group commit: edits arriving while a write is
+   * under way share the next one. Rejects when the database did not take it (the edit stays
+   * applied and is written again by the retry the failed save scheduled).
+   */
+  async saved(room: LiveRoom, version: number): Promise<void> {
+    while (room.savedVersion < version) {
+      if (this.closed) throw new Error("the optimiser is shutting down");
+      const inFlight = this.writing.get(room.id);
+      if (inFlight) {
+        await inFlight;
+        continue;
+      }
+      const timer = this.saveTimers.get(room.id);
+      if (timer) clearTimeout(timer);
+      this.saveTimers.delete(room.id);
+      const write = this.save(room);
+      this.writing.set(room.id, write);
+      try {
+        await write;
+      } finally {
+        if (this.writing.get(room.id) === write) this.writing.delete(room.id);
+      }
+      if (room.savedVersion < version) throw new Error("the database did not take the edit");
+    }
   }
 
   private save(room: LiveRoom): Promise<void> {
