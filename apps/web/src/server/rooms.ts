@@ -1,5 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { isUniqueViolation, readRunParams, roleOf, serializeRoomDocument, type Db } from "@atelier/db";
+import {
+  imageIdsOfDocument,
+  isUniqueViolation,
+  readRunParams,
+  roleOf,
+  serializeRoomDocument,
+  type Db,
+} from "@atelier/db";
+import { canViewImage } from "@atelier/storage";
 import { defaultRoomDocument, roomDocument, type InviteInfo, type RoomDocument, type Role } from "@atelier/protocol";
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; status: 400 | 403 | 404 | 409 | 410; error: string };
@@ -257,7 +265,15 @@ export async function remixResult(
   const params = readRunParams(result.run);
   if (!params)
     return { ok: false, status: 409, error: "this result's settings could not be read, so it cannot be remixed" };
-  const document = roomDocument.parse(params);
+  // a public result publishes its image, not someone else's private sources (storage's access
+  // rule): a remix must not hand them over either, so the ones the remixer cannot see are left out
+  const hidden = new Set<string>();
+  for (const imageId of imageIdsOfDocument(params)) if (!(await canViewImage(db, imageId, userId))) hidden.add(imageId);
+  const document = roomDocument.parse({
+    ...params,
+    contentImageId: params.contentImageId && !hidden.has(params.contentImageId) ? params.contentImageId : null,
+    styles: params.styles.filter((s) => !hidden.has(s.imageId)),
+  });
   const room = await createRoom(db, userId, `Remix of ${result.title}`.slice(0, 80), document);
   return { ok: true, value: room };
 }
