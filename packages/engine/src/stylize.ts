@@ -8,33 +8,27 @@
  * event iterator together.
  */
 import type { LiveWeights, RgbImage, RunHandle, EngineInfo, StylizeOptions } from "./api.ts";
-import { fallBackFromOnnx, initBackend, type BackendInfo } from "./backend.ts";
+import { initBackend, type BackendInfo } from "./backend.ts";
 import { toFloatPixels, toRgbImage, transferLuminance } from "./color.ts";
 import { matchColors, matchImageColors } from "./color-match.ts";
 import { EngineError, abortError } from "./errors.ts";
-import { decodeImage, fitWithin, resizeImage } from "./image.ts";
+import { decodeImage, resizeImage } from "./image.ts";
 import { decodeStyleMasks, masksAtSize } from "./mask-images.ts";
 import { TILED_LBFGS_HISTORY, isTiled } from "./tiles.ts";
-import { TILE_STEPS, TiledLevel, tileObjectivesFor } from "./tiled-level.ts";
+import { TILE_STEPS, TiledLevel } from "./tiled-level.ts";
 import { replanIterations } from "./multiscale.ts";
-import {
-  VggObjective,
-  type FloatImage,
-  type Objective,
-  type ObjectiveWeights,
-  type VggObjectiveSetup,
-} from "./objective.ts";
-import { OnnxObjective, OnnxVgg } from "./onnx-objective.ts";
-import { loadOnnxRuntime } from "./onnx-runtime.ts";
+import { planLevels, styleDimsAt } from "./level-plan.ts";
+import { RunNetwork, type ObjectiveSetup } from "./network.ts";
+import type { FloatImage, Objective, ObjectiveWeights } from "./objective.ts";
 import { Adam } from "./optimizers/adam.ts";
 import { Lbfgs } from "./optimizers/lbfgs.ts";
 import type { Optimizer } from "./optimizers/optimizer.ts";
-import { VGG_LAYER_NAMES, VggFeatures, convsNeeded } from "./vgg.ts";
-import { VGG19_CONVS, defaultWeightsSource, loadVggWeightArrays, loadVggWeights } from "./weights.ts";
+import { convsNeeded } from "./vgg.ts";
+import { defaultWeightsSource, loadVggWeightArrays, loadVggWeights } from "./weights.ts";
 import { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS } from "./defaults.ts";
 import { deferred, EventLog } from "./run-events.ts";
 import { initialPixels, NOISE_STD, upsample } from "./init-image.ts";
-import { LIMITS, bad, checkLiveWeights, resolveOptions, type ResolvedOptions } from "./stylize-options.ts";
+import { LIMITS, checkLiveWeights, resolveOptions, type ResolvedOptions } from "./stylize-options.ts";
 
 export { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, LIMITS, NOISE_STD, resolveOptions };
 
@@ -183,72 +177,21 @@ class StyleRun {
       this.checkAbort();
 
       const convCount = convsNeeded([...opts.contentLayers, ...opts.styleLayers]);
-      // Input gradients through the network are forward convs with flipped kernels on every
-      // tfjs backend: one code path, ~10× faster than Conv2DBackpropInput on wasm, and on
-      // libtensorflow a forward conv costs what its native input gradient does.
-      const tfjsNet = async (): Promise<{ tfjs: VggFeatures; modelHash: string }> => {
-        const weights = await loadVggWeights(convCount, opts.weightsSource);
-        return {
-          tfjs: new VggFeatures(weights, { pooling: opts.pooling, gradient: "flipped" }),
-          modelHash: weights.modelHash,
-        };
-      };
-      let net: { onnx: OnnxVgg } | { tfjs: VggFeatures };
-      let modelHash: string;
-      if (backend === "onnx") {
-        const raw = await loadVggWeightArrays(convCount, opts.weightsSource);
-        net = { onnx: new OnnxVgg(await loadOnnxRuntime(), raw.convs, opts.pooling) };
-        modelHash = raw.modelHash;
-      } else {
-        ({ modelHash, ...net } = await tfjsNet());
-      }
-      disposables.push({ dispose: () => ("onnx" in net ? net.onnx : net.tfjs).dispose() });
+      const network = await RunNetwork.load(backend, {
+        convCount,
+        pooling: opts.pooling,
+        weightsSource: opts.weightsSource,
+      });
+      disposables.push(network);
       this.checkAbort();
-      this.runInfo = { backend, modelHash };
-      // A graph ONNX Runtime rejects: wasm takes over unless onnx was forced.
-      const toTfjs = async (error: EngineError): Promise<VggFeatures> => {
-        const info = await fallBackFromOnnx(error);
-        if ("onnx" in net) {
-          net.onnx.dispose();
-          net = { tfjs: (await tfjsNet()).tfjs };
-        }
-        this.runInfo = { ...this.runInfo, backend: info.backend };
-        return net.tfjs;
-      };
-      const makeObjective = async (setup: Omit<VggObjectiveSetup, "net" | "styleGrams">): Promise<Objective> => {
-        if ("onnx" in net) {
-          try {
-            return await OnnxObjective.create({ net: net.onnx, ...setup });
-          } catch (error) {
-            // A graph ONNX Runtime rejects
-            if (!(error instanceof EngineError && error.code === "bad_backend")) throw error;
-            return new VggObjective({ net: await toTfjs(error), ...setup });
-          }
-        }
-        return new VggObjective({ net: net.tfjs, ...setup });
+      this.runInfo = { backend, modelHash: network.modelHash };
+      const makeObjective = async (setup: ObjectiveSetup): Promise<Objective> => {
+        const objective = await network.objective(setup);
+        this.runInfo = { ...this.runInfo, backend: network.backend };
+        return objective;
       };
 
-      // Deepest block used → the short side needed for its pooled map to be ≥ 1 px.
-      const deepestBlock = VGG19_CONVS[convCount - 1]!.block;
-      const minSide = 2 ** (deepestBlock - 1);
-
-      const plan = opts.plan;
-      // Drop coarse levels too small for the network; the final level must fit.
-      const levels = plan.sizes.map((side, i) => ({
-        side,
-        iterations: plan.iterations[i]!,
-        dims: fitWithin(content.width, content.height, side),
-      }));
-      while (levels.length > 1 && Math.min(levels[0]!.dims.width, levels[0]!.dims.height) < minSide) {
-        const dropped = levels.shift()!;
-        levels[0]!.iterations += dropped.iterations;
-      }
-      const final = levels[levels.length - 1]!.dims;
-      if (Math.min(final.width, final.height) < minSide) {
-        throw bad(
-          `at size ${opts.size} the content becomes ${final.width}×${final.height}; layer ${VGG_LAYER_NAMES[convCount - 1]} needs ≥ ${minSide} px on the short side`,
-        );
-      }
+      const levels = planLevels(opts.plan, content, convCount, opts.size);
       const counts = levels.map((l) => l.iterations);
 
       let pixels: Float32Array | null = null;
@@ -267,15 +210,9 @@ class StyleRun {
         const { width, height } = levels[level]!.dims;
         const side = Math.max(width, height);
         const contentLevel = toFloatPixels(await resizeImage(content, width, height));
-        const styleSide = Math.max(1, Math.round(opts.styleScale * side));
         const styleLevels: FloatImage[] = [];
         for (const [i, style] of styles.entries()) {
-          const dims = fitWithin(style.width, style.height, styleSide);
-          if (Math.min(dims.width, dims.height) < minSide) {
-            throw bad(
-              `style image ${i + 1} at style scale ${opts.styleScale} becomes ${dims.width}×${dims.height}; it needs ≥ ${minSide} px on the short side`,
-            );
-          }
+          const dims = styleDimsAt(style, i, side, opts.styleScale, convCount);
           styleLevels.push({ ...dims, pixels: toFloatPixels(await resizeImage(style, dims.width, dims.height)) });
         }
         this.checkAbort();
@@ -287,7 +224,7 @@ class StyleRun {
         const levelMasks = await masksAtSize(masks, width, height);
 
         if (isTiled(width, height, opts.tile)) {
-          const objectives = await tileObjectivesFor(net, {
+          const objectives = await network.tileObjectives({
             width,
             height,
             tile: opts.tile,
