@@ -10,6 +10,7 @@
  * a few optimiser steps and pastes it back feathered.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import type { LevelSteps } from "./level-steps.ts";
 import { gram } from "./losses.ts";
 import { VggObjective, type FloatImage, type LossTerms, type Objective, type ObjectiveWeights } from "./objective.ts";
 import { Adam } from "./optimizers/adam.ts";
@@ -133,8 +134,25 @@ export interface TiledLevelSetup {
   signal?: AbortSignal;
 }
 
-export class TiledLevel {
+export class TiledLevel implements LevelSteps {
+  readonly stride = TILE_STEPS;
+  private passes = 0;
+
   constructor(private readonly setup: TiledLevelSetup) {}
+
+  /** The next pass (a freshly shifted grid), `steps` iterations; the image after it is the result. */
+  async advance(
+    pixels: Float32Array,
+    steps: number,
+    _last: boolean,
+    weights: ObjectiveWeights,
+  ): Promise<{ terms: LossTerms[]; at: Float32Array }> {
+    const terms = await this.pass(pixels, this.passes++, steps, weights);
+    return { terms, at: pixels.slice() };
+  }
+
+  /** Nothing to do: every tile's objective is built with the weights its pass gets. */
+  weightsChanged(): void {}
 
   /**
    * One pass: every tile of pass `index`'s grid gets `steps` optimiser steps, starting from
