@@ -45,10 +45,11 @@ export function passwordWeakness(password: string, userEmail?: string): string |
 export const SYSTEM_ACCOUNT = { email: "styles@atelier.invalid", name: "Atelier collection" } as const;
 
 /**
- * Top-level domains reserved by RFC 2606 / RFC 6761: no real mailbox lives there, so an account
- * under them can only be a squatter (the system account's own address is one).
+ * Top-level domains that can never hold a mailbox (RFC 6761: `.invalid` never resolves,
+ * `.localhost` is this machine): an account under them can only be a squatter (the system
+ * account's own address is one). `.test` and `.example` stay allowed: test rigs sign up there.
  */
-const RESERVED_EMAIL_TLDS = new Set(["invalid", "localhost", "test", "example", "local"]);
+const RESERVED_EMAIL_TLDS = new Set(["invalid", "localhost"]);
 
 /** Why an email address cannot be signed up with (reserved domain), or null. */
 export function reservedEmailReason(address: string): string | null {
@@ -145,6 +146,15 @@ export type InviteInfo = z.infer<typeof inviteInfo>;
 export const listInvitesResponse = z.object({ invites: z.array(inviteInfo) });
 export type ListInvitesResponse = z.infer<typeof listInvitesResponse>;
 export type CreateInviteResponse = z.infer<typeof createInviteResponse>;
+
+/**
+ * POST /api/invites/:token: joining a room with an invite link is a write the visitor confirms
+ * ("Join" on the invite page), never the side effect of opening a link. The body is empty (`{}`,
+ * sent as JSON like every write: a cross-site form cannot).
+ */
+export const acceptInviteBody = z.object({}).strict();
+export const acceptInviteResponse = z.object({ roomId: id, role: z.enum(["owner", "editor", "viewer"]) });
+export type AcceptInviteResponse = z.infer<typeof acceptInviteResponse>;
 
 /** PATCH /api/rooms/:id/members/:userId (owner only): the member's new role. */
 export const changeMemberBody = z.object({ role: z.enum(INVITE_ROLES) });

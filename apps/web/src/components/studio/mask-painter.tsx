@@ -20,6 +20,8 @@ import {
   tintMask,
 } from "@/lib/mask-stroke";
 import { imageUrl } from "../image";
+import { useShortcuts } from "./use-shortcuts";
+import { stepBrush } from "@/lib/shortcuts";
 import { useStudio } from "./context";
 import { FIELD_HELP } from "./field-help";
 import { useRoomStyleNames } from "./use-room-style-names";
@@ -141,6 +143,13 @@ export function MaskPainter() {
     };
     requestFrame();
   }, [doc.styles, selected, tool, size, requestFrame]);
+
+  useShortcuts((action) => {
+    if (action !== "brush-smaller" && action !== "brush-larger") return false;
+    if (!editable || !doc.contentImageId || doc.styles.length === 0) return false;
+    setSize((s) => stepBrush(s, action, MIN_BRUSH_SIZE, MAX_BRUSH_SIZE));
+    return true;
+  });
 
   if (!doc.contentImageId || doc.styles.length === 0) return null;
 
