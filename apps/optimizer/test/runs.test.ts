@@ -22,6 +22,7 @@ import {
   waitFor,
   type Client,
   type Fixture,
+  joinRoom,
 } from "./support.ts";
 
 let f: Fixture;
@@ -32,11 +33,7 @@ let version = 0;
 const clients: Client[] = [];
 
 async function joined(user: Fixture["users"]["owner"]): Promise<{ socket: Client; state: RoomState }> {
-  const socket = await connect(server, user);
-  clients.push(socket);
-  const reply = await request(socket, "room:join", { roomId: f.roomId });
-  if (!reply.ok) throw new Error(reply.error);
-  return { socket, state: reply.state };
+  return joinRoom(server, user, f.roomId, clients);
 }
 
 async function edit(socket: Client, field: string, value: unknown) {

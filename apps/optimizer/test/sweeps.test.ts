@@ -25,6 +25,7 @@ import {
   imageAt,
   type Client,
   type Fixture,
+  joinRoom,
 } from "./support.ts";
 
 let f: Fixture;
@@ -35,11 +36,7 @@ let viewer: Client;
 const clients: Client[] = [];
 
 async function joined(user: Fixture["users"]["owner"]): Promise<Client> {
-  const socket = await connect(server, user);
-  clients.push(socket);
-  const reply = await request(socket, "room:join", { roomId: f.roomId });
-  if (!reply.ok) throw new Error(reply.error);
-  return socket;
+  return (await joinRoom(server, user, f.roomId, clients)).socket;
 }
 
 const AXES = [
