@@ -1,5 +1,8 @@
 import { z } from "zod";
-import { MAX_ITERATIONS, roomDocument, roomField, runParams } from "./params.ts";
+import { id } from "./ids.ts";
+import { imageMime, type ImageMime } from "./image-types.ts";
+import { roomDocument, roomField, runParams } from "./params.ts";
+import { iterationStats, runStatus, type IterationStats } from "./runs.ts";
 import { speedModel } from "./speed.ts";
 import { maskEdit, type MaskEdit } from "./masks.ts";
 import type { RunSummary } from "./run-history.ts";
@@ -12,19 +15,12 @@ import { promoteSweepCell, startSweep, sweepFrame, sweepUpdate, type SweepInfo }
  * Client→server events that change something take an ack callback `(reply: Ack<T>) => void`.
  */
 
-const id = z.string().min(1).max(64);
-
 export const ROLES = ["owner", "editor", "viewer"] as const;
 export const role = z.enum(ROLES);
 export type Role = z.infer<typeof role>;
 export function canEdit(r: Role): boolean {
   return r === "owner" || r === "editor";
 }
-
-export const RUN_STATUSES = ["queued", "running", "completed", "failed", "cancelled", "interrupted"] as const;
-export const runStatus = z.enum(RUN_STATUSES);
-export type RunStatus = z.infer<typeof runStatus>;
-export const FINISHED_STATUSES: RunStatus[] = ["completed", "failed", "cancelled", "interrupted"];
 
 /** Error codes an ack or `room:error` can carry. */
 export const ERROR_CODES = [
@@ -123,25 +119,7 @@ export const fieldChanged = z.object({
   version: z.number().int(),
 });
 
-/** Per-iteration statistics; `style` is the weighted style loss per layer. */
-/**
- * How many loss points of one run the service keeps (and sends late joiners) and a client charts:
- * one per iteration of the longest run a room allows; a longer history drops its oldest points.
- */
-export const MAX_LOSS_HISTORY = MAX_ITERATIONS;
-
-export const iterationStats = z.object({
-  runId: id,
-  iteration: z.number().int(),
-  /** 0-based index of the multi-scale level (0 when multi-scale is off) */
-  scale: z.number().int(),
-  total: z.number(),
-  content: z.number(),
-  style: z.record(z.string(), z.number()),
-  tv: z.number(),
-  ms: z.number(),
-});
-export type IterationStats = z.infer<typeof iterationStats>;
+/** Per-iteration statistics of the room's run; `style` is the weighted style loss per layer. */
 export const runStats = iterationStats.extend({ roomId: id });
 
 export const runInfo = z.object({
@@ -171,16 +149,14 @@ export const runUpdate = z.object({
 });
 
 /** Binary preview frame: `data` is the encoded image (Buffer on the server, ArrayBuffer in the browser). */
-/** The image types a preview frame may be encoded as (the worker encodes, clients decode). */
-export const PREVIEW_MIMES = ["image/webp", "image/jpeg", "image/png"] as const;
-export const previewMime = z.enum(PREVIEW_MIMES);
-export type PreviewMime = z.infer<typeof previewMime>;
+/** The image types a preview frame may be encoded as (the worker encodes, clients decode): any Atelier image type. */
+export type PreviewMime = ImageMime;
 
 export const preview = z.object({
   roomId: id,
   runId: id,
   iteration: z.number().int(),
-  mime: previewMime,
+  mime: imageMime,
   width: z.number().int(),
   height: z.number().int(),
   data: z.custom<Uint8Array | ArrayBuffer>((v) => v instanceof Uint8Array || v instanceof ArrayBuffer),

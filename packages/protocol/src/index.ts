@@ -1,4 +1,6 @@
 export * from "./params.ts";
+export * from "./ids.ts";
+export * from "./runs.ts";
 export * from "./events.ts";
 export * from "./api.ts";
 export * from "./provenance.ts";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { id } from "./ids.ts";
 import { roomMasks } from "./masks.ts";
 
 /** VGG-19 layer names the engine can tap (ReLU outputs after each conv). */
@@ -30,8 +31,6 @@ export const MAX_STYLES = 5;
 export const MIN_SIZE = 32;
 export const MAX_SIZE = 2048;
 export const MAX_ITERATIONS = 5000;
-
-const id = z.string().min(1).max(64);
 
 export const COLOR_CONTROLS = ["none", "luminance", "match-style", "match-result"] as const;
 
