@@ -12,6 +12,7 @@ export * from "./speed.ts";
 export * from "./presets.ts";
 export * from "./colors.ts";
 export * from "./run-history.ts";
+export * from "./labels.ts";
 export * from "./sweeps.ts";
 export * from "./masks.ts";
 export * from "./mask-raster.ts";

@@ -71,6 +71,18 @@ export const runSettings = z.object({
   multiscale: z.boolean().default(true),
 });
 export type RunSettings = z.infer<typeof runSettings>;
+export type ColorControl = (typeof COLOR_CONTROLS)[number];
+
+/**
+ * The colour control a run uses: the explicit choice, or, when none was made, the older
+ * "Original colours" toggle (on = luminance only). The one rule for the engine and the studio.
+ */
+export function effectiveColorControl(settings: {
+  colorControl?: ColorControl | undefined;
+  originalColors?: boolean | undefined;
+}): ColorControl {
+  return settings.colorControl ?? (settings.originalColors ? "luminance" : "none");
+}
 
 /**
  * The co-edited room document: the images and all settings. Every top-level key is one

@@ -6,7 +6,8 @@ import { FIELD_HELP } from "./field-help";
 import { RunEstimate } from "./run-estimate";
 import { useCommitter } from "./use-committer";
 import { MAX_ITERATIONS, MAX_SIZE, MIN_SIZE, type RoomDocument, type RoomField } from "@atelier/protocol";
-import { FIELD_LABELS, useStudio } from "./context";
+import { FIELD_LABELS } from "@atelier/protocol";
+import { useStudio } from "./context";
 import { FieldShell } from "./field-shell";
 import { ColorControlField } from "./color-control-field";
 

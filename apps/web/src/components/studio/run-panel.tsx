@@ -5,7 +5,8 @@ import { useEffect, useRef, useState, type FormEvent } from "react";
 import { FINISHED_STATUSES, runParams, type RunInfo } from "@atelier/protocol";
 import { secondsPerIteration } from "@/lib/room-store";
 import { runStatusText } from "@/lib/run-display";
-import { FIELD_LABELS, useStudio } from "./context";
+import { FIELD_LABELS } from "@atelier/protocol";
+import { useStudio } from "./context";
 import { Alert } from "@/components/alert";
 import { PublicCheckbox } from "@/components/public-checkbox";
 
