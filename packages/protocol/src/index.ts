@@ -16,3 +16,4 @@ export * from "./labels.ts";
 export * from "./sweeps.ts";
 export * from "./masks.ts";
 export * from "./mask-raster.ts";
+export * from "./origin.ts";
