@@ -75,7 +75,7 @@ describe("POST /api/signup", () => {
     const { POST } = await import("@/app/api/signup/route");
     const cases: Array<[unknown, string, RegExp]> = [
       [{ name: "Eve", email: "styles@atelier.invalid", password: "brushes&oil9" }, "email", /\.invalid cannot receive/],
-      [{ name: "Eve", email: "eve@Host.TEST", password: "brushes&oil9" }, "email", /\.test cannot receive/],
+      [{ name: "Eve", email: "eve@Host.LOCALHOST", password: "brushes&oil9" }, "email", /\.localhost cannot receive/],
       [{ name: "Atelier collection", email: "eve@example.com", password: "brushes&oil9" }, "name", /reserved/],
       [
         { name: "  ＡＴＥＬＩＥＲ_Collection ", email: "eve@example.com", password: "brushes&oil9" },

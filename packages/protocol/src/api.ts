@@ -44,10 +44,11 @@ export function passwordWeakness(password: string, userEmail?: string): string |
 export const SYSTEM_ACCOUNT = { email: "styles@atelier.invalid", name: "Atelier collection" } as const;
 
 /**
- * Top-level domains reserved by RFC 2606 / RFC 6761: no real mailbox lives there, so an account
- * under them can only be a squatter (the system account's own address is one).
+ * Top-level domains that can never hold a mailbox (RFC 6761: `.invalid` never resolves,
+ * `.localhost` is this machine): an account under them can only be a squatter (the system
+ * account's own address is one). `.test` and `.example` stay allowed: test rigs sign up there.
  */
-const RESERVED_EMAIL_TLDS = new Set(["invalid", "localhost", "test", "example", "local"]);
+const RESERVED_EMAIL_TLDS = new Set(["invalid", "localhost"]);
 
 /** Why an email address cannot be signed up with (reserved domain), or null. */
 export function reservedEmailReason(address: string): string | null {
