@@ -34,6 +34,7 @@ import {
   scaled,
 } from "./support.ts";
 import { spawnWorker, type WorkerProcess } from "./support-workers.ts";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const PREFIX = `atelier-test-${randomUUID().slice(0, 8)}:`;
@@ -148,7 +149,7 @@ describe.runIf(testDatabaseProvider() === "postgresql")("a sweep in the cluster"
     clients.push(late);
     const lateUpdate = waitFor(late, "sweep:update");
     const lateFrames = collect(late, "sweep:frame");
-    expect((await request(late, "room:join", { roomId: f.roomId })).ok).toBe(true);
+    expect((await request(late, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION })).ok).toBe(true);
     expect((await lateUpdate).sweep).toMatchObject({ sweepId: sweep.sweepId, queuePosition: null });
     await waitUntil(() => finalFrames(lateFrames, sweep.sweepId).size === 4, "the late joiner has every final image");
 

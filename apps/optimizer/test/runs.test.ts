@@ -24,6 +24,7 @@ import {
   type Fixture,
   joinRoom,
 } from "./support.ts";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 let f: Fixture;
 let server: OptimizerServer;
@@ -192,7 +193,7 @@ describe("a run", () => {
     const socket = await connect(server, f.users.viewer);
     clients.push(socket);
     const preview = waitFor(socket, "run:preview");
-    const reply = await request(socket, "room:join", { roomId: f.roomId });
+    const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     if (!reply.ok) throw new Error(reply.error);
     expect(reply.state.run).toMatchObject({ runId, status: "completed", iteration: 10 });
     expect(reply.state.run!.resultIds).toHaveLength(2); // the public and the private save above
@@ -323,7 +324,7 @@ describe("during a run", () => {
     expect((await flagged).fields).toEqual(["size"]);
     // a live edit next to it needs no restart
     expect((await edit(a, "tvWeight", 0.002)).restartNeeded).toBe(false);
-    const state = await request(b, "room:join", { roomId: f.roomId });
+    const state = await request(b, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     expect(state.ok && state.state.restartNeeded).toEqual(["size"]);
 
     expect(await request(a, "run:start", { roomId: f.roomId })).toMatchObject({ ok: false, code: "conflict" });
@@ -393,7 +394,7 @@ describe("the queue", () => {
     });
     const first = await start(a);
     await waitFor(a, "run:stats", (s) => s.runId === first.runId);
-    const joinedOther = await request(b, "room:join", { roomId: other.id });
+    const joinedOther = await request(b, "room:join", { roomId: other.id, protocol: PROTOCOL_VERSION });
     expect(joinedOther.ok).toBe(true);
     const reply = await request(b, "run:start", { roomId: other.id });
     if (!reply.ok) throw new Error(reply.error);

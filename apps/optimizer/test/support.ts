@@ -14,6 +14,7 @@ import { decodeImage, resizeImage, type RgbImage } from "@atelier/engine";
 import {
   defaultRoomDocument,
   formatZodError,
+  PROTOCOL_VERSION,
   serverEventSchemas,
   type ClientToServerEvents,
   type Preview,
@@ -183,7 +184,7 @@ export async function joinRoom(
 ): Promise<{ socket: Client; state: RoomState }> {
   const socket = await connect(server, auth);
   clients?.push(socket);
-  const reply = await request(socket, "room:join", { roomId });
+  const reply = await request(socket, "room:join", { roomId, protocol: PROTOCOL_VERSION });
   if (!reply.ok) {
     socket.close();
     throw new Error(reply.error);

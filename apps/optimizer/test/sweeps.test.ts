@@ -27,6 +27,7 @@ import {
   type Fixture,
   joinRoom,
 } from "./support.ts";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 let f: Fixture;
 let server: OptimizerServer;
@@ -130,7 +131,7 @@ describe("sweeps", () => {
     clients.push(late);
     const lateUpdate = waitFor(late, "sweep:update");
     const lateFrames: SweepFrame[] = collect(late, "sweep:frame");
-    const join = await request(late, "room:join", { roomId: f.roomId });
+    const join = await request(late, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     expect(join.ok).toBe(true);
     expect((await lateUpdate).sweep.sweepId).toBe(sweep.sweepId);
     await waitUntil(
