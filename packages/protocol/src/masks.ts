@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { id } from "./ids.ts";
 
 /*
  * Painted style masks (issue 13): per style slot of the room (keyed by the style's imageId) a
@@ -13,8 +14,6 @@ import { z } from "zod";
  * change on as one delta (`mask:changed`: a stroke added, or strokes removed) with its own
  * version, never the whole layer set; a joiner gets the layers once, in the room's state.
  */
-
-const id = z.string().min(1).max(64);
 
 /** Bounds that keep a room document small enough to send to every joiner. */
 export const MAX_MASK_STROKES = 64;
