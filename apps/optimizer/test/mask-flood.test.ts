@@ -6,7 +6,7 @@
  * throughout, and a viewer and a late joiner get the regions once, not per stroke.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_MASK_BYTES, maskBytes } from "@atelier/protocol";
+import { MAX_MASK_BYTES, PROTOCOL_VERSION, maskBytes } from "@atelier/protocol";
 import type { OptimizerServer } from "../src/gateway/server.ts";
 import { maximalStroke } from "./support-masks.ts";
 import {
@@ -42,7 +42,7 @@ afterAll(async () => {
 async function joined(user: Fixture["users"]["owner"]) {
   const socket = await connect(server, user);
   clients.push(socket);
-  const reply = await request(socket, "room:join", { roomId: f.roomId });
+  const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
   if (!reply.ok) throw new Error(reply.error);
   return { socket, state: reply.state };
 }

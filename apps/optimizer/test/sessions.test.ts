@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 import { signRealtimeToken, signSessionEnded } from "@atelier/protocol/token";
 import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
@@ -56,7 +57,7 @@ const tokenOf = (user: TestUser, generation: number) => signRealtimeToken({ ...u
 async function joined(gateway: OptimizerServer, auth: Parameters<typeof connect>[1]) {
   const socket = await connect(gateway, auth);
   clients.push(socket);
-  const reply = await request(socket, "room:join", { roomId: f.roomId });
+  const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
   if (!reply.ok) throw new Error(reply.error);
   return { socket, state: reply.state };
 }

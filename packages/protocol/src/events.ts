@@ -45,7 +45,7 @@ export type Ack<T = Record<string, never>> = ({ ok: true } & T) | { ok: false; c
  * version refuses the join with code "outdated" (the page must reload) instead of misreading
  * events whose shape changed. Bump it with any change an older page would misread.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** `protocol`: the page's PROTOCOL_VERSION (missing: a page from before versions existed). */
 export const joinRoom = z.object({ roomId: id, protocol: z.number().int().optional() });
