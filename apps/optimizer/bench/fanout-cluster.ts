@@ -32,12 +32,13 @@ import { connect, createFixture, request, tinyDocument, tokenFor, type Client, t
 import { spawnGateway, spawnWorker, type NodeProcess } from "../test/support-cluster.ts";
 import type { ClientTarget } from "./fanout-clients.ts";
 import { ask, average, percentile } from "./fanout-common.ts";
+import type { Settings } from "../src/config.ts";
 import type { GatewayReport } from "./fanout-gateway.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
-export interface ClusterBenchOptions {
+export interface ClusterBenchOptions extends Pick<Settings, "previewFps"> {
   gateways: number;
   /** worker processes */
   workers: number;
@@ -45,7 +46,6 @@ export interface ClusterBenchOptions {
   rooms: number;
   size: number;
   iterations: number;
-  previewFps: number;
 }
 
 export async function runClusterBench(o: ClusterBenchOptions): Promise<void> {

@@ -16,24 +16,7 @@ export async function startService(log: Logger): Promise<{ server: OptimizerServ
   if (config.role === "worker")
     throw new Error("ATELIER_ROLE=worker: start it with `npm run worker` (src/cluster/worker-process.ts)");
   const db = await createDb({ url: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
-  const server = await createOptimizerServer({
-    port: config.port,
-    secret: config.secret,
-    dataDir: config.dataDir,
-    db,
-    webOrigin: config.webOrigin,
-    workers: config.workers,
-    previewFps: config.previewFps,
-    checkpointEvery: config.checkpointEvery,
-    redisUrl: config.redisUrl,
-    role: config.role === "gateway" ? "gateway" : "all",
-    redisPrefix: config.redisPrefix,
-    prewarm: config.prewarm,
-    workerIdleMs: config.workerIdleMs,
-    backend: config.backend,
-    limits: config.limits,
-    logger: log,
-  });
+  const server = await createOptimizerServer({ ...config, db, logger: log });
   log.info("optimizer.ready", { port: server.port, dataDir: config.dataDir, webOrigin: config.webOrigin });
 
   let stopping = false;
