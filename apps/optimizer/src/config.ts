@@ -3,7 +3,7 @@
  * works on one machine; production refuses to start without a real realtime secret.
  */
 import { resolveDataDir } from "@atelier/db";
-import { MAX_ITERATIONS, MAX_SIZE, MIN_SIZE, type PreviewMime } from "@atelier/protocol";
+import { MAX_ITERATIONS, MAX_SIZE, MIN_SIZE, parseAllowedHosts, type PreviewMime } from "@atelier/protocol";
 import { resolveRealtimeSecret } from "@atelier/protocol/token";
 import { DEFAULT_LIMITS, parseLogLevel, type LogLevel, type Logger, type ServiceLimits } from "./common/index.ts";
 
@@ -45,6 +45,8 @@ export interface Settings {
   /** ATELIER_HEALTH_PORT: a worker process's GET /health port (0: any free one); unset: none (a worker has no other HTTP) */
   healthPort: number | null;
   webOrigin: string | string[];
+  /** ATELIER_ALLOWED_HOSTS: host names pages may be opened on besides localhost and IP literals (see @atelier/protocol's origin rule) */
+  allowedHosts: string[];
   /** DATA_DIR: images, results, checkpoints */
   dataDir: string;
   databaseUrl: string | undefined;
@@ -82,6 +84,7 @@ export const DEFAULT_SETTINGS: Omit<Settings, "dataDir" | "secret"> = {
   port: 4001,
   healthPort: null,
   webOrigin: "http://localhost:3000",
+  allowedHosts: [],
   databaseUrl: undefined,
   workers: 1,
   previewFps: 4,
@@ -146,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, log?: Logger): 
     port: intFromEnv(env, "PORT", d.port, 0, 65535),
     healthPort: env.ATELIER_HEALTH_PORT?.trim() ? intFromEnv(env, "ATELIER_HEALTH_PORT", 0, 0, 65535) : null,
     webOrigin: origins.length === 1 ? origins[0]! : origins,
+    allowedHosts: parseAllowedHosts(env.ATELIER_ALLOWED_HOSTS),
     dataDir: resolveDataDir(env),
     databaseUrl: env.DATABASE_URL?.trim() || undefined,
     secret: resolveSecret(env, log),

@@ -1,6 +1,6 @@
 /**
  * gateway/: the Socket.IO side of the service — the server (server.ts, where the parts meet),
- * socket auth and the checks every event passes (socket-auth, socket-events, session-check),
+ * socket auth and the checks every event passes (socket-origin, socket-auth, socket-events, session-check),
  * the handlers (room, document, run), presence and membership, the internal HTTP endpoints,
  * the shared context the handlers are built from, and the preview fan-out to sockets.
  *

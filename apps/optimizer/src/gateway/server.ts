@@ -29,6 +29,7 @@ import { RoomRegistry } from "../rooms/room-registry.ts";
 import type { RunSettings } from "../runs/core.ts";
 import { createRunLink, type RunLink } from "./run-handlers.ts";
 import { installSocketAuth } from "./socket-auth.ts";
+import { socketOriginOptions } from "./socket-origin.ts";
 import { registerTokenRefresh, startSessionChecks } from "./session-check.ts";
 
 export type { AtelierServer } from "./context.ts";
@@ -39,7 +40,7 @@ export type { AtelierServer } from "./context.ts";
  * works with: a database client (default: a new one for DATA_DIR, closed on close()) and a logger.
  */
 export type OptimizerServerOptions = RunSettings &
-  Pick<Settings, "port" | "secret" | "webOrigin" | "recoveryWindowMs" | "sessionCheckMs"> & {
+  Pick<Settings, "port" | "secret" | "webOrigin" | "allowedHosts" | "recoveryWindowMs" | "sessionCheckMs"> & {
     db?: Db;
     logger?: Logger;
   };
@@ -78,7 +79,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
   let handleHttp: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.writeHead(503).end();
   const http = createServer((req, res) => handleHttp(req, res));
   const io: AtelierServer = new Server(http, {
-    cors: { origin: options.webOrigin, credentials: true },
+    ...socketOriginOptions({ publicOrigins: [options.webOrigin].flat(), allowedHosts: options.allowedHosts }),
     connectionStateRecovery: {
       maxDisconnectionDuration: options.recoveryWindowMs,
       // tokens are checked again on a recovered connection

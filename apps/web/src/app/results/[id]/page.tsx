@@ -3,7 +3,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { getDb } from "@atelier/db";
 import { FramedImage, imageUrl } from "@/components/image";
-import { LikeButton, RemixButton } from "@/components/result-actions";
+import { CopyLinkButton, LikeButton, RemixButton } from "@/components/result-actions";
 import { currentUser } from "@/server/page-session";
 import { resultDetail } from "@/server/queries";
 import { ParamsTable } from "@/components/params-table";
@@ -73,6 +73,7 @@ export default async function ResultPage({ params }: Props) {
           >
             Download PNG
           </a>
+          <CopyLinkButton />
         </div>
 
         <section aria-labelledby="sources-heading">
