@@ -5,9 +5,21 @@
  * requests are right, not how S3 behaves at scale. Loopback only, on a free port.
  */
 import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import S3rver from "s3rver";
+
+/** the part of s3rver's API used here (it ships no types) */
+type S3rverServer = { run(): Promise<AddressInfo>; close(): Promise<void> };
+type S3rverClass = new (options: {
+  address: string;
+  port: number;
+  silent: boolean;
+  directory: string;
+  configureBuckets: { name: string }[];
+}) => S3rverServer;
+const S3rver = createRequire(import.meta.url)("s3rver") as S3rverClass;
 
 /** the emulator's fixed key pair (it checks request signatures against it) */
 export const S3_EMULATOR_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } as const;
