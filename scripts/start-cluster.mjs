@@ -127,7 +127,7 @@ gatewayPorts.forEach((port, i) =>
   }),
 );
 workerHealthPorts.forEach((port, i) =>
-  start(`worker-${i + 1}`, [...tsx, path.join(optimizerSrc, "worker-main.ts")], {
+  start(`worker-${i + 1}`, [...tsx, path.join(optimizerSrc, "cluster", "worker-process.ts")], {
     ATELIER_ROLE: "worker",
     ATELIER_HEALTH_PORT: String(port),
   }),

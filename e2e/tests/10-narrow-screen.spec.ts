@@ -15,7 +15,8 @@ test("at 390 px the room's full name and the settings fit: nothing is cut off, t
   await expect(title).toHaveText(name);
   // the heading shows all of its text (wrapped, not clipped with an ellipsis)
   expect(await title.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
-  // the estimate and presets fit too
+  // the estimate and presets fit too, one tap away (the canvas comes first)
+  await page.getByTestId("tab-settings").click();
   await expect(page.getByTestId("estimate-current")).toContainText("This run:");
   for (const preset of ["quick", "balanced", "full"]) {
     const box = (await page.getByTestId(`preset-${preset}`).boundingBox())!;

@@ -2,7 +2,7 @@
  * `npm run bench:fanout -- --gateways 2`: preview fan-out over several gateways, laid out as a
  * deployment: N gateways (role "gateway", no engine work), each its own process
  * (bench/fanout-gateway.ts: src/main.ts's gateway plus an IPC channel for its figures), and the
- * runs on separate worker processes (src/worker-main.ts, through bench/fanout-worker.ts), all
+ * runs on separate worker processes (src/cluster/worker-process.ts, through bench/fanout-worker.ts), all
  * spawned with the chaos tests' helpers (test/support-cluster.ts). Every node has an IPC channel
  * to the bench and stops when it closes: even a bench killed with SIGKILL leaves no process. They share the local Redis under a key prefix of this
  * run's own (its keys are deleted at the end) and a throwaway PostgreSQL database (several

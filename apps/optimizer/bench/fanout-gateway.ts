@@ -6,8 +6,8 @@
  * when the channel closes (the bench is gone), so no gateway outlives its bench.
  */
 import { logLevelFromEnv } from "../src/config.ts";
-import { createLogger } from "../src/log.ts";
-import type { OptimizerServer } from "../src/server.ts";
+import { createLogger } from "../src/common/log.ts";
+import type { OptimizerServer } from "../src/gateway/server.ts";
 import { startService } from "../src/service.ts";
 
 /** bench → gateway */

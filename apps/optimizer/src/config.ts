@@ -3,10 +3,9 @@
  * works on one machine; production refuses to start without a real realtime secret.
  */
 import { resolveDataDir } from "@atelier/db";
-import { MAX_ITERATIONS, MAX_SIZE, MIN_SIZE } from "@atelier/protocol";
+import { MAX_ITERATIONS, MAX_SIZE, MIN_SIZE, parseAllowedHosts } from "@atelier/protocol";
 import { resolveRealtimeSecret } from "@atelier/protocol/token";
-import { DEFAULT_LIMITS, type ServiceLimits } from "./limits.ts";
-import { parseLogLevel, type LogLevel, type Logger } from "./log.ts";
+import { DEFAULT_LIMITS, parseLogLevel, type LogLevel, type Logger, type ServiceLimits } from "./common/index.ts";
 
 /** What this process does (ATELIER_ROLE): everything (embedded, the default), realtime gateway only, or jobs only. */
 const ROLES = ["all", "gateway", "worker"] as const;
@@ -21,6 +20,8 @@ export interface OptimizerConfig {
   /** ATELIER_HEALTH_PORT: a worker process's GET /health port (0: any free one); unset: none (a worker has no other HTTP) */
   healthPort: number | null;
   webOrigin: string | string[];
+  /** ATELIER_ALLOWED_HOSTS: see @atelier/protocol's origin rule */
+  allowedHosts: string[];
   /** DATA_DIR: images, results, checkpoints */
   dataDir: string;
   databaseUrl: string | undefined;
@@ -110,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, log?: Logger): 
     port: intFromEnv(env, "PORT", 4001, 0, 65535),
     healthPort: env.ATELIER_HEALTH_PORT?.trim() ? intFromEnv(env, "ATELIER_HEALTH_PORT", 0, 0, 65535) : null,
     webOrigin: origins.length === 1 ? origins[0]! : origins,
+    allowedHosts: parseAllowedHosts(env.ATELIER_ALLOWED_HOSTS),
     dataDir: resolveDataDir(env),
     databaseUrl: env.DATABASE_URL?.trim() || undefined,
     secret: resolveSecret(env, log),

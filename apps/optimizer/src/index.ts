@@ -3,7 +3,7 @@ export {
   type OptimizerServer,
   type OptimizerServerOptions,
   type AtelierServer,
-} from "./server.ts";
+} from "./gateway/index.ts";
 export { loadConfig, type OptimizerConfig } from "./config.ts";
-export { createLogger, type Logger, type LogLevel } from "./log.ts";
-export { FairQueue, estimateStartTimes } from "./fair-queue.ts";
+export { createLogger, type Logger, type LogLevel } from "./common/index.ts";
+export { FairQueue, estimateStartTimes } from "./runs/index.ts";

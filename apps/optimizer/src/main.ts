@@ -3,7 +3,7 @@
  * environment (see README.md), with graceful shutdown on SIGTERM/SIGINT (service.ts).
  */
 import { logLevelFromEnv } from "./config.ts";
-import { createLogger } from "./log.ts";
+import { createLogger } from "./common/index.ts";
 import { startService } from "./service.ts";
 
 const log = createLogger(logLevelFromEnv());

@@ -6,8 +6,8 @@
 import { createDb } from "@atelier/db";
 import { fileStoreOf } from "@atelier/storage";
 import { loadConfig } from "./config.ts";
-import type { Logger } from "./log.ts";
-import { createOptimizerServer, type OptimizerServer } from "./server.ts";
+import type { Logger } from "./common/index.ts";
+import { createOptimizerServer, type OptimizerServer } from "./gateway/index.ts";
 
 /** how long a shutdown may take before the process ends anyway */
 const SHUTDOWN_TIMEOUT_MS = 30_000;
@@ -15,7 +15,7 @@ const SHUTDOWN_TIMEOUT_MS = 30_000;
 export async function startService(log: Logger): Promise<{ server: OptimizerServer; stop: (why: string) => void }> {
   const config = loadConfig(undefined, log);
   if (config.role === "worker")
-    throw new Error("ATELIER_ROLE=worker: start it with `npm run worker` (src/worker-main.ts)");
+    throw new Error("ATELIER_ROLE=worker: start it with `npm run worker` (src/cluster/worker-process.ts)");
   // a missing bucket or refused credentials stop the start, saying what to fix
   const files = fileStoreOf({ dataDir: config.dataDir });
   await files.check();
@@ -26,6 +26,7 @@ export async function startService(log: Logger): Promise<{ server: OptimizerServ
     dataDir: config.dataDir,
     db,
     webOrigin: config.webOrigin,
+    allowedHosts: config.allowedHosts,
     workers: config.workers,
     previewFps: config.previewFps,
     checkpointEvery: config.checkpointEvery,

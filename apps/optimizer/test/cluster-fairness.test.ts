@@ -15,10 +15,10 @@ import { REFERENCE_MS_PER_PIXEL_ITERATION, runParams, type RunEvent } from "@ate
 import { QueueEvents } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SharedDirectory } from "@atelier/files";
-import { createLogger } from "../src/log.ts";
-import { RunBus } from "../src/run-bus.ts";
-import { RunDispatcher } from "../src/run-dispatcher.ts";
-import { RUN_QUEUE, RunWorker } from "../src/run-worker.ts";
+import { createLogger } from "../src/common/log.ts";
+import { RunBus } from "../src/cluster/run-bus.ts";
+import { RunDispatcher } from "../src/cluster/dispatcher.ts";
+import { RUN_QUEUE, RunWorker } from "../src/cluster/run-worker-role.ts";
 import { createFixture, tinyDocument, waitUntil, type Fixture } from "./support.ts";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";

@@ -1,13 +1,13 @@
 /**
  * Cluster runs on real parts: a gateway (ATELIER_ROLE=gateway, runs no job), two worker
- * processes (`src/worker-main.ts`, BullMQ on the local Redis under this file's own key
+ * processes (`src/cluster/worker-process.ts`, BullMQ on the local Redis under this file's own key
  * prefix), the fixture database and DATA_DIR shared by all. `kill -9` of the worker holding a
  * running job: the other worker resumes it from its last checkpoint (not from iteration 0),
  * the room is told, and the run completes. Prints the measured time to resume.
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { OptimizerServer } from "../src/server.ts";
+import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
   collect,
   connect,

@@ -14,7 +14,7 @@ import { imageFilePath } from "@atelier/storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabaseProvider } from "@atelier/db/testing";
 import type { SweepFrame, SweepInfo } from "@atelier/protocol";
-import type { OptimizerServer } from "../src/server.ts";
+import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
   collect,
   connect,

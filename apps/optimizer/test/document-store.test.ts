@@ -11,11 +11,11 @@ import { Redis } from "ioredis";
 import { Server } from "socket.io";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultRoomDocument, interNodeEventSchemas, type RoomDocument } from "@atelier/protocol";
-import { RoomQueue } from "../src/document-handlers.ts";
-import { decideFieldWrite, type DocumentStore, type FieldWrite } from "../src/document-store.ts";
-import { MemoryDocumentStore } from "../src/document-store-memory.ts";
-import { RedisDocumentStore } from "../src/document-store-redis.ts";
-import { createLogger } from "../src/log.ts";
+import { RoomQueue } from "../src/gateway/document-handlers.ts";
+import { decideFieldWrite, type DocumentStore, type FieldWrite } from "../src/rooms/document-store.ts";
+import { MemoryDocumentStore } from "../src/rooms/document-store-memory.ts";
+import { RedisDocumentStore } from "../src/rooms/document-store-redis.ts";
+import { createLogger } from "../src/common/log.ts";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const prefix = `atelier-test-${randomUUID().slice(0, 8)}:`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { estimateStartTimes, FairQueue } from "../src/fair-queue.ts";
+import { estimateStartTimes, FairQueue } from "../src/runs/fair-queue.ts";
 
 const job = (id: string, userId: string) => ({ id, userId });
 const ids = (jobs: { id: string }[]) => jobs.map((j) => j.id);

@@ -12,8 +12,8 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Server, type Socket as ServerSocket } from "socket.io";
 import { io as connectClient, type Socket as ClientSocket } from "socket.io-client";
-import { PreviewFanout } from "../src/fanout.ts";
-import type { PreviewFrame } from "../src/rooms.ts";
+import { PreviewFanout } from "../src/gateway/fanout.ts";
+import type { PreviewFrame } from "../src/rooms/room-registry.ts";
 import { waitUntil } from "./support.ts";
 
 const ROOM = "room:r1";

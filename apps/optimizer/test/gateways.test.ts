@@ -10,8 +10,8 @@ import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signMembershipChange } from "@atelier/protocol/token";
-import type { OptimizerServer } from "../src/server.ts";
-import { sessionVerdict } from "../src/session-check.ts";
+import type { OptimizerServer } from "../src/gateway/server.ts";
+import { sessionVerdict } from "../src/gateway/session-check.ts";
 import {
   SECRET,
   connect,

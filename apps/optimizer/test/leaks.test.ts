@@ -5,8 +5,8 @@
 import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { imageFilePath } from "@atelier/storage";
-import { memberVisibleError } from "../src/errors.ts";
-import type { OptimizerServer } from "../src/server.ts";
+import { memberVisibleError } from "../src/common/errors.ts";
+import type { OptimizerServer } from "../src/gateway/server.ts";
 import { connect, createFixture, request, startServer, waitFor, type Client, type Fixture } from "./support.ts";
 
 describe("memberVisibleError (pure)", () => {

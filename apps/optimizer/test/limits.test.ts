@@ -10,8 +10,8 @@ import {
   fieldLimitRefusal,
   runSizeRefusal,
   socketLimitRefusal,
-} from "../src/limits.ts";
-import type { OptimizerServer } from "../src/server.ts";
+} from "../src/common/limits.ts";
+import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
   collect,
   connect,

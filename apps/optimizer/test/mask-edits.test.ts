@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MAX_MASK_STROKES, type MaskEdit, type RoomMasks } from "@atelier/protocol";
-import { applyMaskEdit } from "../src/mask-edits.ts";
+import { applyMaskEdit } from "../src/rooms/mask-edits.ts";
 
 const stroke = (strokeId: string) => ({
   strokeId,

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRoomDocument, readRunParams } from "@atelier/db";
 import { decodeImage, type RgbImage } from "@atelier/engine";
 import type { RoomState } from "@atelier/protocol";
-import type { OptimizerServer } from "../src/server.ts";
+import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
   collect,
   connect,

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signMembershipChange, signRealtimeToken } from "@atelier/protocol/token";
-import type { OptimizerServer } from "../src/server.ts";
+import type { OptimizerServer } from "../src/gateway/server.ts";
 import { connect, createFixture, request, SECRET, startServer, waitFor, type Client, type Fixture } from "./support.ts";
 
 let f: Fixture;

@@ -5,7 +5,7 @@
  * test saw it (every preview is decided between run:start and the completed update).
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { OptimizerServer } from "../src/server.ts";
+import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
   collect,
   connect,

@@ -12,8 +12,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serializeRunParams } from "@atelier/db";
 import { runParams, type RoomState, type RunInfo } from "@atelier/protocol";
-import type { Lease } from "../src/lease.ts";
-import type { OptimizerServer } from "../src/server.ts";
+import type { Lease } from "../src/runs/lease.ts";
+import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
   connect,
   createFixture,

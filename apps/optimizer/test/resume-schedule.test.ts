@@ -10,9 +10,9 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { IterationEvent } from "@atelier/engine";
 import { defaultRoomDocument, defaultScalePlan, runParams } from "@atelier/protocol";
-import { WorkerPool, type WorkerEnd } from "../src/job-worker.ts";
+import { WorkerPool, type WorkerEnd } from "../src/engine-slots/slot-pool.ts";
 import { loadConfig } from "../src/config.ts";
-import { createLogger } from "../src/log.ts";
+import { createLogger } from "../src/common/log.ts";
 import { IMAGES_DIR } from "./support.ts";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "atelier-resume-schedule-"));

@@ -6,10 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultRoomDocument } from "@atelier/protocol";
-import type { DocumentStore } from "../src/document-store.ts";
-import { MemoryDocumentStore } from "../src/document-store-memory.ts";
-import { createLogger } from "../src/log.ts";
-import { offerOf, RoomRegistry } from "../src/rooms.ts";
+import type { DocumentStore } from "../src/rooms/document-store.ts";
+import { MemoryDocumentStore } from "../src/rooms/document-store-memory.ts";
+import { createLogger } from "../src/common/log.ts";
+import { offerOf, RoomRegistry } from "../src/rooms/room-registry.ts";
 import { createFixture, type Fixture } from "./support.ts";
 
 const log = createLogger("silent");

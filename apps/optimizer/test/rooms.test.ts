@@ -7,7 +7,7 @@ import path from "node:path";
 import { readRoomDocument } from "@atelier/db";
 import { canViewImage, storeImage } from "@atelier/storage";
 import { colorOf, type RoomState } from "@atelier/protocol";
-import type { OptimizerServer } from "../src/server.ts";
+import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
   collect,
   connect,

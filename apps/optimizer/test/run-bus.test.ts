@@ -6,8 +6,8 @@
 import { randomUUID } from "node:crypto";
 import { defaultRoomDocument, runParams, type RunControl, type RunEvent } from "@atelier/protocol";
 import { afterAll, describe, expect, it } from "vitest";
-import { createLogger } from "../src/log.ts";
-import { RunBus } from "../src/run-bus.ts";
+import { createLogger } from "../src/common/log.ts";
+import { RunBus } from "../src/cluster/run-bus.ts";
 import { waitUntil } from "./support.ts";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";

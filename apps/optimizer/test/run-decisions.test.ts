@@ -1,6 +1,6 @@
 import { defaultRoomDocument, runParams, type RunParams } from "@atelier/protocol";
 import { describe, expect, it } from "vitest";
-import { isLiveStyles, liveEditOf, restartNeededFields } from "../src/run-edits.ts";
+import { isLiveStyles, liveEditOf, restartNeededFields } from "../src/runs/edits.ts";
 import {
   learnPixelRate,
   queueEstimates,
@@ -8,8 +8,8 @@ import {
   roundEta,
   smoothRunSpeed,
   sweepSecondsLeft,
-} from "../src/run-eta.ts";
-import { endStatus } from "../src/run-launcher.ts";
+} from "../src/runs/eta.ts";
+import { endStatus } from "../src/runs/launcher.ts";
 
 const params: RunParams = runParams.parse({
   ...defaultRoomDocument(),

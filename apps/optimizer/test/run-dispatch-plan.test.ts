@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planDispatch, type PlanRun } from "../src/run-dispatch-plan.ts";
+import { planDispatch, type PlanRun } from "../src/cluster/dispatch-plan.ts";
 
 const run = (id: string, userId: string, seconds: number | null = 10): PlanRun => ({ id, userId, seconds });
 const ids = (runs: { id: string }[]) => runs.map((r) => r.id);

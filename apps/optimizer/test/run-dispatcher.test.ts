@@ -3,7 +3,7 @@
  * without workers taking jobs: what it queues on BullMQ from the Run rows, and that a Redis
  * that lost everything (a restart: Redis here keeps nothing on disk) gets every accepted run's
  * job back from the rows — except a run a live worker still holds (its lease file). Sweeps
- * (queued in Redis, sweep-store.ts) take their turn among the runs as one job of their user.
+ * (queued in Redis, sweeps/sweep-store.ts) take their turn among the runs as one job of their user.
  */
 import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
@@ -11,14 +11,14 @@ import { Redis } from "ioredis";
 import { serializeRunParams } from "@atelier/db";
 import { expandSweep, runParams, type RunEvent, type SweepInfo } from "@atelier/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeLease } from "../src/lease.ts";
+import { writeLease } from "../src/runs/lease.ts";
 import { SharedDirectory } from "@atelier/files";
-import { createLogger } from "../src/log.ts";
-import { RunBus } from "../src/run-bus.ts";
-import { RunDispatcher } from "../src/run-dispatcher.ts";
-import { WORKER_REGISTRY } from "../src/run-worker.ts";
-import { newCellInfo } from "../src/sweep-cell.ts";
-import { SweepStore } from "../src/sweep-store.ts";
+import { createLogger } from "../src/common/log.ts";
+import { RunBus } from "../src/cluster/run-bus.ts";
+import { RunDispatcher } from "../src/cluster/dispatcher.ts";
+import { WORKER_REGISTRY } from "../src/cluster/run-worker-role.ts";
+import { newCellInfo } from "../src/sweeps/sweep-cell.ts";
+import { SweepStore } from "../src/sweeps/sweep-store.ts";
 import { createFixture, tinyDocument, waitUntil, type Fixture } from "./support.ts";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readLossHistory } from "@atelier/db";
 import type { RoomDocument, RunInfo } from "@atelier/protocol";
 import { imageFilePath } from "@atelier/storage";
-import type { OptimizerServer } from "../src/server.ts";
+import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
   collect,
   connect,

@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readLossHistory } from "@atelier/db";
 import type { Preview, RoomState, RunInfo } from "@atelier/protocol";
 import { imageFilePath } from "@atelier/storage";
-import { chooseKeptImage } from "../src/run-outcome.ts";
-import type { PreviewFrame } from "../src/rooms.ts";
-import type { OptimizerServer } from "../src/server.ts";
+import { chooseKeptImage } from "../src/runs/outcome.ts";
+import type { PreviewFrame } from "../src/rooms/room-registry.ts";
+import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
   collect,
   connect,

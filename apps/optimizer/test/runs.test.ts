@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readProvenance, readRunParams, readStyleImageIds } from "@atelier/db";
 import type { RoomState, RunInfo, RunStatsEvent } from "@atelier/protocol";
 import { canViewImage, imageFilePath } from "@atelier/storage";
-import type { OptimizerServer } from "../src/server.ts";
+import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
   collect,
   connect,

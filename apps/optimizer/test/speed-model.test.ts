@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { REFERENCE_MS_PER_PIXEL_ITERATION } from "@atelier/protocol";
-import { learnSpeed, referenceSpeed, SpeedTracker } from "../src/speed-model.ts";
+import { learnSpeed, referenceSpeed, SpeedTracker } from "../src/runs/speed-model.ts";
 
 describe("speed model", () => {
   it("starts from the stated reference figure", () => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REFERENCE_MS_PER_PIXEL_ITERATION } from "@atelier/protocol";
-import type { OptimizerServer } from "../src/server.ts";
+import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
   connect,
   createFixture,
@@ -22,7 +22,7 @@ let server: OptimizerServer;
 
 beforeAll(async () => {
   f = await createFixture("speed");
-  // 128×96 px × 20 iterations ≈ 246 000 pixel-iterations: enough to learn from (speed-model.ts)
+  // 128×96 px × 20 iterations ≈ 246 000 pixel-iterations: enough to learn from (runs/speed-model.ts)
   await setDocument(f, tinyDocument(f, { size: 128, iterations: 20, multiscale: false }));
   server = await startServer(f);
 });

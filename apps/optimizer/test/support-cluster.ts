@@ -29,7 +29,7 @@ const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 // tsx as a loader in the process itself: its CLI would run the script in a child, and a kill -9
 // of the CLI would leave that child (the real server) running
 const tsxLoader = pathToFileURL(path.resolve(appDir, "..", "..", "node_modules", "tsx", "dist", "loader.mjs")).href;
-const workerMain = path.join(appDir, "src", "worker-main.ts");
+const workerMain = path.join(appDir, "src", "cluster", "worker-process.ts");
 
 export interface NodeProcess {
   name: string;

@@ -1,5 +1,5 @@
 /**
- * Worker processes for the cluster-run tests: `src/worker-main.ts` started as a real child
+ * Worker processes for the cluster-run tests: `src/cluster/worker-process.ts` started as a real child
  * process (node + tsx, no npm wrapper, so its pid is the worker's and SIGKILL kills it), with
  * the fixture's database and DATA_DIR, a test's own Redis key prefix, and its JSON log lines
  * kept for the test to look at.
@@ -25,7 +25,7 @@ export interface WorkerProcess {
 }
 
 export function spawnWorker(f: Fixture, redisUrl: string, prefix: string, env: NodeJS.ProcessEnv = {}): WorkerProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/worker-main.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cluster/worker-process.ts"], {
     cwd: packageDir,
     env: {
       ...process.env,

@@ -24,8 +24,8 @@ import {
 } from "@atelier/protocol";
 import { signRealtimeToken } from "@atelier/protocol/token";
 import { storeImage } from "@atelier/storage";
-import { createLogger } from "../src/log.ts";
-import { createOptimizerServer, type OptimizerServer, type OptimizerServerOptions } from "../src/server.ts";
+import { createLogger } from "../src/common/log.ts";
+import { createOptimizerServer, type OptimizerServer, type OptimizerServerOptions } from "../src/gateway/server.ts";
 
 export const SECRET = "test-realtime-secret";
 export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;

@@ -8,8 +8,8 @@ import path from "node:path";
 import { imageFilePath } from "@atelier/storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SweepFrame, SweepInfo } from "@atelier/protocol";
-import { promotedChanges } from "../src/sweeps.ts";
-import type { OptimizerServer } from "../src/server.ts";
+import { promotedChanges } from "../src/sweeps/sweep-manager.ts";
+import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
   collect,
   connect,

@@ -1,7 +1,7 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { crossSiteRefusal } from "./server/csrf";
 import { securityHeaders, servedOverHttps } from "./server/security-headers";
-import { publicOrigin, securityHeaderSettings } from "./server/site-config";
+import { originRule, securityHeaderSettings } from "./server/site-config";
 
 /**
  * Every request: state-changing API calls from other sites are refused; every page and API
@@ -9,13 +9,15 @@ import { publicOrigin, securityHeaderSettings } from "./server/site-config";
  */
 export function proxy(request: NextRequest): NextResponse {
   const https = servedOverHttps(request.url, request.headers.get("x-forwarded-proto"));
-  const headers = securityHeaders({ ...securityHeaderSettings(), https });
+  const headers = securityHeaders({ ...securityHeaderSettings(request), https });
   const refusal = crossSiteRefusal({
     method: request.method,
     pathname: request.nextUrl.pathname,
     origin: request.headers.get("origin"),
     secFetchSite: request.headers.get("sec-fetch-site"),
-    allowedOrigins: [publicOrigin(request.url), new URL(request.url).origin],
+    // the Host header, not request.url: `next start` puts its own hostname into the latter
+    host: request.headers.get("host"),
+    rule: originRule(request.url),
   });
   const response = refusal
     ? NextResponse.json({ error: refusal }, { status: 403, headers: { "Cache-Control": "no-store" } })

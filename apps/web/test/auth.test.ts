@@ -71,6 +71,38 @@ describe("POST /api/signup", () => {
     expect(badJson.status).toBe(400);
   });
 
+  it("refuses reserved addresses (.invalid, .test, …) and the site's own display name, creating nothing", async () => {
+    const { POST } = await import("@/app/api/signup/route");
+    const cases: Array<[unknown, string, RegExp]> = [
+      [{ name: "Eve", email: "styles@atelier.invalid", password: "brushes&oil9" }, "email", /\.invalid cannot receive/],
+      [{ name: "Eve", email: "eve@Host.LOCALHOST", password: "brushes&oil9" }, "email", /\.localhost cannot receive/],
+      [{ name: "Atelier collection", email: "eve@example.com", password: "brushes&oil9" }, "name", /reserved/],
+      [
+        { name: "  ＡＴＥＬＩＥＲ_Collection ", email: "eve@example.com", password: "brushes&oil9" },
+        "name",
+        /reserved/,
+      ],
+    ];
+    for (const [i, [body, field, message]] of cases.entries()) {
+      const res = await POST(jsonRequest("/api/signup", "POST", body, { ip: `10.0.6.${i}` }));
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: expect.stringMatching(message), field });
+    }
+    expect(
+      await env.db.user.count({ where: { OR: [{ email: "eve@example.com" }, { email: { contains: ".invalid" } }] } }),
+    ).toBe(0);
+    // an ordinary name that merely contains the word is fine
+    const ok = await POST(
+      jsonRequest(
+        "/api/signup",
+        "POST",
+        { name: "Eve of the atelier", email: "eve@example.com", password: "brushes&oil9" },
+        { ip: "10.0.6.9" },
+      ),
+    );
+    expect(ok.status).toBe(201);
+  });
+
   it("rate-limits sign-up attempts per client address", async () => {
     const { POST } = await import("@/app/api/signup/route");
     const statuses: number[] = [];

@@ -99,7 +99,13 @@ describe("the request proxy", () => {
 describe("cross-site requests (CSRF in depth)", () => {
   it("crossSiteRefusal (pure): state-changing API calls from other sites only", async () => {
     const { crossSiteRefusal } = await import("@/server/csrf");
-    const base = { pathname: "/api/rooms", origin: null, secFetchSite: null, allowedOrigins: ["https://a.example"] };
+    const base = {
+      pathname: "/api/rooms",
+      origin: null,
+      secFetchSite: null,
+      host: "a.example",
+      rule: { publicOrigins: ["https://a.example"], allowedHosts: [] },
+    };
     expect(crossSiteRefusal({ ...base, method: "POST" })).toBeNull(); // no browser headers: not a browser
     expect(
       crossSiteRefusal({ ...base, method: "POST", origin: "https://a.example", secFetchSite: "same-origin" }),
@@ -123,6 +129,59 @@ describe("cross-site requests (CSRF in depth)", () => {
     const same = post({ origin: "http://localhost:3000", "sec-fetch-site": "same-origin" });
     expect(same.status).toBe(200);
     expect(same.headers.get("x-middleware-next")).toBe("1");
+  });
+
+  it("one origin rule on any host: 127.0.0.1, a LAN address and a proxy (Host read, X-Forwarded-Host never)", () => {
+    // `next start` gives request.url its own hostname (localhost) whatever the browser used: the
+    // Host header says which host the request arrived on
+    const write = (headers: Record<string, string>) =>
+      proxy(new NextRequest("http://localhost:3000/api/rooms", { method: "POST", headers }));
+    const passes = (res: Response) => res.status === 200 && res.headers.get("x-middleware-next") === "1";
+    const browser = (origin: string, host: string, extra: Record<string, string> = {}) =>
+      write({ origin, host, "sec-fetch-site": "same-origin", ...extra });
+    try {
+      expect(passes(browser("http://127.0.0.1:3000", "127.0.0.1:3000"))).toBe(true);
+      expect(passes(browser("http://192.168.1.23:3000", "192.168.1.23:3000"))).toBe(true);
+      expect(passes(browser("http://[::1]:3000", "[::1]:3000"))).toBe(true);
+      // a DNS name needs listing (DNS rebinding)
+      expect(browser("http://rebound.evil.example:3000", "rebound.evil.example:3000").status).toBe(403);
+      process.env.ATELIER_ALLOWED_HOSTS = "atelier.lan";
+      expect(passes(browser("http://atelier.lan:3000", "atelier.lan:3000"))).toBe(true);
+      // a proxy that talks to the app as 127.0.0.1:3000: X-Forwarded-Host is not believed…
+      const proxied = { "x-forwarded-host": "atelier.example", "x-forwarded-proto": "https" };
+      expect(browser("https://atelier.example", "127.0.0.1:3000", proxied).status).toBe(403);
+      expect(browser("https://evil.example", "127.0.0.1:3000", { "x-forwarded-host": "evil.example" }).status).toBe(
+        403,
+      );
+      // …the public origin is configured instead
+      process.env.ATELIER_PUBLIC_URL = "https://atelier.example/";
+      expect(passes(browser("https://atelier.example", "127.0.0.1:3000", proxied))).toBe(true);
+      expect(browser("https://evil.example", "127.0.0.1:3000", { "x-forwarded-host": "evil.example" }).status).toBe(
+        403,
+      );
+    } finally {
+      delete process.env.ATELIER_ALLOWED_HOSTS;
+      delete process.env.ATELIER_PUBLIC_URL;
+    }
+  });
+
+  it("a page opened on 127.0.0.1 or a LAN address reaches the optimiser there too (CSP connect-src, realtime URL)", async () => {
+    delete process.env.ATELIER_OPTIMIZER_URL; // the default, http://localhost:4001
+    const page = proxy(new NextRequest("http://localhost:3000/rooms/r1", { headers: { host: "192.168.1.23:3000" } }));
+    const connect = directives(page.headers.get("content-security-policy") ?? "").get("connect-src");
+    expect(connect).toEqual(["'self'", "http://192.168.1.23:4001", "ws://192.168.1.23:4001"]);
+    const env = await setupTestEnv();
+    try {
+      delete process.env.ATELIER_OPTIMIZER_URL;
+      const user = await createUser(env.db, "Lan");
+      const { GET } = await import("@/app/api/realtime-token/route");
+      const res = await GET(
+        request("/api/realtime-token", { cookie: await sessionCookie(user), headers: { host: "127.0.0.1:3000" } }),
+      );
+      expect((await res.json()).url).toBe("http://127.0.0.1:4001");
+    } finally {
+      await env.cleanup();
+    }
   });
 
   it("JSON routes refuse a text/plain body (what a cross-site form can send) with 415 and change nothing", async () => {

@@ -38,6 +38,43 @@ export function passwordWeakness(password: string, userEmail?: string): string |
   return null;
 }
 
+/**
+ * The site's own account: owner of the seeded public style collection (`npm run seed:styles`). Its
+ * address is under the reserved `.invalid` TLD (RFC 6761), so no mailbox can ever prove it.
+ */
+export const SYSTEM_ACCOUNT = { email: "styles@atelier.invalid", name: "Atelier collection" } as const;
+
+/**
+ * Top-level domains that can never hold a mailbox (RFC 6761: `.invalid` never resolves,
+ * `.localhost` is this machine): an account under them can only be a squatter (the system
+ * account's own address is one). `.test` and `.example` stay allowed: test rigs sign up there.
+ */
+const RESERVED_EMAIL_TLDS = new Set(["invalid", "localhost"]);
+
+/** Why an email address cannot be signed up with (reserved domain), or null. */
+export function reservedEmailReason(address: string): string | null {
+  const domain = address.slice(address.lastIndexOf("@") + 1).toLowerCase();
+  const tld = domain.replace(/\.+$/, "").split(".").pop() ?? "";
+  if (RESERVED_EMAIL_TLDS.has(tld)) return `addresses under .${tld} cannot receive mail; use your real email address`;
+  return null;
+}
+
+/**
+ * Why a display name is reserved for the site itself, or null: "Atelier" and anything starting
+ * with the word (e.g. "Atelier collection", the seeded styles' author), compared after Unicode
+ * compatibility folding, case and spacing, so look-alikes ("ＡＴＥＬＩＥＲ  Collection") count too.
+ */
+export function reservedNameReason(name: string): string | null {
+  const folded = name
+    .normalize("NFKC")
+    .toLowerCase()
+    .replace(/[\s._-]+/g, " ")
+    .trim();
+  if (folded === "atelier" || folded.startsWith("atelier "))
+    return `"${name.trim().slice(0, 40)}" is reserved for the site's own accounts; choose another name`;
+  return null;
+}
+
 export const signUpBody = z
   .object({
     name: z.string().trim().min(1, "tell us your name").max(80, "use at most 80 characters"),
@@ -45,6 +82,10 @@ export const signUpBody = z
     password: z.string(),
   })
   .superRefine((v, ctx) => {
+    const reservedName = reservedNameReason(v.name);
+    if (reservedName) ctx.addIssue({ code: "custom", path: ["name"], message: reservedName });
+    const reservedEmail = reservedEmailReason(v.email);
+    if (reservedEmail) ctx.addIssue({ code: "custom", path: ["email"], message: reservedEmail });
     const weakness = passwordWeakness(v.password, v.email);
     if (weakness) ctx.addIssue({ code: "custom", path: ["password"], message: `password too weak: ${weakness}` });
   });

@@ -13,3 +13,4 @@ export * from "./run-history.ts";
 export * from "./sweeps.ts";
 export * from "./masks.ts";
 export * from "./mask-raster.ts";
+export * from "./origin.ts";

@@ -10,6 +10,12 @@ import { z } from "zod";
 export const realtimeTokenPayload = z.object({
   sub: z.string().min(1),
   name: z.string(),
+  /**
+   * the user's session generation (User.sessionGeneration) when the token was minted: signing
+   * out bumps it, and the optimiser drops every socket whose token carries an older one at once.
+   * Tokens minted before generations existed have none and count as generation 0.
+   */
+  gen: z.number().int().min(0).default(0),
   /** expiry, seconds since the epoch */
   exp: z.number().int(),
 });
@@ -45,13 +51,19 @@ function sign(data: string, secret: string): string {
 }
 
 export function signRealtimeToken(
-  user: { id: string; name: string },
+  /** `generation`: the user's User.sessionGeneration now (0 when omitted) */
+  user: { id: string; name: string; generation?: number },
   secret: string,
   ttlSeconds = DEFAULT_TOKEN_TTL_SECONDS,
   now = Date.now(),
 ): string {
   if (!secret) throw new Error("realtime token secret is empty");
-  const payload: RealtimeTokenPayload = { sub: user.id, name: user.name, exp: Math.floor(now / 1000) + ttlSeconds };
+  const payload: RealtimeTokenPayload = {
+    sub: user.id,
+    name: user.name,
+    gen: user.generation ?? 0,
+    exp: Math.floor(now / 1000) + ttlSeconds,
+  };
   const body = Buffer.from(JSON.stringify(payload)).toString("base64url");
   return `${body}.${sign(body, secret)}`;
 }
@@ -94,27 +106,32 @@ export type MembershipChange = z.infer<typeof membershipChange>;
 
 export const SERVICE_MESSAGE_TTL_SECONDS = 60;
 
-export function signMembershipChange(
-  change: { roomId: string; userId: string },
-  secret: string,
-  now = Date.now(),
-): string {
+/**
+ * The user signed out (the web app says so after bumping User.sessionGeneration to
+ * `generation`): every socket of theirs whose token carries an older generation is dropped at
+ * once, on every gateway (the realtime token alone would live up to its 10 minutes).
+ */
+export const sessionEnded = z.object({
+  kind: z.literal("session"),
+  userId: z.string().min(1),
+  generation: z.number().int().min(0),
+  exp: z.number().int(),
+});
+export type SessionEnded = z.infer<typeof sessionEnded>;
+
+function signMessage(payload: object, secret: string): string {
   if (!secret) throw new Error("service message secret is empty");
-  const payload: MembershipChange = {
-    kind: "membership",
-    roomId: change.roomId,
-    userId: change.userId,
-    exp: Math.floor(now / 1000) + SERVICE_MESSAGE_TTL_SECONDS,
-  };
   const body = Buffer.from(JSON.stringify(payload)).toString("base64url");
   return `${body}.${sign(body, secret)}`;
 }
 
-export function verifyMembershipChange(
+/** A signed service message's payload, checked with its schema and expiry. */
+function verifyMessage<T extends { exp: number }>(
   token: unknown,
   secret: string,
-  now = Date.now(),
-): { ok: true; change: MembershipChange } | { ok: false; error: string } {
+  schema: z.ZodType<T>,
+  now: number,
+): { ok: true; payload: T } | { ok: false; error: string } {
   if (typeof token !== "string" || token.length === 0 || token.length > 4096) return { ok: false, error: "no message" };
   const parts = token.split(".");
   if (parts.length !== 2) return { ok: false, error: "malformed message" };
@@ -129,8 +146,54 @@ export function verifyMembershipChange(
   } catch {
     return { ok: false, error: "malformed message" };
   }
-  const parsed = membershipChange.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success) return { ok: false, error: "malformed message" };
   if (parsed.data.exp * 1000 <= now) return { ok: false, error: "message expired" };
-  return { ok: true, change: parsed.data };
+  return { ok: true, payload: parsed.data };
+}
+
+export function signMembershipChange(
+  change: { roomId: string; userId: string },
+  secret: string,
+  now = Date.now(),
+): string {
+  const payload: MembershipChange = {
+    kind: "membership",
+    roomId: change.roomId,
+    userId: change.userId,
+    exp: Math.floor(now / 1000) + SERVICE_MESSAGE_TTL_SECONDS,
+  };
+  return signMessage(payload, secret);
+}
+
+export function verifyMembershipChange(
+  token: unknown,
+  secret: string,
+  now = Date.now(),
+): { ok: true; change: MembershipChange } | { ok: false; error: string } {
+  const verified = verifyMessage(token, secret, membershipChange, now);
+  return verified.ok ? { ok: true, change: verified.payload } : verified;
+}
+
+export function signSessionEnded(
+  ended: { userId: string; generation: number },
+  secret: string,
+  now = Date.now(),
+): string {
+  const payload: SessionEnded = {
+    kind: "session",
+    userId: ended.userId,
+    generation: ended.generation,
+    exp: Math.floor(now / 1000) + SERVICE_MESSAGE_TTL_SECONDS,
+  };
+  return signMessage(payload, secret);
+}
+
+export function verifySessionEnded(
+  token: unknown,
+  secret: string,
+  now = Date.now(),
+): { ok: true; ended: SessionEnded } | { ok: false; error: string } {
+  const verified = verifyMessage(token, secret, sessionEnded, now);
+  return verified.ok ? { ok: true, ended: verified.payload } : verified;
 }

@@ -1,6 +1,14 @@
+import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { defaultRoomDocument, editField, parseFieldValue, runParams, isLiveStylesEdit } from "../src/index.ts";
-import { signRealtimeToken, verifyRealtimeToken } from "../src/token.ts";
+import {
+  signMembershipChange,
+  signRealtimeToken,
+  signSessionEnded,
+  verifyMembershipChange,
+  verifyRealtimeToken,
+  verifySessionEnded,
+} from "../src/token.ts";
 
 describe("room document", () => {
   it("has jcjohnson's weights and the Balanced preset's size, iterations and coarse-to-fine", () => {
@@ -61,5 +69,28 @@ describe("realtime token", () => {
     expect(verifyRealtimeToken(`${body}.${sig}`, secret, 61_000)).toEqual({ ok: false, error: "token expired" });
     expect(verifyRealtimeToken(undefined, secret)).toEqual({ ok: false, error: "no token" });
     expect(verifyRealtimeToken("abc", secret)).toEqual({ ok: false, error: "malformed token" });
+  });
+  it("carries the session generation; a token from before generations counts as 0", () => {
+    const t = signRealtimeToken({ id: "u1", name: "Ada", generation: 3 }, secret);
+    expect(verifyRealtimeToken(t, secret)).toMatchObject({ ok: true, payload: { gen: 3 } });
+    const old = Buffer.from(JSON.stringify({ sub: "u1", name: "Ada", exp: 9e9 })).toString("base64url");
+    const oldSig = createHmac("sha256", secret).update(old).digest("base64url");
+    expect(verifyRealtimeToken(`${old}.${oldSig}`, secret)).toMatchObject({ ok: true, payload: { gen: 0 } });
+  });
+});
+
+describe("service messages", () => {
+  const secret = "s3cret";
+  it("a sign-out names the user and the generation their sockets must have reached", () => {
+    const m = signSessionEnded({ userId: "u1", generation: 2 }, secret, 0);
+    expect(verifySessionEnded(m, secret, 0)).toMatchObject({ ok: true, ended: { userId: "u1", generation: 2 } });
+    expect(verifySessionEnded(m, "other", 0)).toEqual({ ok: false, error: "bad message signature" });
+    expect(verifySessionEnded(m, secret, 61_000)).toEqual({ ok: false, error: "message expired" });
+  });
+  it("one kind of message never passes for another, nor a user token for either", () => {
+    const membership = signMembershipChange({ roomId: "r", userId: "u1" }, secret);
+    expect(verifySessionEnded(membership, secret).ok).toBe(false);
+    expect(verifyMembershipChange(signSessionEnded({ userId: "u1", generation: 1 }, secret), secret).ok).toBe(false);
+    expect(verifySessionEnded(signRealtimeToken({ id: "u1", name: "A" }, secret), secret).ok).toBe(false);
   });
 });

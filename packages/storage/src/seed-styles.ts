@@ -8,12 +8,13 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Db } from "@atelier/db";
+import { SYSTEM_ACCOUNT } from "@atelier/protocol";
 import { UploadError } from "./errors.ts";
 import { storeImage } from "./images.ts";
 import { parseManifest, styleName, titleFromFileName, type ManifestEntry } from "./style-manifest.ts";
 
 /** The owner of seeded styles when no --owner is given: an account nobody can sign in to (no password, no OAuth link). */
-export const SYSTEM_STYLES_USER = { email: "styles@atelier.invalid", name: "Atelier collection" } as const;
+export const SYSTEM_STYLES_USER = SYSTEM_ACCOUNT;
 
 const IMAGE_EXTENSIONS = new Set([".jpg", ".jpeg", ".png", ".webp"]);
 const MANIFEST_NAMES = ["styles.json", "styles.csv", "manifest.json", "manifest.csv"];
@@ -42,12 +43,20 @@ async function resolveOwner(db: Db, email: string | undefined): Promise<{ id: st
       throw new Error(`No user with the email ${email}: sign up first, or leave out --owner to use the system user.`);
     return user;
   }
-  return db.user.upsert({
+  const system = await db.user.upsert({
     where: { email: SYSTEM_STYLES_USER.email },
     update: {},
     create: { email: SYSTEM_STYLES_USER.email, name: SYSTEM_STYLES_USER.name },
-    select: { id: true, email: true },
+    select: { id: true, email: true, passwordHash: true, _count: { select: { accounts: true } } },
   });
+  // an account someone can sign in to is not the site's: whoever registered the address first
+  // (before sign-up refused it) would otherwise be handed the public collection
+  if (system.passwordHash || system._count.accounts > 0)
+    throw new Error(
+      `The account ${system.email} can be signed in to (it has a ${system.passwordHash ? "password" : "linked sign-in provider"}), ` +
+        "so it is not the system account: refusing to give it the styles. Remove or rename that account, or pass --owner <email>.",
+    );
+  return { id: system.id, email: system.email };
 }
 
 function findManifest(folder: string, explicit: string | undefined): string | null {

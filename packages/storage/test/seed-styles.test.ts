@@ -1,7 +1,9 @@
+import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findRepoRoot } from "@atelier/db";
 import { SYSTEM_STYLES_USER, seedStyles } from "../src/seed-styles.ts";
 import {
   ManifestError,
@@ -90,6 +92,29 @@ describe("seedStyles", () => {
     await expect(
       seedStyles(store.db, { folder, dataDir: store.dataDir, manifest: path.join(folder, "missing.csv") }),
     ).rejects.toThrow(/does not exist/);
+  });
+
+  it("refuses to hand the collection to a system account someone can sign in to (exit 1 from the script)", async () => {
+    const fresh = await tempStore();
+    try {
+      await fresh.db.user.create({
+        data: { email: SYSTEM_STYLES_USER.email, name: "Squatter", passwordHash: "$2b$10$abcdefghijklmnopqrstuv" },
+      });
+      await expect(seedStyles(fresh.db, { folder, dataDir: fresh.dataDir })).rejects.toThrow(
+        /styles@atelier\.invalid can be signed in to \(it has a password\).*refusing/,
+      );
+      // the command itself: the same message on stderr, exit status 1
+      const script = spawnSync(
+        process.execPath,
+        ["--import", "tsx", path.join(findRepoRoot(), "packages/storage/scripts/seed-styles.ts"), folder],
+        { env: { ...process.env, DATA_DIR: fresh.dataDir, DATABASE_URL: "" }, encoding: "utf8" },
+      );
+      expect([script.status, script.stderr]).toEqual([1, expect.stringMatching(/can be signed in to.*refusing/)]);
+      expect(await fresh.db.style.count()).toBe(0);
+      expect(await fresh.db.image.count()).toBe(0);
+    } finally {
+      await fresh.cleanup();
+    }
   });
 
   it("a named owner gets their own copies", async () => {

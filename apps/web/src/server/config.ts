@@ -8,7 +8,7 @@ import { resolveRealtimeSecret } from "@atelier/protocol/token";
 export {
   oauthProvidersConfigured,
   optimizerInternalUrl,
-  optimizerPublicUrl,
+  optimizerUrlFor,
   publicOrigin,
   trustedProxies,
 } from "./site-config";

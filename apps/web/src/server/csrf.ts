@@ -1,8 +1,11 @@
+import { originAllowed, type OriginRule } from "@atelier/protocol";
+
 /*
  * Cross-site request refusal, in depth behind SameSite=Lax cookies (pure). A browser marks
  * every request with Sec-Fetch-Site and, for state-changing ones, Origin: a state-changing API
  * request from another site is refused before any handler runs. Requests without either header
- * (curl, server-to-server) carry no ambient browser cookies and pass.
+ * (curl, server-to-server) carry no ambient browser cookies and pass. Which origins are this
+ * site is @atelier/protocol's origin rule, the one the optimiser's socket check uses too.
  */
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -12,8 +15,10 @@ export interface CrossSiteCheck {
   pathname: string;
   origin: string | null;
   secFetchSite: string | null;
-  /** this site's origins (the configured public one and the one the request was made to) */
-  allowedOrigins: string[];
+  /** the request's Host header (never X-Forwarded-Host) */
+  host: string | null;
+  /** this site's configured origins and allowed hosts */
+  rule: OriginRule;
 }
 
 /** Why the request is refused, or null when it may go on. */
@@ -23,7 +28,7 @@ export function crossSiteRefusal(c: CrossSiteCheck): string | null {
   const site = c.secFetchSite?.trim().toLowerCase();
   if (site && site !== "same-origin" && site !== "none")
     return `cross-site ${c.method} refused (Sec-Fetch-Site: ${site})`;
-  if (c.origin !== null && c.origin !== "" && !c.allowedOrigins.includes(c.origin))
+  if (c.origin !== null && c.origin !== "" && !originAllowed(c.origin, c.host, c.rule))
     return `cross-origin ${c.method} refused (Origin: ${c.origin.slice(0, 100)})`;
   return null;
 }

@@ -7,7 +7,9 @@ import { imageUrl } from "@/components/image";
 import { runStatusText } from "@/lib/run-display";
 import { activityText, runChangesText, runNumber } from "@/lib/run-history";
 import { FIELD_LABELS, useStudio } from "./context";
+import { CompareSlider } from "./compare-slider";
 import { LossChart } from "./loss-chart";
+import { SaveDialog } from "./save-dialog";
 
 /**
  * The room's runs as a strip (newest first): each with its image, who started it, what it
@@ -15,11 +17,12 @@ import { LossChart } from "./loss-chart";
  * its settings into the room, or start a new run from its image. The activity line says who did
  * what, for everyone in the room.
  */
-export function RunHistory() {
+export function RunHistory({ onCount }: { onCount?: (runs: number) => void }) {
   const { state, conn, editable, me } = useStudio();
   const [runs, setRuns] = useState<RunSummary[]>([]);
   const [viewing, setViewing] = useState<{ run: RunSummary; history: IterationStats[] } | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  const [saving, setSaving] = useState<RunSummary | null>(null);
   const [error, setError] = useState<string | null>(null);
   const connRef = useRef(conn);
   useEffect(() => {
@@ -40,6 +43,8 @@ export function RunHistory() {
       cancelled = true;
     };
   }, [refreshKey]);
+
+  useEffect(() => onCount?.(runs.length), [onCount, runs.length]);
 
   async function view(summary: RunSummary) {
     setError(null);
@@ -72,7 +77,8 @@ export function RunHistory() {
           {error}
         </p>
       )}
-      <ol className="flex gap-3 overflow-x-auto pb-2">
+      {/* scrolls inside itself: any number of runs never widens the page */}
+      <ol className="flex gap-3 overflow-x-auto overscroll-x-contain pb-2" data-testid="history-strip">
         {runs.map((summary, index) => {
           const n = runs.length - index;
           const current = summary.runId === run?.runId;
@@ -129,32 +135,163 @@ export function RunHistory() {
                     Continue from image
                   </button>
                 )}
+                {summary.finalImageId && (
+                  <a
+                    className="btn btn-ghost px-2 py-1 text-xs"
+                    href={downloadUrl(summary.finalImageId)}
+                    download={downloadName(state.name, n)}
+                    data-testid="history-download"
+                  >
+                    Download
+                  </a>
+                )}
+                {editable && summary.finalImageId && (
+                  <button
+                    type="button"
+                    className="btn btn-ghost px-2 py-1 text-xs"
+                    onClick={() => setSaving(summary)}
+                    data-testid="history-save"
+                  >
+                    Save
+                  </button>
+                )}
               </div>
             </li>
           );
         })}
       </ol>
       {viewing && (
-        <div className="space-y-2 rounded-xl border border-line p-3" data-testid="history-view">
-          <div className="flex items-center justify-between">
-            <h3 className="font-serif text-base">
-              Run #{runNumber(runs, viewing.run.runId) ?? "?"} by {viewing.run.author.name}
-            </h3>
-            <button type="button" className="btn btn-ghost px-2 py-1 text-xs" onClick={() => setViewing(null)}>
-              Close
-            </button>
-          </div>
-          {viewing.run.finalImageId && (
-            <img
-              src={imageUrl(viewing.run.finalImageId, 640)}
-              alt={`The image run #${runNumber(runs, viewing.run.runId) ?? "?"} left`}
-              className="mx-auto max-h-80 w-full max-w-sm rounded-lg object-contain [image-rendering:auto]"
-              data-testid="history-view-image"
-            />
+        <HistoryView
+          viewing={viewing}
+          runs={runs}
+          roomName={state.name}
+          onClose={() => setViewing(null)}
+          onSave={editable ? setSaving : undefined}
+        />
+      )}
+      {saving && <SaveDialog run={saving} onClose={() => setSaving(null)} />}
+    </section>
+  );
+}
+
+/** The full image, as a PNG attachment (the image route converts and names it). */
+function downloadUrl(imageId: string): string {
+  return `${imageUrl(imageId)}?format=png&download=1`;
+}
+
+function downloadName(roomName: string, n: number): string {
+  return `${roomName.replace(/[^\w-]+/g, "-").toLowerCase() || "atelier"}-run-${n}.png`;
+}
+
+type ViewMode = "painting" | "photo" | "ab";
+
+/** One run up close: its image, photo vs painting, or A/B against another run; its loss chart. */
+function HistoryView({
+  viewing,
+  runs,
+  roomName,
+  onClose,
+  onSave,
+}: {
+  viewing: { run: RunSummary; history: IterationStats[] };
+  runs: RunSummary[];
+  roomName: string;
+  onClose: () => void;
+  onSave?: (run: RunSummary) => void;
+}) {
+  const { run } = viewing;
+  const n = runNumber(runs, run.runId) ?? 0;
+  const others = runs.filter((r) => r.runId !== run.runId && r.finalImageId);
+  const [mode, setMode] = useState<ViewMode>("painting");
+  const [otherId, setOtherId] = useState<string | null>(null);
+  const other = others.find((r) => r.runId === otherId) ?? others[0] ?? null;
+  const modes: Array<[ViewMode, string, boolean]> = [
+    ["painting", "Painting", true],
+    ["photo", "Photo ↔ painting", Boolean(run.finalImageId)],
+    ["ab", "Compare runs", Boolean(run.finalImageId && other)],
+  ];
+  return (
+    <div className="space-y-2 rounded-xl border border-line p-3" data-testid="history-view">
+      <div className="flex flex-wrap items-center justify-between gap-2">
+        <h3 className="font-serif text-base">
+          Run #{n || "?"} by {run.author.name}
+        </h3>
+        <div className="flex flex-wrap gap-1">
+          {run.finalImageId && (
+            <a
+              className="btn btn-ghost px-2 py-1 text-xs"
+              href={downloadUrl(run.finalImageId)}
+              download={downloadName(roomName, n)}
+            >
+              Download
+            </a>
           )}
-          <LossChart history={viewing.history} testId="history-chart" />
+          {onSave && run.finalImageId && (
+            <button type="button" className="btn btn-ghost px-2 py-1 text-xs" onClick={() => onSave(run)}>
+              Save
+            </button>
+          )}
+          <button type="button" className="btn btn-ghost px-2 py-1 text-xs" onClick={onClose}>
+            Close
+          </button>
+        </div>
+      </div>
+      {run.finalImageId && (
+        <div role="group" aria-label="How to show it" className="flex flex-wrap gap-1">
+          {modes
+            .filter(([, , available]) => available)
+            .map(([id, label]) => (
+              <button
+                key={id}
+                type="button"
+                aria-pressed={mode === id}
+                className={`btn btn-sm px-2 py-1 text-xs ${mode === id ? "btn-primary" : "btn-ghost"}`}
+                onClick={() => setMode(id)}
+                data-testid={`history-mode-${id}`}
+              >
+                {label}
+              </button>
+            ))}
+          {mode === "ab" && other && (
+            <select
+              className="field w-auto py-1 text-xs"
+              aria-label="Compare with"
+              value={other.runId}
+              onChange={(e) => setOtherId(e.target.value)}
+              data-testid="history-compare-with"
+            >
+              {others.map((r) => (
+                <option key={r.runId} value={r.runId}>
+                  Run #{runNumber(runs, r.runId) ?? "?"}
+                </option>
+              ))}
+            </select>
+          )}
         </div>
       )}
-    </section>
+      {run.finalImageId && mode === "painting" && (
+        <img
+          src={imageUrl(run.finalImageId, 640)}
+          alt={`The image run #${n || "?"} left`}
+          className="mx-auto max-h-80 w-full max-w-sm rounded-lg object-contain [image-rendering:auto]"
+          data-testid="history-view-image"
+        />
+      )}
+      {run.finalImageId && mode === "photo" && (
+        <CompareSlider
+          before={{ src: imageUrl(run.params.contentImageId, 640), label: "Photo" }}
+          after={{ src: imageUrl(run.finalImageId, 640), label: `Run #${n}` }}
+          testId="compare-photo"
+        />
+      )}
+      {run.finalImageId && mode === "ab" && other?.finalImageId && (
+        <CompareSlider
+          before={{ src: imageUrl(other.finalImageId, 640), label: `Run #${runNumber(runs, other.runId) ?? "?"}` }}
+          after={{ src: imageUrl(run.finalImageId, 640), label: `Run #${n}` }}
+          testId="compare-runs"
+        />
+      )}
+      <LossChart history={viewing.history} testId="history-chart" />
+    </div>
   );
 }

@@ -14,6 +14,8 @@ import { PreviewCanvas } from "./preview-canvas";
 import { RunHistory } from "./run-history";
 import { RunPanel } from "./run-panel";
 import { SweepPanel } from "./sweep-panel";
+import { useRunWatch } from "./use-run-watch";
+import { StudioTabs, TAB_PANEL, type StudioTab } from "./studio-tabs";
 
 export function Studio({ initial, me, joinedAs }: { initial: RoomState; me: Me; joinedAs?: string }) {
   return (
@@ -28,14 +30,17 @@ function StudioLayout({ joinedAs }: { joinedAs?: string }) {
   const canvasRef = useRef<HTMLCanvasElement | null>(null);
   const [painted, setPainted] = useState(false);
   const markPainted = useCallback(() => setPainted(true), []);
+  const [tab, setTab] = useState<StudioTab>("canvas");
+  const [historyCount, setHistoryCount] = useState(0);
   const role = state.role;
+  useRunWatch(state.name, state.run);
 
   if (state.status === "error" && !state.confirmed) {
     return <FatalError message={state.error ?? "The room could not be opened."} />;
   }
 
   return (
-    <main className="mx-auto w-full max-w-6xl px-5 pt-6">
+    <main className="mx-auto w-full max-w-6xl px-4 pt-4 sm:px-5 sm:pt-6">
       <header className="flex flex-wrap items-center gap-x-6 gap-y-3 border-b border-line pb-4">
         <div className="min-w-0 flex-1">
           <p className="eyebrow">
@@ -81,8 +86,18 @@ function StudioLayout({ joinedAs }: { joinedAs?: string }) {
         </div>
       )}
 
-      <div className="mt-6 grid gap-8 lg:grid-cols-[minmax(20rem,24rem)_minmax(0,1fr)]">
-        <div className="order-2 space-y-5 lg:order-1">
+      <StudioTabs tab={tab} onTab={setTab} runs={historyCount} />
+      {/*
+        One column below lg (minmax(0, 1fr), so a wide child such as the history strip scrolls
+        inside itself instead of widening the page); two from lg. Below lg only the chosen tab's
+        panels show — all stay mounted, so the canvas keeps its pixels and fields their drafts.
+      */}
+      <div className="mt-4 grid grid-cols-[minmax(0,1fr)] gap-8 lg:mt-6 lg:grid-cols-[minmax(20rem,24rem)_minmax(0,1fr)]">
+        <div
+          className={`order-2 min-w-0 space-y-5 lg:order-1 lg:block ${tab === "settings" ? "" : "hidden"}`}
+          id={TAB_PANEL.settings}
+          data-testid="panel-settings"
+        >
           <section aria-labelledby="images-heading" className="space-y-3">
             <h2 id="images-heading" className="px-2 text-lg">
               Images
@@ -92,18 +107,30 @@ function StudioLayout({ joinedAs }: { joinedAs?: string }) {
           </section>
           <ParamPanel />
         </div>
-        <div className="order-1 space-y-6 lg:order-2">
-          <PreviewCanvas canvasRef={canvasRef} onPainted={markPainted} />
-          <RunPanel canvasRef={canvasRef} painted={painted} />
-          <MaskPainter />
-          <section aria-labelledby="loss-heading" className="card p-4">
-            <h2 id="loss-heading" className="mb-3 text-lg">
-              Loss
-            </h2>
-            <LossChart history={state.history} />
-          </section>
-          <RunHistory />
-          <SweepPanel />
+        <div className="order-1 min-w-0 space-y-6 lg:order-2">
+          <div
+            className={`min-w-0 space-y-6 lg:block ${tab === "canvas" ? "" : "hidden"}`}
+            id={TAB_PANEL.canvas}
+            data-testid="panel-canvas"
+          >
+            <PreviewCanvas canvasRef={canvasRef} onPainted={markPainted} />
+            <RunPanel canvasRef={canvasRef} painted={painted} />
+            <MaskPainter />
+            <section aria-labelledby="loss-heading" className="card p-4">
+              <h2 id="loss-heading" className="mb-3 text-lg">
+                Loss
+              </h2>
+              <LossChart history={state.history} />
+            </section>
+          </div>
+          <div
+            className={`min-w-0 space-y-6 lg:block ${tab === "history" ? "" : "hidden"}`}
+            id={TAB_PANEL.history}
+            data-testid="panel-history"
+          >
+            <RunHistory onCount={setHistoryCount} />
+            <SweepPanel />
+          </div>
         </div>
       </div>
     </main>

@@ -1,6 +1,6 @@
 import { signRealtimeToken, DEFAULT_TOKEN_TTL_SECONDS } from "@atelier/protocol/token";
 import type { RealtimeTokenResponse } from "@atelier/protocol";
-import { optimizerPublicUrl, realtimeSecret } from "@/server/config";
+import { optimizerUrlFor, realtimeSecret } from "@/server/config";
 import { errorResponse, json, unauthorized } from "@/server/http";
 import { getSessionUser } from "@/server/session";
 
@@ -19,7 +19,7 @@ export async function GET(req: Request): Promise<Response> {
   const token = signRealtimeToken({ id: user.id, name: user.name }, secret, DEFAULT_TOKEN_TTL_SECONDS, now);
   const body: RealtimeTokenResponse = {
     token,
-    url: optimizerPublicUrl(),
+    url: optimizerUrlFor(req),
     expiresAt: Math.floor(now / 1000) + DEFAULT_TOKEN_TTL_SECONDS,
   };
   return json(body);

@@ -20,7 +20,7 @@ export async function POST(req: Request, ctx: { params: Promise<{ id: string }> 
   const reply: CreateInviteResponse = {
     token: outcome.value.token,
     // from the configured origin, never from request headers a client controls
-    url: `${publicOrigin(req.url)}/invite/${outcome.value.token}`,
+    url: `${publicOrigin(req)}/invite/${outcome.value.token}`,
     role: outcome.value.role,
     expiresAt: outcome.value.expiresAt.toISOString(),
     maxUses: outcome.value.maxUses,

@@ -1,0 +1,288 @@
+/**
+ * The cluster dispatcher: one gateway at a time (a Redis lease, SET NX PX, renewed) turns the
+ * database's queued runs and Redis's waiting sweeps (sweeps/sweep-store.ts; a sweep is one job of its
+ * user, as in embedded mode) into BullMQ jobs, in the global fair order (cluster/dispatch-plan.ts),
+ * only as fast as the workers have free slots, and publishes every waiting run's position and
+ * ETA (a sweep's position). The database is the truth: a job lost with Redis's state (a Redis restart) is added
+ * again from the Run rows, and a run whose worker died is taken over through BullMQ's stall
+ * check by another worker (cluster/run-worker-role.ts).
+ */
+import { Queue, type Job } from "bullmq";
+import { readRunParams, type Db } from "@atelier/db";
+import { workerSlots, type RunParams } from "@atelier/protocol";
+import type { FileStore } from "@atelier/files";
+import { isLeaseHeld, readLease } from "../runs/lease.ts";
+import { ACTIVE, newLiveRun, toRunInfo } from "../runs/live-run.ts";
+import type { Logger } from "../common/log.ts";
+import { redisClient, type RunBus } from "./run-bus.ts";
+import { planDispatch, type PlanRun } from "./dispatch-plan.ts";
+import { RUN_QUEUE, WORKER_REGISTRY } from "./run-worker-role.ts";
+import { sweepSecondsLeft } from "../runs/eta.ts";
+import { newCellInfo, sweepEnded } from "../sweeps/sweep-cell.ts";
+import { SweepStore } from "../sweeps/sweep-store.ts";
+import type { ClusterSweep, RunStatus } from "@atelier/protocol";
+
+const TICK_MS = 500;
+const LEASE_MS = 5_000;
+
+/** Extends the lease only if this node still holds it. */
+const RENEW_LEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`;
+
+interface RunDispatcherOptions {
+  db: Db;
+  bus: RunBus;
+  log: Logger;
+  redisUrl: string;
+  nodeId: string;
+  /** the file store: the run leases (runs/lease.ts) say whether a worker still holds a run */
+  files: FileStore;
+  /** ms per pixel-iteration for ETAs until running runs measured it (the speed model) */
+  referenceRate: () => number;
+}
+
+type Row = Awaited<ReturnType<Db["run"]["findMany"]>>[number];
+
+export class RunDispatcher {
+  private readonly queue: Queue;
+  private readonly sweeps: SweepStore;
+  private timer: NodeJS.Timeout | null = null;
+  private ticking = false;
+  /** position/ETA last published per waiting run, to publish changes only */
+  private readonly published = new Map<string, string>();
+  private leader = false;
+
+  constructor(private readonly o: RunDispatcherOptions) {
+    this.queue = new Queue(RUN_QUEUE, {
+      connection: redisClient(o.redisUrl, o.log, "bull-queue"),
+      prefix: `${o.bus.prefix}bull`,
+    });
+    this.queue.on("error", (error) => o.log.warn("dispatcher.queue_error", { error }));
+    this.sweeps = new SweepStore(o.bus.redis, o.bus.prefix, o.log);
+  }
+
+  private key(name: string): string {
+    return `${this.o.bus.prefix}${name}`;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  /** One round: hold the lease, then dispatch and publish positions. Never throws (Redis or the database may be down). */
+  async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      if (await this.holdLease()) await this.dispatch();
+    } catch (error) {
+      this.o.log.warn("dispatcher.tick_failed", { error });
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async holdLease(): Promise<boolean> {
+    const redis = this.o.bus.redis;
+    const key = this.key("dispatcher");
+    const renewed = await redis.eval(RENEW_LEASE, 1, key, this.o.nodeId, String(LEASE_MS));
+    const held = renewed === 1 || (await redis.set(key, this.o.nodeId, "PX", LEASE_MS, "NX")) === "OK";
+    if (held !== this.leader) this.o.log.info(held ? "dispatcher.leader" : "dispatcher.follower", {});
+    this.leader = held;
+    return held;
+  }
+
+  /** Free slots of all live workers (their slots keys expire when they go silent). */
+  private async capacity(): Promise<number> {
+    const redis = this.o.bus.redis;
+    const registry = this.key(WORKER_REGISTRY);
+    await redis.zremrangebyscore(registry, "-inf", String(Date.now()));
+    const ids = await redis.zrange(registry, "0", "-1");
+    if (ids.length === 0) return 0;
+    const keys = ids.map((id) => this.key(`worker:${id}`));
+    let total = 0;
+    for (const raw of await redis.mget(keys)) {
+      const parsed = raw ? workerSlots.safeParse(JSON.parse(raw)) : null;
+      if (parsed?.success) total += parsed.data.concurrency;
+    }
+    return total;
+  }
+
+  private async dispatch(): Promise<void> {
+    const { db, bus, log } = this.o;
+    const redis = bus.redis;
+    const rows = await db.run.findMany({ where: { status: { in: ACTIVE } }, orderBy: { createdAt: "asc" } });
+    const dispatchedKey = this.key("dispatched");
+    const dispatched = new Set(await redis.smembers(dispatchedKey));
+    const rate = learnedRate(rows) ?? this.o.referenceRate();
+    const holding: PlanRun[] = [];
+    // runs and sweeps waiting, each with when it was queued: the fair queue takes them oldest first
+    const waiting: { run: PlanRun; queuedAt: number }[] = [];
+    const byId = new Map<string, { row: Row; params: RunParams }>();
+    for (const row of rows) {
+      const params = readRunParams(row);
+      if (!params) continue; // the worker that gets it fails it with a clear error; not ours to guess
+      byId.set(row.id, { row, params });
+      const seconds = secondsLeft(row, params, rate);
+      const run = { id: row.id, userId: row.authorId, seconds };
+      if (row.status === "running" || dispatched.has(row.id)) holding.push(run);
+      else waiting.push({ run, queuedAt: row.createdAt.getTime() });
+    }
+    // a run holding a slot without a live job (Redis lost its state, or its job ended while the
+    // run was left held) and without a live holder: hand it out again
+    for (const run of holding) {
+      const { job, state } = await this.jobOf(run.id);
+      if (isLive(state) || isLeaseHeld(await readLease(this.o.files, run.id))) continue;
+      log.warn("run.redispatched", { runId: run.id, jobState: state });
+      await job?.remove().catch(() => {});
+      await this.addJob("run", run.id);
+    }
+    holding.push(...(await this.heldSweeps(rate)));
+    const sweeps = new Map<string, ClusterSweep>();
+    for (const sweep of await this.sweeps.waiting()) {
+      sweeps.set(sweep.sweepId, sweep);
+      const seconds = sweepSecondsLeft(sweep.cells.map(newCellInfo), sweep, rate);
+      waiting.push({ run: { id: sweep.sweepId, userId: sweep.author.id, seconds }, queuedAt: sweep.createdAt });
+    }
+    waiting.sort((a, b) => a.queuedAt - b.queuedAt);
+    const servedRaw = await redis.hgetall(this.key("served"));
+    const served = new Map(Object.entries(servedRaw).map(([user, serial]) => [user, Number(serial)]));
+    const plan = planDispatch(
+      holding,
+      waiting.map((w) => w.run),
+      await this.capacity(),
+      served,
+    );
+    for (const run of plan.start) {
+      const kind = sweeps.has(run.id) ? "sweep" : "run";
+      await this.addJob(kind, run.id);
+      log.info(`${kind}.dispatched`, { [`${kind}Id`]: run.id, userId: run.userId });
+    }
+    if (plan.start.length > 0) {
+      await redis.hset(this.key("served"), Object.fromEntries([...plan.served].map(([u, s]) => [u, String(s)])));
+    }
+    // forget ids of runs that ended
+    const stale = [...dispatched].filter((id) => !byId.has(id));
+    if (stale.length > 0) await redis.srem(dispatchedKey, ...stale);
+    await this.publishPositions(
+      plan.waiting.filter((w) => byId.has(w.run.id)),
+      byId,
+    );
+    await this.publishSweepPositions(plan.waiting, sweeps);
+    const stillWaiting = new Set(plan.waiting.map((w) => w.run.id));
+    for (const id of this.published.keys()) if (!stillWaiting.has(id)) this.published.delete(id);
+  }
+
+  /**
+   * The sweeps workers hold, as the fair queue's running jobs. One whose job is gone or over
+   * while the sweep has cells left (its worker stopped and let go of it, or Redis lost the job)
+   * is handed out again: its next worker runs the cells left.
+   */
+  private async heldSweeps(rate: number | null): Promise<PlanRun[]> {
+    const held: PlanRun[] = [];
+    for (const sweepId of await this.sweeps.held()) {
+      const [sweep, info] = await Promise.all([this.sweeps.sweep(sweepId), this.sweeps.info(sweepId)]);
+      if (!sweep || !info || sweepEnded(info)) {
+        await (sweep ? this.sweeps.ended(sweep) : this.sweeps.forget(sweepId));
+        continue;
+      }
+      held.push({ id: sweepId, userId: sweep.author.id, seconds: sweepSecondsLeft(info.cells, info, rate) });
+      const { job, state } = await this.jobOf(sweepId);
+      if (isLive(state)) continue;
+      this.o.log.warn("sweep.redispatched", { sweepId, jobState: state });
+      await job?.remove().catch(() => {});
+      await this.addJob("sweep", sweepId);
+    }
+    return held;
+  }
+
+  private async publishSweepPositions(
+    waiting: { run: PlanRun; position: number }[],
+    sweeps: Map<string, ClusterSweep>,
+  ): Promise<void> {
+    for (const { run, position } of waiting) {
+      const sweep = sweeps.get(run.id);
+      const stamp = `${position}`;
+      if (!sweep || this.published.get(run.id) === stamp) continue;
+      const info = await this.sweeps.info(run.id);
+      if (!info) continue;
+      this.published.set(run.id, stamp);
+      const next = { ...info, queuePosition: position };
+      await this.sweeps.setInfo(next);
+      await this.o.bus.publish({ type: "sweep", roomId: sweep.roomId, sweep: next });
+    }
+  }
+
+  /** BullMQ's job of a run or sweep (job id = its id) and its state; null state: no such job. */
+  private async jobOf(id: string): Promise<{ job: Job | undefined; state: string | null }> {
+    const job = await this.queue.getJob(id);
+    return { job, state: job ? await job.getState() : null };
+  }
+
+  private async addJob(kind: "run" | "sweep", id: string): Promise<void> {
+    // jobId = the run's or sweep's id: adding one twice is a no-op
+    await this.queue.add(kind, kind === "run" ? { runId: id } : { sweepId: id }, {
+      jobId: id,
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 1000 },
+    });
+    if (kind === "run") await this.o.bus.redis.sadd(this.key("dispatched"), id);
+    else await this.sweeps.markHeld(id);
+  }
+
+  private async publishPositions(
+    waiting: { run: PlanRun; position: number; etaSeconds: number | null }[],
+    byId: Map<string, { row: Row; params: RunParams }>,
+  ): Promise<void> {
+    for (const { run, position, etaSeconds } of waiting) {
+      const stamp = `${position}:${etaSeconds}`;
+      if (this.published.get(run.id) === stamp) continue;
+      this.published.set(run.id, stamp);
+      const { row, params } = byId.get(run.id)!;
+      const live = newLiveRun({
+        id: row.id,
+        roomId: row.roomId,
+        authorId: row.authorId,
+        status: row.status as RunStatus,
+        params,
+        iteration: row.iterations,
+        createdAt: row.createdAt,
+        queuePosition: position,
+        etaSeconds,
+        resumedFromId: row.resumedFromId,
+      });
+      const info = toRunInfo(live);
+      await this.o.bus.setInfo(info);
+      await this.o.bus.publish({ type: "state", roomId: row.roomId, run: info, workerId: null });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (this.leader) await this.o.bus.redis.del(this.key("dispatcher")).catch(() => 0);
+    await this.queue.close();
+  }
+}
+
+/** A job BullMQ still has going (waiting, active, delayed…), not gone and not over. */
+function isLive(state: string | null): boolean {
+  return state !== null && state !== "completed" && state !== "failed";
+}
+
+/** ms per pixel-iteration measured on the running runs (compute time over iterations done), or null. */
+function learnedRate(rows: Row[]): number | null {
+  let ms = 0;
+  let work = 0;
+  for (const row of rows) {
+    const params = row.iterations > 0 ? readRunParams(row) : null;
+    if (!params || !row.computeMs) continue;
+    ms += row.computeMs;
+    work += row.iterations * params.size * params.size;
+  }
+  return work > 0 ? ms / work : null;
+}
+
+function secondsLeft(row: Row, params: RunParams, rate: number | null): number | null {
+  if (rate === null) return null;
+  return (Math.max(0, params.iterations - row.iterations) * rate * params.size * params.size) / 1000;
+}

@@ -1,0 +1,18 @@
+/**
+ * common/: what every part of the service uses and nothing of the service's own — the logger,
+ * the errors members may see, and the operator's abuse limits with their pure decisions.
+ *
+ * Like every folder's index.ts, this states the folder's surface: what the rest of the service
+ * uses of it. Files elsewhere import the named file directly (runs/, cluster/ and sweeps/ call
+ * each other's parts, and imports through the index files would close those into cycles).
+ */
+export { createLogger, parseLogLevel, type Logger, type LogLevel } from "./log.ts";
+export { ServiceError, memberVisibleError } from "./errors.ts";
+export {
+  DEFAULT_LIMITS,
+  activeRunLimitRefusal,
+  fieldLimitRefusal,
+  runSizeRefusal,
+  socketLimitRefusal,
+  type ServiceLimits,
+} from "./limits.ts";

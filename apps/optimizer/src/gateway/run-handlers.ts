@@ -1,0 +1,164 @@
+/**
+ * Everything the gateway asks of runs, in one file (the seam to RunManager): the RunManager and
+ * SweepManager with the room broadcasts they report through (in cluster mode every node hears
+ * every run on the run bus), and the client events that start, cancel, sweep and save runs.
+ */
+import type { PreviewMime, RoomField } from "@atelier/protocol";
+import { broadcastActivity, roomKey, type AtelierSocket, type GatewayContext } from "./context.ts";
+import type { ApplyFieldEdit } from "./document-handlers.ts";
+import { toRunInfo } from "../runs/live-run.ts";
+import type { Presence } from "./presence.ts";
+import type { LiveRoom } from "../rooms/room-registry.ts";
+import { RunManager } from "../runs/manager.ts";
+import { on, requireMember } from "./socket-events.ts";
+import { SweepManager, type SweepBroadcaster, type Sweeps } from "../sweeps/sweep-manager.ts";
+import { ClusterSweeps } from "../sweeps/cluster-sweeps.ts";
+
+export interface RunSettings {
+  dataDir: string;
+  workers: number;
+  previewFps: number;
+  previewMime?: PreviewMime;
+  checkpointEvery: number;
+  prewarm?: boolean;
+  workerIdleMs?: number;
+  backend: string;
+  /** cluster (REDIS_URL): runs go through BullMQ to workers (this node too unless a gateway), events come back over the run bus */
+  clusterRuns?: { redisUrl: string; prefix: string; worker: boolean };
+}
+
+export interface RunLink {
+  runs: RunManager;
+  sweeps: Sweeps;
+  /** recovers or follows the runs (and in a cluster, the sweeps) before the node takes clients */
+  start: () => Promise<void>;
+  /** the running job follows a document edit where it can; true when the field needs a restart */
+  followEdit: (room: LiveRoom, field: RoomField, value: unknown, authorId: string) => boolean;
+  registerHandlers: (socket: AtelierSocket, presence: Presence, applyFieldEdit: ApplyFieldEdit) => void;
+}
+
+export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLink {
+  const { io, db, log, rooms, fanout, nodeId, limits } = ctx;
+  // cluster runs: every node hears every run event on the run bus, so each one emits to its own sockets only
+  const clusterRuns = settings.clusterRuns !== undefined;
+  const runsOut = clusterRuns ? io.local : io;
+  const runs: RunManager = new RunManager({
+    db,
+    dataDir: settings.dataDir,
+    rooms,
+    log,
+    nodeId,
+    workers: settings.workers,
+    previewFps: settings.previewFps,
+    previewMime: settings.previewMime,
+    checkpointEvery: settings.checkpointEvery,
+    prewarm: settings.prewarm,
+    workerIdleMs: settings.workerIdleMs,
+    backend: settings.backend,
+    limits,
+    clusterRuns: settings.clusterRuns,
+    broadcast: {
+      runUpdate(room) {
+        if (!room.run) return;
+        const info = toRunInfo(room.run);
+        const serial = JSON.stringify(info);
+        if (serial === room.run.lastSentInfo) return;
+        room.run.lastSentInfo = serial;
+        runsOut.to(roomKey(room.id)).emit("run:update", { roomId: room.id, run: info, speed: runs.speed.current() });
+      },
+      stats(room, stats) {
+        runsOut.to(roomKey(room.id)).emit("run:stats", { ...stats, roomId: room.id });
+      },
+      preview(_room, frame) {
+        fanout.deliver(frame);
+      },
+      restartNeeded(room) {
+        runsOut.to(roomKey(room.id)).emit("room:restart-needed", { roomId: room.id, fields: room.restartNeeded });
+      },
+      resultSaved(room, p) {
+        io.to(roomKey(room.id)).emit("result:saved", {
+          roomId: room.id,
+          runId: p.runId,
+          resultId: p.resultId,
+          title: p.title,
+          isPublic: p.isPublic,
+          author: { userId: p.author.id, name: p.author.name },
+        });
+      },
+      resumed(room, p) {
+        runsOut.to(roomKey(room.id)).emit("room:activity", {
+          roomId: room.id,
+          author: { userId: p.author.id, name: p.author.name },
+          kind: "resumed",
+          runId: p.runId,
+          at: Date.now(),
+        });
+      },
+      error(room, message) {
+        io.to(roomKey(room.id)).emit("room:error", { roomId: room.id, code: "internal", error: message });
+      },
+    },
+  });
+  const sweepsOut = (to: typeof io | typeof io.local): SweepBroadcaster => ({
+    update: (roomId, sweep) => to.to(roomKey(roomId)).emit("sweep:update", { roomId, sweep }),
+    frame: (frame) => to.to(roomKey(frame.roomId)).emit("sweep:frame", frame),
+  });
+  // in a cluster, sweeps go to the workers like runs; every node hears their events on the run bus
+  const bus = runs.clusterBus;
+  const clusterSweeps = bus ? new ClusterSweeps({ bus, runs, nodeId, log, broadcast: sweepsOut(io.local) }) : null;
+  const sweeps: Sweeps = clusterSweeps ?? new SweepManager({ runs, nodeId, log, broadcast: sweepsOut(io) });
+
+  function registerHandlers(socket: AtelierSocket, presence: Presence, applyFieldEdit: ApplyFieldEdit): void {
+    const user = socket.data.user;
+    const member = (roomId: string) => requireMember(ctx, presence, socket, roomId, true);
+
+    on(ctx, socket, "run:start", async ({ roomId, restart, fromRunId }) => {
+      const { room } = await member(roomId);
+      await rooms.catchUp(room);
+      const run = await runs.startRun(room, user, restart, fromRunId ? { runId: fromRunId } : undefined);
+      if (fromRunId) broadcastActivity(ctx, room.id, user, "continued-from", fromRunId);
+      return { run: toRunInfo(run) };
+    });
+
+    on(ctx, socket, "sweep:start", async ({ roomId, axes, size, iterations }) => {
+      const { room } = await member(roomId);
+      await rooms.catchUp(room);
+      const sweep = await sweeps.start(room, user, { axes, size, iterations });
+      broadcastActivity(ctx, roomId, user, "started-sweep", sweep.sweepId);
+      return { sweep };
+    });
+
+    // the cell's swept values become the room's (co-edits), and the full-size run starts from its image
+    on(ctx, socket, "sweep:promote", async ({ roomId, sweepId, cell }) => {
+      const { room } = await member(roomId);
+      const promotion = await sweeps.promotion(room, sweepId, cell);
+      for (const change of promotion.changes)
+        await applyFieldEdit(room, user, change.field, change.after, room.version);
+      const run = await runs.startRun(room, user, true, { imagePath: promotion.imagePath });
+      broadcastActivity(ctx, roomId, user, "promoted", run.id);
+      return { run: toRunInfo(run) };
+    });
+
+    on(ctx, socket, "run:cancel", async ({ roomId }) => {
+      const { room } = await member(roomId);
+      await runs.cancelRoom(room);
+    });
+
+    on(ctx, socket, "result:save", async ({ roomId, runId, title, isPublic, preview }) => {
+      const { room } = await member(roomId);
+      const resultId = await runs.saveResult(room, user, { runId, title, isPublic, preview });
+      return { resultId };
+    });
+  }
+
+  return {
+    runs,
+    sweeps,
+    start: async () => {
+      await runs.start();
+      await clusterSweeps?.listen();
+    },
+    followEdit: (room, field, value, authorId) => runs.onDocumentEdit(room, field, value, authorId),
+    registerHandlers,
+  };
+}

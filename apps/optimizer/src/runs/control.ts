@@ -1,0 +1,107 @@
+/**
+ * Control of going runs: cancel (queued ones removed, running ones stopped with their image
+ * kept), live edits of weights and iterations, and the per-room order of start/restart/cancel
+ * operations so they never interleave.
+ */
+import type { RoomField } from "@atelier/protocol";
+import { ServiceError } from "../common/errors.ts";
+import { isActive, type LiveRun } from "./live-run.ts";
+import type { RunCore } from "./core.ts";
+import { liveEditOf } from "./edits.ts";
+import type { FinishRun } from "./launcher.ts";
+import type { LiveRoom } from "../rooms/room-registry.ts";
+
+const CANCEL_GRACE_MS = 20_000;
+
+/** Runs each room's start/restart/cancel operations one after another (each awaits the database and workers). */
+export class RoomOrder {
+  /** rooms with an operation in progress: the tail of each room's chain */
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  busy(roomId: string): boolean {
+    return this.tails.has(roomId);
+  }
+
+  /** Runs `op` after every operation of the room queued before it. */
+  run<T>(roomId: string, op: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(roomId) ?? Promise.resolve();
+    const next = previous.then(op, op);
+    const tail = next.catch(() => {});
+    this.tails.set(roomId, tail);
+    void tail.then(() => {
+      if (this.tails.get(roomId) === tail) this.tails.delete(roomId);
+    });
+    return next;
+  }
+}
+
+/** Where a run held elsewhere (another node, a cluster worker) is cancelled and edited. */
+interface RemoteRuns {
+  /** resolves whether the run's holder cancelled it */
+  cancel(room: LiveRoom, run: LiveRun): Promise<boolean>;
+  /** a document edit the run's holder may follow live; null: the holder hears of edits by itself */
+  forwardEdit: ((run: LiveRun, field: RoomField, value: unknown, authorId: string) => void) | null;
+}
+
+export class RunControl {
+  constructor(
+    private readonly core: RunCore,
+    private readonly finish: FinishRun,
+    private readonly remote: RemoteRuns,
+  ) {}
+
+  /** Cancels every active run of the room this node holds, and the room's run if another node holds it; how many. */
+  async cancelActive(room: LiveRoom): Promise<number> {
+    const runs = new Set([...this.core.active.values()].filter((r) => r.roomId === room.id && isActive(r.status)));
+    if (room.run && isActive(room.run.status)) runs.add(room.run);
+    await Promise.all([...runs].map((run) => this.cancelRun(room, run)));
+    return runs.size;
+  }
+
+  /** Cancels one run (queued: removed; running: stopped, its image kept as a checkpoint). */
+  async cancelRun(room: LiveRoom, run: LiveRun | null = room.run): Promise<void> {
+    if (!run || !isActive(run.status)) throw new ServiceError("not_found", "no run is going in this room");
+    if (!run.local) {
+      const cancelled = await this.remote.cancel(room, run);
+      if (!cancelled)
+        throw new ServiceError("conflict", "the run is held by another optimiser node that did not cancel it");
+      run.status = "cancelled";
+      return;
+    }
+    run.stopReason = "cancel";
+    if (run.status === "queued") {
+      await this.finish(run, "cancelled", null);
+      return;
+    }
+    const worker = run.worker;
+    worker?.cancel();
+    const timedOut = await Promise.race([
+      run.ended.then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), CANCEL_GRACE_MS).unref()),
+    ]);
+    if (timedOut && worker) {
+      this.core.o.log.warn("run.cancel_timeout", { runId: run.id });
+      await worker.terminate();
+      await run.ended;
+    }
+  }
+
+  /**
+   * A document field changed: a running (or queued) run follows weight and iteration edits
+   * from the next iteration on; any other change marks the room "restart needed".
+   * Returns whether this field now needs a restart.
+   */
+  onDocumentEdit(room: LiveRoom, field: RoomField, value: unknown, authorId: string): boolean {
+    const run = room.run;
+    if (run && isActive(run.status) && !run.local) this.remote.forwardEdit?.(run, field, value, authorId);
+    if (run && isActive(run.status) && run.local) {
+      const edit = liveEditOf(run.params, field, value);
+      if (edit) {
+        run.params = edit.params;
+        run.liveEdits.push({ iteration: run.iteration, field, value, authorId });
+        run.worker?.update(edit.weights);
+      }
+    }
+    return this.core.recomputeRestartNeeded(room).includes(field);
+  }
+}

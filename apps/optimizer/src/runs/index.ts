@@ -1,0 +1,22 @@
+/**
+ * runs/: a run from `run:start` to a finished Run row — the live run object, the fair queue
+ * and its scheduler (positions, ETAs, the speed model), the launcher (engine slot → room),
+ * live edits and cancel (control, edits), the run's end and what it leaves (end, outcome,
+ * results, history, files), leases and the recovery of runs a stopped process held, and
+ * RunManager, which wires them for the gateway.
+ *
+ * The folder's surface (see common/index.ts for why other files import the named files directly):
+ */
+export { RunManager } from "./manager.ts";
+export { ACTIVE, isActive, newLiveRun, toRunInfo, type LiveRun, type QueueBatch, type User } from "./live-run.ts";
+export type { RunCore, RunRuntime, RunSink } from "./core.ts";
+export { RunLauncher } from "./launcher.ts";
+export { finishRun } from "./end.ts";
+export { liveEditOf } from "./edits.ts";
+export { remainingSeconds, roundEta, sweepSecondsLeft } from "./eta.ts";
+export { FairQueue, estimateStartTimes } from "./fair-queue.ts";
+export { SpeedTracker } from "./speed-model.ts";
+export { RunFiles } from "./files.ts";
+export { listRoomRuns, runCurveOf, runSettingsOf } from "./history.ts";
+export { isLeaseHeld, readLease, writeLease } from "./lease.ts";
+export { liveRunFromRow, mirrorRemote } from "./views.ts";

@@ -1,0 +1,203 @@
+/**
+ * Runs a queued run on one of this node's worker threads and turns what the thread says
+ * (started, iterations, previews, checkpoints, its end) into run state, database updates and
+ * room broadcasts.
+ */
+import type { IterationStats, RunStatus } from "@atelier/protocol";
+import { memberVisibleError } from "../common/errors.ts";
+import type { WorkerEnd, WorkerPool } from "../engine-slots/slot-pool.ts";
+import type { LiveRun } from "./live-run.ts";
+import type { RunRuntime, RunSink } from "./core.ts";
+import { learnPixelRate, smoothRunSpeed } from "./eta.ts";
+import type { PreviewFrame } from "../rooms/room-registry.ts";
+import type { WorkerJob, WorkerToMain } from "../engine-slots/slot-messages.ts";
+
+/** Records a run's end (runs/end.ts). */
+export type FinishRun = (run: LiveRun, status: RunStatus, error: string | null) => Promise<void>;
+
+/** The status and member-visible error a worker's end means, given why the service stopped it (if it did). */
+export function endStatus(
+  end: WorkerEnd,
+  stopReason: LiveRun["stopReason"],
+): { status: RunStatus; error: string | null } {
+  if (end.kind === "done") return { status: "completed", error: null };
+  if (end.kind === "cancelled") return { status: stopReason === "shutdown" ? "interrupted" : "cancelled", error: null };
+  if (stopReason === "cancel") return { status: "cancelled", error: null };
+  if (stopReason === "shutdown")
+    return { status: "interrupted", error: "the optimiser was shut down while this run was going" };
+  return { status: "failed", error: memberVisibleError(end.error) };
+}
+
+export class RunLauncher {
+  /** one-shot fault injection for crash tests: the next run's worker throws at this iteration */
+  crashNextAt: number | null = null;
+  /** tells the room a run failed (embedded); a worker's failure reaches rooms through the run's state */
+  onFailed: ((run: LiveRun, message: string) => void) | null = null;
+  /** each run's file uploads to the store, in order (see keeping) */
+  private readonly uploads = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly core: RunRuntime,
+    private readonly sink: RunSink,
+    private readonly pool: WorkerPool,
+    private readonly finish: FinishRun,
+  ) {}
+
+  /** The job a worker thread runs for this run. */
+  jobOf(run: LiveRun): WorkerJob {
+    const o = this.core.o;
+    const crashAt = this.crashNextAt ?? undefined;
+    this.crashNextAt = null;
+    return {
+      runId: run.id,
+      params: run.params,
+      contentPath: run.contentPath!,
+      stylePaths: run.stylePaths,
+      initImagePath: run.initImagePath,
+      previewFps: o.previewFps,
+      previewMime: o.previewMime ?? "image/webp",
+      checkpointEvery: o.checkpointEvery,
+      checkpointPath: this.core.files.checkpointFile(run.id),
+      finalPath: this.core.files.finalImagePath(run.id),
+      ...(crashAt !== undefined ? { crashAtIteration: crashAt } : {}),
+    };
+  }
+
+  launch(run: LiveRun, resume?: { startIteration: number }): void {
+    const { db, log } = this.core.o;
+    run.status = "running";
+    run.startedAt = new Date();
+    run.queuePosition = null;
+    const job = { ...this.jobOf(run), ...(resume ? { startIteration: resume.startIteration } : {}) };
+    try {
+      run.worker = this.pool.run(job, {
+        onMessage: (message) => this.onWorkerMessage(run, message),
+        onEnd: (end) => void this.onWorkerEnd(run, end),
+      });
+    } catch (error) {
+      void this.onWorkerEnd(run, { kind: "failed", error: `could not start a worker: ${(error as Error).message}` });
+      return;
+    }
+    log.info("run.started", { runId: run.id, roomId: run.roomId, threadId: run.worker.threadId });
+    db.run
+      .update({ where: { id: run.id }, data: { status: "running", startedAt: run.startedAt } })
+      .catch((error) => log.error("run.db_update_failed", { runId: run.id, error }));
+    this.sink.started(run);
+  }
+
+  private onWorkerMessage(run: LiveRun, message: WorkerToMain): void {
+    const { db, log } = this.core.o;
+    switch (message.type) {
+      case "started":
+        run.backend = message.backend;
+        run.modelHash = message.modelHash;
+        this.core.backend = message.backend;
+        db.run
+          .update({ where: { id: run.id }, data: { backend: message.backend, modelHash: message.modelHash } })
+          .catch((error) => log.error("run.db_update_failed", { runId: run.id, error }));
+        return;
+      case "iteration": {
+        const e = message.event;
+        run.iteration = e.iteration;
+        run.computeMs += e.ms;
+        this.core.speed.observeIteration(run.id, e.width * e.height, e.ms);
+        run.msPerIteration = smoothRunSpeed(run.msPerIteration, e.ms);
+        this.core.msPerPixelIteration = learnPixelRate(this.core.msPerPixelIteration, e.ms, e.width * e.height);
+        const stats: IterationStats = {
+          runId: run.id,
+          iteration: e.iteration,
+          scale: e.scale,
+          total: e.total,
+          content: e.content,
+          style: e.style,
+          tv: e.tv,
+          ms: e.ms,
+        };
+        this.sink.stats(run, stats);
+        return;
+      }
+      case "preview": {
+        const frame: PreviewFrame = {
+          roomId: run.roomId,
+          runId: run.id,
+          iteration: message.iteration,
+          mime: message.mime,
+          width: message.width,
+          height: message.height,
+          data: Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength),
+          encodedAt: message.encodedAt,
+        };
+        this.sink.preview(run, frame);
+        return;
+      }
+      case "checkpoint":
+        // the row names the checkpoint once the store has it (another node may resume from it)
+        void this.keeping(run.id, async () => {
+          run.checkpointPath = await this.core.files.keep(message.path);
+          await db.run
+            .update({
+              where: { id: run.id },
+              data: {
+                checkpointPath: run.checkpointPath,
+                iterations: message.iteration,
+                computeMs: Math.round(run.computeMs),
+              },
+            })
+            .catch((error) => log.error("run.db_update_failed", { runId: run.id, error }));
+          log.debug("run.checkpoint", { runId: run.id, iteration: message.iteration });
+        });
+        return;
+      case "updated":
+        log.info("run.weights_applied", {
+          runId: run.id,
+          fromIteration: message.iteration + 1,
+          weights: message.weights,
+        });
+        return;
+      case "update-refused":
+        log.warn("run.weights_refused", { runId: run.id, weights: message.weights, error: message.error });
+        return;
+      default:
+        return;
+    }
+  }
+
+  /**
+   * Runs `keep` after the run's earlier file uploads (one chain per run, so checkpoints reach the
+   * store in order and the run's end waits for them); a failed upload is logged, never thrown.
+   */
+  private keeping(runId: string, keep: () => Promise<void>): Promise<void> {
+    const next = (this.uploads.get(runId) ?? Promise.resolve())
+      .then(keep)
+      .catch((error) => this.core.o.log.error("run.file_store_failed", { runId, error }));
+    this.uploads.set(runId, next);
+    return next;
+  }
+
+  private async onWorkerEnd(run: LiveRun, end: WorkerEnd): Promise<void> {
+    run.worker = null;
+    this.core.speed.runEnded(run.id, end.kind === "done", run.backend);
+    if (end.kind === "done") {
+      run.iteration = end.iteration;
+      await this.keeping(run.id, async () => {
+        run.checkpointPath = await this.core.files.keep(end.path);
+      });
+    } else if (end.kind === "cancelled" && end.checkpointPath) {
+      const file = end.checkpointPath;
+      await this.keeping(run.id, async () => {
+        // the checkpoint message kept it already, unless the run ended before that message
+        if (run.checkpointPath !== this.core.files.relative(file))
+          run.checkpointPath = await this.core.files.keep(file);
+      });
+    }
+    await this.uploads.get(run.id);
+    this.uploads.delete(run.id);
+    const { status, error } = endStatus(end, run.stopReason);
+    if (status === "failed" && end.kind === "failed") {
+      // the full error (it may name server paths) goes to the log; members get it without paths
+      this.core.o.log.error("run.worker_failed", { runId: run.id, roomId: run.roomId, error: end.error });
+    }
+    await this.finish(run, status, error);
+    if (status === "failed") this.onFailed?.(run, `the run failed: ${error}`);
+  }
+}

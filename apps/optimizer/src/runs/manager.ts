@@ -1,0 +1,349 @@
+/**
+ * Runs: from `run:start` to a finished Run row. RunManager is the service's one entry point
+ * (gateway/server.ts and sweeps/sweep-manager.ts call it); it wires the parts, each in its own file:
+ * runs/scheduler.ts (fair queue, positions/ETAs), runs/launcher.ts (worker threads → room),
+ * runs/end.ts (a run's end recorded), runs/control.ts (cancel, live edits), runs/recovery.ts
+ * (leases, adopting runs of a stopped process), runs/results.ts (saved results),
+ * runs/views.ts (a room's current run, mirrors of other nodes' runs).
+ */
+import { isUniqueViolation, serializeRunParams, type Db } from "@atelier/db";
+import {
+  formatZodError,
+  runParams,
+  type RoomField,
+  type RunInfo,
+  type RunParams,
+  type RunStatus,
+} from "@atelier/protocol";
+import { ServiceError } from "../common/errors.ts";
+import { WorkerPool } from "../engine-slots/slot-pool.ts";
+import { removeLease } from "./lease.ts";
+import { activeRunLimitRefusal, runSizeRefusal } from "../common/limits.ts";
+import { ACTIVE, isActive, type LiveRun, type QueueBatch, type RunStartImage, type User } from "./live-run.ts";
+import { RoomOrder, RunControl } from "./control.ts";
+import { RunCore, roomSink, type RunManagerOptions } from "./core.ts";
+import { finishRun } from "./end.ts";
+import { RunLauncher } from "./launcher.ts";
+import type { FileStore } from "@atelier/files";
+import type { RunBus } from "../cluster/run-bus.ts";
+import { ClusterRuns } from "../cluster/gateway-runs.ts";
+import { RunRecovery } from "./recovery.ts";
+import { RunWorker } from "../cluster/run-worker-role.ts";
+import { saveResult } from "./results.ts";
+import { LocalScheduler } from "./scheduler.ts";
+import { attachLatestRun, liveRunFromRow, mirrorRemote } from "./views.ts";
+import type { LiveRoom } from "../rooms/room-registry.ts";
+import type { SpeedTracker } from "./speed-model.ts";
+
+const HEARTBEAT_MS = 10_000;
+const SWEEP_MS = 30_000;
+
+export class RunManager {
+  private readonly core: RunCore;
+  private readonly pool: WorkerPool;
+  private readonly scheduler: LocalScheduler;
+  private readonly launcher: RunLauncher;
+  private readonly control: RunControl;
+  private readonly recovery: RunRecovery;
+  private readonly roomOps = new RoomOrder();
+  /** gateway role: runs go to cluster workers (cluster/gateway-runs.ts); null: this node runs them */
+  private readonly cluster: ClusterRuns | null;
+  /** role "all" in a cluster: this node's own worker of the cluster's queue */
+  private readonly clusterWorker: RunWorker | null;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly finish: (run: LiveRun, status: RunStatus, error: string | null) => Promise<void>;
+
+  constructor(o: RunManagerOptions) {
+    this.core = new RunCore(o);
+    this.pool = new WorkerPool({ log: o.log, idleMs: o.workerIdleMs, backend: o.backend });
+    const sink = roomSink(this.core);
+    const finish = (run: LiveRun, status: RunStatus, error: string | null) =>
+      finishRun(this.core, sink, this.scheduler, run, status, error);
+    this.finish = finish;
+    this.launcher = new RunLauncher(this.core, sink, this.pool, finish);
+    this.launcher.onFailed = (run, message) => {
+      const room = this.core.roomOf(run);
+      if (room) o.broadcast.error(room, message);
+    };
+    this.scheduler = new LocalScheduler(this.core, this.pool, (run) => this.launcher.launch(run));
+    this.cluster = o.clusterRuns ? new ClusterRuns(this.core, o.clusterRuns) : null;
+    this.clusterWorker = o.clusterRuns?.worker
+      ? new RunWorker({
+          ...o,
+          redisUrl: o.clusterRuns.redisUrl,
+          prefix: o.clusterRuns.prefix,
+          workerId: o.nodeId,
+          concurrency: o.workers,
+        })
+      : null;
+    const cluster = this.cluster;
+    this.control = new RunControl(this.core, finish, {
+      cancel: (room, run) => (cluster ? cluster.cancel(run) : Promise.resolve(false)),
+      forwardEdit: cluster ? (run, field, value, authorId) => cluster.forwardEdit(run, field, value, authorId) : null,
+    });
+    this.recovery = new RunRecovery(this.core, (run) => this.scheduler.enqueue(run));
+  }
+
+  /** the deployment's speed for estimates before Start (runs/speed-model.ts), learned from completed runs */
+  get speed(): SpeedTracker {
+    return this.core.speed;
+  }
+  /** the backend the last worker reported (for /health) */
+  get backend(): string | null {
+    return this.core.backend;
+  }
+
+  // ───────────────────────────── lifecycle ─────────────────────────────
+
+  /** Recovers runs left behind by a stopped process, then keeps leases fresh and sweeps periodically. */
+  async start(): Promise<void> {
+    // a gateway holds no run: the dispatcher works from the database, workers resume from checkpoints
+    if (this.cluster) {
+      await this.cluster.start();
+      await this.clusterWorker?.start();
+      return;
+    }
+    await this.recoverStaleRuns();
+    if (this.core.o.prewarm) for (let i = 0; i < this.core.o.workers; i++) this.pool.prewarm();
+    const heartbeat = setInterval(() => void this.recovery.heartbeat(), HEARTBEAT_MS);
+    const sweep = setInterval(() => {
+      this.recoverStaleRuns().catch((error) => this.core.o.log.error("runs.sweep_failed", { error }));
+    }, SWEEP_MS);
+    heartbeat.unref();
+    sweep.unref();
+    this.timers.push(heartbeat, sweep);
+  }
+
+  /** Runs marked running/queued whose holder is gone: running → interrupted, queued → this node's queue. */
+  recoverStaleRuns(): Promise<void> {
+    return this.recovery.recoverStaleRuns();
+  }
+
+  // ───────────────────────────── rooms ─────────────────────────────
+
+  /** Gives a freshly loaded room its current run: one this node holds, else the latest Run row. */
+  async attachLatestRun(room: LiveRoom): Promise<void> {
+    await attachLatestRun(this.core, room);
+    await this.cluster?.fillLive(room);
+  }
+
+  /** Cluster mode: keeps a copy of the room's run that another node reports. */
+  mirrorRemote(room: LiveRoom, info: RunInfo | null, restartNeeded: RoomField[]): void {
+    mirrorRemote(room, info, restartNeeded);
+  }
+
+  /** File paths of the run's images, checking that they exist and that the user may use them. */
+  resolveImages(params: RunParams, userId: string): Promise<{ contentPath: string; stylePaths: string[] }> {
+    return this.core.files.resolveImages(params, userId);
+  }
+
+  // ───────────────────────────── starting ─────────────────────────────
+
+  /**
+   * Starts a run from the room's document. With `restart`, the room's current run is cancelled
+   * first and the new one starts from its latest image (or an interrupted/finished run's
+   * checkpoint or final image). `from`: start from the image an earlier run of the room left
+   * (branching), or from an image file (a promoted sweep cell).
+   */
+  startRun(room: LiveRoom, user: User, restart: boolean, from?: RunStartImage): Promise<LiveRun> {
+    if (this.core.closing) return Promise.reject(new ServiceError("conflict", "the optimiser is shutting down"));
+    // one start at a time per room: a second one sent meanwhile is refused, not queued behind it
+    // (checked and claimed synchronously, so two starts cannot both pass)
+    if (this.roomOps.busy(room.id))
+      return Promise.reject(new ServiceError("conflict", "a run is being started or stopped in this room; try again"));
+    return this.roomOps.run(room.id, () => this.startRunNow(room, user, restart, from));
+  }
+
+  private async startRunNow(room: LiveRoom, user: User, restart: boolean, from?: RunStartImage): Promise<LiveRun> {
+    const { db, log, limits } = this.core.o;
+    const files = this.core.files;
+    const parsed = runParams.safeParse(room.document);
+    if (!parsed.success) throw new ServiceError("invalid", `cannot start: ${formatZodError(parsed.error)}`);
+    const params = parsed.data;
+    const overCap = runSizeRefusal(params, limits);
+    if (overCap) throw new ServiceError("limit", overCap);
+    const paths = await files.resolveImages(params, user.id);
+    // checked before anything is cancelled: a refused branch leaves the going run alone
+    const fromRunId = from && "runId" in from ? from.runId : null;
+    const branchImage = fromRunId
+      ? await files.imageOfRoomRun(room.id, fromRunId)
+      : from && "imagePath" in from
+        ? from.imagePath
+        : null;
+
+    const previous = room.run;
+    // the user's queued/running runs, not counting the one a restart replaces (checked before
+    // anything is cancelled, so a refused restart leaves the going run alone)
+    const replaced = restart && previous && isActive(previous.status) ? [previous.id] : [];
+    const active = await db.run.count({
+      where: { authorId: user.id, status: { in: ACTIVE }, id: { notIn: replaced } },
+    });
+    const tooMany = activeRunLimitRefusal(active, limits);
+    if (tooMany) throw new ServiceError("limit", tooMany);
+    if (previous && isActive(previous.status)) {
+      if (!restart) throw new ServiceError("conflict", "a run is already going in this room (restart it instead)");
+      await this.control.cancelActive(room);
+    }
+    // the previous run may have been replaced while we waited (another node, a recovered run)
+    if (room.run && room.run !== previous && isActive(room.run.status)) {
+      throw new ServiceError("conflict", "another run was started in this room meanwhile");
+    }
+    const initImagePath = branchImage ?? (restart && previous ? await files.imageToContinueFrom(previous.id) : null);
+    const resumedFromId = branchImage ? fromRunId : initImagePath && previous ? previous.id : null;
+
+    let row: Awaited<ReturnType<Db["run"]["create"]>>;
+    try {
+      row = await db.run.create({
+        data: {
+          roomId: room.id,
+          authorId: user.id,
+          params: serializeRunParams(params),
+          seed: params.seed,
+          status: "queued",
+          resumedFromId,
+          // the database's own guard: a second active run of the room violates the unique index
+          activeRoomId: room.id,
+        },
+      });
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw new ServiceError("conflict", "another run is already going in this room (started elsewhere)");
+      throw error;
+    }
+    const run = liveRunFromRow(row, params);
+    Object.assign(run, { local: !this.cluster, initImagePath, ...paths });
+    room.run = run;
+    room.history = [];
+    this.core.recomputeRestartNeeded(room);
+    log.info("run.queued", {
+      runId: run.id,
+      roomId: room.id,
+      userId: user.id,
+      resumedFromId,
+      size: params.size,
+      iterations: params.iterations,
+    });
+    if (this.cluster) await this.cluster.submitted(run, initImagePath);
+    else await this.scheduler.enqueue(run);
+    return run;
+  }
+
+  /** where images and run files are kept (sweeps keep their cells' images there too) */
+  get fileStore(): FileStore {
+    return this.core.files.store;
+  }
+
+  /** cluster mode: the run bus (sweeps travel on it too); null when this node runs its own queue */
+  get clusterBus(): RunBus | null {
+    return this.cluster?.bus ?? null;
+  }
+
+  /** cluster mode: the dispatcher looks at the queue now rather than on its next round */
+  dispatchSoon(): void {
+    this.cluster?.dispatchSoon();
+  }
+
+  /** Queues a batch in the fair queue (it runs when its user's turn comes, like a run). */
+  enqueueBatch(batch: QueueBatch): void {
+    if (this.core.closing) throw new ServiceError("conflict", "the optimiser is shutting down");
+    this.scheduler.enqueueBatch(batch);
+  }
+
+  // ───────────────────────────── control ─────────────────────────────
+
+  /**
+   * `run:cancel`: stops every active run of the room (after any start or restart in progress).
+   * Queued ones are removed; running ones stop with their image kept as a checkpoint.
+   */
+  cancelRoom(room: LiveRoom): Promise<void> {
+    return this.roomOps.run(room.id, async () => {
+      const stopped = await this.control.cancelActive(room);
+      if (stopped === 0) throw new ServiceError("not_found", "no run is going in this room");
+    });
+  }
+
+  /** Cancels one run (queued: removed; running: stopped, its image kept as a checkpoint). */
+  cancelRun(room: LiveRoom, run: LiveRun | null = room.run): Promise<void> {
+    return this.control.cancelRun(room, run);
+  }
+
+  /** A document field changed: live-edits the going run where it can; whether the field now needs a restart. */
+  onDocumentEdit(room: LiveRoom, field: RoomField, value: unknown, authorId: string): boolean {
+    return this.control.onDocumentEdit(room, field, value, authorId);
+  }
+
+  /** The fields whose document value differs from what the current run uses and that it cannot follow live. */
+  recomputeRestartNeeded(room: LiveRoom): RoomField[] {
+    return this.core.recomputeRestartNeeded(room);
+  }
+
+  /** Saves a run's final (or current) image as a Result with full provenance (runs/results.ts). */
+  saveResult(
+    room: LiveRoom,
+    user: User,
+    request: { runId: string; title: string; isPublic: boolean; preview: boolean },
+  ): Promise<string> {
+    return saveResult(this.core, room, user, request);
+  }
+
+  // ───────────────────────────── shutdown, health, tests ─────────────────────────────
+
+  /**
+   * Stops every running job with a fresh checkpoint and marks it interrupted (resumable);
+   * queued runs stay queued in the database and are picked up by the next start.
+   */
+  async shutdown(): Promise<void> {
+    this.core.closing = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.scheduler.stop();
+    const held = [...this.core.active.values()];
+    await Promise.all(
+      held.map(async (run) => {
+        if (run.status === "queued") {
+          this.scheduler.forget(run.id);
+          this.core.active.delete(run.id);
+          await removeLease(this.core.files.store, run.id).catch(() => {});
+          return;
+        }
+        run.stopReason = "shutdown";
+        const worker = run.worker;
+        if (worker) {
+          const checkpoint = await worker.checkpoint(10_000);
+          if (checkpoint) run.checkpointPath = this.core.files.relative(checkpoint);
+          await worker.dispose();
+        }
+        await this.finish(
+          run,
+          "interrupted",
+          `the optimiser was shut down at iteration ${run.iteration}; resume from its checkpoint`,
+        );
+      }),
+    );
+    await this.pool.close();
+    // its running jobs checkpoint and stay `running`: another worker of the cluster resumes them
+    await this.clusterWorker?.close();
+    await this.cluster?.close();
+  }
+
+  health(): { workers: number; running: number; queued: number; threads: number; idleThreads: number } {
+    const size = this.scheduler.size;
+    const pool = this.pool.size;
+    return {
+      workers: size.concurrency,
+      running: this.clusterWorker?.running ?? size.running,
+      queued: size.waiting,
+      threads: pool.threads,
+      idleThreads: pool.idle,
+    };
+  }
+
+  /** Test/drill hooks: kill a run's thread for real, or make the next worker throw. */
+  debugTerminateWorker(runId: string): Promise<number> {
+    const worker = this.core.active.get(runId)?.worker;
+    if (!worker) throw new Error(`run ${runId} has no worker on this node`);
+    return worker.terminate();
+  }
+  debugCrashNextRunAt(iteration: number): void {
+    this.launcher.crashNextAt = iteration;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Sweeps in a cluster (REDIS_URL), the gateway's side: a gateway runs no job. `sweep:start`
+ * checks the grid and the images as in embedded mode, then queues the sweep in Redis
+ * (sweeps/sweep-store.ts; one going per room across all gateways) for the dispatcher, which hands it to
+ * a worker as one job of its user (sweeps/sweep-job.ts). Every gateway hears the sweep's state and
+ * frames on the run bus and sends them to its own sockets; late joiners and promotions on any
+ * gateway read the sweep from Redis, and the cells' final images from the shared DATA_DIR.
+ */
+import { type SettingChange, type SweepFrame, type SweepInfo } from "@atelier/protocol";
+import { ServiceError } from "../common/errors.ts";
+import type { User } from "../runs/live-run.ts";
+import type { Logger } from "../common/log.ts";
+import type { RunBus } from "../cluster/run-bus.ts";
+import type { LiveRoom } from "../rooms/room-registry.ts";
+import type { RunManager } from "../runs/manager.ts";
+import { newCellInfo, sweepDir } from "./sweep-cell.ts";
+import { SweepStore } from "./sweep-store.ts";
+import {
+  planSweep,
+  promotionOf,
+  sweepIdMaker,
+  type SweepBroadcaster,
+  type SweepRequest,
+  type Sweeps,
+} from "./sweep-manager.ts";
+
+interface ClusterSweepsOptions {
+  bus: RunBus;
+  runs: RunManager;
+  nodeId: string;
+  log: Logger;
+  /** to this gateway's own sockets: every gateway hears every sweep event */
+  broadcast: SweepBroadcaster;
+}
+
+export class ClusterSweeps implements Sweeps {
+  private readonly store: SweepStore;
+  private readonly newId: () => string;
+
+  constructor(private readonly o: ClusterSweepsOptions) {
+    this.store = new SweepStore(o.bus.redis, o.bus.prefix, o.log);
+    this.newId = sweepIdMaker(o.nodeId);
+  }
+
+  /** Follows the sweeps' events on the run bus. */
+  async listen(): Promise<void> {
+    await this.o.bus.onEvent((event) => {
+      if (event.type === "sweep") this.o.broadcast.update(event.roomId, event.sweep);
+      if (event.type === "sweep-frame") this.o.broadcast.frame(decodeFrame(event.frame));
+    });
+  }
+
+  async start(room: LiveRoom, user: User, request: SweepRequest): Promise<SweepInfo> {
+    // checked here (images too), with the reason, rather than failing on a worker
+    const { sweepId, cells } = await planSweep(this.o.runs, room, user, request, this.newId);
+    const info: SweepInfo = {
+      sweepId,
+      author: { userId: user.id, name: user.name },
+      ...request,
+      queuePosition: null,
+      cells: cells.map(newCellInfo),
+    };
+    const queued = await this.store.create(
+      {
+        sweepId,
+        roomId: room.id,
+        author: { id: user.id, name: user.name },
+        cells,
+        ...request,
+        createdAt: Date.now(),
+      },
+      info,
+    );
+    if (!queued) throw new ServiceError("conflict", "a sweep is already going in this room");
+    this.o.log.info("sweep.queued", { sweepId, roomId: room.id, userId: user.id, cells: info.cells.length });
+    await this.o.bus.publish({ type: "sweep", roomId: room.id, sweep: info });
+    this.o.runs.dispatchSoon();
+    return info;
+  }
+
+  async snapshot(roomId: string): Promise<{ sweep: SweepInfo; frames: SweepFrame[] } | null> {
+    const sweepId = await this.store.latest(roomId);
+    const sweep = sweepId ? await this.store.info(sweepId) : null;
+    if (!sweepId || !sweep) return null;
+    return { sweep, frames: (await this.store.frames(sweepId)).map(decodeFrame) };
+  }
+
+  async promotion(
+    room: LiveRoom,
+    sweepId: string,
+    index: number,
+  ): Promise<{ changes: SettingChange[]; imagePath: string }> {
+    const [sweep, info] = await Promise.all([this.store.sweep(sweepId), this.store.info(sweepId)]);
+    if (!sweep || !info || sweep.roomId !== room.id) throw new ServiceError("not_found", "no such sweep in this room");
+    const cells = sweep.cells.map((cell, i) => ({ cell, info: info.cells[i] ?? newCellInfo(cell) }));
+    return promotionOf(room.document, sweepDir(this.o.runs.fileStore, sweepId), cells, index);
+  }
+}
+
+function decodeFrame(frame: { data: string } & Omit<SweepFrame, "data">): SweepFrame {
+  return { ...frame, data: Buffer.from(frame.data, "base64") };
+}
