@@ -37,6 +37,7 @@ export async function startService(log: Logger): Promise<{ server: OptimizerServ
     workerIdleMs: config.workerIdleMs,
     backend: config.backend,
     limits: config.limits,
+    metricsToken: config.metricsToken,
     logger: log,
   });
   log.info("optimizer.ready", {

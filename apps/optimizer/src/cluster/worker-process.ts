@@ -14,6 +14,7 @@ import { hostname } from "node:os";
 import { createDb } from "@atelier/db";
 import { fileStoreOf } from "@atelier/storage";
 import { loadConfig, logLevelFromEnv, workerEnv } from "../config.ts";
+import { metricsAllowed, metricsText } from "../common/metrics.ts";
 import { createLogger } from "../common/log.ts";
 import { RunWorker } from "./run-worker-role.ts";
 
@@ -42,7 +43,10 @@ async function main(): Promise<void> {
     prewarm: config.prewarm,
   });
   await worker.start();
-  const health = config.healthPort === null ? null : await serveHealth(config.healthPort, () => worker.health());
+  const health =
+    config.healthPort === null
+      ? null
+      : await serveHealth(config.healthPort, () => worker.health(), config.metricsToken);
   log.info("worker.ready", {
     workerId,
     healthPort: health?.port ?? null,
@@ -75,9 +79,27 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
 }
 
-/** GET /health → the worker's state as JSON, 200 when healthy; anything else 404. */
-async function serveHealth(port: number, state: () => { ok: boolean }): Promise<{ port: number; close: () => void }> {
+/**
+ * GET /health → the worker's state as JSON, 200 when healthy; GET /metrics with the metrics
+ * token → Prometheus text (common/metrics.ts); anything else 404.
+ */
+async function serveHealth(
+  port: number,
+  state: () => { ok: boolean },
+  metricsToken: string | null,
+): Promise<{ port: number; close: () => void }> {
   const server = createServer((req, res) => {
+    if (req.method === "GET" && req.url === "/metrics" && metricsToken) {
+      if (!metricsAllowed(req.headers.authorization, metricsToken)) {
+        res.writeHead(401).end();
+        return;
+      }
+      void metricsText().then(
+        ({ contentType, body }) => res.writeHead(200, { "content-type": contentType }).end(body),
+        () => res.writeHead(500).end(),
+      );
+      return;
+    }
     if (req.method !== "GET" || req.url !== "/health") {
       res.writeHead(404).end();
       return;

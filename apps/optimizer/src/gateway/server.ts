@@ -32,6 +32,7 @@ import { createRunLink, type RunLink } from "./run-handlers.ts";
 import { installSocketAuth } from "./socket-auth.ts";
 import { socketOriginOptions } from "./socket-origin.ts";
 import { registerTokenRefresh, startSessionChecks } from "./session-check.ts";
+import { gauges, metrics } from "../common/metrics.ts";
 
 export type { AtelierServer } from "./context.ts";
 
@@ -71,6 +72,8 @@ export interface OptimizerServerOptions {
   sessionCheckMs?: number;
   /** abuse limits (defaults: DEFAULT_LIMITS) */
   limits?: Partial<ServiceLimits>;
+  /** ATELIER_METRICS_TOKEN: GET /metrics answers requests bearing it; null/absent: no /metrics */
+  metricsToken?: string | null;
 }
 
 export interface OptimizerServer {
@@ -166,6 +169,19 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       : undefined,
   });
   const { runs } = link;
+  const stopGauges = [
+    gauges.gateway(() => [
+      [{ what: "sockets" }, io.engine.clientsCount],
+      [{ what: "rooms" }, rooms.all().length],
+    ]),
+    gauges.runs(() => {
+      const q = runs.health();
+      return [
+        [{ state: "queued" }, q.queued],
+        [{ state: "running" }, q.running],
+      ];
+    }),
+  ];
   const presence = new Presence(io, log, limits.presenceCoalesceMs);
   const views: RoomViews = { speed: () => runs.speed.current(), sweeps: link.sweeps };
   const applyFieldEdit = createDocumentEditor(ctx, link.followEdit);
@@ -185,6 +201,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
 
   installSocketAuth(ctx);
   io.on("connection", (socket) => {
+    socket.conn.on("packetCreate", () => metrics.packetsOut.inc());
     const user = socket.data.user;
     log.info("socket.connected", { socketId: socket.id, userId: user.id, recovered: socket.recovered });
     if (socket.recovered) for (const roomId of Object.keys(socket.data.rooms)) presence.schedule(roomId);
@@ -209,6 +226,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       };
     },
     membershipChanged,
+    metricsToken: options.metricsToken ?? null,
   });
 
   await link.start();
@@ -237,6 +255,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     await store.close();
     await cluster?.close().catch((error) => log.warn("cluster.close_failed", { error }));
     loopDelay.disable();
+    for (const stop of stopGauges) stop();
     if (ownsDb) await db.$disconnect();
     log.info("optimizer.stopped", {});
   }

@@ -11,6 +11,7 @@ import type { RunRuntime, RunSink } from "./core.ts";
 import { learnPixelRate, smoothRunSpeed } from "./eta.ts";
 import type { PreviewFrame } from "../rooms/room-registry.ts";
 import type { WorkerJob, WorkerToMain } from "../engine-slots/slot-messages.ts";
+import { metrics } from "../common/metrics.ts";
 
 /** Records a run's end (runs/end.ts). */
 export type FinishRun = (run: LiveRun, status: RunStatus, error: string | null) => Promise<void>;
@@ -67,6 +68,7 @@ export class RunLauncher {
     const { db, log } = this.core.o;
     run.status = "running";
     run.startedAt = new Date();
+    if (!resume) metrics.jobWait.observe(Math.max(0, run.startedAt.getTime() - run.createdAt.getTime()) / 1000);
     run.queuePosition = null;
     const job = { ...this.jobOf(run), ...(resume ? { startIteration: resume.startIteration } : {}) };
     try {
@@ -100,6 +102,7 @@ export class RunLauncher {
         const e = message.event;
         run.iteration = e.iteration;
         run.computeMs += e.ms;
+        metrics.iterations.inc({ backend: run.backend ?? "unknown" });
         this.core.speed.observeIteration(run.id, e.width * e.height, e.ms);
         run.msPerIteration = smoothRunSpeed(run.msPerIteration, e.ms);
         this.core.msPerPixelIteration = learnPixelRate(this.core.msPerPixelIteration, e.ms, e.width * e.height);
