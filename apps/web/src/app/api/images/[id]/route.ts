@@ -5,6 +5,7 @@ import { getDb } from "@atelier/db";
 import { canViewImage, fileStoreOf, readImageBytes, readImageStream, thumbnail } from "@atelier/storage";
 import { errorResponse } from "@/server/http";
 import { getSessionUser } from "@/server/session";
+import { webMetrics } from "@/server/metrics";
 
 /*
  * GET /api/images/:id[?w=320][&format=png][&download=1]
@@ -48,6 +49,12 @@ function streamed(stream: Readable): BodyInit {
 }
 
 export async function GET(req: Request, ctx: { params: Promise<{ id: string }> }): Promise<Response> {
+  const response = await serve(req, ctx);
+  webMetrics().imageResponses.inc({ status: String(response.status) });
+  return response;
+}
+
+async function serve(req: Request, ctx: { params: Promise<{ id: string }> }): Promise<Response> {
   const { id } = await ctx.params;
   const db = await getDb();
   const image = await db.image.findUnique({
