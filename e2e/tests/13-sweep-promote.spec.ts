@@ -6,6 +6,7 @@ import {
   docScreenshot,
   expectLive,
   iterationCounter,
+  joinByInvite,
   newPerson,
   newUser,
   paintedFrame,
@@ -28,7 +29,7 @@ test("a 2×2 sweep streams its four thumbnails to both members, and Promote star
   const viewerLink = await createInvite(page, "viewer");
   const { context, page: viewer } = await newPerson(browser, baseURL);
   await signUp(viewer, newUser("Lou"));
-  await viewer.goto(viewerLink);
+  await joinByInvite(viewer, viewerLink);
   await expectLive(viewer);
   // viewers watch sweeps but cannot start one
   await expect(viewer.getByTestId("sweep-panel")).toBeVisible();
@@ -41,6 +42,10 @@ test("a 2×2 sweep streams its four thumbnails to both members, and Promote star
   await form.getByTestId("sweep-second-values").fill("0, 1");
   await form.getByTestId("sweep-size").fill("48");
   await form.getByTestId("sweep-iterations").fill("10");
+  // what it will take, before it starts: four single-level runs one after another
+  await expect(form.getByTestId("sweep-estimate")).toContainText(
+    /^4 small runs of 48 px, one after another: about \d+ (s|min)/,
+  );
   await form.getByRole("button", { name: "Start sweep" }).click();
 
   for (const p of [page, viewer]) {
@@ -48,6 +53,10 @@ test("a 2×2 sweep streams its four thumbnails to both members, and Promote star
     await expect(cells).toHaveCount(4);
     await expect(cells.nth(0)).toContainText("Style weight 100 · TV weight 0");
     await expect(cells.nth(3)).toContainText("Style weight 100000 · TV weight 1");
+    // the axes head the grid: TV weight across, style weight down
+    await expect(p.getByTestId("sweep-column-axis")).toHaveText("Style weight ↓ · TV weight →");
+    await expect(p.getByTestId("sweep-column-head")).toHaveText(["0", "1"]);
+    await expect(p.getByTestId("sweep-row-head")).toHaveText(["100", "100000"]);
     // every cell streams in and ends with its final image
     await expect(p.locator('[data-testid="sweep-cell"][data-status="completed"]')).toHaveCount(4, {
       timeout: 120_000,

@@ -8,35 +8,56 @@
  * event iterator together.
  */
 import type { LiveWeights, RgbImage, RunHandle, EngineInfo, StylizeOptions } from "./api.ts";
-import { fallBackFromOnnx, initBackend, type BackendInfo } from "./backend.ts";
+import { initBackend, type BackendInfo } from "./backend.ts";
 import { toFloatPixels, toRgbImage, transferLuminance } from "./color.ts";
 import { matchColors, matchImageColors } from "./color-match.ts";
-import { EngineError, abortError } from "./errors.ts";
-import { decodeImage, fitWithin, resizeImage } from "./image.ts";
+import { abortError } from "./errors.ts";
+import { decodeImage, resizeImage } from "./image.ts";
 import { decodeStyleMasks, masksAtSize } from "./mask-images.ts";
 import { TILED_LBFGS_HISTORY, isTiled } from "./tiles.ts";
-import { TILE_STEPS, TiledLevel, tileObjectivesFor } from "./tiled-level.ts";
+import { TiledLevel } from "./tiled-level.ts";
 import { replanIterations } from "./multiscale.ts";
-import {
-  VggObjective,
-  type FloatImage,
-  type Objective,
-  type ObjectiveWeights,
-  type VggObjectiveSetup,
-} from "./objective.ts";
-import { OnnxObjective, OnnxVgg } from "./onnx-objective.ts";
-import { loadOnnxRuntime } from "./onnx-runtime.ts";
+import { planLevels, styleDimsAt, type Level } from "./level-plan.ts";
+import { WholeLevel, type LevelSteps } from "./level-steps.ts";
+import { RunNetwork } from "./network.ts";
+import type { FloatImage, ObjectiveWeights } from "./objective.ts";
 import { Adam } from "./optimizers/adam.ts";
 import { Lbfgs } from "./optimizers/lbfgs.ts";
 import type { Optimizer } from "./optimizers/optimizer.ts";
-import { VGG_LAYER_NAMES, VggFeatures, convsNeeded } from "./vgg.ts";
-import { VGG19_CONVS, defaultWeightsSource, loadVggWeightArrays, loadVggWeights } from "./weights.ts";
+import { convsNeeded } from "./vgg.ts";
+import { defaultWeightsSource, loadVggWeightArrays, loadVggWeights } from "./weights.ts";
 import { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS } from "./defaults.ts";
 import { deferred, EventLog } from "./run-events.ts";
 import { initialPixels, NOISE_STD, upsample } from "./init-image.ts";
-import { LIMITS, bad, checkLiveWeights, resolveOptions, type ResolvedOptions } from "./stylize-options.ts";
+import { LIMITS, checkLiveWeights, resolveOptions, type ResolvedOptions } from "./stylize-options.ts";
 
 export { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, LIMITS, NOISE_STD, resolveOptions };
+
+/** What prepare() gathers once per run. */
+interface RunInputs {
+  network: RunNetwork;
+  content: RgbImage;
+  /** after match-style colour control, when asked */
+  styles: RgbImage[];
+  masks: (RgbImage | null)[];
+  convCount: number;
+  levels: Level[];
+}
+
+/** Where the run is: shared by the levels. */
+interface Progress {
+  /** iterations per level (re-planned by a live iteration change) */
+  counts: number[];
+  /** iterations done, all levels */
+  iteration: number;
+  stopped: boolean;
+  /** the image being optimised at the current level */
+  pixels: Float32Array | null;
+  /** the live weights */
+  weights: ObjectiveWeights;
+}
+
+type LevelMasks = Awaited<ReturnType<typeof masksAtSize>>;
 
 /** The float image being optimised at one level, and how to turn it into RGB bytes. */
 interface Snapshot {
@@ -169,219 +190,24 @@ class StyleRun {
   private async run(): Promise<void> {
     const disposables: { dispose(): void }[] = [];
     try {
-      this.checkAbort();
-      const { backend } = await initBackend();
-      this.checkAbort();
-      const opts = this.opts;
-      const [content, ...decodedStyles] = await Promise.all([
-        decodeImage(opts.content, { label: "content image" }),
-        ...opts.styles.map((s, i) => decodeImage(s.image, { label: `style image ${i + 1}` })),
-      ]);
-      const styles =
-        opts.colorControl === "match-style" ? decodedStyles.map((s) => matchImageColors(s, content)) : decodedStyles;
-      const masks = await decodeStyleMasks(opts.styles.map((s) => s.mask));
-      this.checkAbort();
-
-      const convCount = convsNeeded([...opts.contentLayers, ...opts.styleLayers]);
-      // Input gradients through the network are forward convs with flipped kernels on every
-      // tfjs backend: one code path, ~10× faster than Conv2DBackpropInput on wasm, and on
-      // libtensorflow a forward conv costs what its native input gradient does.
-      const tfjsNet = async (): Promise<{ tfjs: VggFeatures; modelHash: string }> => {
-        const weights = await loadVggWeights(convCount, opts.weightsSource);
-        return {
-          tfjs: new VggFeatures(weights, { pooling: opts.pooling, gradient: "flipped" }),
-          modelHash: weights.modelHash,
-        };
+      const inputs = await this.prepare(disposables);
+      const { levels } = inputs;
+      const progress: Progress = {
+        counts: levels.map((l) => l.iterations),
+        iteration: 0,
+        stopped: false,
+        pixels: null,
+        weights: {
+          ...this.opts.weights,
+          styleBlendWeights: [...this.opts.weights.styleBlendWeights],
+          styleLayerWeights: [...this.opts.weights.styleLayerWeights],
+        },
       };
-      let net: { onnx: OnnxVgg } | { tfjs: VggFeatures };
-      let modelHash: string;
-      if (backend === "onnx") {
-        const raw = await loadVggWeightArrays(convCount, opts.weightsSource);
-        net = { onnx: new OnnxVgg(await loadOnnxRuntime(), raw.convs, opts.pooling) };
-        modelHash = raw.modelHash;
-      } else {
-        ({ modelHash, ...net } = await tfjsNet());
-      }
-      disposables.push({ dispose: () => ("onnx" in net ? net.onnx : net.tfjs).dispose() });
-      this.checkAbort();
-      this.runInfo = { backend, modelHash };
-      // A graph ONNX Runtime rejects: wasm takes over unless onnx was forced.
-      const toTfjs = async (error: EngineError): Promise<VggFeatures> => {
-        const info = await fallBackFromOnnx(error);
-        if ("onnx" in net) {
-          net.onnx.dispose();
-          net = { tfjs: (await tfjsNet()).tfjs };
-        }
-        this.runInfo = { ...this.runInfo, backend: info.backend };
-        return net.tfjs;
-      };
-      const makeObjective = async (setup: Omit<VggObjectiveSetup, "net" | "styleGrams">): Promise<Objective> => {
-        if ("onnx" in net) {
-          try {
-            return await OnnxObjective.create({ net: net.onnx, ...setup });
-          } catch (error) {
-            // A graph ONNX Runtime rejects
-            if (!(error instanceof EngineError && error.code === "bad_backend")) throw error;
-            return new VggObjective({ net: await toTfjs(error), ...setup });
-          }
-        }
-        return new VggObjective({ net: net.tfjs, ...setup });
-      };
-
-      // Deepest block used → the short side needed for its pooled map to be ≥ 1 px.
-      const deepestBlock = VGG19_CONVS[convCount - 1]!.block;
-      const minSide = 2 ** (deepestBlock - 1);
-
-      const plan = opts.plan;
-      // Drop coarse levels too small for the network; the final level must fit.
-      const levels = plan.sizes.map((side, i) => ({
-        side,
-        iterations: plan.iterations[i]!,
-        dims: fitWithin(content.width, content.height, side),
-      }));
-      while (levels.length > 1 && Math.min(levels[0]!.dims.width, levels[0]!.dims.height) < minSide) {
-        const dropped = levels.shift()!;
-        levels[0]!.iterations += dropped.iterations;
-      }
-      const final = levels[levels.length - 1]!.dims;
-      if (Math.min(final.width, final.height) < minSide) {
-        throw bad(
-          `at size ${opts.size} the content becomes ${final.width}×${final.height}; layer ${VGG_LAYER_NAMES[convCount - 1]} needs ≥ ${minSide} px on the short side`,
-        );
-      }
-      const counts = levels.map((l) => l.iterations);
-
-      let pixels: Float32Array | null = null;
-      let iteration = 0;
-      let stopped = false;
       let lastLevel = 0;
-      const objectiveWeights: ObjectiveWeights = {
-        ...opts.weights,
-        styleBlendWeights: [...opts.weights.styleBlendWeights],
-        styleLayerWeights: [...opts.weights.styleLayerWeights],
-      };
-
-      for (let level = 0; level < levels.length && !stopped; level++) {
-        if (counts[level] === 0) continue; // cut by a live iteration change; the next level takes over
+      for (let level = 0; level < levels.length && !progress.stopped; level++) {
+        if (progress.counts[level] === 0) continue; // cut by a live iteration change; the next level takes over
         lastLevel = level;
-        const { width, height } = levels[level]!.dims;
-        const side = Math.max(width, height);
-        const contentLevel = toFloatPixels(await resizeImage(content, width, height));
-        const styleSide = Math.max(1, Math.round(opts.styleScale * side));
-        const styleLevels: FloatImage[] = [];
-        for (const [i, style] of styles.entries()) {
-          const dims = fitWithin(style.width, style.height, styleSide);
-          if (Math.min(dims.width, dims.height) < minSide) {
-            throw bad(
-              `style image ${i + 1} at style scale ${opts.styleScale} becomes ${dims.width}×${dims.height}; it needs ≥ ${minSide} px on the short side`,
-            );
-          }
-          styleLevels.push({ ...dims, pixels: toFloatPixels(await resizeImage(style, dims.width, dims.height)) });
-        }
-        this.checkAbort();
-
-        pixels = pixels
-          ? upsample(pixels, this.snapshot!.width, this.snapshot!.height, width, height)
-          : await initialPixels(this.opts, width, height, contentLevel, styles);
-        this.snapshot = { pixels: pixels.slice(), width, height, content: contentLevel };
-        const levelMasks = await masksAtSize(masks, width, height);
-
-        if (isTiled(width, height, opts.tile)) {
-          const objectives = await tileObjectivesFor(net, {
-            width,
-            height,
-            tile: opts.tile,
-            styles: styleLevels,
-            masked: levelMasks !== undefined,
-            contentLayers: opts.contentLayers,
-            styleLayers: opts.styleLayers,
-          });
-          const tiled = new TiledLevel({
-            objectives,
-            width,
-            height,
-            content: contentLevel,
-            masks: levelMasks,
-            tile: opts.tile,
-            optimizer: opts.optimizer,
-            learningRate: opts.learningRate,
-            ...(opts.signal ? { signal: opts.signal } : {}),
-          });
-          disposables.push(tiled);
-          if (level === 0) this.readyDeferred.resolve({ ...this.runInfo });
-          for (let pass = 0, doneInLevel = 0; doneInLevel < counts[level]!; pass++) {
-            this.checkAbort();
-            const applied = this.applyPending(objectiveWeights, counts, level, doneInLevel, iteration);
-            if (applied.stop) stopped = true;
-            if (applied.stop || applied.levelEnds) break;
-            const started = performance.now();
-            const steps = Math.min(TILE_STEPS, counts[level]! - doneInLevel);
-            const terms = await tiled.pass(pixels, pass, steps, objectiveWeights);
-            this.checkAbort();
-            this.snapshot = { pixels: pixels.slice(), width, height, content: contentLevel };
-            const ms = (performance.now() - started) / steps;
-            for (const t of terms) this.log.push({ iteration: ++iteration, scale: level, width, height, ...t, ms });
-            doneInLevel += steps;
-            await new Promise<void>((resolve) => setImmediate(resolve));
-          }
-          pixels = this.snapshot.pixels.slice();
-          tiled.dispose();
-          continue;
-        }
-
-        const objective = await makeObjective({
-          content: { width, height, pixels: contentLevel },
-          styles: styleLevels,
-          contentLayers: opts.contentLayers,
-          styleLayers: opts.styleLayers,
-          weights: objectiveWeights,
-          ...(levelMasks ? { styleMasks: levelMasks } : {}),
-        });
-        disposables.push(objective);
-        if (level === 0) this.readyDeferred.resolve({ ...this.runInfo });
-
-        const n = width * height * 3;
-        const optimizer: Optimizer =
-          opts.optimizer === "adam"
-            ? new Adam(n, { learningRate: opts.learningRate })
-            : new Lbfgs(n, { history: opts.tile === null ? 100 : TILED_LBFGS_HISTORY, learningRate: 1 });
-
-        let doneInLevel = 0;
-        while (doneInLevel < counts[level]!) {
-          this.checkAbort();
-          const applied = this.applyPending(objectiveWeights, counts, level, doneInLevel, iteration);
-          if (applied.weightsChanged) {
-            objective.setWeights(objectiveWeights);
-            optimizer.reset(); // curvature pairs from the old objective would mislead L-BFGS
-          }
-          if (applied.stop) stopped = true;
-          if (applied.stop || applied.levelEnds) break;
-
-          const started = performance.now();
-          const evaluation = await objective.evaluate(pixels, { signal: opts.signal });
-          this.checkAbort();
-          iteration++;
-          doneInLevel++;
-          this.snapshot = { pixels: pixels.slice(), width, height, content: contentLevel };
-          const more = doneInLevel < counts[level]!;
-          if (more) optimizer.step(pixels, evaluation.total, evaluation.grad);
-          this.log.push({
-            iteration,
-            scale: level,
-            width,
-            height,
-            total: evaluation.total,
-            content: evaluation.content,
-            style: evaluation.style,
-            tv: evaluation.tv,
-            ms: performance.now() - started,
-          });
-          // Let consumers run (and call update/abort) before the next iteration starts.
-          await new Promise<void>((resolve) => setImmediate(resolve));
-        }
-        // The last evaluated point is the level's result; carry it to the next level.
-        pixels = this.snapshot.pixels.slice();
-        objective.dispose();
+        await this.runLevel(inputs, progress, level, disposables);
       }
 
       let image = this.render(this.snapshot!);
@@ -402,6 +228,154 @@ class StyleRun {
       this.readyDeferred.reject(error);
       this.log.end(error);
       this.resultDeferred.reject(error);
+    }
+  }
+
+  /** Backend, images, masks, network and the levels the run will run. */
+  private async prepare(disposables: { dispose(): void }[]): Promise<RunInputs> {
+    this.checkAbort();
+    const { backend } = await initBackend();
+    this.checkAbort();
+    const opts = this.opts;
+    const [content, ...decodedStyles] = await Promise.all([
+      decodeImage(opts.content, { label: "content image" }),
+      ...opts.styles.map((s, i) => decodeImage(s.image, { label: `style image ${i + 1}` })),
+    ]);
+    const styles =
+      opts.colorControl === "match-style" ? decodedStyles.map((s) => matchImageColors(s, content)) : decodedStyles;
+    const masks = await decodeStyleMasks(opts.styles.map((s) => s.mask));
+    this.checkAbort();
+
+    const convCount = convsNeeded([...opts.contentLayers, ...opts.styleLayers]);
+    const network = await RunNetwork.load(backend, {
+      convCount,
+      pooling: opts.pooling,
+      weightsSource: opts.weightsSource,
+    });
+    disposables.push(network);
+    this.checkAbort();
+    this.runInfo = { backend, modelHash: network.modelHash };
+    const levels = planLevels(opts.plan, content, convCount, opts.size);
+    return { network, content, styles, masks, convCount, levels };
+  }
+
+  /** One level, whole or tiled: its images, its starting point, its steps. */
+  private async runLevel(
+    inputs: RunInputs,
+    progress: Progress,
+    level: number,
+    disposables: { dispose(): void }[],
+  ): Promise<void> {
+    const opts = this.opts;
+    const { width, height } = inputs.levels[level]!.dims;
+    const side = Math.max(width, height);
+    const content = toFloatPixels(await resizeImage(inputs.content, width, height));
+    const styles: FloatImage[] = [];
+    for (const [i, style] of inputs.styles.entries()) {
+      const dims = styleDimsAt(style, i, side, opts.styleScale, inputs.convCount);
+      styles.push({ ...dims, pixels: toFloatPixels(await resizeImage(style, dims.width, dims.height)) });
+    }
+    this.checkAbort();
+
+    progress.pixels = progress.pixels
+      ? upsample(progress.pixels, this.snapshot!.width, this.snapshot!.height, width, height)
+      : await initialPixels(this.opts, width, height, content, inputs.styles);
+    this.snapshot = { pixels: progress.pixels.slice(), width, height, content };
+    const masks = await masksAtSize(inputs.masks, width, height);
+
+    const steps = await this.levelSteps(inputs.network, { width, height, content, styles, masks }, progress.weights);
+    disposables.push(steps);
+    if (level === 0) this.readyDeferred.resolve({ ...this.runInfo });
+    await this.iterate(steps, progress, level, content);
+    // The last evaluated point is the level's result; carry it to the next level.
+    progress.pixels = this.snapshot.pixels.slice();
+    steps.dispose();
+  }
+
+  /** A tiled level when the level is larger than the tile, else one objective over the whole image. */
+  private async levelSteps(
+    network: RunNetwork,
+    level: { width: number; height: number; content: Float32Array; styles: FloatImage[]; masks: LevelMasks },
+    weights: ObjectiveWeights,
+  ): Promise<LevelSteps> {
+    const opts = this.opts;
+    const { width, height, content, styles, masks } = level;
+    if (isTiled(width, height, opts.tile)) {
+      const objectives = await network.tileObjectives({
+        width,
+        height,
+        tile: opts.tile,
+        styles,
+        masked: masks !== undefined,
+        contentLayers: opts.contentLayers,
+        styleLayers: opts.styleLayers,
+      });
+      return new TiledLevel({
+        objectives,
+        width,
+        height,
+        content,
+        masks,
+        tile: opts.tile,
+        optimizer: opts.optimizer,
+        learningRate: opts.learningRate,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    }
+    const objective = await network.objective({
+      content: { width, height, pixels: content },
+      styles,
+      contentLayers: opts.contentLayers,
+      styleLayers: opts.styleLayers,
+      weights,
+      ...(masks ? { styleMasks: masks } : {}),
+    });
+    this.runInfo = { ...this.runInfo, backend: network.backend }; // onnx may have fallen back
+    const n = width * height * 3;
+    const optimizer: Optimizer =
+      opts.optimizer === "adam"
+        ? new Adam(n, { learningRate: opts.learningRate })
+        : new Lbfgs(n, { history: opts.tile === null ? 100 : TILED_LBFGS_HISTORY, learningRate: 1 });
+    return new WholeLevel(objective, optimizer, opts.signal);
+  }
+
+  /**
+   * The shared step of every level: take live edits, advance, keep the snapshot, emit one
+   * event per iteration, and let consumers run (and call update/abort) before the next.
+   */
+  private async iterate(steps: LevelSteps, progress: Progress, level: number, content: Float32Array): Promise<void> {
+    const { width, height } = this.snapshot!;
+    const counts = progress.counts;
+    let doneInLevel = 0;
+    while (doneInLevel < counts[level]!) {
+      this.checkAbort();
+      const applied = this.applyPending(progress.weights, counts, level, doneInLevel, progress.iteration);
+      if (applied.weightsChanged) steps.weightsChanged(progress.weights);
+      if (applied.stop) progress.stopped = true;
+      if (applied.stop || applied.levelEnds) break;
+
+      const started = performance.now();
+      const n = Math.min(steps.stride, counts[level]! - doneInLevel);
+      const last = doneInLevel + n >= counts[level]!;
+      const { terms, at } = await steps.advance(progress.pixels!, n, last, progress.weights);
+      this.checkAbort();
+      this.snapshot = { pixels: at, width, height, content };
+      const ms = (performance.now() - started) / terms.length;
+      for (const t of terms) {
+        this.log.push({
+          iteration: ++progress.iteration,
+          scale: level,
+          width,
+          height,
+          total: t.total,
+          content: t.content,
+          style: t.style,
+          tv: t.tv,
+          ms,
+        });
+      }
+      doneInLevel += n;
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 

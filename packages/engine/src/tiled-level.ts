@@ -5,11 +5,12 @@
  * Style targets come from the whole style image at this level: its Gram matrices are sums
  * over positions, so they are accumulated tile by tile over the style image (FᵀF of each
  * part, divided once by C · all positions) and shared by every tile. TileObjectives hides
- * the backend (tfjs here, onnx in onnx-tiles.ts). Content targets are per
+ * the backend (tfjs here, onnx in onnx-tiles.ts; network.ts picks one). Content targets are per
  * tile (the content crop under it). Each pass visits every tile of a freshly shifted grid for
  * a few optimiser steps and pastes it back feathered.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import type { LevelSteps } from "./level-steps.ts";
 import { gram } from "./losses.ts";
 import { VggObjective, type FloatImage, type LossTerms, type Objective, type ObjectiveWeights } from "./objective.ts";
 import { Adam } from "./optimizers/adam.ts";
@@ -26,8 +27,6 @@ import {
   tileGrid,
   tileOverlap,
 } from "./tiles.ts";
-import type { OnnxVgg } from "./onnx-objective.ts";
-import { OnnxTileObjectives } from "./onnx-tiles.ts";
 import type { VggFeatures } from "./vgg.ts";
 
 /** Optimiser steps each tile gets per visit: enough for L-BFGS to build some curvature. */
@@ -120,35 +119,6 @@ export class TfjsTileObjectives implements TileObjectives {
   }
 }
 
-/** The tile objectives of a level on the run's network: onnx (onnx-tiles.ts) or tfjs. */
-export async function tileObjectivesFor(
-  net: { onnx: OnnxVgg } | { tfjs: VggFeatures },
-  setup: {
-    width: number;
-    height: number;
-    tile: number;
-    styles: FloatImage[];
-    masked: boolean;
-    contentLayers: readonly string[];
-    styleLayers: readonly string[];
-  },
-): Promise<TileObjectives> {
-  const { styles, contentLayers, styleLayers, tile } = setup;
-  if ("tfjs" in net) return new TfjsTileObjectives(net.tfjs, styles, contentLayers, styleLayers, tile);
-  const first = tileGrid(setup.width, setup.height, tile, 0)[0]!; // every tile of a level has its size
-  return OnnxTileObjectives.create({
-    net: net.onnx,
-    tileWidth: first.width,
-    tileHeight: first.height,
-    styles,
-    styleCount: styles.length,
-    masked: setup.masked,
-    contentLayers,
-    styleLayers,
-    tile,
-  });
-}
-
 export interface TiledLevelSetup {
   /** the tiles' objectives (owned: disposed with the level) */
   objectives: TileObjectives;
@@ -164,8 +134,25 @@ export interface TiledLevelSetup {
   signal?: AbortSignal;
 }
 
-export class TiledLevel {
+export class TiledLevel implements LevelSteps {
+  readonly stride = TILE_STEPS;
+  private passes = 0;
+
   constructor(private readonly setup: TiledLevelSetup) {}
+
+  /** The next pass (a freshly shifted grid), `steps` iterations; the image after it is the result. */
+  async advance(
+    pixels: Float32Array,
+    steps: number,
+    _last: boolean,
+    weights: ObjectiveWeights,
+  ): Promise<{ terms: LossTerms[]; at: Float32Array }> {
+    const terms = await this.pass(pixels, this.passes++, steps, weights);
+    return { terms, at: pixels.slice() };
+  }
+
+  /** Nothing to do: every tile's objective is built with the weights its pass gets. */
+  weightsChanged(): void {}
 
   /**
    * One pass: every tile of pass `index`'s grid gets `steps` optimiser steps, starting from

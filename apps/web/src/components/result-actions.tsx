@@ -101,3 +101,39 @@ export function RemixButton({ resultId, signedIn }: { resultId: string; signedIn
     </div>
   );
 }
+
+/** Copies the result page's address; where the clipboard is not allowed, shows it to copy by hand. */
+export function CopyLinkButton() {
+  const [state, setState] = useState<"idle" | "copied" | { manual: string }>("idle");
+  return (
+    <div className="flex flex-col gap-1">
+      <button
+        type="button"
+        className="btn btn-ghost"
+        data-testid="copy-link"
+        onClick={async () => {
+          const url = window.location.href;
+          try {
+            await navigator.clipboard.writeText(url);
+            setState("copied");
+            setTimeout(() => setState("idle"), 2500);
+          } catch {
+            setState({ manual: url });
+          }
+        }}
+      >
+        {state === "copied" ? "Link copied" : "Copy link"}
+      </button>
+      {typeof state === "object" && (
+        <input
+          className="field text-xs"
+          readOnly
+          value={state.manual}
+          aria-label="Link to this result"
+          onFocus={(e) => e.currentTarget.select()}
+          autoFocus
+        />
+      )}
+    </div>
+  );
+}

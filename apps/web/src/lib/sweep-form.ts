@@ -2,7 +2,7 @@
  * The sweep form's pure parts: reading a list of values as typed ("10, 100, 1e3") and naming a
  * cell by its swept values. The service validates everything again (expandSweep).
  */
-import { MAX_SWEEP_VALUES, type SweepParam } from "@atelier/protocol";
+import { MAX_SWEEP_VALUES, estimateRunSeconds, type SpeedModel, type SweepParam } from "@atelier/protocol";
 
 export const SWEEP_PARAM_LABELS: Record<SweepParam, string> = {
   styleWeight: "Style weight",
@@ -32,4 +32,30 @@ export function cellLabel(values: Partial<Record<SweepParam, number>>): string {
   return (Object.entries(values) as [SweepParam, number][])
     .map(([param, value]) => `${SWEEP_PARAM_LABELS[param]} ${value}`)
     .join(" · ");
+}
+
+/**
+ * The grid's headers: one column per value of the last axis, and with two axes one row per value
+ * of the first (cells are numbered row by row, the first axis outermost, as expandSweep makes them).
+ */
+export function sweepGridHeaders(axes: ReadonlyArray<{ param: SweepParam; values: number[] }>): {
+  columns: { label: string; values: string[] } | null;
+  rows: { label: string; values: string[] } | null;
+} {
+  const head = (axis: { param: SweepParam; values: number[] } | undefined) =>
+    axis ? { label: SWEEP_PARAM_LABELS[axis.param], values: axis.values.map(String) } : null;
+  return axes.length >= 2 ? { columns: head(axes[1]), rows: head(axes[0]) } : { columns: head(axes[0]), rows: null };
+}
+
+/**
+ * How long a sweep takes here: every cell is a single-level run at the sweep's size, run one
+ * after another (a room's sweep takes one engine slot).
+ */
+export function sweepEstimateSeconds(
+  cells: number,
+  settings: { size: number; iterations: number },
+  speed: Pick<SpeedModel, "msPerPixelIteration">,
+  aspect: number,
+): number {
+  return cells * estimateRunSeconds({ ...settings, multiscale: false }, speed, aspect);
 }

@@ -19,6 +19,7 @@ import {
   type RoomState,
 } from "@atelier/protocol";
 import { createRoomStore, visibleDocument, type RoomClientState, type RoomStore } from "@/lib/room-store";
+import { emptyUndo, recordEdit, takeRedo, takeUndo, type UndoStacks } from "@/lib/settings-undo";
 import { connectRoom, type RoomConnection } from "@/lib/realtime";
 
 export interface Me {
@@ -39,6 +40,8 @@ export interface StudioContextValue {
   editorsOf: (field: RoomField) => Member[];
   /** frame listeners (the preview canvas subscribes) */
   onPreview: (listener: (frame: Preview) => void) => () => void;
+  /** undo/redo of my own settings edits (sent as ordinary co-edits) */
+  history: { undo: () => boolean; redo: () => boolean; canUndo: boolean; canRedo: boolean };
 }
 
 const StudioContext = createContext<StudioContextValue | null>(null);
@@ -85,8 +88,20 @@ export function StudioProvider({ initial, me, children }: { initial: RoomState; 
   }, [initial.roomId, store, me.userId, me.name]);
 
   const state = useSyncExternalStore(store.subscribe, store.getState, store.getState);
+  const [undoStacks, setUndoStacks] = useState<UndoStacks>(emptyUndo);
+  const undoRef = useRef(undoStacks);
   const value = useMemo<StudioContextValue>(() => {
     const doc = visibleDocument(state) ?? initial.document;
+    const setStacks = (next: UndoStacks) => {
+      undoRef.current = next;
+      setUndoStacks(next);
+    };
+    const step = (take: typeof takeUndo) => {
+      const { stacks, send } = take(undoRef.current, (field) => doc[field]);
+      setStacks(stacks);
+      if (send) connRef.current?.edit(send.field, send.after);
+      return send !== null;
+    };
     const role = state.role ?? initial.role;
     return {
       state,
@@ -95,7 +110,10 @@ export function StudioProvider({ initial, me, children }: { initial: RoomState; 
       dispatch: store.dispatch,
       editable: state.status === "joined" && canEdit(role),
       conn: {
-        edit: (f, v) => connRef.current?.edit(f, v),
+        edit: (f, v) => {
+          setStacks(recordEdit(undoRef.current, { field: f, before: doc[f], after: v }));
+          connRef.current?.edit(f, v);
+        },
         focus: (f) => connRef.current?.focus(f),
         start: (r, from) =>
           connRef.current?.start(r, from) ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
@@ -120,8 +138,14 @@ export function StudioProvider({ initial, me, children }: { initial: RoomState; 
       },
       editorsOf: (field) => state.members.filter((m) => m.editingField === field && m.userId !== me.userId),
       onPreview,
+      history: {
+        undo: () => step(takeUndo),
+        redo: () => step(takeRedo),
+        canUndo: undoStacks.undo.length > 0,
+        canRedo: undoStacks.redo.length > 0,
+      },
     };
-  }, [state, me, store, initial.document, initial.role, onPreview]);
+  }, [state, me, store, initial.document, initial.role, onPreview, undoStacks]);
 
   return <StudioContext.Provider value={value}>{children}</StudioContext.Provider>;
 }

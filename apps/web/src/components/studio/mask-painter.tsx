@@ -11,6 +11,8 @@ import {
 } from "@atelier/protocol";
 import { cssColor, extendStroke, othersStrokes, photoPoint, regionColor, regionOverlay } from "@/lib/mask-stroke";
 import { imageUrl } from "../image";
+import { useShortcuts } from "./use-shortcuts";
+import { stepBrush } from "@/lib/shortcuts";
 import { useStudio } from "./context";
 import { FIELD_HELP } from "./field-help";
 import { useRoomStyleNames } from "./use-room-style-names";
@@ -90,6 +92,13 @@ export function MaskPainter() {
       ctx.stroke();
     }
   }, [doc.styles, doc.masks, overlayWidth, overlayHeight, drawing, selected, tool, size, me.userId]);
+
+  useShortcuts((action) => {
+    if (action !== "brush-smaller" && action !== "brush-larger") return false;
+    if (!editable || !doc.contentImageId || doc.styles.length === 0) return false;
+    setSize((s) => stepBrush(s, action, MIN_BRUSH_SIZE, MAX_BRUSH_SIZE));
+    return true;
+  });
 
   if (!doc.contentImageId || doc.styles.length === 0) return null;
 

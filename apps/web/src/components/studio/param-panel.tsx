@@ -8,6 +8,7 @@ import { useCommitter } from "./use-committer";
 import { MAX_ITERATIONS, MAX_SIZE, MIN_SIZE, type RoomDocument, type RoomField } from "@atelier/protocol";
 import { FIELD_LABELS, useStudio } from "./context";
 import { FieldShell } from "./field-shell";
+import { UndoButtons } from "./shortcut-help";
 import { ColorControlField } from "./color-control-field";
 
 type NumericField = { [K in RoomField]: RoomDocument[K] extends number ? K : never }[RoomField];
@@ -232,16 +233,19 @@ function SeedField() {
 }
 
 export function ParamPanel() {
-  const { doc, state } = useStudio();
+  const { doc, state, history, editable } = useStudio();
   const [advanced, setAdvanced] = useState(false);
   // the optimiser's operator caps (it refuses runs above them)
   const maxSize = Math.min(MAX_SIZE, 1024, state.limits?.maxSize ?? MAX_SIZE);
   const maxIterations = Math.min(MAX_ITERATIONS, state.limits?.maxIterations ?? MAX_ITERATIONS);
   return (
     <section aria-labelledby="params-heading" className="space-y-1">
-      <h2 id="params-heading" className="px-2 text-lg">
-        Settings
-      </h2>
+      <div className="flex items-center justify-between gap-2 px-2">
+        <h2 id="params-heading" className="text-lg">
+          Settings
+        </h2>
+        <UndoButtons history={history} disabled={!editable} />
+      </div>
       <RunEstimate />
       <RangeField field="size" min={Math.max(MIN_SIZE, 64)} max={maxSize} step={32} format={(v) => `${v} px`} />
       <NumberField

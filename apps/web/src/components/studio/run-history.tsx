@@ -174,9 +174,9 @@ export function RunHistory({ onCount }: { onCount?: (runs: number) => void }) {
   );
 }
 
-/** The full image, as a PNG attachment (the image route converts and names it). */
+/** The full image as a PNG (the route converts it); the link's download attribute names the file. */
 function downloadUrl(imageId: string): string {
-  return `${imageUrl(imageId)}?format=png&download=1`;
+  return `${imageUrl(imageId)}?format=png`;
 }
 
 function downloadName(roomName: string, n: number): string {

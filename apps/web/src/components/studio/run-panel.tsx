@@ -8,6 +8,7 @@ import { runStatusText } from "@/lib/run-display";
 import { FIELD_LABELS, useStudio } from "./context";
 import { useNotifyPreference } from "./use-run-watch";
 import { SaveDialog } from "./save-dialog";
+import { useShortcuts } from "./use-shortcuts";
 import { Alert } from "@/components/alert";
 
 function formatEta(seconds: number | null): string | null {
@@ -48,6 +49,19 @@ export function RunPanel({
     if (!reply.ok) setError(reply.error);
     setBusy(null);
   }
+
+  useShortcuts((action) => {
+    if (!editable || busy !== null) return false;
+    if (action === "start" && !active && !notReady) {
+      void act("start");
+      return true;
+    }
+    if (action === "cancel" && active) {
+      if (window.confirm("Cancel the run? The painting so far stays in the history.")) void act("cancel");
+      return true;
+    }
+    return false;
+  });
 
   const progress = run && run.iterations > 0 ? Math.min(1, run.iteration / run.iterations) : 0;
   const eta = run ? formatEta(run.etaSeconds) : null;

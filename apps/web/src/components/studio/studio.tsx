@@ -15,6 +15,8 @@ import { RunHistory } from "./run-history";
 import { RunPanel } from "./run-panel";
 import { SweepPanel } from "./sweep-panel";
 import { useRunWatch } from "./use-run-watch";
+import { useShortcuts } from "./use-shortcuts";
+import { ShortcutHelp } from "./shortcut-help";
 import { StudioTabs, TAB_PANEL, type StudioTab } from "./studio-tabs";
 
 export function Studio({ initial, me, joinedAs }: { initial: RoomState; me: Me; joinedAs?: string }) {
@@ -34,6 +36,15 @@ function StudioLayout({ joinedAs }: { joinedAs?: string }) {
   const [historyCount, setHistoryCount] = useState(0);
   const role = state.role;
   useRunWatch(state.name, state.run);
+  const { history, editable } = useStudio();
+  const [helpOpen, setHelpOpen] = useState(false);
+  useShortcuts((action) => {
+    if (action === "help") setHelpOpen(true);
+    else if (action === "undo" && editable) history.undo();
+    else if (action === "redo" && editable) history.redo();
+    else return false;
+    return true;
+  });
 
   if (state.status === "error" && !state.confirmed) {
     return <FatalError message={state.error ?? "The room could not be opened."} />;
@@ -55,6 +66,16 @@ function StudioLayout({ joinedAs }: { joinedAs?: string }) {
           </h1>
         </div>
         <PresenceBar />
+        <button
+          type="button"
+          className="btn btn-ghost btn-sm hidden px-2 sm:inline-flex"
+          onClick={() => setHelpOpen(true)}
+          title="Keyboard shortcuts (?)"
+          aria-label="Keyboard shortcuts"
+          data-testid="shortcuts-open"
+        >
+          ⌨ ?
+        </button>
         <InviteButton />
       </header>
 
@@ -86,6 +107,7 @@ function StudioLayout({ joinedAs }: { joinedAs?: string }) {
         </div>
       )}
 
+      {helpOpen && <ShortcutHelp onClose={() => setHelpOpen(false)} />}
       <StudioTabs tab={tab} onTab={setTab} runs={historyCount} />
       {/*
         One column below lg (minmax(0, 1fr), so a wide child such as the history strip scrolls

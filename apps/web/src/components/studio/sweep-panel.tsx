@@ -2,10 +2,24 @@
 
 /* eslint-disable @next/next/no-img-element -- cell frames are object URLs of frames the service sent */
 import { useEffect, useMemo, useState, type FormEvent } from "react";
-import { SWEEP_PARAMS, type SweepAxis, type SweepFrame, type SweepInfo, type SweepParam } from "@atelier/protocol";
-import { cellLabel, parseSweepValues, SWEEP_PARAM_LABELS } from "@/lib/sweep-form";
+import {
+  SWEEP_PARAMS,
+  formatEstimate,
+  type SweepAxis,
+  type SweepFrame,
+  type SweepInfo,
+  type SweepParam,
+} from "@atelier/protocol";
+import {
+  cellLabel,
+  parseSweepValues,
+  sweepEstimateSeconds,
+  sweepGridHeaders,
+  SWEEP_PARAM_LABELS,
+} from "@/lib/sweep-form";
 import { Alert } from "@/components/alert";
 import { useStudio } from "./context";
+import { useImageAspect } from "./use-image-aspect";
 
 const STATUS_TEXT: Record<SweepInfo["cells"][number]["status"], string> = {
   queued: "Queued",
@@ -52,11 +66,11 @@ export function SweepPanel() {
             {sweep.author.name}’s sweep · {sweep.size} px · {sweep.iterations} iterations
             {sweep.queuePosition !== null ? ` · #${sweep.queuePosition} in queue` : ""}
           </p>
-          <ol className={`grid gap-2 ${gridColumns(sweep)}`} data-testid="sweep-grid">
+          <SweepGrid sweep={sweep}>
             {sweep.cells.map((cell) => (
               <li
                 key={cell.index}
-                className="space-y-1 rounded-xl border border-line p-1.5 text-xs"
+                className="min-w-0 space-y-1 rounded-xl border border-line p-1.5 text-xs"
                 data-testid="sweep-cell"
                 data-status={cell.status}
               >
@@ -78,17 +92,55 @@ export function SweepPanel() {
                 )}
               </li>
             ))}
-          </ol>
+          </SweepGrid>
         </div>
       )}
     </section>
   );
 }
 
-/** One column per value of the second axis (rows: the first axis); a one-axis sweep in one row. */
-function gridColumns(sweep: SweepInfo): string {
-  const columns = sweep.axes[1]?.values.length ?? sweep.cells.length;
-  return columns <= 2 ? "max-w-md grid-cols-2" : columns === 3 ? "grid-cols-3" : "grid-cols-4";
+/**
+ * The cells under their axes' headers: one column per value of the last axis, and with two axes
+ * one row per value of the first, its value at the row's start.
+ */
+function SweepGrid({ sweep, children }: { sweep: SweepInfo; children: React.ReactNode[] }) {
+  const { columns, rows } = sweepGridHeaders(sweep.axes);
+  const count = columns?.values.length ?? children.length;
+  const template = `${rows ? "auto " : ""}repeat(${count}, minmax(0, 1fr))`;
+  return (
+    <div className="overflow-x-auto" data-testid="sweep-grid">
+      {columns && (
+        <p className="mb-1 text-xs text-muted" data-testid="sweep-column-axis">
+          {rows ? `${rows.label} ↓ · ` : ""}
+          {columns.label} →
+        </p>
+      )}
+      <ol className="grid min-w-[20rem] gap-2" style={{ gridTemplateColumns: template }}>
+        {columns && (
+          <>
+            {rows && <li aria-hidden />}
+            {columns.values.map((v) => (
+              <li key={v} className="text-center text-xs font-medium tabular-nums" data-testid="sweep-column-head">
+                {v}
+              </li>
+            ))}
+          </>
+        )}
+        {rows
+          ? rows.values.flatMap((v, r) => [
+              <li
+                key={`row-${v}`}
+                className="self-center pr-1 text-right text-xs font-medium tabular-nums"
+                data-testid="sweep-row-head"
+              >
+                {v}
+              </li>,
+              ...children.slice(r * count, (r + 1) * count),
+            ])
+          : children}
+      </ol>
+    </div>
+  );
 }
 
 function CellFrame({ frame, label }: { frame: SweepFrame | null; label: string }) {
@@ -125,6 +177,20 @@ function SweepForm({ disabled, onError }: { disabled: boolean; onError: (error: 
   const [size, setSize] = useState(128);
   const [iterations, setIterations] = useState(30);
   const [busy, setBusy] = useState(false);
+  const { state, doc } = useStudio();
+  const aspect = useImageAspect(doc.contentImageId);
+  const cells = [first, second]
+    .filter((axis) => axis.param)
+    .map((axis) => parseSweepValues(axis.values))
+    .reduce((n, parsed) => (parsed.ok ? n * parsed.values.length : 0), 1);
+  const estimate =
+    cells === 0
+      ? "Give each setting 2 to 4 values."
+      : `${cells} small runs of ${size} px, one after another${
+          state.speed
+            ? `: ${formatEstimate(sweepEstimateSeconds(cells, { size, iterations }, state.speed, aspect ?? 1))} here`
+            : ""
+        }.`;
 
   async function onSubmit(e: FormEvent) {
     e.preventDefault();
@@ -183,6 +249,9 @@ function SweepForm({ disabled, onError }: { disabled: boolean; onError: (error: 
           data-testid="sweep-iterations"
         />
       </label>
+      <p className="text-xs text-muted sm:col-span-2" data-testid="sweep-estimate">
+        {estimate}
+      </p>
       <button type="submit" className="btn btn-primary sm:col-span-2" disabled={disabled || busy}>
         {busy ? "Queuing…" : disabled ? "A sweep is going" : "Start sweep"}
       </button>
