@@ -68,7 +68,8 @@ describe("GET /metrics on a gateway", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
     const text = await res.text();
-    const value = (line: string) => Number(new RegExp(`^${line.replace(/[{}"]/g, "\\$&")} (\\S+)$`, "m").exec(text)?.[1]);
+    const value = (line: string) =>
+      Number(new RegExp(`^${line.replace(/[{}"]/g, "\\$&")} (\\S+)$`, "m").exec(text)?.[1]);
     // one socket and one room on this server (the other server has none)
     expect(value('atelier_gateway{what="sockets"}')).toBe(1);
     expect(value('atelier_gateway{what="rooms"}')).toBe(1);

@@ -29,7 +29,8 @@ export async function finishRun(
   run.status = status;
   run.error = error;
   run.finishedAt = new Date();
-  if (run.startedAt) metrics.runDuration.observe({ status }, (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000);
+  if (run.startedAt)
+    metrics.runDuration.observe({ status }, (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000);
   run.etaSeconds = null;
   run.queuePosition = null;
   slots.forget(run.id);
