@@ -42,6 +42,8 @@ export interface Settings {
   redisPrefix: string;
   /** PORT (0: any free one) */
   port: number;
+  /** ATELIER_METRICS_TOKEN: GET /metrics (the gateway's port, a worker's health port) wants it as a bearer token; unset: no /metrics */
+  metricsToken: string | null;
   /** ATELIER_HEALTH_PORT: a worker process's GET /health port (0: any free one); unset: none (a worker has no other HTTP) */
   healthPort: number | null;
   webOrigin: string | string[];
@@ -82,6 +84,7 @@ export const DEFAULT_SETTINGS: Omit<Settings, "dataDir" | "secret"> = {
   role: "all",
   redisPrefix: "atelier:",
   port: 4001,
+  metricsToken: null,
   healthPort: null,
   webOrigin: "http://localhost:3000",
   allowedHosts: [],
@@ -136,6 +139,14 @@ function roleFromEnv(env: NodeJS.ProcessEnv): OptimizerRole {
   return role;
 }
 
+/** ATELIER_METRICS_TOKEN, refused when it is too short to keep the metrics private. */
+export function metricsTokenFromEnv(env: NodeJS.ProcessEnv): string | null {
+  const token = env.ATELIER_METRICS_TOKEN?.trim();
+  if (!token) return null;
+  if (token.length < 16) throw new Error("ATELIER_METRICS_TOKEN must be at least 16 characters");
+  return token;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, log?: Logger): Settings {
   const d = DEFAULT_SETTINGS;
   const origins = (env.WEB_ORIGIN ?? String(d.webOrigin))
@@ -148,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, log?: Logger): 
     redisPrefix: env.ATELIER_REDIS_PREFIX?.trim() || d.redisPrefix,
     port: intFromEnv(env, "PORT", d.port, 0, 65535),
     healthPort: env.ATELIER_HEALTH_PORT?.trim() ? intFromEnv(env, "ATELIER_HEALTH_PORT", 0, 0, 65535) : null,
+    metricsToken: metricsTokenFromEnv(env),
     webOrigin: origins.length === 1 ? origins[0]! : origins,
     allowedHosts: parseAllowedHosts(env.ATELIER_ALLOWED_HOSTS),
     dataDir: resolveDataDir(env),

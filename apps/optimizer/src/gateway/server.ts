@@ -31,6 +31,7 @@ import { createRunLink, type RunLink } from "./run-handlers.ts";
 import { installSocketAuth } from "./socket-auth.ts";
 import { socketOriginOptions } from "./socket-origin.ts";
 import { registerTokenRefresh, startSessionChecks } from "./session-check.ts";
+import { gauges, metrics } from "../common/metrics.ts";
 
 export type { AtelierServer } from "./context.ts";
 
@@ -40,7 +41,10 @@ export type { AtelierServer } from "./context.ts";
  * works with: a database client (default: a new one for DATA_DIR, closed on close()) and a logger.
  */
 export type OptimizerServerOptions = RunSettings &
-  Pick<Settings, "port" | "secret" | "webOrigin" | "allowedHosts" | "recoveryWindowMs" | "sessionCheckMs"> & {
+  Pick<
+    Settings,
+    "port" | "secret" | "webOrigin" | "allowedHosts" | "recoveryWindowMs" | "sessionCheckMs" | "metricsToken"
+  > & {
     db?: Db;
     logger?: Logger;
   };
@@ -121,6 +125,19 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
   };
   link = createRunLink(ctx, options);
   const { runs } = link;
+  const stopGauges = [
+    gauges.gateway(() => [
+      [{ what: "sockets" }, io.engine.clientsCount],
+      [{ what: "rooms" }, rooms.all().length],
+    ]),
+    gauges.runs(() => {
+      const q = runs.health();
+      return [
+        [{ state: "queued" }, q.queued],
+        [{ state: "running" }, q.running],
+      ];
+    }),
+  ];
   const presence = new Presence(io, log, options.limits.presenceCoalesceMs);
   const views: RoomViews = { speed: () => runs.speed.current(), sweeps: link.sweeps };
   const applyFieldEdit = createDocumentEditor(ctx, link.followEdit);
@@ -140,6 +157,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
 
   installSocketAuth(ctx);
   io.on("connection", (socket) => {
+    socket.conn.on("packetCreate", () => metrics.packetsOut.inc());
     const user = socket.data.user;
     log.info("socket.connected", { socketId: socket.id, userId: user.id, recovered: socket.recovered });
     if (socket.recovered) for (const roomId of Object.keys(socket.data.rooms)) presence.schedule(roomId);
@@ -164,6 +182,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       };
     },
     membershipChanged,
+    metricsToken: options.metricsToken,
   });
 
   await link.start();
@@ -192,6 +211,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     await store.close();
     await cluster?.close().catch((error) => log.warn("cluster.close_failed", { error }));
     loopDelay.disable();
+    for (const stop of stopGauges) stop();
     if (ownsDb) await db.$disconnect();
     log.info("optimizer.stopped", {});
   }

@@ -107,8 +107,10 @@ export async function runSweepCell(
     state.info.status = "completed";
     state.info.iteration = end.iteration;
     try {
-      // the exact final pixels, as the cell's last frame
+      // the exact final pixels, as the cell's last frame; kept in the store, where a promotion
+      // on any node finds it
       const key = files.store.keyOf(end.path);
+      if (key) await files.store.storeLocal(key);
       const data = key ? await files.store.read(key) : null;
       if (!data) throw new Error(`the final image of cell ${cell.index} is missing`);
       const { width, height } = await inspectImage(data, { maxBytes: Number.MAX_SAFE_INTEGER });
