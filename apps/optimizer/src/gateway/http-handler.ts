@@ -1,5 +1,6 @@
 /**
- * The service's HTTP side: `GET /health` (for probes and load balancers) and
+ * The service's HTTP side: `GET /health` (for probes and load balancers), `GET /metrics`
+ * (Prometheus, with the metrics token: common/metrics.ts) and
  * `POST /internal/membership` (the web app, signed with the realtime secret, says a member's
  * role changed or they were removed) and `POST /internal/session` (signed the same way: a user
  * signed out, so their sockets of older session generations end).
@@ -7,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { verifyMembershipChange, verifySessionEnded } from "@atelier/protocol/token";
 import type { GatewayContext } from "./context.ts";
+import { metricsAllowed, metricsText } from "../common/metrics.ts";
 
 export interface HttpDeps {
   /** the body of /health beyond `ok` (queue, workers, rooms, ...) */
@@ -15,6 +17,8 @@ export interface HttpDeps {
   membershipChanged(roomId: string, userId: string): Promise<number>;
   /** ends the user's sockets older than `generation` (every node); returns how many here */
   sessionEnded(userId: string, generation: number): number;
+  /** the bearer token GET /metrics wants; null: no /metrics */
+  metricsToken: string | null;
 }
 
 export function createHttpHandler(
@@ -31,6 +35,21 @@ export function createHttpHandler(
     if (req.method === "GET" && url.pathname === "/health") {
       const closing = ctx.isClosing();
       return reply(res, closing ? 503 : 200, { ok: !closing, ...deps.health() });
+    }
+    if (req.method === "GET" && url.pathname === "/metrics" && deps.metricsToken) {
+      if (!metricsAllowed(req.headers.authorization, deps.metricsToken))
+        return reply(res, 401, { ok: false, error: "the metrics need their bearer token" });
+      void metricsText().then(
+        ({ contentType, body }) => {
+          res.writeHead(200, { "content-type": contentType, "cache-control": "no-store" });
+          res.end(body);
+        },
+        (error: unknown) => {
+          log.error("metrics.failed", { error });
+          reply(res, 500, { ok: false, error: "internal error" });
+        },
+      );
+      return;
     }
     if (req.method === "POST" && url.pathname === "/internal/membership") {
       const token = req.headers.authorization?.replace(/^Bearer\s+/i, "");
