@@ -1,12 +1,21 @@
 #!/usr/bin/env node
 // `npm test`: every test of the monorepo on a fresh clone — installs what is missing
-// (dependencies, Debian's Chromium), starts PostgreSQL/Redis if they stopped, then runs the
+// (dependencies, Debian's Chromium, Mesa's software Vulkan driver), starts PostgreSQL/Redis if they stopped, then runs the
 // unit and integration suites (one package at a time: 2 cores, CPU-bound engine tests), the
 // web app's and the service's suites once more against PostgreSQL, and the Playwright
 // journeys, and prints one closing line with the counts of all of them.
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { ensureChromium, ensureDependencies, ensureServices, findWeights, log, repoRoot, run } from "./lib/setup.mjs";
+import {
+  ensureChromium,
+  ensureDependencies,
+  ensureServices,
+  ensureSoftwareVulkan,
+  findWeights,
+  log,
+  repoRoot,
+  run,
+} from "./lib/setup.mjs";
 
 process.env.NEXT_TELEMETRY_DISABLED = "1";
 process.env.TURBO_TELEMETRY_DISABLED = "1";
@@ -91,6 +100,8 @@ if (lintStatus !== 0) {
   finish(lintStatus);
 }
 await ensureServices();
+// the engine's webgpu tests run on the software Vulkan adapter when the machine has no GPU
+ensureSoftwareVulkan();
 const weights = findWeights();
 if (!weights) {
   console.error("[atelier] VGG-19 weights not found: set ATELIER_VGG19 to a weights folder or run `npm run weights`");

@@ -103,10 +103,12 @@ export interface LiveWeights {
 
 /** What runs a style transfer: the backend and a hash of the VGG-19 weights used. */
 export interface EngineInfo {
-  /** "onnx" | "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu" (the ATELIER_BACKEND names) */
+  /** "webgpu" | "onnx" | "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu" (the ATELIER_BACKEND names) */
   backend: string;
   /** hash (sha256-based, 16 hex chars) of the bytes of the VGG-19 layers the run uses */
   modelHash: string;
+  /** webgpu: the GPU adapter the run's graphs ran on (software: a CPU rasteriser such as llvmpipe) */
+  adapter?: { vendor: string; device: string; software: boolean };
 }
 
 export interface RunHandle {

@@ -75,7 +75,7 @@ interface Snapshot {
  */
 export async function preloadWeights(count = 16, source = defaultWeightsSource()): Promise<BackendInfo> {
   const info = await initBackend();
-  if (info.backend === "onnx") await loadVggWeightArrays(count, source);
+  if (info.backend === "onnx" || info.backend === "webgpu") await loadVggWeightArrays(count, source);
   else await loadVggWeights(count, source);
   return info;
 }
@@ -234,7 +234,7 @@ class StyleRun {
   /** Backend, images, masks, network and the levels the run will run. */
   private async prepare(disposables: { dispose(): void }[]): Promise<RunInputs> {
     this.checkAbort();
-    const { backend } = await initBackend();
+    const { backend, adapter } = await initBackend();
     this.checkAbort();
     const opts = this.opts;
     const [content, ...decodedStyles] = await Promise.all([
@@ -254,7 +254,11 @@ class StyleRun {
     });
     disposables.push(network);
     this.checkAbort();
-    this.runInfo = { backend, modelHash: network.modelHash };
+    this.runInfo = {
+      backend,
+      modelHash: network.modelHash,
+      ...(adapter ? { adapter: { vendor: adapter.vendor, device: adapter.device, software: adapter.software } } : {}),
+    };
     const levels = planLevels(opts.plan, content, convCount, opts.size);
     return { network, content, styles, masks, convCount, levels };
   }
@@ -330,7 +334,8 @@ class StyleRun {
       weights,
       ...(masks ? { styleMasks: masks } : {}),
     });
-    this.runInfo = { ...this.runInfo, backend: network.backend }; // onnx may have fallen back
+    if (network.backend !== this.runInfo.backend)
+      this.runInfo = { backend: network.backend, modelHash: this.runInfo.modelHash }; // fell back
     const n = width * height * 3;
     const optimizer: Optimizer =
       opts.optimizer === "adam"
