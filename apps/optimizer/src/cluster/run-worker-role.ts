@@ -10,7 +10,8 @@
 import { isDeepStrictEqual } from "node:util";
 import { Worker, type Job } from "bullmq";
 import { readRunParams, type Db } from "@atelier/db";
-import { runJobData, sweepJobData, type PreviewMime, type RunControl } from "@atelier/protocol";
+import { detectAdapter } from "@atelier/engine";
+import { runJobData, sweepJobData, type PreviewMime, type RunControl, type WorkerSlots } from "@atelier/protocol";
 import { memberVisibleError } from "../common/errors.ts";
 import { isLeaseHeld, readLease, writeLease } from "../runs/lease.ts";
 import { WorkerPool } from "../engine-slots/slot-pool.ts";
@@ -72,6 +73,8 @@ export class RunWorker {
   private slotsTimer: NodeJS.Timeout | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
   private closing = false;
+  /** webgpu workers: the GPU adapter their runs use, advertised with the slots */
+  private adapter: WorkerSlots["adapter"] = null;
 
   constructor(private readonly o: RunWorkerOptions) {
     this.bus = new RunBus(o.redisUrl, o.prefix, o.log);
@@ -83,6 +86,7 @@ export class RunWorker {
       speed: new SpeedTracker(o.backend),
       msPerPixelIteration: null,
       backend: null,
+      adapter: null,
     };
     const sink = busSink(this.bus, this.runtime, o.workerId, o.log);
     const noSlots = { forget: () => {}, pump: () => {} }; // BullMQ frees the slot when the processor returns
@@ -102,7 +106,15 @@ export class RunWorker {
   }
 
   /** For GET /health: healthy while it takes jobs and reaches Redis. */
-  health(): { ok: boolean; worker: string; concurrency: number; running: number; redis: string; backend: string } {
+  health(): {
+    ok: boolean;
+    worker: string;
+    concurrency: number;
+    running: number;
+    redis: string;
+    backend: string;
+    adapter?: string;
+  } {
     const redis = this.bus.redis.status;
     return {
       ok: !this.closing && redis === "ready" && Boolean(this.bull?.isRunning()),
@@ -111,6 +123,7 @@ export class RunWorker {
       running: this.running,
       redis,
       backend: this.runtime.backend ?? this.o.backend,
+      ...(this.runtime.adapter ? { adapter: this.runtime.adapter } : {}),
     };
   }
 
@@ -129,6 +142,10 @@ export class RunWorker {
     });
     this.bull.on("error", (error) => this.o.log.warn("worker.queue_error", { error }));
     await this.bull.waitUntilReady();
+    if (this.o.backend === "webgpu") {
+      const adapter = await detectAdapter();
+      this.adapter = adapter && { vendor: adapter.vendor, device: adapter.device, software: adapter.software };
+    }
     await this.renewSlots();
     this.slotsTimer = setInterval(() => void this.renewSlots(), SLOTS_RENEW_MS);
     this.slotsTimer.unref();
@@ -151,7 +168,14 @@ export class RunWorker {
    * walks every key of the Redis and blocks it meanwhile).
    */
   private async renewSlots(): Promise<void> {
-    const slots = { workerId: this.o.workerId, concurrency: this.o.concurrency, running: this.running };
+    // backend and adapter: what cluster/placement.ts needs to tell a GPU worker from a CPU one
+    const slots: WorkerSlots = {
+      workerId: this.o.workerId,
+      concurrency: this.o.concurrency,
+      running: this.running,
+      backend: this.runtime.backend ?? this.o.backend,
+      adapter: this.adapter,
+    };
     await this.bus.redis
       .multi()
       .set(`${this.o.prefix}worker:${this.o.workerId}`, JSON.stringify(slots), "PX", SLOTS_TTL_MS)

@@ -121,7 +121,13 @@ async function runJob(job: WorkerJob): Promise<void> {
 
   // backend and model hash are known once the weights are loaded (before the first iteration)
   handle.ready.then(
-    (info) => post({ type: "started", backend: info.backend, modelHash: info.modelHash }),
+    (info) =>
+      post({
+        type: "started",
+        backend: info.backend,
+        modelHash: info.modelHash,
+        ...(info.adapter ? { adapter: adapterText(info.adapter) } : {}),
+      }),
     () => {}, // the failure surfaces in the iteration loop below
   );
 
@@ -274,3 +280,11 @@ port.on("message", (message: MainToWorker) => {
       return;
   }
 });
+
+/** "NVIDIA H100 80GB HBM3", "Mesa llvmpipe (LLVM 15.0.6, 256 bits), software": what /health and the run record say. */
+function adapterText(adapter: { vendor: string; device: string; software: boolean }): string {
+  const name = adapter.device.toLowerCase().startsWith(adapter.vendor.toLowerCase())
+    ? adapter.device
+    : `${adapter.vendor} ${adapter.device}`;
+  return adapter.software ? `${name}, software` : name;
+}

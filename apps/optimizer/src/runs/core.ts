@@ -85,6 +85,7 @@ export interface RunRuntime {
   readonly speed: SpeedTracker;
   msPerPixelIteration: number | null;
   backend: string | null;
+  adapter: string | null;
 }
 
 /** The embedded sink: a run's events go to its room (if loaded here and still its run) and the room's sockets. */
@@ -135,6 +136,8 @@ export class RunCore implements RunRuntime {
   msPerPixelIteration: number | null = null;
   /** the backend the last worker reported (for /health) */
   backend: string | null = null;
+  /** webgpu: the GPU adapter the last worker reported (for /health) */
+  adapter: string | null = null;
   closing = false;
 
   constructor(readonly o: RunManagerOptions) {

@@ -90,8 +90,16 @@ export class RunLauncher {
         run.backend = message.backend;
         run.modelHash = message.modelHash;
         this.core.backend = message.backend;
+        this.core.adapter = message.adapter ?? null;
+        // the run record names the GPU adapter a webgpu run ran on
         db.run
-          .update({ where: { id: run.id }, data: { backend: message.backend, modelHash: message.modelHash } })
+          .update({
+            where: { id: run.id },
+            data: {
+              backend: message.adapter ? `${message.backend} on ${message.adapter}` : message.backend,
+              modelHash: message.modelHash,
+            },
+          })
           .catch((error) => log.error("run.db_update_failed", { runId: run.id, error }));
         return;
       case "iteration": {

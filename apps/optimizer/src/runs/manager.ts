@@ -92,6 +92,10 @@ export class RunManager {
   get backend(): string | null {
     return this.core.backend;
   }
+  /** webgpu: the GPU adapter the last worker reported (for /health) */
+  get adapter(): string | null {
+    return this.core.adapter;
+  }
 
   // ───────────────────────────── lifecycle ─────────────────────────────
 
