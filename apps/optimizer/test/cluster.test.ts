@@ -9,13 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
   collect,
-  connect,
   createFixture,
   request,
   startServer,
   waitFor,
   type Client,
   type Fixture,
+  joinRoom,
 } from "./support.ts";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -41,11 +41,7 @@ afterAll(async () => {
 });
 
 async function joinOn(server: OptimizerServer, user: Fixture["users"]["owner"]) {
-  const socket = await connect(server, user);
-  clients.push(socket);
-  const reply = await request(socket, "room:join", { roomId: f.roomId });
-  if (!reply.ok) throw new Error(reply.error);
-  return { socket, state: reply.state };
+  return joinRoom(server, user, f.roomId, clients);
 }
 
 describe("two nodes through Redis", () => {

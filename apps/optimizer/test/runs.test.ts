@@ -22,7 +22,9 @@ import {
   waitFor,
   type Client,
   type Fixture,
+  joinRoom,
 } from "./support.ts";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 let f: Fixture;
 let server: OptimizerServer;
@@ -32,11 +34,7 @@ let version = 0;
 const clients: Client[] = [];
 
 async function joined(user: Fixture["users"]["owner"]): Promise<{ socket: Client; state: RoomState }> {
-  const socket = await connect(server, user);
-  clients.push(socket);
-  const reply = await request(socket, "room:join", { roomId: f.roomId });
-  if (!reply.ok) throw new Error(reply.error);
-  return { socket, state: reply.state };
+  return joinRoom(server, user, f.roomId, clients);
 }
 
 async function edit(socket: Client, field: string, value: unknown) {
@@ -195,7 +193,7 @@ describe("a run", () => {
     const socket = await connect(server, f.users.viewer);
     clients.push(socket);
     const preview = waitFor(socket, "run:preview");
-    const reply = await request(socket, "room:join", { roomId: f.roomId });
+    const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     if (!reply.ok) throw new Error(reply.error);
     expect(reply.state.run).toMatchObject({ runId, status: "completed", iteration: 10 });
     expect(reply.state.run!.resultIds).toHaveLength(2); // the public and the private save above
@@ -326,7 +324,7 @@ describe("during a run", () => {
     expect((await flagged).fields).toEqual(["size"]);
     // a live edit next to it needs no restart
     expect((await edit(a, "tvWeight", 0.002)).restartNeeded).toBe(false);
-    const state = await request(b, "room:join", { roomId: f.roomId });
+    const state = await request(b, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     expect(state.ok && state.state.restartNeeded).toEqual(["size"]);
 
     expect(await request(a, "run:start", { roomId: f.roomId })).toMatchObject({ ok: false, code: "conflict" });
@@ -396,7 +394,7 @@ describe("the queue", () => {
     });
     const first = await start(a);
     await waitFor(a, "run:stats", (s) => s.runId === first.runId);
-    const joinedOther = await request(b, "room:join", { roomId: other.id });
+    const joinedOther = await request(b, "room:join", { roomId: other.id, protocol: PROTOCOL_VERSION });
     expect(joinedOther.ok).toBe(true);
     const reply = await request(b, "run:start", { roomId: other.id });
     if (!reply.ok) throw new Error(reply.error);

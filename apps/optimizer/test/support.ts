@@ -14,10 +14,12 @@ import { decodeImage, resizeImage, type RgbImage } from "@atelier/engine";
 import {
   defaultRoomDocument,
   formatZodError,
+  PROTOCOL_VERSION,
   serverEventSchemas,
   type ClientToServerEvents,
   type Preview,
   type RoomDocument,
+  type RoomState,
   type ServerEvent,
   type ServerEventPayload,
   type ServerToClientEvents,
@@ -28,6 +30,11 @@ import { createLogger } from "../src/common/log.ts";
 import { createOptimizerServer, type OptimizerServer, type OptimizerServerOptions } from "../src/gateway/server.ts";
 
 export const SECRET = "test-realtime-secret";
+
+/** How much slower than a quiet machine this one runs now (vitest.base.ts: machineSlowdown). */
+export const SLOWDOWN = Number(process.env.ATELIER_TEST_SLOWDOWN ?? "1") || 1;
+/** A wall-clock limit measured on a quiet machine, for this machine now. */
+export const scaled = (ms: number): number => Math.round(ms * SLOWDOWN);
 export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const sharedDir = path.resolve(findRepoRoot(), "..", "shared");
@@ -165,6 +172,26 @@ export function connect(server: { url: string }, auth: { token?: string } | Test
   });
 }
 
+/**
+ * A member's client in a room: connected to `server` (a gateway) and joined, the join's state
+ * returned; a refused join throws. `clients` collects the socket for the file's afterAll.
+ */
+export async function joinRoom(
+  server: { url: string },
+  auth: { token?: string } | TestUser,
+  roomId: string,
+  clients?: Client[],
+): Promise<{ socket: Client; state: RoomState }> {
+  const socket = await connect(server, auth);
+  clients?.push(socket);
+  const reply = await request(socket, "room:join", { roomId, protocol: PROTOCOL_VERSION });
+  if (!reply.ok) {
+    socket.close();
+    throw new Error(reply.error);
+  }
+  return { socket, state: reply.state };
+}
+
 /** What the service answers to each client event that takes an acknowledgement. */
 type AckReplies = {
   [E in keyof ClientToServerEvents as Parameters<ClientToServerEvents[E]>[1] extends undefined ? never : E]: Parameters<
@@ -182,7 +209,7 @@ export function request<E extends keyof AckReplies>(
   payload?: unknown,
 ): Promise<AckReplies[E]> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ack for ${event}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`no ack for ${event}`)), scaled(60_000));
     const done = (reply: AckReplies[E]) => {
       clearTimeout(timer);
       resolve(reply);
@@ -210,9 +237,10 @@ export function waitFor<E extends ServerEvent>(
   socket: Client,
   event: E,
   test: (p: ServerEventPayload<E>) => boolean = () => true,
-  timeoutMs = 120_000,
+  quietMs = 120_000,
 ): Promise<ServerEventPayload<E>> {
   const s = untyped(socket);
+  const timeoutMs = scaled(quietMs);
   return new Promise((resolve, reject) => {
     const finish = (settle: () => void) => {
       clearTimeout(timer);
@@ -270,10 +298,10 @@ export function pixelDistance(a: RgbImage, b: RgbImage): number {
 export async function waitUntil(
   condition: () => boolean | Promise<boolean>,
   what: string,
-  timeoutMs = 60_000,
+  quietMs = 60_000,
   everyMs = 10,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + scaled(quietMs);
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await sleep(everyMs);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { id } from "./ids.ts";
 
 /*
  * HTTP API bodies of the web app (apps/web route handlers and their browser callers): one zod
@@ -7,8 +8,6 @@ import { z } from "zod";
 
 export const apiError = z.object({ error: z.string(), field: z.string().optional() });
 export type ApiError = z.infer<typeof apiError>;
-
-const id = z.string().min(1).max(64);
 
 // ───────────────────────────── accounts ─────────────────────────────
 
@@ -146,6 +145,15 @@ export type InviteInfo = z.infer<typeof inviteInfo>;
 export const listInvitesResponse = z.object({ invites: z.array(inviteInfo) });
 export type ListInvitesResponse = z.infer<typeof listInvitesResponse>;
 export type CreateInviteResponse = z.infer<typeof createInviteResponse>;
+
+/**
+ * POST /api/invites/:token: joining a room with an invite link is a write the visitor confirms
+ * ("Join" on the invite page), never the side effect of opening a link. The body is empty (`{}`,
+ * sent as JSON like every write: a cross-site form cannot).
+ */
+export const acceptInviteBody = z.object({}).strict();
+export const acceptInviteResponse = z.object({ roomId: id, role: z.enum(["owner", "editor", "viewer"]) });
+export type AcceptInviteResponse = z.infer<typeof acceptInviteResponse>;
 
 /** PATCH /api/rooms/:id/members/:userId (owner only): the member's new role. */
 export const changeMemberBody = z.object({ role: z.enum(INVITE_ROLES) });
