@@ -141,6 +141,18 @@ export async function createInvite(page: Page, role: "editor" | "viewer"): Promi
   return url;
 }
 
+/**
+ * Opens an invite link signed in and presses "Join" (opening it alone joins nothing: issue 26):
+ * the page then goes into the room.
+ */
+export async function joinByInvite(page: Page, link: string): Promise<void> {
+  await page.goto(link);
+  const join = page.getByTestId("invite-join");
+  await waitForHydration(join);
+  await join.click();
+  await page.waitForURL((url) => url.pathname.startsWith("/rooms/"));
+}
+
 /** The param field `field`'s input in the studio's settings panel. */
 export function param(page: Page, field: string): Locator {
   return page.getByTestId(`param-${field}`);

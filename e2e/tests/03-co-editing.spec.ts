@@ -5,6 +5,7 @@ import {
   createInvite,
   createRoom,
   expectLive,
+  joinByInvite,
   newPerson,
   newUser,
   param,
@@ -24,10 +25,10 @@ test("an invited editor appears in the presence bar and co-edits the style weigh
   const viewerLink = await createInvite(pageA, "viewer");
   expect(new URL(editorLink).origin).toBe(baseURL);
 
-  // B opens the editor invite in another browser and lands in the studio as an editor.
+  // B opens the editor invite in another browser, joins, and lands in the studio as an editor.
   const { context: contextB, page: pageB } = await newPerson(browser, baseURL);
   await signUp(pageB, b);
-  await pageB.goto(editorLink);
+  await joinByInvite(pageB, editorLink);
   await pageB.waitForURL(`**${room.url}?joined=editor`);
   await expect(pageB.getByRole("status").filter({ hasText: "You joined this room as an editor." })).toBeVisible();
   await expectLive(pageB);
@@ -56,7 +57,7 @@ test("an invited editor appears in the presence bar and co-edits the style weigh
   // of the room snapshot a late joiner gets, so the viewer sees no "changed by" note.)
   const { context: contextV, page: pageV } = await newPerson(browser, baseURL);
   await signUp(pageV, v);
-  await pageV.goto(viewerLink);
+  await joinByInvite(pageV, viewerLink);
   await pageV.waitForURL(`**${room.url}?joined=viewer`);
   await expectLive(pageV);
   await expect(pageV.getByTestId("viewer-note")).toBeVisible();

@@ -8,6 +8,7 @@ import {
   expectLive,
   isPainted,
   iterationCounter,
+  joinByInvite,
   lossPoints,
   newPerson,
   newUser,
@@ -32,7 +33,7 @@ test("a small run streams changing previews to everyone in the room, the counter
 
   const { context: contextB, page: pageB } = await newPerson(browser, baseURL);
   await signUp(pageB, b);
-  await pageB.goto(viewerLink);
+  await joinByInvite(pageB, viewerLink);
   await expectLive(pageB);
   await expect(pageA.getByTestId("presence-member")).toHaveCount(2);
 

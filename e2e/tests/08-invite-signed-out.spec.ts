@@ -39,6 +39,9 @@ test("a signed-out visitor opening an invite sees the room, the inviter and the 
   await signIn.getByLabel("Email").fill(b.email);
   await signIn.getByLabel("Password").fill(b.password);
   await signIn.getByRole("button", { name: "Sign in" }).click();
+  // back on the invite, now signed in: it asks before joining
+  await pageB.waitForURL((url) => url.pathname === invitePath(editorLink));
+  await pageB.getByTestId("invite-join").click();
   await pageB.waitForURL(`**${room.url}?joined=editor`);
   await expectLive(pageB);
 
@@ -58,6 +61,8 @@ test("a signed-out visitor opening an invite sees the room, the inviter and the 
   await signUpForm.getByLabel("Password").fill(c.password);
   await expect(signUpForm.getByText("Strong enough.")).toBeVisible();
   await signUpForm.getByRole("button", { name: "Create account" }).click();
+  await pageC.waitForURL((url) => url.pathname === invitePath(viewerLink));
+  await pageC.getByTestId("invite-join").click();
   await pageC.waitForURL(`**${room.url}?joined=viewer`);
   await expectLive(pageC);
 

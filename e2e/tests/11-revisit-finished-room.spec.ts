@@ -8,6 +8,7 @@ import {
   expectLive,
   isPainted,
   iterationCounter,
+  joinByInvite,
   lossPoints,
   newPerson,
   newUser,
@@ -71,7 +72,7 @@ test("a finished room keeps its painting: reopening it, joining after the end an
   // Someone joining after the end sees the same painting and chart.
   const { context, page: late } = await newPerson(browser, baseURL);
   await signUp(late, newUser("Hugo"));
-  await late.goto(viewerLink);
+  await joinByInvite(late, viewerLink);
   await expectLive(late);
   await expect(late.getByTestId("run-status")).toHaveText("Finished");
   const lateFrame = await paintedFrame(late);

@@ -5,6 +5,7 @@ import {
   createRoomWithImages,
   docScreenshot,
   expectLive,
+  joinByInvite,
   newPerson,
   newUser,
   param,
@@ -27,7 +28,7 @@ test("run history: every run in a strip with what it changed; view one, restore 
   const editorLink = await createInvite(page, "editor");
   const { context, page: other } = await newPerson(browser, baseURL);
   await signUp(other, newUser("Jules"));
-  await other.goto(editorLink);
+  await joinByInvite(other, editorLink);
   await expectLive(other);
 
   const status = page.getByTestId("run-status");

@@ -6,6 +6,7 @@ import {
   docScreenshot,
   expectLive,
   iterationCounter,
+  joinByInvite,
   newPerson,
   newUser,
   paintedFrame,
@@ -28,7 +29,7 @@ test("a 2×2 sweep streams its four thumbnails to both members, and Promote star
   const viewerLink = await createInvite(page, "viewer");
   const { context, page: viewer } = await newPerson(browser, baseURL);
   await signUp(viewer, newUser("Lou"));
-  await viewer.goto(viewerLink);
+  await joinByInvite(viewer, viewerLink);
   await expectLive(viewer);
   // viewers watch sweeps but cannot start one
   await expect(viewer.getByTestId("sweep-panel")).toBeVisible();

@@ -7,9 +7,10 @@ import {
   createRoomWithImages,
   docScreenshot,
   expectLive,
+  joinByInvite,
   newPerson,
-  signUp,
   newUser,
+  signUp,
   smallRunSettings,
   type CanvasPixels,
 } from "../support/app.ts";
@@ -92,7 +93,7 @@ test("painting the left half for a style makes only the left half of the paintin
   // a viewer joining later sees the same region, and cannot paint
   const { context: viewerContext, page: viewer } = await newPerson(browser, baseURL);
   await signUp(viewer, newUser("Vera"));
-  await viewer.goto(await createInvite(page, "viewer"));
+  await joinByInvite(viewer, await createInvite(page, "viewer"));
   await expectLive(viewer);
   await expect.poll(() => leftOnlyTinted(viewer.getByTestId("mask-canvas"))).toBe(true);
   await expect(viewer.getByTestId("mask-tool-brush")).toBeDisabled();

@@ -25,7 +25,14 @@ describe("summarizeInvite", () => {
 
   it("tells a signed-out visitor the room, the inviter and the role, and nothing for a dead link", async () => {
     const ann = await createUser(env.db, "Ann");
-    const room = await env.db.room.create({ data: { name: "Open door", ownerId: ann.id, document: "{}" } });
+    const room = await env.db.room.create({
+      data: {
+        name: "Open door",
+        ownerId: ann.id,
+        document: "{}",
+        members: { create: { userId: ann.id, role: "owner" } },
+      },
+    });
     await env.db.roomInvite.create({
       data: { token: "live-token", roomId: room.id, role: "editor", createdById: ann.id },
     });
@@ -33,6 +40,7 @@ describe("summarizeInvite", () => {
       data: { token: "used-token", roomId: room.id, role: "viewer", createdById: ann.id, maxUses: 1, uses: 1 },
     });
     expect(await summarizeInvite(env.db, "live-token")).toEqual({
+      roomId: room.id,
       roomName: "Open door",
       inviterName: "Ann",
       role: "editor",
@@ -43,7 +51,14 @@ describe("summarizeInvite", () => {
 
   it("an inviter without a display name shows as their email's local part, never the address", async () => {
     const nameless = await env.db.user.create({ data: { email: "quiet.painter@example.com" } });
-    const room = await env.db.room.create({ data: { name: "Quiet", ownerId: nameless.id, document: "{}" } });
+    const room = await env.db.room.create({
+      data: {
+        name: "Quiet",
+        ownerId: nameless.id,
+        document: "{}",
+        members: { create: { userId: nameless.id, role: "owner" } },
+      },
+    });
     await env.db.roomInvite.create({
       data: { token: "nameless-token", roomId: room.id, role: "viewer", createdById: nameless.id },
     });

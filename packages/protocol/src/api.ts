@@ -147,6 +147,15 @@ export const listInvitesResponse = z.object({ invites: z.array(inviteInfo) });
 export type ListInvitesResponse = z.infer<typeof listInvitesResponse>;
 export type CreateInviteResponse = z.infer<typeof createInviteResponse>;
 
+/**
+ * POST /api/invites/:token: joining a room with an invite link is a write the visitor confirms
+ * ("Join" on the invite page), never the side effect of opening a link. The body is empty (`{}`,
+ * sent as JSON like every write: a cross-site form cannot).
+ */
+export const acceptInviteBody = z.object({}).strict();
+export const acceptInviteResponse = z.object({ roomId: id, role: z.enum(["owner", "editor", "viewer"]) });
+export type AcceptInviteResponse = z.infer<typeof acceptInviteResponse>;
+
 /** PATCH /api/rooms/:id/members/:userId (owner only): the member's new role. */
 export const changeMemberBody = z.object({ role: z.enum(INVITE_ROLES) });
 export type ChangeMemberBody = z.input<typeof changeMemberBody>;

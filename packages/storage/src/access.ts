@@ -3,8 +3,10 @@ import { imageIdsOfDocument, readRoomDocument, readRunParams, readStyleImageIds,
 /**
  * Whether a user (null: signed out) may see an image — the one access rule for image files and
  * thumbnails. Visible when:
- * - it is used by a public Style, or by a public Result (as its image, its content image or one
- *   of its style images);
+ * - it is used by a public Style, or is a public Result's image, or is a public Result's content
+ *   or style image *uploaded by that result's author*: publishing a result made from someone
+ *   else's private photo or painting publishes the result image only, never those sources
+ *   (an editor cannot make the room owner's photo public by saving a public result);
  * - the user owns it (uploaded it / it was generated for them);
  * - the user is a member (or the owner) of a room whose document uses it, or that has a run that
  *   used it or produced it (its saved results, or the image the run left when it ended).
@@ -16,21 +18,24 @@ export async function canViewImage(db: Db, imageId: string, userId: string | nul
   if (userId && image.ownerId === userId) return true;
 
   if (await db.style.findFirst({ where: { imageId, isPublic: true }, select: { id: true } })) return true;
+  if (await db.result.findFirst({ where: { isPublic: true, imageId }, select: { id: true } })) return true;
+  // a source is published by a public result only when the result's author is its owner
+  const publishedByOwner = image.ownerId ? { isPublic: true, authorId: image.ownerId } : null;
   if (
-    await db.result.findFirst({
-      where: { isPublic: true, OR: [{ imageId }, { contentImageId: imageId }] },
-      select: { id: true },
-    })
+    publishedByOwner &&
+    (await db.result.findFirst({ where: { ...publishedByOwner, contentImageId: imageId }, select: { id: true } }))
   ) {
     return true;
   }
   // styleImageIds is JSON text: narrow with a substring match, confirm by parsing.
   const quoted = JSON.stringify(imageId);
-  const publicWithStyle = await db.result.findMany({
-    where: { isPublic: true, styleImageIds: { contains: quoted } },
-    select: { styleImageIds: true },
-    take: 20,
-  });
+  const publicWithStyle = publishedByOwner
+    ? await db.result.findMany({
+        where: { ...publishedByOwner, styleImageIds: { contains: quoted } },
+        select: { styleImageIds: true },
+        take: 20,
+      })
+    : [];
   if (publicWithStyle.some((r) => readStyleImageIds(r).includes(imageId))) return true;
 
   if (!userId) return false;

@@ -77,6 +77,50 @@ describe("canViewImage", () => {
     }
   });
 
+  it("a public result made from someone else's private images publishes the result image only (issue 26)", async () => {
+    // Alice's room; Bob (an editor) saves a public result from Alice's private photo and painting
+    const photo = await image(users.alice, "alice-photo");
+    const painting = await image(users.alice, "alice-painting");
+    const out = await image(users.bob, "bob-result");
+    const room = await db.room.create({
+      data: {
+        name: "alice's",
+        ownerId: users.alice,
+        document: serializeRoomDocument(defaultRoomDocument()),
+        members: { create: [{ userId: users.bob, role: "editor" }] },
+      },
+    });
+    const params = {
+      ...defaultRoomDocument(),
+      contentImageId: photo.id,
+      styles: [{ imageId: painting.id, weight: 1 }],
+    };
+    const run = await db.run.create({
+      data: { roomId: room.id, authorId: users.bob, params: serializeRunParams(params), seed: 1 },
+    });
+    await db.result.create({
+      data: {
+        runId: run.id,
+        imageId: out.id,
+        authorId: users.bob,
+        title: "made from Alice's",
+        isPublic: true,
+        provenance: "{}",
+        contentImageId: photo.id,
+        styleImageIds: serializeStyleImageIds([painting.id]),
+      },
+    });
+    expect(await canViewImage(db, out.id, null)).toBe(true);
+    expect(await canViewImage(db, out.id, users.carol)).toBe(true);
+    for (const source of [photo, painting]) {
+      expect(await canViewImage(db, source.id, null)).toBe(false);
+      expect(await canViewImage(db, source.id, users.carol)).toBe(false);
+      // the room's members still see them, as before
+      expect(await canViewImage(db, source.id, users.bob)).toBe(true);
+      expect(await canViewImage(db, source.id, users.alice)).toBe(true);
+    }
+  });
+
   it("an id inside another id in styleImageIds does not leak", async () => {
     const short = await db.image.create({
       data: {

@@ -1,4 +1,5 @@
 import Link from "next/link";
+import { InviteJoinButton } from "@/components/invite-join";
 import { authPagePath } from "@/lib/paths";
 import type { InviteSummary } from "@/server/invite-landing";
 
@@ -7,8 +8,21 @@ const ROLE_WORDS: Record<InviteSummary["role"], string> = {
   viewer: "a viewer: you can watch the painting and its settings live",
 };
 
-/** A signed-out visitor's view of an invite: which room, from whom, with what role, and one step back into it. */
-export function InviteLanding({ invite, returnTo }: { invite: InviteSummary; returnTo: string }) {
+/**
+ * An invite: which room, from whom, with what role. Signed in, one "Join" (a POST); signed out,
+ * sign in or up and come back here to join.
+ */
+export function InviteLanding({
+  invite,
+  returnTo,
+  token,
+  signedIn,
+}: {
+  invite: InviteSummary;
+  returnTo: string;
+  token: string;
+  signedIn: boolean;
+}) {
   return (
     <main
       className="mx-auto flex w-full max-w-lg flex-1 flex-col justify-center px-5 py-16"
@@ -21,15 +35,23 @@ export function InviteLanding({ invite, returnTo }: { invite: InviteSummary; ret
       <p className="mt-3 text-muted" data-testid="invite-role">
         You will join as {ROLE_WORDS[invite.role]}.
       </p>
-      <div className="mt-8 flex flex-wrap gap-3">
-        <Link href={authPagePath("signin", returnTo)} className="btn btn-primary">
-          Sign in to join
-        </Link>
-        <Link href={authPagePath("signup", returnTo)} className="btn btn-ghost">
-          Create an account
-        </Link>
-      </div>
-      <p className="mt-4 text-sm text-faint">Either way you come straight back into the room.</p>
+      {signedIn ? (
+        <div className="mt-8">
+          <InviteJoinButton token={token} />
+        </div>
+      ) : (
+        <>
+          <div className="mt-8 flex flex-wrap gap-3">
+            <Link href={authPagePath("signin", returnTo)} className="btn btn-primary">
+              Sign in to join
+            </Link>
+            <Link href={authPagePath("signup", returnTo)} className="btn btn-ghost">
+              Create an account
+            </Link>
+          </div>
+          <p className="mt-4 text-sm text-faint">Either way you come back here to join the room.</p>
+        </>
+      )}
     </main>
   );
 }

@@ -60,6 +60,18 @@ export function uploadLimits(): { maxBytes: number; maxPixels: number } {
   };
 }
 
+/**
+ * Per-account upload quotas: uploads (attempts, refused ones included: checking an image costs
+ * work too) per hour, and the bytes of all the images a user uploaded. Defaults are generous for
+ * a person and stop a script filling the disk.
+ */
+export function uploadQuotas(): { perHour: number; totalBytes: number } {
+  return {
+    perHour: intFromEnv("ATELIER_UPLOADS_PER_HOUR", 60),
+    totalBytes: intFromEnv("ATELIER_UPLOAD_QUOTA_MB", 1000) * 1024 * 1024,
+  };
+}
+
 function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name]?.trim();
   const value = raw ? Number(raw) : NaN;

@@ -1,8 +1,11 @@
-import type { Db } from "@atelier/db";
+import { roleOf, type Db } from "@atelier/db";
 import type { Role } from "@atelier/protocol";
+import { inviteGrant } from "./rooms";
 
-/** What a signed-out visitor may learn from an invite link before signing in: only what the link itself grants. */
+/** What a visitor may learn from an invite link before joining: only what the link itself grants. */
 export interface InviteSummary {
+  /** for the page's redirect of an existing member; not shown */
+  roomId: string;
   roomName: string;
   inviterName: string;
   role: Extract<Role, "editor" | "viewer">;
@@ -30,15 +33,20 @@ export async function summarizeInvite(db: Db, token: string, now = Date.now()): 
       expiresAt: true,
       maxUses: true,
       uses: true,
+      roomId: true,
+      createdById: true,
       room: { select: { name: true } },
       createdBy: { select: { name: true, email: true } },
     },
   });
   if (!invite || !inviteUsable(invite, now)) return null;
+  const role = inviteGrant(await roleOf(db, invite.roomId, invite.createdById), invite.role);
+  if (!role) return null;
   return {
+    roomId: invite.roomId,
     roomName: invite.room.name,
     // people without a display name are shown by the part of their email before the @, never the whole address
     inviterName: invite.createdBy.name?.trim() || invite.createdBy.email.split("@")[0]!,
-    role: invite.role === "editor" ? "editor" : "viewer",
+    role,
   };
 }

@@ -1,5 +1,7 @@
 import { readProvenance, readRoomDocument, readRunParams, readStyleImageIds, type Db } from "@atelier/db";
 import type { GalleryQuery, StyleInfo } from "@atelier/protocol";
+import { canViewImage } from "@atelier/storage";
+import { provenanceForPage, provenanceUserIds } from "./provenance-view";
 import { displayName } from "./session";
 
 /* Read models for pages (server components) and the few JSON list endpoints. */
@@ -120,7 +122,6 @@ export async function resultDetail(db: Db, id: string, viewerId: string | null) 
           computeMs: true,
           startedAt: true,
           finishedAt: true,
-          roomId: true,
         },
       },
       ...(viewerId ? { likes: { where: { userId: viewerId }, select: { userId: true } } } : {}),
@@ -133,12 +134,26 @@ export async function resultDetail(db: Db, id: string, viewerId: string | null) 
     select: { imageId: true, name: true },
   });
   const likes = (r as { likes?: unknown[] }).likes;
+  const record = readProvenance(r);
+  const people = record
+    ? await db.user.findMany({
+        where: { id: { in: provenanceUserIds(record) } },
+        select: { id: true, name: true, email: true },
+      })
+    : [];
+  // sources this viewer may not see (someone else's private images: a public result publishes
+  // only its own image) are shown as private, not as broken images
+  const card = toCard(r);
+  const hiddenSources: string[] = [];
+  for (const source of [card.contentImageId, ...card.styleImageIds])
+    if (source && !(await canViewImage(db, source, viewerId))) hiddenSources.push(source);
   return {
-    card: toCard(r),
+    card,
     mime: r.image.mime,
     params: readRunParams(r.run),
     run: r.run,
-    provenance: readProvenance(r),
+    hiddenSources,
+    provenance: record && provenanceForPage(record, new Map(people.map((p) => [p.id, displayName(p)]))),
     styleNames: Object.fromEntries(styleNames.map((s) => [s.imageId, s.name])) as Record<string, string>,
     likedByViewer: Array.isArray(likes) && likes.length > 0,
   };

@@ -1,5 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { isUniqueViolation, readRunParams, roleOf, serializeRoomDocument, type Db } from "@atelier/db";
+import {
+  imageIdsOfDocument,
+  isUniqueViolation,
+  readRunParams,
+  roleOf,
+  serializeRoomDocument,
+  type Db,
+} from "@atelier/db";
+import { canViewImage } from "@atelier/storage";
 import { defaultRoomDocument, roomDocument, type InviteInfo, type RoomDocument, type Role } from "@atelier/protocol";
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; status: 400 | 403 | 404 | 409 | 410; error: string };
@@ -52,6 +60,17 @@ export function inviteRefusal(creatorRole: Role, inviteRole: "editor" | "viewer"
   if (creatorRole === "owner") return null;
   if (creatorRole === "editor") return inviteRole === "viewer" ? null : "only the room's owner can invite editors";
   return "viewers cannot invite others";
+}
+
+/**
+ * The role a link lets someone join with, by its minter's role now (pure): a link never grants
+ * more than its minter could hand out today, so a minter who left, was removed or was made a
+ * viewer leaves dead links behind. Null: the link lets nobody in.
+ */
+export function inviteGrant(minterRole: Role | null, linkRole: string): "editor" | "viewer" | null {
+  const role = linkRole === "editor" ? "editor" : "viewer";
+  if (!minterRole) return null;
+  return inviteRefusal(minterRole, role) === null ? role : null;
 }
 
 export async function createInvite(
@@ -127,14 +146,16 @@ export async function acceptInvite(
 ): Promise<Outcome<{ roomId: string; role: Role }>> {
   const invite = await db.roomInvite.findUnique({
     where: { token },
-    select: { roomId: true, role: true, expiresAt: true, maxUses: true, uses: true },
+    select: { roomId: true, role: true, expiresAt: true, maxUses: true, uses: true, createdById: true },
   });
-  if (!invite)
-    return {
-      ok: false,
-      status: 404,
-      error: "this invite link is not valid (it may have been mistyped, revoked, or the room deleted)",
-    };
+  const notValid = {
+    ok: false as const,
+    status: 404 as const,
+    error: "this invite link is not valid (it may have been mistyped, revoked, or the room deleted)",
+  };
+  if (!invite) return notValid;
+  const grant = inviteGrant(await roleOf(db, invite.roomId, invite.createdById), invite.role);
+  if (!grant) return notValid;
   if (invite.expiresAt && invite.expiresAt.getTime() <= now) {
     return { ok: false, status: 410, error: "this invite link has expired; ask for a new one" };
   }
@@ -146,7 +167,7 @@ export async function acceptInvite(
     error: "this invite link has been used up; ask for a new one",
   };
   if (invite.maxUses !== null && invite.uses >= invite.maxUses) return usedUp;
-  const inviteRole: Role = invite.role === "editor" ? "editor" : "viewer";
+  const inviteRole: Role = grant;
   try {
     await db.$transaction(async (tx) => {
       const claimed = await tx.roomInvite.updateMany({
@@ -154,7 +175,7 @@ export async function acceptInvite(
         data: { uses: { increment: 1 } },
       });
       if (claimed.count === 0) throw new InviteUsedUp();
-      await tx.roomMember.create({ data: { roomId: invite.roomId, userId, role: inviteRole } });
+      await tx.roomMember.create({ data: { roomId: invite.roomId, userId, role: inviteRole, inviteToken: token } });
     });
   } catch (error) {
     if (error instanceof InviteUsedUp) return usedUp;
@@ -186,12 +207,23 @@ export async function changeMemberRole(
   if (!room || !actorRole) return { ok: false, status: 404, error: "room not found" };
   if (actorRole !== "owner") return { ok: false, status: 403, error: "only the room's owner can change roles" };
   if (memberId === room.ownerId) return { ok: false, status: 409, error: "the owner's role cannot change" };
-  const updated = await db.roomMember.updateMany({ where: { roomId, userId: memberId }, data: { role } });
+  const updated = await db.$transaction(async (tx) => {
+    const changed = await tx.roomMember.updateMany({ where: { roomId, userId: memberId }, data: { role } });
+    // a viewer cannot invite: the links they minted as an editor go (acceptInvite checks too)
+    if (changed.count > 0 && role === "viewer")
+      await tx.roomInvite.deleteMany({ where: { roomId, createdById: memberId } });
+    return changed;
+  });
   if (updated.count === 0) return { ok: false, status: 404, error: "no such member in this room" };
   return { ok: true, value: { userId: memberId, role } };
 }
 
-/** The owner removes a member, or a member leaves. The owner cannot be removed. */
+/**
+ * The owner removes a member, or a member leaves. The owner cannot be removed. The invite links
+ * they minted and the one they joined with are revoked with the membership, in one transaction:
+ * otherwise reopening that link would make them a member again (a link shared with others dies
+ * too: the owner makes a new one).
+ */
 export async function removeMember(db: Db, roomId: string, actorId: string, memberId: string): Promise<Outcome<null>> {
   const room = await db.room.findUnique({ where: { id: roomId }, select: { ownerId: true } });
   const actorRole = room ? await roleOf(db, roomId, actorId) : null;
@@ -199,8 +231,22 @@ export async function removeMember(db: Db, roomId: string, actorId: string, memb
   if (actorRole !== "owner" && actorId !== memberId)
     return { ok: false, status: 403, error: "only the room's owner can remove others" };
   if (memberId === room.ownerId) return { ok: false, status: 409, error: "the owner cannot leave their own room" };
-  const deleted = await db.roomMember.deleteMany({ where: { roomId, userId: memberId } });
-  if (deleted.count === 0) return { ok: false, status: 404, error: "no such member in this room" };
+  const deleted = await db.$transaction(async (tx) => {
+    const member = await tx.roomMember.findUnique({
+      where: { roomId_userId: { roomId, userId: memberId } },
+      select: { inviteToken: true },
+    });
+    if (!member) return false;
+    await tx.roomMember.delete({ where: { roomId_userId: { roomId, userId: memberId } } });
+    await tx.roomInvite.deleteMany({
+      where: {
+        roomId,
+        OR: [{ createdById: memberId }, ...(member.inviteToken ? [{ token: member.inviteToken }] : [])],
+      },
+    });
+    return true;
+  });
+  if (!deleted) return { ok: false, status: 404, error: "no such member in this room" };
   return { ok: true, value: null };
 }
 
@@ -219,7 +265,15 @@ export async function remixResult(
   const params = readRunParams(result.run);
   if (!params)
     return { ok: false, status: 409, error: "this result's settings could not be read, so it cannot be remixed" };
-  const document = roomDocument.parse(params);
+  // a public result publishes its image, not someone else's private sources (storage's access
+  // rule): a remix must not hand them over either, so the ones the remixer cannot see are left out
+  const hidden = new Set<string>();
+  for (const imageId of imageIdsOfDocument(params)) if (!(await canViewImage(db, imageId, userId))) hidden.add(imageId);
+  const document = roomDocument.parse({
+    ...params,
+    contentImageId: params.contentImageId && !hidden.has(params.contentImageId) ? params.contentImageId : null,
+    styles: params.styles.filter((s) => !hidden.has(s.imageId)),
+  });
   const room = await createRoom(db, userId, `Remix of ${result.title}`.slice(0, 80), document);
   return { ok: true, value: room };
 }

@@ -1,8 +1,9 @@
 import { storeImage, UploadError } from "@atelier/storage";
-import { uploadLimits } from "./config";
+import { uploadLimits, uploadQuotas } from "./config";
 import type { Db, Image } from "@atelier/db";
 import type { ImageInfo } from "@atelier/protocol";
 import { errorResponse } from "./http";
+import { exceededLimit, minutesText, recordAttempt } from "./rate-limit";
 import { requireUser, type SessionUser } from "./session";
 
 const MULTIPART_OVERHEAD = 64 * 1024;
@@ -56,12 +57,56 @@ function fileFrom(form: FormData): File | null {
   return file instanceof File && file.size > 0 ? file : null;
 }
 
-/** What every upload route starts with: a signed-in user and the multipart form, read within the upload cap. */
+/**
+ * The bytes of the images a user uploaded: their images that are not a run's or a result's
+ * output (those are made by the service, not sent by the user).
+ */
+async function uploadedBytes(db: Db, userId: string): Promise<number> {
+  const sum = await db.image.aggregate({
+    where: { ownerId: userId, results: { none: {} }, runsEnded: { none: {} } },
+    _sum: { bytes: true },
+  });
+  return sum._sum.bytes ?? 0;
+}
+
+/** Why one more upload of `incoming` bytes is over the account's total (pure), or null. */
+export function uploadQuotaRefusal(used: number, incoming: number, quotaBytes: number): string | null {
+  if (used < quotaBytes && used + incoming <= quotaBytes) return null;
+  return (
+    `your uploads take ${megabytes(used)} of the ${megabytes(quotaBytes)} an account may upload` +
+    (incoming > 0 ? `; this file (${megabytes(incoming)}) does not fit` : "")
+  );
+}
+
+/**
+ * The per-account quotas, before the body is read: uploads per hour (429 with Retry-After) and
+ * an account already at its byte total (413). The attempt is counted here.
+ */
+async function quotaRefusal(db: Db, userId: string, now = Date.now()): Promise<Response | null> {
+  const quotas = uploadQuotas();
+  const key = `upload-user:${userId}`;
+  const over = await exceededLimit(db, [{ key, max: quotas.perHour, windowMs: 3600_000 }], now);
+  if (over)
+    return errorResponse(
+      429,
+      `you uploaded ${quotas.perHour} images in the last hour, the most an account may; try again in ${minutesText(over.retryAfterSeconds)}`,
+      "file",
+      { "Retry-After": String(over.retryAfterSeconds) },
+    );
+  const full = uploadQuotaRefusal(await uploadedBytes(db, userId), 0, quotas.totalBytes);
+  if (full) return errorResponse(413, full, "file");
+  await recordAttempt(db, [key], now);
+  return null;
+}
+
+/** What every upload route starts with: a signed-in user within their quotas and the multipart form, read within the upload cap. */
 export async function readUserUpload(
   req: Request,
 ): Promise<{ ok: true; db: Db; user: SessionUser; form: FormData } | { ok: false; response: Response }> {
   const auth = await requireUser(req);
   if (!auth.ok) return auth;
+  const refused = await quotaRefusal(auth.db, auth.user.id);
+  if (refused) return { ok: false, response: refused };
   const body = await readMultipart(req, uploadLimits().maxBytes);
   if (!body.ok) return body;
   return { ok: true, db: auth.db, user: auth.user, form: body.form };
@@ -86,6 +131,8 @@ export async function storeUpload(
   const file = fileFrom(form);
   if (!file) return { ok: false, response: errorResponse(400, "choose an image to upload", "file") };
   const bytes = new Uint8Array(await file.arrayBuffer());
+  const overQuota = uploadQuotaRefusal(await uploadedBytes(db, ownerId), bytes.byteLength, uploadQuotas().totalBytes);
+  if (overQuota) return { ok: false, response: errorResponse(413, overQuota, "file") };
   try {
     const image = await storeImage(db, bytes, { ownerId, ...uploadLimits() });
     return { ok: true, image };

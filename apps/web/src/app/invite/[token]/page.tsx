@@ -1,10 +1,9 @@
 import type { Metadata } from "next";
 import { notFound, redirect } from "next/navigation";
-import { getDb } from "@atelier/db";
+import { getDb, roleOf } from "@atelier/db";
 import { InviteLanding } from "@/components/invite-landing";
 import { currentUser } from "@/server/page-session";
 import { summarizeInvite } from "@/server/invite-landing";
-import { acceptInvite } from "@/server/rooms";
 
 export const dynamic = "force-dynamic";
 
@@ -15,22 +14,21 @@ export async function generateMetadata({ params }: { params: Promise<{ token: st
 }
 
 /**
- * Opening an invite link joins its room. Signed out, the page says which room, who invited and
- * with what role, and its sign-in / sign-up links come back here; the join is idempotent, so
- * a reload or a second visit changes nothing.
+ * An invite link shows the room, who invited and with what role, and asks "Join": joining is a
+ * POST the visitor makes (/api/invites/[token]), never a side effect of opening a link another
+ * site may have sent them to. Signed out, the sign-in / sign-up links come back here. A member
+ * of the room goes straight in (nothing changes). A dead link is a real 404.
  */
 export default async function InvitePage({ params }: { params: Promise<{ token: string }> }) {
   const { token } = await params;
   const returnTo = `/invite/${encodeURIComponent(token)}`;
   const user = await currentUser();
   const db = await getDb();
-  if (!user) {
-    const invite = await summarizeInvite(db, token);
-    if (!invite) notFound();
-    return <InviteLanding invite={invite} returnTo={returnTo} />;
+  const invite = await summarizeInvite(db, token);
+  if (!invite) notFound();
+  if (user) {
+    const member = await roleOf(db, invite.roomId, user.id);
+    if (member) redirect(`/rooms/${invite.roomId}`);
   }
-  const outcome = await acceptInvite(db, token, user.id);
-  if (outcome.ok) redirect(`/rooms/${outcome.value.roomId}?joined=${outcome.value.role}`);
-  // invalid, revoked, expired or used up: a real 404 (the page explains the possibilities)
-  notFound();
+  return <InviteLanding invite={invite} returnTo={returnTo} token={token} signedIn={user !== null} />;
 }

@@ -25,12 +25,24 @@ function formatDuration(ms: number | null | undefined): string | null {
   return s < 90 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
 }
 
+/** A source image this visitor may not see (someone's private upload): said, not shown. */
+function PrivateSource() {
+  return (
+    <div
+      className="flex aspect-square items-center justify-center rounded-xl border border-line bg-paper p-2 text-center text-xs text-muted"
+      data-testid="private-source"
+    >
+      Private image
+    </div>
+  );
+}
+
 export default async function ResultPage({ params }: Props) {
   const { id } = await params;
   const user = await currentUser();
   const detail = await resultDetail(await getDb(), id, user?.id ?? null);
   if (!detail) notFound();
-  const { card, params: runParams, run, provenance, styleNames } = detail;
+  const { card, params: runParams, run, provenance, styleNames, hiddenSources } = detail;
 
   return (
     <main className="mx-auto grid w-full max-w-6xl gap-10 px-5 pt-10 lg:grid-cols-[minmax(0,1.5fr)_minmax(0,1fr)]">
@@ -83,15 +95,23 @@ export default async function ResultPage({ params }: Props) {
           <div className="mt-3 grid grid-cols-3 gap-3">
             {card.contentImageId && (
               <figure>
-                <FramedImage id={card.contentImageId} alt="Content photo" thumb={320} className="rounded-xl" />
+                {hiddenSources.includes(card.contentImageId) ? (
+                  <PrivateSource />
+                ) : (
+                  <FramedImage id={card.contentImageId} alt="Content photo" thumb={320} className="rounded-xl" />
+                )}
                 <figcaption className="mt-1 text-xs text-muted">Content</figcaption>
               </figure>
             )}
             {card.styleImageIds.map((s, i) => (
               <figure key={s}>
-                <Link href={`/gallery?style=${s}`} className="block rounded-xl" title="More results with this style">
-                  <FramedImage id={s} alt={`Style ${styleNames[s] ?? i + 1}`} thumb={320} className="rounded-xl" />
-                </Link>
+                {hiddenSources.includes(s) ? (
+                  <PrivateSource />
+                ) : (
+                  <Link href={`/gallery?style=${s}`} className="block rounded-xl" title="More results with this style">
+                    <FramedImage id={s} alt={`Style ${styleNames[s] ?? i + 1}`} thumb={320} className="rounded-xl" />
+                  </Link>
+                )}
                 <figcaption className="mt-1 truncate text-xs text-muted">
                   {styleNames[s] ?? `Style ${i + 1}`}
                   {runParams &&

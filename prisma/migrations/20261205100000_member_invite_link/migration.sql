@@ -1,0 +1,2 @@
+-- the invite link a member joined with (issue 26: removing a member revokes it)
+ALTER TABLE "RoomMember" ADD COLUMN "inviteToken" TEXT;
