@@ -35,7 +35,13 @@ export async function startService(log: Logger): Promise<{ server: OptimizerServ
     limits: config.limits,
     logger: log,
   });
-  log.info("optimizer.ready", { port: server.port, dataDir: config.dataDir, webOrigin: config.webOrigin });
+  log.info("optimizer.ready", {
+    port: server.port,
+    dataDir: config.dataDir,
+    webOrigin: config.webOrigin,
+    // which engine backend paints here: the first thing to know about its speed
+    backend: config.backend,
+  });
 
   let stopping = false;
   const stop = (why: string) => {
