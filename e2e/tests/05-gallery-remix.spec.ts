@@ -86,6 +86,9 @@ test("a public result is in the gallery with its params for visitors, can be lik
   await expect(definition(params, "Content weight")).toHaveText("5");
   await expect(definition(params, "Init")).toHaveText("content");
   await expect(definition(params, "Seed")).toHaveText("7");
+  // every setting the run used is listed, colour control and style regions included
+  await expect(definition(params, "Colour control")).toHaveText("Style's colours");
+  await expect(definition(params, "Style regions")).toHaveText("none (styles everywhere)");
   await expect(definition(visitor.getByTestId("provenance"), "Iterations")).toHaveText(String(ITERATIONS));
   await expect(definition(visitor.getByTestId("provenance"), "Image")).toHaveText("64 × 48 px");
   await expect(visitor.getByTestId("like-count")).toHaveText("0");

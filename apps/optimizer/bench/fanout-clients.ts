@@ -5,6 +5,7 @@
  * to its arrival. Talks to bench/fanout.ts (or fanout-cluster.ts) over the IPC channel.
  */
 import { io, type Socket } from "socket.io-client";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 export interface ClientTarget {
   /** the gateway's URL */
@@ -49,8 +50,10 @@ async function start(msg: Start): Promise<void> {
           });
           socket.once("connect_error", reject);
           socket.once("connect", () => {
-            socket.emit("room:join", { roomId }, (reply: { ok: boolean; error?: string }) =>
-              reply.ok ? resolve() : reject(new Error(reply.error)),
+            socket.emit(
+              "room:join",
+              { roomId, protocol: PROTOCOL_VERSION },
+              (reply: { ok: boolean; error?: string }) => (reply.ok ? resolve() : reject(new Error(reply.error))),
             );
           });
         }),

@@ -33,6 +33,7 @@ import { spawnGateway, spawnWorker, type NodeProcess } from "../test/support-clu
 import type { ClientTarget } from "./fanout-clients.ts";
 import { ask, average, percentile } from "./fanout-common.ts";
 import type { GatewayReport } from "./fanout-gateway.ts";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -170,7 +171,7 @@ async function measure(
   for (const [r, room] of rooms.entries()) {
     const socket = await connect(gateways[r % o.gateways]!, room.starter);
     starters.push(socket);
-    const joined = await request(socket, "room:join", { roomId: room.roomId });
+    const joined = await request(socket, "room:join", { roomId: room.roomId, protocol: PROTOCOL_VERSION });
     if (!joined.ok) throw new Error(joined.error);
   }
 

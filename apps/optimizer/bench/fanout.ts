@@ -21,6 +21,7 @@ import type { RunUpdate } from "@atelier/protocol";
 import { connect, createFixture, request, setDocument, startServer, tinyDocument, tokenFor } from "../test/support.ts";
 import { ask, percentile } from "./fanout-common.ts";
 import { runClusterBench } from "./fanout-cluster.ts";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const counts = (process.env.BENCH_CLIENTS ?? "10,50,100").split(",").map((s) => Number(s.trim()));
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   await setDocument(f, tinyDocument(f, { size, iterations }));
   const server = await startServer(f, { previewFps, checkpointEvery: 1000 });
   const owner = await connect(server, f.users.owner);
-  const joined = await request(owner, "room:join", { roomId: f.roomId });
+  const joined = await request(owner, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
   if (!joined.ok) throw new Error(joined.error);
 
   console.log(

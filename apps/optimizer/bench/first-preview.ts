@@ -13,7 +13,13 @@ import { writeFile } from "node:fs/promises";
 import { loadavg, cpus } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { defaultRoomDocument, estimateRunSeconds, type IterationStats, type RoomDocument } from "@atelier/protocol";
+import {
+  PROTOCOL_VERSION,
+  defaultRoomDocument,
+  estimateRunSeconds,
+  type IterationStats,
+  type RoomDocument,
+} from "@atelier/protocol";
 import { encodeImage } from "@atelier/engine";
 import {
   collect,
@@ -64,7 +70,7 @@ async function main(): Promise<void> {
   const server = await startServer(f, { prewarm: true, previewFps: 4, checkpointEvery: 25 });
   try {
     const owner = await connect(server, f.users.owner);
-    const joined = await request(owner, "room:join", { roomId: f.roomId });
+    const joined = await request(owner, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     if (!joined.ok) throw new Error(joined.error);
     const warmStarted = Date.now();
     const warm = await request(owner, "run:start", { roomId: f.roomId });

@@ -21,6 +21,7 @@ import {
   type Fixture,
 } from "./support.ts";
 import { spawnWorker, type WorkerProcess } from "./support-workers.ts";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const PREFIX = `atelier-test-${randomUUID().slice(0, 8)}:`;
@@ -55,7 +56,7 @@ afterAll(async () => {
 describe("a run in the cluster", () => {
   it("survives kill -9 of its worker: another worker resumes it from its checkpoint", async () => {
     client = await connect(gateway, f.users.owner);
-    const joined = await request(client, "room:join", { roomId: f.roomId });
+    const joined = await request(client, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     expect(joined.ok).toBe(true);
     const stats = collect(client, "run:stats");
     const activities = collect(client, "room:activity");
@@ -101,7 +102,7 @@ describe("a run in the cluster", () => {
     // a late joiner on the other gateway: the run, its loss history (redone iterations not doubled), a preview
     lateClient = await connect(gateway2, f.users.viewer);
     const latePreview = waitFor(lateClient, "run:preview", (p) => p.runId === runId, 30_000);
-    const late = await request(lateClient, "room:join", { roomId: f.roomId });
+    const late = await request(lateClient, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     if (!late.ok) throw new Error(late.error);
     expect(late.state.run).toMatchObject({ runId, status: "running" });
     const iterations = late.state.history.map((h) => h.iteration);
@@ -126,7 +127,7 @@ describe("a run in the cluster", () => {
     const other = workers.find((w) => w.child.exitCode === null && w.child.signalCode === null)!;
     const socket = await connect(gateway2, f.users.editor);
     try {
-      const joined = await request(socket, "room:join", { roomId: f.roomId });
+      const joined = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
       if (!joined.ok) throw new Error(joined.error);
       const started = await request(socket, "run:start", { roomId: f.roomId });
       if (!started.ok) throw new Error(started.error);

@@ -32,6 +32,7 @@ import {
   type Fixture,
 } from "./support.ts";
 import { spawnWorker, type WorkerProcess } from "./support-workers.ts";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const PREFIX = `atelier-test-${randomUUID().slice(0, 8)}:`;
@@ -50,7 +51,7 @@ const clients: Client[] = [];
 async function joined(gateway: OptimizerServer, user: Fixture["users"]["owner"]): Promise<Client> {
   const socket = await connect(gateway, user);
   clients.push(socket);
-  const reply = await request(socket, "room:join", { roomId: f.roomId });
+  const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
   if (!reply.ok) throw new Error(reply.error);
   return socket;
 }
@@ -150,7 +151,7 @@ describe.runIf(testDatabaseProvider() === "postgresql")("a sweep in the cluster"
     clients.push(late);
     const lateUpdate = waitFor(late, "sweep:update");
     const lateFrames = collect(late, "sweep:frame");
-    expect((await request(late, "room:join", { roomId: f.roomId })).ok).toBe(true);
+    expect((await request(late, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION })).ok).toBe(true);
     expect((await lateUpdate).sweep).toMatchObject({ sweepId: sweep.sweepId, queuePosition: null });
     await waitUntil(() => finalFrames(lateFrames, sweep.sweepId).size === 4, "the late joiner has every final image");
 

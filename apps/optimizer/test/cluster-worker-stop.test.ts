@@ -22,6 +22,7 @@ import {
   type Fixture,
 } from "./support.ts";
 import { spawnWorker, type WorkerProcess } from "./support-workers.ts";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const PREFIX = `atelier-test-${randomUUID().slice(0, 8)}:`;
@@ -49,7 +50,7 @@ afterAll(async () => {
 describe("a worker stopped with SIGTERM", () => {
   it("checkpoints and lets go of its run; the next worker resumes it", async () => {
     client = await connect(gateway, f.users.owner);
-    const joined = await request(client, "room:join", { roomId: f.roomId });
+    const joined = await request(client, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     if (!joined.ok) throw new Error(joined.error);
     const started = await request(client, "run:start", { roomId: f.roomId });
     if (!started.ok) throw new Error(started.error);

@@ -10,7 +10,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOM_FIELDS, type RoomDocument, type RoomField } from "@atelier/protocol";
+import { PROTOCOL_VERSION, ROOM_FIELDS, type RoomDocument, type RoomField } from "@atelier/protocol";
 import type { OptimizerServer } from "../src/gateway/server.ts";
 import { connect, createFixture, request, startServer, waitUntil, type Client, type Fixture } from "./support.ts";
 
@@ -61,7 +61,7 @@ async function joinAs(gateway: OptimizerServer, i: number): Promise<ClientView> 
   await f.db.roomMember.create({ data: { roomId: f.roomId, userId: user.id, role: "editor" } });
   const socket = await connect(gateway, { id: user.id, name: `Editor ${i}` });
   sockets.push(socket);
-  const reply = await request(socket, "room:join", { roomId: f.roomId });
+  const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
   if (!reply.ok) throw new Error(reply.error);
   const view: ClientView = {
     socket,
@@ -140,7 +140,7 @@ describe("2 gateways × 10 clients × 500 concurrent edits", () => {
       gateways.map(async (g) => {
         const socket = await connect(g, f.users.owner);
         sockets.push(socket);
-        const reply = await request(socket, "room:join", { roomId: f.roomId });
+        const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
         if (!reply.ok) throw new Error(reply.error);
         return reply.state;
       }),

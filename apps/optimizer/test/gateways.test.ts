@@ -23,6 +23,7 @@ import {
   type Client,
   type Fixture,
 } from "./support.ts";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const SESSION_CHECK_MS = 200;
@@ -56,7 +57,7 @@ afterAll(async () => {
 async function joined(gateway: OptimizerServer, auth: Parameters<typeof connect>[1]) {
   const socket = await connect(gateway, auth);
   clients.push(socket);
-  const reply = await request(socket, "room:join", { roomId: f.roomId });
+  const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
   if (!reply.ok) throw new Error(reply.error);
   return { socket, state: reply.state };
 }

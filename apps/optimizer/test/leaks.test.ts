@@ -8,6 +8,7 @@ import { imageFilePath } from "@atelier/storage";
 import { memberVisibleError } from "../src/common/errors.ts";
 import type { OptimizerServer } from "../src/gateway/server.ts";
 import { connect, createFixture, request, startServer, waitFor, type Client, type Fixture } from "./support.ts";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 describe("memberVisibleError (pure)", () => {
   it("replaces absolute paths and keeps the rest", () => {
@@ -34,7 +35,7 @@ describe("a run failing on a corrupt stored image", () => {
     owner = await connect(server, f.users.owner);
     viewer = await connect(server, f.users.viewer);
     for (const s of [owner, viewer]) {
-      const joined = await request(s, "room:join", { roomId: f.roomId });
+      const joined = await request(s, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
       if (!joined.ok) throw new Error(joined.error);
     }
   });

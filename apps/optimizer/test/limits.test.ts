@@ -23,6 +23,7 @@ import {
   type Client,
   type Fixture,
 } from "./support.ts";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 const LIMITS = { socketsPerUser: 3, activeRunsPerUser: 2, maxSize: 128, maxIterations: 3000 };
 
@@ -87,7 +88,8 @@ describe("limits over real sockets", () => {
   it("a burst of focus changes gives a few presence broadcasts, ending with the latest focus", async () => {
     const editor = track(await connect(server, f.users.editor));
     const watcher = track(await connect(server, f.users.owner));
-    for (const s of [editor, watcher]) expect((await request(s, "room:join", { roomId: f.roomId })).ok).toBe(true);
+    for (const s of [editor, watcher])
+      expect((await request(s, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION })).ok).toBe(true);
     // let the join broadcasts settle: the one that shows the editor focused on nothing
     await waitFor(watcher, "presence", (p) => p.members.length === 2);
     const seen = collect(watcher, "presence");
@@ -106,7 +108,7 @@ describe("limits over real sockets", () => {
 
   it("refuses runs over the operator's caps, and edits past them; the room state shows the caps", async () => {
     const owner = track(await connect(server, f.users.owner));
-    const joined = await request(owner, "room:join", { roomId: f.roomId });
+    const joined = await request(owner, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     if (!joined.ok) throw new Error(joined.error);
     expect(joined.state.limits).toEqual({ maxSize: 128, maxIterations: 3000 });
     const edit = await request(owner, "doc:edit", {
@@ -125,7 +127,7 @@ describe("limits over real sockets", () => {
         members: { create: { userId: f.users.owner.id, role: "owner" } },
       },
     });
-    expect((await request(owner, "room:join", { roomId: big.id })).ok).toBe(true);
+    expect((await request(owner, "room:join", { roomId: big.id, protocol: PROTOCOL_VERSION })).ok).toBe(true);
     const start = await request(owner, "run:start", { roomId: big.id, restart: false });
     expect(start).toMatchObject({ ok: false, code: "limit", error: expect.stringMatching(/128 px/) });
     expect(await f.db.run.count({ where: { roomId: big.id } })).toBe(0);
@@ -145,7 +147,8 @@ describe("limits over real sockets", () => {
       });
       rooms.push(room.id);
     }
-    for (const roomId of rooms) expect((await request(owner, "room:join", { roomId })).ok).toBe(true);
+    for (const roomId of rooms)
+      expect((await request(owner, "room:join", { roomId, protocol: PROTOCOL_VERSION })).ok).toBe(true);
     expect((await request(owner, "run:start", { roomId: rooms[0], restart: false })).ok).toBe(true);
     expect((await request(owner, "run:start", { roomId: rooms[1], restart: false })).ok).toBe(true);
     const third = await request(owner, "run:start", { roomId: rooms[2], restart: false });
@@ -158,7 +161,7 @@ describe("limits over real sockets", () => {
     );
     // another user is not affected by the owner's runs
     const editor = track(await connect(server, f.users.editor));
-    expect((await request(editor, "room:join", { roomId: rooms[0] })).ok).toBe(true);
+    expect((await request(editor, "room:join", { roomId: rooms[0], protocol: PROTOCOL_VERSION })).ok).toBe(true);
     for (const roomId of rooms.slice(0, 2)) expect((await request(owner, "run:cancel", { roomId })).ok).toBe(true);
     expect((await request(editor, "run:start", { roomId: rooms[0], restart: false })).ok).toBe(true);
     expect((await request(editor, "run:cancel", { roomId: rooms[0] })).ok).toBe(true);

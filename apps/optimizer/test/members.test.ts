@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signMembershipChange, signRealtimeToken } from "@atelier/protocol/token";
 import type { OptimizerServer } from "../src/gateway/server.ts";
 import { connect, createFixture, request, SECRET, startServer, waitFor, type Client, type Fixture } from "./support.ts";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 let f: Fixture;
 let server: OptimizerServer;
@@ -14,7 +15,7 @@ const clients: Client[] = [];
 async function joined(user: Fixture["users"]["owner"]): Promise<Client> {
   const socket = await connect(server, user);
   clients.push(socket);
-  const reply = await request(socket, "room:join", { roomId: f.roomId });
+  const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
   if (!reply.ok) throw new Error(reply.error);
   return socket;
 }

@@ -18,6 +18,7 @@ import {
   type Client,
   type Fixture,
 } from "./support.ts";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 const FPS = 1;
 const ITERATIONS = 150;
@@ -35,7 +36,7 @@ beforeAll(async () => {
   );
   server = await startServer(f, { previewFps: FPS });
   socket = await connect(server, f.users.owner);
-  const reply = await request(socket, "room:join", { roomId: f.roomId });
+  const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
   if (!reply.ok) throw new Error(reply.error);
   version = reply.state.version;
 });

@@ -11,7 +11,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serializeRunParams } from "@atelier/db";
-import { runParams, type RoomState, type RunInfo } from "@atelier/protocol";
+import { PROTOCOL_VERSION, runParams, type RoomState, type RunInfo } from "@atelier/protocol";
 import type { Lease } from "../src/runs/lease.ts";
 import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
@@ -97,7 +97,7 @@ async function startProcess(env: Record<string, string> = {}): Promise<{ url: st
 async function join(server: { url: string }): Promise<{ socket: Client; state: RoomState }> {
   const socket = await connect(server, f.users.owner);
   clients.push(socket);
-  const reply = await request(socket, "room:join", { roomId: f.roomId });
+  const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
   if (!reply.ok) throw new Error(reply.error);
   return { socket, state: reply.state };
 }

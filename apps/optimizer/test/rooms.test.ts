@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { readRoomDocument } from "@atelier/db";
 import { canViewImage, storeImage } from "@atelier/storage";
-import { colorOf, type RoomState } from "@atelier/protocol";
+import { PROTOCOL_VERSION, colorOf, type RoomState } from "@atelier/protocol";
 import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
   collect,
@@ -29,7 +29,7 @@ const clients: Client[] = [];
 async function join(user: Fixture["users"]["owner"]): Promise<{ socket: Client; state: RoomState }> {
   const socket = await connect(server, user);
   clients.push(socket);
-  const reply = await request(socket, "room:join", { roomId: f.roomId });
+  const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
   if (!reply.ok) throw new Error(`join failed: ${reply.error}`);
   return { socket, state: reply.state };
 }
@@ -60,11 +60,28 @@ describe("authentication", () => {
 });
 
 describe("joining", () => {
+  it("refuses a page of another protocol version with a clear 'reload' and joins nothing", async () => {
+    const socket = await connect(server, f.users.owner);
+    clients.push(socket);
+    for (const payload of [{ roomId: f.roomId }, { roomId: f.roomId, protocol: PROTOCOL_VERSION - 1 }]) {
+      const reply = await request(socket, "room:join", payload);
+      expect(reply).toMatchObject({ ok: false, code: "outdated" });
+      expect(reply.ok ? "" : reply.error).toMatch(/reload/);
+    }
+    // not joined: editing is refused as for anyone outside the room
+    expect(
+      await request(socket, "doc:edit", { roomId: f.roomId, field: "styleWeight", value: 1, baseVersion: 0 }),
+    ).toMatchObject({ ok: false, code: "forbidden" });
+  });
+
   it("refuses non-members and unknown rooms", async () => {
     const socket = await connect(server, f.users.outsider);
     clients.push(socket);
-    expect(await request(socket, "room:join", { roomId: f.roomId })).toMatchObject({ ok: false, code: "forbidden" });
-    expect(await request(socket, "room:join", { roomId: "no-such-room" })).toMatchObject({
+    expect(await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION })).toMatchObject({
+      ok: false,
+      code: "forbidden",
+    });
+    expect(await request(socket, "room:join", { roomId: "no-such-room", protocol: PROTOCOL_VERSION })).toMatchObject({
       ok: false,
       code: "not_found",
     });
@@ -151,13 +168,13 @@ describe("co-editing", () => {
     const late = await join(f.users.viewer);
     expect(late.state.fieldAuthors.styleWeight).toEqual({ userId: f.users.owner.id, name: "Ada" });
     expect(late.state.fieldAuthors.tvWeight).toEqual({ userId: f.users.editor.id, name: "Bob" });
-    const again = await request(b.socket, "room:join", { roomId: f.roomId });
+    const again = await request(b.socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     expect(again.ok && again.state.fieldAuthors.styleWeight).toEqual({ userId: f.users.owner.id, name: "Ada" });
     // an edit that changes nothing leaves the author as it was
     expect(
       await request(b.socket, "doc:edit", { roomId: f.roomId, field: "styleWeight", value: 321, baseVersion: 0 }),
     ).toMatchObject({ ok: true });
-    const same = await request(late.socket, "room:join", { roomId: f.roomId });
+    const same = await request(late.socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     expect(same.ok && same.state.fieldAuthors.styleWeight).toEqual({ userId: f.users.owner.id, name: "Ada" });
   });
 
@@ -172,7 +189,7 @@ describe("co-editing", () => {
     });
     expect(reply).toMatchObject({ ok: false, code: "forbidden" });
     expect(await request(v.socket, "run:start", { roomId: f.roomId })).toMatchObject({ ok: false, code: "forbidden" });
-    const again = await request(v.socket, "room:join", { roomId: f.roomId });
+    const again = await request(v.socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     expect(again.ok && again.state.version).toBe(before.version);
     expect(again.ok && again.state.document.styleWeight).toBe(before.document.styleWeight);
   });
@@ -195,7 +212,7 @@ describe("co-editing", () => {
     expect(await request(a.socket, "result:save", { roomId: f.roomId })).toMatchObject({ ok: false, code: "invalid" });
     await sleep(100);
     expect(changes).toEqual([]);
-    const again = await request(a.socket, "room:join", { roomId: f.roomId });
+    const again = await request(a.socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     expect(again.ok && again.state.version).toBe(a.state.version);
     expect(again.ok && again.state.document).toEqual(a.state.document);
   });
@@ -289,7 +306,7 @@ describe("co-editing", () => {
     expect(r2.ok && r3.ok).toBe(true);
     if (!r1.ok || !r2.ok || !r3.ok) return;
     expect([r2.version, r3.version]).toEqual([r1.version + 1, r1.version + 2]);
-    const state = await request(b.socket, "room:join", { roomId: f.roomId });
+    const state = await request(b.socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     expect(state.ok && state.state.document).toMatchObject({ contentWeight: 9, tvWeight: 0.01 });
   });
 

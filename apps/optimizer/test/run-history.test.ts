@@ -24,6 +24,7 @@ import {
   type Client,
   type Fixture,
 } from "./support.ts";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 let f: Fixture;
 let server: OptimizerServer;
@@ -37,7 +38,7 @@ const runIds: string[] = [];
 async function joined(user: Fixture["users"]["owner"]): Promise<Client> {
   const socket = await connect(server, user);
   clients.push(socket);
-  const reply = await request(socket, "room:join", { roomId: f.roomId });
+  const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
   if (!reply.ok) throw new Error(reply.error);
   version = Math.max(version, reply.state.version);
   return socket;
@@ -133,7 +134,7 @@ describe("run history", () => {
     await waitUntil(() => changes.length >= 2, "both co-edits reached another member");
     expect(changes.map((c) => c.field).sort()).toEqual(["styleWeight", "styles"]);
     expect(changes.every((c) => c.author.userId === f.users.editor.id)).toBe(true);
-    const state = await request(owner, "room:join", { roomId: f.roomId });
+    const state = await request(owner, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     if (!state.ok) throw new Error(state.error);
     const first = JSON.parse(before) as RoomDocument;
     expect(state.state.document.styleWeight).toBe(first.styleWeight);

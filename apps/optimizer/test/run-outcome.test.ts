@@ -26,6 +26,7 @@ import {
   type Client,
   type Fixture,
 } from "./support.ts";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 describe("chooseKeptImage", () => {
   const frame = { runId: "r" } as PreviewFrame;
@@ -59,7 +60,7 @@ describe("an ended run's image and chart outlive the optimiser's memory", () => 
     const socket = await connect(server!, user);
     clients.push(socket);
     const frames = collect(socket, "run:preview");
-    const reply = await request(socket, "room:join", { roomId: f.roomId });
+    const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     if (!reply.ok) throw new Error(reply.error);
     return { socket, frames, state: reply.state };
   }

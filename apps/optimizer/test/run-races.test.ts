@@ -15,6 +15,7 @@ import {
   type Client,
   type Fixture,
 } from "./support.ts";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 let f: Fixture;
 let server: OptimizerServer;
@@ -36,7 +37,7 @@ beforeAll(async () => {
   // N sockets of two editors (owner and editor), all in the room
   for (let i = 0; i < N; i++) {
     const socket = await connect(server, i % 2 ? f.users.editor : f.users.owner);
-    const joined = await request(socket, "room:join", { roomId: f.roomId });
+    const joined = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     if (!joined.ok) throw new Error(joined.error);
     sockets.push(socket);
   }

@@ -23,6 +23,7 @@ import {
   type Client,
   type Fixture,
 } from "./support.ts";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 let f: Fixture;
 let server: OptimizerServer;
@@ -34,7 +35,7 @@ const clients: Client[] = [];
 async function joined(user: Fixture["users"]["owner"]): Promise<{ socket: Client; state: RoomState }> {
   const socket = await connect(server, user);
   clients.push(socket);
-  const reply = await request(socket, "room:join", { roomId: f.roomId });
+  const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
   if (!reply.ok) throw new Error(reply.error);
   return { socket, state: reply.state };
 }
@@ -195,7 +196,7 @@ describe("a run", () => {
     const socket = await connect(server, f.users.viewer);
     clients.push(socket);
     const preview = waitFor(socket, "run:preview");
-    const reply = await request(socket, "room:join", { roomId: f.roomId });
+    const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     if (!reply.ok) throw new Error(reply.error);
     expect(reply.state.run).toMatchObject({ runId, status: "completed", iteration: 10 });
     expect(reply.state.run!.resultIds).toHaveLength(2); // the public and the private save above
@@ -326,7 +327,7 @@ describe("during a run", () => {
     expect((await flagged).fields).toEqual(["size"]);
     // a live edit next to it needs no restart
     expect((await edit(a, "tvWeight", 0.002)).restartNeeded).toBe(false);
-    const state = await request(b, "room:join", { roomId: f.roomId });
+    const state = await request(b, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     expect(state.ok && state.state.restartNeeded).toEqual(["size"]);
 
     expect(await request(a, "run:start", { roomId: f.roomId })).toMatchObject({ ok: false, code: "conflict" });
@@ -396,7 +397,7 @@ describe("the queue", () => {
     });
     const first = await start(a);
     await waitFor(a, "run:stats", (s) => s.runId === first.runId);
-    const joinedOther = await request(b, "room:join", { roomId: other.id });
+    const joinedOther = await request(b, "room:join", { roomId: other.id, protocol: PROTOCOL_VERSION });
     expect(joinedOther.ok).toBe(true);
     const reply = await request(b, "run:start", { roomId: other.id });
     if (!reply.ok) throw new Error(reply.error);

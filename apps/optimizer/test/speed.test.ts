@@ -4,7 +4,7 @@
  * speed measured from it (real worker thread, real engine, a 128 px run).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REFERENCE_MS_PER_PIXEL_ITERATION } from "@atelier/protocol";
+import { PROTOCOL_VERSION, REFERENCE_MS_PER_PIXEL_ITERATION } from "@atelier/protocol";
 import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
   connect,
@@ -34,7 +34,7 @@ afterAll(async () => {
 describe("speed model", () => {
   it("starts at the reference figure and learns from a completed run", async () => {
     const socket = await connect(server, f.users.owner);
-    const joined = await request(socket, "room:join", { roomId: f.roomId });
+    const joined = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     if (!joined.ok) throw new Error(joined.error);
     expect(joined.state.speed).toMatchObject({
       source: "default",
@@ -54,7 +54,7 @@ describe("speed model", () => {
 
     // a later joiner gets the learned figure too
     const other = await connect(server, f.users.editor);
-    const rejoined = await request(other, "room:join", { roomId: f.roomId });
+    const rejoined = await request(other, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     if (!rejoined.ok) throw new Error(rejoined.error);
     expect(rejoined.state.speed).toEqual(done.speed);
     socket.close();

@@ -21,6 +21,7 @@ import {
   type Fixture,
   type TestUser,
 } from "./support.ts";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 // tsx as a loader in the process itself: its CLI would run the script in a child, and a kill -9
@@ -247,7 +248,7 @@ export function openRoom(url: string, user: TestUser, roomId: string): Promise<R
   });
   return new Promise((resolve, reject) => {
     const join = () =>
-      socket.emit("room:join", { roomId }, (reply) => {
+      socket.emit("room:join", { roomId, protocol: PROTOCOL_VERSION }, (reply) => {
         if (!reply.ok) return reject(new Error(`${user.name} could not join: ${reply.error}`));
         view.document = reply.state.document;
         view.version = reply.state.version;

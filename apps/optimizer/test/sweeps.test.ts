@@ -26,6 +26,7 @@ import {
   type Client,
   type Fixture,
 } from "./support.ts";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 let f: Fixture;
 let server: OptimizerServer;
@@ -37,7 +38,7 @@ const clients: Client[] = [];
 async function joined(user: Fixture["users"]["owner"]): Promise<Client> {
   const socket = await connect(server, user);
   clients.push(socket);
-  const reply = await request(socket, "room:join", { roomId: f.roomId });
+  const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
   if (!reply.ok) throw new Error(reply.error);
   return socket;
 }
@@ -133,7 +134,7 @@ describe("sweeps", () => {
     clients.push(late);
     const lateUpdate = waitFor(late, "sweep:update");
     const lateFrames: SweepFrame[] = collect(late, "sweep:frame");
-    const join = await request(late, "room:join", { roomId: f.roomId });
+    const join = await request(late, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     expect(join.ok).toBe(true);
     expect((await lateUpdate).sweep.sweepId).toBe(sweep.sweepId);
     await waitUntil(

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { verifyRealtimeToken } from "@atelier/protocol/token";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { verifyRealtimeToken, verifySessionEnded } from "@atelier/protocol/token";
 import { createUser, jsonRequest, request, sessionCookie, setupTestEnv, BASE, type TestEnv } from "./helpers";
 
 let env: TestEnv;
@@ -76,9 +78,13 @@ describe("POST /api/signup", () => {
     const cases: Array<[unknown, string, RegExp]> = [
       [{ name: "Eve", email: "styles@atelier.invalid", password: "brushes&oil9" }, "email", /\.invalid cannot receive/],
       [{ name: "Eve", email: "eve@Host.LOCALHOST", password: "brushes&oil9" }, "email", /\.localhost cannot receive/],
-      [{ name: "Atelier collection", email: "eve@example.com", password: "brushes&oil9" }, "name", /reserved/],
       [
-        { name: "  ＡＴＥＬＩＥＲ_Collection ", email: "eve@example.com", password: "brushes&oil9" },
+        { name: "Atelier collection", email: "reserved-names@example.com", password: "brushes&oil9" },
+        "name",
+        /reserved/,
+      ],
+      [
+        { name: "  ＡＴＥＬＩＥＲ_Collection ", email: "reserved-names@example.com", password: "brushes&oil9" },
         "name",
         /reserved/,
       ],
@@ -89,14 +95,16 @@ describe("POST /api/signup", () => {
       expect(await res.json()).toEqual({ error: expect.stringMatching(message), field });
     }
     expect(
-      await env.db.user.count({ where: { OR: [{ email: "eve@example.com" }, { email: { contains: ".invalid" } }] } }),
+      await env.db.user.count({
+        where: { OR: [{ email: "reserved-names@example.com" }, { email: { contains: ".invalid" } }] },
+      }),
     ).toBe(0);
     // an ordinary name that merely contains the word is fine
     const ok = await POST(
       jsonRequest(
         "/api/signup",
         "POST",
-        { name: "Eve of the atelier", email: "eve@example.com", password: "brushes&oil9" },
+        { name: "Eve of the atelier", email: "reserved-names@example.com", password: "brushes&oil9" },
         { ip: "10.0.6.9" },
       ),
     );
@@ -242,7 +250,7 @@ describe("GET /api/realtime-token", () => {
     const body = await res.json();
     expect(body.url).toBe("http://optimizer.test:4001");
     const verified = verifyRealtimeToken(body.token, process.env.ATELIER_REALTIME_SECRET!);
-    expect(verified).toEqual({ ok: true, payload: { sub: user.id, name: "Hal", exp: body.expiresAt } });
+    expect(verified).toEqual({ ok: true, payload: { sub: user.id, name: "Hal", gen: 0, exp: body.expiresAt } });
     expect(verifyRealtimeToken(body.token, "another-secret").ok).toBe(false);
   });
 });
@@ -373,6 +381,54 @@ describe("sign-out ends the session", () => {
     const again = await credentialsSignIn("jo@example.com", "sepia-wash7", "10.5.0.1");
     expect((await GET(request("/api/realtime-token", { cookie: again.sessionCookie! }))).status).toBe(200);
     expect((await GET(request("/api/realtime-token", { cookie: copied }))).status).toBe(401);
+  });
+
+  it("sign-out bumps the session generation realtime tokens carry and tells the optimiser (issue 26, item 9)", async () => {
+    // what reaches the optimiser's /internal/session: recorded off the wire on a real HTTP server
+    const received: { path: string; authorization: string }[] = [];
+    const listener = createServer((req, res) => {
+      received.push({ path: req.url ?? "", authorization: req.headers.authorization ?? "" });
+      res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true,"sockets":0}');
+    });
+    await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
+    process.env.ATELIER_OPTIMIZER_INTERNAL_URL = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+    try {
+      const { POST: signup } = await import("@/app/api/signup/route");
+      await signup(
+        jsonRequest(
+          "/api/signup",
+          "POST",
+          { name: "Gen", email: "gen@example.com", password: "sepia-wash7" },
+          { ip: "10.5.1.1" },
+        ),
+      );
+      const { GET } = await import("@/app/api/realtime-token/route");
+      const tokenGen = async (cookie: string) => {
+        const body = (await (await GET(request("/api/realtime-token", { cookie }))).json()) as { token: string };
+        const verified = verifyRealtimeToken(body.token, process.env.ATELIER_REALTIME_SECRET!);
+        return verified.ok ? verified.payload.gen : null;
+      };
+      const first = await credentialsSignIn("gen@example.com", "sepia-wash7", "10.5.1.1");
+      const user = await env.db.user.findUniqueOrThrow({ where: { email: "gen@example.com" } });
+      expect(await tokenGen(first.sessionCookie!)).toBe(user.sessionGeneration);
+
+      expect((await signOutWith(first.sessionCookie!)).status).toBe(200);
+      const after = await env.db.user.findUniqueOrThrow({ where: { email: "gen@example.com" } });
+      expect(after.sessionGeneration).toBe(user.sessionGeneration + 1);
+      expect(received).toHaveLength(1);
+      expect(received[0]!.path).toBe("/internal/session");
+      const message = verifySessionEnded(
+        received[0]!.authorization.replace(/^Bearer /, ""),
+        process.env.ATELIER_REALTIME_SECRET!,
+      );
+      expect(message).toMatchObject({ ok: true, ended: { userId: user.id, generation: after.sessionGeneration } });
+      // a new session's tokens carry the new generation
+      const again = await credentialsSignIn("gen@example.com", "sepia-wash7", "10.5.1.1");
+      expect(await tokenGen(again.sessionCookie!)).toBe(after.sessionGeneration);
+    } finally {
+      delete process.env.ATELIER_OPTIMIZER_INTERNAL_URL;
+      listener.close();
+    }
   });
 
   it("sessionVersionValid (pure)", async () => {

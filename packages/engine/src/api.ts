@@ -2,6 +2,7 @@
  * The engine's public Run API — the contract the CLI and the optimisation service use.
  * (Implementation lives beside this file; this file only declares shapes.)
  */
+import type { ColorControl } from "@atelier/protocol";
 
 export type LayerName = string; // "relu1_1" … "relu5_4"
 
@@ -77,7 +78,7 @@ export interface StylizeOptions {
   signal?: AbortSignal;
 }
 
-export type ColorControl = "none" | "luminance" | "match-style" | "match-result";
+export type { ColorControl } from "@atelier/protocol";
 
 /** Emitted once per iteration. Losses are the weighted terms; total = content + Σ style + tv. */
 export interface IterationEvent {

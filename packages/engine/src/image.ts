@@ -5,7 +5,7 @@
  * ever reach a decoder, and byte and pixel caps stop oversized files and decompression bombs.
  */
 import { readFile, stat } from "node:fs/promises";
-import { IMAGE_TYPES, sniffImageFormat, type ImageMime } from "@atelier/protocol";
+import { FORMAT_OF_MIME, IMAGE_TYPES, sniffImageFormat, type ImageMime } from "@atelier/protocol";
 import sharp, { type Metadata } from "sharp";
 import type { ImageSource, RgbImage } from "./api.ts";
 
@@ -35,13 +35,6 @@ export interface DecodeOptions {
 export type SupportedMime = ImageMime;
 
 const WHITE = { r: 255, g: 255, b: 255 };
-
-/** sharp's metadata `format` for each supported type. */
-const SHARP_FORMAT: Record<SupportedMime, string> = {
-  "image/jpeg": "jpeg",
-  "image/png": "png",
-  "image/webp": "webp",
-};
 
 /** The supported type the magic bytes announce, or null. */
 function magicMime(bytes: Uint8Array): SupportedMime | null {
@@ -197,7 +190,7 @@ export async function decodeImage(src: ImageSource, opts: DecodeOptions = {}): P
       { cause: error },
     );
   }
-  if (meta.format !== SHARP_FORMAT[mime]) {
+  if (meta.format !== FORMAT_OF_MIME[mime]) {
     throw new ImageError("unreadable", `${label} starts like ${mime} but decodes as ${meta.format}`);
   }
   checkPixelCap(meta.width, meta.height, maxPixels, label);
@@ -288,7 +281,7 @@ export async function sniffImage(
   if (!mime) return null;
   try {
     const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
-    if (meta.format !== SHARP_FORMAT[mime] || !meta.width || !meta.height) return null;
+    if (meta.format !== FORMAT_OF_MIME[mime] || !meta.width || !meta.height) return null;
     const oriented = meta.autoOrient ?? { width: meta.width, height: meta.height };
     return { mime, width: oriented.width, height: oriented.height };
   } catch {

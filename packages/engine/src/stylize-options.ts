@@ -2,7 +2,7 @@
  * A run's options, checked and completed before anything starts: stylize() throws the
  * EngineError "bad_options" from here synchronously, with a message that names the option.
  */
-import { COLOR_CONTROLS } from "@atelier/protocol";
+import { COLOR_CONTROLS, effectiveColorControl } from "@atelier/protocol";
 import type { ColorControl, ImageSource, LayerName, LiveWeights, StylizeOptions } from "./api.ts";
 import { DEFAULTS, DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS } from "./defaults.ts";
 import { EngineError } from "./errors.ts";
@@ -171,7 +171,7 @@ export function resolveOptions(options: StylizeOptions): ResolvedOptions {
 
 /** colorControl when given; otherwise originalColors → "luminance" (the older option keeps working). */
 function resolveColorControl(colorControl: ColorControl | undefined, originalColors: boolean): ColorControl {
-  if (colorControl === undefined) return originalColors ? "luminance" : "none";
+  if (colorControl === undefined) return effectiveColorControl({ originalColors });
   if (!(COLOR_CONTROLS as readonly string[]).includes(colorControl)) {
     throw bad(`colorControl must be ${COLOR_CONTROLS.map((c) => `"${c}"`).join(", ")}, got ${String(colorControl)}`);
   }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { id } from "./ids.ts";
 
 /*
  * HTTP API bodies of the web app (apps/web route handlers and their browser callers): one zod
@@ -7,8 +8,6 @@ import { z } from "zod";
 
 export const apiError = z.object({ error: z.string(), field: z.string().optional() });
 export type ApiError = z.infer<typeof apiError>;
-
-const id = z.string().min(1).max(64);
 
 // ───────────────────────────── accounts ─────────────────────────────
 

@@ -1,5 +1,7 @@
 import { z } from "zod";
-import { iterationStats, preview, runInfo } from "./events.ts";
+import { id } from "./ids.ts";
+import { preview, runInfo } from "./events.ts";
+import { iterationStats } from "./runs.ts";
 import { roomField, runParams } from "./params.ts";
 import { sweepAxis, sweepFrame, sweepInfo, sweepParam } from "./sweeps.ts";
 
@@ -22,8 +24,6 @@ import { sweepAxis, sweepFrame, sweepInfo, sweepParam } from "./sweeps.ts";
  *     `:sweep-going` (set while one goes: one at a time per room); `<prefix>sweeps:waiting` (sorted
  *     by creation) and `<prefix>sweeps:held` (dispatched, not ended)
  */
-
-const id = z.string().min(1).max(64);
 
 /** The data of a BullMQ run job: the run's id; the worker reads everything else from its Run row. */
 export const runJobData = z.object({ runId: id });

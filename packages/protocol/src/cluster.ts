@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { id } from "./ids.ts";
 import { parseFieldValue, roomField } from "./params.ts";
 
 /*
@@ -6,8 +7,6 @@ import { parseFieldValue, roomField } from "./params.ts";
  * event, checked by the receiving node before it touches a room. A node of another version,
  * or anything else that can write to the channel, gets its message dropped and logged.
  */
-
-const id = z.string().min(1).max(64);
 
 export const interNodeEventSchemas = {
   /** a document edit the store accepted through another node (the value is checked against its field) */

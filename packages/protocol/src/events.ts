@@ -1,9 +1,12 @@
 import { z } from "zod";
-import { MAX_ITERATIONS, roomDocument, roomField, runParams } from "./params.ts";
+import { id } from "./ids.ts";
+import { imageMime, type ImageMime } from "./image-types.ts";
+import { roomDocument, roomField, runParams } from "./params.ts";
+import { iterationStats, runStatus } from "./runs.ts";
 import { speedModel } from "./speed.ts";
-import { maskEdit, type MaskEdit } from "./masks.ts";
-import type { RunSummary } from "./run-history.ts";
-import { promoteSweepCell, startSweep, sweepFrame, sweepUpdate, type SweepInfo } from "./sweeps.ts";
+import { maskEdit } from "./masks.ts";
+import { runSummary } from "./run-history.ts";
+import { promoteSweepCell, startSweep, sweepFrame, sweepInfo, sweepUpdate } from "./sweeps.ts";
 
 /*
  * Every Socket.IO event between the browser (apps/web) and the optimisation service
@@ -12,19 +15,12 @@ import { promoteSweepCell, startSweep, sweepFrame, sweepUpdate, type SweepInfo }
  * Client→server events that change something take an ack callback `(reply: Ack<T>) => void`.
  */
 
-const id = z.string().min(1).max(64);
-
 export const ROLES = ["owner", "editor", "viewer"] as const;
 export const role = z.enum(ROLES);
 export type Role = z.infer<typeof role>;
 export function canEdit(r: Role): boolean {
   return r === "owner" || r === "editor";
 }
-
-export const RUN_STATUSES = ["queued", "running", "completed", "failed", "cancelled", "interrupted"] as const;
-export const runStatus = z.enum(RUN_STATUSES);
-export type RunStatus = z.infer<typeof runStatus>;
-export const FINISHED_STATUSES: RunStatus[] = ["completed", "failed", "cancelled", "interrupted"];
 
 /** Error codes an ack or `room:error` can carry. */
 export const ERROR_CODES = [
@@ -34,6 +30,7 @@ export const ERROR_CODES = [
   "not_found", // room / run / image unknown
   "conflict", // e.g. a run is already going in this room
   "limit", // a per-user or operator-configured limit (sockets, active runs, size, iterations)
+  "outdated", // the page speaks an older PROTOCOL_VERSION than the service: reload it
   "internal",
 ] as const;
 export const errorCode = z.enum(ERROR_CODES);
@@ -43,7 +40,15 @@ export type Ack<T = Record<string, never>> = ({ ok: true } & T) | { ok: false; c
 
 // ───────────────────────────── client → server ─────────────────────────────
 
-export const joinRoom = z.object({ roomId: id });
+/**
+ * The version of this event protocol. A client sends it with `room:join`; a service of another
+ * version refuses the join with code "outdated" (the page must reload) instead of misreading
+ * events whose shape changed. Bump it with any change an older page would misread.
+ */
+export const PROTOCOL_VERSION = 2;
+
+/** `protocol`: the page's PROTOCOL_VERSION (missing: a page from before versions existed). */
+export const joinRoom = z.object({ roomId: id, protocol: z.number().int().optional() });
 export const leaveRoom = z.object({ roomId: id });
 
 /** A fresh realtime token for a socket that stays open past its first token's expiry (long sessions). */
@@ -123,25 +128,7 @@ export const fieldChanged = z.object({
   version: z.number().int(),
 });
 
-/** Per-iteration statistics; `style` is the weighted style loss per layer. */
-/**
- * How many loss points of one run the service keeps (and sends late joiners) and a client charts:
- * one per iteration of the longest run a room allows; a longer history drops its oldest points.
- */
-export const MAX_LOSS_HISTORY = MAX_ITERATIONS;
-
-export const iterationStats = z.object({
-  runId: id,
-  iteration: z.number().int(),
-  /** 0-based index of the multi-scale level (0 when multi-scale is off) */
-  scale: z.number().int(),
-  total: z.number(),
-  content: z.number(),
-  style: z.record(z.string(), z.number()),
-  tv: z.number(),
-  ms: z.number(),
-});
-export type IterationStats = z.infer<typeof iterationStats>;
+/** Per-iteration statistics of the room's run; `style` is the weighted style loss per layer. */
 export const runStats = iterationStats.extend({ roomId: id });
 
 export const runInfo = z.object({
@@ -171,16 +158,14 @@ export const runUpdate = z.object({
 });
 
 /** Binary preview frame: `data` is the encoded image (Buffer on the server, ArrayBuffer in the browser). */
-/** The image types a preview frame may be encoded as (the worker encodes, clients decode). */
-export const PREVIEW_MIMES = ["image/webp", "image/jpeg", "image/png"] as const;
-export const previewMime = z.enum(PREVIEW_MIMES);
-export type PreviewMime = z.infer<typeof previewMime>;
+/** The image types a preview frame may be encoded as (the worker encodes, clients decode): any Atelier image type. */
+export type PreviewMime = ImageMime;
 
 export const preview = z.object({
   roomId: id,
   runId: id,
   iteration: z.number().int(),
-  mime: previewMime,
+  mime: imageMime,
   width: z.number().int(),
   height: z.number().int(),
   data: z.custom<Uint8Array | ArrayBuffer>((v) => v instanceof Uint8Array || v instanceof ArrayBuffer),
@@ -240,24 +225,6 @@ export type RunUpdate = z.infer<typeof runUpdate>;
 export type RestartNeeded = z.infer<typeof restartNeeded>;
 export type ResultSaved = z.infer<typeof resultSaved>;
 
-/** Socket.IO typed-event maps, for `Server<ClientToServerEvents, ServerToClientEvents>` and `Socket<ServerToClientEvents, ClientToServerEvents>`. */
-export interface ClientToServerEvents {
-  "room:join": (p: JoinRoom, ack: (r: Ack<{ state: RoomState }>) => void) => void;
-  "room:leave": (p: z.infer<typeof leaveRoom>, ack?: (r: Ack) => void) => void;
-  "doc:edit": (p: EditField, ack: (r: Ack<{ version: number; restartNeeded: boolean }>) => void) => void;
-  "presence:focus": (p: FocusField, ack?: (r: Ack) => void) => void;
-  "run:start": (p: StartRun, ack: (r: Ack<{ run: RunInfo }>) => void) => void;
-  "run:cancel": (p: CancelRun, ack: (r: Ack) => void) => void;
-  "result:save": (p: SaveResult, ack: (r: Ack<{ resultId: string }>) => void) => void;
-  "history:list": (p: z.infer<typeof listRuns>, ack: (r: Ack<{ runs: RunSummary[] }>) => void) => void;
-  "history:curve": (p: z.infer<typeof runCurve>, ack: (r: Ack<{ history: IterationStats[] }>) => void) => void;
-  "history:restore": (p: z.infer<typeof restoreRunSettings>, ack: (r: Ack<{ version: number }>) => void) => void;
-  "sweep:start": (p: z.input<typeof startSweep>, ack: (r: Ack<{ sweep: SweepInfo }>) => void) => void;
-  "sweep:promote": (p: z.infer<typeof promoteSweepCell>, ack: (r: Ack<{ run: RunInfo }>) => void) => void;
-  "mask:edit": (p: MaskEdit, ack: (r: Ack<{ version: number; restartNeeded: boolean }>) => void) => void;
-  "auth:refresh": (p: z.infer<typeof refreshToken>, ack: (r: Ack<{ expiresAt: number }>) => void) => void;
-}
-
 /** Schemas of the server→client payloads, keyed by event name: clients (and the tests) validate with these. */
 export const serverEventSchemas = {
   "room:state": roomState,
@@ -279,20 +246,45 @@ export type ServerEventPayload<E extends ServerEvent> = z.infer<(typeof serverEv
 
 export type ServerToClientEvents = { [E in ServerEvent]: (p: ServerEventPayload<E>) => void };
 
-/** Schemas of the client→server payloads, keyed by event name: the server validates with these. */
-export const clientEventSchemas = {
-  "room:join": joinRoom,
-  "room:leave": leaveRoom,
-  "doc:edit": editField,
-  "presence:focus": focusField,
-  "run:start": startRun,
-  "run:cancel": cancelRun,
-  "result:save": saveResult,
-  "history:list": listRuns,
-  "history:curve": runCurve,
-  "history:restore": restoreRunSettings,
-  "sweep:start": startSweep,
-  "sweep:promote": promoteSweepCell,
-  "mask:edit": maskEdit,
-  "auth:refresh": refreshToken,
+// ───────────────────────────── the client event table ─────────────────────────────
+
+const noReply = z.object({});
+const versionReply = z.object({ version: z.number().int(), restartNeeded: z.boolean() });
+
+/**
+ * Every client→server event: the schema its payload must pass (the service checks it before a
+ * handler runs), the reply its ack carries on success, and whether the ack is optional. The
+ * handlers' types and the clients' typed-event map derive from this one table.
+ */
+export const clientEvents = {
+  "room:join": { input: joinRoom, reply: z.object({ state: roomState }) },
+  "room:leave": { input: leaveRoom, reply: noReply, ackOptional: true },
+  "doc:edit": { input: editField, reply: versionReply },
+  "presence:focus": { input: focusField, reply: noReply, ackOptional: true },
+  "run:start": { input: startRun, reply: z.object({ run: runInfo }) },
+  "run:cancel": { input: cancelRun, reply: noReply },
+  "result:save": { input: saveResult, reply: z.object({ resultId: id }) },
+  "history:list": { input: listRuns, reply: z.object({ runs: z.array(runSummary) }) },
+  "history:curve": { input: runCurve, reply: z.object({ history: z.array(iterationStats) }) },
+  "history:restore": { input: restoreRunSettings, reply: z.object({ version: z.number().int() }) },
+  "sweep:start": { input: startSweep, reply: z.object({ sweep: sweepInfo }) },
+  "sweep:promote": { input: promoteSweepCell, reply: z.object({ run: runInfo }) },
+  "mask:edit": { input: maskEdit, reply: versionReply },
+  "auth:refresh": { input: refreshToken, reply: z.object({ expiresAt: z.number() }) },
 } as const;
+
+export type ClientEvent = keyof typeof clientEvents;
+/** What a client sends with `event` (the schema's input: defaults may be left out). */
+export type ClientRequest<E extends ClientEvent> = z.input<(typeof clientEvents)[E]["input"]>;
+/** What a handler of `event` receives: the payload after its schema (defaults filled in). */
+export type ClientPayload<E extends ClientEvent> = z.output<(typeof clientEvents)[E]["input"]>;
+/** What the ack of `event` carries besides `ok: true`. */
+export type ClientReply<E extends ClientEvent> = z.infer<(typeof clientEvents)[E]["reply"]>;
+type ClientAck<E extends ClientEvent> = (reply: Ack<ClientReply<E>>) => void;
+
+/** Socket.IO typed-event maps, for `Server<ClientToServerEvents, ServerToClientEvents>` and `Socket<ServerToClientEvents, ClientToServerEvents>`. */
+export type ClientToServerEvents = {
+  [E in ClientEvent]: (typeof clientEvents)[E] extends { ackOptional: true }
+    ? (payload: ClientRequest<E>, ack?: ClientAck<E>) => void
+    : (payload: ClientRequest<E>, ack: ClientAck<E>) => void;
+};

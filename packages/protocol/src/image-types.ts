@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /**
  * The image types Atelier accepts, recognised by their first bytes (never by name or declared
  * type). One place for the engine (decoding) and storage (uploads): both depend on this
@@ -10,6 +12,14 @@ export const IMAGE_TYPES = {
 } as const;
 export type ImageFormat = keyof typeof IMAGE_TYPES;
 export type ImageMime = (typeof IMAGE_TYPES)[ImageFormat]["mime"];
+
+/** Each MIME type's format (sharp's and the encoders' name for it), derived from IMAGE_TYPES. */
+export const FORMAT_OF_MIME = Object.fromEntries(
+  Object.entries(IMAGE_TYPES).map(([format, t]) => [t.mime, format]),
+) as Record<ImageMime, ImageFormat>;
+
+/** A MIME type Atelier reads and writes: the schema of preview frames and kept images. */
+export const imageMime = z.enum(Object.keys(FORMAT_OF_MIME) as [ImageMime, ...ImageMime[]]);
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -29,6 +39,9 @@ export function sniffImageFormat(bytes: Uint8Array): ImageFormat | null {
 }
 
 export function formatOfMime(mime: string): ImageFormat | null {
-  for (const [format, t] of Object.entries(IMAGE_TYPES)) if (t.mime === mime) return format as ImageFormat;
-  return null;
+  return isImageMime(mime) ? FORMAT_OF_MIME[mime] : null;
+}
+
+export function isImageMime(mime: string): mime is ImageMime {
+  return Object.hasOwn(FORMAT_OF_MIME, mime);
 }

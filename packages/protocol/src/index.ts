@@ -1,4 +1,6 @@
 export * from "./params.ts";
+export * from "./ids.ts";
+export * from "./runs.ts";
 export * from "./events.ts";
 export * from "./api.ts";
 export * from "./provenance.ts";
@@ -10,6 +12,7 @@ export * from "./speed.ts";
 export * from "./presets.ts";
 export * from "./colors.ts";
 export * from "./run-history.ts";
+export * from "./labels.ts";
 export * from "./sweeps.ts";
 export * from "./masks.ts";
 export * from "./mask-raster.ts";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { id } from "./ids.ts";
 
 /*
  * Painted style masks (issue 13): per style slot of the room (keyed by the style's imageId) a
@@ -11,8 +12,6 @@ import { z } from "zod";
  * once both keep their strokes (a whole-layer last-writer-wins would drop one of them), and
  * undo removes the undoer's own last stroke only, never someone else's.
  */
-
-const id = z.string().min(1).max(64);
 
 /** Bounds that keep a room document small enough to send to every joiner. */
 export const MAX_MASK_STROKES = 64;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { id } from "./ids.ts";
 import { roomMasks } from "./masks.ts";
 
 /** VGG-19 layer names the engine can tap (ReLU outputs after each conv). */
@@ -30,8 +31,6 @@ export const MAX_STYLES = 5;
 export const MIN_SIZE = 32;
 export const MAX_SIZE = 2048;
 export const MAX_ITERATIONS = 5000;
-
-const id = z.string().min(1).max(64);
 
 export const COLOR_CONTROLS = ["none", "luminance", "match-style", "match-result"] as const;
 
@@ -72,6 +71,18 @@ export const runSettings = z.object({
   multiscale: z.boolean().default(true),
 });
 export type RunSettings = z.infer<typeof runSettings>;
+export type ColorControl = (typeof COLOR_CONTROLS)[number];
+
+/**
+ * The colour control a run uses: the explicit choice, or, when none was made, the older
+ * "Original colours" toggle (on = luminance only). The one rule for the engine and the studio.
+ */
+export function effectiveColorControl(settings: {
+  colorControl?: ColorControl | undefined;
+  originalColors?: boolean | undefined;
+}): ColorControl {
+  return settings.colorControl ?? (settings.originalColors ? "luminance" : "none");
+}
 
 /**
  * The co-edited room document: the images and all settings. Every top-level key is one

@@ -1,14 +1,13 @@
 import { z } from "zod";
+import { id } from "./ids.ts";
 import { roomField, runParams } from "./params.ts";
-import { runStatus } from "./events.ts";
+import { runStatus } from "./runs.ts";
 
 /*
  * A saved result's provenance: everything needed to explain and reproduce the image. Written by
  * the optimisation service when a result is saved, stored as JSON with the Result, read by the
  * web app's result page. One schema for both ends.
  */
-
-const id = z.string().min(1).max(64);
 
 /** A field changed while the run was going, and from which iteration it applied. */
 export const liveEdit = z.object({

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { MAX_LOSS_HISTORY, iterationStats, runStatus, type IterationStats } from "./events.ts";
+import { id } from "./ids.ts";
+import { MAX_LOSS_HISTORY, iterationStats, runStatus, type IterationStats } from "./runs.ts";
 import { ROOM_FIELDS, runParams, type RoomDocument, type RoomField } from "./params.ts";
 
 /*
@@ -15,8 +16,6 @@ export const lossHistory = z.array(iterationStats).max(MAX_LOSS_HISTORY);
 export function capLossHistory(history: readonly IterationStats[], max = MAX_LOSS_HISTORY): IterationStats[] {
   return history.length > max ? history.slice(history.length - max) : [...history];
 }
-
-const id = z.string().min(1).max(64);
 
 /** How many of a room's runs the history strip lists (newest first). */
 export const MAX_HISTORY_RUNS = 30;

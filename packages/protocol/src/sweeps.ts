@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { id } from "./ids.ts";
+import { imageMime } from "./image-types.ts";
 import { formatZodError, runParams, type RoomDocument, type RunParams } from "./params.ts";
 
 /*
@@ -25,8 +27,6 @@ export const sweepAxis = z.object({
   values: z.array(z.number().finite()).min(2).max(MAX_SWEEP_VALUES),
 });
 export type SweepAxis = z.infer<typeof sweepAxis>;
-
-const id = z.string().min(1).max(64);
 
 export const startSweep = z.object({
   roomId: id,
@@ -127,7 +127,7 @@ export const sweepFrame = z.object({
   sweepId: id,
   cell: z.number().int(),
   iteration: z.number().int(),
-  mime: z.enum(["image/webp", "image/jpeg", "image/png"]),
+  mime: imageMime,
   width: z.number().int(),
   height: z.number().int(),
   data: z.custom<Uint8Array | ArrayBuffer>((v) => v instanceof Uint8Array || v instanceof ArrayBuffer),

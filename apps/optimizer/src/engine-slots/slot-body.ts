@@ -18,15 +18,9 @@ import {
   type RunHandle,
   type StylizeOptions,
 } from "@atelier/engine";
-import { defaultScalePlan, remainingScalePlan, type PreviewMime } from "@atelier/protocol";
+import { FORMAT_OF_MIME, defaultScalePlan, remainingScalePlan } from "@atelier/protocol";
 import type { MainToWorker, WorkerJob, WorkerToMain } from "./slot-messages.ts";
 import { styleMasksOf } from "./job-masks.ts";
-
-const PREVIEW_FORMATS: Record<PreviewMime, "webp" | "jpeg" | "png"> = {
-  "image/webp": "webp",
-  "image/jpeg": "jpeg",
-  "image/png": "png",
-};
 
 const port = parentPort!;
 
@@ -134,7 +128,7 @@ async function runJob(job: WorkerJob): Promise<void> {
   // a function, not `await encoding`: TypeScript does not see the assignments made inside sendPreview
   const encodingSettled = (): Promise<void> => encoding ?? Promise.resolve();
   const sendPreview = (image: RgbImage, at: number) => {
-    encoding = encodeImage(image, PREVIEW_FORMATS[job.previewMime], 80)
+    encoding = encodeImage(image, FORMAT_OF_MIME[job.previewMime], 80)
       .then((bytes) => {
         const data = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength).slice();
         post(

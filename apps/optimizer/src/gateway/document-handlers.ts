@@ -10,6 +10,7 @@ import {
   interNodeEventSchemas,
   parseFieldValue,
   settingsDiff,
+  type ClientPayload,
   type RoomField,
 } from "@atelier/protocol";
 import { canViewImage } from "@atelier/storage";
@@ -22,7 +23,7 @@ import { applyMaskEdit } from "../rooms/mask-edits.ts";
 import type { Presence } from "./presence.ts";
 import type { LiveRoom } from "../rooms/room-registry.ts";
 import { listRoomRuns, runCurveOf, runSettingsOf } from "../runs/history.ts";
-import { on, requireMember, type ClientPayload } from "./socket-events.ts";
+import { on, requireMember } from "./socket-events.ts";
 
 /** A conditional write found its field changed by someone else: recompute from the new value and write again. */
 class FieldMovedOn extends Error {

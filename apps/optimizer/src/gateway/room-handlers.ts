@@ -11,6 +11,7 @@ import type { Presence } from "./presence.ts";
 import type { LiveRoom } from "../rooms/room-registry.ts";
 import { on } from "./socket-events.ts";
 import type { Sweeps } from "../sweeps/sweep-manager.ts";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 export interface RoomViews {
   /** the service's current speed figure, for the estimate the studio shows before Start */
@@ -60,7 +61,12 @@ export function registerRoomHandlers(
   const { db, log, rooms, fanout } = ctx;
   const user = socket.data.user;
 
-  on(ctx, socket, "room:join", async ({ roomId }) => {
+  on(ctx, socket, "room:join", async ({ roomId, protocol }) => {
+    if (protocol !== PROTOCOL_VERSION)
+      throw new ServiceError(
+        "outdated",
+        `this page is out of date (protocol ${protocol ?? 1}, the service speaks ${PROTOCOL_VERSION}): reload it to rejoin the room`,
+      );
     const room = await rooms.load(roomId);
     if (!room) throw new ServiceError("not_found", "no such room");
     const role = await roleOf(db, roomId, user.id);

@@ -4,21 +4,27 @@
  * Also the one membership check every room action goes through.
  */
 import { roleOf } from "@atelier/db";
-import { canEdit, clientEventSchemas, formatZodError, type Ack, type Role } from "@atelier/protocol";
+import {
+  canEdit,
+  clientEvents,
+  formatZodError,
+  type Ack,
+  type ClientEvent,
+  type ClientPayload,
+  type ClientReply,
+  type Role,
+} from "@atelier/protocol";
 import { ServiceError } from "../common/errors.ts";
 import { roomKey, type AtelierSocket, type GatewayContext } from "./context.ts";
 import type { Presence } from "./presence.ts";
 import type { LiveRoom } from "../rooms/room-registry.ts";
-
-export type ClientEvent = keyof typeof clientEventSchemas;
-export type ClientPayload<E extends ClientEvent> = ReturnType<(typeof clientEventSchemas)[E]["parse"]>;
 
 /** Wires one client event: validates its payload, runs it, answers the ack with a result or a coded error. */
 export function on<E extends ClientEvent>(
   ctx: Pick<GatewayContext, "log">,
   socket: AtelierSocket,
   event: E,
-  run: (payload: ClientPayload<E>) => Promise<Record<string, unknown> | void>,
+  run: (payload: ClientPayload<E>) => Promise<ClientReply<E> | void>,
 ): void {
   const { log } = ctx;
   (socket as unknown as { on(e: string, fn: (...args: unknown[]) => void): void }).on(
@@ -31,7 +37,7 @@ export function on<E extends ClientEvent>(
     const ack = typeof last === "function" ? (last as (reply: Ack<Record<string, unknown>>) => void) : null;
     const raw = ack ? args.slice(0, -1)[0] : args[0];
     const reply = (r: Ack<Record<string, unknown>>) => ack?.(r);
-    const parsed = clientEventSchemas[event].safeParse(raw);
+    const parsed = clientEvents[event].input.safeParse(raw);
     if (!parsed.success) {
       log.info("event.invalid", { event, userId: socket.data.user.id, error: formatZodError(parsed.error) });
       return reply({ ok: false, code: "invalid", error: formatZodError(parsed.error) });

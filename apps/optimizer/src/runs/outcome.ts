@@ -4,7 +4,7 @@
  * (chart + a preview frame), so nothing a run painted vanishes with the optimiser's memory.
  */
 import { readLossHistory, type Db, type Image } from "@atelier/db";
-import { PREVIEW_MIMES, type IterationStats, type PreviewMime } from "@atelier/protocol";
+import { isImageMime, type IterationStats } from "@atelier/protocol";
 import { fileStoreOf, inspectImage, readImageBytes, storeRgbResult } from "@atelier/storage";
 import type { PreviewFrame } from "../rooms/room-registry.ts";
 
@@ -48,17 +48,13 @@ async function storeKeptImage(db: Db, dataDir: string, authorId: string, source:
   });
 }
 
-function isPreviewMime(mime: string): mime is PreviewMime {
-  return (PREVIEW_MIMES as readonly string[]).includes(mime);
-}
-
 /** A stored image as a preview frame (what clients draw and download); null for a type frames cannot carry. */
 export async function frameOfImage(
   image: Pick<Image, "sha256" | "mime" | "width" | "height">,
   dataDir: string,
   ids: { roomId: string; runId: string; iteration: number },
 ): Promise<PreviewFrame | null> {
-  if (!isPreviewMime(image.mime)) return null;
+  if (!isImageMime(image.mime)) return null;
   const data = await readImageBytes(image, { dataDir });
   return { ...ids, mime: image.mime, width: image.width, height: image.height, data, encodedAt: Date.now() };
 }

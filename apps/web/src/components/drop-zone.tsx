@@ -1,8 +1,9 @@
 "use client";
 
 import { useId, useRef, useState, type DragEvent, type ReactNode } from "react";
+import { FORMAT_OF_MIME } from "@atelier/protocol";
 
-const ACCEPTED_TYPES = "image/jpeg,image/png,image/webp";
+const ACCEPTED_TYPES = Object.keys(FORMAT_OF_MIME).join(",");
 /** What an upload may be (storage's default caps; the server's answer names a lower configured cap). */
 const UPLOAD_HINT = "JPEG, PNG or WebP · up to 20 MB";
 

@@ -1,30 +1,19 @@
-import type { RunParams } from "@atelier/protocol";
+import { FIELD_LABELS, ROOM_FIELDS, settingText, type RunParams } from "@atelier/protocol";
 
-const fmt = (n: number) => (Math.abs(n) >= 0.01 || n === 0 ? String(Number(n.toPrecision(4))) : n.toExponential(1));
-
+/** Every setting the run used, in the document's order, named and worded as the studio names them. */
 export function ParamsTable({ params }: { params: RunParams }) {
-  const rows: Array<[string, string]> = [
-    ["Size", `${params.size} px (longest side)`],
-    ["Iterations", String(params.iterations)],
-    ["Optimiser", params.optimizer === "lbfgs" ? "L-BFGS" : `Adam (learning rate ${fmt(params.learningRate)})`],
-    ["Content weight", fmt(params.contentWeight)],
-    ["Style weight", fmt(params.styleWeight)],
-    ["TV weight", fmt(params.tvWeight)],
-    ["Style scale", fmt(params.styleScale)],
-    ["Original colours", params.originalColors ? "yes" : "no"],
-    ["Init", params.init],
-    ["Seed", String(params.seed)],
-    ["Pooling", params.pooling],
-    ["Multi-scale", params.multiscale ? "yes" : "no"],
-    ["Content layers", params.contentLayers.join(", ")],
-    ["Style layers", params.styleLayers.join(", ")],
-  ];
+  const rows = ROOM_FIELDS.flatMap((field) => {
+    const text = settingText(field, params);
+    return text === null ? [] : [{ field, label: FIELD_LABELS[field], text }];
+  });
   return (
     <dl className="mt-3 grid grid-cols-[auto_1fr] gap-x-6 gap-y-1.5 text-sm" data-testid="result-params">
-      {rows.map(([k, v]) => (
-        <div key={k} className="contents">
-          <dt className="text-muted">{k}</dt>
-          <dd className="tabular-nums">{v}</dd>
+      {rows.map(({ field, label, text }) => (
+        <div key={field} className="contents">
+          <dt className="text-muted">{label}</dt>
+          <dd className="tabular-nums" data-testid={`result-param-${field}`}>
+            {text}
+          </dd>
         </div>
       ))}
     </dl>

@@ -4,6 +4,7 @@
  */
 import { io, type Socket } from "socket.io-client";
 import {
+  PROTOCOL_VERSION,
   formatZodError,
   serverEventSchemas,
   type Ack,
@@ -166,18 +167,23 @@ export function connectRoom(options: RealtimeOptions): RoomConnection {
   }
 
   function join(s: RoomSocket): void {
-    s.timeout(ACK_TIMEOUT_MS).emit("room:join", { roomId }, (err, reply) => {
+    s.timeout(ACK_TIMEOUT_MS).emit("room:join", { roomId, protocol: PROTOCOL_VERSION }, (err, reply) => {
       if (err)
         return dispatch({
           type: "error",
           error: "The studio service did not answer. Reconnect by reloading the page.",
         });
       if (!reply.ok) {
-        const fatal = reply.code === "forbidden" || reply.code === "not_found";
+        const fatal = reply.code === "forbidden" || reply.code === "not_found" || reply.code === "outdated";
         dispatch({
           type: "error",
           fatal,
-          error: reply.code === "forbidden" ? "You are not a member of this room." : reply.error,
+          error:
+            reply.code === "forbidden"
+              ? "You are not a member of this room."
+              : reply.code === "outdated"
+                ? "Atelier was updated since this page was opened: reload the page to rejoin the room."
+                : reply.error,
         });
         return;
       }

@@ -8,6 +8,7 @@ import { authSecret, oauthProvidersConfigured } from "./config";
 import { clientIp } from "./http";
 import { verifyCredentials } from "./accounts";
 import { safeAuthRedirect } from "@/lib/safe-redirect";
+import { notifySessionEnded } from "./membership-notify";
 import { currentSessionVersion, endAllSessions, SESSION_VERSION_CLAIM } from "./session";
 
 /*
@@ -74,7 +75,10 @@ async function buildConfig(): Promise<NextAuthConfig> {
       // signing out ends every session of the user, including copies of this cookie
       async signOut(message) {
         const userId = "token" in message ? message.token?.sub : undefined;
-        if (userId) await endAllSessions(db, userId);
+        if (!userId) return;
+        const generation = await endAllSessions(db, userId);
+        // the realtime side: open sockets of older generations are dropped at once
+        if (generation !== null) await notifySessionEnded(userId, generation);
       },
     },
   };

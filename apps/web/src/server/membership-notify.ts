@@ -1,4 +1,4 @@
-import { signMembershipChange } from "@atelier/protocol/token";
+import { signMembershipChange, signSessionEnded } from "@atelier/protocol/token";
 import { optimizerInternalUrl, realtimeSecret } from "./config";
 
 /**
@@ -18,6 +18,28 @@ export async function notifyMembershipChange(roomId: string, userId: string): Pr
     return res.ok;
   } catch (error) {
     console.warn(`[atelier] could not tell the optimiser about a membership change: ${(error as Error).message}`);
+    return false;
+  }
+}
+
+/**
+ * Tells the optimisation service that a user signed out (their session generation is now
+ * `generation`), so it drops their sockets of older generations at once, on every gateway.
+ * Best effort like the membership message: without it the old sockets last until their token's
+ * expiry (10 minutes at most), and new tokens already carry the new generation. Whether it was delivered.
+ */
+export async function notifySessionEnded(userId: string, generation: number): Promise<boolean> {
+  try {
+    const token = signSessionEnded({ userId, generation }, realtimeSecret());
+    const res = await fetch(`${optimizerInternalUrl()}/internal/session`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(5000),
+    });
+    if (!res.ok) console.warn(`[atelier] the optimiser refused a session end: HTTP ${res.status}`);
+    return res.ok;
+  } catch (error) {
+    console.warn(`[atelier] could not tell the optimiser about a sign-out: ${(error as Error).message}`);
     return false;
   }
 }

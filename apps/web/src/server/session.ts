@@ -32,9 +32,24 @@ export async function currentSessionVersion(db: Db, userId: string): Promise<num
   return user?.sessionVersion ?? 0;
 }
 
-/** Ends every session of the user issued so far (sign-out, sign out everywhere). */
-export async function endAllSessions(db: Db, userId: string): Promise<void> {
-  await db.user.updateMany({ where: { id: userId }, data: { sessionVersion: { increment: 1 } } });
+/**
+ * Ends every session of the user issued so far (sign-out, sign out everywhere): the cookie's
+ * session version and the realtime tokens' session generation move on together. Returns the new
+ * generation (null: no such user), for the optimiser to drop the sockets of older ones.
+ */
+export async function endAllSessions(db: Db, userId: string): Promise<number | null> {
+  const updated = await db.user.updateMany({
+    where: { id: userId },
+    data: { sessionVersion: { increment: 1 }, sessionGeneration: { increment: 1 } },
+  });
+  if (updated.count === 0) return null;
+  return (await currentSessionGeneration(db, userId)) ?? null;
+}
+
+/** The user's session generation now (realtime tokens carry it; null: no such user). */
+export async function currentSessionGeneration(db: Db, userId: string): Promise<number | null> {
+  const user = await db.user.findUnique({ where: { id: userId }, select: { sessionGeneration: true } });
+  return user?.sessionGeneration ?? null;
 }
 
 /**

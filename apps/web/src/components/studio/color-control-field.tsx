@@ -1,19 +1,9 @@
 "use client";
 
 import { useId } from "react";
-import { COLOR_CONTROLS } from "@atelier/protocol";
-import { effectiveColorControl } from "@/lib/color-control";
-import { FIELD_LABELS, useStudio } from "./context";
+import { COLOR_CONTROLS, COLOR_CONTROL_LABELS, FIELD_LABELS, effectiveColorControl } from "@atelier/protocol";
+import { useStudio } from "./context";
 import { FieldShell } from "./field-shell";
-
-type ColorControl = (typeof COLOR_CONTROLS)[number];
-
-const LABELS: Record<ColorControl, string> = {
-  none: "Style's colours",
-  luminance: "Photo's colours (luminance only)",
-  "match-style": "Match style to photo colours (before)",
-  "match-result": "Match result to photo colours (after)",
-};
 
 export function ColorControlField() {
   const { doc, conn, editable } = useStudio();
@@ -32,7 +22,7 @@ export function ColorControlField() {
       >
         {COLOR_CONTROLS.map((v) => (
           <option key={v} value={v}>
-            {LABELS[v]}
+            {COLOR_CONTROL_LABELS[v]}
           </option>
         ))}
       </select>

@@ -149,25 +149,3 @@ export function StudioProvider({ initial, me, children }: { initial: RoomState; 
 
   return <StudioContext.Provider value={value}>{children}</StudioContext.Provider>;
 }
-
-export const FIELD_LABELS: Record<RoomField, string> = {
-  size: "Size",
-  iterations: "Iterations",
-  optimizer: "Optimiser",
-  learningRate: "Learning rate",
-  contentWeight: "Content weight",
-  styleWeight: "Style weight",
-  tvWeight: "TV weight",
-  styleScale: "Style scale",
-  originalColors: "Original colours",
-  colorControl: "Colour control",
-  init: "Init",
-  seed: "Seed",
-  pooling: "Pooling",
-  contentLayers: "Content layers",
-  styleLayers: "Style layers",
-  multiscale: "Multi-scale",
-  contentImageId: "Content photo",
-  styles: "Styles",
-  masks: "Style regions",
-};

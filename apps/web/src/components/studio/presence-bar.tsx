@@ -1,7 +1,8 @@
 "use client";
 
 import { Avatar } from "../avatar";
-import { FIELD_LABELS, useStudio } from "./context";
+import { FIELD_LABELS } from "@atelier/protocol";
+import { useStudio } from "./context";
 
 const STATUS: Record<string, { text: string; dot: string }> = {
   connecting: { text: "Connecting…", dot: "bg-faint" },

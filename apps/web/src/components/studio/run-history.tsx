@@ -6,7 +6,8 @@ import { FINISHED_STATUSES, type IterationStats, type RunSummary } from "@atelie
 import { imageUrl } from "@/components/image";
 import { runStatusText } from "@/lib/run-display";
 import { activityText, runChangesText, runNumber } from "@/lib/run-history";
-import { FIELD_LABELS, useStudio } from "./context";
+import { FIELD_LABELS } from "@atelier/protocol";
+import { useStudio } from "./context";
 import { CompareSlider } from "./compare-slider";
 import { LossChart } from "./loss-chart";
 import { SaveDialog } from "./save-dialog";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { effectiveColorControl } from "@/lib/color-control";
+import { effectiveColorControl } from "../src/params.ts";
 
 describe("effectiveColorControl", () => {
   it("follows Original colours until a colour control is chosen, then the choice wins", () => {
