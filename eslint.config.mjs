@@ -16,6 +16,7 @@ const configModules = [
   "apps/optimizer/src/config.ts",
   "packages/engine/src/env.ts",
   "packages/db/src/env.ts",
+  "packages/files/src/config.ts",
 ];
 
 export default tseslint.config(

@@ -1,18 +1,21 @@
 #!/usr/bin/env node
 // `npm test`: every test of the monorepo on a fresh clone — installs what is missing
-// (dependencies, Debian's Chromium), starts PostgreSQL/Redis if they stopped, then runs the
-// unit and integration suites (one package at a time: 2 cores, CPU-bound engine tests), the
-// web app's and the service's suites once more against PostgreSQL, and the Playwright
-// journeys, and prints one closing line with the counts of all of them.
+// (dependencies, Debian's Chromium), starts PostgreSQL/Redis if they stopped, then runs lint,
+// the unit and integration suites (one package at a time: 2 cores, CPU-bound engine tests;
+// lint beside the light ones), the suites that open a database once more against PostgreSQL,
+// and the Playwright journeys, and prints the time of each phase and one closing line with
+// the counts of all of them.
+import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { ensureChromium, ensureDependencies, ensureServices, findWeights, log, repoRoot, run } from "./lib/setup.mjs";
+import { ensureChromium, ensureDependencies, ensureServices, findWeights, log, repoRoot } from "./lib/setup.mjs";
+import { databaseSuites, phaseTable } from "./lib/test-plan.mjs";
 
 process.env.NEXT_TELEMETRY_DISABLED = "1";
 process.env.TURBO_TELEMETRY_DISABLED = "1";
 process.env.CHECKPOINT_DISABLE = "1";
 
-// Every workspace whose `test` script turbo runs (vitest), so a new package is counted too.
+// Every workspace with a `test` script (vitest), so a new package is counted too.
 const workspaces = ["apps", "packages"].flatMap((group) =>
   readdirSync(path.join(repoRoot, group))
     .map((name) => `${group}/${name}`)
@@ -22,9 +25,9 @@ const workspaces = ["apps", "packages"].flatMap((group) =>
     }),
 );
 const vitestReport = (ws) => path.join(repoRoot, ws, ".vitest", "results.json");
-// The integration suites that also run once against PostgreSQL (ATELIER_TEST_DB=postgresql:
-// each test file gets a throwaway database, see packages/db/src/testing.ts).
-const postgresWorkspaces = { "apps/web": "@atelier/web", "apps/optimizer": "@atelier/optimizer" };
+// The workspaces whose suites open a database (each test file gets a throwaway one, see
+// packages/db/src/testing.ts): those files run once more with ATELIER_TEST_DB=postgresql.
+const postgresWorkspaces = ["apps/web", "apps/optimizer"];
 const postgresReport = (ws) => path.join(repoRoot, ws, ".vitest", "results-postgresql.json");
 const e2eReport = path.join(repoRoot, "e2e", "test-results", "results.json");
 
@@ -77,19 +80,60 @@ function summary() {
 }
 
 function finish(status) {
+  console.log(`\n${phaseTable(phases, (Date.now() - runStarted) / 1000)}`);
   const t = summary();
   console.log(`\nTests: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped`);
   process.exit(status !== 0 ? status : t.failed > 0 ? 1 : 0);
 }
 
-ensureDependencies();
-// Lint first (typecheck, ESLint, Prettier, knip): a lint error fails the run before the long suites start.
-log("lint: npm run lint");
-const lintStatus = run("npm", ["run", "lint"]);
-if (lintStatus !== 0) {
-  console.error("[atelier] lint failed (npm run lint): fix the errors above, or `npm run lint:fix` for formatting");
-  finish(lintStatus);
+/**
+ * When the run started: `.ci/run` passes the moment before its `npm ci` (ATELIER_CI_STARTED, ms),
+ * so the install it did counts in the phase table.
+ */
+const runStarted = Number(process.env.ATELIER_CI_STARTED) || Date.now();
+/** @type {{ name: string; seconds: number; status: number | null; beside?: string }[]} */
+const phases = [];
+
+/**
+ * Runs a command without blocking this process (so two can run side by side). `quiet`: its
+ * output is held and printed in one block when it ends, so it does not interleave with the
+ * phase beside it.
+ */
+function runAsync(cmd, args, { cwd = repoRoot, env = process.env, quiet = false } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd, env, stdio: quiet ? ["ignore", "pipe", "pipe"] : "inherit" });
+    const held = [];
+    if (quiet) {
+      child.stdout.on("data", (d) => held.push(d));
+      child.stderr.on("data", (d) => held.push(d));
+    }
+    child.on("error", (error) => {
+      held.push(Buffer.from(String(error)));
+      resolve({ status: 1, output: Buffer.concat(held).toString() });
+    });
+    child.on("close", (code) => resolve({ status: code ?? 1, output: Buffer.concat(held).toString() }));
+  });
 }
+
+/** Runs `fn` (resolving to an exit status) as a named phase of the table. */
+async function phase(name, fn, beside) {
+  const started = Date.now();
+  const status = await fn();
+  phases.push({ name, seconds: (Date.now() - started) / 1000, status, ...(beside ? { beside } : {}) });
+  return status;
+}
+
+/** One workspace's vitest suites (all, or `files`), with a JSON report under its .vitest/. */
+async function vitest(ws, report, { files = [], env = process.env, quiet = false } = {}) {
+  const args = ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=.vitest/${report}`];
+  const r = await runAsync("npx", [...args, ...files], { cwd: path.join(repoRoot, ws), env, quiet });
+  if (quiet) process.stdout.write(r.output);
+  return r.status;
+}
+
+const installStarted = Date.now();
+ensureDependencies();
+phases.push({ name: "install", seconds: (Date.now() - Math.min(runStarted, installStarted)) / 1000, status: 0 });
 await ensureServices();
 const weights = findWeights();
 if (!weights) {
@@ -105,39 +149,62 @@ for (const ws of workspaces) {
 }
 rmSync(e2eReport, { force: true });
 
-const started = Date.now();
-/** Every vitest suite of `filters` (all workspaces when none), one workspace at a time, with a JSON report. */
-function runSuites(report, filters = [], env = process.env) {
-  return run(
-    "npx",
-    [
-      "turbo",
-      "run",
-      "test",
-      "--concurrency=1",
-      "--continue=never",
-      "--output-logs=full",
-      ...filters.map((name) => `--filter=${name}`),
-      "--",
-      "--reporter=default",
-      "--reporter=json",
-      `--outputFile.json=.vitest/${report}`,
-    ],
-    { env },
-  );
+// The suites that need little CPU (no engine runs) go beside lint (typecheck, ESLint, Prettier,
+// knip: mostly one core); lint's output is printed in one block when it ends. The engine's and
+// the service's suites each need both cores, so they run alone.
+const heavy = new Set(["packages/engine", "apps/optimizer"]);
+const light = workspaces.filter((ws) => !heavy.has(ws));
+log(`lint (npm run lint) beside the suites of ${light.join(", ")}`);
+const lintDone = phase(
+  "lint",
+  async () => {
+    const r = await runAsync("npm", ["run", "lint"], { quiet: true });
+    console.log(`\n[atelier] ── lint (npm run lint): ${r.status === 0 ? "ok" : "FAILED"} ──\n${r.output}`);
+    return r.status;
+  },
+  "light suites",
+);
+let status = 0;
+for (const ws of light)
+  if (status === 0) status = await phase(`vitest ${ws}`, () => vitest(ws, "results.json"), "lint");
+const lintStatus = await lintDone;
+if (lintStatus !== 0) {
+  console.error("[atelier] lint failed (npm run lint): fix the errors above, or `npm run lint:fix` for formatting");
+  finish(lintStatus);
 }
-
-let status = runSuites("results.json");
+for (const ws of workspaces.filter((w) => heavy.has(w))) {
+  if (status === 0) status = await phase(`vitest ${ws}`, () => vitest(ws, "results.json"));
+}
 if (status === 0) {
-  log(`again against PostgreSQL: ${Object.values(postgresWorkspaces).join(", ")}`);
-  status = runSuites("results-postgresql.json", Object.values(postgresWorkspaces), {
-    ...process.env,
-    ATELIER_TEST_DB: "postgresql",
-  });
+  // The PostgreSQL pass: only the files that open a database. The web app's suites (database
+  // queries, no engine) run beside the service's, their output held until they end.
+  const pgEnv = { ...process.env, ATELIER_TEST_DB: "postgresql" };
+  const pass = postgresWorkspaces.map((ws) => ({ ws, files: databaseSuites(path.join(repoRoot, ws)) }));
+  for (const { ws, files } of pass)
+    log(`again against PostgreSQL: ${ws}, the ${files.length} suites that open a database`);
+  const [web, service] = [pass.find((p) => p.ws === "apps/web"), pass.find((p) => p.ws === "apps/optimizer")];
+  const beside = web?.files.length
+    ? phase(
+        "PostgreSQL apps/web",
+        () => vitest("apps/web", "results-postgresql.json", { files: web.files, env: pgEnv, quiet: true }),
+        "PostgreSQL apps/optimizer",
+      )
+    : Promise.resolve(0);
+  if (service?.files.length) {
+    status = await phase(
+      "PostgreSQL apps/optimizer",
+      () => vitest("apps/optimizer", "results-postgresql.json", { files: service.files, env: pgEnv }),
+      web?.files.length ? "PostgreSQL apps/web" : undefined,
+    );
+  }
+  const webStatus = await beside;
+  if (status === 0) status = webStatus;
 }
 if (status === 0 && existsSync(path.join(repoRoot, "e2e", "playwright.config.ts"))) {
   ensureChromium();
-  status = run("npm", ["run", "test:e2e", "-w", "@atelier/e2e"]);
+  status = await phase(
+    "e2e (build + journeys)",
+    async () => (await runAsync("npm", ["run", "test:e2e", "-w", "@atelier/e2e"])).status,
+  );
 }
-log(`tests took ${Math.round((Date.now() - started) / 1000)} s`);
 finish(status);

@@ -4,6 +4,7 @@
  * `npm start` (main.ts) runs it; the fan-out bench's gateways run it too, with their own IPC on top.
  */
 import { createDb } from "@atelier/db";
+import { fileStoreOf } from "@atelier/storage";
 import { loadConfig } from "./config.ts";
 import type { Logger } from "./common/index.ts";
 import { createOptimizerServer, type OptimizerServer } from "./gateway/index.ts";
@@ -15,29 +16,15 @@ export async function startService(log: Logger): Promise<{ server: OptimizerServ
   const config = loadConfig(undefined, log);
   if (config.role === "worker")
     throw new Error("ATELIER_ROLE=worker: start it with `npm run worker` (src/cluster/worker-process.ts)");
+  // a missing bucket or refused credentials stop the start, saying what to fix
+  const files = fileStoreOf({ dataDir: config.dataDir });
+  await files.check();
   const db = await createDb({ url: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
-  const server = await createOptimizerServer({
-    port: config.port,
-    secret: config.secret,
-    dataDir: config.dataDir,
-    db,
-    webOrigin: config.webOrigin,
-    allowedHosts: config.allowedHosts,
-    workers: config.workers,
-    previewFps: config.previewFps,
-    checkpointEvery: config.checkpointEvery,
-    redisUrl: config.redisUrl,
-    role: config.role === "gateway" ? "gateway" : "all",
-    redisPrefix: config.redisPrefix,
-    prewarm: config.prewarm,
-    workerIdleMs: config.workerIdleMs,
-    backend: config.backend,
-    limits: config.limits,
-    logger: log,
-  });
+  const server = await createOptimizerServer({ ...config, db, logger: log });
   log.info("optimizer.ready", {
     port: server.port,
     dataDir: config.dataDir,
+    files: files.description,
     webOrigin: config.webOrigin,
     // which engine backend paints here: the first thing to know about its speed
     backend: config.backend,

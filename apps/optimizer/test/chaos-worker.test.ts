@@ -1,12 +1,16 @@
 /**
  * Chaos: `kill -9` of the worker process holding a running job. A gateway, two workers
- * (`npm run worker`), a private Redis and the fixture's PostgreSQL database; checkpoints every 5
- * iterations in the shared DATA_DIR. The other worker must resume the run from its last
- * checkpoint (not from iteration 0), the room must be told, and the run must complete; the time
- * from the kill to the first iteration after it is measured (target ≤ 30 s).
+ * (`npm run worker`), a private Redis and the fixture's PostgreSQL database; the files in an S3
+ * bucket (the s3rver emulator), every process on its own DATA_DIR — no shared folder, as on
+ * separate machines; checkpoints every 5 iterations. The other worker must resume the run from
+ * its last checkpoint (not from iteration 0), which it finds only in the bucket, the room must be
+ * told, and the run must complete; the time from the kill to the first iteration after it is
+ * measured (target ≤ 30 s).
  * Needs PostgreSQL (several processes share one database): it runs in the PostgreSQL pass.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { testDatabaseProvider } from "@atelier/db/testing";
 import type { IterationStats } from "@atelier/protocol";
 import { startChaosCluster, type ChaosCluster } from "./support-cluster.ts";
@@ -24,6 +28,7 @@ describe.runIf(testDatabaseProvider() === "postgresql")("chaos: the worker of a 
       gateways: 1,
       workers: 2,
       env: { ATELIER_CHECKPOINT_EVERY: String(CHECKPOINT_EVERY) },
+      s3: true,
     });
   });
 
@@ -46,6 +51,13 @@ describe.runIf(testDatabaseProvider() === "postgresql")("chaos: the worker of a 
     const holder = workers.find((w) => w.hasLogged(names));
     if (!holder) throw new Error(`no worker logged run ${runId}\n${workers.map((w) => w.tail()).join("\n")}`);
     const other = workers.find((w) => w !== holder)!;
+    // the checkpoint is in the bucket, and nowhere the other worker could read it as a file
+    const { store, dataDirs } = cluster.s3!;
+    const checkpointKey = `runs/${runId}/checkpoint.png`;
+    expect((await store.stat(checkpointKey))?.size).toBeGreaterThan(0);
+    const otherDir = dataDirs.get(other.name)!;
+    expect(existsSync(path.join(otherDir, "s3-cache", "runs", runId))).toBe(false);
+    expect(existsSync(path.join(cluster.f.dataDir, "runs"))).toBe(false);
     const lastBefore = Math.max(...stats.filter((s) => s.runId === runId).map((s) => s.iteration));
     const seenBefore = stats.length;
     const told = waitFor(owner.socket, "room:activity", (a) => a.kind === "resumed" && a.runId === runId, 90_000);
@@ -74,6 +86,7 @@ describe.runIf(testDatabaseProvider() === "postgresql")("chaos: the worker of a 
     // the room is told who took it over
     await told;
     expect(other.hasLogged(names)).toBe(true);
+    expect(existsSync(path.join(otherDir, "s3-cache", "runs", runId, "checkpoint.png"))).toBe(true);
     // from the last checkpoint: not from the start, and not past where it was
     expect(firstAfter!.iteration).toBeGreaterThan(CHECKPOINT_EVERY);
     expect(firstAfter!.iteration).toBeLessThanOrEqual(lastBefore + 1);
@@ -85,6 +98,11 @@ describe.runIf(testDatabaseProvider() === "postgresql")("chaos: the worker of a 
       50,
     );
     expect(owner.run).toMatchObject({ status: "completed", iteration: 150 });
-    expect((await f.db.run.findUniqueOrThrow({ where: { id: runId } })).status).toBe("completed");
+    const row = await f.db.run.findUniqueOrThrow({ where: { id: runId } });
+    expect(row.status).toBe("completed");
+    // what it left is in the bucket too: its final image and the kept image's content-addressed file
+    expect(await store.stat(`runs/${runId}/final.png`)).not.toBeNull();
+    const kept = await f.db.image.findUniqueOrThrow({ where: { id: row.finalImageId! } });
+    expect(await store.stat(`images/${kept.sha256}.png`)).not.toBeNull();
   });
 });

@@ -9,15 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
   collect,
-  connect,
   createFixture,
   request,
   startServer,
   waitFor,
   type Client,
   type Fixture,
+  joinRoom,
 } from "./support.ts";
-import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 /** this file's own cluster-run keys (queue, run bus), so parallel test files never share jobs */
@@ -42,11 +41,7 @@ afterAll(async () => {
 });
 
 async function joinOn(server: OptimizerServer, user: Fixture["users"]["owner"]) {
-  const socket = await connect(server, user);
-  clients.push(socket);
-  const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
-  if (!reply.ok) throw new Error(reply.error);
-  return { socket, state: reply.state };
+  return joinRoom(server, user, f.roomId, clients);
 }
 
 describe("two nodes through Redis", () => {

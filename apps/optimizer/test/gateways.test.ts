@@ -14,7 +14,7 @@ import type { OptimizerServer } from "../src/gateway/server.ts";
 import { sessionVerdict } from "../src/gateway/session-check.ts";
 import {
   SECRET,
-  connect,
+  type connect,
   createFixture,
   request,
   startServer,
@@ -22,8 +22,8 @@ import {
   waitFor,
   type Client,
   type Fixture,
+  joinRoom,
 } from "./support.ts";
-import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const SESSION_CHECK_MS = 200;
@@ -55,11 +55,7 @@ afterAll(async () => {
 });
 
 async function joined(gateway: OptimizerServer, auth: Parameters<typeof connect>[1]) {
-  const socket = await connect(gateway, auth);
-  clients.push(socket);
-  const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
-  if (!reply.ok) throw new Error(reply.error);
-  return { socket, state: reply.state };
+  return joinRoom(gateway, auth, f.roomId, clients);
 }
 
 const notify = (server: OptimizerServer, change: { roomId: string; userId: string }) =>

@@ -10,7 +10,6 @@ import type { RoomState } from "@atelier/protocol";
 import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
   collect,
-  connect,
   createFixture,
   imageAt,
   request,
@@ -19,19 +18,15 @@ import {
   waitUntil,
   type Client,
   type Fixture,
+  joinRoom,
 } from "./support.ts";
-import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 let f: Fixture;
 let server: OptimizerServer;
 const clients: Client[] = [];
 
 async function joined(user: Fixture["users"]["owner"]): Promise<{ socket: Client; state: RoomState }> {
-  const socket = await connect(server, user);
-  clients.push(socket);
-  const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
-  if (!reply.ok) throw new Error(reply.error);
-  return { socket, state: reply.state };
+  return joinRoom(server, user, f.roomId, clients);
 }
 
 /** the left half of the photo, painted as a few wide horizontal strokes */

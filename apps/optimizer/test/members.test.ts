@@ -5,19 +5,23 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signMembershipChange, signRealtimeToken } from "@atelier/protocol/token";
 import type { OptimizerServer } from "../src/gateway/server.ts";
-import { connect, createFixture, request, SECRET, startServer, waitFor, type Client, type Fixture } from "./support.ts";
-import { PROTOCOL_VERSION } from "@atelier/protocol";
+import {
+  createFixture,
+  joinRoom,
+  request,
+  SECRET,
+  startServer,
+  waitFor,
+  type Client,
+  type Fixture,
+} from "./support.ts";
 
 let f: Fixture;
 let server: OptimizerServer;
 const clients: Client[] = [];
 
 async function joined(user: Fixture["users"]["owner"]): Promise<Client> {
-  const socket = await connect(server, user);
-  clients.push(socket);
-  const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
-  if (!reply.ok) throw new Error(reply.error);
-  return socket;
+  return (await joinRoom(server, user, f.roomId, clients)).socket;
 }
 
 const notify = (token: string) =>

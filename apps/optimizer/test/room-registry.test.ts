@@ -9,11 +9,45 @@ import { defaultRoomDocument } from "@atelier/protocol";
 import type { DocumentStore } from "../src/rooms/document-store.ts";
 import { MemoryDocumentStore } from "../src/rooms/document-store-memory.ts";
 import { createLogger } from "../src/common/log.ts";
-import { offerOf, RoomRegistry } from "../src/rooms/room-registry.ts";
+import { LiveRoom, offerOf, RoomRegistry } from "../src/rooms/room-registry.ts";
 import { createFixture, type Fixture } from "./support.ts";
 
 const log = createLogger("silent");
 const author = { userId: "u-remote", name: "Remote" };
+
+describe("LiveRoom.applyChange", () => {
+  const fresh = () =>
+    new LiveRoom({
+      id: "room-1",
+      name: "Room",
+      document: { ...defaultRoomDocument(), styleWeight: 100 },
+      version: 10,
+      fieldVersions: { styleWeight: 10 },
+      fieldAuthors: {},
+    });
+
+  it("moves a field only to a higher version: a late, lower one changes nothing", () => {
+    const room = fresh();
+    expect(room.applyChange("styleWeight", 300, 12, author)).toBe(true);
+    // the change of version 11 arrives after the one of version 12 (two gateways' messages raced)
+    expect(room.applyChange("styleWeight", 200, 11, { userId: "u-late", name: "Late" })).toBe(false);
+    expect(room.document.styleWeight).toBe(300);
+    expect(room.fieldVersions.styleWeight).toBe(12);
+    expect(room.fieldAuthors.styleWeight).toEqual(author);
+    expect(room.version).toBe(12);
+    // a repeat of the same version is no change either
+    expect(room.applyChange("styleWeight", 999, 12, author)).toBe(false);
+    expect(room.document.styleWeight).toBe(300);
+  });
+
+  it("keeps versions per field: an older version of another field still applies", () => {
+    const room = fresh();
+    expect(room.applyChange("styleWeight", 300, 12, author)).toBe(true);
+    expect(room.applyChange("contentWeight", 7, 11, author)).toBe(true);
+    expect(room.document.contentWeight).toBe(7);
+    expect(room.version).toBe(12);
+  });
+});
 
 describe("RoomRegistry.catchUp", () => {
   let f: Fixture;

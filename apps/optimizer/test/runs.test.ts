@@ -22,6 +22,7 @@ import {
   waitFor,
   type Client,
   type Fixture,
+  joinRoom,
 } from "./support.ts";
 import { PROTOCOL_VERSION } from "@atelier/protocol";
 
@@ -33,11 +34,7 @@ let version = 0;
 const clients: Client[] = [];
 
 async function joined(user: Fixture["users"]["owner"]): Promise<{ socket: Client; state: RoomState }> {
-  const socket = await connect(server, user);
-  clients.push(socket);
-  const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
-  if (!reply.ok) throw new Error(reply.error);
-  return { socket, state: reply.state };
+  return joinRoom(server, user, f.roomId, clients);
 }
 
 async function edit(socket: Client, field: string, value: unknown) {

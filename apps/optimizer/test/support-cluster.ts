@@ -4,11 +4,14 @@
  * Redis, and room clients that behave like the studio page (apps/web/src/lib/realtime.ts): on
  * every (re)connection they join the room again and take the state they are given.
  */
-import { appendFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { spawn, type ChildProcess } from "node:child_process";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { io as connectClient } from "socket.io-client";
+import { S3FileStore, type FileStore } from "@atelier/files";
+import { S3_EMULATOR_CREDENTIALS, startS3Emulator, type S3Emulator } from "@atelier/files/testing";
 import type { RoomDocument, RunInfo } from "@atelier/protocol";
 import { startRedis, type PrivateRedis } from "./support-chaos.ts";
 import {
@@ -314,6 +317,8 @@ export function expectedValues(accepted: AcceptedEdit[]): Record<string, unknown
  */
 export interface ChaosCluster {
   f: Fixture;
+  /** with `s3`: the emulator holding the files, each node's own DATA_DIR, and the bucket's store as seen from the test */
+  s3: { emulator: S3Emulator; store: FileStore; dataDirs: Map<string, string> } | null;
   redis: PrivateRedis;
   gateways: NodeProcess[];
   workers: NodeProcess[];
@@ -330,30 +335,45 @@ export async function startChaosCluster(
     workers: number;
     /** extra environment of every node; a function when it needs the fixture (a proxied DATABASE_URL) */
     env?: Record<string, string> | ((f: Fixture) => Promise<Record<string, string>>);
+    /**
+     * the files in an S3 bucket (the s3rver emulator) instead of the fixture's DATA_DIR: the
+     * fixture's images are copied there, and every node gets its own DATA_DIR (no shared folder)
+     */
+    s3?: boolean;
   },
 ): Promise<ChaosCluster> {
   const f = await createFixture(label);
   const views: RoomView[] = [];
   let redis: PrivateRedis | null = null;
   let nodes: NodeProcess[] = [];
+  let s3: ChaosCluster["s3"] = null;
   try {
     await setDocument(f, tinyDocument(f, { iterations: o.iterations }));
     const env = typeof o.env === "function" ? await o.env(f) : (o.env ?? {});
+    if (o.s3) s3 = await filesInS3(f, label);
+    const envOf = (name: string) => {
+      if (!s3) return env;
+      const own = mkdtempSync(path.join(os.tmpdir(), `atelier-${label}-${name}-`));
+      s3.dataDirs.set(name, own);
+      return { ...env, ...s3.emulator.env(S3_BUCKET, label), DATA_DIR: own };
+    };
     const started = await startRedis();
     redis = started;
     const names = (kind: string, n: number) => Array.from({ length: n }, (_, i) => `${kind}-${i + 1}`);
     nodes = await Promise.all([
-      ...names("gateway", o.gateways).map((name) => spawnGateway(f, name, started.url, env)),
-      ...names("worker", o.workers).map((name) => spawnWorker(f, name, started.url, env)),
+      ...names("gateway", o.gateways).map((name) => spawnGateway(f, name, started.url, envOf(name))),
+      ...names("worker", o.workers).map((name) => spawnWorker(f, name, started.url, envOf(name))),
     ]);
   } catch (error) {
     await Promise.all(nodes.map((n) => n.kill("SIGKILL")));
     await redis?.stop();
+    await closeS3(s3);
     await f.cleanup();
     throw error;
   }
   return {
     f,
+    s3,
     redis,
     gateways: nodes.slice(0, o.gateways),
     workers: nodes.slice(o.gateways),
@@ -366,7 +386,34 @@ export async function startChaosCluster(
       for (const v of views) v.close();
       await Promise.all(nodes.map((n) => n.kill("SIGTERM")));
       await redis?.stop();
+      await closeS3(s3);
       await f.cleanup();
     },
   };
+}
+
+const S3_BUCKET = "atelier-chaos";
+
+/** An S3 emulator with the fixture's images in its bucket, under the prefix `label/`. */
+async function filesInS3(f: Fixture, label: string): Promise<NonNullable<ChaosCluster["s3"]>> {
+  const emulator = await startS3Emulator([S3_BUCKET]);
+  const own = mkdtempSync(path.join(os.tmpdir(), `atelier-${label}-test-`));
+  const store = new S3FileStore({
+    bucket: S3_BUCKET,
+    prefix: `${label}/`,
+    endpoint: emulator.endpoint,
+    region: "us-east-1",
+    forcePathStyle: true,
+    cacheDir: own,
+    credentials: { ...S3_EMULATOR_CREDENTIALS },
+  });
+  const images = path.join(f.dataDir, "images");
+  for (const name of readdirSync(images)) await store.write(`images/${name}`, readFileSync(path.join(images, name)));
+  return { emulator, store, dataDirs: new Map([["test", own]]) };
+}
+
+async function closeS3(s3: ChaosCluster["s3"]): Promise<void> {
+  if (!s3) return;
+  await s3.emulator.close();
+  for (const dir of s3.dataDirs.values()) rmSync(dir, { recursive: true, force: true });
 }

@@ -14,20 +14,29 @@ import { decodeImage, resizeImage, type RgbImage } from "@atelier/engine";
 import {
   defaultRoomDocument,
   formatZodError,
+  PROTOCOL_VERSION,
   serverEventSchemas,
   type ClientToServerEvents,
   type Preview,
   type RoomDocument,
+  type RoomState,
   type ServerEvent,
   type ServerEventPayload,
   type ServerToClientEvents,
 } from "@atelier/protocol";
 import { signRealtimeToken } from "@atelier/protocol/token";
 import { storeImage } from "@atelier/storage";
+import type { ServiceLimits } from "../src/common/limits.ts";
 import { createLogger } from "../src/common/log.ts";
+import { DEFAULT_SETTINGS } from "../src/config.ts";
 import { createOptimizerServer, type OptimizerServer, type OptimizerServerOptions } from "../src/gateway/server.ts";
 
 export const SECRET = "test-realtime-secret";
+
+/** How much slower than a quiet machine this one runs now (vitest.base.ts: machineSlowdown). */
+export const SLOWDOWN = Number(process.env.ATELIER_TEST_SLOWDOWN ?? "1") || 1;
+/** A wall-clock limit measured on a quiet machine, for this machine now. */
+export const scaled = (ms: number): number => Math.round(ms * SLOWDOWN);
 export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const sharedDir = path.resolve(findRepoRoot(), "..", "shared");
@@ -129,9 +138,15 @@ export async function setDocument(f: Fixture, document: RoomDocument): Promise<v
   await f.db.room.update({ where: { id: f.roomId }, data: { document: serializeRoomDocument(document) } });
 }
 
-export function startServer(f: Fixture, options: Partial<OptimizerServerOptions> = {}): Promise<OptimizerServer> {
+/** The service with its default settings but what a test needs (any free port, threads loaded on the first run), and `options`. */
+export function startServer(
+  f: Fixture,
+  options: Partial<Omit<OptimizerServerOptions, "limits">> & { limits?: Partial<ServiceLimits> } = {},
+): Promise<OptimizerServer> {
   return createOptimizerServer({
+    ...DEFAULT_SETTINGS,
     port: 0,
+    prewarm: false,
     secret: SECRET,
     dataDir: f.dataDir,
     db: f.db,
@@ -139,6 +154,7 @@ export function startServer(f: Fixture, options: Partial<OptimizerServerOptions>
     checkpointEvery: 5,
     logger: createLogger((process.env.LOG_LEVEL as "warn" | undefined) ?? "warn"),
     ...options,
+    limits: { ...DEFAULT_SETTINGS.limits, ...options.limits },
   });
 }
 
@@ -165,6 +181,26 @@ export function connect(server: { url: string }, auth: { token?: string } | Test
   });
 }
 
+/**
+ * A member's client in a room: connected to `server` (a gateway) and joined, the join's state
+ * returned; a refused join throws. `clients` collects the socket for the file's afterAll.
+ */
+export async function joinRoom(
+  server: { url: string },
+  auth: { token?: string } | TestUser,
+  roomId: string,
+  clients?: Client[],
+): Promise<{ socket: Client; state: RoomState }> {
+  const socket = await connect(server, auth);
+  clients?.push(socket);
+  const reply = await request(socket, "room:join", { roomId, protocol: PROTOCOL_VERSION });
+  if (!reply.ok) {
+    socket.close();
+    throw new Error(reply.error);
+  }
+  return { socket, state: reply.state };
+}
+
 /** What the service answers to each client event that takes an acknowledgement. */
 type AckReplies = {
   [E in keyof ClientToServerEvents as Parameters<ClientToServerEvents[E]>[1] extends undefined ? never : E]: Parameters<
@@ -182,7 +218,7 @@ export function request<E extends keyof AckReplies>(
   payload?: unknown,
 ): Promise<AckReplies[E]> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ack for ${event}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`no ack for ${event}`)), scaled(60_000));
     const done = (reply: AckReplies[E]) => {
       clearTimeout(timer);
       resolve(reply);
@@ -210,9 +246,10 @@ export function waitFor<E extends ServerEvent>(
   socket: Client,
   event: E,
   test: (p: ServerEventPayload<E>) => boolean = () => true,
-  timeoutMs = 120_000,
+  quietMs = 120_000,
 ): Promise<ServerEventPayload<E>> {
   const s = untyped(socket);
+  const timeoutMs = scaled(quietMs);
   return new Promise((resolve, reject) => {
     const finish = (settle: () => void) => {
       clearTimeout(timer);
@@ -270,10 +307,10 @@ export function pixelDistance(a: RgbImage, b: RgbImage): number {
 export async function waitUntil(
   condition: () => boolean | Promise<boolean>,
   what: string,
-  timeoutMs = 60_000,
+  quietMs = 60_000,
   everyMs = 10,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + scaled(quietMs);
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await sleep(everyMs);

@@ -25,6 +25,7 @@ import {
   imageAt,
   type Client,
   type Fixture,
+  joinRoom,
 } from "./support.ts";
 import { PROTOCOL_VERSION } from "@atelier/protocol";
 
@@ -36,11 +37,7 @@ let viewer: Client;
 const clients: Client[] = [];
 
 async function joined(user: Fixture["users"]["owner"]): Promise<Client> {
-  const socket = await connect(server, user);
-  clients.push(socket);
-  const reply = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
-  if (!reply.ok) throw new Error(reply.error);
-  return socket;
+  return (await joinRoom(server, user, f.roomId, clients)).socket;
 }
 
 const AXES = [

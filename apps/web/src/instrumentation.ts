@@ -6,4 +6,8 @@ export async function register(): Promise<void> {
   // route handlers see the TCP peer's address (for rate limits), whatever the client sends
   const { installPeerAddressHeader } = await import("./server/peer-address");
   installPeerAddressHeader();
+  // the file store (DATA_DIR or ATELIER_FILES=s3://…): a missing bucket or refused credentials
+  // stop the start here, saying what to fix, rather than at the first image
+  const { fileStoreOf } = await import("@atelier/storage");
+  await fileStoreOf().check();
 }

@@ -165,6 +165,31 @@ describe("OnnxObjective against the wasm objective", () => {
     }
   }
 
+  it("has tfjs's TV gradient at TV weight 1 (the TV part alone: gradient at TV 1 minus at TV 0)", async () => {
+    // At the default TV weight (1e-3) the TV term is too small a part of the gradient for the
+    // cosines above to see it: a zeroed or sign-flipped TV gradient still reads 1.0000000.
+    const p = await pair("wasm", "max", [starry], weights({ tvWeight: 0 }));
+    const x = noise(5);
+    const [wasm0, onnx0] = [await p.wasm.evaluate(x), await p.onnx.evaluate(x)];
+    p.wasm.setWeights({ tvWeight: 1 });
+    p.onnx.setWeights({ tvWeight: 1 });
+    const [wasm1, onnx1] = [await p.wasm.evaluate(x), await p.onnx.evaluate(x)];
+    expectSameTerms(wasm1, onnx1, TERM_TOLERANCE.wasm);
+    const tvPart = (a: Float32Array, b: Float32Array) => a.map((v, i) => v - b[i]!);
+    const [wasmTv, onnxTv] = [tvPart(wasm1.grad, wasm0.grad), tvPart(onnx1.grad, onnx0.grad)];
+    const norm = (g: Float32Array) => Math.sqrt(g.reduce((s, v) => s + v * v, 0));
+    const { cosine } = compareGrads(wasmTv, onnxTv);
+    console.log(
+      `TV part at weight 1: cosine ${cosine.toFixed(7)}, norm onnx/tfjs ${(norm(onnxTv) / norm(wasmTv)).toFixed(5)}, share of the gradient ${(norm(wasmTv) / norm(wasm1.grad)).toFixed(3)}`,
+    );
+    expect(norm(wasmTv)).toBeGreaterThan(0);
+    expect(cosine).toBeGreaterThanOrEqual(0.999);
+    expect(norm(onnxTv) / norm(wasmTv)).toBeCloseTo(1, 2);
+    // and the whole gradient at TV weight 1, where TV is a real part of it
+    expect(compareGrads(wasm1.grad, onnx1.grad).cosine).toBeGreaterThanOrEqual(0.9999);
+    p.dispose();
+  });
+
   it("follows live weight and blend edits without rebuilding its graph", async () => {
     const p = await pair("wasm", "max", [starry, scream], weights({ styleBlendWeights: [1, 0] }));
     const x = noise(3);

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { resolveDataDir } from "@atelier/db";
-import { SharedDirectory, type FileStore } from "@atelier/files";
+import { fileStoreFor, type FileStore } from "@atelier/files";
 import { IMAGE_TYPES, formatOfMime } from "@atelier/protocol";
 
 /** Where the files live; every function takes `{ dataDir }` to override resolveDataDir() (tests). */
@@ -13,9 +13,12 @@ export function dataDirOf(options: StorageOptions = {}): string {
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
-/** The file store of images and run files: the shared directory DATA_DIR (@atelier/files). */
+/**
+ * The file store of images and run files (@atelier/files): the directory DATA_DIR, or the S3
+ * bucket ATELIER_FILES names (with this machine's cache of it in DATA_DIR).
+ */
 export function fileStoreOf(options: StorageOptions = {}): FileStore {
-  return new SharedDirectory(dataDirOf(options));
+  return fileStoreFor(dataDirOf(options));
 }
 
 /** `images/<sha256>.<ext>`, the image's key in the file store; throws on a row that could not have come from storeImage (no path tricks). */
@@ -26,7 +29,7 @@ export function imageKey(image: { sha256: string; mime: string }): string {
   return `images/${image.sha256}.${IMAGE_TYPES[format].ext}`;
 }
 
-/** DATA_DIR/images/<sha256>.<ext>: the image's file on this machine (the engine decodes images from files). */
+/** Where this machine keeps the image's file (for a remote store: once fetchLocal fetched it). */
 export function imageFilePath(image: { sha256: string; mime: string }, options: StorageOptions = {}): string {
   return fileStoreOf(options).localPath(imageKey(image));
 }

@@ -3,6 +3,7 @@ import sharp, { type Metadata } from "sharp";
 import type { Db, Image } from "@atelier/db";
 import { UploadError } from "./errors.ts";
 import { IMAGE_TYPES, sniffImageFormat, type ImageFormat, type ImageMime } from "@atelier/protocol";
+import type { StoredStream } from "@atelier/files";
 import { fileStoreOf, imageKey, type StorageOptions } from "./files.ts";
 
 export const DEFAULT_MAX_BYTES = 20 * 1024 * 1024;
@@ -96,7 +97,7 @@ export type StoreImageOptions = StorageOptions & {
 };
 
 /**
- * Validates an upload and stores it: the original bytes at DATA_DIR/images/<sha256>.<ext>
+ * Validates an upload and stores it: the original bytes at images/<sha256>.<ext> in the file store
  * (shared by identical uploads) and an Image row. The same owner storing the same bytes again
  * gets their existing row back. Throws UploadError (nothing stored) for a bad file.
  */
@@ -169,6 +170,16 @@ export async function storeRgbResult(
   return saveInspected(db, encoded, info, options);
 }
 
+/** The stored bytes of an image as a stream and their size; throws ENOENT when the file is missing. */
+export async function readImageStream(
+  image: { sha256: string; mime: string },
+  options: StorageOptions = {},
+): Promise<StoredStream> {
+  const stored = await fileStoreOf(options).readStream(imageKey(image));
+  if (!stored) throw Object.assign(new Error("the image file is missing from storage"), { code: "ENOENT" });
+  return stored;
+}
+
 export async function readImageBytes(
   image: { sha256: string; mime: string },
   options: StorageOptions = {},
@@ -191,31 +202,38 @@ const thumbnailsInFlight = new Map<string, Promise<void>>();
 
 /**
  * A WebP thumbnail of the image at (at most) `width` pixels wide — snapped to THUMBNAIL_WIDTHS,
- * never enlarged, EXIF-oriented — made once and cached at DATA_DIR/thumbs/<sha256>-<width>.webp.
+ * never enlarged, EXIF-oriented — made once and kept in the file store at
+ * `thumbs/<sha256>-<width>.webp` (its key; read it with the store's read or readStream). Throws
+ * ENOENT when the original is missing, EDAMAGED when it no longer hashes to its sha256.
  */
 export async function thumbnail(
   image: { sha256: string; mime: string; width: number; height: number },
   width: number,
   options: StorageOptions = {},
-): Promise<{ path: string; mime: "image/webp"; width: ThumbnailWidth }> {
+): Promise<{ key: string; mime: "image/webp"; width: ThumbnailWidth }> {
   const snapped = thumbnailWidthFor(width);
   const store = fileStoreOf(options);
-  const source = store.localPath(imageKey(image));
   const key = `thumbs/${image.sha256}-${snapped}.webp`;
-  const file = store.localPath(key);
-  let pending = thumbnailsInFlight.get(file);
+  const flight = `${store.description}\n${key}`;
+  let pending = thumbnailsInFlight.get(flight);
   if (!pending) {
     pending = (async () => {
       if (await store.stat(key)) return;
-      const webp = await sharp(source, { limitInputPixels: Math.max(DEFAULT_MAX_PIXELS, image.width * image.height) })
+      const original = await readImageBytes(image, options);
+      // never a thumbnail of bytes that are no longer the image's (served for a year)
+      if (createHash("sha256").update(original).digest("hex") !== image.sha256)
+        throw Object.assign(new Error("the stored image file is damaged"), { code: "EDAMAGED" });
+      const webp = await sharp(original, {
+        limitInputPixels: Math.max(DEFAULT_MAX_PIXELS, image.width * image.height),
+      })
         .rotate() // EXIF auto-orient
         .resize({ width: snapped, withoutEnlargement: true })
         .webp({ quality: 80 })
         .toBuffer();
       await store.write(key, webp, { reuseExisting: false });
-    })().finally(() => thumbnailsInFlight.delete(file));
-    thumbnailsInFlight.set(file, pending);
+    })().finally(() => thumbnailsInFlight.delete(flight));
+    thumbnailsInFlight.set(flight, pending);
   }
   await pending;
-  return { path: file, mime: "image/webp", width: snapped };
+  return { key, mime: "image/webp", width: snapped };
 }

@@ -6,6 +6,7 @@ export {
   storeRgbResult,
   inspectImage,
   readImageBytes,
+  readImageStream,
   thumbnail,
   thumbnailWidthFor,
   THUMBNAIL_WIDTHS,

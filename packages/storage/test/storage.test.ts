@@ -10,6 +10,7 @@ import {
   readImageBytes,
   storeImage,
   storeRgbResult,
+  fileStoreOf,
   thumbnail,
   thumbnailWidthFor,
 } from "../src/index.ts";
@@ -167,7 +168,7 @@ describe("storeImage", () => {
     expect([image.width, image.height]).toEqual([300, 400]);
     expect((await readImageBytes(image, { dataDir: store.dataDir })).equals(rotated)).toBe(true);
     const thumb = await thumbnail(image, 160, { dataDir: store.dataDir });
-    const meta = await sharp(thumb.path).metadata();
+    const meta = await sharp(fileStoreOf({ dataDir: store.dataDir }).localPath(thumb.key)).metadata();
     expect([meta.width, meta.height]).toEqual([160, 213]); // portrait, as displayed
   });
 });
@@ -214,24 +215,21 @@ describe("thumbnail", () => {
 
     const image = await storeImage(db, tubingen, { ownerId: alice, dataDir: store.dataDir });
     const t = await thumbnail(image, 300, { dataDir: store.dataDir });
-    expect(t).toEqual({
-      path: path.join(store.dataDir, "thumbs", `${image.sha256}-320.webp`),
-      mime: "image/webp",
-      width: 320,
-    });
-    const meta = await sharp(t.path).metadata();
+    expect(t).toEqual({ key: `thumbs/${image.sha256}-320.webp`, mime: "image/webp", width: 320 });
+    const localOf = (key: string) => fileStoreOf({ dataDir: store.dataDir }).localPath(key);
+    const meta = await sharp(localOf(t.key)).metadata();
     expect(meta).toMatchObject({ format: "webp", width: 320, height: 240 });
-    const mtime = statSync(t.path).mtimeMs;
+    const mtime = statSync(localOf(t.key)).mtimeMs;
     const again = await Promise.all([
       thumbnail(image, 250, { dataDir: store.dataDir }),
       thumbnail(image, 320, { dataDir: store.dataDir }),
     ]);
-    expect(again.map((x) => x.path)).toEqual([t.path, t.path]);
-    expect(statSync(t.path).mtimeMs).toBe(mtime);
+    expect(again.map((x) => x.key)).toEqual([t.key, t.key]);
+    expect(statSync(localOf(t.key)).mtimeMs).toBe(mtime);
 
     const big = await thumbnail(image, 5000, { dataDir: store.dataDir });
     expect(big.width).toBe(1280);
-    expect((await sharp(big.path).metadata()).width).toBe(1024); // the original is only 1024 wide
+    expect((await sharp(localOf(big.key)).metadata()).width).toBe(1024); // the original is only 1024 wide
     const thumbs = filesUnder(path.join(store.dataDir, "thumbs"));
     expect(thumbs.every((f) => THUMBNAIL_WIDTHS.some((w) => f.endsWith(`-${w}.webp`)))).toBe(true);
   });

@@ -21,6 +21,7 @@ import { sweepSecondsLeft } from "../runs/eta.ts";
 import { newCellInfo, sweepEnded } from "../sweeps/sweep-cell.ts";
 import { SweepStore } from "../sweeps/sweep-store.ts";
 import type { ClusterSweep, RunStatus } from "@atelier/protocol";
+import { gauges } from "../common/metrics.ts";
 
 const TICK_MS = 500;
 const LEASE_MS = 5_000;
@@ -50,6 +51,7 @@ export class RunDispatcher {
   /** position/ETA last published per waiting run, to publish changes only */
   private readonly published = new Map<string, string>();
   private leader = false;
+  private readonly stopGauge: () => void;
 
   constructor(private readonly o: RunDispatcherOptions) {
     this.queue = new Queue(RUN_QUEUE, {
@@ -57,6 +59,10 @@ export class RunDispatcher {
       prefix: `${o.bus.prefix}bull`,
     });
     this.queue.on("error", (error) => o.log.warn("dispatcher.queue_error", { error }));
+    // the whole cluster's queue, as this gateway reads it (every gateway reports the same: take max())
+    this.stopGauge = gauges.queue(async () =>
+      Object.entries(await this.queue.getJobCounts()).map(([state, n]): [{ state: string }, number] => [{ state }, n]),
+    );
     this.sweeps = new SweepStore(o.bus.redis, o.bus.prefix, o.log);
   }
 
@@ -258,6 +264,7 @@ export class RunDispatcher {
   }
 
   async close(): Promise<void> {
+    this.stopGauge();
     if (this.timer) clearInterval(this.timer);
     if (this.leader) await this.o.bus.redis.del(this.key("dispatcher")).catch(() => 0);
     await this.queue.close();

@@ -1,7 +1,8 @@
 /**
  * `npm run worker` (ATELIER_ROLE=worker implied): a worker process of the cluster. It takes
  * runs from the BullMQ queue on REDIS_URL and runs ATELIER_WORKERS of them at once on its
- * worker threads, reading images from and writing checkpoints to the shared DATA_DIR and
+ * worker threads, reading images from and writing checkpoints to the file store (the shared
+ * DATA_DIR, or the S3 bucket ATELIER_FILES names, with a local cache in DATA_DIR) and
  * recording runs in DATABASE_URL. HTTP only with ATELIER_HEALTH_PORT: `GET /health` (200 while
  * it takes jobs and reaches Redis, else 503), for a supervisor or an orchestrator's probe.
  * Logs `worker.ready` (with the health port) once it takes jobs.
@@ -11,7 +12,9 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
 import { createDb } from "@atelier/db";
+import { fileStoreOf } from "@atelier/storage";
 import { loadConfig, logLevelFromEnv, workerEnv } from "../config.ts";
+import { metricsAllowed, metricsText } from "../common/metrics.ts";
 import { createLogger } from "../common/log.ts";
 import { RunWorker } from "./run-worker-role.ts";
 
@@ -20,27 +23,21 @@ const log = createLogger(logLevelFromEnv());
 async function main(): Promise<void> {
   const config = loadConfig(workerEnv(), log);
   const redisUrl = config.redisUrl!; // the worker role requires it (loadConfig checked)
+  // a missing bucket or refused credentials stop the start, saying what to fix
+  const files = fileStoreOf({ dataDir: config.dataDir });
+  await files.check();
   const db = await createDb({ url: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
   const workerId = `${hostname()}:${process.pid}`;
-  const worker = new RunWorker({
-    db,
-    dataDir: config.dataDir,
-    log,
-    redisUrl,
-    prefix: config.redisPrefix,
-    workerId,
-    concurrency: config.workers,
-    backend: config.backend,
-    previewFps: config.previewFps,
-    checkpointEvery: config.checkpointEvery,
-    workerIdleMs: config.workerIdleMs,
-    prewarm: config.prewarm,
-  });
+  const worker = new RunWorker({ ...config, db, log, redisUrl, workerId });
   await worker.start();
-  const health = config.healthPort === null ? null : await serveHealth(config.healthPort, () => worker.health());
+  const health =
+    config.healthPort === null
+      ? null
+      : await serveHealth(config.healthPort, () => worker.health(), config.metricsToken);
   log.info("worker.ready", {
     workerId,
     healthPort: health?.port ?? null,
+    files: files.description,
     concurrency: config.workers,
     backend: config.backend,
     prefix: config.redisPrefix,
@@ -69,9 +66,27 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
 }
 
-/** GET /health → the worker's state as JSON, 200 when healthy; anything else 404. */
-async function serveHealth(port: number, state: () => { ok: boolean }): Promise<{ port: number; close: () => void }> {
+/**
+ * GET /health → the worker's state as JSON, 200 when healthy; GET /metrics with the metrics
+ * token → Prometheus text (common/metrics.ts); anything else 404.
+ */
+async function serveHealth(
+  port: number,
+  state: () => { ok: boolean },
+  metricsToken: string | null,
+): Promise<{ port: number; close: () => void }> {
   const server = createServer((req, res) => {
+    if (req.method === "GET" && req.url === "/metrics" && metricsToken) {
+      if (!metricsAllowed(req.headers.authorization, metricsToken)) {
+        res.writeHead(401).end();
+        return;
+      }
+      void metricsText().then(
+        ({ contentType, body }) => res.writeHead(200, { "content-type": contentType }).end(body),
+        () => res.writeHead(500).end(),
+      );
+      return;
+    }
     if (req.method !== "GET" || req.url !== "/health") {
       res.writeHead(404).end();
       return;

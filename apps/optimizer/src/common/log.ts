@@ -19,9 +19,18 @@ function serialise(value: unknown): unknown {
   return value;
 }
 
+type LoggedHook = (level: Exclude<LogLevel, "silent">, event: string, fields?: Record<string, unknown>) => void;
+const hooks: LoggedHook[] = [];
+
+/** Sees every record logged in this process, whatever the level shown (the metrics count warnings and errors). */
+export function onLogged(hook: LoggedHook): void {
+  hooks.push(hook);
+}
+
 export function createLogger(level: LogLevel = "info", base: Record<string, unknown> = {}): Logger {
   const min = LEVEL_RANK[level];
   const write = (lvl: Exclude<LogLevel, "silent">, event: string, fields?: Record<string, unknown>) => {
+    for (const hook of hooks) hook(lvl, event, fields);
     if (LEVEL_RANK[lvl] < min) return;
     const record: Record<string, unknown> = { time: new Date().toISOString(), level: lvl, event, ...base };
     if (fields) for (const [k, v] of Object.entries(fields)) record[k] = serialise(v);

@@ -12,6 +12,7 @@ import type { LiveWeights, RgbImage } from "@atelier/engine";
 import type { Logger } from "../common/log.ts";
 import type { MainToWorker, WorkerJob, WorkerToMain } from "./slot-messages.ts";
 import { workerThreadEnv } from "../config.ts";
+import { metrics } from "../common/metrics.ts";
 
 export type WorkerEnd =
   | { kind: "done"; iteration: number; width: number; height: number; path: string }
@@ -49,6 +50,8 @@ class WorkerThread {
     });
     this.worker.on("exit", (code) => {
       this.dead = true;
+      // died under a job: the pool replaces it with a fresh engine for the next one
+      if (this.job) metrics.engineRestarts.inc();
       const reason = this.lastError
         ? `worker crashed: ${this.lastError.message}`
         : `worker thread died unexpectedly (exit code ${code})`;

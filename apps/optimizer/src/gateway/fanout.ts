@@ -7,6 +7,7 @@
  */
 import type { Server, Socket } from "socket.io";
 import type { PreviewFrame } from "../rooms/room-registry.ts";
+import { metrics } from "../common/metrics.ts";
 
 interface SocketPreviewState {
   parked: PreviewFrame | null;
@@ -79,6 +80,7 @@ export class PreviewFanout {
     this.totals.sent += free;
     this.io.local.to(key).except(busy).volatile.emit("run:preview", frame);
     this.latencies.push(Date.now() - frame.encodedAt);
+    metrics.previewFanout.observe((Date.now() - frame.encodedAt) / 1000);
     if (this.latencies.length > LATENCY_SAMPLES) this.latencies.shift();
   }
 
@@ -116,6 +118,7 @@ export class PreviewFanout {
   }
 
   private countDrop(state: SocketPreviewState): void {
+    metrics.previewDropped.inc();
     state.dropped += 1;
     this.totals.dropped += 1;
   }

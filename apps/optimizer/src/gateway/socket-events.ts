@@ -15,6 +15,7 @@ import {
   type Role,
 } from "@atelier/protocol";
 import { ServiceError } from "../common/errors.ts";
+import { metrics } from "../common/metrics.ts";
 import { roomKey, type AtelierSocket, type GatewayContext } from "./context.ts";
 import type { Presence } from "./presence.ts";
 import type { LiveRoom } from "../rooms/room-registry.ts";
@@ -36,7 +37,11 @@ export function on<E extends ClientEvent>(
     const last = args[args.length - 1];
     const ack = typeof last === "function" ? (last as (reply: Ack<Record<string, unknown>>) => void) : null;
     const raw = ack ? args.slice(0, -1)[0] : args[0];
-    const reply = (r: Ack<Record<string, unknown>>) => ack?.(r);
+    const reply = (r: Ack<Record<string, unknown>>) => {
+      if (!r.ok) metrics.eventsRefused.inc({ event, reason: r.code });
+      ack?.(r);
+    };
+    metrics.eventsIn.inc({ event });
     const parsed = clientEvents[event].input.safeParse(raw);
     if (!parsed.success) {
       log.info("event.invalid", { event, userId: socket.data.user.id, error: formatZodError(parsed.error) });

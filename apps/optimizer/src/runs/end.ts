@@ -10,6 +10,7 @@ import type { LiveRun } from "./live-run.ts";
 import type { RunRuntime, RunSink } from "./core.ts";
 import { keepRunImage } from "./outcome.ts";
 import type { PreviewFrame } from "../rooms/room-registry.ts";
+import { metrics } from "../common/metrics.ts";
 
 /** What the scheduler does when a run ends: free its slot first, start the next once recorded. */
 interface SlotRelease {
@@ -28,6 +29,8 @@ export async function finishRun(
   run.status = status;
   run.error = error;
   run.finishedAt = new Date();
+  if (run.startedAt)
+    metrics.runDuration.observe({ status }, (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000);
   run.etaSeconds = null;
   run.queuePosition = null;
   slots.forget(run.id);

@@ -1,13 +1,15 @@
 /**
  * Where a run's files live in the file store (checkpoint, final image, lease: `runs/<id>/…`;
- * @atelier/files' FileStore, a directory every node shares) and which images a run reads: its
- * content and style files (checked against the user's rights) and the image a restart, resume
- * or branch continues from. The engine's threads take paths: the store's local paths.
+ * @atelier/files' FileStore: a directory every node shares, or an S3 bucket) and which images a
+ * run reads: its content and style files (checked against the user's rights) and the image a
+ * restart, resume or branch continues from. The engine takes paths: every path handed out here
+ * is a local file with the stored bytes (fetched from a remote store), and what the engine
+ * writes at a local path reaches the store through `keep`.
  */
 import type { Db } from "@atelier/db";
 import type { FileStore } from "@atelier/files";
 import type { RunParams } from "@atelier/protocol";
-import { canViewImage, fileStoreOf, imageFilePath } from "@atelier/storage";
+import { canViewImage, fileStoreOf, imageKey } from "@atelier/storage";
 import { ServiceError } from "../common/errors.ts";
 
 export class RunFiles {
@@ -41,15 +43,21 @@ export class RunFiles {
     const key = this.store.keyOf(file);
     return key !== null && (await this.store.stat(key)) !== null;
   }
-  /** the local path of a stored checkpoint (its key) when its file is still there */
+  /** the local path of a stored checkpoint (its key) when its file is still there, fetched to this machine */
   async existingCheckpoint(key: string | null): Promise<string | null> {
     if (!key) return null;
     // a key the database holds is checked like any input: a bad one is no checkpoint
     try {
-      return (await this.store.stat(key)) ? this.store.localPath(key) : null;
+      return await this.store.fetchLocal(key);
     } catch {
       return null;
     }
+  }
+  /** Keeps a file the engine wrote at one of the store's local paths in the store; returns its key. */
+  async keep(file: string): Promise<string> {
+    const key = this.relative(file);
+    await this.store.storeLocal(key);
+    return key;
   }
 
   /** File paths of the run's images, checking that they exist and that the user may use them. */
@@ -62,9 +70,8 @@ export class RunFiles {
       if (!image) throw new ServiceError("not_found", `the ${what} image ${id} does not exist`);
       if (!(await canViewImage(this.db, id, userId)))
         throw new ServiceError("forbidden", `you may not use the ${what} image ${id}`);
-      const file = imageFilePath(image, { dataDir: this.dataDir });
-      if (!(await this.exists(file)))
-        throw new ServiceError("not_found", `the file of the ${what} image ${id} is missing`);
+      const file = await this.store.fetchLocal(imageKey(image));
+      if (!file) throw new ServiceError("not_found", `the file of the ${what} image ${id} is missing`);
       return file;
     };
     const contentPath = await pathOf(params.contentImageId, "content");
@@ -75,16 +82,15 @@ export class RunFiles {
 
   /** The newest image a finished or stopped run left: its final image, else its last checkpoint, else its kept image. */
   async imageToContinueFrom(runId: string): Promise<string | null> {
-    const final = this.finalImagePath(runId);
-    if (await this.exists(final)) return final;
+    const final = await this.store.fetchLocal(this.relative(this.finalImagePath(runId)));
+    if (final) return final;
     const row = await this.db.run.findUnique({
       where: { id: runId },
       select: { checkpointPath: true, finalImage: { select: { sha256: true, mime: true } } },
     });
     const checkpoint = await this.existingCheckpoint(row?.checkpointPath ?? null);
     if (checkpoint) return checkpoint;
-    const kept = row?.finalImage ? imageFilePath(row.finalImage, { dataDir: this.dataDir }) : null;
-    return kept && (await this.exists(kept)) ? kept : null;
+    return row?.finalImage ? this.store.fetchLocal(imageKey(row.finalImage)) : null;
   }
 
   /** The image an earlier run of this room left, to start a new run from (branching); refused when it left none. */

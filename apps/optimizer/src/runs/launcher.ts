@@ -11,6 +11,7 @@ import type { RunRuntime, RunSink } from "./core.ts";
 import { learnPixelRate, smoothRunSpeed } from "./eta.ts";
 import type { PreviewFrame } from "../rooms/room-registry.ts";
 import type { WorkerJob, WorkerToMain } from "../engine-slots/slot-messages.ts";
+import { metrics } from "../common/metrics.ts";
 
 /** Records a run's end (runs/end.ts). */
 export type FinishRun = (run: LiveRun, status: RunStatus, error: string | null) => Promise<void>;
@@ -33,6 +34,8 @@ export class RunLauncher {
   crashNextAt: number | null = null;
   /** tells the room a run failed (embedded); a worker's failure reaches rooms through the run's state */
   onFailed: ((run: LiveRun, message: string) => void) | null = null;
+  /** each run's file uploads to the store, in order (see keeping) */
+  private readonly uploads = new Map<string, Promise<void>>();
 
   constructor(
     private readonly core: RunRuntime,
@@ -53,7 +56,7 @@ export class RunLauncher {
       stylePaths: run.stylePaths,
       initImagePath: run.initImagePath,
       previewFps: o.previewFps,
-      previewMime: o.previewMime ?? "image/webp",
+      previewMime: o.previewMime,
       checkpointEvery: o.checkpointEvery,
       checkpointPath: this.core.files.checkpointFile(run.id),
       finalPath: this.core.files.finalImagePath(run.id),
@@ -65,6 +68,7 @@ export class RunLauncher {
     const { db, log } = this.core.o;
     run.status = "running";
     run.startedAt = new Date();
+    if (!resume) metrics.jobWait.observe(Math.max(0, run.startedAt.getTime() - run.createdAt.getTime()) / 1000);
     run.queuePosition = null;
     const job = { ...this.jobOf(run), ...(resume ? { startIteration: resume.startIteration } : {}) };
     try {
@@ -98,6 +102,7 @@ export class RunLauncher {
         const e = message.event;
         run.iteration = e.iteration;
         run.computeMs += e.ms;
+        metrics.iterations.inc({ backend: run.backend ?? "unknown" });
         this.core.speed.observeIteration(run.id, e.width * e.height, e.ms);
         run.msPerIteration = smoothRunSpeed(run.msPerIteration, e.ms);
         this.core.msPerPixelIteration = learnPixelRate(this.core.msPerPixelIteration, e.ms, e.width * e.height);
@@ -129,18 +134,21 @@ export class RunLauncher {
         return;
       }
       case "checkpoint":
-        run.checkpointPath = this.core.files.relative(message.path);
-        db.run
-          .update({
-            where: { id: run.id },
-            data: {
-              checkpointPath: run.checkpointPath,
-              iterations: message.iteration,
-              computeMs: Math.round(run.computeMs),
-            },
-          })
-          .catch((error) => log.error("run.db_update_failed", { runId: run.id, error }));
-        log.debug("run.checkpoint", { runId: run.id, iteration: message.iteration });
+        // the row names the checkpoint once the store has it (another node may resume from it)
+        void this.keeping(run.id, async () => {
+          run.checkpointPath = await this.core.files.keep(message.path);
+          await db.run
+            .update({
+              where: { id: run.id },
+              data: {
+                checkpointPath: run.checkpointPath,
+                iterations: message.iteration,
+                computeMs: Math.round(run.computeMs),
+              },
+            })
+            .catch((error) => log.error("run.db_update_failed", { runId: run.id, error }));
+          log.debug("run.checkpoint", { runId: run.id, iteration: message.iteration });
+        });
         return;
       case "updated":
         log.info("run.weights_applied", {
@@ -157,15 +165,36 @@ export class RunLauncher {
     }
   }
 
+  /**
+   * Runs `keep` after the run's earlier file uploads (one chain per run, so checkpoints reach the
+   * store in order and the run's end waits for them); a failed upload is logged, never thrown.
+   */
+  private keeping(runId: string, keep: () => Promise<void>): Promise<void> {
+    const next = (this.uploads.get(runId) ?? Promise.resolve())
+      .then(keep)
+      .catch((error) => this.core.o.log.error("run.file_store_failed", { runId, error }));
+    this.uploads.set(runId, next);
+    return next;
+  }
+
   private async onWorkerEnd(run: LiveRun, end: WorkerEnd): Promise<void> {
     run.worker = null;
     this.core.speed.runEnded(run.id, end.kind === "done", run.backend);
     if (end.kind === "done") {
       run.iteration = end.iteration;
-      run.checkpointPath = this.core.files.relative(end.path);
+      await this.keeping(run.id, async () => {
+        run.checkpointPath = await this.core.files.keep(end.path);
+      });
     } else if (end.kind === "cancelled" && end.checkpointPath) {
-      run.checkpointPath = this.core.files.relative(end.checkpointPath);
+      const file = end.checkpointPath;
+      await this.keeping(run.id, async () => {
+        // the checkpoint message kept it already, unless the run ended before that message
+        if (run.checkpointPath !== this.core.files.relative(file))
+          run.checkpointPath = await this.core.files.keep(file);
+      });
     }
+    await this.uploads.get(run.id);
+    this.uploads.delete(run.id);
     const { status, error } = endStatus(end, run.stopReason);
     if (status === "failed" && end.kind === "failed") {
       // the full error (it may name server paths) goes to the log; members get it without paths

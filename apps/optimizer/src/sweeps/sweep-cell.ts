@@ -10,6 +10,7 @@ import type { SweepCell, SweepFrame, SweepInfo } from "@atelier/protocol";
 import { inspectImage } from "@atelier/storage";
 import type { JobHandle, WorkerEnd, WorkerPool } from "../engine-slots/slot-pool.ts";
 import type { Logger } from "../common/log.ts";
+import { DEFAULT_SETTINGS } from "../config.ts";
 
 export type CellInfo = SweepInfo["cells"][number];
 
@@ -80,8 +81,9 @@ export async function runSweepCell(
           contentPath: files.contentPath,
           stylePaths: files.stylePaths,
           initImagePath: null,
-          previewFps: 4,
-          previewMime: "image/webp",
+          // a cell previews at the service's default rate and format, whatever this deployment's
+          previewFps: DEFAULT_SETTINGS.previewFps,
+          previewMime: DEFAULT_SETTINGS.previewMime,
           // a cell is short: no checkpoints
           checkpointEvery: cell.params.iterations + 1,
           checkpointPath: path.join(files.dir, `${cell.index}.checkpoint.png`),
@@ -105,8 +107,10 @@ export async function runSweepCell(
     state.info.status = "completed";
     state.info.iteration = end.iteration;
     try {
-      // the exact final pixels, as the cell's last frame
+      // the exact final pixels, as the cell's last frame; kept in the store, where a promotion
+      // on any node finds it
       const key = files.store.keyOf(end.path);
+      if (key) await files.store.storeLocal(key);
       const data = key ? await files.store.read(key) : null;
       if (!data) throw new Error(`the final image of cell ${cell.index} is missing`);
       const { width, height } = await inspectImage(data, { maxBytes: Number.MAX_SAFE_INTEGER });

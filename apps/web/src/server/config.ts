@@ -53,6 +53,14 @@ export function realtimeSecret(): string {
 }
 
 /** Upload caps (bytes, pixels): the storage defaults, lowerable by env for small deployments. */
+/** ATELIER_METRICS_TOKEN: the bearer token of GET /metrics (null: no /metrics); too short is refused. */
+export function metricsToken(): string | null {
+  const token = process.env.ATELIER_METRICS_TOKEN?.trim();
+  if (!token) return null;
+  if (token.length < 16) throw new Error("ATELIER_METRICS_TOKEN must be at least 16 characters");
+  return token;
+}
+
 export function uploadLimits(): { maxBytes: number; maxPixels: number } {
   return {
     maxBytes: intFromEnv("ATELIER_UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES),
