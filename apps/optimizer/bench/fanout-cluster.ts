@@ -32,13 +32,14 @@ import { connect, createFixture, request, tinyDocument, tokenFor, type Client, t
 import { spawnGateway, spawnWorker, type NodeProcess } from "../test/support-cluster.ts";
 import type { ClientTarget } from "./fanout-clients.ts";
 import { ask, average, percentile } from "./fanout-common.ts";
+import type { Settings } from "../src/config.ts";
 import type { GatewayReport } from "./fanout-gateway.ts";
 import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
-export interface ClusterBenchOptions {
+export interface ClusterBenchOptions extends Pick<Settings, "previewFps"> {
   gateways: number;
   /** worker processes */
   workers: number;
@@ -46,7 +47,6 @@ export interface ClusterBenchOptions {
   rooms: number;
   size: number;
   iterations: number;
-  previewFps: number;
 }
 
 export async function runClusterBench(o: ClusterBenchOptions): Promise<void> {

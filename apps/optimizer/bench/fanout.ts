@@ -19,6 +19,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RunUpdate } from "@atelier/protocol";
 import { connect, createFixture, request, setDocument, startServer, tinyDocument, tokenFor } from "../test/support.ts";
+import { DEFAULT_SETTINGS } from "../src/config.ts";
 import { ask, percentile } from "./fanout-common.ts";
 import { runClusterBench } from "./fanout-cluster.ts";
 import { PROTOCOL_VERSION } from "@atelier/protocol";
@@ -27,7 +28,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const counts = (process.env.BENCH_CLIENTS ?? "10,50,100").split(",").map((s) => Number(s.trim()));
 const size = Number(process.env.BENCH_SIZE ?? 128);
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 30);
-const previewFps = Number(process.env.ATELIER_PREVIEW_FPS ?? 4);
+const previewFps = Number(process.env.ATELIER_PREVIEW_FPS ?? DEFAULT_SETTINGS.previewFps);
 
 async function main(): Promise<void> {
   const f = await createFixture("bench");

@@ -31,6 +31,7 @@ import {
   startServer,
   waitFor,
 } from "../test/support.ts";
+import { DEFAULT_SETTINGS } from "../src/config.ts";
 import { STYLE_VISIBLE_FRACTION, styleVisibleIndex } from "./first-preview-metrics.ts";
 
 const { values: args } = parseArgs({
@@ -67,7 +68,9 @@ async function main(): Promise<void> {
   const measured = settingsFromArgs(base);
   // warm-up: the worker thread loads the backend and VGG-19 once; a real service has done this before anyone presses Start
   await setDocument(f, { ...base, size: 64, iterations: 1, multiscale: false });
-  const server = await startServer(f, { prewarm: true, previewFps: 4, checkpointEvery: 25 });
+  // the service as deployed: its default preview rate and checkpoints, threads loaded at start-up
+  const { prewarm, previewFps, checkpointEvery } = DEFAULT_SETTINGS;
+  const server = await startServer(f, { prewarm, previewFps, checkpointEvery });
   try {
     const owner = await connect(server, f.users.owner);
     const joined = await request(owner, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });

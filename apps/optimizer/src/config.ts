@@ -3,49 +3,13 @@
  * works on one machine; production refuses to start without a real realtime secret.
  */
 import { resolveDataDir } from "@atelier/db";
-import { MAX_ITERATIONS, MAX_SIZE, MIN_SIZE, parseAllowedHosts } from "@atelier/protocol";
+import { MAX_ITERATIONS, MAX_SIZE, MIN_SIZE, parseAllowedHosts, type PreviewMime } from "@atelier/protocol";
 import { resolveRealtimeSecret } from "@atelier/protocol/token";
 import { DEFAULT_LIMITS, parseLogLevel, type LogLevel, type Logger, type ServiceLimits } from "./common/index.ts";
 
 /** What this process does (ATELIER_ROLE): everything (embedded, the default), realtime gateway only, or jobs only. */
 const ROLES = ["all", "gateway", "worker"] as const;
 type OptimizerRole = (typeof ROLES)[number];
-
-export interface OptimizerConfig {
-  /** ATELIER_ROLE; gateway and worker need REDIS_URL */
-  role: OptimizerRole;
-  /** ATELIER_REDIS_PREFIX: the prefix of every Redis key and channel of the cluster (default `atelier:`) */
-  redisPrefix: string;
-  port: number;
-  /** ATELIER_METRICS_TOKEN: GET /metrics (the gateway's port, a worker's health port) wants it as a bearer token; unset: no /metrics */
-  metricsToken: string | null;
-  /** ATELIER_HEALTH_PORT: a worker process's GET /health port (0: any free one); unset: none (a worker has no other HTTP) */
-  healthPort: number | null;
-  webOrigin: string | string[];
-  /** ATELIER_ALLOWED_HOSTS: see @atelier/protocol's origin rule */
-  allowedHosts: string[];
-  /** DATA_DIR: images, results, checkpoints */
-  dataDir: string;
-  databaseUrl: string | undefined;
-  secret: string;
-  /** ATELIER_WORKERS: jobs running at once in this process (worker threads; a worker process: BullMQ jobs, one per GPU) */
-  workers: number;
-  /** previews per second per room, at most */
-  previewFps: number;
-  /** write a checkpoint image every K iterations */
-  checkpointEvery: number;
-  redisUrl: string | undefined;
-  /** engine backend asked for (ATELIER_BACKEND; the worker threads read it themselves), shown by /health until a worker reports the one it loaded */
-  backend: string;
-  /** LOG_LEVEL */
-  logLevel: LogLevel;
-  /** ATELIER_PREWARM: load worker threads at start-up (default on) */
-  prewarm: boolean;
-  /** ATELIER_WORKER_IDLE_MS: how long an idle loaded worker thread is kept */
-  workerIdleMs: number;
-  /** ATELIER_MAX_SOCKETS_PER_USER, ATELIER_MAX_ACTIVE_RUNS_PER_USER, ATELIER_MAX_SIZE, ATELIER_MAX_ITERATIONS */
-  limits: ServiceLimits;
-}
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name]?.trim();
@@ -65,6 +29,79 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min:
  * ATELIER_BACKEND=onnx still selects it (see README).
  */
 export const DEFAULT_SERVICE_BACKEND = "wasm";
+
+/**
+ * The service's settings: the one list of what can be set, with the one set of defaults
+ * (DEFAULT_SETTINGS). `loadConfig` reads them from the environment; every part takes the ones
+ * it uses as `Pick<Settings, …>` beside its dependencies.
+ */
+export interface Settings {
+  /** ATELIER_ROLE; gateway and worker need REDIS_URL */
+  role: OptimizerRole;
+  /** ATELIER_REDIS_PREFIX: the prefix of every Redis key and channel of the cluster; tests give each file its own */
+  redisPrefix: string;
+  /** PORT (0: any free one) */
+  port: number;
+  /** ATELIER_METRICS_TOKEN: GET /metrics (the gateway's port, a worker's health port) wants it as a bearer token; unset: no /metrics */
+  metricsToken: string | null;
+  /** ATELIER_HEALTH_PORT: a worker process's GET /health port (0: any free one); unset: none (a worker has no other HTTP) */
+  healthPort: number | null;
+  webOrigin: string | string[];
+  /** ATELIER_ALLOWED_HOSTS: host names pages may be opened on besides localhost and IP literals (see @atelier/protocol's origin rule) */
+  allowedHosts: string[];
+  /** DATA_DIR: images, results, checkpoints */
+  dataDir: string;
+  databaseUrl: string | undefined;
+  /** the realtime token secret */
+  secret: string;
+  /** ATELIER_WORKERS: jobs running at once in this process (worker threads; a worker process: BullMQ jobs, one per GPU) */
+  workers: number;
+  /** ATELIER_PREVIEW_FPS: previews per second per room, at most */
+  previewFps: number;
+  /** how preview frames are encoded */
+  previewMime: PreviewMime;
+  /** ATELIER_CHECKPOINT_EVERY: write a checkpoint image every K iterations */
+  checkpointEvery: number;
+  redisUrl: string | undefined;
+  /** engine backend asked for (ATELIER_BACKEND; the worker threads read it themselves), shown by /health until a worker reports the one it loaded */
+  backend: string;
+  /** LOG_LEVEL */
+  logLevel: LogLevel;
+  /** ATELIER_PREWARM: load worker threads (backend + weights) at start-up instead of on the first run */
+  prewarm: boolean;
+  /** ATELIER_WORKER_IDLE_MS: how long an idle loaded worker thread is kept for the next run */
+  workerIdleMs: number;
+  /** ATELIER_MAX_SOCKETS_PER_USER, ATELIER_MAX_ACTIVE_RUNS_PER_USER, ATELIER_MAX_SIZE, ATELIER_MAX_ITERATIONS */
+  limits: ServiceLimits;
+  /** how long a disconnected client can come back with its rooms and missed events (ms) */
+  recoveryWindowMs: number;
+  /** how often open sockets' tokens, accounts and roles are checked again (ms) */
+  sessionCheckMs: number;
+}
+
+/** Every setting's default but the two a deployment must give (where its files are, its token secret). */
+export const DEFAULT_SETTINGS: Omit<Settings, "dataDir" | "secret"> = {
+  role: "all",
+  redisPrefix: "atelier:",
+  port: 4001,
+  metricsToken: null,
+  healthPort: null,
+  webOrigin: "http://localhost:3000",
+  allowedHosts: [],
+  databaseUrl: undefined,
+  workers: 1,
+  previewFps: 4,
+  previewMime: "image/webp",
+  checkpointEvery: 25,
+  redisUrl: undefined,
+  backend: DEFAULT_SERVICE_BACKEND,
+  logLevel: "info",
+  prewarm: true,
+  workerIdleMs: 10 * 60_000,
+  limits: DEFAULT_LIMITS,
+  recoveryWindowMs: 2 * 60_000,
+  sessionCheckMs: 30_000,
+};
 
 /** The environment of a run's worker thread: the service's own, with the engine backend it runs. */
 export function workerThreadEnv(backend: string): NodeJS.ProcessEnv {
@@ -90,7 +127,7 @@ export function workerEnv(): NodeJS.ProcessEnv {
 
 /** The log level alone (LOG_LEVEL), needed before the logger that loadConfig reports to exists. */
 export function logLevelFromEnv(env: NodeJS.ProcessEnv = process.env): LogLevel {
-  return parseLogLevel(env.LOG_LEVEL, "info");
+  return parseLogLevel(env.LOG_LEVEL, DEFAULT_SETTINGS.logLevel);
 }
 
 function roleFromEnv(env: NodeJS.ProcessEnv): OptimizerRole {
@@ -110,15 +147,17 @@ export function metricsTokenFromEnv(env: NodeJS.ProcessEnv): string | null {
   return token;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, log?: Logger): OptimizerConfig {
-  const origins = (env.WEB_ORIGIN ?? "http://localhost:3000")
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, log?: Logger): Settings {
+  const d = DEFAULT_SETTINGS;
+  const origins = (env.WEB_ORIGIN ?? String(d.webOrigin))
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
   return {
+    ...d,
     role: roleFromEnv(env),
-    redisPrefix: env.ATELIER_REDIS_PREFIX?.trim() || "atelier:",
-    port: intFromEnv(env, "PORT", 4001, 0, 65535),
+    redisPrefix: env.ATELIER_REDIS_PREFIX?.trim() || d.redisPrefix,
+    port: intFromEnv(env, "PORT", d.port, 0, 65535),
     healthPort: env.ATELIER_HEALTH_PORT?.trim() ? intFromEnv(env, "ATELIER_HEALTH_PORT", 0, 0, 65535) : null,
     metricsToken: metricsTokenFromEnv(env),
     webOrigin: origins.length === 1 ? origins[0]! : origins,
@@ -126,20 +165,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, log?: Logger): 
     dataDir: resolveDataDir(env),
     databaseUrl: env.DATABASE_URL?.trim() || undefined,
     secret: resolveSecret(env, log),
-    workers: intFromEnv(env, "ATELIER_WORKERS", 1, 1, 64),
-    previewFps: intFromEnv(env, "ATELIER_PREVIEW_FPS", 4, 1, 60),
-    checkpointEvery: intFromEnv(env, "ATELIER_CHECKPOINT_EVERY", 25, 1, 100_000),
+    workers: intFromEnv(env, "ATELIER_WORKERS", d.workers, 1, 64),
+    previewFps: intFromEnv(env, "ATELIER_PREVIEW_FPS", d.previewFps, 1, 60),
+    checkpointEvery: intFromEnv(env, "ATELIER_CHECKPOINT_EVERY", d.checkpointEvery, 1, 100_000),
     redisUrl: env.REDIS_URL?.trim() || undefined,
-    backend: env.ATELIER_BACKEND?.trim() || DEFAULT_SERVICE_BACKEND,
-    prewarm: !["0", "false", "no", "off"].includes((env.ATELIER_PREWARM ?? "1").trim().toLowerCase()),
-    workerIdleMs: intFromEnv(env, "ATELIER_WORKER_IDLE_MS", 10 * 60_000, 0, 24 * 3600_000),
+    backend: env.ATELIER_BACKEND?.trim() || d.backend,
+    prewarm:
+      env.ATELIER_PREWARM === undefined
+        ? d.prewarm
+        : !["0", "false", "no", "off"].includes(env.ATELIER_PREWARM.trim().toLowerCase()),
+    workerIdleMs: intFromEnv(env, "ATELIER_WORKER_IDLE_MS", d.workerIdleMs, 0, 24 * 3600_000),
     logLevel: logLevelFromEnv(env),
     limits: {
-      ...DEFAULT_LIMITS,
-      socketsPerUser: intFromEnv(env, "ATELIER_MAX_SOCKETS_PER_USER", DEFAULT_LIMITS.socketsPerUser, 1, 10_000),
-      activeRunsPerUser: intFromEnv(env, "ATELIER_MAX_ACTIVE_RUNS_PER_USER", DEFAULT_LIMITS.activeRunsPerUser, 1, 1000),
-      maxSize: intFromEnv(env, "ATELIER_MAX_SIZE", DEFAULT_LIMITS.maxSize, MIN_SIZE, MAX_SIZE),
-      maxIterations: intFromEnv(env, "ATELIER_MAX_ITERATIONS", DEFAULT_LIMITS.maxIterations, 1, MAX_ITERATIONS),
+      ...d.limits,
+      socketsPerUser: intFromEnv(env, "ATELIER_MAX_SOCKETS_PER_USER", d.limits.socketsPerUser, 1, 10_000),
+      activeRunsPerUser: intFromEnv(env, "ATELIER_MAX_ACTIVE_RUNS_PER_USER", d.limits.activeRunsPerUser, 1, 1000),
+      maxSize: intFromEnv(env, "ATELIER_MAX_SIZE", d.limits.maxSize, MIN_SIZE, MAX_SIZE),
+      maxIterations: intFromEnv(env, "ATELIER_MAX_ITERATIONS", d.limits.maxIterations, 1, MAX_ITERATIONS),
     },
   };
 }

@@ -20,26 +20,7 @@ export async function startService(log: Logger): Promise<{ server: OptimizerServ
   const files = fileStoreOf({ dataDir: config.dataDir });
   await files.check();
   const db = await createDb({ url: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
-  const server = await createOptimizerServer({
-    port: config.port,
-    secret: config.secret,
-    dataDir: config.dataDir,
-    db,
-    webOrigin: config.webOrigin,
-    allowedHosts: config.allowedHosts,
-    workers: config.workers,
-    previewFps: config.previewFps,
-    checkpointEvery: config.checkpointEvery,
-    redisUrl: config.redisUrl,
-    role: config.role === "gateway" ? "gateway" : "all",
-    redisPrefix: config.redisPrefix,
-    prewarm: config.prewarm,
-    workerIdleMs: config.workerIdleMs,
-    backend: config.backend,
-    limits: config.limits,
-    metricsToken: config.metricsToken,
-    logger: log,
-  });
+  const server = await createOptimizerServer({ ...config, db, logger: log });
   log.info("optimizer.ready", {
     port: server.port,
     dataDir: config.dataDir,

@@ -16,6 +16,7 @@ import { QueueEvents } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SharedDirectory } from "@atelier/files";
 import { createLogger } from "../src/common/log.ts";
+import { DEFAULT_SETTINGS } from "../src/config.ts";
 import { RunBus } from "../src/cluster/run-bus.ts";
 import { RunDispatcher } from "../src/cluster/dispatcher.ts";
 import { RUN_QUEUE, RunWorker } from "../src/cluster/run-worker-role.ts";
@@ -114,15 +115,16 @@ describe("the cluster dispatcher", () => {
 
     for (const id of ["w1", "w2"]) {
       const worker = new RunWorker({
+        ...DEFAULT_SETTINGS,
+        prewarm: false,
         db: f.db,
         dataDir: f.dataDir,
         log,
         redisUrl: REDIS_URL,
-        prefix: PREFIX,
+        redisPrefix: PREFIX,
         workerId: `${PREFIX}${id}`,
-        concurrency: 1,
+        workers: 1,
         backend: "wasm",
-        previewFps: 4,
         checkpointEvery: 5,
       });
       await worker.start();

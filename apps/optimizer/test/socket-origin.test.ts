@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "@atelier/db";
 import { createTestDatabase, type TestDatabase } from "@atelier/db/testing";
 import { createLogger } from "../src/common/log.ts";
+import { DEFAULT_SETTINGS } from "../src/config.ts";
 import { createOptimizerServer, type OptimizerServer } from "../src/gateway/server.ts";
 import { SECRET, tokenFor } from "./support.ts";
 
@@ -27,6 +28,7 @@ beforeAll(async () => {
   database = await createTestDatabase("optimizer", dataDir);
   db = await createDb({ url: database.url });
   server = await createOptimizerServer({
+    ...DEFAULT_SETTINGS,
     port: 0,
     secret: SECRET,
     dataDir,

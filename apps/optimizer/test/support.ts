@@ -26,7 +26,9 @@ import {
 } from "@atelier/protocol";
 import { signRealtimeToken } from "@atelier/protocol/token";
 import { storeImage } from "@atelier/storage";
+import type { ServiceLimits } from "../src/common/limits.ts";
 import { createLogger } from "../src/common/log.ts";
+import { DEFAULT_SETTINGS } from "../src/config.ts";
 import { createOptimizerServer, type OptimizerServer, type OptimizerServerOptions } from "../src/gateway/server.ts";
 
 export const SECRET = "test-realtime-secret";
@@ -136,9 +138,15 @@ export async function setDocument(f: Fixture, document: RoomDocument): Promise<v
   await f.db.room.update({ where: { id: f.roomId }, data: { document: serializeRoomDocument(document) } });
 }
 
-export function startServer(f: Fixture, options: Partial<OptimizerServerOptions> = {}): Promise<OptimizerServer> {
+/** The service with its default settings but what a test needs (any free port, threads loaded on the first run), and `options`. */
+export function startServer(
+  f: Fixture,
+  options: Partial<Omit<OptimizerServerOptions, "limits">> & { limits?: Partial<ServiceLimits> } = {},
+): Promise<OptimizerServer> {
   return createOptimizerServer({
+    ...DEFAULT_SETTINGS,
     port: 0,
+    prewarm: false,
     secret: SECRET,
     dataDir: f.dataDir,
     db: f.db,
@@ -146,6 +154,7 @@ export function startServer(f: Fixture, options: Partial<OptimizerServerOptions>
     checkpointEvery: 5,
     logger: createLogger((process.env.LOG_LEVEL as "warn" | undefined) ?? "warn"),
     ...options,
+    limits: { ...DEFAULT_SETTINGS.limits, ...options.limits },
   });
 }
 

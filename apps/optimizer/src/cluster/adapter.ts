@@ -14,7 +14,7 @@ export async function connectCluster(
   io: AtelierServer,
   url: string,
   log: Logger,
-  keyPrefix = "atelier:",
+  keyPrefix: string,
 ): Promise<ClusterLink> {
   const streamName = `${keyPrefix}socket.io`;
   const redis = new Redis(url, { lazyConnect: true });

@@ -9,18 +9,13 @@ import type { RoomField, RunEvent } from "@atelier/protocol";
 import { isActive, toRunInfo, type LiveRun } from "../runs/live-run.ts";
 import { RunBus } from "./run-bus.ts";
 import type { RunCore } from "../runs/core.ts";
+import type { Settings } from "../config.ts";
 import { RunDispatcher } from "./dispatcher.ts";
 import { mirrorRemote } from "../runs/views.ts";
 import type { LiveRoom, PreviewFrame } from "../rooms/room-registry.ts";
 
 /** how long a cancel waits for the worker to report the run's end */
 const CANCEL_WAIT_MS = 20_000;
-
-interface ClusterRunsOptions {
-  redisUrl: string;
-  /** Redis key prefix (`atelier:`); tests use their own */
-  prefix: string;
-}
 
 export class ClusterRuns {
   readonly bus: RunBus;
@@ -30,10 +25,10 @@ export class ClusterRuns {
 
   constructor(
     private readonly core: RunCore,
-    options: ClusterRunsOptions,
+    options: Pick<Settings, "redisPrefix"> & { redisUrl: string },
   ) {
     const { db, log, nodeId } = core.o;
-    this.bus = new RunBus(options.redisUrl, options.prefix, log);
+    this.bus = new RunBus(options.redisUrl, options.redisPrefix, log);
     this.dispatcher = new RunDispatcher({
       db,
       bus: this.bus,

@@ -10,12 +10,13 @@
 import { isDeepStrictEqual } from "node:util";
 import { Worker, type Job } from "bullmq";
 import { readRunParams, type Db } from "@atelier/db";
-import { runJobData, sweepJobData, type PreviewMime, type RunControl } from "@atelier/protocol";
+import { runJobData, sweepJobData, type RunControl } from "@atelier/protocol";
 import { memberVisibleError } from "../common/errors.ts";
 import { isLeaseHeld, readLease, writeLease } from "../runs/lease.ts";
 import { WorkerPool } from "../engine-slots/slot-pool.ts";
 import { ACTIVE, toRunInfo, type LiveRun } from "../runs/live-run.ts";
 import type { Logger } from "../common/log.ts";
+import type { Settings } from "../config.ts";
 import { RunBus, redisClient } from "./run-bus.ts";
 import type { RunRuntime } from "../runs/core.ts";
 import { liveEditOf } from "../runs/edits.ts";
@@ -43,23 +44,24 @@ export const WORKER_REGISTRY = "workers";
 /** the run's lease file in DATA_DIR (runs/lease.ts) is refreshed this often while a worker holds the run */
 const LEASE_RENEW_MS = 10_000;
 
-interface RunWorkerOptions {
+/** The worker's settings (`workers`: its jobs at once, one per GPU) and what it works with. */
+type RunWorkerOptions = Pick<
+  Settings,
+  | "dataDir"
+  | "redisPrefix"
+  | "workers"
+  | "backend"
+  | "previewFps"
+  | "previewMime"
+  | "checkpointEvery"
+  | "workerIdleMs"
+  | "prewarm"
+> & {
   db: Db;
-  dataDir: string;
   log: Logger;
   redisUrl: string;
-  /** Redis key prefix (`atelier:`); tests use their own */
-  prefix: string;
   workerId: string;
-  /** jobs at once (ATELIER_WORKERS: one per GPU) */
-  concurrency: number;
-  backend: string;
-  previewFps: number;
-  previewMime?: PreviewMime;
-  checkpointEvery: number;
-  workerIdleMs?: number;
-  prewarm?: boolean;
-}
+};
 
 export class RunWorker {
   private readonly bus: RunBus;
@@ -74,7 +76,7 @@ export class RunWorker {
   private closing = false;
 
   constructor(private readonly o: RunWorkerOptions) {
-    this.bus = new RunBus(o.redisUrl, o.prefix, o.log);
+    this.bus = new RunBus(o.redisUrl, o.redisPrefix, o.log);
     this.pool = new WorkerPool({ log: o.log, idleMs: o.workerIdleMs, backend: o.backend });
     this.runtime = {
       o: { ...o, nodeId: o.workerId },
@@ -107,7 +109,7 @@ export class RunWorker {
     return {
       ok: !this.closing && redis === "ready" && Boolean(this.bull?.isRunning()),
       worker: this.o.workerId,
-      concurrency: this.o.concurrency,
+      concurrency: this.o.workers,
       running: this.running,
       redis,
       backend: this.runtime.backend ?? this.o.backend,
@@ -115,11 +117,11 @@ export class RunWorker {
   }
 
   async start(): Promise<void> {
-    if (this.o.prewarm) for (let i = 0; i < this.o.concurrency; i++) this.pool.prewarm();
+    if (this.o.prewarm) for (let i = 0; i < this.o.workers; i++) this.pool.prewarm();
     this.bull = new Worker(RUN_QUEUE, (job) => this.process(job), {
       connection: redisClient(this.o.redisUrl, this.o.log, "bull-worker"),
-      prefix: `${this.o.prefix}bull`,
-      concurrency: this.o.concurrency,
+      prefix: `${this.o.redisPrefix}bull`,
+      concurrency: this.o.workers,
       lockDuration: LOCK_MS,
       stalledInterval: STALLED_CHECK_MS,
       // a run survives many worker deaths: each one resumes it from its checkpoint
@@ -151,11 +153,11 @@ export class RunWorker {
    * walks every key of the Redis and blocks it meanwhile).
    */
   private async renewSlots(): Promise<void> {
-    const slots = { workerId: this.o.workerId, concurrency: this.o.concurrency, running: this.running };
+    const slots = { workerId: this.o.workerId, concurrency: this.o.workers, running: this.running };
     await this.bus.redis
       .multi()
-      .set(`${this.o.prefix}worker:${this.o.workerId}`, JSON.stringify(slots), "PX", SLOTS_TTL_MS)
-      .zadd(`${this.o.prefix}${WORKER_REGISTRY}`, Date.now() + SLOTS_TTL_MS, this.o.workerId)
+      .set(`${this.o.redisPrefix}worker:${this.o.workerId}`, JSON.stringify(slots), "PX", SLOTS_TTL_MS)
+      .zadd(`${this.o.redisPrefix}${WORKER_REGISTRY}`, Date.now() + SLOTS_TTL_MS, this.o.workerId)
       .exec()
       .catch((error: unknown) => this.o.log.warn("worker.slots_failed", { error }));
   }
@@ -294,8 +296,8 @@ export class RunWorker {
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     await this.bus.redis
       .multi()
-      .del(`${this.o.prefix}worker:${this.o.workerId}`)
-      .zrem(`${this.o.prefix}${WORKER_REGISTRY}`, this.o.workerId)
+      .del(`${this.o.redisPrefix}worker:${this.o.workerId}`)
+      .zrem(`${this.o.redisPrefix}${WORKER_REGISTRY}`, this.o.workerId)
       .exec()
       .catch(() => null);
     await this.sweeps.close();

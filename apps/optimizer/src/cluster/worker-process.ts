@@ -28,20 +28,7 @@ async function main(): Promise<void> {
   await files.check();
   const db = await createDb({ url: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
   const workerId = `${hostname()}:${process.pid}`;
-  const worker = new RunWorker({
-    db,
-    dataDir: config.dataDir,
-    log,
-    redisUrl,
-    prefix: config.redisPrefix,
-    workerId,
-    concurrency: config.workers,
-    backend: config.backend,
-    previewFps: config.previewFps,
-    checkpointEvery: config.checkpointEvery,
-    workerIdleMs: config.workerIdleMs,
-    prewarm: config.prewarm,
-  });
+  const worker = new RunWorker({ ...config, db, log, redisUrl, workerId });
   await worker.start();
   const health =
     config.healthPort === null

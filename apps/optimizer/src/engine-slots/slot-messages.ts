@@ -4,9 +4,10 @@
  */
 import type { IterationEvent, LiveWeights, RgbImage } from "@atelier/engine";
 import type { PreviewMime, RunParams } from "@atelier/protocol";
+import type { Settings } from "../config.ts";
 
-/** Everything a worker needs to run one job. */
-export interface WorkerJob {
+/** Everything a worker needs to run one job: its run, its files, and the service's preview and checkpoint settings. */
+export interface WorkerJob extends Pick<Settings, "previewFps" | "previewMime" | "checkpointEvery"> {
   runId: string;
   params: RunParams;
   /** absolute paths of the content and style files (resolved through storage) */
@@ -19,9 +20,6 @@ export interface WorkerJob {
    * remaining `params.iterations - startIteration` iterations and numbers them from here.
    */
   startIteration?: number;
-  previewFps: number;
-  previewMime: PreviewMime;
-  checkpointEvery: number;
   /** absolute paths the worker writes to (atomically: temp file + rename) */
   checkpointPath: string;
   finalPath: string;

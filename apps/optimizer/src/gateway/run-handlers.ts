@@ -3,29 +3,17 @@
  * SweepManager with the room broadcasts they report through (in cluster mode every node hears
  * every run on the run bus), and the client events that start, cancel, sweep and save runs.
  */
-import type { PreviewMime, RoomField } from "@atelier/protocol";
+import type { RoomField } from "@atelier/protocol";
 import { broadcastActivity, roomKey, type AtelierSocket, type GatewayContext } from "./context.ts";
 import type { ApplyFieldEdit } from "./document-handlers.ts";
 import { toRunInfo } from "../runs/live-run.ts";
 import type { Presence } from "./presence.ts";
 import type { LiveRoom } from "../rooms/room-registry.ts";
+import type { RunSettings } from "../runs/core.ts";
 import { RunManager } from "../runs/manager.ts";
 import { on, requireMember } from "./socket-events.ts";
 import { SweepManager, type SweepBroadcaster, type Sweeps } from "../sweeps/sweep-manager.ts";
 import { ClusterSweeps } from "../sweeps/cluster-sweeps.ts";
-
-export interface RunSettings {
-  dataDir: string;
-  workers: number;
-  previewFps: number;
-  previewMime?: PreviewMime;
-  checkpointEvery: number;
-  prewarm?: boolean;
-  workerIdleMs?: number;
-  backend: string;
-  /** cluster (REDIS_URL): runs go through BullMQ to workers (this node too unless a gateway), events come back over the run bus */
-  clusterRuns?: { redisUrl: string; prefix: string; worker: boolean };
-}
 
 export interface RunLink {
   runs: RunManager;
@@ -38,25 +26,15 @@ export interface RunLink {
 }
 
 export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLink {
-  const { io, db, log, rooms, fanout, nodeId, limits } = ctx;
+  const { io, db, log, rooms, fanout, nodeId } = ctx;
   // cluster runs: every node hears every run event on the run bus, so each one emits to its own sockets only
-  const clusterRuns = settings.clusterRuns !== undefined;
-  const runsOut = clusterRuns ? io.local : io;
+  const runsOut = settings.redisUrl ? io.local : io;
   const runs: RunManager = new RunManager({
+    ...settings,
     db,
-    dataDir: settings.dataDir,
     rooms,
     log,
     nodeId,
-    workers: settings.workers,
-    previewFps: settings.previewFps,
-    previewMime: settings.previewMime,
-    checkpointEvery: settings.checkpointEvery,
-    prewarm: settings.prewarm,
-    workerIdleMs: settings.workerIdleMs,
-    backend: settings.backend,
-    limits,
-    clusterRuns: settings.clusterRuns,
     broadcast: {
       runUpdate(room) {
         if (!room.run) return;

@@ -12,9 +12,8 @@ import type { AddressInfo } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Server } from "socket.io";
 import { createDb, type Db } from "@atelier/db";
-import type { PreviewMime } from "@atelier/protocol";
 import { connectCluster } from "../cluster/adapter.ts";
-import { DEFAULT_SERVICE_BACKEND } from "../config.ts";
+import type { Settings } from "../config.ts";
 import { createDocumentEditor, installRemoteEdits, registerDocumentHandlers, RoomQueue } from "./document-handlers.ts";
 import type { DocumentStore } from "../rooms/document-store.ts";
 import { MemoryDocumentStore } from "../rooms/document-store-memory.ts";
@@ -22,12 +21,12 @@ import { RedisDocumentStore } from "../rooms/document-store-redis.ts";
 import { PreviewFanout } from "./fanout.ts";
 import { roomKey, type AtelierServer, type ClusterLink, type GatewayContext } from "./context.ts";
 import { createHttpHandler } from "./http-handler.ts";
-import { DEFAULT_LIMITS, type ServiceLimits } from "../common/limits.ts";
 import { createLogger, type Logger } from "../common/log.ts";
 import { applyMembershipChange, followMembershipEverywhere } from "./membership.ts";
 import { Presence } from "./presence.ts";
 import { registerRoomHandlers, type RoomViews } from "./room-handlers.ts";
 import { RoomRegistry } from "../rooms/room-registry.ts";
+import type { RunSettings } from "../runs/core.ts";
 import { createRunLink, type RunLink } from "./run-handlers.ts";
 import { installSocketAuth } from "./socket-auth.ts";
 import { socketOriginOptions } from "./socket-origin.ts";
@@ -36,45 +35,19 @@ import { gauges, metrics } from "../common/metrics.ts";
 
 export type { AtelierServer } from "./context.ts";
 
-export interface OptimizerServerOptions {
-  /** 0: any free port (tests) */
-  port?: number;
-  host?: string;
-  secret: string;
-  dataDir: string;
-  /** a database client; default: a new one for DATABASE_URL / DATA_DIR (closed on close()) */
-  db?: Db;
-  webOrigin?: string | string[];
-  /** ATELIER_ALLOWED_HOSTS: host names pages may be opened on besides localhost and IP literals (see socket-origin.ts) */
-  allowedHosts?: string[];
-  workers?: number;
-  previewFps?: number;
-  previewMime?: PreviewMime;
-  checkpointEvery?: number;
-  redisUrl?: string;
-  /**
-   * ATELIER_ROLE: "gateway" runs no job (runs go to worker processes through BullMQ, their
-   * events come back over the run bus); "all" (default) runs them in this process
-   */
-  role?: "all" | "gateway";
-  /** prefix of every Redis key (default "atelier:"); tests give each file its own */
-  redisPrefix?: string;
-  logger?: Logger;
-  /** how long a disconnected client can come back with its rooms and missed events (ms) */
-  recoveryWindowMs?: number;
-  /** load worker threads (backend + weights) at start-up instead of on the first run */
-  prewarm?: boolean;
-  /** how long a finished worker thread stays loaded for the next run (ms, default 10 min) */
-  workerIdleMs?: number;
-  /** the engine backend of the worker threads (default DEFAULT_SERVICE_BACKEND); /health reports it until a worker reports the one it loaded */
-  backend?: string;
-  /** how often open sockets' tokens, accounts and roles are checked again (ms, default 30 s) */
-  sessionCheckMs?: number;
-  /** abuse limits (defaults: DEFAULT_LIMITS) */
-  limits?: Partial<ServiceLimits>;
-  /** ATELIER_METRICS_TOKEN: GET /metrics answers requests bearing it; null/absent: no /metrics */
-  metricsToken?: string | null;
-}
+/**
+ * The settings the server uses (role "gateway" runs no job: runs go to worker processes through
+ * BullMQ, their events come back over the run bus; "all" runs them in this process), and what it
+ * works with: a database client (default: a new one for DATA_DIR, closed on close()) and a logger.
+ */
+export type OptimizerServerOptions = RunSettings &
+  Pick<
+    Settings,
+    "port" | "secret" | "webOrigin" | "allowedHosts" | "recoveryWindowMs" | "sessionCheckMs" | "metricsToken"
+  > & {
+    db?: Db;
+    logger?: Logger;
+  };
 
 export interface OptimizerServer {
   port: number;
@@ -99,7 +72,6 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
   const ownsDb = !options.db;
   const db = options.db ?? (await createDb({ dataDir: options.dataDir }));
   const startedAt = Date.now();
-  const limits: ServiceLimits = { ...DEFAULT_LIMITS, ...options.limits };
   let closing = false;
   const LOOP_RESOLUTION_MS = 10;
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
@@ -111,12 +83,9 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
   let handleHttp: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.writeHead(503).end();
   const http = createServer((req, res) => handleHttp(req, res));
   const io: AtelierServer = new Server(http, {
-    ...socketOriginOptions({
-      publicOrigins: [options.webOrigin ?? "http://localhost:3000"].flat(),
-      allowedHosts: options.allowedHosts ?? [],
-    }),
+    ...socketOriginOptions({ publicOrigins: [options.webOrigin].flat(), allowedHosts: options.allowedHosts }),
     connectionStateRecovery: {
-      maxDisconnectionDuration: options.recoveryWindowMs ?? 2 * 60 * 1000,
+      maxDisconnectionDuration: options.recoveryWindowMs,
       // tokens are checked again on a recovered connection
       skipMiddlewares: false,
     },
@@ -148,26 +117,13 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     log,
     nodeId,
     secret: options.secret,
-    limits,
+    limits: options.limits,
     rooms,
     fanout: new PreviewFanout(io, roomKey),
     cluster,
     isClosing: () => closing,
   };
-  link = createRunLink(ctx, {
-    dataDir: options.dataDir,
-    workers: options.workers ?? 1,
-    previewFps: options.previewFps ?? 4,
-    previewMime: options.previewMime,
-    checkpointEvery: options.checkpointEvery ?? 25,
-    prewarm: options.prewarm,
-    workerIdleMs: options.workerIdleMs,
-    backend: options.backend ?? DEFAULT_SERVICE_BACKEND,
-    // cluster runs (REDIS_URL): a gateway runs no job, a node of role "all" also runs a worker (cluster/run-worker-role.ts)
-    clusterRuns: options.redisUrl
-      ? { redisUrl: options.redisUrl, prefix: options.redisPrefix ?? "atelier:", worker: options.role !== "gateway" }
-      : undefined,
-  });
+  link = createRunLink(ctx, options);
   const { runs } = link;
   const stopGauges = [
     gauges.gateway(() => [
@@ -182,7 +138,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       ];
     }),
   ];
-  const presence = new Presence(io, log, limits.presenceCoalesceMs);
+  const presence = new Presence(io, log, options.limits.presenceCoalesceMs);
   const views: RoomViews = { speed: () => runs.speed.current(), sweeps: link.sweeps };
   const applyFieldEdit = createDocumentEditor(ctx, link.followEdit);
   const maskEdits = new RoomQueue();
@@ -195,7 +151,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
   }
   const membershipChanged = followMembershipEverywhere(ctx, presence, views);
   // the periodic pass fixes this node's sockets only: each node runs its own
-  const stopSessionChecks = startSessionChecks(ctx, options.sessionCheckMs ?? 30_000, (roomId, userId) =>
+  const stopSessionChecks = startSessionChecks(ctx, options.sessionCheckMs, (roomId, userId) =>
     applyMembershipChange(ctx, presence, views, roomId, userId),
   );
 
@@ -216,7 +172,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       const queue = runs.health();
       return {
         node: nodeId,
-        backend: runs.backend ?? options.backend ?? DEFAULT_SERVICE_BACKEND,
+        backend: runs.backend ?? options.backend,
         workers: { max: queue.workers, busy: queue.running, threads: queue.threads, idleThreads: queue.idleThreads },
         queue: { queued: queue.queued, running: queue.running },
         rooms: rooms.all().length,
@@ -226,19 +182,19 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       };
     },
     membershipChanged,
-    metricsToken: options.metricsToken ?? null,
+    metricsToken: options.metricsToken,
   });
 
   await link.start();
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
-    http.listen(options.port ?? 0, options.host, () => {
+    http.listen(options.port, () => {
       http.off("error", reject);
       resolve();
     });
   });
   const port = (http.address() as AddressInfo).port;
-  log.info("optimizer.listening", { port, workers: options.workers ?? 1, cluster: Boolean(cluster) });
+  log.info("optimizer.listening", { port, workers: options.workers, cluster: Boolean(cluster) });
 
   let closed: Promise<void> | null = null;
   async function close(): Promise<void> {

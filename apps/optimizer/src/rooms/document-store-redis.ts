@@ -108,8 +108,8 @@ const encodeValue = (value: unknown): string => (value === undefined ? "" : JSON
 const sha1 = (script: string) => createHash("sha1").update(script).digest("hex");
 
 export interface RedisDocumentStoreOptions {
-  /** key prefix (default "atelier:"); tests use their own */
-  keyPrefix?: string;
+  /** key prefix (the settings' redisPrefix) */
+  keyPrefix: string;
   log: Logger;
   /**
    * Where accepted changes are announced: the streams adapter's stream (socket.io-adapter's
@@ -136,7 +136,7 @@ export class RedisDocumentStore implements DocumentStore {
     private readonly redis: Redis,
     private readonly options: RedisDocumentStoreOptions,
   ) {
-    this.prefix = options.keyPrefix ?? "atelier:";
+    this.prefix = options.keyPrefix;
   }
 
   private key(roomId: string): string {

@@ -6,8 +6,8 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import type { Db } from "@atelier/db";
-import type { IterationStats, PreviewMime, RoomField } from "@atelier/protocol";
-import type { ServiceLimits } from "../common/limits.ts";
+import type { IterationStats, RoomField } from "@atelier/protocol";
+import type { Settings } from "../config.ts";
 import type { Logger } from "../common/log.ts";
 import type { LiveRoom, PreviewFrame, RoomRegistry } from "../rooms/room-registry.ts";
 import { isActive, type LiveRun, type User } from "./live-run.ts";
@@ -30,36 +30,33 @@ export interface RunBroadcaster {
   resumed(room: LiveRoom, payload: { runId: string; author: User }): void;
 }
 
-export interface RunManagerOptions {
+/**
+ * The settings the run service uses. With `redisUrl` (cluster runs), runs go through the
+ * dispatcher and BullMQ to the cluster's workers (worker processes, and this node itself unless
+ * its role is "gateway"), and their events come back over the run bus (cluster/gateway-runs.ts).
+ */
+export type RunSettings = Pick<
+  Settings,
+  | "dataDir"
+  | "workers"
+  | "previewFps"
+  | "previewMime"
+  | "checkpointEvery"
+  | "prewarm"
+  | "workerIdleMs"
+  | "backend"
+  | "limits"
+  | "redisUrl"
+  | "redisPrefix"
+  | "role"
+>;
+
+export interface RunManagerOptions extends RunSettings {
   db: Db;
-  dataDir: string;
   rooms: RoomRegistry;
   log: Logger;
   broadcast: RunBroadcaster;
   nodeId: string;
-  workers: number;
-  previewFps: number;
-  checkpointEvery: number;
-  previewMime?: PreviewMime;
-  /** start loaded worker threads at start-up, so the first run does not wait for them */
-  prewarm?: boolean;
-  /** how long a finished worker thread stays loaded for the next run (ms) */
-  workerIdleMs?: number;
-  /** the engine backend of the worker threads */
-  backend: string;
-  /** per-user active runs, size and iteration caps */
-  limits: ServiceLimits;
-  /**
-   * Cluster runs (REDIS_URL): runs go through the dispatcher and BullMQ to the cluster's
-   * workers (worker processes, and this node itself unless it is a gateway only), and their
-   * events come back over the run bus (cluster/gateway-runs.ts).
-   */
-  clusterRuns?: {
-    redisUrl: string;
-    prefix: string;
-    /** role "all": this node is also a worker of the cluster (ATELIER_WORKERS jobs) */
-    worker: boolean;
-  };
 }
 
 /** Where a running job's events go: the room and its sockets (embedded), or the run bus (a worker process). */

@@ -56,7 +56,7 @@ export class RunLauncher {
       stylePaths: run.stylePaths,
       initImagePath: run.initImagePath,
       previewFps: o.previewFps,
-      previewMime: o.previewMime ?? "image/webp",
+      previewMime: o.previewMime,
       checkpointEvery: o.checkpointEvery,
       checkpointPath: this.core.files.checkpointFile(run.id),
       finalPath: this.core.files.finalImagePath(run.id),

@@ -66,16 +66,11 @@ export class RunManager {
       if (room) o.broadcast.error(room, message);
     };
     this.scheduler = new LocalScheduler(this.core, this.pool, (run) => this.launcher.launch(run));
-    this.cluster = o.clusterRuns ? new ClusterRuns(this.core, o.clusterRuns) : null;
-    this.clusterWorker = o.clusterRuns?.worker
-      ? new RunWorker({
-          ...o,
-          redisUrl: o.clusterRuns.redisUrl,
-          prefix: o.clusterRuns.prefix,
-          workerId: o.nodeId,
-          concurrency: o.workers,
-        })
-      : null;
+    // cluster runs (REDIS_URL): a gateway runs no job, a node of role "all" is also a worker of the cluster's queue
+    const redisUrl = o.redisUrl;
+    this.cluster = redisUrl ? new ClusterRuns(this.core, { ...o, redisUrl }) : null;
+    this.clusterWorker =
+      redisUrl && o.role !== "gateway" ? new RunWorker({ ...o, redisUrl, workerId: o.nodeId }) : null;
     const cluster = this.cluster;
     this.control = new RunControl(this.core, finish, {
       cancel: (room, run) => (cluster ? cluster.cancel(run) : Promise.resolve(false)),

@@ -10,6 +10,7 @@ import type { SweepCell, SweepFrame, SweepInfo } from "@atelier/protocol";
 import { inspectImage } from "@atelier/storage";
 import type { JobHandle, WorkerEnd, WorkerPool } from "../engine-slots/slot-pool.ts";
 import type { Logger } from "../common/log.ts";
+import { DEFAULT_SETTINGS } from "../config.ts";
 
 export type CellInfo = SweepInfo["cells"][number];
 
@@ -80,8 +81,9 @@ export async function runSweepCell(
           contentPath: files.contentPath,
           stylePaths: files.stylePaths,
           initImagePath: null,
-          previewFps: 4,
-          previewMime: "image/webp",
+          // a cell previews at the service's default rate and format, whatever this deployment's
+          previewFps: DEFAULT_SETTINGS.previewFps,
+          previewMime: DEFAULT_SETTINGS.previewMime,
           // a cell is short: no checkpoints
           checkpointEvery: cell.params.iterations + 1,
           checkpointPath: path.join(files.dir, `${cell.index}.checkpoint.png`),

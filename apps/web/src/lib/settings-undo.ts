@@ -44,7 +44,10 @@ export function takeUndo(stacks: UndoStacks, current: Read): { stacks: UndoStack
   while (undo.length > 0) {
     const edit = undo.pop()!;
     if (same(current(edit.field), edit.after))
-      return { stacks: { undo, redo: [...stacks.redo, edit] }, send: { ...edit, after: edit.before, before: edit.after } };
+      return {
+        stacks: { undo, redo: [...stacks.redo, edit] },
+        send: { ...edit, after: edit.before, before: edit.after },
+      };
   }
   return { stacks: { undo, redo: stacks.redo }, send: null };
 }
@@ -54,8 +57,7 @@ export function takeRedo(stacks: UndoStacks, current: Read): { stacks: UndoStack
   const redo = [...stacks.redo];
   while (redo.length > 0) {
     const edit = redo.pop()!;
-    if (same(current(edit.field), edit.before))
-      return { stacks: { undo: [...stacks.undo, edit], redo }, send: edit };
+    if (same(current(edit.field), edit.before)) return { stacks: { undo: [...stacks.undo, edit], redo }, send: edit };
   }
   return { stacks: { undo: stacks.undo, redo }, send: null };
 }

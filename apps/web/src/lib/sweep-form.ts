@@ -2,7 +2,13 @@
  * The sweep form's pure parts: reading a list of values as typed ("10, 100, 1e3") and naming a
  * cell by its swept values. The service validates everything again (expandSweep).
  */
-import { FIELD_LABELS, MAX_SWEEP_VALUES, estimateRunSeconds, type SpeedModel, type SweepParam } from "@atelier/protocol";
+import {
+  FIELD_LABELS,
+  MAX_SWEEP_VALUES,
+  estimateRunSeconds,
+  type SpeedModel,
+  type SweepParam,
+} from "@atelier/protocol";
 
 export const SWEEP_PARAM_LABELS: Record<SweepParam, string> = {
   styleWeight: FIELD_LABELS.styleWeight,
