@@ -54,8 +54,13 @@ export interface StylizeOptions {
    * "match-result": the result's colours matched to the content's after it (and in previews).
    */
   colorControl?: ColorControl;
-  /** "noise" | "content" | "style" | an image (e.g. a checkpoint to resume from) */
-  init?: "noise" | "content" | "style" | { image: ImageSource };
+  /**
+   * "noise" | "content" | "style" | an image (e.g. a checkpoint to resume from). With
+   * `continues: true` the image is a painting of this content to go on from: the run starts at
+   * the first level at least as large as the image (so it is not shrunk to a blurry coarse
+   * level) and splits its iterations over the levels from there up.
+   */
+  init?: "noise" | "content" | "style" | { image: ImageSource; continues?: boolean };
   seed?: number; // default 0 (ENGINE_OVERRIDES; a new room: 42); same seed + same backend → identical output
   pooling?: "max" | "avg"; // default "max"
   contentLayers?: LayerName[]; // default ["relu4_2"]

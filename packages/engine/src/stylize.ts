@@ -17,7 +17,7 @@ import { decodeStyleMasks, masksAtSize } from "./mask-images.ts";
 import { TILED_LBFGS_HISTORY, isTiled } from "./tiles.ts";
 import { TiledLevel } from "./tiled-level.ts";
 import { replanIterations } from "./multiscale.ts";
-import { planLevels, styleDimsAt, type Level } from "./level-plan.ts";
+import { continueLevels, planLevels, styleDimsAt, type Level } from "./level-plan.ts";
 import { WholeLevel, type LevelSteps } from "./level-steps.ts";
 import { RunNetwork } from "./network.ts";
 import type { FloatImage, ObjectiveWeights } from "./objective.ts";
@@ -255,7 +255,12 @@ class StyleRun {
     disposables.push(network);
     this.checkAbort();
     this.runInfo = { backend, modelHash: network.modelHash };
-    const levels = planLevels(opts.plan, content, convCount, opts.size);
+    const planned = planLevels(opts.plan, content, convCount, opts.size);
+    const init = opts.init;
+    const levels =
+      typeof init === "object" && init.continues
+        ? continueLevels(planned, await decodeImage(init.image, { label: "init image" }))
+        : planned;
     return { network, content, styles, masks, convCount, levels };
   }
 

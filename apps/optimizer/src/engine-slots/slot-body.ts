@@ -62,7 +62,9 @@ function engineOptions(job: WorkerJob, signal: AbortSignal, masks: (RgbImage | u
     styleScale: p.styleScale,
     originalColors: p.originalColors,
     ...(p.colorControl ? { colorControl: p.colorControl } : {}),
-    init: job.initImagePath ? { image: job.initImagePath } : p.init,
+    // a run started from another run's image (continue, restart with changes) goes on from it at
+    // its own size; a resumed job's checkpoint follows the rest of its own schedule (resumedScales)
+    init: job.initImagePath ? { image: job.initImagePath, continues: offsetOf(job) === 0 } : p.init,
     seed: p.seed,
     pooling: p.pooling,
     contentLayers: p.contentLayers,
