@@ -15,7 +15,7 @@ import { runJobData, sweepJobData, type RunControl, type WorkerSlots } from "@at
 import { memberVisibleError } from "../common/errors.ts";
 import { isLeaseHeld, readLease, writeLease } from "../runs/lease.ts";
 import { WorkerPool } from "../engine-slots/slot-pool.ts";
-import { ACTIVE, toRunInfo, type LiveRun } from "../runs/live-run.ts";
+import { ACTIVE, toRunInfo, type LiveRun } from "../common/live-run.ts";
 import type { Logger } from "../common/log.ts";
 import type { Settings } from "../config.ts";
 import { RunBus, redisClient } from "./run-bus.ts";

@@ -4,13 +4,13 @@
  * room's restart-needed fields). Each part (scheduler, launcher, recovery, results, control)
  * gets this object; none of them imports another.
  */
-import { isDeepStrictEqual } from "node:util";
 import type { Db } from "@atelier/db";
 import type { IterationStats, RoomField } from "@atelier/protocol";
 import type { Settings } from "../config.ts";
 import type { Logger } from "../common/log.ts";
-import type { LiveRoom, PreviewFrame, RoomRegistry } from "../rooms/room-registry.ts";
-import { isActive, type LiveRun, type User } from "./live-run.ts";
+import type { LiveRoom, PreviewFrame } from "../rooms/live-room.ts";
+import type { RoomRegistry } from "../rooms/room-registry.ts";
+import { isActive, type LiveRun, type User } from "../common/live-run.ts";
 import { restartNeededFields } from "./edits.ts";
 import { RunFiles } from "./files.ts";
 import { SpeedTracker } from "./speed-model.ts";
@@ -102,7 +102,7 @@ export function roomSink(core: RunCore): RunSink {
     preview(run, frame) {
       const room = core.roomOf(run);
       if (!room) return;
-      room.latestPreview = frame;
+      room.showPreview(frame);
       broadcast.preview(room, frame);
     },
     shown(run) {
@@ -118,7 +118,7 @@ export function roomSink(core: RunCore): RunSink {
       core.recomputeRestartNeeded(room);
       broadcast.runUpdate(room);
       // late joiners get the exact kept image; those present already have the worker's last frame
-      if (frame) room.latestPreview = frame;
+      if (frame) room.showPreview(frame);
     },
   };
 }
@@ -152,10 +152,7 @@ export class RunCore implements RunRuntime {
   recomputeRestartNeeded(room: LiveRoom): RoomField[] {
     const run = room.run;
     const fields = run && isActive(run.status) ? restartNeededFields(run.params, room.document) : [];
-    if (!isDeepStrictEqual(fields, room.restartNeeded)) {
-      room.restartNeeded = fields;
-      this.o.broadcast.restartNeeded(room);
-    }
+    if (room.setRestartNeeded(fields)) this.o.broadcast.restartNeeded(room);
     return fields;
   }
 }
