@@ -3,8 +3,9 @@ import type { KnipConfig } from "knip";
 // Dead-code check (unused files, exports, class members and dependencies), run by `npm run lint`.
 const config: KnipConfig = {
   ignoreExportsUsedInFile: true,
-  // a system binary, not an npm one: the chaos tests spawn their own Redis (apps/optimizer/test/support-chaos.ts)
-  ignoreBinaries: ["redis-server"],
+  // system binaries, not npm ones: the chaos tests spawn their own Redis (apps/optimizer/test/support-chaos.ts);
+  // the engine names the GPU adapter with vulkaninfo, the test setup checks Mesa with dpkg-query
+  ignoreBinaries: ["redis-server", "vulkaninfo", "dpkg-query"],
   workspaces: {
     ".": {
       entry: ["scripts/*.mjs", "vitest.base.ts"],

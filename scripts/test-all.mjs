@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: every test of the monorepo on a fresh clone — installs what is missing
-// (dependencies, Debian's Chromium), starts PostgreSQL/Redis if they stopped, then runs lint,
+// (dependencies, Debian's Chromium, Mesa's software Vulkan driver), starts PostgreSQL/Redis if they stopped, then runs lint,
 // the unit and integration suites (one package at a time: 2 cores, CPU-bound engine tests;
 // lint beside the light ones), the suites that open a database once more against PostgreSQL,
 // and the Playwright journeys, and prints the time of each phase and one closing line with
@@ -8,7 +8,15 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { ensureChromium, ensureDependencies, ensureServices, findWeights, log, repoRoot } from "./lib/setup.mjs";
+import {
+  ensureChromium,
+  ensureDependencies,
+  ensureServices,
+  ensureSoftwareVulkan,
+  findWeights,
+  log,
+  repoRoot,
+} from "./lib/setup.mjs";
 import { databaseSuites, phaseTable } from "./lib/test-plan.mjs";
 
 process.env.NEXT_TELEMETRY_DISABLED = "1";
@@ -135,6 +143,8 @@ const installStarted = Date.now();
 ensureDependencies();
 phases.push({ name: "install", seconds: (Date.now() - Math.min(runStarted, installStarted)) / 1000, status: 0 });
 await ensureServices();
+// the engine's webgpu tests run on the software Vulkan adapter when the machine has no GPU
+ensureSoftwareVulkan();
 const weights = findWeights();
 if (!weights) {
   console.error("[atelier] VGG-19 weights not found: set ATELIER_VGG19 to a weights folder or run `npm run weights`");

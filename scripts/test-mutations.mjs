@@ -100,7 +100,8 @@ function locate(copy, mutation) {
 
 function runSuite(copy, suite, report) {
   return new Promise((resolve) => {
-    const args = ["vitest", "run", "--reporter=json", `--outputFile.json=${report}`, ...suite.files];
+    const only = suite.grep ? ["--testNamePattern", suite.grep] : [];
+    const args = ["vitest", "run", "--reporter=json", `--outputFile.json=${report}`, ...only, ...suite.files];
     const env = { ...process.env, ...(suite.env ?? {}) };
     const child = spawn("npx", args, {
       cwd: path.join(copy, suite.workspace),

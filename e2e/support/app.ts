@@ -173,7 +173,7 @@ export async function setNumber(page: Page, field: string, value: number): Promi
 }
 
 /** The size slider (64 px, step 32): Home, then ArrowRight steps. */
-async function setSize(page: Page, px: 64 | 96 | 128): Promise<void> {
+async function setSize(page: Page, px: 64 | 96 | 128 | 192): Promise<void> {
   const slider = param(page, "size");
   await slider.focus();
   await slider.press("Home");
@@ -184,7 +184,7 @@ async function setSize(page: Page, px: 64 | 96 | 128): Promise<void> {
 }
 
 /** Small, quick run settings: `size` px, `iterations`, starting from the content photo. */
-export async function smallRunSettings(page: Page, opts: { size: 64 | 96; iterations: number }): Promise<void> {
+export async function smallRunSettings(page: Page, opts: { size: 64 | 96 | 192; iterations: number }): Promise<void> {
   await setSize(page, opts.size);
   await setNumber(page, "iterations", opts.iterations);
   await param(page, "init").selectOption("content");

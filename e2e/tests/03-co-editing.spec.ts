@@ -60,7 +60,13 @@ test("an invited editor appears in the presence bar and co-edits the style weigh
   await joinByInvite(pageV, viewerLink);
   await pageV.waitForURL(`**${room.url}?joined=viewer`);
   await expectLive(pageV);
-  await expect(pageV.getByTestId("viewer-note")).toBeVisible();
+  // one banner says both (joined, and as a viewer), and no faded Start or Save to press
+  await expect(pageV.getByTestId("viewer-note")).toHaveText(
+    /^You joined this room as a viewer: settings and runs are in the editors’ hands\.$/,
+  );
+  await expect(pageV.getByRole("status").filter({ hasText: "You joined this room as a viewer." })).toHaveCount(0);
+  await expect(pageV.getByTestId("run-start")).toHaveCount(0);
+  await expect(pageV.getByTestId("save-result")).toHaveCount(0);
   await expect(membersA).toHaveCount(3);
   await expect(membersA.filter({ hasText: `${v.name}, viewer` })).toHaveCount(1);
   await expect(param(pageV, "styleWeight")).toHaveValue("250");

@@ -1,7 +1,7 @@
 // Shared by `npm start` and `npm test`: make a fresh clone ready without extra steps.
 // Only node built-ins here — this runs before `npm ci` has installed anything.
 import { spawnSync } from "node:child_process";
-import { existsSync, statSync, readdirSync } from "node:fs";
+import { existsSync, statSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,6 +46,71 @@ export function ensureChromium() {
     console.error("[atelier] could not install chromium: run `apt-get install chromium` and try again");
     process.exit(1);
   }
+}
+
+/** The major version of the installed mesa-vulkan-drivers package (0: not installed, or no dpkg). */
+function mesaVulkanMajor() {
+  const r = spawnSync("dpkg-query", ["-W", "-f", "${Version}", "mesa-vulkan-drivers"], { encoding: "utf8" });
+  return r.status === 0 ? Number.parseInt(r.stdout, 10) || 0 : 0;
+}
+
+/**
+ * Mesa's software Vulkan driver (lavapipe) and vulkaninfo, so the engine's WebGPU backend
+ * (ONNX Runtime's WebGPU provider, Dawn on Vulkan) is tested on every machine, GPU or not.
+ * Dawn refuses Debian bookworm's own Mesa 22.3 ("shaderUniform*ArrayDynamicIndexing
+ * required"); bookworm-backports has 25.0: its suite is added with the mirror and key of the
+ * machine's own debian.sources.
+ */
+export function ensureSoftwareVulkan() {
+  if (mesaVulkanMajor() >= 23 && existsSync("/usr/bin/vulkaninfo")) return;
+  if (!existsSync("/usr/bin/apt-get")) {
+    console.error("[atelier] no apt-get: install a Vulkan driver (Mesa ≥ 23 lavapipe) and vulkan-tools by hand");
+    process.exit(1);
+  }
+  log("installing Mesa's software Vulkan driver (lavapipe) and vulkan-tools through apt…");
+  const root = process.getuid?.() === 0;
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const apt = (args) => (root ? run("apt-get", args, { env }) : run("sudo", ["apt-get", ...args], { env }));
+  const release = existsSync("/etc/os-release") ? readFileSync("/etc/os-release", "utf8") : "";
+  const codename = /^VERSION_CODENAME=(.*)$/m.exec(release)?.[1]?.trim();
+  const target = [];
+  if (codename === "bookworm") {
+    const sources = backportsSources();
+    if (!sources) {
+      console.error(
+        "[atelier] cannot add bookworm-backports: /etc/apt/sources.list.d/debian.sources has no Debian mirror",
+      );
+      process.exit(1);
+    }
+    const file = "/etc/apt/sources.list.d/backports.sources";
+    if (!existsSync(file)) {
+      if (root) writeFileSync(file, sources);
+      else run("sudo", ["tee", file], { input: sources, stdio: ["pipe", "ignore", "inherit"] });
+    }
+    target.push("-t", "bookworm-backports");
+  }
+  const ok =
+    apt(["update", "-qq"]) === 0 &&
+    apt(["install", "-y", "-qq", ...target, "mesa-vulkan-drivers"]) === 0 &&
+    apt(["install", "-y", "-qq", "vulkan-tools"]) === 0;
+  if (!ok || mesaVulkanMajor() < 23) {
+    console.error("[atelier] could not install Mesa ≥ 23's Vulkan drivers: see the recipe in README.md (GPU workers)");
+    process.exit(1);
+  }
+}
+
+/** A deb822 bookworm-backports entry with the first Debian (not security) mirror and key of debian.sources. */
+function backportsSources() {
+  const file = "/etc/apt/sources.list.d/debian.sources";
+  if (!existsSync(file)) return null;
+  for (const stanza of readFileSync(file, "utf8").split(/\n\s*\n/)) {
+    const field = (name) => new RegExp(`^${name}:\\s*(.+)$`, "m").exec(stanza)?.[1]?.trim();
+    const uri = field("URIs")?.split(/\s+/)[0];
+    if (!uri || !/\bbookworm\b/.test(field("Suites") ?? "") || /security/.test(uri)) continue;
+    const key = field("Signed-By") ?? "/usr/share/keyrings/debian-archive-keyring.gpg";
+    return `Types: deb\nURIs: ${uri}\nSuites: bookworm-backports\nComponents: main\nSigned-By: ${key}\n`;
+  }
+  return null;
 }
 
 function portOpen(port, host = "127.0.0.1") {

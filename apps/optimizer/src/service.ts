@@ -26,6 +26,8 @@ export async function startService(log: Logger): Promise<{ server: OptimizerServ
     dataDir: config.dataDir,
     files: files.description,
     webOrigin: config.webOrigin,
+    // which engine backend paints here: the first thing to know about its speed
+    backend: config.backend,
   });
 
   let stopping = false;

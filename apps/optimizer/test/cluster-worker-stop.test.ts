@@ -1,17 +1,22 @@
 /**
  * A worker process stopped gracefully (SIGTERM, as a deploy or Ctrl-C does) during a run:
  * it writes a fresh checkpoint, exits 0 and leaves the run `running`; the next worker to
- * start resumes it from that checkpoint and completes it. The same for a sweep: the cell it
+ * start resumes it from that checkpoint (its first frame is close to the checkpoint, far from
+ * the content photo: the room's init is noise) and completes it. The same for a sweep: the cell it
  * was running goes back to queued, the next worker runs the cells left. Real gateway, real
  * worker processes, the local Redis under this file's own key prefix.
  */
 import { randomUUID } from "node:crypto";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
   collect,
-  connect,
   createFixture,
+  imageAt,
+  joinRoom,
+  pixelDistance,
+  previewImage,
   request,
   setDocument,
   startServer,
@@ -22,7 +27,6 @@ import {
   type Fixture,
 } from "./support.ts";
 import { spawnWorker, type WorkerProcess } from "./support-workers.ts";
-import { PROTOCOL_VERSION } from "@atelier/protocol";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const PREFIX = `atelier-test-${randomUUID().slice(0, 8)}:`;
@@ -34,7 +38,10 @@ let client: Client | null = null;
 
 beforeAll(async () => {
   f = await createFixture("cluster-worker-stop");
-  await setDocument(f, tinyDocument(f, { size: 48, iterations: 80, multiscale: false }));
+  await setDocument(
+    f,
+    tinyDocument(f, { size: 48, iterations: 80, multiscale: false, init: "noise", learningRate: 2 }),
+  );
   gateway = await startServer(f, { redisUrl: REDIS_URL, role: "gateway", redisPrefix: PREFIX });
   workers.push(spawnWorker(f, REDIS_URL, PREFIX, { ATELIER_HEALTH_PORT: "0" }));
   await workers[0]!.waitForLog("worker.ready", undefined, 90_000);
@@ -49,9 +56,8 @@ afterAll(async () => {
 
 describe("a worker stopped with SIGTERM", () => {
   it("checkpoints and lets go of its run; the next worker resumes it", async () => {
-    client = await connect(gateway, f.users.owner);
-    const joined = await request(client, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
-    if (!joined.ok) throw new Error(joined.error);
+    client = (await joinRoom(gateway, f.users.owner, f.roomId)).socket;
+    const frames = collect(client, "run:preview");
     const started = await request(client, "run:start", { roomId: f.roomId });
     if (!started.ok) throw new Error(started.error);
     const runId = started.run.runId;
@@ -69,6 +75,8 @@ describe("a worker stopped with SIGTERM", () => {
     const row = await f.db.run.findUniqueOrThrow({ where: { id: runId } });
     expect(row.status).toBe("running");
     expect(row.iterations).toBeGreaterThanOrEqual(at.iteration);
+    const checkpoint = path.join(f.dataDir, row.checkpointPath!);
+    const framesBefore = frames.length;
 
     const stoppedAt = Date.now();
     const next = spawnWorker(f, REDIS_URL, PREFIX);
@@ -79,6 +87,15 @@ describe("a worker stopped with SIGTERM", () => {
         `${String(resumed.iteration)} ${Date.now() - stoppedAt} ms later (including its start)`,
     );
     expect(Number(resumed.iteration)).toBeGreaterThanOrEqual(at.iteration);
+    // the picture goes on from the checkpoint the stopped worker wrote
+    await waitUntil(() => frames.slice(framesBefore).some((p) => p.runId === runId), "a frame after the hand-over");
+    const frame = await previewImage(frames.slice(framesBefore).find((p) => p.runId === runId)!);
+    const toCheckpoint = pixelDistance(frame, await imageAt(checkpoint, frame.width, frame.height));
+    const toContent = pixelDistance(frame, await imageAt("tubingen.jpg", frame.width, frame.height));
+    console.log(
+      `[cluster-worker-stop] first frame after the hand-over: ${toCheckpoint.toFixed(1)} from the checkpoint, ${toContent.toFixed(1)} from the content photo`,
+    );
+    expect(toCheckpoint).toBeLessThan(toContent / 2);
     const done = await waitFor(
       client,
       "run:update",

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { Server, type Socket as ServerSocket } from "socket.io";
 import { io as connectClient, type Socket as ClientSocket } from "socket.io-client";
 import { PreviewFanout } from "../src/gateway/fanout.ts";
-import type { PreviewFrame } from "../src/rooms/room-registry.ts";
+import type { PreviewFrame } from "../src/rooms/live-room.ts";
 import { waitUntil } from "./support.ts";
 
 const ROOM = "room:r1";

@@ -9,7 +9,8 @@ import { defaultRoomDocument } from "@atelier/protocol";
 import type { DocumentStore } from "../src/rooms/document-store.ts";
 import { MemoryDocumentStore } from "../src/rooms/document-store-memory.ts";
 import { createLogger } from "../src/common/log.ts";
-import { LiveRoom, offerOf, RoomRegistry } from "../src/rooms/room-registry.ts";
+import { LiveRoom } from "../src/rooms/live-room.ts";
+import { offerOf, RoomRegistry } from "../src/rooms/room-registry.ts";
 import { createFixture, type Fixture } from "./support.ts";
 
 const log = createLogger("silent");

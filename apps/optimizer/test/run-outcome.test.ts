@@ -9,7 +9,7 @@ import { readLossHistory } from "@atelier/db";
 import type { Preview, RoomState, RunInfo } from "@atelier/protocol";
 import { imageFilePath } from "@atelier/storage";
 import { chooseKeptImage } from "../src/runs/outcome.ts";
-import type { PreviewFrame } from "../src/rooms/room-registry.ts";
+import type { PreviewFrame } from "../src/rooms/live-room.ts";
 import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
   collect,

@@ -17,6 +17,7 @@ import { startRedis, type PrivateRedis } from "./support-chaos.ts";
 import {
   createFixture,
   SECRET,
+  scaled,
   setDocument,
   tinyDocument,
   tokenFor,
@@ -119,7 +120,8 @@ function spawnNode(f: Fixture, entry: string, o: SpawnOptions): Promise<NodeProc
     }),
   );
   const tail = () => `${o.name}:\n${lines.join("\n")}`;
-  const waitForLog = (event: string | LogTest, timeoutMs = 90_000) => {
+  const waitForLog = (event: string | LogTest, quietMs = 90_000) => {
+    const timeoutMs = scaled(quietMs);
     const test: LogTest = typeof event === "string" ? (r) => r.event === event : event;
     const what = typeof event === "string" ? event : "the awaited";
     const already = seen.find(test);
@@ -335,6 +337,8 @@ export async function startChaosCluster(
     workers: number;
     /** extra environment of every node; a function when it needs the fixture (a proxied DATABASE_URL) */
     env?: Record<string, string> | ((f: Fixture) => Promise<Record<string, string>>);
+    /** settings of the room's document other than tinyDocument's */
+    document?: Partial<RoomDocument>;
     /**
      * the files in an S3 bucket (the s3rver emulator) instead of the fixture's DATA_DIR: the
      * fixture's images are copied there, and every node gets its own DATA_DIR (no shared folder)
@@ -348,7 +352,7 @@ export async function startChaosCluster(
   let nodes: NodeProcess[] = [];
   let s3: ChaosCluster["s3"] = null;
   try {
-    await setDocument(f, tinyDocument(f, { iterations: o.iterations }));
+    await setDocument(f, tinyDocument(f, { ...o.document, iterations: o.iterations }));
     const env = typeof o.env === "function" ? await o.env(f) : (o.env ?? {});
     if (o.s3) s3 = await filesInS3(f, label);
     const envOf = (name: string) => {

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Fixture } from "./support.ts";
+import { scaled, type Fixture } from "./support.ts";
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -75,7 +75,8 @@ export function spawnWorker(f: Fixture, redisUrl: string, prefix: string, env: N
   return {
     child,
     lines,
-    waitForLog(msg, test = () => true, timeoutMs = 60_000) {
+    waitForLog(msg, test = () => true, quietMs = 60_000) {
+      const timeoutMs = scaled(quietMs);
       const seen = lines.find((l) => l.event === msg && test(l));
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defaultRoomDocument, type RunInfo } from "@atelier/protocol";
-import { frameFreshness, runStatusText } from "@/lib/run-display";
+import { emptyCanvasText, frameFreshness, runStatusText } from "@/lib/run-display";
 
 function run(status: RunInfo["status"]): RunInfo {
   return {
@@ -41,4 +41,29 @@ describe("frameFreshness", () => {
   });
   it("an earlier run's frame while a new run has not painted yet", () =>
     expect(frameFreshness("r0", "r1")).toBe("stale"));
+});
+
+describe("emptyCanvasText", () => {
+  const both = { contentImageId: "c", styles: [{}] };
+  it("a room with its photo and style chosen (a remix) is ready, not asking for them", () => {
+    expect(emptyCanvasText(null, both, true)).toEqual({
+      title: "Ready to paint",
+      hint: "The photo and style are chosen: press Start painting.",
+    });
+    expect(emptyCanvasText(null, both, false).hint).toBe("Waiting for an editor to press Start.");
+  });
+  it("names only what is missing", () => {
+    expect(emptyCanvasText(null, { contentImageId: null, styles: [] }, true).hint).toBe(
+      "Choose a photo and a style, then press Start.",
+    );
+    expect(emptyCanvasText(null, { contentImageId: "c", styles: [] }, true).hint).toBe(
+      "Choose a style, then press Start.",
+    );
+    expect(emptyCanvasText(null, { contentImageId: null, styles: [{}] }, false).hint).toBe(
+      "The editors choose a photo.",
+    );
+  });
+  it("a run on its way says so", () => {
+    expect(emptyCanvasText("r1", both, true).title).toBe("Waiting for the first brushstrokes…");
+  });
 });

@@ -35,7 +35,10 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
  */
 export function resolveDatabaseTarget(options: { url?: string; dataDir?: string } = {}): DatabaseTarget {
   if (options.url) return parseDatabaseUrl(options.url);
-  if (options.dataDir) return parseDatabaseUrl(`file:${defaultSqliteFile(path.resolve(options.dataDir))}`);
+  // turbopackIgnore: DATA_DIR is chosen at run time, not a folder of the build to trace (without
+  // the comment `next build` warns "Dynamic filesystem access" and traces the whole project)
+  if (options.dataDir)
+    return parseDatabaseUrl(`file:${defaultSqliteFile(path.resolve(/*turbopackIgnore: true*/ options.dataDir))}`);
   const env = dbEnv().DATABASE_URL?.trim();
   if (env) return parseDatabaseUrl(env);
   return parseDatabaseUrl(`file:${defaultSqliteFile()}`);

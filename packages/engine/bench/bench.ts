@@ -13,6 +13,9 @@
  * engine GFLOP/s ÷ matmul GFLOP/s. Peak RSS is the child's high-water mark
  * (process.resourceUsage().maxRSS); "+ full L-BFGS" adds the history pairs a 100-pair
  * history would hold beyond the ones the short run filled (2 × n float32 per pair, computed).
+ * The optimiser's step alone is measured beside the objective, in a child of its own: one
+ * L-BFGS step (the two-loop over a full 100-pair history) at the row's size, median of 5, on a
+ * convex quadratic (every pair kept) — "step ms" and its share of the row's iteration.
  *
  *   npm run bench [-- --sizes 128,256 --backends onnx,wasm --optimizers lbfgs --warmup 2 --measure 5]
  */
@@ -178,6 +181,33 @@ async function matmulChild(): Promise<void> {
   process.stdout.write(`${RESULT_MARKER}${JSON.stringify({ gflops: (2 * MATMUL_N ** 3) / median(seconds) / 1e9 })}\n`);
 }
 
+/** Runs inside a child: one L-BFGS step with a full history at width × height, ms (median of 5). */
+async function stepChild(width: number, height: number): Promise<void> {
+  const { Lbfgs } = await import("../src/optimizers/lbfgs.ts");
+  const n = width * height * 3;
+  const optimizer = new Lbfgs(n, { history: LBFGS_HISTORY });
+  const x = Float32Array.from({ length: n }, (_, i) => ((i * 104729) % 255) - 127);
+  const g = new Float32Array(n);
+  const curvature = Float32Array.from({ length: n }, (_, i) => 0.5 + ((i * 7919) % 1000) / 1000);
+  const evaluate = () => {
+    let loss = 0;
+    for (let i = 0; i < n; i++) {
+      g[i] = curvature[i]! * x[i]!;
+      loss += 0.5 * g[i]! * x[i]!;
+    }
+    return loss;
+  };
+  for (let i = 0; i <= LBFGS_HISTORY; i++) optimizer.step(x, evaluate(), g);
+  const ms: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const loss = evaluate();
+    const started = performance.now();
+    optimizer.step(x, loss, g);
+    ms.push(performance.now() - started);
+  }
+  process.stdout.write(`${RESULT_MARKER}${JSON.stringify({ ms: median(ms) })}\n`);
+}
+
 function runChild<T>(args: string[], env: Record<string, string>, label: string): Promise<T> {
   return new Promise((ok, fail) => {
     const proc = spawn(process.execPath, ["--import", "tsx", import.meta.filename, ...args], {
@@ -209,6 +239,7 @@ async function main(): Promise<void> {
     options: {
       child: { type: "string" },
       matmul: { type: "boolean", default: false },
+      step: { type: "string" },
       sizes: { type: "string", default: "128,256,512" },
       backends: { type: "string", default: "onnx,wasm" },
       optimizers: { type: "string", default: "lbfgs,adam" },
@@ -217,10 +248,13 @@ async function main(): Promise<void> {
     },
     strict: true,
   });
-  if (values.matmul || values.child) {
-    const what = values.child ?? "matmul";
+  if (values.matmul || values.child || values.step) {
+    const what = values.child ?? (values.step ? `step ${values.step}` : "matmul");
     try {
-      if (values.child) {
+      if (values.step) {
+        const [width, height] = values.step.split("x").map(Number);
+        await stepChild(width!, height!);
+      } else if (values.child) {
         const [size, optimizer, iterations] = values.child.split(":");
         await child(Number(size), optimizer as "lbfgs" | "adam", Number(iterations));
       } else {
@@ -260,6 +294,10 @@ async function main(): Promise<void> {
           `${backend} ${size}px ${optimizer}`,
         );
         const seconds = median(r.iterationMs.slice(warmup)) / 1000;
+        const step =
+          optimizer === "lbfgs"
+            ? await runChild<{ ms: number }>(["--step", `${r.width}x${r.height}`], {}, `step ${r.width}×${r.height}`)
+            : null;
         const cpuSeconds = median(r.iterationCpuMs.slice(warmup)) / 1000;
         const gflop = flopsPerIteration(r.width, r.height) / 1e9;
         const ratio = gflop / seconds / matmul;
@@ -283,6 +321,8 @@ async function main(): Promise<void> {
           (r.maxRssBytes / MB).toFixed(0),
           optimizer === "lbfgs" ? (rssFull / MB).toFixed(0) : "—",
           rssTarget ? `≤ ${(rssTarget / MB).toFixed(0)}` : "—",
+          step ? step.ms.toFixed(0) : "—",
+          step ? `${((step.ms / 1000 / seconds) * 100).toFixed(1)} %` : "—",
           `${r.tfTensorsFirst}→${r.tfTensorsLast}`,
           `${r.totals[0]!.toExponential(2)}→${r.totals.at(-1)!.toExponential(2)}`,
         ]);
@@ -311,6 +351,8 @@ async function main(): Promise<void> {
     "peak RSS MB",
     "+ full L-BFGS MB",
     "target",
+    "L-BFGS step ms (100 pairs)",
+    "step ÷ iteration",
     "tf tensors",
     "total first→last",
   ];

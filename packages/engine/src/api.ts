@@ -54,8 +54,13 @@ export interface StylizeOptions {
    * "match-result": the result's colours matched to the content's after it (and in previews).
    */
   colorControl?: ColorControl;
-  /** "noise" | "content" | "style" | an image (e.g. a checkpoint to resume from) */
-  init?: "noise" | "content" | "style" | { image: ImageSource };
+  /**
+   * "noise" | "content" | "style" | an image (e.g. a checkpoint to resume from). With
+   * `continues: true` the image is a painting of this content to go on from: the run starts at
+   * the first level at least as large as the image (so it is not shrunk to a blurry coarse
+   * level) and splits its iterations over the levels from there up.
+   */
+  init?: "noise" | "content" | "style" | { image: ImageSource; continues?: boolean };
   seed?: number; // default 0 (ENGINE_OVERRIDES; a new room: 42); same seed + same backend → identical output
   pooling?: "max" | "avg"; // default "max"
   contentLayers?: LayerName[]; // default ["relu4_2"]
@@ -104,10 +109,12 @@ export interface LiveWeights {
 
 /** What runs a style transfer: the backend and a hash of the VGG-19 weights used. */
 export interface EngineInfo {
-  /** "onnx" | "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu" (the ATELIER_BACKEND names) */
+  /** "webgpu" | "onnx" | "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu" (the ATELIER_BACKEND names) */
   backend: string;
   /** hash (sha256-based, 16 hex chars) of the bytes of the VGG-19 layers the run uses */
   modelHash: string;
+  /** webgpu: the GPU adapter the run's graphs ran on (software: a CPU rasteriser such as llvmpipe) */
+  adapter?: { vendor: string; device: string; software: boolean };
 }
 
 export interface RunHandle {

@@ -1,9 +1,12 @@
 /**
- * Picks and initialises the TensorFlow.js backend, once per process.
+ * Picks and initialises the engine's backend, once per process.
  *
- * Order: tfjs-node-gpu (when installed AND a CUDA GPU is visible) → onnx (ONNX Runtime on the
- * CPU, onnx-objective.ts) → tfjs-node → wasm. ATELIER_BACKEND=onnx|tensorflow-gpu|tensorflow|
- * wasm|cpu forces one (and fails loudly if it cannot be loaded). The tfjs-node packages are
+ * Order (autoOrder): webgpu (ONNX Runtime's WebGPU provider, when Vulkan shows a real GPU
+ * adapter: gpu-adapter.ts) → tfjs-node-gpu (when installed AND a CUDA GPU is visible) → onnx
+ * (ONNX Runtime on the CPU, onnx-objective.ts) → tfjs-node → wasm. A software adapter
+ * (lavapipe's llvmpipe) is never chosen automatically: it is a CPU, slower than onnx on the same
+ * cores. ATELIER_BACKEND=webgpu|onnx|tensorflow-gpu|tensorflow|wasm|cpu forces one (and fails
+ * loudly if it cannot be loaded; webgpu runs on whatever adapter Vulkan has, llvmpipe included). The tfjs-node packages are
  * optional dependencies that may be installed without their native binding: importing them
  * throws, which we treat as "not available".
  *
@@ -24,18 +27,33 @@ import path from "node:path";
 import { Worker as NodeWorker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs-core";
 import { EngineError } from "./errors.ts";
-import { loadOnnxRuntime, onnxThreads } from "./onnx-runtime.ts";
+import { adapterLabel, detectAdapter, type GpuAdapter } from "./gpu-adapter.ts";
+import { loadOnnxRuntime, onnxThreads, probeWebgpu } from "./onnx-runtime.ts";
 import { registerTfGradients } from "./tf-gradients.ts";
 import { backendFromEnv, cudaVisibleDevices, wasmThreadsFromEnv } from "./env.ts";
 
-export type BackendName = "onnx" | "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
-export const BACKEND_NAMES: readonly BackendName[] = ["onnx", "tensorflow-gpu", "tensorflow", "wasm", "cpu"];
+export type BackendName = "webgpu" | "onnx" | "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
+export const BACKEND_NAMES: readonly BackendName[] = ["webgpu", "onnx", "tensorflow-gpu", "tensorflow", "wasm", "cpu"];
 
 export interface BackendInfo {
   /** Which backend runs the math: the ATELIER_BACKEND vocabulary. */
   backend: BackendName;
   /** Human-readable detail, e.g. "wasm simd, 2 threads". */
   detail: string;
+  /** webgpu: the adapter it runs on */
+  adapter?: GpuAdapter;
+}
+
+/**
+ * The backends the automatic choice tries, in order: a real GPU adapter first (webgpu), then
+ * CUDA through libtensorflow, then the CPU ones. A software adapter is left out.
+ */
+export function autoOrder(machine: { adapter: GpuAdapter | null; cuda: boolean }): BackendName[] {
+  const order: BackendName[] = [];
+  if (machine.adapter && !machine.adapter.software) order.push("webgpu");
+  if (machine.cuda) order.push("tensorflow-gpu");
+  order.push("onnx", "tensorflow", "wasm");
+  return order;
 }
 
 let initialised: Promise<BackendInfo> | null = null;
@@ -74,17 +92,19 @@ async function chooseBackend(): Promise<BackendInfo> {
 }
 
 async function autoBackend(): Promise<BackendInfo> {
-  if (cudaGpuVisible()) {
-    const gpu = await tryLoad("tensorflow-gpu");
-    if (gpu) return gpu;
+  for (const name of autoOrder({ adapter: await gpuAdapter(), cuda: cudaGpuVisible() })) {
+    const info = await tryLoad(name);
+    if (info) return info;
   }
-  const onnx = await tryLoad("onnx");
-  if (onnx) return onnx;
-  const node = await tryLoad("tensorflow");
-  if (node) return node;
-  const wasm = await tryLoad("wasm");
-  if (wasm) return wasm;
   return loadBackend("cpu");
+}
+
+let adapterOnce: Promise<GpuAdapter | null> | null = null;
+
+/** The Vulkan adapter the WebGPU provider will use (detected once per process). */
+function gpuAdapter(): Promise<GpuAdapter | null> {
+  adapterOnce ??= detectAdapter();
+  return adapterOnce;
 }
 
 async function tryLoad(name: BackendName): Promise<BackendInfo | null> {
@@ -96,8 +116,10 @@ async function tryLoad(name: BackendName): Promise<BackendInfo | null> {
 }
 
 async function loadBackend(name: BackendName): Promise<BackendInfo> {
-  if (name !== "onnx") registerTfGradients();
+  if (name !== "onnx" && name !== "webgpu") registerTfGradients();
   switch (name) {
+    case "webgpu":
+      return loadWebgpu();
     case "onnx":
       return loadOnnx();
     case "tensorflow-gpu":
@@ -129,6 +151,24 @@ async function loadOnnx(): Promise<BackendInfo> {
       "  ",
       " ",
     ),
+  };
+}
+
+async function loadWebgpu(): Promise<BackendInfo> {
+  const ort = await loadOnnxRuntime();
+  await probeWebgpu(ort); // no adapter: a clear bad_backend error
+  await loadTfjsCpu();
+  const adapter = (await gpuAdapter()) ?? {
+    vendor: "unknown",
+    device: "unknown adapter (vulkaninfo not installed)",
+    type: "other" as const,
+    software: false,
+  };
+  const version = ort.env.versions.common ?? "";
+  return {
+    backend: "webgpu",
+    detail: `ONNX Runtime ${version} (WebGPU on ${adapterLabel(adapter)}${adapter.software ? ", software" : ""})`,
+    adapter,
   };
 }
 

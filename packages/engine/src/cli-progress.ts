@@ -2,14 +2,21 @@
  * How the CLI reports iterations: a redrawn progress bar on a terminal, plain periodic lines
  * when stderr is a file or pipe, or one JSON object per iteration on stdout (--json).
  */
-import type { IterationEvent } from "./api.ts";
+import type { EngineInfo, IterationEvent } from "./api.ts";
 import type { RunTiming } from "./cli-timing.ts";
 
 export interface ProgressSink {
   iteration(event: IterationEvent, totalIterations: number): void;
   /** Removes any partly drawn line so a following message starts at column 0. */
   clear(): void;
-  done(summary: { out: string; seconds: number; timing: RunTiming; width: number; height: number }): void;
+  done(summary: {
+    out: string;
+    seconds: number;
+    timing: RunTiming;
+    width: number;
+    height: number;
+    engine: EngineInfo;
+  }): void;
 }
 
 export function styleTotal(event: IterationEvent): number {
@@ -57,12 +64,14 @@ export function jsonSink(write: (line: string) => void): ProgressSink {
       );
     },
     clear() {},
-    done({ out, seconds, timing }) {
+    done({ out, seconds, timing, engine }) {
       const ms = (value: number) => Math.round(value * 1000) / 1000;
       write(
         JSON.stringify({
           done: true,
           out,
+          backend: engine.backend,
+          ...(engine.adapter ? { adapter: engine.adapter } : {}),
           seconds: ms(seconds),
           setupSeconds: ms(timing.setupSeconds),
           iterations: timing.iterations,

@@ -119,7 +119,9 @@ async function runStylize(plan: StylizePlan, io: CliIO): Promise<void> {
       // info is only meaningful once the backend and weights have loaded, i.e. by the first event.
       if (event.iteration === 1 && !plan.json) {
         sink.clear();
-        io.stderr.write(`atelier: backend ${handle.info.backend}, weights ${handle.info.modelHash.slice(0, 12)}\n`);
+        const { backend, adapter, modelHash } = handle.info;
+        const on = adapter ? ` on ${adapter.vendor} ${adapter.device}` : "";
+        io.stderr.write(`atelier: backend ${backend}${on}, weights ${modelHash.slice(0, 12)}\n`);
       }
       clock.iteration(performance.now(), event.ms);
       sink.iteration(event, Math.max(totalIterations, event.iteration));
@@ -138,6 +140,7 @@ async function runStylize(plan: StylizePlan, io: CliIO): Promise<void> {
       timing: clock.timing(finished),
       width: result.width,
       height: result.height,
+      engine: handle.info,
     });
   } catch (error) {
     sink.clear();

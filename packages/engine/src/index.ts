@@ -26,6 +26,7 @@ export {
 export { EngineError, abortError, isAbortError, type EngineErrorCode } from "./errors.ts";
 export { dropCoarseLevels, minShortSide, planLevels, type Level } from "./level-plan.ts";
 export { planScales, type ScalePlan } from "./multiscale.ts";
+export { adapterLabel, detectAdapter, type GpuAdapter } from "./gpu-adapter.ts";
 export { BACKEND_NAMES, currentBackend, initBackend, type BackendInfo, type BackendName } from "./backend.ts";
 export { VGG_LAYER_NAMES, VGG_MEAN_BGR, VggFeatures, type Pooling } from "./vgg.ts";
 // The objective seam and the optimisers, for callers that drive their own loop.

@@ -8,6 +8,7 @@
  * (else the options are bad). Anything that counts a run's levels (the time estimate) must
  * count these, not the plan's sizes.
  */
+import { splitIterations } from "@atelier/protocol";
 import { fitWithin } from "./image.ts";
 import type { ScalePlan } from "./multiscale.ts";
 import { bad } from "./stylize-options.ts";
@@ -67,6 +68,22 @@ export function planLevels(
     );
   }
   return levels;
+}
+
+/**
+ * The levels a run that continues from an image of size `from` runs: from the first level at
+ * least as large as the image (the last level when the image is larger than all) up, with the
+ * run's iterations split over those levels as planLevels would. Starting there keeps the
+ * painting at its own size (or enlarges it a little) instead of shrinking it to a coarse level
+ * and painting the whole schedule again.
+ */
+export function continueLevels(levels: readonly Level[], from: { width: number; height: number }): Level[] {
+  const total = levels.reduce((n, l) => n + l.iterations, 0);
+  const side = Math.max(from.width, from.height);
+  const found = levels.findIndex((l) => Math.max(l.dims.width, l.dims.height) >= side);
+  const kept = levels.slice(found < 0 ? levels.length - 1 : found);
+  const split = splitIterations(total, kept.length);
+  return kept.slice(kept.length - split.length).map((l, i) => ({ ...l, iterations: split[i]! }));
 }
 
 /** A style image's size at a level of max side `side`; throws "bad_options" when the network cannot see it. */

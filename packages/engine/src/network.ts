@@ -1,11 +1,12 @@
 /**
- * The run's network on the backend initBackend chose: VGG-19 on ONNX Runtime (OnnxVgg) or on
+ * The run's network on the backend initBackend chose: VGG-19 on ONNX Runtime (OnnxVgg, on its
+ * CPU provider for onnx or its WebGPU provider for webgpu) or on
  * TensorFlow.js (VggFeatures), and every objective a run asks of it — a whole level's
  * objective and a tiled level's tile objectives. The only place that knows which kind of
  * network a run holds: the driver (stylize.ts) and the tiled level see the Objective seam.
  *
  * A graph ONNX Runtime rejects ("bad_backend" while building a session) moves the run to
- * tfjs on wasm unless ATELIER_BACKEND forced onnx (backend.ts's fallBackFromOnnx).
+ * tfjs on wasm unless ATELIER_BACKEND forced the backend (backend.ts's fallBackFromOnnx).
  */
 import { fallBackFromOnnx, type BackendName } from "./backend.ts";
 import { EngineError } from "./errors.ts";
@@ -52,9 +53,10 @@ export class RunNetwork {
 
   /** Loads the weights in the form `backend` uses and builds the network. */
   static async load(backend: BackendName, setup: NetworkSetup): Promise<RunNetwork> {
-    if (backend === "onnx") {
+    if (backend === "onnx" || backend === "webgpu") {
       const raw = await loadVggWeightArrays(setup.convCount, setup.weightsSource);
-      const onnx = new OnnxVgg(await loadOnnxRuntime(), raw.convs, setup.pooling);
+      const device = backend === "webgpu" ? "webgpu" : "cpu";
+      const onnx = new OnnxVgg(await loadOnnxRuntime(), raw.convs, setup.pooling, undefined, device);
       return new RunNetwork({ kind: "onnx", onnx }, backend, raw.modelHash, setup);
     }
     const { tfjs, modelHash } = await tfjsNet(setup);

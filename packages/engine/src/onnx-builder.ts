@@ -14,6 +14,13 @@ type AttrValue = number | number[] | { float: number };
 
 /** Collects nodes, initialisers and value infos; names are generated. */
 export class Builder {
+  /**
+   * portable: only ops every execution provider the engine uses has a kernel for — ONNX
+   * Runtime's WebGPU provider has none for Sum (nor MaxUnpool: onnx-graph.ts), and would run
+   * such nodes on the CPU with a copy each way.
+   */
+  constructor(readonly portable = false) {}
+
   readonly nodes: INode[] = [];
   readonly initializers: ITensor[] = [];
   readonly inputs: IValueInfo[] = [];
@@ -37,6 +44,14 @@ export class Builder {
 
   op(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}): string {
     return this.node(op, inputs, attrs)[0]!;
+  }
+
+  /** The element-wise sum of `parts`: one Sum, or a chain of Adds when portable. */
+  sum(parts: readonly string[]): string {
+    if (parts.length === 0) throw new Error("Builder.sum: nothing to add");
+    if (parts.length === 1) return parts[0]!;
+    if (!this.portable) return this.op("Sum", [...parts]);
+    return parts.slice(1).reduce((acc, part) => this.op("Add", [acc, part]), parts[0]!);
   }
 
   floats(values: Float32Array | number[], dims: number[]): string {

@@ -25,6 +25,9 @@ import { VGG19_CONVS } from "./weights-manifest.ts";
  */
 export type ConvGradient = "transpose" | "flipped";
 
+/** Which execution provider a graph is built for (GraphSpec.device). */
+export type GraphDevice = "cpu" | "webgpu";
+
 /** One conv's weights: kernel in HWIO (as the manifest stores it), bias per output channel. */
 export interface RawConv {
   kernel: Float32Array;
@@ -42,6 +45,12 @@ export interface GraphSpec {
   /** indices 0–15 of the relu layers whose style loss is taken */
   styleLayers: readonly number[];
   convGradient: ConvGradient;
+  /**
+   * "webgpu": only ops ONNX Runtime's WebGPU provider has kernels for, so no node of the graph
+   * falls back to the CPU: Add chains for Sum, and max-pool backward as an equality mask
+   * against the upsampled max instead of MaxPool's indices and MaxUnpool. Default "cpu".
+   */
+  device?: GraphDevice;
   /**
    * 0 (default): one blended target Gram per style layer. n > 0: masked style loss over n
    * styles' regions (onnx-style-terms.ts), masks and per-style targets as inputs.
@@ -91,8 +100,10 @@ function flippedOihw(kernel: Float32Array, cin: number, cout: number): Float32Ar
 interface Forward {
   /** relu output of each conv */
   y: string[];
-  /** MaxPool indices after conv i (max pooling only) */
+  /** MaxPool indices after conv i (max pooling only, not portable) */
   indices: (string | null)[];
+  /** MaxPool output after conv i (max pooling only) */
+  pooled: (string | null)[];
   /** OIHW kernels as initialisers */
   kernels: string[];
 }
@@ -111,6 +122,7 @@ function forward(
   let x = b.op("Sub", [bgr, b.floats([...VGG_MEAN_BGR], [1, 3, 1, 1])]);
   const y: string[] = [];
   const indices: (string | null)[] = [];
+  const pooled: (string | null)[] = [];
   const kernels: string[] = [];
   for (let i = 0; i < last; i++) {
     const { inChannels: cin, outChannels: cout } = VGG19_CONVS[i]!;
@@ -121,10 +133,13 @@ function forward(
     const r = b.op("Relu", [z]);
     y.push(r);
     indices.push(null);
+    pooled.push(null);
     if (poolsAfter(i, last)) {
       if (spec.pooling === "max") {
-        const [p, idx] = b.node("MaxPool", [r], { kernel_shape: [2, 2], strides: [2, 2] }, 2);
-        indices[i] = idx!;
+        const outputs = b.portable ? 1 : 2; // the mask backward needs no indices
+        const [p, idx] = b.node("MaxPool", [r], { kernel_shape: [2, 2], strides: [2, 2] }, outputs);
+        indices[i] = idx ?? null;
+        pooled[i] = p!;
         x = p!;
       } else {
         x = b.op("AveragePool", [r], { kernel_shape: [2, 2], strides: [2, 2] });
@@ -133,7 +148,7 @@ function forward(
       x = r;
     }
   }
-  return { y, indices, kernels };
+  return { y, indices, pooled, kernels };
 }
 
 /**
@@ -172,7 +187,7 @@ export const OBJECTIVE_IO = {
  * see onnx-style-terms.ts); outputs terms and grad [H·W·3].
  */
 export function objectiveGraph(spec: GraphSpec): Uint8Array {
-  const b = new Builder();
+  const b = new Builder(spec.device === "webgpu");
   const { width, height } = spec;
   const n = width * height * 3;
   const last = 1 + Math.max(...spec.contentLayers, ...spec.styleLayers);
@@ -206,25 +221,10 @@ export function objectiveGraph(spec: GraphSpec): Uint8Array {
   let g: string | null = null; // ∂L/∂(input of the stage above conv i)
   for (let i = last - 1; i >= 0; i--) {
     const { c, h, w } = layerShape(i, spec.width, spec.height);
-    if (g !== null && poolsAfter(i, last)) {
-      if (spec.pooling === "max") {
-        g = b.op("MaxUnpool", [g, fwd.indices[i]!, b.ints([1, c, h, w])], { kernel_shape: [2, 2], strides: [2, 2] });
-      } else {
-        // each input of a 2×2 window gets a quarter; the odd last row/column gets nothing
-        const h2 = Math.floor(h / 2);
-        const w2 = Math.floor(w / 2);
-        const quarter = b.op("Mul", [g, b.scalar(0.25)]);
-        const spread = b.op("Expand", [
-          b.op("Reshape", [quarter, b.ints([1, c, h2, 1, w2, 1])]),
-          b.ints([1, c, h2, 2, w2, 2]),
-        ]);
-        g = b.op("Reshape", [spread, b.ints([1, c, 2 * h2, 2 * w2])]);
-        if (h % 2 || w % 2) g = b.op("Pad", [g, b.ints([0, 0, 0, 0, 0, 0, h % 2, w % 2])]);
-      }
-    }
+    if (g !== null && poolsAfter(i, last)) g = poolBackward(b, g, fwd, i, { c, h, w }, spec.pooling);
     const parts = g === null ? lossGrads[i]! : [g, ...lossGrads[i]!];
     if (parts.length === 0) throw new Error(`objectiveGraph: no gradient reaches conv ${i}`);
-    const dy = parts.length === 1 ? parts[0]! : b.op("Sum", parts);
+    const dy = b.sum(parts);
     const masked = b.op("Mul", [dy, reluMask(b, fwd.y[i]!)]);
     const { inChannels: cin, outChannels: cout } = VGG19_CONVS[i]!;
     if (spec.convGradient === "transpose") {
@@ -251,6 +251,49 @@ export function objectiveGraph(spec: GraphSpec): Uint8Array {
   b.output(OBJECTIVE_IO.terms, terms, [contentTerms.length + styleTerms.length + 1]);
   b.output(OBJECTIVE_IO.grad, grad, [n]);
   return b.encode(`gatys_${width}x${height}`);
+}
+
+/**
+ * ∂L/∂(relu output i) from ∂L/∂(the 2×2 pool after it), `g` [1, C, ⌊h/2⌋, ⌊w/2⌋]; the odd last
+ * row/column, which the pool drops, gets nothing.
+ * - avg: each input of a window gets a quarter.
+ * - max, not portable: MaxUnpool through MaxPool's indices (the first maximum of a window).
+ * - max, portable: the upsampled g where the input equals the upsampled max — mask =
+ *   HardSigmoid(y − max↑) with α = 2¹²⁷, β = 1: 1 where equal, 0 for any difference ≤ −2⁻¹²⁷
+ *   (as reluMask). A window with tied maxima passes g to each tie, where MaxUnpool picks one;
+ *   ties of ReLU outputs are zeros, which the ReLU mask below zeroes anyway, and ties of
+ *   positive floats are rare enough not to show (the webgpu tests compare the gradients).
+ */
+function poolBackward(
+  b: Builder,
+  g: string,
+  fwd: Forward,
+  i: number,
+  shape: { c: number; h: number; w: number },
+  pooling: Pooling,
+): string {
+  const { c, h, w } = shape;
+  if (pooling === "max" && !b.portable) {
+    return b.op("MaxUnpool", [g, fwd.indices[i]!, b.ints([1, c, h, w])], { kernel_shape: [2, 2], strides: [2, 2] });
+  }
+  const h2 = Math.floor(h / 2);
+  const w2 = Math.floor(w / 2);
+  const up = (x: string) =>
+    b.op("Reshape", [
+      b.op("Expand", [b.op("Reshape", [x, b.ints([1, c, h2, 1, w2, 1])]), b.ints([1, c, h2, 2, w2, 2])]),
+      b.ints([1, c, 2 * h2, 2 * w2]),
+    ]);
+  let spread: string;
+  if (pooling === "avg") {
+    spread = up(b.op("Mul", [g, b.scalar(0.25)]));
+  } else {
+    const odd = h % 2 || w % 2;
+    const y = odd ? b.op("Slice", [fwd.y[i]!, b.ints([0, 0, 0, 0]), b.ints([1, c, 2 * h2, 2 * w2])]) : fwd.y[i]!;
+    const below = b.op("Sub", [y, up(fwd.pooled[i]!)]);
+    const mask = b.op("HardSigmoid", [below], { alpha: { float: 2 ** 127 }, beta: { float: 1 } });
+    spread = b.op("Mul", [up(g), mask]);
+  }
+  return h % 2 || w % 2 ? b.op("Pad", [spread, b.ints([0, 0, 0, 0, 0, 0, h % 2, w % 2])]) : spread;
 }
 
 /**
@@ -311,7 +354,7 @@ export const TARGETS_IO = {
 export function targetsGraph(
   spec: Omit<GraphSpec, "convGradient" | "maskedStyles"> & { regions?: boolean },
 ): Uint8Array {
-  const b = new Builder();
+  const b = new Builder(spec.device === "webgpu");
   const { width, height } = spec;
   const last = 1 + Math.max(...spec.contentLayers, ...spec.styleLayers);
   const image = b.input(TARGETS_IO.image, [width * height * 3]);
@@ -331,6 +374,16 @@ export function targetsGraph(
     }
   }
   return b.encode(`gatys_targets_${width}x${height}`);
+}
+
+/**
+ * Each input `in_<k>` of shape dims[k] straight to output `names[k]`: a session of this graph
+ * with its outputs on the device uploads tensors once, to be fed to other sessions from there.
+ */
+export function uploadGraph(tensors: readonly { name: string; dims: readonly number[] }[]): Uint8Array {
+  const b = new Builder(true);
+  tensors.forEach(({ name, dims }, k) => b.output(name, b.input(`in_${k}`, [...dims]), [...dims]));
+  return b.encode("upload");
 }
 
 /** y = x + x over a [2] input: the smallest graph that proves the runtime can build and run one. */

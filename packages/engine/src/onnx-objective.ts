@@ -24,10 +24,11 @@ import {
   layerShape,
   objectiveGraph,
   targetsGraph,
+  uploadGraph,
   type ConvGradient,
   type RawConv,
 } from "./onnx-graph.ts";
-import { createSession, type OrtModule, type OrtSession } from "./onnx-runtime.ts";
+import { createSession, type OnnxDevice, type OrtModule, type OrtSession } from "./onnx-runtime.ts";
 import { checkMasks, fullMask, maskAtLayer, poolingsBefore, type StyleMask } from "./style-masks.ts";
 import { layerIndex, type Pooling } from "./vgg.ts";
 import { onnxConvGradientFromEnv } from "./env.ts";
@@ -58,6 +59,8 @@ export class OnnxVgg {
     private readonly convs: readonly RawConv[],
     readonly pooling: Pooling,
     private readonly convGradient: ConvGradient = ONNX_CONV_GRADIENT,
+    /** "webgpu": every session on ONNX Runtime's WebGPU provider, graphs built for it */
+    readonly device: OnnxDevice = "cpu",
   ) {}
 
   /**
@@ -70,11 +73,13 @@ export class OnnxVgg {
     key: string,
     build: () => Uint8Array,
     what: string,
+    outputsOnDevice = false,
   ): Promise<{ session: OrtSession; release: () => void }> {
     if (this.disposed) throw new Error("OnnxVgg: used after dispose");
     let entry = this.sessions.get(key);
     if (!entry) {
-      const created: SharedSession = { session: createSession(this.ort, build(), what), users: 0 };
+      const session = createSession(this.ort, build(), what, this.device, outputsOnDevice);
+      const created: SharedSession = { session, users: 0 };
       // a failed build is not cached: the next call reports (or retries) it afresh
       created.session.catch(() => {
         if (this.sessions.get(key) === created) this.sessions.delete(key);
@@ -123,6 +128,7 @@ export class OnnxVgg {
         styleLayers: style,
         convGradient: this.convGradient,
         maskedStyles,
+        device: this.device,
       });
     return this.acquire(key, build, `${width}×${height} objective`);
   }
@@ -143,6 +149,7 @@ export class OnnxVgg {
       pooling: this.pooling,
       contentLayers: content,
       styleLayers: style,
+      device: this.device,
     };
     return this.acquire(key, () => targetsGraph({ ...spec, regions }), `${width}×${height} targets`);
   }
@@ -178,6 +185,22 @@ export class OnnxVgg {
       for (const t of Object.values(inputs)) t.dispose();
       release();
     }
+  }
+
+  /**
+   * A session that puts tensors of these names and shapes into GPU buffers (webgpu only):
+   * fed to a session from there, they are not copied to the device again on every run. The
+   * buffers belong to the session that made them: dispose them before `release`.
+   */
+  async acquireUploader(tensors: readonly { name: string; dims: readonly number[] }[]): Promise<{
+    upload: (values: Record<string, Tensor>) => Promise<Record<string, Tensor>>;
+    release: () => void;
+  }> {
+    const key = `upload|${tensors.map((t) => `${t.name}:${t.dims.join("x")}`).join(",")}`;
+    const lease = await this.acquire(key, () => uploadGraph(tensors), "upload", true);
+    const upload = (values: Record<string, Tensor>) =>
+      lease.session.run(Object.fromEntries(tensors.map((t, k) => [`in_${k}`, values[t.name]!])));
+    return { upload, release: lease.release };
   }
 
   /** How many sessions are open (built or being built): what the leases keep alive. */
@@ -219,10 +242,16 @@ export class OnnxObjective implements Objective {
   private readonly grams: Map<number, Float32Array>[];
   /** the graph inputs other than the image */
   private fixed: Record<string, Tensor> = {};
+  /** webgpu: `fixed` in GPU buffers, uploaded again after a change (null: not uploaded yet) */
+  private onDevice: Record<string, Tensor> | null = null;
+  /** webgpu: the session that uploads `fixed` (its buffers die with it: released last) */
+  private uploader: Awaited<ReturnType<OnnxVgg["acquireUploader"]>> | null = null;
   private weights: ObjectiveWeights;
   /** masked runs: areas[s][k], style s's area at style layer k (0: the region vanishes there); null: blended */
   private readonly areas: number[][] | null;
   private disposed = false;
+
+  private readonly net: OnnxVgg;
 
   private constructor(
     setup: OnnxObjectiveSetup,
@@ -232,6 +261,7 @@ export class OnnxObjective implements Objective {
     grams: Map<number, Float32Array>[],
   ) {
     this.ort = setup.net.ort;
+    this.net = setup.net;
     this.width = setup.content.width;
     this.height = setup.content.height;
     this.contentLayers = [...setup.contentLayers];
@@ -280,6 +310,28 @@ export class OnnxObjective implements Objective {
   private set(name: string, tensor: Tensor): void {
     this.fixed[name]?.dispose();
     this.fixed[name] = tensor;
+    this.dropDeviceCopy();
+  }
+
+  private dropDeviceCopy(): void {
+    if (this.onDevice) for (const t of Object.values(this.onDevice)) t.dispose();
+    this.onDevice = null;
+  }
+
+  /**
+   * The inputs other than the image as the session takes them: on webgpu, in GPU buffers
+   * (uploaded at the first evaluation and after each weight edit), so an iteration uploads
+   * only the image and reads back only the terms and the gradient.
+   */
+  private async fixedInputs(): Promise<Record<string, Tensor>> {
+    if (this.net.device !== "webgpu") return this.fixed;
+    if (!this.onDevice) {
+      this.uploader ??= await this.net.acquireUploader(
+        Object.entries(this.fixed).map(([name, t]) => ({ name, dims: t.dims })),
+      );
+      this.onDevice = await this.uploader.upload(this.fixed);
+    }
+    return this.onDevice;
   }
 
   /**
@@ -357,7 +409,9 @@ export class OnnxObjective implements Objective {
     const image = new this.ort.Tensor("float32", pixels, [pixels.length]);
     let out: Record<string, Tensor> | null = null;
     try {
-      out = await this.session.run({ ...this.fixed, [OBJECTIVE_IO.image]: image });
+      const fixed = await this.fixedInputs();
+      if (signal?.aborted) throw abortError(signal);
+      out = await this.session.run({ ...fixed, [OBJECTIVE_IO.image]: image });
       if (signal?.aborted) throw abortError(signal);
       const terms = out[OBJECTIVE_IO.terms]!.data as Float32Array;
       const grad = out[OBJECTIVE_IO.grad]!.data as Float32Array;
@@ -380,6 +434,9 @@ export class OnnxObjective implements Objective {
     this.disposed = true;
     for (const t of Object.values(this.fixed)) t.dispose();
     this.fixed = {};
+    this.dropDeviceCopy();
+    this.uploader?.release();
+    this.uploader = null;
     this.releaseSession();
   }
 }

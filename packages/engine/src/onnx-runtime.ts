@@ -1,7 +1,9 @@
 /**
- * Loads ONNX Runtime (onnxruntime-node, CPU) once per process and creates sessions from
- * graphs built in memory. A runtime that cannot be imported, or whose native binding cannot
- * run a one-node graph, is a bad_backend EngineError, so the automatic choice can move on.
+ * Loads ONNX Runtime (onnxruntime-node) once per process and creates sessions from graphs
+ * built in memory, on the CPU provider or on the WebGPU provider (Dawn on Vulkan, shipped in
+ * the same package). A runtime that cannot be imported, or whose native binding cannot run a
+ * one-node graph, is a bad_backend EngineError, so the automatic choice can move on; so is a
+ * WebGPU provider that finds no adapter (probeWebgpu).
  */
 import os from "node:os";
 import type * as Ort from "onnxruntime-node";
@@ -11,6 +13,9 @@ import { onnxArenaFromEnv, onnxThreadsFromEnv } from "./env.ts";
 
 export type OrtModule = typeof Ort;
 export type OrtSession = Ort.InferenceSession;
+
+/** Where a session's nodes run: ONNX Runtime's CPU provider or its WebGPU provider. */
+export type OnnxDevice = "cpu" | "webgpu";
 
 const PACKAGE = "onnxruntime-node";
 
@@ -55,7 +60,22 @@ async function importAndProbe(): Promise<OrtModule> {
   return ort;
 }
 
-function sessionOptions(): Ort.InferenceSession.SessionOptions {
+/**
+ * `outputsOnDevice`: the session's outputs stay in GPU buffers ("gpu-buffer" tensors), to be
+ * fed to another session of the same device without a trip through the CPU.
+ */
+function sessionOptions(device: OnnxDevice = "cpu", outputsOnDevice = false): Ort.InferenceSession.SessionOptions {
+  if (device === "webgpu") {
+    return {
+      executionProviders: ["webgpu"],
+      // the CPU provider still exists beside it (shape computations of constant folding)
+      intraOpNumThreads: onnxThreads(),
+      interOpNumThreads: 1,
+      executionMode: "sequential",
+      graphOptimizationLevel: "all",
+      ...(outputsOnDevice ? { preferredOutputLocation: "gpu-buffer" as const } : {}),
+    };
+  }
   return {
     executionProviders: ["cpu"],
     intraOpNumThreads: onnxThreads(),
@@ -78,14 +98,48 @@ function sessionOptions(): Ort.InferenceSession.SessionOptions {
 }
 
 /** A session for a generated graph; a graph ONNX Runtime rejects is a clear error, not a crash later. */
-export async function createSession(ort: OrtModule, model: Uint8Array, what: string): Promise<OrtSession> {
+export async function createSession(
+  ort: OrtModule,
+  model: Uint8Array,
+  what: string,
+  device: OnnxDevice = "cpu",
+  outputsOnDevice = false,
+): Promise<OrtSession> {
   try {
-    return await ort.InferenceSession.create(model, sessionOptions());
+    return await ort.InferenceSession.create(model, sessionOptions(device, outputsOnDevice));
   } catch (error) {
     throw new EngineError("bad_backend", `ONNX Runtime rejected the generated ${what} graph: ${firstLine(error)}`, {
       cause: error,
     });
   }
+}
+
+let webgpuProbe: Promise<void> | null = null;
+
+/**
+ * Runs the probe graph on the WebGPU provider once per process: no Vulkan driver, or a driver
+ * Dawn refuses, is a clear bad_backend error here instead of a failed session later.
+ */
+export function probeWebgpu(ort: OrtModule): Promise<void> {
+  webgpuProbe ??= (async () => {
+    try {
+      const session = await ort.InferenceSession.create(probeGraph(), sessionOptions("webgpu"));
+      const out = await session.run({ x: new ort.Tensor("float32", Float32Array.from([1, 2]), [2]) });
+      const y = out.y?.data as Float32Array | undefined;
+      await session.release();
+      if (!y || y[0] !== 2 || y[1] !== 4) throw new Error(`a probe graph returned ${String(y)}`);
+    } catch (error) {
+      throw new EngineError(
+        "bad_backend",
+        `ONNX Runtime's WebGPU provider cannot run (${firstLine(error).replace(/^.* was false\. /, "")}); a GPU worker needs a Vulkan driver (mesa-vulkan-drivers for the software one)`,
+        { cause: error },
+      );
+    }
+  })().catch((error: unknown) => {
+    webgpuProbe = null;
+    throw error;
+  });
+  return webgpuProbe;
 }
 
 function firstLine(error: unknown): string {

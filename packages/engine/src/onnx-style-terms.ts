@@ -77,6 +77,5 @@ export function styleTerm(
     // ∂G/∂F through both factors: (D + Dᵀ)·(F ∘ m̃), then the mean's 1/C²
     grads.push(b.op("Gemm", [dSym, weighted], { alpha: { float: 2 / (c * c) } }));
   }
-  const sum = (parts: string[]) => (parts.length === 1 ? parts[0]! : b.op("Sum", parts));
-  return { term: sum(terms), grad: b.op("Reshape", [sum(grads), b.ints([1, c, h, w])]) };
+  return { term: b.sum(terms), grad: b.op("Reshape", [b.sum(grads), b.ints([1, c, h, w])]) };
 }

@@ -26,7 +26,7 @@ export interface ResolvedOptions {
   colorControl: ColorControl;
   /** tile side (px) for levels larger than it, or null: no tiling */
   tile: number | null;
-  init: "noise" | "content" | "style" | { image: ImageSource };
+  init: "noise" | "content" | "style" | { image: ImageSource; continues?: boolean };
   seed: number;
   pooling: "max" | "avg";
   contentLayers: LayerName[];
@@ -117,6 +117,8 @@ export function resolveOptions(options: StylizeOptions): ResolvedOptions {
       throw bad(`init must be "noise", "content", "style" or { image }, got ${String(init)}`);
   } else if (typeof init !== "object" || init === null || !isImageSource(init.image)) {
     throw bad("init.image must be an image");
+  } else if (init.continues !== undefined && typeof init.continues !== "boolean") {
+    throw bad("init.continues must be a boolean");
   }
 
   const multiscale = options.multiscale;

@@ -17,7 +17,7 @@ import { decodeStyleMasks, masksAtSize } from "./mask-images.ts";
 import { TILED_LBFGS_HISTORY, isTiled } from "./tiles.ts";
 import { TiledLevel } from "./tiled-level.ts";
 import { replanIterations } from "./multiscale.ts";
-import { planLevels, styleDimsAt, type Level } from "./level-plan.ts";
+import { continueLevels, planLevels, styleDimsAt, type Level } from "./level-plan.ts";
 import { WholeLevel, type LevelSteps } from "./level-steps.ts";
 import { RunNetwork } from "./network.ts";
 import type { FloatImage, ObjectiveWeights } from "./objective.ts";
@@ -75,7 +75,7 @@ interface Snapshot {
  */
 export async function preloadWeights(count = 16, source = defaultWeightsSource()): Promise<BackendInfo> {
   const info = await initBackend();
-  if (info.backend === "onnx") await loadVggWeightArrays(count, source);
+  if (info.backend === "onnx" || info.backend === "webgpu") await loadVggWeightArrays(count, source);
   else await loadVggWeights(count, source);
   return info;
 }
@@ -234,7 +234,7 @@ class StyleRun {
   /** Backend, images, masks, network and the levels the run will run. */
   private async prepare(disposables: { dispose(): void }[]): Promise<RunInputs> {
     this.checkAbort();
-    const { backend } = await initBackend();
+    const { backend, adapter } = await initBackend();
     this.checkAbort();
     const opts = this.opts;
     const [content, ...decodedStyles] = await Promise.all([
@@ -254,8 +254,17 @@ class StyleRun {
     });
     disposables.push(network);
     this.checkAbort();
-    this.runInfo = { backend, modelHash: network.modelHash };
-    const levels = planLevels(opts.plan, content, convCount, opts.size);
+    this.runInfo = {
+      backend,
+      modelHash: network.modelHash,
+      ...(adapter ? { adapter: { vendor: adapter.vendor, device: adapter.device, software: adapter.software } } : {}),
+    };
+    const planned = planLevels(opts.plan, content, convCount, opts.size);
+    const init = opts.init;
+    const levels =
+      typeof init === "object" && init.continues
+        ? continueLevels(planned, await decodeImage(init.image, { label: "init image" }))
+        : planned;
     return { network, content, styles, masks, convCount, levels };
   }
 
@@ -330,7 +339,8 @@ class StyleRun {
       weights,
       ...(masks ? { styleMasks: masks } : {}),
     });
-    this.runInfo = { ...this.runInfo, backend: network.backend }; // onnx may have fallen back
+    if (network.backend !== this.runInfo.backend)
+      this.runInfo = { backend: network.backend, modelHash: this.runInfo.modelHash }; // fell back
     const n = width * height * 3;
     const optimizer: Optimizer =
       opts.optimizer === "adam"

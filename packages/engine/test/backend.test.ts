@@ -82,7 +82,7 @@ describe("initBackend", () => {
     ]);
     expect(JSON.parse(unknown.stdout)).toMatchObject({ error: "EngineError", code: "bad_backend" });
     expect(JSON.parse(unknown.stdout).message).toMatch(
-      /ATELIER_BACKEND=metal is not a backend; use one of onnx, tensorflow-gpu, tensorflow, wasm, cpu/,
+      /ATELIER_BACKEND=metal is not a backend; use one of webgpu, onnx, tensorflow-gpu, tensorflow, wasm, cpu/,
     );
     const result = JSON.parse(tensorflow.stdout) as Record<string, unknown>;
     if (result.error) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Adam } from "../src/optimizers/adam.ts";
 import { Lbfgs } from "../src/optimizers/lbfgs.ts";
-import type { Optimizer } from "../src/optimizers/optimizer.ts";
+import { axpy, axpyDot, dot, type Optimizer } from "../src/optimizers/optimizer.ts";
 
 type Fn = (x: Float32Array) => { loss: number; grad: Float32Array };
 
@@ -147,5 +147,20 @@ describe("Adam", () => {
     const x = Float32Array.from([1]);
     new Adam(1).step(x, Number.NaN, Float32Array.from([Number.NaN]));
     expect(x[0]).toBe(1);
+  });
+});
+
+describe("fused kernels", () => {
+  it("axpyDot is axpy followed by dot, in one pass (odd lengths too)", () => {
+    for (const n of [1, 3, 4, 7, 1001]) {
+      const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i + 1));
+      const z = Float32Array.from({ length: n }, (_, i) => Math.cos(3 * i));
+      const fused = Float32Array.from({ length: n }, (_, i) => i / 7 - 3);
+      const separate = fused.slice();
+      const got = axpyDot(-0.37, x, fused, z);
+      axpy(-0.37, x, separate);
+      expect(fused).toEqual(separate);
+      expect(got).toBeCloseTo(dot(z, separate), 9);
+    }
   });
 });

@@ -99,5 +99,11 @@ export const workerSlots = z.object({
   workerId: z.string().min(1).max(200),
   concurrency: z.number().int().min(1),
   running: z.number().int().min(0),
+  /** the engine backend its runs use, and for webgpu its GPU adapter (the optimiser's cluster/placement.ts) */
+  backend: z.string().max(32).optional(),
+  adapter: z
+    .object({ vendor: z.string().max(200), device: z.string().max(200), software: z.boolean() })
+    .nullable()
+    .optional(),
 });
 export type WorkerSlots = z.infer<typeof workerSlots>;

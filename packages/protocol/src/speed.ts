@@ -46,5 +46,6 @@ export function formatEstimate(seconds: number): string {
   if (seconds < 60) return `about ${Math.round(seconds / 5) * 5} s`;
   const minutes = Math.round(seconds / 60);
   if (minutes < 60) return `about ${minutes} min`;
-  return `about ${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  // "about 1 h", not "about 1 h 0 min"
+  return `about ${Math.floor(minutes / 60)} h${minutes % 60 ? ` ${minutes % 60} min` : ""}`;
 }

@@ -47,6 +47,8 @@ describe("formatEstimate", () => {
     expect(formatEstimate(33)).toBe("about 35 s");
     expect(formatEstimate(170)).toBe("about 3 min");
     expect(formatEstimate(4000)).toBe("about 1 h 7 min");
+    expect(formatEstimate(3590)).toBe("about 1 h");
+    expect(formatEstimate(7200)).toBe("about 2 h");
   });
 });
 

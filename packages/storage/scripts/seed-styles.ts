@@ -1,18 +1,24 @@
 /**
- * `npm run seed:styles -- <folder> [--manifest <file>] [--owner <email>]`: imports the folder's
- * images as public styles into the database of DATABASE_URL / DATA_DIR (the same ones `npm start`
+ * `npm run seed:styles -- <folder> [--manifest <file>] [--only-listed] [--owner <email>]`: imports
+ * the folder's images (with --only-listed: only those the manifest names) as public styles into the database of DATABASE_URL / DATA_DIR (the same ones `npm start`
  * uses). Prints what was added, skipped and refused; exits 1 when a file was refused.
  */
 import { parseArgs } from "node:util";
 import { createDb, resolveDataDir } from "@atelier/db";
 import { seedStyles } from "../src/seed-styles.ts";
 
-const USAGE = "usage: npm run seed:styles -- <folder> [--manifest styles.json|styles.csv] [--owner email]";
+const USAGE =
+  "usage: npm run seed:styles -- <folder> [--manifest styles.json|styles.csv] [--only-listed] [--owner email]";
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { manifest: { type: "string" }, owner: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: {
+      manifest: { type: "string" },
+      "only-listed": { type: "boolean" },
+      owner: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (values.help || positionals.length !== 1) {
     console.log(USAGE);
@@ -25,6 +31,7 @@ async function main(): Promise<number> {
       folder: positionals[0]!,
       dataDir,
       manifest: values.manifest,
+      onlyListed: values["only-listed"],
       ownerEmail: values.owner,
     });
     console.log(`owner: ${report.owner.email}; manifest: ${report.manifest ?? "none (titles from file names)"}`);

@@ -7,7 +7,8 @@ import { IMAGE_TYPES, formatOfMime } from "@atelier/protocol";
 export type StorageOptions = { dataDir?: string };
 
 export function dataDirOf(options: StorageOptions = {}): string {
-  return options.dataDir ? path.resolve(options.dataDir) : resolveDataDir();
+  // turbopackIgnore: a run-time folder, not part of the build (see packages/db/src/url.ts)
+  return options.dataDir ? path.resolve(/*turbopackIgnore: true*/ options.dataDir) : resolveDataDir();
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;

@@ -26,6 +26,8 @@ export interface SeedStylesOptions {
   ownerEmail?: string;
   /** a manifest file; default the folder's styles.json / styles.csv / manifest.json / manifest.csv if there is one */
   manifest?: string;
+  /** import only the files the manifest names (a shared folder holding other pictures too) */
+  onlyListed?: boolean;
 }
 
 export interface SeedStylesReport {
@@ -74,11 +76,14 @@ export async function seedStyles(db: Db, options: SeedStylesOptions): Promise<Se
   const manifest: Map<string, ManifestEntry> = manifestPath
     ? parseManifest(manifestPath, readFileSync(manifestPath, "utf8"))
     : new Map<string, ManifestEntry>();
+  if (options.onlyListed && !manifestPath)
+    throw new Error("--only-listed needs a manifest naming the files to import.");
   const owner = await resolveOwner(db, options.ownerEmail);
   const report: SeedStylesReport = { owner, manifest: manifestPath, added: [], skipped: [], failed: [] };
 
   const files = readdirSync(folder)
     .filter((f) => statSync(path.join(folder, f)).isFile() && path.join(folder, f) !== manifestPath)
+    .filter((f) => !options.onlyListed || manifest.has(f))
     .sort();
   for (const file of manifest.keys()) {
     if (!files.includes(file))

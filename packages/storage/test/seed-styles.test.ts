@@ -117,6 +117,44 @@ describe("seedStyles", () => {
     }
   });
 
+  it("--only-listed imports just the files the manifest names (the README's starter styles)", async () => {
+    const fresh = await tempStore();
+    try {
+      const manifest = path.join(findRepoRoot(), "docs", "starter-styles.csv");
+      const report = await seedStyles(fresh.db, {
+        folder: imagesDir(),
+        dataDir: fresh.dataDir,
+        manifest,
+        onlyListed: true,
+      });
+      expect(report.added.map((a) => a.file)).toEqual([
+        "shipwreck.jpg",
+        "starry_night.jpg",
+        "the_scream.jpg",
+        "woman-with-hat-matisse.jpg",
+      ]);
+      expect(report.failed).toEqual([]);
+      expect(report.skipped).toEqual([]);
+      // the test folder's own styles.json names only starry_night.jpg: the scream and the broken file stay out
+      const own = await seedStyles(fresh.db, { folder, dataDir: fresh.dataDir, onlyListed: true });
+      expect([own.added, own.failed, own.skipped]).toEqual([
+        [],
+        [],
+        [expect.objectContaining({ file: "starry_night.jpg" })],
+      ]);
+      const bare = mkdtempSync(path.join(os.tmpdir(), "atelier-seed-bare-"));
+      try {
+        await expect(seedStyles(fresh.db, { folder: bare, dataDir: fresh.dataDir, onlyListed: true })).rejects.toThrow(
+          /needs a manifest/,
+        );
+      } finally {
+        rmSync(bare, { recursive: true, force: true });
+      }
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
   it("a named owner gets their own copies", async () => {
     const user = await store.db.user.create({ data: { email: "ada@example.test", name: "Ada" } });
     const report = await seedStyles(store.db, { folder, dataDir: store.dataDir, ownerEmail: "ada@example.test" });

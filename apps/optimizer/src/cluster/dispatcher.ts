@@ -12,7 +12,7 @@ import { readRunParams, type Db } from "@atelier/db";
 import { workerSlots, type RunParams } from "@atelier/protocol";
 import type { FileStore } from "@atelier/files";
 import { isLeaseHeld, readLease } from "../runs/lease.ts";
-import { ACTIVE, newLiveRun, toRunInfo } from "../runs/live-run.ts";
+import { ACTIVE, newLiveRun, toRunInfo } from "../common/live-run.ts";
 import type { Logger } from "../common/log.ts";
 import { redisClient, type RunBus } from "./run-bus.ts";
 import { planDispatch, type PlanRun } from "./dispatch-plan.ts";

@@ -6,13 +6,13 @@
  * capped loss history, position/ETA and last preview from Redis.
  */
 import type { RoomField, RunEvent } from "@atelier/protocol";
-import { isActive, toRunInfo, type LiveRun } from "../runs/live-run.ts";
+import { isActive, toRunInfo, type LiveRun } from "../common/live-run.ts";
 import { RunBus } from "./run-bus.ts";
 import type { RunCore } from "../runs/core.ts";
 import type { Settings } from "../config.ts";
 import { RunDispatcher } from "./dispatcher.ts";
 import { mirrorRemote } from "../runs/views.ts";
-import type { LiveRoom, PreviewFrame } from "../rooms/room-registry.ts";
+import type { LiveRoom, PreviewFrame } from "../rooms/live-room.ts";
 
 /** how long a cancel waits for the worker to report the run's end */
 const CANCEL_WAIT_MS = 20_000;
@@ -109,8 +109,7 @@ export class ClusterRuns {
       this.bus.preview(run.id),
     ]);
     if (info) mirrorRemote(room, info, room.restartNeeded);
-    room.history = history;
-    if (preview) room.latestPreview = { ...preview, data: Buffer.from(preview.data, "base64") };
+    room.showRun(history, preview ? { ...preview, data: Buffer.from(preview.data, "base64") } : null);
   }
 
   private onEvent(event: RunEvent): void {
@@ -122,9 +121,7 @@ export class ClusterRuns {
       const resumedRoom = rooms.get(event.roomId);
       if (resumedRoom?.run?.id !== event.runId) return;
       // the iterations after the checkpoint are redone: the chart goes on from there, not twice
-      resumedRoom.history = resumedRoom.history.filter(
-        (h) => h.runId !== event.runId || h.iteration <= event.iteration,
-      );
+      resumedRoom.rewindHistory(event.runId, event.iteration);
       void this.tellResumed(resumedRoom, resumedRoom.run);
       return;
     }
@@ -148,7 +145,7 @@ export class ClusterRuns {
       return;
     }
     const frame: PreviewFrame = { ...event.frame, data: Buffer.from(event.frame.data, "base64") };
-    room.latestPreview = frame;
+    room.showPreview(frame);
     broadcast.preview(room, frame);
   }
 

@@ -3,12 +3,12 @@
  * and into the short-lived Redis keys late joiners read; the ended run's loss history is read
  * back from there to be stored with the run.
  */
-import { toRunInfo, type LiveRun } from "../runs/live-run.ts";
+import { toRunInfo, type LiveRun } from "../common/live-run.ts";
 import type { Logger } from "../common/log.ts";
 import type { RunBus } from "./run-bus.ts";
 import type { RunRuntime, RunSink } from "../runs/core.ts";
 import { remainingSeconds, roundEta } from "../runs/eta.ts";
-import type { PreviewFrame } from "../rooms/room-registry.ts";
+import type { PreviewFrame } from "../rooms/live-room.ts";
 
 /** a running run's state (iteration, ETA) is republished at most this often */
 const STATE_EVERY_MS = 1_000;

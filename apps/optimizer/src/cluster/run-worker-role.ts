@@ -10,11 +10,12 @@
 import { isDeepStrictEqual } from "node:util";
 import { Worker, type Job } from "bullmq";
 import { readRunParams, type Db } from "@atelier/db";
-import { runJobData, sweepJobData, type RunControl } from "@atelier/protocol";
+import { detectAdapter } from "@atelier/engine";
+import { runJobData, sweepJobData, type RunControl, type WorkerSlots } from "@atelier/protocol";
 import { memberVisibleError } from "../common/errors.ts";
 import { isLeaseHeld, readLease, writeLease } from "../runs/lease.ts";
 import { WorkerPool } from "../engine-slots/slot-pool.ts";
-import { ACTIVE, toRunInfo, type LiveRun } from "../runs/live-run.ts";
+import { ACTIVE, toRunInfo, type LiveRun } from "../common/live-run.ts";
 import type { Logger } from "../common/log.ts";
 import type { Settings } from "../config.ts";
 import { RunBus, redisClient } from "./run-bus.ts";
@@ -74,6 +75,8 @@ export class RunWorker {
   private slotsTimer: NodeJS.Timeout | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
   private closing = false;
+  /** webgpu workers: the GPU adapter their runs use, advertised with the slots */
+  private adapter: WorkerSlots["adapter"] = null;
 
   constructor(private readonly o: RunWorkerOptions) {
     this.bus = new RunBus(o.redisUrl, o.redisPrefix, o.log);
@@ -85,6 +88,7 @@ export class RunWorker {
       speed: new SpeedTracker(o.backend),
       msPerPixelIteration: null,
       backend: null,
+      adapter: null,
     };
     const sink = busSink(this.bus, this.runtime, o.workerId, o.log);
     const noSlots = { forget: () => {}, pump: () => {} }; // BullMQ frees the slot when the processor returns
@@ -104,7 +108,15 @@ export class RunWorker {
   }
 
   /** For GET /health: healthy while it takes jobs and reaches Redis. */
-  health(): { ok: boolean; worker: string; concurrency: number; running: number; redis: string; backend: string } {
+  health(): {
+    ok: boolean;
+    worker: string;
+    concurrency: number;
+    running: number;
+    redis: string;
+    backend: string;
+    adapter?: string;
+  } {
     const redis = this.bus.redis.status;
     return {
       ok: !this.closing && redis === "ready" && Boolean(this.bull?.isRunning()),
@@ -113,6 +125,7 @@ export class RunWorker {
       running: this.running,
       redis,
       backend: this.runtime.backend ?? this.o.backend,
+      ...(this.runtime.adapter ? { adapter: this.runtime.adapter } : {}),
     };
   }
 
@@ -131,6 +144,10 @@ export class RunWorker {
     });
     this.bull.on("error", (error) => this.o.log.warn("worker.queue_error", { error }));
     await this.bull.waitUntilReady();
+    if (this.o.backend === "webgpu") {
+      const adapter = await detectAdapter();
+      this.adapter = adapter && { vendor: adapter.vendor, device: adapter.device, software: adapter.software };
+    }
     await this.renewSlots();
     this.slotsTimer = setInterval(() => void this.renewSlots(), SLOTS_RENEW_MS);
     this.slotsTimer.unref();
@@ -153,7 +170,14 @@ export class RunWorker {
    * walks every key of the Redis and blocks it meanwhile).
    */
   private async renewSlots(): Promise<void> {
-    const slots = { workerId: this.o.workerId, concurrency: this.o.workers, running: this.running };
+    // backend and adapter: what cluster/placement.ts needs to tell a GPU worker from a CPU one
+    const slots: WorkerSlots = {
+      workerId: this.o.workerId,
+      concurrency: this.o.workers,
+      running: this.running,
+      backend: this.runtime.backend ?? this.o.backend,
+      adapter: this.adapter,
+    };
     await this.bus.redis
       .multi()
       .set(`${this.o.redisPrefix}worker:${this.o.workerId}`, JSON.stringify(slots), "PX", SLOTS_TTL_MS)

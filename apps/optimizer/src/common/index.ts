@@ -1,6 +1,7 @@
 /**
- * common/: what every part of the service uses and nothing of the service's own — the logger,
- * the errors members may see, and the operator's abuse limits with their pure decisions.
+ * common/: what every part of the service uses — the logger, the errors members may see, the
+ * operator's abuse limits with their pure decisions, and the live run: the run object a room
+ * holds (rooms/) and the run parts work on (runs/, cluster/).
  *
  * Like every folder's index.ts, this states the folder's surface: what the rest of the service
  * uses of it. Files elsewhere import the named file directly (runs/, cluster/ and sweeps/ call
@@ -16,3 +17,4 @@ export {
   socketLimitRefusal,
   type ServiceLimits,
 } from "./limits.ts";
+export { ACTIVE, isActive, newLiveRun, toRunInfo, type LiveRun, type RunJob, type User } from "./live-run.ts";

@@ -62,7 +62,9 @@ function engineOptions(job: WorkerJob, signal: AbortSignal, masks: (RgbImage | u
     styleScale: p.styleScale,
     originalColors: p.originalColors,
     ...(p.colorControl ? { colorControl: p.colorControl } : {}),
-    init: job.initImagePath ? { image: job.initImagePath } : p.init,
+    // a run started from another run's image (continue, restart with changes) goes on from it at
+    // its own size; a resumed job's checkpoint follows the rest of its own schedule (resumedScales)
+    init: job.initImagePath ? { image: job.initImagePath, continues: offsetOf(job) === 0 } : p.init,
     seed: p.seed,
     pooling: p.pooling,
     contentLayers: p.contentLayers,
@@ -115,7 +117,13 @@ async function runJob(job: WorkerJob): Promise<void> {
 
   // backend and model hash are known once the weights are loaded (before the first iteration)
   handle.ready.then(
-    (info) => post({ type: "started", backend: info.backend, modelHash: info.modelHash }),
+    (info) =>
+      post({
+        type: "started",
+        backend: info.backend,
+        modelHash: info.modelHash,
+        ...(info.adapter ? { adapter: adapterText(info.adapter) } : {}),
+      }),
     () => {}, // the failure surfaces in the iteration loop below
   );
 
@@ -268,3 +276,11 @@ port.on("message", (message: MainToWorker) => {
       return;
   }
 });
+
+/** "NVIDIA H100 80GB HBM3", "Mesa llvmpipe (LLVM 15.0.6, 256 bits), software": what /health and the run record say. */
+function adapterText(adapter: { vendor: string; device: string; software: boolean }): string {
+  const name = adapter.device.toLowerCase().startsWith(adapter.vendor.toLowerCase())
+    ? adapter.device
+    : `${adapter.vendor} ${adapter.device}`;
+  return adapter.software ? `${name}, software` : name;
+}

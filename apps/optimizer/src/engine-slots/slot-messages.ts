@@ -46,7 +46,8 @@ export type MainToWorker =
 
 export type WorkerToMain =
   | { type: "warm"; backend: string; ms: number }
-  | { type: "started"; backend: string; modelHash: string }
+  /** adapter: webgpu's GPU adapter, "vendor device" (software ones say so) */
+  | { type: "started"; backend: string; modelHash: string; adapter?: string }
   | { type: "iteration"; event: IterationEvent }
   | { type: "updated"; iteration: number; weights: LiveWeights }
   | { type: "update-refused"; weights: LiveWeights; error: string }

@@ -17,7 +17,7 @@ import type {
 } from "@atelier/protocol";
 import type { PreviewFanout } from "./fanout.ts";
 import type { ServiceLimits } from "../common/limits.ts";
-import type { User } from "../runs/live-run.ts";
+import type { User } from "../common/live-run.ts";
 import type { Logger } from "../common/log.ts";
 import type { RoomRegistry } from "../rooms/room-registry.ts";
 

@@ -19,10 +19,10 @@ import type { FieldWrite, WriteOutcome } from "../rooms/document-store.ts";
 import { ServiceError } from "../common/errors.ts";
 import { broadcastActivity, roomKey, type AtelierSocket, type GatewayContext } from "./context.ts";
 import { fieldLimitRefusal } from "../common/limits.ts";
-import type { User } from "../runs/live-run.ts";
+import type { User } from "../common/live-run.ts";
 import { applyMaskEdit } from "../rooms/mask-edits.ts";
 import type { Presence } from "./presence.ts";
-import type { LiveRoom } from "../rooms/room-registry.ts";
+import type { LiveRoom } from "../rooms/live-room.ts";
 import { listRoomRuns, runCurveOf, runSettingsOf } from "../runs/history.ts";
 import { on, requireMember } from "./socket-events.ts";
 

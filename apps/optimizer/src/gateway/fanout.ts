@@ -6,7 +6,7 @@
  * skips frames instead of building a backlog, and fast clients are not held back by it.
  */
 import type { Server, Socket } from "socket.io";
-import type { PreviewFrame } from "../rooms/room-registry.ts";
+import type { PreviewFrame } from "../rooms/live-room.ts";
 import { metrics } from "../common/metrics.ts";
 
 interface SocketPreviewState {

@@ -6,9 +6,9 @@
 import type { RoomField } from "@atelier/protocol";
 import { broadcastActivity, roomKey, type AtelierSocket, type GatewayContext } from "./context.ts";
 import type { ApplyFieldEdit } from "./document-handlers.ts";
-import { toRunInfo } from "../runs/live-run.ts";
+import { toRunInfo } from "../common/live-run.ts";
 import type { Presence } from "./presence.ts";
-import type { LiveRoom } from "../rooms/room-registry.ts";
+import type { LiveRoom } from "../rooms/live-room.ts";
 import type { RunSettings } from "../runs/core.ts";
 import { RunManager } from "../runs/manager.ts";
 import { on, requireMember } from "./socket-events.ts";

@@ -174,6 +174,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       return {
         node: nodeId,
         backend: runs.backend ?? options.backend,
+        ...(runs.adapter ? { adapter: runs.adapter } : {}),
         workers: { max: queue.workers, busy: queue.running, threads: queue.threads, idleThreads: queue.idleThreads },
         queue: { queued: queue.queued, running: queue.running },
         rooms: rooms.all().length,

@@ -18,7 +18,7 @@ import { ServiceError } from "../common/errors.ts";
 import { metrics } from "../common/metrics.ts";
 import { roomKey, type AtelierSocket, type GatewayContext } from "./context.ts";
 import type { Presence } from "./presence.ts";
-import type { LiveRoom } from "../rooms/room-registry.ts";
+import type { LiveRoom } from "../rooms/live-room.ts";
 
 /** Wires one client event: validates its payload, runs it, answers the ack with a result or a coded error. */
 export function on<E extends ClientEvent>(

@@ -6,7 +6,8 @@
  *
  * The folder's surface (see common/index.ts for why other files import the named files directly):
  */
-export { RoomRegistry, offerOf, type LiveRoom, type PreviewFrame } from "./room-registry.ts";
+export { RoomRegistry, offerOf } from "./room-registry.ts";
+export type { LiveRoom, PreviewFrame } from "./live-room.ts";
 export { decideFieldWrite, type DocumentStore, type FieldWrite, type WriteOutcome } from "./document-store.ts";
 export { MemoryDocumentStore } from "./document-store-memory.ts";
 export { RedisDocumentStore } from "./document-store-redis.ts";

@@ -1,89 +1,14 @@
 /**
- * The rooms this node serves: this node's view of each room's co-edited document (the
- * authoritative copy is the DocumentStore's: this view follows it, field by field, by version),
- * its current run and loss history, and the latest preview frame. The store's document is
- * written back to the database debounced, and flushed on shutdown, so a restart loses no edit.
+ * The rooms this node serves (live-room.ts): loaded on first use, their documents opened in the
+ * DocumentStore (the authoritative copy: each room's view follows it, field by field, by
+ * version). The store's document is written back to the database debounced, and flushed on
+ * shutdown, so a restart loses no edit.
  */
 import { parseRoomDocument, serializeRoomDocument, type Db } from "@atelier/db";
-import {
-  ROOM_FIELDS,
-  MAX_LOSS_HISTORY,
-  type Author,
-  type IterationStats,
-  type PreviewMime,
-  type RoomDocument,
-  type RoomField,
-} from "@atelier/protocol";
-import type { DocumentOffer, DocumentStore, StoredDocument } from "./document-store.ts";
+import { ROOM_FIELDS, type Author, type RoomDocument, type RoomField } from "@atelier/protocol";
+import type { DocumentOffer, DocumentStore } from "./document-store.ts";
 import type { Logger } from "../common/log.ts";
-import type { LiveRun } from "../runs/live-run.ts";
-
-export interface PreviewFrame {
-  roomId: string;
-  runId: string;
-  iteration: number;
-  mime: PreviewMime;
-  width: number;
-  height: number;
-  data: Buffer;
-  encodedAt: number;
-}
-
-export class LiveRoom {
-  readonly id: string;
-  name: string;
-  document: RoomDocument;
-  version: number;
-  /** fields edited during the current run that need a restart to take effect */
-  restartNeeded: RoomField[] = [];
-  /**
-   * Who last changed each field, for late joiners' "changed by" notes. Kept in memory only
-   * (the stored document is validated as a RoomDocument, so authors stay out of it): after a
-   * restart, or on a node that loaded the room later, fields show no author until edited again.
-   */
-  fieldAuthors: Partial<Record<RoomField, Author>> = {};
-  run: LiveRun | null = null;
-  history: IterationStats[] = [];
-  latestPreview: PreviewFrame | null = null;
-  /** the version last written to the database */
-  savedVersion: number;
-
-  /** the version at which each field last changed, as far as this node knows */
-  fieldVersions: Partial<Record<RoomField, number>>;
-
-  constructor(row: { id: string; name: string } & StoredDocument) {
-    this.id = row.id;
-    this.name = row.name;
-    this.document = row.document;
-    this.version = row.version;
-    this.savedVersion = row.version;
-    this.fieldAuthors = { ...row.fieldAuthors };
-    this.fieldVersions = { ...row.fieldVersions };
-  }
-
-  /**
-   * Takes a change the store accepted (here or on another node). Changes can reach a node out
-   * of order (its own write's reply and another node's message race): a field only moves to a
-   * higher version, so every node ends on the store's value. False when the change was stale.
-   */
-  applyChange(field: RoomField, value: unknown, version: number, author: Author | undefined): boolean {
-    if (version <= (this.fieldVersions[field] ?? 0)) return false;
-    this.document = { ...this.document, [field]: value };
-    if (author) this.fieldAuthors = { ...this.fieldAuthors, [field]: author };
-    this.fieldVersions = { ...this.fieldVersions, [field]: version };
-    this.version = Math.max(this.version, version);
-    return true;
-  }
-
-  pushStats(stats: IterationStats): void {
-    this.history.push(stats);
-    if (this.history.length > MAX_LOSS_HISTORY) this.history.splice(0, this.history.length - MAX_LOSS_HISTORY);
-  }
-
-  get isDirty(): boolean {
-    return this.version !== this.savedVersion;
-  }
-}
+import { LiveRoom } from "./live-room.ts";
 
 /**
  * How far a reseeded document's version jumps: versions handed out after the last database

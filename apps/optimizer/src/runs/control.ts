@@ -5,11 +5,11 @@
  */
 import type { RoomField } from "@atelier/protocol";
 import { ServiceError } from "../common/errors.ts";
-import { isActive, type LiveRun } from "./live-run.ts";
+import { isActive, type LiveRun } from "../common/live-run.ts";
 import type { RunCore } from "./core.ts";
 import { liveEditOf } from "./edits.ts";
 import type { FinishRun } from "./launcher.ts";
-import type { LiveRoom } from "../rooms/room-registry.ts";
+import type { LiveRoom } from "../rooms/live-room.ts";
 
 const CANCEL_GRACE_MS = 20_000;
 

@@ -4,13 +4,13 @@
  * room's restart-needed fields). Each part (scheduler, launcher, recovery, results, control)
  * gets this object; none of them imports another.
  */
-import { isDeepStrictEqual } from "node:util";
 import type { Db } from "@atelier/db";
 import type { IterationStats, RoomField } from "@atelier/protocol";
 import type { Settings } from "../config.ts";
 import type { Logger } from "../common/log.ts";
-import type { LiveRoom, PreviewFrame, RoomRegistry } from "../rooms/room-registry.ts";
-import { isActive, type LiveRun, type User } from "./live-run.ts";
+import type { LiveRoom, PreviewFrame } from "../rooms/live-room.ts";
+import type { RoomRegistry } from "../rooms/room-registry.ts";
+import { isActive, type LiveRun, type User } from "../common/live-run.ts";
 import { restartNeededFields } from "./edits.ts";
 import { RunFiles } from "./files.ts";
 import { SpeedTracker } from "./speed-model.ts";
@@ -82,6 +82,7 @@ export interface RunRuntime {
   readonly speed: SpeedTracker;
   msPerPixelIteration: number | null;
   backend: string | null;
+  adapter: string | null;
 }
 
 /** The embedded sink: a run's events go to its room (if loaded here and still its run) and the room's sockets. */
@@ -101,7 +102,7 @@ export function roomSink(core: RunCore): RunSink {
     preview(run, frame) {
       const room = core.roomOf(run);
       if (!room) return;
-      room.latestPreview = frame;
+      room.showPreview(frame);
       broadcast.preview(room, frame);
     },
     shown(run) {
@@ -117,7 +118,7 @@ export function roomSink(core: RunCore): RunSink {
       core.recomputeRestartNeeded(room);
       broadcast.runUpdate(room);
       // late joiners get the exact kept image; those present already have the worker's last frame
-      if (frame) room.latestPreview = frame;
+      if (frame) room.showPreview(frame);
     },
   };
 }
@@ -132,6 +133,8 @@ export class RunCore implements RunRuntime {
   msPerPixelIteration: number | null = null;
   /** the backend the last worker reported (for /health) */
   backend: string | null = null;
+  /** webgpu: the GPU adapter the last worker reported (for /health) */
+  adapter: string | null = null;
   closing = false;
 
   constructor(readonly o: RunManagerOptions) {
@@ -149,10 +152,7 @@ export class RunCore implements RunRuntime {
   recomputeRestartNeeded(room: LiveRoom): RoomField[] {
     const run = room.run;
     const fields = run && isActive(run.status) ? restartNeededFields(run.params, room.document) : [];
-    if (!isDeepStrictEqual(fields, room.restartNeeded)) {
-      room.restartNeeded = fields;
-      this.o.broadcast.restartNeeded(room);
-    }
+    if (room.setRestartNeeded(fields)) this.o.broadcast.restartNeeded(room);
     return fields;
   }
 }

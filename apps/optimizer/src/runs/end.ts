@@ -6,10 +6,10 @@
 import { serializeLossHistory, serializeRunParams } from "@atelier/db";
 import type { IterationStats, RunStatus } from "@atelier/protocol";
 import { removeLease } from "./lease.ts";
-import type { LiveRun } from "./live-run.ts";
+import type { LiveRun } from "../common/live-run.ts";
 import type { RunRuntime, RunSink } from "./core.ts";
 import { keepRunImage } from "./outcome.ts";
-import type { PreviewFrame } from "../rooms/room-registry.ts";
+import type { PreviewFrame } from "../rooms/live-room.ts";
 import { metrics } from "../common/metrics.ts";
 
 /** What the scheduler does when a run ends: free its slot first, start the next once recorded. */

@@ -12,7 +12,7 @@ import {
   type RunSummary,
 } from "@atelier/protocol";
 import { ServiceError } from "../common/errors.ts";
-import type { LiveRoom } from "../rooms/room-registry.ts";
+import type { LiveRoom } from "../rooms/live-room.ts";
 
 /** The room's runs, newest first; rows whose stored params no longer parse are left out. */
 export async function listRoomRuns(db: Db, room: LiveRoom): Promise<RunSummary[]> {

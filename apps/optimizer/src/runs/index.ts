@@ -8,7 +8,7 @@
  * The folder's surface (see common/index.ts for why other files import the named files directly):
  */
 export { RunManager } from "./manager.ts";
-export { ACTIVE, isActive, newLiveRun, toRunInfo, type LiveRun, type QueueBatch, type User } from "./live-run.ts";
+export type { QueueBatch } from "./queue-entry.ts";
 export type { RunCore, RunRuntime, RunSink } from "./core.ts";
 export { RunLauncher } from "./launcher.ts";
 export { finishRun } from "./end.ts";

@@ -5,11 +5,11 @@
  */
 import type { IterationStats, RunStatus } from "@atelier/protocol";
 import { memberVisibleError } from "../common/errors.ts";
-import type { WorkerEnd, WorkerPool } from "../engine-slots/slot-pool.ts";
-import type { LiveRun } from "./live-run.ts";
+import type { JobHandle, WorkerEnd, WorkerPool } from "../engine-slots/slot-pool.ts";
+import type { LiveRun } from "../common/live-run.ts";
 import type { RunRuntime, RunSink } from "./core.ts";
 import { learnPixelRate, smoothRunSpeed } from "./eta.ts";
-import type { PreviewFrame } from "../rooms/room-registry.ts";
+import type { PreviewFrame } from "../rooms/live-room.ts";
 import type { WorkerJob, WorkerToMain } from "../engine-slots/slot-messages.ts";
 import { metrics } from "../common/metrics.ts";
 
@@ -71,8 +71,9 @@ export class RunLauncher {
     if (!resume) metrics.jobWait.observe(Math.max(0, run.startedAt.getTime() - run.createdAt.getTime()) / 1000);
     run.queuePosition = null;
     const job = { ...this.jobOf(run), ...(resume ? { startIteration: resume.startIteration } : {}) };
+    let handle: JobHandle;
     try {
-      run.worker = this.pool.run(job, {
+      handle = this.pool.run(job, {
         onMessage: (message) => this.onWorkerMessage(run, message),
         onEnd: (end) => void this.onWorkerEnd(run, end),
       });
@@ -80,7 +81,8 @@ export class RunLauncher {
       void this.onWorkerEnd(run, { kind: "failed", error: `could not start a worker: ${(error as Error).message}` });
       return;
     }
-    log.info("run.started", { runId: run.id, roomId: run.roomId, threadId: run.worker.threadId });
+    run.worker = handle;
+    log.info("run.started", { runId: run.id, roomId: run.roomId, threadId: handle.threadId });
     db.run
       .update({ where: { id: run.id }, data: { status: "running", startedAt: run.startedAt } })
       .catch((error) => log.error("run.db_update_failed", { runId: run.id, error }));
@@ -94,8 +96,16 @@ export class RunLauncher {
         run.backend = message.backend;
         run.modelHash = message.modelHash;
         this.core.backend = message.backend;
+        this.core.adapter = message.adapter ?? null;
+        // the run record names the GPU adapter a webgpu run ran on
         db.run
-          .update({ where: { id: run.id }, data: { backend: message.backend, modelHash: message.modelHash } })
+          .update({
+            where: { id: run.id },
+            data: {
+              backend: message.adapter ? `${message.backend} on ${message.adapter}` : message.backend,
+              modelHash: message.modelHash,
+            },
+          })
           .catch((error) => log.error("run.db_update_failed", { runId: run.id, error }));
         return;
       case "iteration": {

@@ -19,7 +19,8 @@ import { ServiceError } from "../common/errors.ts";
 import { WorkerPool } from "../engine-slots/slot-pool.ts";
 import { removeLease } from "./lease.ts";
 import { activeRunLimitRefusal, runSizeRefusal } from "../common/limits.ts";
-import { ACTIVE, isActive, type LiveRun, type QueueBatch, type RunStartImage, type User } from "./live-run.ts";
+import { ACTIVE, isActive, type LiveRun, type RunStartImage, type User } from "../common/live-run.ts";
+import type { QueueBatch } from "./queue-entry.ts";
 import { RoomOrder, RunControl } from "./control.ts";
 import { RunCore, roomSink, type RunManagerOptions } from "./core.ts";
 import { finishRun } from "./end.ts";
@@ -33,7 +34,7 @@ import { saveResult } from "./results.ts";
 import { LocalScheduler } from "./scheduler.ts";
 import { attachLatestRun, liveRunFromRow, mirrorRemote } from "./views.ts";
 import { resumeStartIteration } from "./resume-point.ts";
-import type { LiveRoom } from "../rooms/room-registry.ts";
+import type { LiveRoom } from "../rooms/live-room.ts";
 import type { SpeedTracker } from "./speed-model.ts";
 
 const HEARTBEAT_MS = 10_000;
@@ -89,6 +90,10 @@ export class RunManager {
   /** the backend the last worker reported (for /health) */
   get backend(): string | null {
     return this.core.backend;
+  }
+  /** webgpu: the GPU adapter the last worker reported (for /health) */
+  get adapter(): string | null {
+    return this.core.adapter;
   }
 
   // ───────────────────────────── lifecycle ─────────────────────────────
@@ -217,8 +222,7 @@ export class RunManager {
     const run = liveRunFromRow(row, params);
     Object.assign(run, { local: !this.cluster, initImagePath, ...paths });
     if (startIteration > 0) run.resumeAt = startIteration;
-    room.run = run;
-    room.history = [];
+    room.attachRun(run);
     this.core.recomputeRestartNeeded(room);
     log.info("run.queued", {
       runId: run.id,

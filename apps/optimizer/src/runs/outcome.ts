@@ -6,7 +6,7 @@
 import { readLossHistory, type Db, type Image } from "@atelier/db";
 import { isImageMime, type IterationStats } from "@atelier/protocol";
 import { fileStoreOf, inspectImage, readImageBytes, storeRgbResult } from "@atelier/storage";
-import type { PreviewFrame } from "../rooms/room-registry.ts";
+import type { PreviewFrame } from "../rooms/live-room.ts";
 
 /** Where the image a run leaves comes from, best first. */
 export type KeptImageSource = { kind: "file"; file: string } | { kind: "preview"; frame: PreviewFrame };

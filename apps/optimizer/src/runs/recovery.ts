@@ -6,7 +6,7 @@
 import { readRunParams } from "@atelier/db";
 import { memberVisibleError } from "../common/errors.ts";
 import { isLeaseHeld, readLease, writeLease } from "./lease.ts";
-import { ACTIVE, type LiveRun } from "./live-run.ts";
+import { ACTIVE, type LiveRun } from "../common/live-run.ts";
 import type { RunCore } from "./core.ts";
 import { liveRunFromRow, type RunRow } from "./views.ts";
 
@@ -87,8 +87,7 @@ export class RunRecovery {
     log.info("run.adopted", { runId: run.id, roomId: run.roomId });
     const room = rooms.get(run.roomId);
     if (room) {
-      room.run = run;
-      room.history = [];
+      room.attachRun(run);
     }
     await this.enqueue(run);
   }

@@ -8,10 +8,10 @@ import type { RgbImage } from "@atelier/engine";
 import type { Provenance } from "@atelier/protocol";
 import { storeRgbResult } from "@atelier/storage";
 import { ServiceError } from "../common/errors.ts";
-import type { LiveRun, User } from "./live-run.ts";
+import type { LiveRun, User } from "../common/live-run.ts";
 import type { RunCore } from "./core.ts";
 import { findRoomRun } from "./views.ts";
-import type { LiveRoom } from "../rooms/room-registry.ts";
+import type { LiveRoom } from "../rooms/live-room.ts";
 
 /**
  * Image decoding for results, loaded on first use: the engine module brings tfjs with it,

@@ -6,7 +6,8 @@
 import { FairQueue } from "./fair-queue.ts";
 import type { WorkerPool } from "../engine-slots/slot-pool.ts";
 import { writeLease } from "./lease.ts";
-import { isBatch, isRun, type LiveRun, type QueueBatch, type QueueEntry } from "./live-run.ts";
+import { isBatch, isRun, type QueueBatch, type QueueEntry } from "./queue-entry.ts";
+import type { LiveRun } from "../common/live-run.ts";
 import type { RunCore } from "./core.ts";
 import { queueEstimates, remainingSeconds, roundEta } from "./eta.ts";
 

@@ -6,10 +6,10 @@
 import { readRunParams, type Db } from "@atelier/db";
 import type { RoomField, RunInfo, RunParams, RunStatus } from "@atelier/protocol";
 import { ServiceError } from "../common/errors.ts";
-import { isActive, newLiveRun, type LiveRun } from "./live-run.ts";
+import { isActive, newLiveRun, type LiveRun } from "../common/live-run.ts";
 import type { RunCore } from "./core.ts";
 import { restoreRunView } from "./outcome.ts";
-import type { LiveRoom } from "../rooms/room-registry.ts";
+import type { LiveRoom } from "../rooms/live-room.ts";
 
 export type RunRow = Awaited<ReturnType<Db["run"]["findFirstOrThrow"]>>;
 
@@ -38,7 +38,7 @@ export function liveRunFromRow(row: RunRow, params: RunParams): LiveRun {
 export async function attachLatestRun(core: RunCore, room: LiveRoom): Promise<void> {
   for (const run of core.active.values()) {
     if (run.roomId === room.id) {
-      room.run = run;
+      room.attachRun(run);
       return;
     }
   }
@@ -56,12 +56,11 @@ export async function attachLatestRun(core: RunCore, room: LiveRoom): Promise<vo
     orderBy: { createdAt: "asc" },
   });
   run.resultIds = results.map((r) => r.id);
-  room.run = run;
+  room.attachRun(run);
   // the ended run's chart and image come from the database: they survive an optimiser restart
   const checkpoint = await core.files.existingCheckpoint(row.checkpointPath);
   const view = await restoreRunView(core.o.db, core.o.dataDir, row, checkpoint);
-  room.history = view.history;
-  room.latestPreview = view.frame;
+  room.showRun(view.history, view.frame);
 }
 
 /** A run of the room by id: the room's current one, else its row (with its results). */
@@ -88,8 +87,7 @@ export function mirrorRemote(room: LiveRoom, info: RunInfo | null, restartNeeded
       let run = room.run;
       if (!run || run.id !== info.runId) {
         run = mirrorOf(room.id, info);
-        room.run = run;
-        room.history = [];
+        room.attachRun(run);
       }
       Object.assign(run, {
         status: info.status,
@@ -103,7 +101,7 @@ export function mirrorRemote(room: LiveRoom, info: RunInfo | null, restartNeeded
       });
     }
   }
-  room.restartNeeded = restartNeeded;
+  room.setRestartNeeded(restartNeeded);
 }
 
 function mirrorOf(roomId: string, info: RunInfo): LiveRun {

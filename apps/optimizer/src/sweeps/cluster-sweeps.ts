@@ -6,12 +6,12 @@
  * frames on the run bus and sends them to its own sockets; late joiners and promotions on any
  * gateway read the sweep from Redis, and the cells' final images from the shared DATA_DIR.
  */
-import { type SettingChange, type SweepFrame, type SweepInfo } from "@atelier/protocol";
+import type { SettingChange, SweepFrame, SweepInfo } from "@atelier/protocol";
 import { ServiceError } from "../common/errors.ts";
-import type { User } from "../runs/live-run.ts";
+import type { User } from "../common/live-run.ts";
 import type { Logger } from "../common/log.ts";
 import type { RunBus } from "../cluster/run-bus.ts";
-import type { LiveRoom } from "../rooms/room-registry.ts";
+import type { LiveRoom } from "../rooms/live-room.ts";
 import type { RunManager } from "../runs/manager.ts";
 import { newCellInfo, sweepDir } from "./sweep-cell.ts";
 import { SweepStore } from "./sweep-store.ts";

@@ -21,8 +21,9 @@ import {
 import { ServiceError } from "../common/errors.ts";
 import type { JobHandle, WorkerPool } from "../engine-slots/slot-pool.ts";
 import type { Logger } from "../common/log.ts";
-import type { LiveRoom } from "../rooms/room-registry.ts";
-import type { QueueBatch, User } from "../runs/live-run.ts";
+import type { LiveRoom } from "../rooms/live-room.ts";
+import type { QueueBatch } from "../runs/queue-entry.ts";
+import type { User } from "../common/live-run.ts";
 import type { RunManager } from "../runs/manager.ts";
 import { sweepSecondsLeft } from "../runs/eta.ts";
 import {

@@ -22,10 +22,11 @@ function ResultCardView({ card, showVisibility = false }: { card: ResultCard; sh
               {card.title}
             </Link>
           </h3>
-          <p className="mt-0.5 truncate text-sm text-muted">
-            {card.authorName}
+          {/* the name may be cut short, the badge never ("publ…") */}
+          <p className="mt-0.5 flex min-w-0 items-center gap-2 text-sm text-muted">
+            <span className="truncate">{card.authorName}</span>
             {showVisibility && (
-              <span className="ml-2 rounded-full bg-line/60 px-2 py-0.5 text-xs">
+              <span className="shrink-0 rounded-full bg-line/60 px-2 py-0.5 text-xs" data-testid="visibility-badge">
                 {card.isPublic ? "public" : "private"}
               </span>
             )}

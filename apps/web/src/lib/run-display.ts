@@ -34,3 +34,31 @@ export function frameFreshness(shownRunId: string | null, currentRunId: string |
   if (shownRunId === null) return "none";
   return currentRunId !== null && shownRunId !== currentRunId ? "stale" : "current";
 }
+
+/**
+ * What the empty canvas says: the run is on its way, or what is still missing before Start — a
+ * room whose photo and style are both chosen (a remix) is ready, not waiting for choices.
+ */
+export function emptyCanvasText(
+  runId: string | null,
+  doc: { contentImageId: string | null; styles: readonly unknown[] },
+  editable: boolean,
+): { title: string; hint: string } {
+  if (runId)
+    return { title: "Waiting for the first brushstrokes…", hint: "Previews stream in as the optimiser works." };
+  if (!doc.contentImageId || doc.styles.length === 0) {
+    const missing =
+      !doc.contentImageId && doc.styles.length === 0
+        ? "a photo and a style"
+        : !doc.contentImageId
+          ? "a photo"
+          : "a style";
+    return {
+      title: "The canvas is ready",
+      hint: editable ? `Choose ${missing}, then press Start.` : `The editors choose ${missing}.`,
+    };
+  }
+  return editable
+    ? { title: "Ready to paint", hint: "The photo and style are chosen: press Start painting." }
+    : { title: "Ready to paint", hint: "Waiting for an editor to press Start." };
+}

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "react";
 import type { Preview } from "@atelier/protocol";
 import { createFrameScheduler } from "@/lib/frame-scheduler";
-import { frameFreshness } from "@/lib/run-display";
+import { emptyCanvasText, frameFreshness } from "@/lib/run-display";
 import { useStudio } from "./context";
 
 /**
@@ -19,7 +19,7 @@ export function PreviewCanvas({
   /** told once the canvas first holds pixels */
   onPainted?: () => void;
 }) {
-  const { onPreview, state } = useStudio();
+  const { onPreview, state, doc, editable } = useStudio();
   const [shown, setShown] = useState<{ runId: string; iteration: number; width: number; height: number } | null>(null);
   const [drawError, setDrawError] = useState<string | null>(null);
   const runId = state.run?.runId ?? null;
@@ -54,6 +54,7 @@ export function PreviewCanvas({
     };
   }, [onPreview, canvasRef, onPainted]);
 
+  const emptyText = emptyCanvasText(runId, doc, editable);
   const freshness = frameFreshness(shown?.runId ?? null, runId);
   const empty = freshness === "none";
   const stale = freshness === "stale";
@@ -90,12 +91,10 @@ export function PreviewCanvas({
         )}
         {empty && (
           <div className="absolute inset-0 flex flex-col items-center justify-center gap-2 p-6 text-center">
-            <p className="font-serif text-xl text-ink/80">
-              {runId ? "Waiting for the first brushstrokes…" : "The canvas is ready"}
+            <p className="font-serif text-xl text-ink/80" data-testid="canvas-empty-title">
+              {emptyText.title}
             </p>
-            <p className="max-w-sm text-sm text-muted">
-              {runId ? "Previews stream in as the optimiser works." : "Choose a photo and a style, then press Start."}
-            </p>
+            <p className="max-w-sm text-sm text-muted">{emptyText.hint}</p>
           </div>
         )}
       </div>

@@ -130,7 +130,11 @@ export function RunHistory({ onCount }: { onCount?: (runs: number) => void }) {
                     type="button"
                     className="btn btn-ghost px-2 py-1 text-xs"
                     disabled={busy !== null || active}
-                    title={active ? "A run is going: cancel it first" : undefined}
+                    title={
+                      active
+                        ? "A run is going: cancel it first"
+                        : "A new run that goes on from this painting at its own size, with the room's settings"
+                    }
                     onClick={() => act("continue", summary)}
                   >
                     Continue from image

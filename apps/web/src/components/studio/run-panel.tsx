@@ -16,7 +16,9 @@ function formatEta(seconds: number | null): string | null {
   if (seconds === null || !Number.isFinite(seconds)) return null;
   if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
   const m = Math.floor(seconds / 60);
-  return m < 60 ? `${m} min ${Math.round(seconds % 60)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
+  const s = Math.round(seconds % 60);
+  if (m < 60) return s ? `${m} min ${s} s` : `${m} min`;
+  return m % 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${Math.floor(m / 60)} h`;
 }
 
 export function RunPanel({
@@ -29,6 +31,8 @@ export function RunPanel({
 }) {
   const { state, doc, conn, editable } = useStudio();
   const run = state.run;
+  // a viewer can never start, cancel or save: no faded buttons for them, only Download
+  const viewer = state.role === "viewer";
   const active = run !== null && !FINISHED_STATUSES.includes(run.status);
   const [busy, setBusy] = useState<null | "start" | "cancel" | "restart">(null);
   const [error, setError] = useState<string | null>(null);
@@ -73,7 +77,7 @@ export function RunPanel({
         Run
       </h2>
       <div className="flex flex-wrap items-center gap-3">
-        {!active && (
+        {!active && !viewer && (
           <button
             type="button"
             className="btn btn-primary"
@@ -84,7 +88,7 @@ export function RunPanel({
             {busy === "start" ? "Starting…" : run ? "Start again" : "Start painting"}
           </button>
         )}
-        {active && state.restartNeeded.length > 0 && (
+        {active && !viewer && state.restartNeeded.length > 0 && (
           <button
             type="button"
             className="btn btn-primary"
@@ -95,7 +99,7 @@ export function RunPanel({
             {busy === "restart" ? "Restarting…" : "Restart with changes"}
           </button>
         )}
-        {active && (
+        {active && !viewer && (
           <button
             type="button"
             className="btn btn-secondary"
@@ -106,7 +110,7 @@ export function RunPanel({
             {busy === "cancel" ? "Cancelling…" : "Cancel"}
           </button>
         )}
-        {run && (
+        {run && !viewer && (
           <button
             type="button"
             className="btn btn-secondary"

@@ -79,14 +79,16 @@ function StudioLayout({ joinedAs }: { joinedAs?: string }) {
         <InviteButton />
       </header>
 
-      {joinedAs && (
+      {/* one banner: a viewer who just joined learns both things from the viewer note */}
+      {joinedAs && !(role === "viewer" && joinedAs === "viewer") && (
         <p className="mt-3 rounded-lg bg-accent-soft/70 px-3 py-2 text-sm" role="status">
           You joined this room as {joinedAs === "viewer" ? "a viewer" : `an ${joinedAs}`}.
         </p>
       )}
       {role === "viewer" && (
         <p className="mt-3 rounded-lg bg-line/50 px-3 py-2 text-sm text-muted" data-testid="viewer-note">
-          You are watching as a viewer: settings and runs are in the editors’ hands.
+          {joinedAs === "viewer" ? "You joined this room as a viewer" : "You are watching as a viewer"}: settings and
+          runs are in the editors’ hands.
         </p>
       )}
       {state.status === "error" && state.error && (

@@ -3,8 +3,24 @@
  * the queue's entries (a run, or a batch such as a sweep), and the run's public view (RunInfo).
  * Data and small pure helpers only: rooms/room-registry.ts and runs/manager.ts both use it, neither owns it.
  */
+import type { LiveWeights, RgbImage } from "@atelier/engine";
 import type { LiveEdit, RunInfo, RunParams, RunStatus } from "@atelier/protocol";
-import type { JobHandle, WorkerPool } from "../engine-slots/slot-pool.ts";
+
+/** What the run parts ask of a run's engine job (engine-slots' JobHandle is one). */
+export interface RunJob {
+  /** follow a live edit from the next iteration on */
+  update(weights: LiveWeights): void;
+  /** stop, keeping the image as a checkpoint */
+  cancel(): void;
+  /** the current image; null when the job did not answer in time */
+  snapshot(): Promise<RgbImage | null>;
+  /** writes a checkpoint now; its path, or null when the job did not answer in time */
+  checkpoint(timeoutMs?: number): Promise<string | null>;
+  /** ends the job's process or thread at once; its id */
+  terminate(): Promise<number>;
+  /** lets go of the job without ending the run (shutdown) */
+  dispose(): Promise<void>;
+}
 
 export interface User {
   id: string;
@@ -46,7 +62,7 @@ export interface LiveRun {
   etaSeconds: number | null;
   /** held by this node (queued here or running in one of its threads) */
   local: boolean;
-  worker: JobHandle | null;
+  worker: RunJob | null;
   contentPath: string | null;
   stylePaths: string[];
   msPerIteration: number | null;
@@ -115,26 +131,4 @@ export function toRunInfo(run: LiveRun): RunInfo {
     resultIds: [...run.resultIds],
     finalImageId: run.finalImageId,
   };
-}
-
-/** A batch of small jobs (a sweep): one queue entry, so the whole batch counts as one job of its user. */
-export interface QueueBatch {
-  kind: "batch";
-  id: string;
-  userId: string;
-  /** runs the batch's jobs on the pool one after another; resolves when they all ended */
-  run(pool: WorkerPool): Promise<void>;
-  /** seconds its jobs still need at `msPerPixelIteration` (null: unknown), for the ETAs of the runs behind it */
-  secondsLeft(msPerPixelIteration: number | null): number | null;
-  /** its 1-based place in the queue while it waits, null once it runs */
-  setQueuePosition(position: number | null): void;
-  /** stops it (shutdown): no further jobs start, the running one is cancelled */
-  cancel(): void;
-}
-export type QueueEntry = LiveRun | QueueBatch;
-export function isBatch(job: QueueEntry): job is QueueBatch {
-  return "kind" in job && job.kind === "batch";
-}
-export function isRun(job: QueueEntry): job is LiveRun {
-  return !isBatch(job);
 }
