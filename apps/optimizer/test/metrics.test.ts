@@ -4,6 +4,7 @@
  * the token check).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROTOCOL_VERSION } from "@atelier/protocol";
 import { dependencyOf, metricsAllowed } from "../src/common/metrics.ts";
 import { metricsTokenFromEnv } from "../src/config.ts";
 import type { OptimizerServer } from "../src/gateway/server.ts";
@@ -54,9 +55,9 @@ describe("GET /metrics on a gateway", () => {
   it("answers only with the token, in Prometheus text, with the sockets, rooms, events and refusals", async () => {
     const owner = await connect(server, f.users.owner);
     clients.push(owner);
-    const joined = await request(owner, "room:join", { roomId: f.roomId });
+    const joined = await request(owner, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     expect(joined.ok).toBe(true);
-    const refused = await request(owner, "room:join", { roomId: "no-such-room" });
+    const refused = await request(owner, "room:join", { roomId: "no-such-room", protocol: PROTOCOL_VERSION });
     expect(refused.ok).toBe(false);
 
     expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
