@@ -27,6 +27,8 @@ beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), "atelier-optimizer-origin-"));
   database = await createTestDatabase("optimizer", dataDir);
   db = await createDb({ url: database.url });
+  // the handshake reads the token's account (its session generation): a real one
+  await db.user.create({ data: { id: "u-origin", name: "Ori", email: "ori@example.test" } });
   server = await createOptimizerServer({
     ...DEFAULT_SETTINGS,
     port: 0,

@@ -84,6 +84,9 @@ export function registerRoomHandlers(
     // after the ack (which carries the state, once: the style regions alone may weigh
     // MAX_MASK_BYTES), the latest frame and the sweep grid
     setImmediate(() => {
+      // the members again, small: connection-state recovery replays from the last event a
+      // client heard (its offset), and an ack carries none
+      socket.emit("presence", { roomId, members: state.members });
       const frame = room.latestPreview;
       if (frame && frame.runId === room.run?.id) fanout.deliverTo(socket, frame);
       if (sweep) socket.emit("sweep:update", { roomId, sweep: sweep.sweep });
