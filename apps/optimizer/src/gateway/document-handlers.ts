@@ -17,6 +17,7 @@ import {
 import { canViewImage } from "@atelier/storage";
 import type { FieldWrite, WriteOutcome } from "../rooms/document-store.ts";
 import { ServiceError } from "../common/errors.ts";
+import type { KeyedQueue } from "../common/keyed-queue.ts";
 import { broadcastActivity, roomKey, type AtelierSocket, type GatewayContext } from "./context.ts";
 import { fieldLimitRefusal } from "../common/limits.ts";
 import type { User } from "../common/live-run.ts";
@@ -144,30 +145,16 @@ export function createDocumentEditor(
   };
 }
 
-/**
- * Mask strokes of a room on this node, one at a time: each is computed from the layers the one
- * before left, so strokes sent through one gateway never collide with each other (only with
- * another gateway's, which the conditional write catches).
- */
-export class RoomQueue {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  run<T>(roomId: string, op: () => Promise<T>): Promise<T> {
-    const result = (this.tails.get(roomId) ?? Promise.resolve()).then(op, op);
-    const tail = result.catch(() => undefined);
-    this.tails.set(roomId, tail);
-    void tail.then(() => {
-      if (this.tails.get(roomId) === tail) this.tails.delete(roomId);
-    });
-    return result;
-  }
-}
-
 export function registerDocumentHandlers(
   ctx: GatewayContext,
   presence: Presence,
   applyFieldEdit: ApplyFieldEdit,
-  maskEdits: RoomQueue,
+  /**
+   * mask strokes of a room on this node, one at a time: each is computed from the layers the one
+   * before left, so strokes sent through one gateway never collide with each other (only with
+   * another gateway's, which the conditional write catches)
+   */
+  maskEdits: KeyedQueue,
   socket: AtelierSocket,
 ): void {
   const { db } = ctx;

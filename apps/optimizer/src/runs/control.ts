@@ -1,7 +1,6 @@
 /**
  * Control of going runs: cancel (queued ones removed, running ones stopped with their image
- * kept), live edits of weights and iterations, and the per-room order of start/restart/cancel
- * operations so they never interleave.
+ * kept) and live edits of weights and iterations.
  */
 import type { RoomField } from "@atelier/protocol";
 import { ServiceError } from "../common/errors.ts";
@@ -12,28 +11,6 @@ import type { FinishRun } from "./launcher.ts";
 import type { LiveRoom } from "../rooms/live-room.ts";
 
 const CANCEL_GRACE_MS = 20_000;
-
-/** Runs each room's start/restart/cancel operations one after another (each awaits the database and workers). */
-export class RoomOrder {
-  /** rooms with an operation in progress: the tail of each room's chain */
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  busy(roomId: string): boolean {
-    return this.tails.has(roomId);
-  }
-
-  /** Runs `op` after every operation of the room queued before it. */
-  run<T>(roomId: string, op: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(roomId) ?? Promise.resolve();
-    const next = previous.then(op, op);
-    const tail = next.catch(() => {});
-    this.tails.set(roomId, tail);
-    void tail.then(() => {
-      if (this.tails.get(roomId) === tail) this.tails.delete(roomId);
-    });
-    return next;
-  }
-}
 
 /** Where a run held elsewhere (another node, a cluster worker) is cancelled and edited. */
 interface RemoteRuns {

@@ -16,12 +16,13 @@ import {
   type RunStatus,
 } from "@atelier/protocol";
 import { ServiceError } from "../common/errors.ts";
+import { KeyedQueue } from "../common/keyed-queue.ts";
 import { WorkerPool } from "../engine-slots/slot-pool.ts";
 import { removeLease } from "./lease.ts";
 import { activeRunLimitRefusal, runSizeRefusal } from "../common/limits.ts";
 import { ACTIVE, isActive, type LiveRun, type RunStartImage, type User } from "../common/live-run.ts";
 import type { QueueBatch } from "./queue-entry.ts";
-import { RoomOrder, RunControl } from "./control.ts";
+import { RunControl } from "./control.ts";
 import { RunCore, roomSink, type RunManagerOptions } from "./core.ts";
 import { finishRun } from "./end.ts";
 import { RunLauncher } from "./launcher.ts";
@@ -47,7 +48,8 @@ export class RunManager {
   private readonly launcher: RunLauncher;
   private readonly control: RunControl;
   private readonly recovery: RunRecovery;
-  private readonly roomOps = new RoomOrder();
+  /** each room's start/restart/cancel, one after another, so they never interleave */
+  private readonly roomOps = new KeyedQueue();
   /** gateway role: runs go to cluster workers (cluster/gateway-runs.ts); null: this node runs them */
   private readonly cluster: ClusterRuns | null;
   /** role "all" in a cluster: this node's own worker of the cluster's queue */
