@@ -2,7 +2,7 @@
  * Control of going runs: cancel (queued ones removed, running ones stopped with their image
  * kept) and live edits of weights and iterations.
  */
-import type { RoomField } from "@atelier/protocol";
+import type { FieldEdit } from "@atelier/protocol";
 import { ServiceError } from "../common/errors.ts";
 import { isActive, type LiveRun } from "../common/live-run.ts";
 import type { RunCore } from "./core.ts";
@@ -17,7 +17,7 @@ interface RemoteRuns {
   /** resolves whether the run's holder cancelled it */
   cancel(room: LiveRoom, run: LiveRun): Promise<boolean>;
   /** a document edit the run's holder may follow live; null: the holder hears of edits by itself */
-  forwardEdit: ((run: LiveRun, field: RoomField, value: unknown, authorId: string) => void) | null;
+  forwardEdit: ((run: LiveRun, edit: FieldEdit, authorId: string) => void) | null;
 }
 
 export class RunControl {
@@ -68,17 +68,17 @@ export class RunControl {
    * from the next iteration on; any other change marks the room "restart needed".
    * Returns whether this field now needs a restart.
    */
-  onDocumentEdit(room: LiveRoom, field: RoomField, value: unknown, authorId: string): boolean {
+  onDocumentEdit(room: LiveRoom, edit: FieldEdit, authorId: string): boolean {
     const run = room.run;
-    if (run && isActive(run.status) && !run.local) this.remote.forwardEdit?.(run, field, value, authorId);
+    if (run && isActive(run.status) && !run.local) this.remote.forwardEdit?.(run, edit, authorId);
     if (run && isActive(run.status) && run.local) {
-      const edit = liveEditOf(run.params, field, value);
-      if (edit) {
-        run.params = edit.params;
-        run.liveEdits.push({ iteration: run.iteration, field, value, authorId });
-        run.worker?.update(edit.weights);
+      const live = liveEditOf(run.params, edit);
+      if (live) {
+        run.params = live.params;
+        run.liveEdits.push({ iteration: run.iteration, field: edit.field, value: edit.value, authorId });
+        run.worker?.update(live.weights);
       }
     }
-    return this.core.recomputeRestartNeeded(room).includes(field);
+    return this.core.recomputeRestartNeeded(room).includes(edit.field);
   }
 }

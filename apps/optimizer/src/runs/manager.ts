@@ -10,6 +10,7 @@ import { isUniqueViolation, serializeRunParams, type Db } from "@atelier/db";
 import {
   formatZodError,
   runParams,
+  type FieldEdit,
   type RoomField,
   type RunInfo,
   type RunParams,
@@ -80,7 +81,7 @@ export class RunManager {
     const cluster = this.cluster;
     this.control = new RunControl(this.core, finish, {
       cancel: (room, run) => (cluster ? cluster.cancel(run) : Promise.resolve(false)),
-      forwardEdit: cluster ? (run, field, value, authorId) => cluster.forwardEdit(run, field, value, authorId) : null,
+      forwardEdit: cluster ? (run, edit, authorId) => cluster.forwardEdit(run, edit, authorId) : null,
     });
     this.recovery = new RunRecovery(this.core, (run) => this.scheduler.enqueue(run));
   }
@@ -280,8 +281,8 @@ export class RunManager {
   }
 
   /** A document field changed: live-edits the going run where it can; whether the field now needs a restart. */
-  onDocumentEdit(room: LiveRoom, field: RoomField, value: unknown, authorId: string): boolean {
-    return this.control.onDocumentEdit(room, field, value, authorId);
+  onDocumentEdit(room: LiveRoom, edit: FieldEdit, authorId: string): boolean {
+    return this.control.onDocumentEdit(room, edit, authorId);
   }
 
   /** The fields whose document value differs from what the current run uses and that it cannot follow live. */
