@@ -5,6 +5,7 @@ import {
   createInvite,
   createRoomWithImages,
   expectLive,
+  joinByInvite,
   newPerson,
   newUser,
   param,
@@ -89,7 +90,8 @@ test("settings undo by two users: each undoes and redoes only their own edit, as
   const { context, page: other } = await newPerson(browser, baseURL);
   const editor = newUser("Pavel");
   await signUp(other, editor);
-  await other.goto(link);
+  // opening the link alone joins nothing (issue 26): the editor presses "Join"
+  await joinByInvite(other, link);
   await expectLive(other);
 
   const styleBefore = await param(page, "styleWeight").inputValue();
