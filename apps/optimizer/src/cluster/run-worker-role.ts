@@ -11,7 +11,7 @@ import { isDeepStrictEqual } from "node:util";
 import { Worker, type Job } from "bullmq";
 import { readRunParams, type Db } from "@atelier/db";
 import { detectAdapter } from "@atelier/engine";
-import { runJobData, sweepJobData, type RunControl, type WorkerSlots } from "@atelier/protocol";
+import { parseFieldEdit, runJobData, sweepJobData, type RunControl, type WorkerSlots } from "@atelier/protocol";
 import { memberVisibleError } from "../common/errors.ts";
 import { isLeaseHeld, readLease, writeLease } from "../runs/lease.ts";
 import { WorkerPool } from "../engine-slots/slot-pool.ts";
@@ -296,13 +296,19 @@ export class RunWorker {
       run.worker?.cancel();
       return;
     }
-    const edit = liveEditOf(run.params, control.field, control.value);
+    // checked here, where it comes off the wire: the engine gets its field's type
+    const parsed = parseFieldEdit(control.field, control.value);
+    if (!parsed.ok) {
+      this.o.log.warn("worker.invalid_edit", { runId: run.id, error: parsed.error });
+      return;
+    }
+    const edit = liveEditOf(run.params, parsed.edit);
     if (!edit || isDeepStrictEqual(edit.params, run.params)) return;
     run.params = edit.params;
     run.liveEdits.push({
       iteration: run.iteration,
       field: control.field,
-      value: control.value,
+      value: parsed.edit.value,
       authorId: control.authorId,
     });
     run.worker?.update(edit.weights);

@@ -7,9 +7,10 @@ import { isDeepStrictEqual } from "node:util";
 import type { LiveWeights } from "@atelier/engine";
 import {
   LIVE_FIELDS,
-  LIVE_SCALAR_FIELDS,
   ROOM_FIELDS,
+  isLiveScalarEdit,
   isLiveStylesEdit,
+  type FieldEdit,
   type RoomDocument,
   type RoomField,
   type RunParams,
@@ -25,19 +26,17 @@ export function isLiveStyles(before: StyleRef[], after: StyleRef[]): boolean {
  * How a going run follows an edit: its new params and the weights its worker applies, or null
  * when the edit is not live (the run keeps its params; the field may then need a restart).
  */
-export function liveEditOf(
-  params: RunParams,
-  field: RoomField,
-  value: unknown,
-): { params: RunParams; weights: LiveWeights } | null {
-  if (LIVE_SCALAR_FIELDS.includes(field)) {
-    return { params: { ...params, [field]: value }, weights: { [field]: value as number } };
+export function liveEditOf(params: RunParams, edit: FieldEdit): { params: RunParams; weights: LiveWeights } | null {
+  if (isLiveScalarEdit(edit)) {
+    const weights: LiveWeights = {};
+    weights[edit.field] = edit.value;
+    return { params: { ...params, [edit.field]: edit.value }, weights };
   }
-  if (field === "iterations") {
-    return { params: { ...params, iterations: value as number }, weights: { iterations: value as number } };
+  if (edit.field === "iterations") {
+    return { params: { ...params, iterations: edit.value }, weights: { iterations: edit.value } };
   }
-  if (field === "styles" && isLiveStyles(params.styles, value as StyleRef[])) {
-    const styles = value as StyleRef[];
+  if (edit.field === "styles" && isLiveStyles(params.styles, edit.value)) {
+    const styles = edit.value;
     return { params: { ...params, styles }, weights: { styleBlendWeights: styles.map((s) => s.weight) } };
   }
   return null;
