@@ -7,7 +7,6 @@
  * worker with its row still `running`: the worker resumes it from its last checkpoint
  * (image and iteration count).
  */
-import { isDeepStrictEqual } from "node:util";
 import { Worker, type Job } from "bullmq";
 import { readRunParams, type Db } from "@atelier/db";
 import { detectAdapter } from "@atelier/engine";
@@ -20,7 +19,7 @@ import type { Logger } from "../common/log.ts";
 import type { Settings } from "../config.ts";
 import { RunBus, redisClient } from "./run-bus.ts";
 import type { RunRuntime } from "../runs/core.ts";
-import { liveEditOf } from "../runs/edits.ts";
+import { applyLiveEdit } from "../runs/edits.ts";
 import { finishRun } from "../runs/end.ts";
 import { RunFiles } from "../runs/files.ts";
 import { RunLauncher } from "../runs/launcher.ts";
@@ -302,16 +301,11 @@ export class RunWorker {
       this.o.log.warn("worker.invalid_edit", { runId: run.id, error: parsed.error });
       return;
     }
-    const edit = liveEditOf(run.params, parsed.edit);
-    if (!edit || isDeepStrictEqual(edit.params, run.params)) return;
-    run.params = edit.params;
-    run.liveEdits.push({
-      iteration: run.iteration,
-      field: control.field,
-      value: parsed.edit.value,
-      authorId: control.authorId,
-    });
-    run.worker?.update(edit.weights);
+    const step = applyLiveEdit(run, parsed.edit, control.authorId);
+    if (!step) return;
+    run.params = step.params;
+    run.liveEdits = step.liveEdits;
+    run.worker?.update(step.weights);
     void this.bus.setInfo(toRunInfo(run)).catch(() => {});
   }
 

@@ -6,7 +6,7 @@ import type { FieldEdit } from "@atelier/protocol";
 import { ServiceError } from "../common/errors.ts";
 import { isActive, type LiveRun } from "../common/live-run.ts";
 import type { RunCore } from "./core.ts";
-import { liveEditOf } from "./edits.ts";
+import { applyLiveEdit } from "./edits.ts";
 import type { FinishRun } from "./launcher.ts";
 import type { LiveRoom } from "../rooms/live-room.ts";
 
@@ -71,13 +71,11 @@ export class RunControl {
   onDocumentEdit(room: LiveRoom, edit: FieldEdit, authorId: string): boolean {
     const run = room.run;
     if (run && isActive(run.status) && !run.local) this.remote.forwardEdit?.(run, edit, authorId);
-    if (run && isActive(run.status) && run.local) {
-      const live = liveEditOf(run.params, edit);
-      if (live) {
-        run.params = live.params;
-        run.liveEdits.push({ iteration: run.iteration, field: edit.field, value: edit.value, authorId });
-        run.worker?.update(live.weights);
-      }
+    const step = run && isActive(run.status) && run.local ? applyLiveEdit(run, edit, authorId) : null;
+    if (run && step) {
+      run.params = step.params;
+      run.liveEdits = step.liveEdits;
+      run.worker?.update(step.weights);
     }
     return this.core.recomputeRestartNeeded(room).includes(edit.field);
   }

@@ -11,6 +11,7 @@ import {
   isLiveScalarEdit,
   isLiveStylesEdit,
   type FieldEdit,
+  type LiveEdit,
   type RoomDocument,
   type RoomField,
   type RunParams,
@@ -40,6 +41,33 @@ export function liveEditOf(params: RunParams, edit: FieldEdit): { params: RunPar
     return { params: { ...params, styles }, weights: { styleBlendWeights: styles.map((s) => s.weight) } };
   }
   return null;
+}
+
+/** What a going run's following of an edit changes: its params, its record of live edits, the weights its worker applies. */
+export interface LiveEditStep {
+  params: RunParams;
+  liveEdits: LiveEdit[];
+  weights: LiveWeights;
+}
+
+/**
+ * Whether and how a going run follows a document edit, the same in embedded and cluster mode;
+ * the caller sets the run's fields and tells its worker. Null when the edit is not live, or when
+ * it changes nothing the run uses: a repeat (in cluster mode every gateway that applied an edit
+ * forwards it) is neither sent to the engine nor recorded.
+ */
+export function applyLiveEdit(
+  run: { params: RunParams; iteration: number; liveEdits: readonly LiveEdit[] },
+  edit: FieldEdit,
+  authorId: string,
+): LiveEditStep | null {
+  const live = liveEditOf(run.params, edit);
+  if (!live || isDeepStrictEqual(live.params, run.params)) return null;
+  return {
+    params: live.params,
+    liveEdits: [...run.liveEdits, { iteration: run.iteration, field: edit.field, value: edit.value, authorId }],
+    weights: live.weights,
+  };
 }
 
 /** The fields whose document value differs from the run's params and that the run cannot follow live. */
