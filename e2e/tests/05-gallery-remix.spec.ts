@@ -11,6 +11,7 @@ import {
   setNumber,
   signUp,
   smallRunSettings,
+  waitForHydration,
 } from "../support/app.ts";
 
 const ITERATIONS = 10;
@@ -60,10 +61,27 @@ test("a public result is in the gallery with its params for visitors, can be lik
   await dialog.getByRole("button", { name: "Back to the studio" }).click();
   await expect(pageA.getByTestId("saved-notice")).toContainText(`saved “${title}” (public)`);
 
+  // A publishes the style too, so the gallery offers it as a filter
+  const library = await pageA.context().newPage();
+  await library.goto("/styles");
+  const publish = library.getByRole("button", { name: "Publish starry night" });
+  await waitForHydration(publish);
+  await publish.click();
+  await expect(library.getByRole("button", { name: "Unpublish starry night" })).toBeVisible();
+  await library.close();
+
   // A signed-out visitor finds it in the gallery, with who made it, and opens it.
   const { context: visitorContext, page: visitor } = await newPerson(browser, baseURL);
   await visitor.goto("/gallery");
   await expect(visitor.getByRole("link", { name: "Sign in" })).toBeVisible();
+  // the style filter's chips are named (under the thumbnail), not thumbnails alone
+  await expect(
+    visitor
+      .getByRole("navigation", { name: "Filter by style" })
+      .getByTestId("gallery-style-filter")
+      .filter({ hasText: "starry night" })
+      .first(),
+  ).toBeVisible();
   // (the author's name is unique to this run of the journey; the title need not be)
   const card = visitor.getByTestId("result-card").filter({ hasText: title }).filter({ hasText: a.name });
   await expect(card).toHaveCount(1);

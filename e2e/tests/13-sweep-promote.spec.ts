@@ -84,7 +84,7 @@ test("a 2×2 sweep streams its four thumbnails to both members, and Promote star
     await expect(param(p, "tvWeight")).toHaveValue("0");
   }
   await expect(viewer.getByTestId("room-activity")).toHaveText(
-    `${kim.name} promoted a sweep cell: a full run starts from its image.`,
+    `${kim.name} promoted the sweep cell Style weight 100000 · TV weight 0: the room's settings are now its values, and a full run starts from its image.`,
   );
   await expect(viewer.getByTestId("run-status")).toHaveText("Finished", { timeout: 120_000 });
   expect(await iterationCounter(viewer)).toEqual({ iteration: FULL_ITERATIONS, of: FULL_ITERATIONS });

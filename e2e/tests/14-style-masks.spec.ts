@@ -77,6 +77,10 @@ test("painting the left half for a style makes only the left half of the paintin
   const painter = page.getByTestId("mask-painter");
   const canvas = painter.getByTestId("mask-canvas");
   await expect(canvas).toBeVisible();
+  // nothing painted: the one style covers the whole picture (no "areas … keep the photo" yet)
+  await expect(painter.getByTestId("mask-coverage")).toHaveText(
+    "Nothing is painted: the style covers the whole picture. Paint a region to keep it there.",
+  );
   // a thin wall down the middle with the brush, then the bucket tipped on the left: the left half
   await page.getByTestId("mask-size").fill("0.02");
   await drag(page, canvas, [
@@ -89,6 +93,9 @@ test("painting the left half for a style makes only the left half of the paintin
   // the overlay shows the region: tinted on the left, clear on the right
   await expect.poll(() => leftOnlyTinted(canvas)).toBe(true);
   await expect(page.getByTestId("mask-error")).toHaveCount(0);
+  await expect(painter.getByTestId("mask-coverage")).toHaveText(
+    "Each style covers only its painted region; areas no region covers keep the photo.",
+  );
 
   // a viewer joining later sees the same region, and cannot paint
   const { context: viewerContext, page: viewer } = await newPerson(browser, baseURL);

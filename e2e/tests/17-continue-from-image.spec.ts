@@ -24,6 +24,11 @@ test("continue from image goes on from the painting: the new run's first frame i
   const source = await paintedFrame(page);
   const sourceRun = await page.getByTestId("preview-canvas").getAttribute("data-run-id");
   expect([source.width, source.height]).toEqual([192, 144]);
+  // the loss chart marks where the run moved up a level, and names its lines in words
+  const chart = page.getByTestId("loss-chart");
+  await expect(chart.getByTestId("loss-level-mark")).toHaveText(["level 2", "level 3"]);
+  await expect(chart.locator("figcaption")).toContainText("Total loss");
+  await expect(chart.locator("figcaption")).not.toContainText("relu");
 
   await page.getByTestId("history-item").nth(0).getByRole("button", { name: "Continue from image" }).click();
   // the first frame the new run shows

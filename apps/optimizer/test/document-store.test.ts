@@ -11,7 +11,6 @@ import { Redis } from "ioredis";
 import { Server } from "socket.io";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultRoomDocument, interNodeEventSchemas, type RoomDocument } from "@atelier/protocol";
-import { RoomQueue } from "../src/gateway/document-handlers.ts";
 import { decideFieldWrite, type DocumentStore, type FieldWrite } from "../src/rooms/document-store.ts";
 import { MemoryDocumentStore } from "../src/rooms/document-store-memory.ts";
 import { RedisDocumentStore } from "../src/rooms/document-store-redis.ts";
@@ -234,30 +233,5 @@ describe("redis store across connections", () => {
     await redis.hset(`${prefix}doc:${room}`, "f:size", JSON.stringify("huge"));
     const read = await store.read(room);
     expect(read!.document.size).toBe(defaultRoomDocument().size);
-  });
-});
-
-describe("RoomQueue (mask strokes of a room, one at a time per gateway)", () => {
-  it("runs a room's operations in order, other rooms' meanwhile, and goes on after a failure", async () => {
-    const queue = new RoomQueue();
-    const log: string[] = [];
-    const op =
-      (label: string, ms: number, fail = false) =>
-      async () => {
-        log.push(`${label}+`);
-        await new Promise((resolve) => setTimeout(resolve, ms));
-        log.push(`${label}-`);
-        if (fail) throw new Error(label);
-        return label;
-      };
-    const results = await Promise.allSettled([
-      queue.run("r1", op("a", 30, true)),
-      queue.run("r1", op("b", 5)),
-      queue.run("r2", op("c", 5)),
-    ]);
-    expect(results.map((r) => r.status)).toEqual(["rejected", "fulfilled", "fulfilled"]);
-    // r1's second waits for its first (failed) one; r2's runs while r1's first goes
-    expect(log.indexOf("a-")).toBeLessThan(log.indexOf("b+"));
-    expect(log.indexOf("c-")).toBeLessThan(log.indexOf("a-"));
   });
 });

@@ -88,10 +88,13 @@ describe("limits over real sockets", () => {
   it("a burst of focus changes gives a few presence broadcasts, ending with the latest focus", async () => {
     const editor = track(await connect(server, f.users.editor));
     const watcher = track(await connect(server, f.users.owner));
+    // listening before the joins: the coalesced broadcast that shows both members may go out
+    // before the second join's ack has reached the test
+    const settled = waitFor(watcher, "presence", (p) => p.members.length === 2);
     for (const s of [editor, watcher])
       expect((await request(s, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION })).ok).toBe(true);
     // let the join broadcasts settle: the one that shows the editor focused on nothing
-    await waitFor(watcher, "presence", (p) => p.members.length === 2);
+    await settled;
     const seen = collect(watcher, "presence");
     const fields = ["styleWeight", "contentWeight", "tvWeight"] as const;
     const BURST = 300;

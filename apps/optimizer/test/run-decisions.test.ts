@@ -25,11 +25,11 @@ const params: RunParams = runParams.parse({
 
 describe("live edit vs restart needed", () => {
   it("follows weight and iteration edits live", () => {
-    expect(liveEditOf(params, "styleWeight", 50)).toEqual({
+    expect(liveEditOf(params, { field: "styleWeight", value: 50 })).toEqual({
       params: { ...params, styleWeight: 50 },
       weights: { styleWeight: 50 },
     });
-    expect(liveEditOf(params, "iterations", 300)?.weights).toEqual({ iterations: 300 });
+    expect(liveEditOf(params, { field: "iterations", value: 300 })?.weights).toEqual({ iterations: 300 });
   });
 
   it("follows a styles edit that only changes blend weights", () => {
@@ -37,22 +37,22 @@ describe("live edit vs restart needed", () => {
       { imageId: "styleA", weight: 3 },
       { imageId: "styleB", weight: 0 },
     ];
-    expect(liveEditOf(params, "styles", styles)).toEqual({
+    expect(liveEditOf(params, { field: "styles", value: styles })).toEqual({
       params: { ...params, styles },
       weights: { styleBlendWeights: [3, 0] },
     });
   });
 
   it("does not follow image changes, all-zero blends or other settings", () => {
-    expect(liveEditOf(params, "styles", [{ imageId: "styleC", weight: 1 }])).toBeNull();
+    expect(liveEditOf(params, { field: "styles", value: [{ imageId: "styleC", weight: 1 }] })).toBeNull();
     expect(
       isLiveStyles(params.styles, [
         { imageId: "styleA", weight: 0 },
         { imageId: "styleB", weight: 0 },
       ]),
     ).toBe(false);
-    expect(liveEditOf(params, "size", 128)).toBeNull();
-    expect(liveEditOf(params, "optimizer", "adam")).toBeNull();
+    expect(liveEditOf(params, { field: "size", value: 128 })).toBeNull();
+    expect(liveEditOf(params, { field: "optimizer", value: "adam" })).toBeNull();
   });
 
   it("names exactly the non-live fields that differ from the run", () => {

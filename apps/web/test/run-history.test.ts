@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { defaultRoomDocument, ROOM_FIELDS, type RoomField, type RunSummary } from "@atelier/protocol";
-import { activityText, describeChange, runChangesText, runNumber } from "@/lib/run-history";
+import { defaultRoomDocument, ROOM_FIELDS, type RoomField, type RunSummary, type SweepInfo } from "@atelier/protocol";
+import { activityText, describeChange, promotedCell, runChangesText, runNumber } from "@/lib/run-history";
 
 const labels = Object.fromEntries(ROOM_FIELDS.map((f) => [f, f.toUpperCase()])) as Record<RoomField, string>;
 const params = { ...defaultRoomDocument(), size: 512, contentImageId: "c", styles: [{ imageId: "s", weight: 1 }] };
@@ -68,5 +68,64 @@ describe("activityText", () => {
     expect(activityText({ ...activity, kind: "resumed" }, runs, "u1")).toBe(
       "The worker painting run #1 went away: another worker continued it from its last checkpoint.",
     );
+  });
+});
+
+describe("activityText for a promoted sweep cell", () => {
+  const sweep: SweepInfo = {
+    sweepId: "sw",
+    author: { userId: "u1", name: "Ada" },
+    axes: [
+      { param: "styleWeight", values: [100, 100000] },
+      { param: "tvWeight", values: [0, 1] },
+    ],
+    size: 48,
+    iterations: 10,
+    queuePosition: null,
+    cells: [
+      [100, 0],
+      [100, 1],
+      [100000, 0],
+      [100000, 1],
+    ].map(([styleWeight, tvWeight], index) => ({
+      index,
+      values: { styleWeight: styleWeight!, tvWeight: tvWeight! },
+      status: "completed" as const,
+      iteration: 10,
+      error: null,
+    })),
+  };
+  const activity = { roomId: "room", author: { userId: "u1", name: "Ada" }, kind: "promoted" as const, at: 0 };
+
+  it("names the cell whose values the room now has, once the promoted run is listed", () => {
+    const runs = [summary("r2", { styleWeight: 100000, tvWeight: 0 }), summary("r1")];
+    expect(activityText({ ...activity, runId: "r2" }, runs, "u2", sweep)).toBe(
+      "Ada promoted the sweep cell Style weight 100000 · TV weight 0: the room's settings are now its values, and a full run starts from its image.",
+    );
+  });
+  it("still says the settings changed before the run is listed, or when no cell matches", () => {
+    const said =
+      "You promoted a sweep cell: the room's settings are now its values, and a full run starts from its image.";
+    expect(activityText({ ...activity, runId: "r9" }, [summary("r1")], "u1", sweep)).toBe(said);
+    expect(activityText({ ...activity, runId: "r1" }, [summary("r1", { styleWeight: 7 })], "u1", sweep)).toBe(said);
+    expect(activityText({ ...activity, runId: "r1" }, [summary("r1")], "u1", null)).toBe(said);
+  });
+  it("finds a blend cell by the first style's share", () => {
+    const blend: SweepInfo = {
+      ...sweep,
+      axes: [{ param: "styleBlend", values: [0.25, 0.75] }],
+      cells: [0.25, 0.75].map((v, index) => ({
+        index,
+        values: { styleBlend: v },
+        status: "completed" as const,
+        iteration: 10,
+        error: null,
+      })),
+    };
+    const styles = [
+      { imageId: "s", weight: 3 },
+      { imageId: "t", weight: 1 },
+    ];
+    expect(promotedCell(blend, summary("r1", { styles }).params)?.index).toBe(1);
   });
 });

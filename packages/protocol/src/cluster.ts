@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { id } from "./ids.ts";
-import { parseFieldValue, roomField } from "./params.ts";
+import { parseFieldEdit, roomField } from "./params.ts";
 
 /*
  * What optimiser nodes tell each other in cluster mode (Redis): one schema per inter-node
@@ -19,9 +19,14 @@ export const interNodeEventSchemas = {
       authorId: id,
       authorName: z.string(),
     })
-    .superRefine((p, ctx) => {
-      const parsed = parseFieldValue(p.field, p.value);
-      if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.error, path: ["value"] });
+    // the receiver gets the edit as its field's type (FieldEdit), checked here once
+    .transform(({ field, value, ...rest }, ctx) => {
+      const parsed = parseFieldEdit(field, value);
+      if (!parsed.ok) {
+        ctx.addIssue({ code: "custom", message: parsed.error, path: ["value"] });
+        return z.NEVER;
+      }
+      return { ...rest, edit: parsed.edit };
     }),
   /** a member's role changed or they were removed: every node's sockets of that user follow */
   "atelier:membership": z.object({ roomId: id, userId: id }),
@@ -29,4 +34,5 @@ export const interNodeEventSchemas = {
   "atelier:session": z.object({ userId: id, generation: z.number().int().min(0) }),
 } as const;
 export type InterNodeEvent = keyof typeof interNodeEventSchemas;
-export type InterNodePayload<E extends InterNodeEvent> = z.infer<(typeof interNodeEventSchemas)[E]>;
+/** What a node sends (and another receives before checking it). */
+export type InterNodePayload<E extends InterNodeEvent> = z.input<(typeof interNodeEventSchemas)[E]>;

@@ -115,6 +115,24 @@ export function parseFieldValue<F extends RoomField>(
 }
 
 /**
+ * One field's new value, typed by its field: narrowing on `field` gives `value` that field's
+ * type, so a parsed edit reaches the run (and the engine) without a cast.
+ */
+export type FieldEdit = { [F in RoomField]: { field: F; value: RoomDocument[F] } }[RoomField];
+
+/** Validates one field's value with that field's own schema, as a FieldEdit. */
+export function parseFieldEdit(
+  field: RoomField,
+  value: unknown,
+): { ok: true; edit: FieldEdit } | { ok: false; error: string } {
+  const parsed = parseFieldValue(field, value);
+  if (!parsed.ok) return parsed;
+  // the value came out of `field`'s own schema: it has that field's type (which TypeScript
+  // cannot tie to a `field` that is a union)
+  return { ok: true, edit: { field, value: parsed.value } as FieldEdit };
+}
+
+/**
  * Params of a run that can start: the document with a content image and at least one style
  * with a positive weight. Stored on the Run row as JSON.
  */
@@ -132,7 +150,12 @@ export type RunParams = z.infer<typeof runParams>;
  * Fields that a running job takes from the next iteration on; editing any other field
  * while a run is going marks the room "restart needed".
  */
-export const LIVE_SCALAR_FIELDS: RoomField[] = ["contentWeight", "styleWeight", "tvWeight"];
+export const LIVE_SCALAR_FIELDS = ["contentWeight", "styleWeight", "tvWeight"] as const satisfies readonly RoomField[];
+export type LiveScalarField = (typeof LIVE_SCALAR_FIELDS)[number];
+/** Whether the edit is of a live weight (its value then is that weight, a number). */
+export function isLiveScalarEdit(edit: FieldEdit): edit is Extract<FieldEdit, { field: LiveScalarField }> {
+  return (LIVE_SCALAR_FIELDS as readonly RoomField[]).includes(edit.field);
+}
 /** A `styles` edit is live when it keeps the same images in the same order and only changes weights. */
 export function isLiveStylesEdit(before: StyleRef[], after: StyleRef[]): boolean {
   return before.length === after.length && before.every((s, i) => s.imageId === after[i]!.imageId);
@@ -141,7 +164,7 @@ export function isLiveStylesEdit(before: StyleRef[], after: StyleRef[]): boolean
  * Every field a running job follows without a restart: the live weights, and `iterations` (the job
  * stops at the new count). `styles` is live too when only its weights change (isLiveStylesEdit).
  */
-export const LIVE_FIELDS: RoomField[] = [...LIVE_SCALAR_FIELDS, "iterations"];
+export const LIVE_FIELDS: readonly RoomField[] = [...LIVE_SCALAR_FIELDS, "iterations"];
 
 export function formatZodError(error: z.ZodError): string {
   return error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");

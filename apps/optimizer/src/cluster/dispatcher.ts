@@ -12,7 +12,8 @@ import { readRunParams, type Db } from "@atelier/db";
 import { workerSlots, type RunParams } from "@atelier/protocol";
 import type { FileStore } from "@atelier/files";
 import { isLeaseHeld, readLease } from "../runs/lease.ts";
-import { ACTIVE, newLiveRun, toRunInfo } from "../common/live-run.ts";
+import { ACTIVE, toRunInfo } from "../common/live-run.ts";
+import { liveRunFromRow } from "../runs/views.ts";
 import type { Logger } from "../common/log.ts";
 import { redisClient, type RunBus } from "./run-bus.ts";
 import { planDispatch, type PlanRun } from "./dispatch-plan.ts";
@@ -20,7 +21,7 @@ import { RUN_QUEUE, WORKER_REGISTRY } from "./run-worker-role.ts";
 import { sweepSecondsLeft } from "../runs/eta.ts";
 import { newCellInfo, sweepEnded } from "../sweeps/sweep-cell.ts";
 import { SweepStore } from "../sweeps/sweep-store.ts";
-import type { ClusterSweep, RunStatus } from "@atelier/protocol";
+import type { ClusterSweep } from "@atelier/protocol";
 import { gauges } from "../common/metrics.ts";
 
 const TICK_MS = 500;
@@ -245,19 +246,7 @@ export class RunDispatcher {
       if (this.published.get(run.id) === stamp) continue;
       this.published.set(run.id, stamp);
       const { row, params } = byId.get(run.id)!;
-      const live = newLiveRun({
-        id: row.id,
-        roomId: row.roomId,
-        authorId: row.authorId,
-        status: row.status as RunStatus,
-        params,
-        iteration: row.iterations,
-        createdAt: row.createdAt,
-        queuePosition: position,
-        etaSeconds,
-        resumedFromId: row.resumedFromId,
-      });
-      const info = toRunInfo(live);
+      const info = toRunInfo({ ...liveRunFromRow(row, params), queuePosition: position, etaSeconds });
       await this.o.bus.setInfo(info);
       await this.o.bus.publish({ type: "state", roomId: row.roomId, run: info, workerId: null });
     }

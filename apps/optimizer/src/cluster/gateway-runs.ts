@@ -5,7 +5,7 @@
  * cancels and live edits to the worker holding a run, and gives late joiners the run's
  * capped loss history, position/ETA and last preview from Redis.
  */
-import type { RoomField, RunEvent } from "@atelier/protocol";
+import type { FieldEdit, RunEvent } from "@atelier/protocol";
 import { isActive, toRunInfo, type LiveRun } from "../common/live-run.ts";
 import { RunBus } from "./run-bus.ts";
 import type { RunCore } from "../runs/core.ts";
@@ -93,9 +93,9 @@ export class ClusterRuns {
   }
 
   /** A document edit: the worker holding the room's run follows it if it is live (repeats are ignored there). */
-  forwardEdit(run: LiveRun, field: RoomField, value: unknown, authorId: string): void {
+  forwardEdit(run: LiveRun, edit: FieldEdit, authorId: string): void {
     void this.bus
-      .sendControl(run.id, { type: "edit", field, value, authorId })
+      .sendControl(run.id, { type: "edit", field: edit.field, value: edit.value, authorId })
       .catch((error: unknown) => this.core.o.log.warn("cluster.publish_failed", { error }));
   }
 

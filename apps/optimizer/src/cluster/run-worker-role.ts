@@ -7,11 +7,10 @@
  * worker with its row still `running`: the worker resumes it from its last checkpoint
  * (image and iteration count).
  */
-import { isDeepStrictEqual } from "node:util";
 import { Worker, type Job } from "bullmq";
 import { readRunParams, type Db } from "@atelier/db";
 import { detectAdapter } from "@atelier/engine";
-import { runJobData, sweepJobData, type RunControl, type WorkerSlots } from "@atelier/protocol";
+import { parseFieldEdit, runJobData, sweepJobData, type RunControl, type WorkerSlots } from "@atelier/protocol";
 import { memberVisibleError } from "../common/errors.ts";
 import { isLeaseHeld, readLease, writeLease } from "../runs/lease.ts";
 import { engineSpec, WorkerPool } from "../engine-slots/slot-pool.ts";
@@ -20,7 +19,7 @@ import type { Logger } from "../common/log.ts";
 import { expectedBackend, type Settings } from "../config.ts";
 import { RunBus, redisClient } from "./run-bus.ts";
 import type { RunRuntime } from "../runs/core.ts";
-import { liveEditOf } from "../runs/edits.ts";
+import { applyLiveEdit } from "../runs/edits.ts";
 import { finishRun } from "../runs/end.ts";
 import { RunFiles } from "../runs/files.ts";
 import { RunLauncher } from "../runs/launcher.ts";
@@ -306,16 +305,17 @@ export class RunWorker {
       run.worker?.cancel();
       return;
     }
-    const edit = liveEditOf(run.params, control.field, control.value);
-    if (!edit || isDeepStrictEqual(edit.params, run.params)) return;
-    run.params = edit.params;
-    run.liveEdits.push({
-      iteration: run.iteration,
-      field: control.field,
-      value: control.value,
-      authorId: control.authorId,
-    });
-    run.worker?.update(edit.weights);
+    // checked here, where it comes off the wire: the engine gets its field's type
+    const parsed = parseFieldEdit(control.field, control.value);
+    if (!parsed.ok) {
+      this.o.log.warn("worker.invalid_edit", { runId: run.id, error: parsed.error });
+      return;
+    }
+    const step = applyLiveEdit(run, parsed.edit, control.authorId);
+    if (!step) return;
+    run.params = step.params;
+    run.liveEdits = step.liveEdits;
+    run.worker?.update(step.weights);
     void this.bus.setInfo(toRunInfo(run)).catch(() => {});
   }
 

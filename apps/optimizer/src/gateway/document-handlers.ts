@@ -8,15 +8,17 @@ import { imageIdsOfDocument } from "@atelier/db";
 import {
   formatZodError,
   interNodeEventSchemas,
-  parseFieldValue,
+  parseFieldEdit,
   settingsDiff,
   type ClientPayload,
+  type FieldEdit,
   type MaskDelta,
   type RoomField,
 } from "@atelier/protocol";
 import { canViewImage } from "@atelier/storage";
 import type { FieldWrite, WriteOutcome } from "../rooms/document-store.ts";
 import { ServiceError } from "../common/errors.ts";
+import type { KeyedQueue } from "../common/keyed-queue.ts";
 import { broadcastActivity, roomKey, type AtelierSocket, type GatewayContext } from "./context.ts";
 import { fieldLimitRefusal } from "../common/limits.ts";
 import type { User } from "../common/live-run.ts";
@@ -41,12 +43,21 @@ export type EditOutcome = {
   restartNeeded: boolean;
 };
 
-/** One validated field edit by a member (see createDocumentEditor). */
+/**
+ * A field value from outside (a client's edit, a stored run's settings) checked against its
+ * field's schema: the edit, typed by its field, or a clear error.
+ */
+export function fieldEditOf(field: RoomField, value: unknown): FieldEdit {
+  const parsed = parseFieldEdit(field, value);
+  if (!parsed.ok) throw new ServiceError("invalid", parsed.error);
+  return parsed.edit;
+}
+
+/** One field edit by a member, checked against its field's schema (fieldEditOf; see createDocumentEditor). */
 export type ApplyFieldEdit = (
   room: LiveRoom,
   user: User,
-  field: RoomField,
-  value: unknown,
+  edit: FieldEdit,
   baseVersion: number,
   /** a conditional write: only while the field is still at this version (see FieldWrite) */
   ifFieldVersion?: number,
@@ -60,7 +71,7 @@ export type ApplyFieldEdit = (
  */
 export function createDocumentEditor(
   ctx: GatewayContext,
-  followEdit: (room: LiveRoom, field: RoomField, value: unknown, authorId: string) => boolean,
+  followEdit: (room: LiveRoom, edit: FieldEdit, authorId: string) => boolean,
 ): ApplyFieldEdit {
   const { io, db, log, rooms, limits } = ctx;
 
@@ -88,15 +99,12 @@ export function createDocumentEditor(
     return rooms.store.write(room.id, write);
   }
 
-  return async (room, user, field, value, baseVersion, ifFieldVersion, delta) => {
+  return async (room, user, edit, baseVersion, ifFieldVersion, delta) => {
     const roomId = room.id;
-    // a delta's stroke was checked on the way in and the layers it joins were valid: parsing the
-    // whole layer set again on every stroke would cost the document's size per stroke
-    const parsed = delta ? { ok: true as const, value } : parseFieldValue(field, value);
-    if (!parsed.ok) throw new ServiceError("invalid", parsed.error);
-    const overCap = fieldLimitRefusal(field, parsed.value, limits);
+    const { field, value } = edit;
+    const overCap = fieldLimitRefusal(field, value, limits);
     if (overCap) throw new ServiceError("limit", overCap);
-    await checkImageAccess(user.id, room, field, parsed.value);
+    await checkImageAccess(user.id, room, field, value);
     const author = { userId: user.id, name: user.name };
     // image fields are saved before anyone hears of them (image access reads the saved document),
     // so the store does not announce those: this node does, after the save
@@ -104,7 +112,7 @@ export function createDocumentEditor(
     // a delta is told by this node, not the store (which would send the whole field)
     const outcome = await writeToStore(room, {
       field,
-      value: parsed.value,
+      value,
       author,
       baseVersion,
       ifFieldVersion,
@@ -115,7 +123,7 @@ export function createDocumentEditor(
       return { version: Math.max(room.version, outcome.version), restartNeeded: room.restartNeeded.includes(field) };
     const version = outcome.version;
     // false when a newer change of the field reached this node first: the job keeps that one
-    const current = room.applyChange(field, parsed.value, version, author);
+    const current = room.applyChange(field, value, version, author);
     if (baseVersion < version - 1) log.debug("doc.stale_edit_applied", { roomId, field, baseVersion, version });
     log.info("doc.edited", { roomId, userId: user.id, field, version });
     if (imageField) await rooms.saveNow(room);
@@ -128,46 +136,31 @@ export function createDocumentEditor(
       });
     }
     if (delta) io.to(roomKey(roomId)).emit("mask:changed", { roomId, delta, author, version });
-    else if (!outcome.announced)
-      io.to(roomKey(roomId)).emit("doc:changed", { roomId, field, value: parsed.value, author, version });
+    else if (!outcome.announced) io.to(roomKey(roomId)).emit("doc:changed", { roomId, field, value, author, version });
     if (!outcome.nodesTold)
       ctx.cluster?.emit("atelier:doc", {
         roomId,
         field,
-        value: parsed.value,
+        value,
         version,
         authorId: user.id,
         authorName: user.name,
       });
-    const restartNeeded = current ? followEdit(room, field, parsed.value, user.id) : room.restartNeeded.includes(field);
+    const restartNeeded = current ? followEdit(room, edit, user.id) : room.restartNeeded.includes(field);
     return { version, restartNeeded };
   };
-}
-
-/**
- * Mask strokes of a room on this node, one at a time: each is computed from the layers the one
- * before left, so strokes sent through one gateway never collide with each other (only with
- * another gateway's, which the conditional write catches).
- */
-export class RoomQueue {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  run<T>(roomId: string, op: () => Promise<T>): Promise<T> {
-    const result = (this.tails.get(roomId) ?? Promise.resolve()).then(op, op);
-    const tail = result.catch(() => undefined);
-    this.tails.set(roomId, tail);
-    void tail.then(() => {
-      if (this.tails.get(roomId) === tail) this.tails.delete(roomId);
-    });
-    return result;
-  }
 }
 
 export function registerDocumentHandlers(
   ctx: GatewayContext,
   presence: Presence,
   applyFieldEdit: ApplyFieldEdit,
-  maskEdits: RoomQueue,
+  /**
+   * mask strokes of a room on this node, one at a time: each is computed from the layers the one
+   * before left, so strokes sent through one gateway never collide with each other (only with
+   * another gateway's, which the conditional write catches)
+   */
+  maskEdits: KeyedQueue,
   socket: AtelierSocket,
 ): void {
   const { db } = ctx;
@@ -178,7 +171,7 @@ export function registerDocumentHandlers(
     const { room } = await member(roomId, true);
     // a whole-field write would drop strokes others are painting at the same moment
     if (field === "masks") throw new ServiceError("invalid", "masks are edited stroke by stroke (mask:edit)");
-    return applyFieldEdit(room, user, field, value, baseVersion);
+    return applyFieldEdit(room, user, fieldEditOf(field, value), baseVersion);
   });
 
   // one stroke / undo / clear, applied in arrival order and broadcast as its delta (`mask:changed`)
@@ -196,7 +189,10 @@ export function registerDocumentHandlers(
       if (!outcome.ok) throw new ServiceError(outcome.limit ? "limit" : "invalid", outcome.error);
       try {
         const fieldVersion = room.fieldVersions.masks ?? 0;
-        return await applyFieldEdit(room, user, "masks", outcome.masks, room.version, fieldVersion, outcome.delta);
+        // the stroke was checked on the way in and the layers it joins were valid: parsing the
+        // whole layer set again on every stroke would cost the document's size per stroke
+        const edit: FieldEdit = { field: "masks", value: outcome.masks };
+        return await applyFieldEdit(room, user, edit, room.version, fieldVersion, outcome.delta);
       } catch (error) {
         if (!(error instanceof FieldMovedOn)) throw error;
         if (attempt >= MAX_CONFLICT_RETRIES)
@@ -224,7 +220,7 @@ export function registerDocumentHandlers(
     await ctx.rooms.catchUp(room);
     const params = await runSettingsOf(db, roomId, runId);
     for (const change of settingsDiff(room.document, params)) {
-      await applyFieldEdit(room, user, change.field, change.after, room.version);
+      await applyFieldEdit(room, user, fieldEditOf(change.field, change.after), room.version);
     }
     broadcastActivity(ctx, room.id, user, "restored-settings", runId);
     return { version: room.version };
@@ -238,7 +234,7 @@ export function registerDocumentHandlers(
  */
 export function installRemoteEdits(
   ctx: GatewayContext,
-  followEdit: (room: LiveRoom, field: RoomField, value: unknown, authorId: string) => boolean,
+  followEdit: (room: LiveRoom, edit: FieldEdit, authorId: string) => boolean,
 ): void {
   ctx.io.on("atelier:doc", (p) => {
     const parsed = interNodeEventSchemas["atelier:doc"].safeParse(p);
@@ -246,13 +242,14 @@ export function installRemoteEdits(
       ctx.log.warn("cluster.invalid_message", { event: "atelier:doc", error: formatZodError(parsed.error) });
       return;
     }
-    const room = ctx.rooms.get(p.roomId);
+    const { roomId, edit, version, authorId, authorName } = parsed.data;
+    const room = ctx.rooms.get(roomId);
     if (!room) return;
-    const author = { userId: p.authorId, name: p.authorName };
+    const author = { userId: authorId, name: authorName };
     // the room's job follows the edit (unless a newer one is here already): a job of this node
     // directly; a cluster worker's through its control channel, from every gateway that applied
     // it — each in version order, so whichever gateway's message comes last, it is the newest
     // value (the worker ignores repeats)
-    if (room.applyChange(p.field, p.value, p.version, author)) followEdit(room, p.field, p.value, p.authorId);
+    if (room.applyChange(edit.field, edit.value, version, author)) followEdit(room, edit, authorId);
   });
 }

@@ -3,9 +3,9 @@
  * SweepManager with the room broadcasts they report through (in cluster mode every node hears
  * every run on the run bus), and the client events that start, cancel, sweep and save runs.
  */
-import type { RoomField } from "@atelier/protocol";
+import type { FieldEdit } from "@atelier/protocol";
 import { broadcastActivity, roomKey, type AtelierSocket, type GatewayContext } from "./context.ts";
-import type { ApplyFieldEdit } from "./document-handlers.ts";
+import { fieldEditOf, type ApplyFieldEdit } from "./document-handlers.ts";
 import { toRunInfo } from "../common/live-run.ts";
 import type { Presence } from "./presence.ts";
 import type { LiveRoom } from "../rooms/live-room.ts";
@@ -21,7 +21,7 @@ export interface RunLink {
   /** recovers or follows the runs (and in a cluster, the sweeps) before the node takes clients */
   start: () => Promise<void>;
   /** the running job follows a document edit where it can; true when the field needs a restart */
-  followEdit: (room: LiveRoom, field: RoomField, value: unknown, authorId: string) => boolean;
+  followEdit: (room: LiveRoom, edit: FieldEdit, authorId: string) => boolean;
   registerHandlers: (socket: AtelierSocket, presence: Presence, applyFieldEdit: ApplyFieldEdit) => void;
 }
 
@@ -111,7 +111,7 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
       const { room } = await member(roomId);
       const promotion = await sweeps.promotion(room, sweepId, cell);
       for (const change of promotion.changes)
-        await applyFieldEdit(room, user, change.field, change.after, room.version);
+        await applyFieldEdit(room, user, fieldEditOf(change.field, change.after), room.version);
       const run = await runs.startRun(room, user, true, { imagePath: promotion.imagePath });
       broadcastActivity(ctx, roomId, user, "promoted", run.id);
       return { run: toRunInfo(run) };
@@ -136,7 +136,7 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
       await runs.start();
       await clusterSweeps?.listen();
     },
-    followEdit: (room, field, value, authorId) => runs.onDocumentEdit(room, field, value, authorId),
+    followEdit: (room, edit, authorId) => runs.onDocumentEdit(room, edit, authorId),
     registerHandlers,
   };
 }

@@ -14,13 +14,14 @@ import { Server } from "socket.io";
 import { createDb, type Db } from "@atelier/db";
 import { connectCluster } from "../cluster/adapter.ts";
 import type { Settings } from "../config.ts";
-import { createDocumentEditor, installRemoteEdits, registerDocumentHandlers, RoomQueue } from "./document-handlers.ts";
+import { createDocumentEditor, installRemoteEdits, registerDocumentHandlers } from "./document-handlers.ts";
 import type { DocumentStore } from "../rooms/document-store.ts";
 import { MemoryDocumentStore } from "../rooms/document-store-memory.ts";
 import { RedisDocumentStore } from "../rooms/document-store-redis.ts";
 import { PreviewFanout } from "./fanout.ts";
 import { roomKey, type AtelierServer, type ClusterLink, type GatewayContext } from "./context.ts";
 import { createHttpHandler } from "./http-handler.ts";
+import { KeyedQueue } from "../common/keyed-queue.ts";
 import { createLogger, type Logger } from "../common/log.ts";
 import { applyMembershipChange, followMembershipEverywhere } from "./membership.ts";
 import { Presence } from "./presence.ts";
@@ -152,7 +153,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
   const presence = new Presence(io, log, options.limits.presenceCoalesceMs);
   const views: RoomViews = { speed: () => runs.estimateSpeed(), sweeps: link.sweeps };
   const applyFieldEdit = createDocumentEditor(ctx, link.followEdit);
-  const maskEdits = new RoomQueue();
+  const maskEdits = new KeyedQueue();
   if (cluster) {
     installRemoteEdits(ctx, link.followEdit);
     // back on Redis after losing it (perhaps a Redis restarted empty; connected before this, so

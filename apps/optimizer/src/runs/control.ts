@@ -1,46 +1,23 @@
 /**
  * Control of going runs: cancel (queued ones removed, running ones stopped with their image
- * kept), live edits of weights and iterations, and the per-room order of start/restart/cancel
- * operations so they never interleave.
+ * kept) and live edits of weights and iterations.
  */
-import type { RoomField } from "@atelier/protocol";
+import type { FieldEdit } from "@atelier/protocol";
 import { ServiceError } from "../common/errors.ts";
 import { isActive, type LiveRun } from "../common/live-run.ts";
 import type { RunCore } from "./core.ts";
-import { liveEditOf } from "./edits.ts";
+import { applyLiveEdit } from "./edits.ts";
 import type { FinishRun } from "./launcher.ts";
 import type { LiveRoom } from "../rooms/live-room.ts";
 
 const CANCEL_GRACE_MS = 20_000;
-
-/** Runs each room's start/restart/cancel operations one after another (each awaits the database and workers). */
-export class RoomOrder {
-  /** rooms with an operation in progress: the tail of each room's chain */
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  busy(roomId: string): boolean {
-    return this.tails.has(roomId);
-  }
-
-  /** Runs `op` after every operation of the room queued before it. */
-  run<T>(roomId: string, op: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(roomId) ?? Promise.resolve();
-    const next = previous.then(op, op);
-    const tail = next.catch(() => {});
-    this.tails.set(roomId, tail);
-    void tail.then(() => {
-      if (this.tails.get(roomId) === tail) this.tails.delete(roomId);
-    });
-    return next;
-  }
-}
 
 /** Where a run held elsewhere (another node, a cluster worker) is cancelled and edited. */
 interface RemoteRuns {
   /** resolves whether the run's holder cancelled it */
   cancel(room: LiveRoom, run: LiveRun): Promise<boolean>;
   /** a document edit the run's holder may follow live; null: the holder hears of edits by itself */
-  forwardEdit: ((run: LiveRun, field: RoomField, value: unknown, authorId: string) => void) | null;
+  forwardEdit: ((run: LiveRun, edit: FieldEdit, authorId: string) => void) | null;
 }
 
 export class RunControl {
@@ -91,17 +68,15 @@ export class RunControl {
    * from the next iteration on; any other change marks the room "restart needed".
    * Returns whether this field now needs a restart.
    */
-  onDocumentEdit(room: LiveRoom, field: RoomField, value: unknown, authorId: string): boolean {
+  onDocumentEdit(room: LiveRoom, edit: FieldEdit, authorId: string): boolean {
     const run = room.run;
-    if (run && isActive(run.status) && !run.local) this.remote.forwardEdit?.(run, field, value, authorId);
-    if (run && isActive(run.status) && run.local) {
-      const edit = liveEditOf(run.params, field, value);
-      if (edit) {
-        run.params = edit.params;
-        run.liveEdits.push({ iteration: run.iteration, field, value, authorId });
-        run.worker?.update(edit.weights);
-      }
+    if (run && isActive(run.status) && !run.local) this.remote.forwardEdit?.(run, edit, authorId);
+    const step = run && isActive(run.status) && run.local ? applyLiveEdit(run, edit, authorId) : null;
+    if (run && step) {
+      run.params = step.params;
+      run.liveEdits = step.liveEdits;
+      run.worker?.update(step.weights);
     }
-    return this.core.recomputeRestartNeeded(room).includes(field);
+    return this.core.recomputeRestartNeeded(room).includes(edit.field);
   }
 }

@@ -7,9 +7,11 @@ import { isDeepStrictEqual } from "node:util";
 import type { LiveWeights } from "@atelier/engine";
 import {
   LIVE_FIELDS,
-  LIVE_SCALAR_FIELDS,
   ROOM_FIELDS,
+  isLiveScalarEdit,
   isLiveStylesEdit,
+  type FieldEdit,
+  type LiveEdit,
   type RoomDocument,
   type RoomField,
   type RunParams,
@@ -25,22 +27,47 @@ export function isLiveStyles(before: StyleRef[], after: StyleRef[]): boolean {
  * How a going run follows an edit: its new params and the weights its worker applies, or null
  * when the edit is not live (the run keeps its params; the field may then need a restart).
  */
-export function liveEditOf(
-  params: RunParams,
-  field: RoomField,
-  value: unknown,
-): { params: RunParams; weights: LiveWeights } | null {
-  if (LIVE_SCALAR_FIELDS.includes(field)) {
-    return { params: { ...params, [field]: value }, weights: { [field]: value as number } };
+export function liveEditOf(params: RunParams, edit: FieldEdit): { params: RunParams; weights: LiveWeights } | null {
+  if (isLiveScalarEdit(edit)) {
+    const weights: LiveWeights = {};
+    weights[edit.field] = edit.value;
+    return { params: { ...params, [edit.field]: edit.value }, weights };
   }
-  if (field === "iterations") {
-    return { params: { ...params, iterations: value as number }, weights: { iterations: value as number } };
+  if (edit.field === "iterations") {
+    return { params: { ...params, iterations: edit.value }, weights: { iterations: edit.value } };
   }
-  if (field === "styles" && isLiveStyles(params.styles, value as StyleRef[])) {
-    const styles = value as StyleRef[];
+  if (edit.field === "styles" && isLiveStyles(params.styles, edit.value)) {
+    const styles = edit.value;
     return { params: { ...params, styles }, weights: { styleBlendWeights: styles.map((s) => s.weight) } };
   }
   return null;
+}
+
+/** What a going run's following of an edit changes: its params, its record of live edits, the weights its worker applies. */
+export interface LiveEditStep {
+  params: RunParams;
+  liveEdits: LiveEdit[];
+  weights: LiveWeights;
+}
+
+/**
+ * Whether and how a going run follows a document edit, the same in embedded and cluster mode;
+ * the caller sets the run's fields and tells its worker. Null when the edit is not live, or when
+ * it changes nothing the run uses: a repeat (in cluster mode every gateway that applied an edit
+ * forwards it) is neither sent to the engine nor recorded.
+ */
+export function applyLiveEdit(
+  run: { params: RunParams; iteration: number; liveEdits: readonly LiveEdit[] },
+  edit: FieldEdit,
+  authorId: string,
+): LiveEditStep | null {
+  const live = liveEditOf(run.params, edit);
+  if (!live || isDeepStrictEqual(live.params, run.params)) return null;
+  return {
+    params: live.params,
+    liveEdits: [...run.liveEdits, { iteration: run.iteration, field: edit.field, value: edit.value, authorId }],
+    weights: live.weights,
+  };
 }
 
 /** The fields whose document value differs from the run's params and that the run cannot follow live. */

@@ -12,7 +12,7 @@ export type { QueueBatch } from "./queue-entry.ts";
 export type { RunCore, RunRuntime, RunSink } from "./core.ts";
 export { RunLauncher } from "./launcher.ts";
 export { finishRun } from "./end.ts";
-export { liveEditOf } from "./edits.ts";
+export { applyLiveEdit, liveEditOf, type LiveEditStep } from "./edits.ts";
 export { remainingSeconds, roundEta, sweepSecondsLeft } from "./eta.ts";
 export { FairQueue, estimateStartTimes } from "./fair-queue.ts";
 export { SpeedTracker } from "./speed-model.ts";

@@ -10,6 +10,7 @@ import { isUniqueViolation, serializeRunParams, type Db } from "@atelier/db";
 import {
   formatZodError,
   runParams,
+  type FieldEdit,
   type RoomField,
   type RunInfo,
   type RunParams,
@@ -17,12 +18,13 @@ import {
   type SpeedModel,
 } from "@atelier/protocol";
 import { ServiceError } from "../common/errors.ts";
+import { KeyedQueue } from "../common/keyed-queue.ts";
 import { engineSpec, WorkerPool } from "../engine-slots/slot-pool.ts";
 import { removeLease } from "./lease.ts";
 import { activeRunLimitRefusal, runSizeRefusal } from "../common/limits.ts";
 import { ACTIVE, isActive, type LiveRun, type RunStartImage, type User } from "../common/live-run.ts";
 import type { QueueBatch } from "./queue-entry.ts";
-import { RoomOrder, RunControl } from "./control.ts";
+import { RunControl } from "./control.ts";
 import { RunCore, roomSink, type RunManagerOptions } from "./core.ts";
 import { finishRun } from "./end.ts";
 import { RunLauncher } from "./launcher.ts";
@@ -49,7 +51,8 @@ export class RunManager {
   private readonly launcher: RunLauncher;
   private readonly control: RunControl;
   private readonly recovery: RunRecovery;
-  private readonly roomOps = new RoomOrder();
+  /** each room's start/restart/cancel, one after another, so they never interleave */
+  private readonly roomOps = new KeyedQueue();
   /** gateway role: runs go to cluster workers (cluster/gateway-runs.ts); null: this node runs them */
   private readonly cluster: ClusterRuns | null;
   /** role "all" in a cluster: this node's own worker of the cluster's queue */
@@ -88,7 +91,7 @@ export class RunManager {
     const cluster = this.cluster;
     this.control = new RunControl(this.core, finish, {
       cancel: (room, run) => (cluster ? cluster.cancel(run) : Promise.resolve(false)),
-      forwardEdit: cluster ? (run, field, value, authorId) => cluster.forwardEdit(run, field, value, authorId) : null,
+      forwardEdit: cluster ? (run, edit, authorId) => cluster.forwardEdit(run, edit, authorId) : null,
     });
     this.recovery = new RunRecovery(this.core, (run) => this.scheduler.enqueue(run));
   }
@@ -299,8 +302,8 @@ export class RunManager {
   }
 
   /** A document field changed: live-edits the going run where it can; whether the field now needs a restart. */
-  onDocumentEdit(room: LiveRoom, field: RoomField, value: unknown, authorId: string): boolean {
-    return this.control.onDocumentEdit(room, field, value, authorId);
+  onDocumentEdit(room: LiveRoom, edit: FieldEdit, authorId: string): boolean {
+    return this.control.onDocumentEdit(room, edit, authorId);
   }
 
   /** The fields whose document value differs from what the current run uses and that it cannot follow live. */

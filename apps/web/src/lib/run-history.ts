@@ -6,9 +6,13 @@ import {
   settingsDiff,
   type RoomActivity,
   type RoomField,
+  type RunParams,
   type RunSummary,
   type SettingChange,
+  type SweepInfo,
+  type SweepParam,
 } from "@atelier/protocol";
+import { cellLabel } from "./sweep-form";
 
 function formatValue(value: unknown): string {
   if (typeof value === "number") return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(3)));
@@ -45,8 +49,42 @@ export function runNumber(runs: readonly RunSummary[], runId: string): number | 
   return index < 0 ? null : runs.length - index;
 }
 
-/** The activity line: who did what, naming the run by its number when the strip knows it. */
-export function activityText(activity: RoomActivity, runs: readonly RunSummary[], myUserId: string): string {
+/** A run's value of a swept parameter (styleBlend: the first style's share of the weights). */
+function sweptValue(params: RunParams, param: SweepParam): number | undefined {
+  if (param !== "styleBlend") return params[param];
+  const [a, b] = params.styles;
+  if (!a || !b || a.weight + b.weight === 0) return undefined;
+  return a.weight / (a.weight + b.weight);
+}
+
+/**
+ * The sweep cell a promoted run came from: the cell whose swept values are the run's (promotion
+ * writes them into the room before the run starts), or null when no cell matches.
+ */
+export function promotedCell(sweep: SweepInfo | null, params: RunParams): SweepInfo["cells"][number] | null {
+  if (!sweep) return null;
+  const close = (a: number | undefined, b: number) =>
+    a !== undefined && Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+  return (
+    sweep.cells.find((cell) =>
+      (Object.entries(cell.values) as [SweepParam, number][]).every(([param, v]) =>
+        close(sweptValue(params, param), v),
+      ),
+    ) ?? null
+  );
+}
+
+/**
+ * The activity line: who did what, naming the run by its number when the strip knows it. A
+ * promotion changes the room's settings, so it says to what (the cell's values) once the run is
+ * listed, and that they changed before that.
+ */
+export function activityText(
+  activity: RoomActivity,
+  runs: readonly RunSummary[],
+  myUserId: string,
+  sweep: SweepInfo | null = null,
+): string {
   const who = activity.author.userId === myUserId ? "You" : activity.author.name;
   const n = runNumber(runs, activity.runId);
   const run = n === null ? "an earlier run" : `run #${n}`;
@@ -57,8 +95,13 @@ export function activityText(activity: RoomActivity, runs: readonly RunSummary[]
       return `${who} started a new run from the image of ${run}.`;
     case "started-sweep":
       return `${who} started a sweep.`;
-    case "promoted":
-      return `${who} promoted a sweep cell: a full run starts from its image.`;
+    case "promoted": {
+      const promoted = runs.find((r) => r.runId === activity.runId);
+      const cell = promoted ? promotedCell(sweep, promoted.params) : null;
+      return cell
+        ? `${who} promoted the sweep cell ${cellLabel(cell.values)}: the room's settings are now its values, and a full run starts from its image.`
+        : `${who} promoted a sweep cell: the room's settings are now its values, and a full run starts from its image.`;
+    }
     case "resumed":
       return `The worker painting ${run} went away: another worker continued it from its last checkpoint.`;
   }

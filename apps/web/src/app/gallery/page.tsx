@@ -70,10 +70,21 @@ export default async function GalleryPage({
                   href={href(q, { style: s.imageId, page: 1 })}
                   aria-current={q.style === s.imageId ? "true" : undefined}
                   title={s.name}
-                  className={`block rounded-xl ${q.style === s.imageId ? "ring-2 ring-ink ring-offset-2 ring-offset-canvas" : ""}`}
+                  className="group block w-16"
                   data-testid="gallery-style-filter"
                 >
-                  <FramedImage id={s.imageId} alt={`Style: ${s.name}`} thumb={160} className="h-16 w-16 rounded-xl" />
+                  {/* the name under the thumbnail is the link's name: a row of small paintings alone says little */}
+                  <FramedImage
+                    id={s.imageId}
+                    alt=""
+                    thumb={160}
+                    className={`h-16 w-16 rounded-xl ${q.style === s.imageId ? "ring-2 ring-ink ring-offset-2 ring-offset-canvas" : ""}`}
+                  />
+                  <span
+                    className={`mt-1 block truncate text-center text-xs ${q.style === s.imageId ? "font-semibold text-ink" : "text-muted group-hover:text-ink"}`}
+                  >
+                    {s.name}
+                  </span>
                 </Link>
               </li>
             ))}

@@ -1,18 +1,20 @@
 "use client";
 
 import { useState } from "react";
+import { blendShare, weightForShare } from "@/lib/style-regions";
 import { useCommitter } from "./use-committer";
 
 /**
- * One style's blend weight. Like the other sliders, a drag moves a local value and the room
- * (and a running job, which takes blend weights live) gets it once: on release or when the
- * hand rests.
+ * One style's blend weight, moved as its share of the blend: the handle stands at the percentage
+ * shown beside it (a weight track put two equal weights of 1 at a tenth of the way while the label
+ * said 50 %). Like the other sliders, a drag moves a local value and the room (and a running job,
+ * which takes blend weights live) gets the weight for it once: on release or when the hand rests.
  */
 export function BlendWeight({
   id,
   name,
   weight,
-  share,
+  othersWeight,
   disabled,
   testId,
   onFocus,
@@ -22,7 +24,8 @@ export function BlendWeight({
   id: string;
   name: string;
   weight: number;
-  share: number;
+  /** the other styles' weights together */
+  othersWeight: number;
   disabled: boolean;
   testId: string;
   onFocus: () => void;
@@ -31,7 +34,7 @@ export function BlendWeight({
 }) {
   const [dragged, setDragged] = useState<number | null>(null);
   const committer = useCommitter<number>();
-  const value = dragged ?? weight;
+  const share = dragged ?? blendShare(weight, othersWeight);
   const release = () => {
     committer.flush();
     setDragged(null);
@@ -45,11 +48,11 @@ export function BlendWeight({
         id={id}
         type="range"
         min={0}
-        max={10}
-        step={0.1}
-        value={Math.min(10, value)}
+        max={100}
+        step={1}
+        value={share}
         disabled={disabled}
-        aria-valuetext={`weight ${value}, ${share}% of the blend`}
+        aria-valuetext={`${share}% of the blend (weight ${weight})`}
         className="w-full"
         data-testid={testId}
         onFocus={onFocus}
@@ -62,7 +65,7 @@ export function BlendWeight({
         onChange={(e) => {
           const next = Number(e.target.value);
           setDragged(next);
-          committer.schedule(next, (w) => {
+          committer.schedule(weightForShare(next, othersWeight, weight), (w) => {
             if (w !== weight) commit(w);
           });
         }}

@@ -13,7 +13,7 @@ export const FIELD_HELP: Partial<Record<RoomField, string>> = {
   originalColors: "Keeps your photo's colours and takes only the strokes and texture from the style.",
   colorControl:
     "Whose colours the painting keeps: the style's, the photo's brightness only, the style images recoloured to the photo before the run, or the result recoloured after it.",
-  masks: "Paint where each style goes; areas no style's region covers keep the photo.",
+  masks: "Paint where each style goes; a style with nothing painted covers the whole picture.",
   init: "What the painting starts from: your photo (fastest to look right), the style image, or random noise.",
   seed: "Fixes the random choices: the same settings and seed paint the same picture.",
   pooling: "How VGG-19 shrinks its feature maps: max is sharper, average smoother.",

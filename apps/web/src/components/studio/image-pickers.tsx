@@ -9,6 +9,7 @@ import { BlendWeight } from "./blend-weight";
 import { FieldShell } from "./field-shell";
 import { useRoomStyleNames } from "./use-room-style-names";
 import { Alert } from "@/components/alert";
+import { blendShare } from "@/lib/style-regions";
 
 type Library = {
   status: "loading" | "ready" | "error";
@@ -215,7 +216,7 @@ export function StylePicker() {
       )}
       <ul className="space-y-2" data-testid="style-list">
         {styles.map((s, i) => {
-          const share = totalWeight > 0 ? Math.round((s.weight / totalWeight) * 100) : 0;
+          const share = blendShare(s.weight, totalWeight - s.weight);
           const name = nameOf(s.imageId, i);
           return (
             <li
@@ -246,7 +247,7 @@ export function StylePicker() {
                     id={`${panelId}-w${i}`}
                     name={name}
                     weight={s.weight}
-                    share={share}
+                    othersWeight={totalWeight - s.weight}
                     disabled={!editable}
                     testId={`style-weight-${i}`}
                     onFocus={() => conn.focus("styles")}

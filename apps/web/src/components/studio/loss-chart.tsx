@@ -2,6 +2,7 @@
 
 import { useMemo } from "react";
 import type { IterationStats } from "@atelier/protocol";
+import { levelStarts, lossSeriesLabel } from "@/lib/loss-chart";
 
 const W = 560;
 const H = 200;
@@ -24,6 +25,8 @@ function formatLoss(v: number): string {
 /**
  * Loss over the iterations: the total, and the weighted style loss per VGG layer, on a log
  * scale (losses fall by orders of magnitude). Hand-drawn SVG; redrawn as the history grows.
+ * Where a multi-scale run moves up a level the lines break and a dashed mark names the level:
+ * the loss jumps there because the image grew, not because the painting got worse.
  */
 export function LossChart({ history, testId = "loss-chart" }: { history: IterationStats[]; testId?: string }) {
   const model = useMemo(() => {
@@ -52,11 +55,18 @@ export function LossChart({ history, testId = "loss-chart" }: { history: Iterati
     const span = Math.max(1, l1 - l0);
     const x = (j: number) => PAD.left + (idx.length <= 1 ? 0 : (j / (idx.length - 1)) * (W - PAD.left - PAD.right));
     const y = (v: number) => PAD.top + (1 - (Math.log10(v) - l0) / span) * (H - PAD.top - PAD.bottom);
+    const levels = levelStarts(idx.map((i) => history[i]!.scale));
+    const breaks = new Set(levels.map((l) => l.at));
     const paths = series.map((s) => {
       let d = "";
+      let gap = true;
       s.values.forEach((v, j) => {
-        if (!(v > 0) || !Number.isFinite(v)) return;
-        d += `${d ? "L" : "M"}${x(j).toFixed(1)},${y(v).toFixed(1)}`;
+        if (!(v > 0) || !Number.isFinite(v)) {
+          gap = true;
+          return;
+        }
+        d += `${gap || breaks.has(j) ? "M" : "L"}${x(j).toFixed(1)},${y(v).toFixed(1)}`;
+        gap = false;
       });
       return { ...s, d };
     });
@@ -64,6 +74,7 @@ export function LossChart({ history, testId = "loss-chart" }: { history: Iterati
     return {
       paths,
       ticks,
+      levels: levels.map((l) => ({ ...l, x: x(l.at) })),
       y: (e: number) => PAD.top + (1 - (e - l0) / span) * (H - PAD.top - PAD.bottom),
       first: history[0]!,
       last: history[history.length - 1]!,
@@ -88,7 +99,7 @@ export function LossChart({ history, testId = "loss-chart" }: { history: Iterati
         viewBox={`0 0 ${W} ${H}`}
         className="h-auto w-full"
         role="img"
-        aria-label={`Loss curve over ${history.length} iterations; total loss now ${formatLoss(last.total)}`}
+        aria-label={`Loss curve over ${history.length} iterations${model.levels.length ? `, ${model.levels.length + 1} levels` : ""}; total loss now ${formatLoss(last.total)}`}
       >
         {model.ticks.map((e) => (
           <g key={e}>
@@ -104,6 +115,22 @@ export function LossChart({ history, testId = "loss-chart" }: { history: Iterati
         <text x={W - PAD.right} y={H - 6} fontSize={10} fill="#9a9184" textAnchor="end">
           iteration {last.iteration}
         </text>
+        {model.levels.map((l) => (
+          <g key={l.at} data-testid="loss-level-mark">
+            <line
+              x1={l.x}
+              x2={l.x}
+              y1={PAD.top}
+              y2={H - PAD.bottom}
+              stroke="#9a9184"
+              strokeWidth={1}
+              strokeDasharray="3 3"
+            />
+            <text x={l.x + 3} y={PAD.top + 9} fontSize={10} fill="#6a6257">
+              level {l.level}
+            </text>
+          </g>
+        ))}
         {model.paths
           .slice()
           .reverse()
@@ -127,7 +154,7 @@ export function LossChart({ history, testId = "loss-chart" }: { history: Iterati
               className="inline-block h-0.5 w-3.5 rounded"
               style={{ background: p.colour, height: p.width }}
             />
-            {p.name === "total" ? "total" : `style ${p.name}`}
+            <span title={p.name === "total" ? undefined : `VGG-19 layer ${p.name}`}>{lossSeriesLabel(p.name)}</span>
             <span className="tabular-nums text-faint">
               {formatLoss(p.name === "total" ? last.total : (last.style[p.name] ?? NaN))}
             </span>

@@ -22,6 +22,7 @@ import {
 import { imageUrl } from "../image";
 import { useShortcuts } from "./use-shortcuts";
 import { stepBrush } from "@/lib/shortcuts";
+import { regionHelpText } from "@/lib/style-regions";
 import { useStudio } from "./context";
 import { FIELD_HELP } from "./field-help";
 import { useRoomStyleNames } from "./use-room-style-names";
@@ -198,6 +199,13 @@ export function MaskPainter() {
           Style regions
         </h2>
         <p className="text-xs text-muted">{FIELD_HELP.masks} A changed region takes effect when the run restarts.</p>
+        <p className="text-xs text-muted" data-testid="mask-coverage">
+          {regionHelpText(
+            doc.styles,
+            doc.masks,
+            (id) => names[id] ?? `Style ${doc.styles.findIndex((s) => s.imageId === id) + 1}`,
+          )}
+        </p>
       </div>
       <div className="flex flex-wrap items-center gap-2" role="radiogroup" aria-label="Style to paint">
         {doc.styles.map((style, i) => (

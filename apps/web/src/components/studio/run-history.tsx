@@ -70,7 +70,7 @@ export function RunHistory({ onCount }: { onCount?: (runs: number) => void }) {
       </h2>
       {state.lastActivity && (
         <p className="text-sm text-accent-strong" role="status" data-testid="room-activity">
-          {activityText(state.lastActivity, runs, me.userId)}
+          {activityText(state.lastActivity, runs, me.userId, state.sweep)}
         </p>
       )}
       {error && (
