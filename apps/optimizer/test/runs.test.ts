@@ -394,11 +394,21 @@ describe("the queue", () => {
       },
     });
     const first = await start(a);
-    await waitFor(a, "run:stats", (s) => s.runId === first.runId);
+    // the first run's time left, once it measured a few iterations
+    const measured = await waitFor(
+      a,
+      "run:update",
+      (u) => u.run.runId === first.runId && u.run.iteration >= 5 && u.run.etaSeconds !== null,
+    );
     const joinedOther = await request(b, "room:join", { roomId: other.id, protocol: PROTOCOL_VERSION });
     if (!joinedOther.ok) throw new Error(joinedOther.error);
-    // the estimate before Start includes the wait behind the first user's run
-    expect(joinedOther.state.speed?.queueWaitSeconds).toBeGreaterThan(0);
+    // the estimate before Start includes the wait behind the first user's run: its time left
+    // (a second or so later than the update read above, and re-estimated since)
+    const firstLeft = measured.run.etaSeconds!;
+    const wait = joinedOther.state.speed?.queueWaitSeconds ?? 0;
+    expect(firstLeft).toBeGreaterThan(2);
+    expect(wait).toBeGreaterThan(firstLeft * 0.5);
+    expect(wait).toBeLessThan(firstLeft * 1.5 + 2);
     const reply = await request(b, "run:start", { roomId: other.id });
     if (!reply.ok) throw new Error(reply.error);
     expect(reply.run).toMatchObject({ status: "queued", queuePosition: 1 });
