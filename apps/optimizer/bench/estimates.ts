@@ -20,6 +20,7 @@ import {
   type RoomDocument,
 } from "@atelier/protocol";
 import { connect, createFixture, request, setDocument, startServer, waitFor } from "../test/support.ts";
+import { DEFAULT_SETTINGS } from "../src/config.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -56,7 +57,9 @@ async function main(): Promise<void> {
     styles: [{ imageId: f.styleImageIds[0]!, weight: 1 }],
   };
   await setDocument(f, { ...base, size: 64, iterations: 1, multiscale: false });
-  const server = await startServer(f, { prewarm: true, previewFps: 4, checkpointEvery: 25, backend: args.backend });
+  // the service as deployed: its default preview rate and checkpoints, engines loaded at start-up
+  const { prewarm, previewFps, checkpointEvery } = DEFAULT_SETTINGS;
+  const server = await startServer(f, { prewarm, previewFps, checkpointEvery, backend: args.backend });
   const rows: string[] = [];
   const errors: { error: number; measured: boolean }[] = [];
   try {
