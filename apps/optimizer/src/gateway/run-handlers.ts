@@ -42,7 +42,7 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
         const serial = JSON.stringify(info);
         if (serial === room.run.lastSentInfo) return;
         room.run.lastSentInfo = serial;
-        runsOut.to(roomKey(room.id)).emit("run:update", { roomId: room.id, run: info, speed: runs.speed.current() });
+        runsOut.to(roomKey(room.id)).emit("run:update", { roomId: room.id, run: info, speed: runs.estimateSpeed() });
       },
       stats(room, stats) {
         runsOut.to(roomKey(room.id)).emit("run:stats", { ...stats, roomId: room.id });

@@ -1,7 +1,7 @@
 /**
  * Runs: from `run:start` to a finished Run row. RunManager is the service's one entry point
  * (gateway/server.ts and sweeps/sweep-manager.ts call it); it wires the parts, each in its own file:
- * runs/scheduler.ts (fair queue, positions/ETAs), runs/launcher.ts (worker threads → room),
+ * runs/scheduler.ts (fair queue, positions/ETAs), runs/launcher.ts (engine processes → room),
  * runs/end.ts (a run's end recorded), runs/control.ts (cancel, live edits), runs/recovery.ts
  * (leases, adopting runs of a stopped process), runs/results.ts (saved results),
  * runs/views.ts (a room's current run, mirrors of other nodes' runs).
@@ -15,10 +15,11 @@ import {
   type RunInfo,
   type RunParams,
   type RunStatus,
+  type SpeedModel,
 } from "@atelier/protocol";
 import { ServiceError } from "../common/errors.ts";
 import { KeyedQueue } from "../common/keyed-queue.ts";
-import { WorkerPool } from "../engine-slots/slot-pool.ts";
+import { engineSpec, WorkerPool } from "../engine-slots/slot-pool.ts";
 import { removeLease } from "./lease.ts";
 import { activeRunLimitRefusal, runSizeRefusal } from "../common/limits.ts";
 import { ACTIVE, isActive, type LiveRun, type RunStartImage, type User } from "../common/live-run.ts";
@@ -33,6 +34,7 @@ import { ClusterRuns } from "../cluster/gateway-runs.ts";
 import { RunRecovery } from "./recovery.ts";
 import { RunWorker } from "../cluster/run-worker-role.ts";
 import { saveResult } from "./results.ts";
+import { roundEta } from "./eta.ts";
 import { LocalScheduler } from "./scheduler.ts";
 import { attachLatestRun, liveRunFromRow, mirrorRemote } from "./views.ts";
 import { resumeStartIteration } from "./resume-point.ts";
@@ -60,7 +62,15 @@ export class RunManager {
 
   constructor(o: RunManagerOptions) {
     this.core = new RunCore(o);
-    this.pool = new WorkerPool({ log: o.log, idleMs: o.workerIdleMs, backend: o.backend });
+    this.pool = new WorkerPool({
+      log: o.log,
+      idleMs: o.workerIdleMs,
+      engine: engineSpec(o, o.workers),
+      onBackend: (backend) => {
+        this.core.backend = backend;
+        this.core.speed.setBackend(backend);
+      },
+    });
     const sink = roomSink(this.core);
     const finish = (run: LiveRun, status: RunStatus, error: string | null) =>
       finishRun(this.core, sink, this.scheduler, run, status, error);
@@ -90,6 +100,15 @@ export class RunManager {
   get speed(): SpeedTracker {
     return this.core.speed;
   }
+  /**
+   * The speed model for the estimate before Start, with the wait a run started now would have
+   * behind the jobs this node holds (embedded mode; a gateway holds none and says nothing of it).
+   */
+  estimateSpeed(): SpeedModel {
+    const speed = this.core.speed.current();
+    return this.cluster ? speed : { ...speed, queueWaitSeconds: roundEta(this.scheduler.newJobWait()) ?? 0 };
+  }
+
   /** the backend the last worker reported (for /health) */
   get backend(): string | null {
     return this.core.backend;
@@ -103,6 +122,8 @@ export class RunManager {
 
   /** Recovers runs left behind by a stopped process, then keeps leases fresh and sweeps periodically. */
   async start(): Promise<void> {
+    // what completed runs taught this deployment (every node reads the same Run rows)
+    await this.core.speed.load(this.core.o.db, this.core.o.log);
     // a gateway holds no run: the dispatcher works from the database, workers resume from checkpoints
     if (this.cluster) {
       await this.cluster.start();
@@ -333,6 +354,7 @@ export class RunManager {
       }),
     );
     await this.pool.close();
+    this.core.speed.stop();
     // its running jobs checkpoint and stay `running`: another worker of the cluster resumes them
     await this.clusterWorker?.close();
     await this.cluster?.close();
@@ -350,13 +372,16 @@ export class RunManager {
     };
   }
 
-  /** Test/drill hooks: kill a run's thread for real, or make the next worker throw. */
-  debugTerminateWorker(runId: string): Promise<number> {
+  /** Test/drill hooks: kill a run's engine process for real, or make the next one throw or abort natively. */
+  debugTerminateWorker(runId: string): Promise<void> {
     const worker = this.core.active.get(runId)?.worker;
     if (!worker) throw new Error(`run ${runId} has no worker on this node`);
     return worker.terminate();
   }
-  debugCrashNextRunAt(iteration: number): void {
-    this.launcher.crashNextAt = iteration;
+  debugEnginePid(runId: string): number | null {
+    return this.core.active.get(runId)?.worker?.pid ?? null;
+  }
+  debugCrashNextRunAt(iteration: number, how: "throw" | "abort" = "throw"): void {
+    this.launcher.crashNextAt = { iteration, how };
   }
 }
