@@ -1,7 +1,8 @@
 /**
- * Everything the gateway asks of runs, in one file (the seam to RunManager): the RunManager and
- * SweepManager with the room broadcasts they report through (in cluster mode every node hears
- * every run on the run bus), and the client events that start, cancel, sweep and save runs.
+ * Everything the gateway asks of runs, in one file: the run service (RunManager and its parts)
+ * and the sweeps with the room broadcasts they report through (in cluster mode every node hears
+ * every run on the run bus), a freshly loaded room's latest run, and the client events that
+ * start, cancel, sweep and save runs — each calling the run part it needs.
  */
 import type { FieldEdit } from "@atelier/protocol";
 import { broadcastActivity, roomKey, type AtelierSocket, type GatewayContext } from "./context.ts";
@@ -11,6 +12,8 @@ import type { Presence } from "./presence.ts";
 import type { LiveRoom } from "../rooms/live-room.ts";
 import type { RunSettings } from "../runs/core.ts";
 import { RunManager } from "../runs/manager.ts";
+import { saveResult } from "../runs/results.ts";
+import { attachLatestRun } from "../runs/views.ts";
 import { on, requireMember } from "./socket-events.ts";
 import { SweepManager, type SweepBroadcaster, type Sweeps } from "../sweeps/sweep-manager.ts";
 import { ClusterSweeps } from "../sweeps/cluster-sweeps.ts";
@@ -18,6 +21,11 @@ import { ClusterSweeps } from "../sweeps/cluster-sweeps.ts";
 export interface RunLink {
   runs: RunManager;
   sweeps: Sweeps;
+  /** test and drill hooks (they act for real: a terminated worker thread really dies) */
+  debug: {
+    terminateWorker(runId: string): Promise<number>;
+    crashNextRunAt(iteration: number): void;
+  };
   /** recovers or follows the runs (and in a cluster, the sweeps) before the node takes clients */
   start: () => Promise<void>;
   /** the running job follows a document edit where it can; true when the field needs a restart */
@@ -42,7 +50,9 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
         const serial = JSON.stringify(info);
         if (serial === room.run.lastSentInfo) return;
         room.run.lastSentInfo = serial;
-        runsOut.to(roomKey(room.id)).emit("run:update", { roomId: room.id, run: info, speed: runs.speed.current() });
+        runsOut
+          .to(roomKey(room.id))
+          .emit("run:update", { roomId: room.id, run: info, speed: runs.core.speed.current() });
       },
       stats(room, stats) {
         runsOut.to(roomKey(room.id)).emit("run:stats", { ...stats, roomId: room.id });
@@ -82,9 +92,27 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
     frame: (frame) => to.to(roomKey(frame.roomId)).emit("sweep:frame", frame),
   });
   // in a cluster, sweeps go to the workers like runs; every node hears their events on the run bus
-  const bus = runs.clusterBus;
-  const clusterSweeps = bus ? new ClusterSweeps({ bus, runs, nodeId, log, broadcast: sweepsOut(io.local) }) : null;
-  const sweeps: Sweeps = clusterSweeps ?? new SweepManager({ runs, nodeId, log, broadcast: sweepsOut(io) });
+  const files = runs.core.files;
+  const cluster = runs.cluster;
+  const clusterSweeps = cluster
+    ? new ClusterSweeps({
+        bus: cluster.bus,
+        files,
+        dispatchSoon: () => cluster.dispatchSoon(),
+        nodeId,
+        log,
+        broadcast: sweepsOut(io.local),
+      })
+    : null;
+  const sweeps: Sweeps =
+    clusterSweeps ?? new SweepManager({ files, queue: runs.scheduler, nodeId, log, broadcast: sweepsOut(io) });
+
+  // a freshly loaded room shows its current run: one this node holds, else its latest Run row
+  // (in a cluster with the loss history, position/ETA and last preview from Redis)
+  rooms.onLoad(async (room) => {
+    await attachLatestRun(runs.core, room);
+    await cluster?.fillLive(room);
+  });
 
   function registerHandlers(socket: AtelierSocket, presence: Presence, applyFieldEdit: ApplyFieldEdit): void {
     const user = socket.data.user;
@@ -93,7 +121,7 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
     on(ctx, socket, "run:start", async ({ roomId, restart, fromRunId }) => {
       const { room } = await member(roomId);
       await rooms.catchUp(room);
-      const run = await runs.startRun(room, user, restart, fromRunId ? { runId: fromRunId } : undefined);
+      const run = await runs.starter.startRun(room, user, restart, fromRunId ? { runId: fromRunId } : undefined);
       if (fromRunId) broadcastActivity(ctx, room.id, user, "continued-from", fromRunId);
       return { run: toRunInfo(run) };
     });
@@ -112,19 +140,19 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
       const promotion = await sweeps.promotion(room, sweepId, cell);
       for (const change of promotion.changes)
         await applyFieldEdit(room, user, fieldEditOf(change.field, change.after), room.version);
-      const run = await runs.startRun(room, user, true, { imagePath: promotion.imagePath });
+      const run = await runs.starter.startRun(room, user, true, { imagePath: promotion.imagePath });
       broadcastActivity(ctx, roomId, user, "promoted", run.id);
       return { run: toRunInfo(run) };
     });
 
     on(ctx, socket, "run:cancel", async ({ roomId }) => {
       const { room } = await member(roomId);
-      await runs.cancelRoom(room);
+      await runs.starter.cancelRoom(room);
     });
 
     on(ctx, socket, "result:save", async ({ roomId, runId, title, isPublic, preview }) => {
       const { room } = await member(roomId);
-      const resultId = await runs.saveResult(room, user, { runId, title, isPublic, preview });
+      const resultId = await saveResult(runs.core, room, user, { runId, title, isPublic, preview });
       return { resultId };
     });
   }
@@ -136,7 +164,17 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
       await runs.start();
       await clusterSweeps?.listen();
     },
-    followEdit: (room, edit, authorId) => runs.onDocumentEdit(room, edit, authorId),
+    followEdit: (room, edit, authorId) => runs.control.onDocumentEdit(room, edit, authorId),
     registerHandlers,
+    debug: {
+      terminateWorker(runId) {
+        const worker = runs.core.active.get(runId)?.worker;
+        if (!worker) throw new Error(`run ${runId} has no worker on this node`);
+        return worker.terminate();
+      },
+      crashNextRunAt(iteration) {
+        runs.launcher.crashNextAt = iteration;
+      },
+    },
   };
 }
