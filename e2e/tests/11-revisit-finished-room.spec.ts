@@ -68,6 +68,8 @@ test("a finished room keeps its painting: reopening it, joining after the end an
   expect(download.suggestedFilename()).toBe("nothing-vanishes.png");
   const png = await readFile(await download.path());
   expect(pngSize(png)).toEqual({ width: finalFrame.width, height: finalFrame.height });
+  // …and the button said which size it gives
+  await expect(page.getByTestId("download-size")).toHaveText(`· ${finalFrame.width} × ${finalFrame.height}`);
 
   // Someone joining after the end sees the same painting and chart.
   const { context, page: late } = await newPerson(browser, baseURL);

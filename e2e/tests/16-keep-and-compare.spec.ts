@@ -47,6 +47,15 @@ test("save from history: any earlier run can be saved and downloaded, compared w
   await dialog.getByTestId("open-saved-result").click();
   await expect(page.getByTestId("result-title")).toHaveText("The first try");
   await expect(page.getByTestId("provenance")).toContainText("3");
+  // the painting at its real resolution (64 px wide, not stretched to the column), then zoomed 2×
+  const shown = page.getByTestId("result-image");
+  await expect.poll(() => shown.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBe(64);
+  expect((await shown.boundingBox())!.width).toBeCloseTo(64, 0);
+  await expect(page.getByTestId("result-scale")).toHaveText(/^64 × 48 px · shown at 100 %$/);
+  await page.getByTestId("result-zoom-2").click();
+  await expect(page.getByTestId("result-scale")).toHaveText(/shown at 200 %$/);
+  expect((await shown.boundingBox())!.width).toBeCloseTo(128, 0);
+  await expect(page.getByTestId("download-png")).toContainText("64 × 48");
   // copy link: the page's own address on the clipboard
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
   await page.getByTestId("copy-link").click();

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:first-preview [-- --size 384 --iterations 200 --no-multiscale --fraction 0.1]`:
+ * `npm run bench:first-preview [-- --backends onnx,wasm --size 512 --iterations 200 --no-multiscale --fraction 0.1]`:
  * how soon a room shows something after Start at the default settings. Starts the real service
  * in-process on a throwaway SQLite database (worker thread pre-warmed, as `npm start` does),
  * stores tubingen (content) and starry_night (style) from ../shared/images, lets the worker
@@ -7,6 +7,11 @@
  * room defaults with no queue ahead and prints seconds from Start to the first preview, to
  * "style visible" (first-preview-metrics.ts) and to the end, the levels it ran, and the speed it
  * measured next to the estimate the studio showed before Start. Figures, not assertions.
+ *
+ * `--backends onnx,wasm` (default: the service's default backend only) runs the same settings on
+ * each backend in turn (a fresh service each, its engine processes on that backend, as
+ * ATELIER_BACKEND would) and ends with one table: per backend the first preview, style visible,
+ * finished, the estimate before Start, and finished ÷ finished on the last backend listed.
  */
 import { mkdirSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
@@ -16,7 +21,7 @@ import { parseArgs } from "node:util";
 import {
   PROTOCOL_VERSION,
   defaultRoomDocument,
-  estimateRunSeconds,
+  runSecondsLeft,
   type IterationStats,
   type RoomDocument,
 } from "@atelier/protocol";
@@ -43,6 +48,7 @@ const { values: args } = parseArgs({
     fraction: { type: "string", default: String(STYLE_VISIBLE_FRACTION) },
     /** a folder: writes the first preview and the first one at or after "style visible" as PNG, to look at */
     frames: { type: "string" },
+    backends: { type: "string", default: "auto" },
   },
 });
 
@@ -57,7 +63,32 @@ function settingsFromArgs(base: RoomDocument): RoomDocument {
 
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
+interface Row {
+  backend: string;
+  firstPreview: number;
+  styleVisible: number | null;
+  finished: number;
+  estimate: number | null;
+}
+
 async function main(): Promise<void> {
+  const rows: Row[] = [];
+  for (const backend of args.backends.split(",").map((b) => b.trim())) rows.push(await measure(backend));
+  if (rows.length < 2) return;
+  const last = rows.at(-1)!;
+  console.log(`
+per backend (same settings, same machine, one after another; load average now ${loadavg()[0]!.toFixed(1)}):`);
+  console.log(
+    `| backend | first preview s | style visible s | finished s | estimate before Start s | finished ÷ finished(${last.backend}) |`,
+  );
+  console.log(`|---|---:|---:|---:|---:|---:|`);
+  for (const r of rows)
+    console.log(
+      `| ${r.backend} | ${seconds(r.firstPreview)} | ${r.styleVisible === null ? "—" : seconds(r.styleVisible)} | ${seconds(r.finished)} | ${r.estimate === null ? "—" : seconds(r.estimate * 1000)} | ${(r.finished / last.finished).toFixed(2)} |`,
+    );
+}
+
+async function measure(backend: string): Promise<Row> {
   const f = await createFixture("first-preview");
   const [starryNight] = f.styleImageIds;
   const base = {
@@ -68,9 +99,9 @@ async function main(): Promise<void> {
   const measured = settingsFromArgs(base);
   // warm-up: the worker thread loads the backend and VGG-19 once; a real service has done this before anyone presses Start
   await setDocument(f, { ...base, size: 64, iterations: 1, multiscale: false });
-  // the service as deployed: its default preview rate and checkpoints, threads loaded at start-up
+  // the service as deployed: its default preview rate and checkpoints, engines loaded at start-up
   const { prewarm, previewFps, checkpointEvery } = DEFAULT_SETTINGS;
-  const server = await startServer(f, { prewarm, previewFps, checkpointEvery });
+  const server = await startServer(f, { prewarm, previewFps, checkpointEvery, backend });
   try {
     const owner = await connect(server, f.users.owner);
     const joined = await request(owner, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
@@ -90,8 +121,12 @@ async function main(): Promise<void> {
       });
       if (!edit.ok) throw new Error(edit.error);
     }
-    const speed = joined.state.speed;
-    const estimate = speed ? estimateRunSeconds(measured, speed, 768 / 1024) : null;
+    // the speed the studio has once the engine reported its backend (the warm-up's run:update carries it)
+    const rejoined = await request(owner, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
+    const speed = rejoined.ok ? rejoined.state.speed : joined.state.speed;
+    const estimate = speed
+      ? runSecondsLeft(measured, speed, { aspect: 768 / 1024, queueWaitSeconds: speed.queueWaitSeconds })
+      : null;
     const stats: (IterationStats & { at: number })[] = [];
     owner.on("run:stats", (s) => stats.push({ ...s, at: Date.now() }));
     const previews = collect(owner, "run:preview");
@@ -112,7 +147,8 @@ async function main(): Promise<void> {
 
     console.log(
       `\nfirst preview benchmark: ${measured.size} px, ${measured.iterations} iterations, ` +
-        `${measured.multiscale ? "coarse to fine" : "single scale"}, ${measured.optimizer}, tubingen × starry_night; ` +
+        `${measured.multiscale ? "coarse to fine" : "single scale"}, ${measured.optimizer}, tubingen × starry_night, ` +
+        `backend ${speed?.backend ?? backend}; ` +
         `load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,
     );
     console.log(`| measure | seconds after Start |`);
@@ -149,6 +185,14 @@ async function main(): Promise<void> {
     console.log(`|---:|---:|---:|`);
     for (const l of levels) console.log(`| ${l.scale} | ${l.iterations} | ${seconds(l.ms)} |`);
     owner.close();
+    const row = await f.db.run.findUniqueOrThrow({ where: { id: runId } });
+    return {
+      backend: row.backend ?? backend,
+      firstPreview: firstPreviewMs,
+      styleVisible: visible === null ? null : own[visible]!.at - startedAt,
+      finished: totalMs,
+      estimate,
+    };
   } finally {
     await server.close();
     await f.cleanup();

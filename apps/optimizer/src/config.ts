@@ -22,13 +22,12 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min:
 }
 
 /**
- * The service's engine backend when ATELIER_BACKEND is unset: wasm, not the engine's automatic
- * choice (onnx). ONNX Runtime inside worker threads aborts the whole process at exit once such a
- * thread has been terminated or has crashed (an N-API finaliser throws: measured, SIGABRT instead
- * of exit 0 on SIGTERM), and a crashed run's thread is exactly what the service must survive.
- * ATELIER_BACKEND=onnx still selects it (see README).
+ * The service's engine backend when ATELIER_BACKEND is unset: the engine's automatic choice —
+ * ONNX Runtime, and wasm when it cannot load (the engine logs which; so does the service). Safe
+ * since the engine runs in processes of its own (engine-slots/slot-pool.ts): ONNX Runtime in a
+ * terminated worker *thread* aborted the whole service at exit.
  */
-export const DEFAULT_SERVICE_BACKEND = "wasm";
+export const DEFAULT_SERVICE_BACKEND = "auto";
 
 /**
  * The service's settings: the one list of what can be set, with the one set of defaults
@@ -54,7 +53,7 @@ export interface Settings {
   databaseUrl: string | undefined;
   /** the realtime token secret */
   secret: string;
-  /** ATELIER_WORKERS: jobs running at once in this process (worker threads; a worker process: BullMQ jobs, one per GPU) */
+  /** ATELIER_WORKERS: jobs running at once in this process (engine processes; a worker process: BullMQ jobs, one per GPU) */
   workers: number;
   /** ATELIER_PREVIEW_FPS: previews per second per room, at most */
   previewFps: number;
@@ -63,13 +62,19 @@ export interface Settings {
   /** ATELIER_CHECKPOINT_EVERY: write a checkpoint image every K iterations */
   checkpointEvery: number;
   redisUrl: string | undefined;
-  /** engine backend asked for (ATELIER_BACKEND; the worker threads read it themselves), shown by /health until a worker reports the one it loaded */
+  /** engine backend asked for (ATELIER_BACKEND, else "auto": ONNX Runtime, wasm if it cannot load), shown by /health until an engine process reports the one it loaded */
   backend: string;
+  /** ATELIER_ONNX_THREADS: intra-op threads of each engine process; null: cores ÷ workers (threadsPerSlot), so the slots do not oversubscribe the cores */
+  engineThreads: number | null;
+  /** ATELIER_TEST_NO_ONNX=1: engine processes cannot load ONNX Runtime (tests of the wasm fallback) */
+  testNoOnnx: boolean;
+  /** ATELIER_TEST_ENGINE_ABORT_AT=N: the first run's engine process aborts natively at iteration N (crash tests) */
+  testAbortAt: number | null;
   /** LOG_LEVEL */
   logLevel: LogLevel;
-  /** ATELIER_PREWARM: load worker threads (backend + weights) at start-up instead of on the first run */
+  /** ATELIER_PREWARM: load engine processes at start-up (default on) */
   prewarm: boolean;
-  /** ATELIER_WORKER_IDLE_MS: how long an idle loaded worker thread is kept for the next run */
+  /** ATELIER_WORKER_IDLE_MS: how long an idle loaded engine process is kept */
   workerIdleMs: number;
   /** ATELIER_MAX_SOCKETS_PER_USER, ATELIER_MAX_ACTIVE_RUNS_PER_USER, ATELIER_MAX_SIZE, ATELIER_MAX_ITERATIONS */
   limits: ServiceLimits;
@@ -95,6 +100,9 @@ export const DEFAULT_SETTINGS: Omit<Settings, "dataDir" | "secret"> = {
   checkpointEvery: 25,
   redisUrl: undefined,
   backend: DEFAULT_SERVICE_BACKEND,
+  engineThreads: null,
+  testNoOnnx: false,
+  testAbortAt: null,
   logLevel: "info",
   prewarm: true,
   workerIdleMs: 10 * 60_000,
@@ -103,9 +111,53 @@ export const DEFAULT_SETTINGS: Omit<Settings, "dataDir" | "secret"> = {
   sessionCheckMs: 30_000,
 };
 
-/** The environment of a run's worker thread: the service's own, with the engine backend it runs. */
-export function workerThreadEnv(backend: string): NodeJS.ProcessEnv {
-  return { ...process.env, ATELIER_BACKEND: backend };
+/** The backend the speed model assumes before an engine process reported the one it loaded. */
+export function expectedBackend(backend: string): string {
+  return backend === "auto" ? "onnx" : backend;
+}
+
+/** Intra-op threads per engine process: the cores shared by the slots (at least one each). */
+export function threadsPerSlot(cores: number, slots: number): number {
+  return Math.max(1, Math.floor(cores / Math.max(1, slots)));
+}
+
+/**
+ * What an engine process inherits of the service's environment: what the engine and Node need,
+ * never the service's secrets (database and Redis URLs, the realtime secret, auth keys).
+ */
+const ENGINE_ENV_NAMES = [
+  "PATH",
+  "HOME",
+  "TMPDIR",
+  "TZ",
+  "LANG",
+  "LC_ALL",
+  "NODE_ENV",
+  "LD_LIBRARY_PATH",
+  "CUDA_VISIBLE_DEVICES",
+  // the Vulkan loader's driver choice (webgpu backend, a software driver in tests)
+  "VK_ICD_FILENAMES",
+  "VK_DRIVER_FILES",
+  "XDG_RUNTIME_DIR",
+  "ATELIER_VGG19",
+  "ATELIER_ONNX_ARENA",
+  "ATELIER_ONNX_CONV_GRADIENT",
+  "ATELIER_DEBUG",
+  "ATELIER_WASM_THREADS",
+];
+
+/** The environment of an engine process: the allowed names of the service's own, its backend and thread counts. */
+export function engineProcessEnv(
+  backend: string,
+  threads: number,
+  env: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const name of ENGINE_ENV_NAMES) if (env[name] !== undefined) out[name] = env[name];
+  if (backend !== "auto") out.ATELIER_BACKEND = backend;
+  out.ATELIER_ONNX_THREADS = String(threads);
+  out.ATELIER_WASM_THREADS ??= String(threads);
+  return out;
 }
 
 function resolveSecret(env: NodeJS.ProcessEnv, log?: Logger): string {
@@ -170,6 +222,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, log?: Logger): 
     checkpointEvery: intFromEnv(env, "ATELIER_CHECKPOINT_EVERY", d.checkpointEvery, 1, 100_000),
     redisUrl: env.REDIS_URL?.trim() || undefined,
     backend: env.ATELIER_BACKEND?.trim() || d.backend,
+    engineThreads: env.ATELIER_ONNX_THREADS?.trim()
+      ? intFromEnv(env, "ATELIER_ONNX_THREADS", 1, 1, 1024)
+      : d.engineThreads,
+    testNoOnnx: env.ATELIER_TEST_NO_ONNX === undefined ? d.testNoOnnx : env.ATELIER_TEST_NO_ONNX.trim() === "1",
+    testAbortAt: env.ATELIER_TEST_ENGINE_ABORT_AT?.trim()
+      ? intFromEnv(env, "ATELIER_TEST_ENGINE_ABORT_AT", 1, 1, MAX_ITERATIONS)
+      : d.testAbortAt,
     prewarm:
       env.ATELIER_PREWARM === undefined
         ? d.prewarm

@@ -10,13 +10,13 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { IterationEvent } from "@atelier/engine";
 import { defaultRoomDocument, defaultScalePlan, runParams } from "@atelier/protocol";
-import { WorkerPool, type WorkerEnd } from "../src/engine-slots/slot-pool.ts";
+import { engineSpec, WorkerPool, type WorkerEnd } from "../src/engine-slots/slot-pool.ts";
 import { loadConfig } from "../src/config.ts";
 import { createLogger } from "../src/common/log.ts";
 import { IMAGES_DIR } from "./support.ts";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "atelier-resume-schedule-"));
-const pool = new WorkerPool({ log: createLogger("silent"), backend: loadConfig(process.env).backend });
+const pool = new WorkerPool({ log: createLogger("silent"), engine: engineSpec(loadConfig(process.env), 1) });
 
 afterAll(async () => {
   await pool.close();

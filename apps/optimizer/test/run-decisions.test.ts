@@ -2,11 +2,11 @@ import { defaultRoomDocument, runParams, type RunParams } from "@atelier/protoco
 import { describe, expect, it } from "vitest";
 import { isLiveStyles, liveEditOf, restartNeededFields } from "../src/runs/edits.ts";
 import {
-  learnPixelRate,
+  addLevelSample,
+  levelSpeeds,
   queueEstimates,
   remainingSeconds,
   roundEta,
-  smoothRunSpeed,
   sweepSecondsLeft,
 } from "../src/runs/eta.ts";
 import { endStatus } from "../src/runs/launcher.ts";
@@ -69,20 +69,24 @@ describe("live edit vs restart needed", () => {
 });
 
 describe("ETA", () => {
-  it("uses the run's own speed, else the learned pixel rate, else none", () => {
-    const run = { params, iteration: 40, msPerIteration: 50 };
-    expect(remainingSeconds(run, null)).toBe(3); // 60 iterations × 50 ms
-    expect(remainingSeconds({ ...run, msPerIteration: null }, 0.01)).toBeCloseTo((60 * 0.01 * 64 * 64) / 1000);
-    expect(remainingSeconds({ ...run, msPerIteration: null }, null)).toBeNull();
-    expect(remainingSeconds({ ...run, iteration: 500 }, null)).toBe(0);
+  it("uses the run's own measured speed once it has one, else the speed model's", () => {
+    const model = { msPerPixelIteration: 0.01 };
+    const fresh = { params, iteration: 0, levelSamples: [], aspect: null };
+    expect(remainingSeconds(fresh, model)).toBeCloseTo((100 * 0.01 * 64 * 64) / 1000); // a single 64 px level
+    const samples: number[][] = [];
+    for (const ms of [900, 50, 50, 60, 40]) addLevelSample(samples, 0, ms);
+    const running = { params, iteration: 40, levelSamples: samples, aspect: 1 };
+    expect(remainingSeconds(running, model)).toBeCloseTo(3); // 60 iterations × 50 ms, the slow first one left out
+    expect(remainingSeconds({ ...running, iteration: 500 }, model)).toBe(0);
   });
 
-  it("smooths speeds and ignores empty images", () => {
-    expect(smoothRunSpeed(null, 100)).toBe(100);
-    expect(smoothRunSpeed(100, 200)).toBe(120);
-    expect(learnPixelRate(null, 40, 4)).toBe(10);
-    expect(learnPixelRate(10, 80, 4)).toBe(11);
-    expect(learnPixelRate(10, 80, 0)).toBe(10);
+  it("a level's speed is the median of its latest iterations, its first one dropped once others came", () => {
+    const samples: number[][] = [];
+    addLevelSample(samples, 1, 5000);
+    expect(levelSpeeds(samples)).toEqual([null, 5000]);
+    for (const ms of [100, 110, 90, 400, 105, 95, 100]) addLevelSample(samples, 1, ms);
+    expect(samples[1]).toHaveLength(6); // the first plus the 5 latest
+    expect(levelSpeeds(samples)).toEqual([null, 100]);
     expect(roundEta(1.26)).toBe(1.3);
     expect(roundEta(null)).toBeNull();
   });

@@ -1,38 +1,82 @@
 import { describe, expect, it } from "vitest";
-import { REFERENCE_MS_PER_PIXEL_ITERATION } from "@atelier/protocol";
-import { learnSpeed, referenceSpeed, SpeedTracker } from "../src/runs/speed-model.ts";
+import { estimateRunSeconds, referenceRate } from "@atelier/protocol";
+import {
+  planPixelIterations,
+  RECENT_RUNS,
+  referenceSpeed,
+  sampleOf,
+  speedFromSamples,
+  SpeedTracker,
+  type SpeedSample,
+} from "../src/runs/speed-model.ts";
+
+const params = { size: 512, iterations: 100, multiscale: true };
 
 describe("speed model", () => {
-  it("starts from the stated reference figure", () => {
-    expect(referenceSpeed("wasm")).toEqual({
-      backend: "wasm",
-      msPerPixelIteration: REFERENCE_MS_PER_PIXEL_ITERATION,
+  it("starts from the reference figure of its backend", () => {
+    expect(referenceSpeed("onnx")).toEqual({
+      backend: "onnx",
+      msPerPixelIteration: referenceRate("onnx"),
       source: "default",
       runs: 0,
     });
+    expect(speedFromSamples("wasm", [{ backend: "onnx", size: 512, msPerPixelIteration: 0.004 }])).toEqual(
+      referenceSpeed("wasm"),
+    );
   });
-  it("the first finished run replaces the reference; later ones blend in", () => {
-    const first = learnSpeed(referenceSpeed("wasm"), { computeMs: 40_000, pixelIterations: 1_000_000 });
-    expect(first).toMatchObject({ msPerPixelIteration: 0.04, source: "measured", runs: 1 });
-    const second = learnSpeed(first, { computeMs: 10_000, pixelIterations: 1_000_000 });
-    expect(second.msPerPixelIteration).toBeCloseTo(0.7 * 0.04 + 0.3 * 0.01, 12);
-    expect(second.runs).toBe(2);
+
+  it("a run's sample is its compute time over the pixel-iterations of its plan at its real aspect", () => {
+    const work = planPixelIterations(params, 512, 384);
+    expect(work).toBe([128, 181, 256, 362, 512].reduce((sum, s) => sum + s * Math.round(s * 0.75) * 20, 0));
+    const sample = sampleOf({ backend: "onnx", params, computeMs: work * 0.005, width: 512, height: 384 })!;
+    expect(sample.msPerPixelIteration).toBeCloseTo(0.005, 12);
+    // so the estimate of the same settings gives back the run's own compute time
+    const model = speedFromSamples("onnx", [sample]);
+    expect(estimateRunSeconds(params, model, 0.75)).toBeCloseTo((work * 0.005) / 1000, 1);
+    // too short to say anything, or no backend: no sample
+    expect(
+      sampleOf({
+        backend: "onnx",
+        params: { ...params, size: 64, iterations: 10 },
+        computeMs: 50,
+        width: 64,
+        height: 48,
+      }),
+    ).toBeNull();
+    expect(sampleOf({ backend: null, params, computeMs: 1000, width: 512, height: 384 })).toBeNull();
   });
-  it("ignores runs too short to say anything about speed", () => {
-    const model = referenceSpeed("wasm");
-    expect(learnSpeed(model, { computeMs: 500, pixelIterations: 10_000 })).toBe(model);
-    expect(learnSpeed(model, { computeMs: 0, pixelIterations: 1_000_000 })).toBe(model);
+
+  it("per backend and size band, the median of the recent runs: one loaded run cannot swing it", () => {
+    const samples: SpeedSample[] = [
+      ...Array.from({ length: 12 }, () => ({ backend: "onnx", size: 512, msPerPixelIteration: 0.004 })),
+      { backend: "onnx", size: 512, msPerPixelIteration: 0.05 }, // a run on a loaded machine
+      { backend: "onnx", size: 256, msPerPixelIteration: 0.008 },
+      { backend: "wasm", size: 512, msPerPixelIteration: 0.024 },
+    ];
+    const onnx = speedFromSamples("onnx", samples);
+    expect(onnx.source).toBe("measured");
+    expect(onnx.runs).toBe(14);
+    expect(onnx.msPerPixelIteration).toBe(0.004);
+    expect(onnx.bands).toEqual([
+      { upTo: 256, msPerPixelIteration: 0.008, runs: 1 },
+      { upTo: 512, msPerPixelIteration: 0.004, runs: RECENT_RUNS },
+    ]);
+    expect(speedFromSamples("wasm", samples).msPerPixelIteration).toBe(0.024);
+    // the machine got faster for good: a majority of recent runs moves the figure
+    const faster = [
+      ...samples,
+      ...Array.from({ length: 5 }, () => ({ backend: "onnx", size: 512, msPerPixelIteration: 0.002 })),
+    ];
+    expect(speedFromSamples("onnx", faster).bands![1]!.msPerPixelIteration).toBe(0.002);
   });
-  it("the tracker learns from completed runs only, with the backend they reported", () => {
-    const tracker = new SpeedTracker("wasm");
-    for (let i = 0; i < 10; i++) tracker.observeIteration("done", 100_000, 3_000);
-    for (let i = 0; i < 10; i++) tracker.observeIteration("cancelled", 100_000, 9_000);
-    tracker.runEnded("cancelled", false, "wasm");
-    expect(tracker.current().source).toBe("default");
-    tracker.runEnded("done", true, "onnx");
-    expect(tracker.current()).toMatchObject({ backend: "onnx", msPerPixelIteration: 0.03, runs: 1 });
-    // a second end of the same run (a late message) teaches nothing twice
-    tracker.runEnded("done", true, "onnx");
-    expect(tracker.current().runs).toBe(1);
+
+  it("the tracker learns from completed runs of the backend it reports", () => {
+    const tracker = new SpeedTracker("onnx");
+    const work = planPixelIterations(params, 512, 384);
+    tracker.runEnded({ backend: "wasm", params, computeMs: work * 0.03, width: 512, height: 384 }, true);
+    tracker.runEnded({ backend: "onnx", params, computeMs: work * 0.009, width: 512, height: 384 }, false);
+    expect(tracker.current()).toEqual(referenceSpeed("onnx"));
+    tracker.setBackend("wasm");
+    expect(tracker.current()).toMatchObject({ backend: "wasm", msPerPixelIteration: 0.03, runs: 1 });
   });
 });

@@ -1,10 +1,11 @@
 /**
  * The speed model end to end: a room's state carries the reference figure until a run
  * completes on this service, then the completed run's run:update and the next join carry the
- * speed measured from it (real worker thread, real engine, a 128 px run).
+ * speed measured from it, and so does a new service on the same database (real engine process,
+ * real engine, a 128 px run).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROTOCOL_VERSION, REFERENCE_MS_PER_PIXEL_ITERATION } from "@atelier/protocol";
+import { PROTOCOL_VERSION, referenceRate } from "@atelier/protocol";
 import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
   connect,
@@ -36,9 +37,11 @@ describe("speed model", () => {
     const socket = await connect(server, f.users.owner);
     const joined = await request(socket, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     if (!joined.ok) throw new Error(joined.error);
+    // the engine runs ONNX Runtime by default: its reference figure until a run finished
     expect(joined.state.speed).toMatchObject({
+      backend: "onnx",
       source: "default",
-      msPerPixelIteration: REFERENCE_MS_PER_PIXEL_ITERATION,
+      msPerPixelIteration: referenceRate("onnx"),
     });
 
     const started = await request(socket, "run:start", { roomId: f.roomId });
@@ -50,13 +53,26 @@ describe("speed model", () => {
     );
     expect(done.speed).toMatchObject({ source: "measured", runs: 1 });
     expect(done.speed!.msPerPixelIteration).toBeGreaterThan(0);
-    expect(done.speed!.msPerPixelIteration).not.toBe(REFERENCE_MS_PER_PIXEL_ITERATION);
+    expect(done.speed!.msPerPixelIteration).not.toBe(referenceRate("onnx"));
 
     // a later joiner gets the learned figure too
     const other = await connect(server, f.users.editor);
     const rejoined = await request(other, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
     if (!rejoined.ok) throw new Error(rejoined.error);
     expect(rejoined.state.speed).toEqual(done.speed);
+    // persisted: a new service on the same database starts from what the run taught, not the reference
+    const again = await startServer(f);
+    try {
+      const third = await connect(again, f.users.owner);
+      const fresh = await request(third, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION });
+      if (!fresh.ok) throw new Error(fresh.error);
+      expect(fresh.state.speed).toMatchObject({ source: "measured", runs: 1 });
+      // the same figure, from the stored run (its compute time is kept in whole milliseconds)
+      expect(fresh.state.speed!.msPerPixelIteration / done.speed!.msPerPixelIteration).toBeCloseTo(1, 3);
+      third.close();
+    } finally {
+      await again.close();
+    }
     socket.close();
     other.close();
   });

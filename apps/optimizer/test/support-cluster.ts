@@ -55,7 +55,8 @@ type LogTest = (record: Record<string, unknown>) => boolean;
 
 interface SpawnOptions {
   name: string;
-  redisUrl: string;
+  /** the cluster's Redis; none: an embedded service */
+  redisUrl?: string;
   /** extra environment (ATELIER_ROLE, PORT, …) */
   env?: Record<string, string>;
   /** the log event that says it is ready, and where its port is */
@@ -165,6 +166,11 @@ function spawnNode(f: Fixture, entry: string, o: SpawnOptions): Promise<NodeProc
       },
     };
   });
+}
+
+/** The whole service in one process, embedded (`npm start -w @atelier/optimizer`: no Redis), on a free port. */
+export function spawnService(f: Fixture, name: string, env: Record<string, string> = {}): Promise<NodeProcess> {
+  return spawnNode(f, path.join(appDir, "src", "main.ts"), { name, readyEvent: "optimizer.ready", env });
 }
 
 /**

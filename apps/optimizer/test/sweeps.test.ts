@@ -113,6 +113,8 @@ describe("sweeps", () => {
     );
     sweep = done.sweep;
     expect(sweep.cells.every((c) => c.iteration === 4)).toBe(true);
+    // the cells ran in the service's engine processes, on ONNX Runtime (the default backend)
+    expect(sweep.cells.map((c) => c.backend)).toEqual(["onnx", "onnx", "onnx", "onnx"]);
     for (const frames of [viewerFrames, ownerFrames]) {
       const finals = [0, 1, 2, 3].map((i) => frames.filter((fr) => fr.cell === i && fr.mime === "image/png").at(-1));
       expect(finals.every((fr) => fr && fr.width === 48 && fr.iteration === 4)).toBe(true);

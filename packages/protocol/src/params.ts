@@ -48,7 +48,7 @@ export type StyleRef = z.infer<typeof styleRef>;
  * first preview arrives within seconds of Start on a 2-core CPU and the run ends in minutes.
  */
 export const runSettings = z.object({
-  size: z.number().int().min(MIN_SIZE).max(MAX_SIZE).default(384),
+  size: z.number().int().min(MIN_SIZE).max(MAX_SIZE).default(512),
   iterations: z.number().int().min(1).max(MAX_ITERATIONS).default(200),
   optimizer: z.enum(["lbfgs", "adam"]).default("lbfgs"),
   learningRate: z.number().finite().positive().max(1000).default(10),

@@ -10,14 +10,16 @@ export interface RunPreset {
 
 /**
  * Starting points the studio offers, all coarse to fine so the first frame comes from a small
- * level within seconds. Chosen by measurement on the 2-core reference machine (wasm, see the
- * optimizer README's first-preview table; 4:3 photo): the first preview ≈ 1 s after Start for all
- * three, Quick ≈ 40 s, Balanced (the room default) ≈ 3½ min (measured 208 s), Full size ≈ 11 min.
+ * level within seconds. Chosen for the engine's ONNX Runtime backend on the 2-core reference
+ * machine (onnx 0.74 s per 512×384 iteration, packages/engine/README.md; the one time function,
+ * speed.ts, at its onnx figure, 4:3 photo): Quick ≈ 11 s at 384 px, Balanced (the room default)
+ * ≈ 1 min at 512 px, Full size ≈ 2½ min at 768 px. The optimizer README's preset table has
+ * the times measured through the service (bench:first-preview, bench:estimates).
  */
 export const RUN_PRESETS: readonly RunPreset[] = [
-  { id: "quick", label: "Quick", settings: { size: 256, iterations: 60, multiscale: true } },
-  { id: "balanced", label: "Balanced", settings: { size: 384, iterations: 200, multiscale: true } },
-  { id: "full", label: "Full size", settings: { size: 640, iterations: 300, multiscale: true } },
+  { id: "quick", label: "Quick", settings: { size: 384, iterations: 60, multiscale: true } },
+  { id: "balanced", label: "Balanced", settings: { size: 512, iterations: 200, multiscale: true } },
+  { id: "full", label: "Full size", settings: { size: 768, iterations: 300, multiscale: true } },
 ];
 
 /** A preset inside the operator's caps (ATELIER_MAX_SIZE / ATELIER_MAX_ITERATIONS): its values clamped to them. */

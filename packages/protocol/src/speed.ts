@@ -4,40 +4,148 @@ import type { RunSettings } from "./params.ts";
 
 /**
  * How fast this deployment paints: milliseconds per pixel per iteration of its engine backend.
- * One figure is enough: measured with the wasm backend on the 2-core reference machine, an
- * iteration costs 0.021–0.022 ms per pixel at 128, 256 and 384 px alike (no fixed cost worth
- * modelling), so time = Σ over levels of pixels × iterations × rate.
+ * Time = Σ over levels of pixels × iterations × rate. The rate is nearly flat in the size (the
+ * work is convolutions over the pixels) but not quite — small levels pay fixed per-iteration
+ * costs, large ones the L-BFGS history — so a learned model keeps one figure per size band
+ * (`bands`), besides the overall figure older clients read.
  */
+const speedBand = z.object({
+  /** the band holds runs (and levels) whose longest side is at most this many px */
+  upTo: z.number().int().positive(),
+  msPerPixelIteration: z.number().finite().positive(),
+  /** finished runs the band's figure is the median of */
+  runs: z.number().int().min(0),
+});
+export type SpeedBand = z.infer<typeof speedBand>;
+
 export const speedModel = z.object({
   backend: z.string().max(32),
   msPerPixelIteration: z.number().finite().positive(),
-  /** "measured": learned from runs that finished on this service; "default": the stated reference figure */
+  /** "measured": learned from runs that finished on this deployment; "default": the stated reference figure */
   source: z.enum(["measured", "default"]),
   /** finished runs the figure was learned from */
   runs: z.number().int().min(0),
+  /** per size band, smallest first; optional for older senders (then the overall figure serves every size) */
+  bands: z.array(speedBand).max(8).optional(),
+  /** seconds a run started now in this room would wait for the jobs ahead of it; optional for older senders */
+  queueWaitSeconds: z.number().finite().min(0).optional(),
 });
 export type SpeedModel = z.infer<typeof speedModel>;
 
-/** The reference figure (wasm, 2 cores, `npm run bench -- --backends wasm`), until runs here say otherwise. */
-export const REFERENCE_MS_PER_PIXEL_ITERATION = 0.022;
+/** Upper bounds of the size bands the speed model learns separately (longest side, px). */
+export const SPEED_BANDS: readonly number[] = [256, 512, 1024, 8192];
+
+/** The band a level or run of this longest side falls in. */
+export function speedBandOf(side: number): number {
+  return SPEED_BANDS.find((upTo) => side <= upTo) ?? SPEED_BANDS.at(-1)!;
+}
 
 /**
- * Seconds a run of these settings takes on this deployment, from the first iteration to the
- * last (the queue ahead of it not included). `aspect` is the content photo's short side ÷ long
- * side; unknown, a square is assumed, which makes the figure an upper bound.
+ * Reference figures per engine backend, until runs here say otherwise (2-core reference machine,
+ * `npm run bench -- --backends onnx,wasm`, packages/engine/README.md: onnx 0.74 s, wasm 4.68 s per
+ * 512×384 iteration; onnx's figure includes the L-BFGS history of a level, ~10 %). The GPU figure
+ * is a placeholder until a GPU deployment measured one.
  */
-export function estimateRunSeconds(
-  settings: Pick<RunSettings, "size" | "iterations" | "multiscale">,
-  speed: Pick<SpeedModel, "msPerPixelIteration">,
-  aspect = 1,
+export const REFERENCE_SPEEDS: Readonly<Record<string, number>> = {
+  onnx: 0.0042,
+  wasm: 0.024,
+  "tensorflow-gpu": 0.0006,
+  webgpu: 0.0006,
+  tensorflow: 0.006,
+  cpu: 0.2,
+};
+
+/** The wasm figure: the reference of a backend nobody measured. */
+export const REFERENCE_MS_PER_PIXEL_ITERATION = REFERENCE_SPEEDS.wasm!;
+
+/** The reference figure of a backend (wasm's for one without its own). */
+export function referenceRate(backend: string): number {
+  return REFERENCE_SPEEDS[backend] ?? REFERENCE_MS_PER_PIXEL_ITERATION;
+}
+
+type Rate = Pick<SpeedModel, "msPerPixelIteration" | "bands">;
+
+/** ms per pixel-iteration at a level of this longest side: its band's figure, else the overall one. */
+export function rateAt(speed: Rate, side: number): number {
+  const band = speedBandOf(side);
+  return speed.bands?.find((b) => b.upTo === band)?.msPerPixelIteration ?? speed.msPerPixelIteration;
+}
+
+/** What a run has measured so far, for the time it still needs. */
+export interface RunProgress {
+  /** iterations done, counted over the whole run (all levels) */
+  iteration: number;
+  /** this run's measured ms per iteration at each level it has run (index = level of the plan), null where not yet */
+  levelMs: readonly (number | null)[];
+}
+
+type PlanSettings = Pick<RunSettings, "size" | "iterations" | "multiscale">;
+
+/**
+ * THE time function: seconds until a run of these settings is done, from now. The studio's
+ * estimate before Start, the presets' times and a running run's "time left" all come from here.
+ *
+ * - Before its first iteration (`progress` absent or empty): each level's pixels × iterations ×
+ *   the learned rate of that level's size band, plus `queueWaitSeconds` (the jobs ahead of it).
+ * - While it runs: the levels it has measured at their own measured ms per iteration; a level
+ *   not reached yet at the run's latest measured per-pixel speed, scaled by the model's ratio
+ *   between the two sizes — so the figure follows this run's machine, load and backend and
+ *   converges as the levels go by.
+ *
+ * `aspect` is the content's short side ÷ long side (unknown: a square, an upper bound).
+ */
+export function runSecondsLeft(
+  settings: PlanSettings,
+  speed: Rate,
+  options: { aspect?: number; progress?: RunProgress; queueWaitSeconds?: number } = {},
 ): number {
+  const aspect = options.aspect ?? 1;
   const plan = defaultScalePlan(settings.size, settings.iterations, settings.multiscale);
-  let ms = 0;
-  plan.sizes.forEach((side, i) => {
-    const pixels = side * Math.max(1, Math.round(side * aspect));
-    ms += pixels * plan.iterations[i]! * speed.msPerPixelIteration;
+  const pixelsOf = (side: number) => side * Math.max(1, Math.round(side * aspect));
+  const done = options.progress?.iteration ?? 0;
+  const measured = options.progress?.levelMs ?? [];
+  // the latest level this run measured: its per-pixel speed, relative to the model's at that size
+  let latest: { msPerPixel: number; side: number } | null = null;
+  plan.sizes.forEach((side, level) => {
+    const ms = measured[level];
+    if (ms != null && ms > 0) latest = { msPerPixel: ms / pixelsOf(side), side };
   });
-  return ms / 1000;
+  let before = 0;
+  let ms = 0;
+  plan.sizes.forEach((side, level) => {
+    const iterations = plan.iterations[level]!;
+    const left = Math.max(0, Math.min(iterations, before + iterations - done));
+    before += iterations;
+    if (left === 0) return;
+    const own = measured[level];
+    let perIteration: number;
+    if (own != null && own > 0) perIteration = own;
+    else if (latest) {
+      const l: { msPerPixel: number; side: number } = latest;
+      perIteration = l.msPerPixel * (rateAt(speed, side) / rateAt(speed, l.side)) * pixelsOf(side);
+    } else perIteration = rateAt(speed, side) * pixelsOf(side);
+    ms += left * perIteration;
+  });
+  return ms / 1000 + (options.queueWaitSeconds ?? 0);
+}
+
+/**
+ * Seconds a run of these settings takes on this deployment, from its first iteration to its
+ * last (no queue): `runSecondsLeft` before it started.
+ */
+export function estimateRunSeconds(settings: PlanSettings, speed: Rate, aspect = 1): number {
+  return runSecondsLeft(settings, speed, { aspect });
+}
+
+/** The plan level iteration `iteration` (1-based, whole run) belongs to. */
+export function levelOfIteration(settings: PlanSettings, iteration: number): number {
+  const plan = defaultScalePlan(settings.size, settings.iterations, settings.multiscale);
+  let before = 0;
+  for (let level = 0; level < plan.iterations.length; level++) {
+    before += plan.iterations[level]!;
+    if (iteration <= before) return level;
+  }
+  return plan.iterations.length - 1;
 }
 
 /** "about 40 s", "about 3 min", "about 1 h 10 min": an estimate, so rounded. */

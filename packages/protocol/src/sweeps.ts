@@ -114,6 +114,8 @@ export const sweepInfo = z.object({
       status: z.enum(SWEEP_CELL_STATUSES),
       iteration: z.number().int(),
       error: z.string().nullable(),
+      /** the engine backend the cell ran on, once it started (optional for older senders) */
+      backend: z.string().max(32).optional(),
     }),
   ),
 });

@@ -17,7 +17,7 @@ describe("room document", () => {
       contentWeight: 5,
       styleWeight: 100,
       tvWeight: 1e-3,
-      size: 384,
+      size: 512,
       iterations: 200,
       multiscale: true,
       optimizer: "lbfgs",

@@ -5,7 +5,12 @@ import {
   defaultScalePlan,
   estimateRunSeconds,
   formatEstimate,
+  levelOfIteration,
   presetChanges,
+  rateAt,
+  referenceRate,
+  runSecondsLeft,
+  speedBandOf,
   presetWithinLimits,
 } from "../src/index.ts";
 
@@ -37,6 +42,65 @@ describe("estimateRunSeconds", () => {
       2 * estimateRunSeconds(settings, rate),
       9,
     );
+  });
+});
+
+describe("runSecondsLeft: the one time function", () => {
+  const banded = {
+    msPerPixelIteration: 0.01,
+    bands: [
+      { upTo: 256, msPerPixelIteration: 0.02, runs: 3 },
+      { upTo: 512, msPerPixelIteration: 0.01, runs: 5 },
+    ],
+  };
+  it("each level at its size band's learned rate; sizes without a band at the overall figure", () => {
+    expect(speedBandOf(128)).toBe(256);
+    expect(speedBandOf(257)).toBe(512);
+    expect(rateAt(banded, 200)).toBe(0.02);
+    expect(rateAt(banded, 400)).toBe(0.01);
+    expect(rateAt(banded, 900)).toBe(0.01);
+    const plan = defaultScalePlan(512, 100, true);
+    const expected = plan.sizes.reduce((ms, s) => ms + s * s * 20 * (s <= 256 ? 0.02 : 0.01), 0) / 1000;
+    expect(runSecondsLeft({ size: 512, iterations: 100, multiscale: true }, banded)).toBeCloseTo(expected, 9);
+    expect(estimateRunSeconds({ size: 512, iterations: 100, multiscale: true }, banded)).toBeCloseTo(expected, 9);
+  });
+  it("adds the wait for the jobs ahead in the queue", () => {
+    const settings = { size: 256, iterations: 60, multiscale: true };
+    expect(runSecondsLeft(settings, rate, { queueWaitSeconds: 42 })).toBeCloseTo(
+      estimateRunSeconds(settings, rate) + 42,
+      9,
+    );
+  });
+  it("while running: measured levels at their own speed, later levels scaled from the latest measured one", () => {
+    const settings = { size: 512, iterations: 100, multiscale: true };
+    // the machine turned out 3× slower than the model at the first two levels
+    const levelMs = [128 * 128 * 0.06, 181 * 181 * 0.06, null, null, null];
+    const left = runSecondsLeft(settings, rate, { progress: { iteration: 40, levelMs } });
+    const expected = [256, 362, 512].reduce((ms, s) => ms + s * s * 20 * 0.06, 0) / 1000;
+    expect(left).toBeCloseTo(expected, 6);
+    // half-way through level 2, measured: its own figure for its 10 iterations left
+    const mid = runSecondsLeft(settings, rate, { progress: { iteration: 50, levelMs: [1, 2, 3000, null, null] } });
+    const later = [362, 512].reduce((ms, s) => ms + s * s * 20 * (3000 / (256 * 256)), 0);
+    expect(mid).toBeCloseTo((10 * 3000 + later) / 1000, 6);
+  });
+  it("converges: with a constant true speed the figure falls to 0 in step with the time spent", () => {
+    const settings = { size: 384, iterations: 90, multiscale: true };
+    const plan = defaultScalePlan(384, 90, true);
+    const trueRate = 0.05; // the model says 0.02: 2.5× off before the run
+    const levelMs: (number | null)[] = plan.sizes.map(() => null);
+    let spent = 0;
+    const total = plan.sizes.reduce((ms, s, i) => ms + s * s * plan.iterations[i]! * trueRate, 0) / 1000;
+    for (let it = 1; it <= 90; it++) {
+      const level = levelOfIteration(settings, it);
+      const side = plan.sizes[level]!;
+      levelMs[level] = side * side * trueRate;
+      spent += (side * side * trueRate) / 1000;
+      expect(runSecondsLeft(settings, rate, { progress: { iteration: it, levelMs } })).toBeCloseTo(total - spent, 6);
+    }
+  });
+  it("reference figures per backend: onnx several times faster than wasm", () => {
+    expect(referenceRate("wasm") / referenceRate("onnx")).toBeGreaterThan(4);
+    expect(referenceRate("some-new-backend")).toBe(referenceRate("wasm"));
   });
 });
 

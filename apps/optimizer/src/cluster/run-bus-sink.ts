@@ -34,7 +34,7 @@ export function busSink(bus: RunBus, runtime: RunRuntime, workerId: string, log:
     stats(run, stats) {
       void Promise.all([bus.pushStats(stats), bus.publish({ type: "stats", roomId: run.roomId, stats })]).catch(failed);
       if (Date.now() - (lastState.get(run.id) ?? 0) >= STATE_EVERY_MS) {
-        run.etaSeconds = roundEta(remainingSeconds(run, runtime.msPerPixelIteration));
+        run.etaSeconds = roundEta(remainingSeconds(run, runtime.speed.current()));
         publishState(run, workerId);
       }
     },

@@ -1,6 +1,6 @@
 /**
  * The worker role (cluster mode): a BullMQ worker that runs queued runs on this process's
- * worker threads, one job per slot (ATELIER_WORKERS). It claims the Run row, publishes the
+ * engine processes, one job per slot (ATELIER_WORKERS). It claims the Run row, publishes the
  * run's state, stats and previews on the run bus, follows the run's control channel (cancel,
  * live edits), and records the run's end itself, so no gateway owns a run. A job whose
  * previous holder died (its BullMQ lock expired: kill -9, lost machine) comes back to a
@@ -13,10 +13,10 @@ import { detectAdapter } from "@atelier/engine";
 import { parseFieldEdit, runJobData, sweepJobData, type RunControl, type WorkerSlots } from "@atelier/protocol";
 import { memberVisibleError } from "../common/errors.ts";
 import { isLeaseHeld, readLease, writeLease } from "../runs/lease.ts";
-import { WorkerPool } from "../engine-slots/slot-pool.ts";
+import { engineSpec, WorkerPool } from "../engine-slots/slot-pool.ts";
 import { ACTIVE, toRunInfo, type LiveRun } from "../common/live-run.ts";
 import type { Logger } from "../common/log.ts";
-import type { Settings } from "../config.ts";
+import { expectedBackend, type Settings } from "../config.ts";
 import { RunBus, redisClient } from "./run-bus.ts";
 import type { RunRuntime } from "../runs/core.ts";
 import { applyLiveEdit } from "../runs/edits.ts";
@@ -51,6 +51,8 @@ type RunWorkerOptions = Pick<
   | "redisPrefix"
   | "workers"
   | "backend"
+  | "engineThreads"
+  | "testNoOnnx"
   | "previewFps"
   | "previewMime"
   | "checkpointEvery"
@@ -79,16 +81,23 @@ export class RunWorker {
 
   constructor(private readonly o: RunWorkerOptions) {
     this.bus = new RunBus(o.redisUrl, o.redisPrefix, o.log);
-    this.pool = new WorkerPool({ log: o.log, idleMs: o.workerIdleMs, backend: o.backend });
     this.runtime = {
       o: { ...o, nodeId: o.workerId },
       files: new RunFiles(o.db, o.dataDir),
       active: new Map(),
-      speed: new SpeedTracker(o.backend),
-      msPerPixelIteration: null,
+      speed: new SpeedTracker(expectedBackend(o.backend)),
       backend: null,
       adapter: null,
     };
+    this.pool = new WorkerPool({
+      log: o.log,
+      idleMs: o.workerIdleMs,
+      engine: engineSpec(o, o.workers),
+      onBackend: (backend) => {
+        this.runtime.backend = backend;
+        this.runtime.speed.setBackend(backend);
+      },
+    });
     const sink = busSink(this.bus, this.runtime, o.workerId, o.log);
     const noSlots = { forget: () => {}, pump: () => {} }; // BullMQ frees the slot when the processor returns
     this.finish = (run, status, error) => finishRun(this.runtime, sink, noSlots, run, status, error);
@@ -129,6 +138,7 @@ export class RunWorker {
   }
 
   async start(): Promise<void> {
+    await this.runtime.speed.load(this.o.db, this.o.log);
     if (this.o.prewarm) for (let i = 0; i < this.o.workers; i++) this.pool.prewarm();
     this.bull = new Worker(RUN_QUEUE, (job) => this.process(job), {
       connection: redisClient(this.o.redisUrl, this.o.log, "bull-worker"),
@@ -334,6 +344,7 @@ export class RunWorker {
     }
     await this.bull?.close(true);
     await this.pool.close();
+    this.runtime.speed.stop();
     await this.bus.close();
   }
 }

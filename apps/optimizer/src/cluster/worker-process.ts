@@ -1,7 +1,7 @@
 /**
  * `npm run worker` (ATELIER_ROLE=worker implied): a worker process of the cluster. It takes
  * runs from the BullMQ queue on REDIS_URL and runs ATELIER_WORKERS of them at once on its
- * worker threads, reading images from and writing checkpoints to the file store (the shared
+ * engine processes, reading images from and writing checkpoints to the file store (the shared
  * DATA_DIR, or the S3 bucket ATELIER_FILES names, with a local cache in DATA_DIR) and
  * recording runs in DATABASE_URL. HTTP only with ATELIER_HEALTH_PORT: `GET /health` (200 while
  * it takes jobs and reaches Redis, else 503), for a supervisor or an orchestrator's probe.

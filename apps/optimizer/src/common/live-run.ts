@@ -16,8 +16,10 @@ export interface RunJob {
   snapshot(): Promise<RgbImage | null>;
   /** writes a checkpoint now; its path, or null when the job did not answer in time */
   checkpoint(timeoutMs?: number): Promise<string | null>;
-  /** ends the job's process or thread at once; its id */
-  terminate(): Promise<number>;
+  /** its engine process's id (logs, drills); null once the process is gone */
+  readonly pid: number | null;
+  /** kills the job's engine process at once; resolves once it is gone */
+  terminate(): Promise<void>;
   /** lets go of the job without ending the run (shutdown) */
   dispose(): Promise<void>;
 }
@@ -60,13 +62,20 @@ export interface LiveRun {
   liveEdits: LiveEdit[];
   queuePosition: number | null;
   etaSeconds: number | null;
-  /** held by this node (queued here or running in one of its threads) */
+  /** held by this node (queued here or running in one of its engine processes) */
   local: boolean;
   worker: RunJob | null;
   contentPath: string | null;
   stylePaths: string[];
-  msPerIteration: number | null;
-  /** why the service ended it, when it did (cancel / shutdown), so a thread exit is not called a crash */
+  /** iteration times per level of its plan, for its time left (run-eta.ts addLevelSample) */
+  levelSamples: number[][];
+  /** short side ÷ long side of its images, once an iteration told */
+  aspect: number | null;
+  /** the iteration of its latest checkpoint (to resume from it in a new engine process) */
+  checkpointIteration: number | null;
+  /** times its engine process was killed under it and it went on in a new one */
+  engineRestarts: number;
+  /** why the service ended it, when it did (cancel / shutdown), so a process exit is not called a crash */
   stopReason: "cancel" | "shutdown" | null;
   ended: Promise<void>;
   markEnded: () => void;
@@ -109,7 +118,10 @@ export function newLiveRun(fields: RunIdentity & Partial<Omit<LiveRun, keyof Run
     worker: null,
     contentPath: null,
     stylePaths: [],
-    msPerIteration: null,
+    levelSamples: [],
+    aspect: null,
+    checkpointIteration: null,
+    engineRestarts: 0,
     stopReason: null,
     lastSentInfo: null,
     ...newEnded(),

@@ -1,14 +1,14 @@
 /**
- * A worker thread that runs style jobs, one at a time: it builds the engine run from the job,
+ * An engine process that runs style jobs, one at a time: it builds the engine run from the job,
  * streams per-iteration stats, throttled encoded previews and periodic checkpoints to the
- * service, follows live weight edits, and writes the final image. Runs off the service's
- * event loop, so a slow iteration never delays socket traffic; a crash here kills only this
- * thread. The thread stays loaded (backend, VGG-19 weights) for the next job, which then
- * starts in about a second instead of many.
+ * service, follows live weight edits, and writes the final image. A process of its own, so a
+ * slow iteration never delays socket traffic and a crash here — an exception, a native abort
+ * in ONNX Runtime, an out-of-memory kill — ends only this process and its job. It stays loaded
+ * (backend, VGG-19 weights) for the next job, which then starts in about a second.
  *
- * Started by engine-slots/slot-pool.ts through engine-slots/slot-entry.mjs, which registers tsx in the thread.
+ * Forked by engine-slots/slot-pool.ts through engine-slots/slot-entry.mjs (which registers tsx)
+ * with an IPC channel in "advanced" serialization: image bytes travel as Uint8Arrays, not JSON.
  */
-import { parentPort } from "node:worker_threads";
 import { writeFileAtomic } from "@atelier/files";
 import {
   encodeImage,
@@ -22,10 +22,9 @@ import { FORMAT_OF_MIME, defaultScalePlan, remainingScalePlan } from "@atelier/p
 import type { MainToWorker, WorkerJob, WorkerToMain } from "./slot-messages.ts";
 import { styleMasksOf } from "./job-masks.ts";
 
-const port = parentPort!;
-
-function post(message: WorkerToMain, transfer: ArrayBuffer[] = []): void {
-  port.postMessage(message, transfer);
+function post(message: WorkerToMain): void {
+  // the service gone (its channel closed): nothing to tell; the disconnect handler ends this process
+  if (process.connected) process.send!(message, undefined, {}, () => {});
 }
 
 function errorMessage(error: unknown): string {
@@ -137,18 +136,15 @@ async function runJob(job: WorkerJob): Promise<void> {
     encoding = encodeImage(image, FORMAT_OF_MIME[job.previewMime], 80)
       .then((bytes) => {
         const data = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength).slice();
-        post(
-          {
-            type: "preview",
-            iteration: at,
-            width: image.width,
-            height: image.height,
-            mime: job.previewMime,
-            data,
-            encodedAt: Date.now(),
-          },
-          [data.buffer],
-        );
+        post({
+          type: "preview",
+          iteration: at,
+          width: image.width,
+          height: image.height,
+          mime: job.previewMime,
+          data,
+          encodedAt: Date.now(),
+        });
       })
       .catch((error) => post({ type: "failed", error: `preview encoding failed: ${errorMessage(error)}` }))
       .finally(() => {
@@ -165,8 +161,12 @@ async function runJob(job: WorkerJob): Promise<void> {
         type: "iteration",
         event: offset === 0 ? event : { ...event, iteration, scale: event.scale + levelOffset },
       });
+      if (job.abortAtIteration !== undefined && iteration >= job.abortAtIteration) {
+        // a native abort (SIGABRT), as when a native add-on fails: no JS handler runs
+        process.abort();
+      }
       if (job.crashAtIteration !== undefined && iteration >= job.crashAtIteration) {
-        // an uncaught exception outside any promise chain: the thread dies, as on a real bug
+        // an uncaught exception outside any promise chain: the process dies, as on a real bug
         setImmediate(() => {
           throw new Error(`injected worker crash at iteration ${iteration}`);
         });
@@ -215,16 +215,30 @@ async function warm(): Promise<void> {
 
 let running: Promise<void> = Promise.resolve();
 
-port.on("message", (message: MainToWorker) => {
+// A bug outside any promise chain: the service hears why (a bare exit code would not say), then
+// this process ends, as its state can no longer be trusted (the pool never reuses a failed one).
+process.on("uncaughtException", (error) => {
+  const end = () => process.exit(1);
+  if (!process.connected) return end();
+  setTimeout(end, 2000); // the message could not leave: end anyway
+  process.send!({ type: "failed", error: errorMessage(error) } satisfies WorkerToMain, undefined, {}, end);
+});
+
+// The service went away without telling (killed): do not outlive it.
+process.on("disconnect", () => {
+  current?.abort.abort(new Error("the optimiser is gone"));
+  process.exit(0);
+});
+
+process.on("message", (message: MainToWorker) => {
   if (message.type === "job") {
     running = runJob(message.job).catch((error) => post({ type: "failed", error: errorMessage(error) }));
     return;
   }
   if (message.type === "exit") {
-    // Ending the thread's event loop (not terminate()) lets ONNX Runtime's N-API cleanup run here;
-    // a terminated thread left it to process exit, which aborted (measured: SIGABRT on SIGTERM).
+    // the job stopped (a cancelled job checkpoints first), then the process ends with exit code 0
     current?.abort.abort(new Error("the optimiser is stopping"));
-    void running.finally(() => port.close());
+    void running.finally(() => process.exit(0));
     return;
   }
   if (message.type === "warm") {
@@ -262,7 +276,7 @@ port.on("message", (message: MainToWorker) => {
       job.handle.currentImage().then(
         (image) => {
           const data = image.data.slice(); // a copy: the engine may still hold the original
-          post({ type: "snapshot", requestId: message.requestId, image: { ...image, data } }, [data.buffer]);
+          post({ type: "snapshot", requestId: message.requestId, image: { ...image, data } });
         },
         (error) => post({ type: "snapshot", requestId: message.requestId, image: null, error: errorMessage(error) }),
       );

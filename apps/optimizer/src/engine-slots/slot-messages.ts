@@ -1,6 +1,6 @@
 /**
- * Messages between the service (main thread) and a run's worker thread. Plain structured-
- * clone data; image bytes travel as transferable Uint8Arrays.
+ * Messages between the service and an engine process, over its IPC channel in "advanced"
+ * serialization (V8's structured clone): image bytes travel as Uint8Arrays, not as JSON.
  */
 import type { IterationEvent, LiveWeights, RgbImage } from "@atelier/engine";
 import type { PreviewMime, RunParams } from "@atelier/protocol";
@@ -25,9 +25,11 @@ export interface WorkerJob extends Pick<Settings, "previewFps" | "previewMime" |
   finalPath: string;
   /**
    * Fault injection for the crash tests and drills: throw an uncaught exception from the
-   * worker thread when it reaches this iteration (a real thread death, not a message).
+   * engine process when it reaches this iteration (a real process death, not a message).
    */
   crashAtIteration?: number;
+  /** Fault injection: the engine process calls process.abort() (SIGABRT, as a native crash) at this iteration. */
+  abortAtIteration?: number;
 }
 
 export type MainToWorker =
@@ -41,7 +43,7 @@ export type MainToWorker =
   | { type: "snapshot"; runId: string; requestId: number }
   /** write a checkpoint now (graceful shutdown) */
   | { type: "checkpoint"; runId: string; requestId: number }
-  /** stop any job and end the thread normally (so native add-ons such as ONNX Runtime clean up in it) */
+  /** stop any job and end the process normally (exit code 0) */
   | { type: "exit" };
 
 export type WorkerToMain =

@@ -1,83 +1,130 @@
 /**
- * The service's side of the worker threads. Each running job has a thread of its own; a
- * thread that finished a job cleanly stays loaded (backend, VGG-19 weights) and takes the
- * next one, which saves the many seconds of start-up a fresh thread needs. A thread that
- * crashed, failed or was killed is never reused.
+ * The service's side of the engine processes (the slots' engines). Each running job has a
+ * child process of its own (child_process.fork, IPC in "advanced" serialization); a process that
+ * finished a job cleanly stays loaded (backend, VGG-19 weights) and takes the next one, which
+ * saves the many seconds of start-up a fresh one needs, and is recycled after
+ * MAX_JOBS_PER_PROCESS jobs. One that crashed, failed or was killed is never reused. A native
+ * abort, an out-of-memory kill or a `kill -9` ends that process only: the service, its other
+ * slots and its sockets go on, and the job's end says how it died (`signal`) so the run can be
+ * resumed or failed.
  *
- * A job's end — finished, cancelled, failed, uncaught exception, thread death — is turned
+ * A job's end — finished, cancelled, failed, uncaught exception, process death — is turned
  * into exactly one `onEnd` call.
  */
-import { Worker } from "node:worker_threads";
+import { fork, type ChildProcess } from "node:child_process";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
 import type { LiveWeights, RgbImage } from "@atelier/engine";
 import type { Logger } from "../common/log.ts";
 import type { MainToWorker, WorkerJob, WorkerToMain } from "./slot-messages.ts";
-import { workerThreadEnv } from "../config.ts";
+import { engineProcessEnv, threadsPerSlot, type Settings } from "../config.ts";
 import { metrics } from "../common/metrics.ts";
 
 export type WorkerEnd =
   | { kind: "done"; iteration: number; width: number; height: number; path: string }
   | { kind: "cancelled"; iteration: number; checkpointPath: string | null }
-  | { kind: "failed"; error: string };
+  /** `signal`: the engine process was killed by it (SIGKILL: OOM killer or kill -9; SIGABRT: a native abort) */
+  | { kind: "failed"; error: string; signal?: NodeJS.Signals };
 
 export interface JobEvents {
   onMessage(message: WorkerToMain): void;
   onEnd(end: WorkerEnd): void;
 }
 
-/** a plain-JS entry that registers tsx in the thread, then loads engine-slots/slot-body.ts */
-const WORKER_URL = new URL("./slot-entry.mjs", import.meta.url);
+/** a plain-JS entry that registers tsx in the process, then loads engine-slots/slot-body.ts */
+const ENTRY = fileURLToPath(new URL("./slot-entry.mjs", import.meta.url));
 
-/** Recycle a thread after this many jobs, so slow leaks (if any) cannot pile up. */
-const MAX_JOBS_PER_THREAD = 50;
+/** Recycle a process after this many jobs, so slow leaks (if any) cannot pile up. */
+const MAX_JOBS_PER_PROCESS = 50;
 
-class WorkerThread {
-  readonly worker: Worker;
+/** How an engine process is started: its backend ("auto": ONNX Runtime, else wasm), threads, test hooks. */
+export interface EngineSpec {
+  backend: string;
+  /** intra-op threads of the process (cores ÷ slots) */
+  threads: number;
+  /** test hook: ONNX Runtime cannot be loaded in the process */
+  noOnnx?: boolean;
+}
+
+/** The engine processes' spec from the service's settings: threads default to cores ÷ slots. */
+export function engineSpec(o: Pick<Settings, "backend" | "engineThreads" | "testNoOnnx">, slots: number): EngineSpec {
+  return {
+    backend: o.backend,
+    threads: o.engineThreads ?? threadsPerSlot(os.availableParallelism(), slots),
+    ...(o.testNoOnnx ? { noOnnx: true } : {}),
+  };
+}
+
+class EngineProcess {
+  readonly child: ChildProcess;
   job: JobHandle | null = null;
   jobsRun = 0;
   dead = false;
   idleTimer: NodeJS.Timeout | null = null;
-  private lastError: Error | null = null;
+  /** the backend it reported once loaded */
+  backend: string | null = null;
+  private readonly exited: Promise<void>;
 
   constructor(
-    backend: string,
-    private readonly onDeath: (thread: WorkerThread) => void,
+    spec: EngineSpec,
+    private readonly onDeath: (engine: EngineProcess) => void,
+    onWarm: (engine: EngineProcess, backend: string) => void,
   ) {
-    this.worker = new Worker(WORKER_URL, { env: workerThreadEnv(backend) });
-    this.worker.on("message", (message: WorkerToMain) => this.job?.handle(message));
-    this.worker.on("error", (error) => {
-      // an uncaught exception inside the thread; 'exit' follows
-      this.lastError = error;
+    this.child = fork(ENTRY, spec.noOnnx ? ["--no-onnx"] : [], {
+      env: engineProcessEnv(spec.backend, spec.threads),
+      execArgv: [],
+      serialization: "advanced",
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
-    this.worker.on("exit", (code) => {
-      this.dead = true;
-      // died under a job: the pool replaces it with a fresh engine for the next one
-      if (this.job) metrics.engineRestarts.inc();
-      const reason = this.lastError
-        ? `worker crashed: ${this.lastError.message}`
-        : `worker thread died unexpectedly (exit code ${code})`;
-      this.job?.end({ kind: "failed", error: reason });
-      this.onDeath(this);
+    this.child.on("message", (message: WorkerToMain) => {
+      if (message.type === "warm" || message.type === "started") {
+        this.backend = message.backend;
+        onWarm(this, message.backend);
+      }
+      this.job?.handle(message);
     });
+    // a failed spawn or a message that could not be sent; 'exit' follows when the process is gone
+    this.child.on("error", () => {});
+    this.exited = new Promise((resolve) => {
+      this.child.once("exit", (code, signal) => {
+        this.dead = true;
+        // died under a job: the pool replaces it with a fresh engine for the next one
+        if (this.job) metrics.engineRestarts.inc();
+        const reason = signal
+          ? `the engine process was killed (${signal}${signal === "SIGABRT" ? ": a native abort" : signal === "SIGKILL" ? ": out of memory or killed" : ""})`
+          : `the engine process exited unexpectedly (exit code ${code})`;
+        this.job?.end({ kind: "failed", error: reason, ...(signal ? { signal } : {}) });
+        this.onDeath(this);
+        resolve();
+      });
+    });
+  }
+
+  get pid(): number | null {
+    return this.child.pid ?? null;
   }
 
   send(message: MainToWorker): void {
-    if (!this.dead) this.worker.postMessage(message);
+    if (this.dead || !this.child.connected) return;
+    // an error here means the process is going away: its 'exit' ends the job
+    this.child.send(message, undefined, {}, () => {});
   }
 
-  terminate(): Promise<number> {
-    return this.worker.terminate();
+  /** Kills the process at once (SIGKILL); resolves once it is gone. */
+  kill(): Promise<void> {
+    if (!this.dead) this.child.kill("SIGKILL");
+    return this.exited;
   }
 
-  /** Ends the thread normally (its job aborted), or terminates it if it does not end in time. */
+  /** Ends the process normally (its job aborted, exit code 0), or kills it if it does not end in time. */
   async stop(timeoutMs = 10_000): Promise<void> {
     if (this.dead) return;
-    const ended = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
     this.send({ type: "exit" });
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), timeoutMs)));
-    const outcome = await Promise.race([ended, late]);
+    const outcome = await Promise.race([this.exited, late]);
     clearTimeout(timer);
-    if (outcome === "late") await this.worker.terminate();
+    if (outcome === "late") await this.kill();
   }
 }
 
@@ -88,14 +135,15 @@ export class JobHandle {
   private readonly pending = new Map<number, (message: WorkerToMain) => void>();
 
   constructor(
-    private readonly thread: WorkerThread,
+    private readonly thread: EngineProcess,
     readonly runId: string,
     private readonly events: JobEvents,
-    private readonly release: (thread: WorkerThread, reusable: boolean) => void,
+    private readonly release: (thread: EngineProcess, reusable: boolean) => void,
   ) {}
 
-  get threadId(): number {
-    return this.thread.worker.threadId;
+  /** the engine process's id (logs; the crash tests kill it) */
+  get pid(): number | null {
+    return this.thread.pid;
   }
 
   get isEnded(): boolean {
@@ -188,9 +236,9 @@ export class JobHandle {
     return reply.type === "checkpoint" ? reply.path : null;
   }
 
-  /** Kills the thread at once (a test of crash handling, or a stuck cancel): reported as a failure. */
-  terminate(): Promise<number> {
-    return this.thread.terminate();
+  /** Kills the process at once (a test of crash handling, or a stuck cancel): reported as a failure. */
+  terminate(): Promise<void> {
+    return this.thread.kill();
   }
 
   /** Ends the job and its thread without reporting anything more (the caller records the outcome). */
@@ -205,15 +253,17 @@ export class JobHandle {
 
 export interface WorkerPoolOptions {
   log: Logger;
-  /** the engine backend the threads run (ATELIER_BACKEND in their environment) */
-  backend: string;
+  /** how the engine processes start (backend, threads, test hooks) */
+  engine: EngineSpec;
+  /** an engine process reported the backend it loaded */
+  onBackend?: (backend: string) => void;
   /** keep a finished thread loaded this long for the next job (ms) */
   idleMs?: number;
 }
 
 export class WorkerPool {
-  private readonly idle: WorkerThread[] = [];
-  private readonly all = new Set<WorkerThread>();
+  private readonly idle: EngineProcess[] = [];
+  private readonly all = new Set<EngineProcess>();
   private closed = false;
 
   constructor(private readonly o: WorkerPoolOptions) {}
@@ -226,18 +276,40 @@ export class WorkerPool {
     this.park(thread);
   }
 
-  private spawn(): WorkerThread {
-    const thread = new WorkerThread(this.o.backend, (t) => {
-      this.all.delete(t);
-      this.unpark(t);
-    });
+  private spawn(): EngineProcess {
+    const thread = new EngineProcess(
+      this.o.engine,
+      (t) => {
+        this.all.delete(t);
+        this.unpark(t);
+      },
+      (_, backend) => this.loaded(backend),
+    );
     this.all.add(thread);
     return thread;
   }
 
-  private park(thread: WorkerThread): void {
+  private lastBackend: string | null = null;
+
+  /** Logs the backend the engine processes run once, and again whenever it changes (a fallback). */
+  private loaded(backend: string): void {
+    if (backend === this.lastBackend) return;
+    this.lastBackend = backend;
+    const wanted = this.o.engine.backend;
+    if (wanted === "auto" && backend !== "onnx") {
+      this.o.log.warn("engine.fallback", {
+        backend,
+        message: `ONNX Runtime could not be loaded in the engine process: running on ${backend}`,
+      });
+    } else {
+      this.o.log.info("engine.backend", { backend, threads: this.o.engine.threads });
+    }
+    this.o.onBackend?.(backend);
+  }
+
+  private park(thread: EngineProcess): void {
     if (this.closed || thread.dead) {
-      void thread.terminate();
+      void thread.stop();
       return;
     }
     this.idle.push(thread);
@@ -245,17 +317,18 @@ export class WorkerPool {
       () => {
         this.unpark(thread);
         this.all.delete(thread);
-        void thread.terminate();
-        this.o.log.debug("worker.idle_exit", { threadId: thread.worker.threadId });
+        void thread.stop();
+        this.o.log.debug("worker.idle_exit", { pid: thread.pid });
       },
       this.o.idleMs ?? 10 * 60_000,
     );
     thread.idleTimer.unref();
-    // an idle thread must not keep the process alive
-    thread.worker.unref();
+    // an idle engine process must not keep the service alive
+    thread.child.unref();
+    thread.child.channel?.unref();
   }
 
-  private unpark(thread: WorkerThread): void {
+  private unpark(thread: EngineProcess): void {
     const i = this.idle.indexOf(thread);
     if (i >= 0) this.idle.splice(i, 1);
     if (thread.idleTimer) clearTimeout(thread.idleTimer);
@@ -268,14 +341,16 @@ export class WorkerPool {
     let thread = this.idle.pop();
     if (thread) this.unpark(thread);
     else thread = this.spawn();
-    thread.worker.ref();
+    thread.child.ref();
+    thread.child.channel?.ref();
     const handle = new JobHandle(thread, job.runId, events, (t, reusable) => {
       t.jobsRun += 1;
-      if (reusable && t.jobsRun < MAX_JOBS_PER_THREAD) {
+      if (reusable && t.jobsRun < MAX_JOBS_PER_PROCESS) {
         this.park(t);
       } else {
         this.all.delete(t);
-        void t.terminate();
+        // a failed job's process may be wedged: killed; a recycled one ends normally
+        void (reusable ? t.stop() : t.kill());
       }
     });
     thread.job = handle;

@@ -4,7 +4,7 @@
  * every run on the run bus), a freshly loaded room's latest run, and the client events that
  * start, cancel, sweep and save runs — each calling the run part it needs.
  */
-import type { FieldEdit } from "@atelier/protocol";
+import type { FieldEdit, SpeedModel } from "@atelier/protocol";
 import { broadcastActivity, roomKey, type AtelierSocket, type GatewayContext } from "./context.ts";
 import { fieldEditOf, type ApplyFieldEdit } from "./document-handlers.ts";
 import { toRunInfo } from "../common/live-run.ts";
@@ -12,6 +12,7 @@ import type { Presence } from "./presence.ts";
 import type { LiveRoom } from "../rooms/live-room.ts";
 import type { RunSettings } from "../runs/core.ts";
 import { RunManager } from "../runs/manager.ts";
+import { roundEta } from "../runs/eta.ts";
 import { saveResult } from "../runs/results.ts";
 import { attachLatestRun } from "../runs/views.ts";
 import { on, requireMember } from "./socket-events.ts";
@@ -21,10 +22,18 @@ import { ClusterSweeps } from "../sweeps/cluster-sweeps.ts";
 export interface RunLink {
   runs: RunManager;
   sweeps: Sweeps;
-  /** test and drill hooks (they act for real: a terminated worker thread really dies) */
+  /**
+   * The speed model for the estimate before Start, with the wait a run started now would have
+   * behind the jobs this node holds (embedded mode; a gateway holds none and says nothing of it).
+   */
+  estimateSpeed: () => SpeedModel;
+  /** test and drill hooks (they act for real: a killed engine process really dies) */
   debug: {
-    terminateWorker(runId: string): Promise<number>;
-    crashNextRunAt(iteration: number): void;
+    terminateWorker(runId: string): Promise<void>;
+    /** the process id of the run's engine process on this node (null: none) */
+    enginePid(runId: string): number | null;
+    /** the next run's engine throws, or aborts natively, at this iteration */
+    crashNextRunAt(iteration: number, how?: "throw" | "abort"): void;
   };
   /** recovers or follows the runs (and in a cluster, the sweeps) before the node takes clients */
   start: () => Promise<void>;
@@ -37,6 +46,10 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
   const { io, db, log, rooms, fanout, nodeId } = ctx;
   // cluster runs: every node hears every run event on the run bus, so each one emits to its own sockets only
   const runsOut = settings.redisUrl ? io.local : io;
+  const estimateSpeed = (): SpeedModel => {
+    const speed = runs.core.speed.current();
+    return runs.cluster ? speed : { ...speed, queueWaitSeconds: roundEta(runs.scheduler.newJobWait()) ?? 0 };
+  };
   const runs: RunManager = new RunManager({
     ...settings,
     db,
@@ -50,9 +63,7 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
         const serial = JSON.stringify(info);
         if (serial === room.run.lastSentInfo) return;
         room.run.lastSentInfo = serial;
-        runsOut
-          .to(roomKey(room.id))
-          .emit("run:update", { roomId: room.id, run: info, speed: runs.core.speed.current() });
+        runsOut.to(roomKey(room.id)).emit("run:update", { roomId: room.id, run: info, speed: estimateSpeed() });
       },
       stats(room, stats) {
         runsOut.to(roomKey(room.id)).emit("run:stats", { ...stats, roomId: room.id });
@@ -166,14 +177,16 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
     },
     followEdit: (room, edit, authorId) => runs.control.onDocumentEdit(room, edit, authorId),
     registerHandlers,
+    estimateSpeed,
     debug: {
       terminateWorker(runId) {
         const worker = runs.core.active.get(runId)?.worker;
         if (!worker) throw new Error(`run ${runId} has no worker on this node`);
         return worker.terminate();
       },
-      crashNextRunAt(iteration) {
-        runs.launcher.crashNextAt = iteration;
+      enginePid: (runId) => runs.core.active.get(runId)?.worker?.pid ?? null,
+      crashNextRunAt(iteration, how = "throw") {
+        runs.launcher.crashNextAt = { iteration, how };
       },
     },
   };

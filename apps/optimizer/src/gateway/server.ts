@@ -45,7 +45,14 @@ export type { AtelierServer } from "./context.ts";
 export type OptimizerServerOptions = RunSettings &
   Pick<
     Settings,
-    "port" | "secret" | "webOrigin" | "allowedHosts" | "recoveryWindowMs" | "sessionCheckMs" | "metricsToken"
+    | "port"
+    | "secret"
+    | "webOrigin"
+    | "allowedHosts"
+    | "recoveryWindowMs"
+    | "sessionCheckMs"
+    | "metricsToken"
+    | "testAbortAt"
   > & {
     db?: Db;
     logger?: Logger;
@@ -56,10 +63,12 @@ export interface OptimizerServer {
   url: string;
   nodeId: string;
   io: AtelierServer;
-  /** test and drill hooks (they act for real: a terminated worker thread really dies) */
+  /** test and drill hooks (they act for real: a killed engine process really dies) */
   debug: {
-    terminateWorker(runId: string): Promise<number>;
-    crashNextRunAt(iteration: number): void;
+    terminateWorker(runId: string): Promise<void>;
+    /** the process id of the run's engine process on this node (null: none) */
+    enginePid(runId: string): number | null;
+    crashNextRunAt(iteration: number, how?: "throw" | "abort"): void;
     fanoutStats(): ReturnType<PreviewFanout["stats"]>;
     eventLoopDelay(): { p50: number; p99: number; max: number; mean: number };
     resetEventLoopDelay(): void;
@@ -125,6 +134,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
   // the run service: it also gives every room loaded from now on its latest run (rooms.onLoad)
   const link = createRunLink(ctx, options);
   const { runs } = link;
+  if (options.testAbortAt) link.debug.crashNextRunAt(options.testAbortAt, "abort");
   const stopGauges = [
     gauges.gateway(() => [
       [{ what: "sockets" }, io.engine.clientsCount],
@@ -139,7 +149,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     }),
   ];
   const presence = new Presence(io, log, options.limits.presenceCoalesceMs);
-  const views: RoomViews = { speed: () => runs.core.speed.current(), sweeps: link.sweeps };
+  const views: RoomViews = { speed: link.estimateSpeed, sweeps: link.sweeps };
   const applyFieldEdit = createDocumentEditor(ctx, link.followEdit);
   const maskEdits = new KeyedQueue();
   if (cluster) {

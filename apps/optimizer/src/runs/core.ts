@@ -6,7 +6,7 @@
  */
 import type { Db } from "@atelier/db";
 import type { IterationStats, RoomField } from "@atelier/protocol";
-import type { Settings } from "../config.ts";
+import { expectedBackend, type Settings } from "../config.ts";
 import type { Logger } from "../common/log.ts";
 import type { LiveRoom, PreviewFrame } from "../rooms/live-room.ts";
 import type { RoomRegistry } from "../rooms/room-registry.ts";
@@ -45,6 +45,8 @@ export type RunSettings = Pick<
   | "prewarm"
   | "workerIdleMs"
   | "backend"
+  | "engineThreads"
+  | "testNoOnnx"
   | "limits"
   | "redisUrl"
   | "redisPrefix"
@@ -80,9 +82,10 @@ export interface RunRuntime {
   readonly files: RunFiles;
   readonly active: Map<string, LiveRun>;
   readonly speed: SpeedTracker;
-  msPerPixelIteration: number | null;
   backend: string | null;
   adapter: string | null;
+  /** the node is shutting down (a run whose engine died then is not resumed here) */
+  readonly closing?: boolean;
 }
 
 /** The embedded sink: a run's events go to its room (if loaded here and still its run) and the room's sockets. */
@@ -129,8 +132,6 @@ export class RunCore implements RunRuntime {
   readonly active = new Map<string, LiveRun>();
   /** the deployment's speed for estimates before Start (runs/speed-model.ts), learned from completed runs */
   readonly speed: SpeedTracker;
-  /** learned speed: milliseconds per iteration per pixel, for ETAs of runs not started yet */
-  msPerPixelIteration: number | null = null;
   /** the backend the last worker reported (for /health) */
   backend: string | null = null;
   /** webgpu: the GPU adapter the last worker reported (for /health) */
@@ -139,7 +140,7 @@ export class RunCore implements RunRuntime {
 
   constructor(readonly o: RunManagerOptions) {
     this.files = new RunFiles(o.db, o.dataDir);
-    this.speed = new SpeedTracker(o.backend);
+    this.speed = new SpeedTracker(expectedBackend(o.backend));
   }
 
   /** The run's room when it is loaded here and the run is still its run. */

@@ -2,7 +2,7 @@
  * Run ETAs, free of IO: how long a run still needs, the learned speed of the deployment, and
  * the queue positions and start estimates of the waiting runs (the same rules in both modes).
  */
-import type { RunParams } from "@atelier/protocol";
+import { runSecondsLeft, type RunParams, type SpeedModel } from "@atelier/protocol";
 import { estimateStartTimes } from "./fair-queue.ts";
 
 /** Seconds to one decimal, so run:update is not resent for every millisecond of drift. */
@@ -10,23 +10,48 @@ export function roundEta(seconds: number | null): number | null {
   return seconds === null ? null : Math.round(seconds * 10) / 10;
 }
 
-/** Milliseconds per iteration of a run not measured yet, from the learned ms per pixel-iteration. */
-function estimateMsPerIteration(params: RunParams, msPerPixelIteration: number | null): number | null {
-  return msPerPixelIteration === null ? null : msPerPixelIteration * params.size * params.size;
+/** Iterations per level a run's speed there is the median of (the latest ones). */
+const LEVEL_WINDOW = 5;
+
+/**
+ * Records one iteration's time at its level. A level's first iteration is kept apart (it pays
+ * for building the level's graph and buffers: seconds on onnx) and dropped once later ones came.
+ */
+export function addLevelSample(samples: number[][], level: number, ms: number): void {
+  const at = (samples[level] ??= []);
+  at.push(ms);
+  if (at.length > LEVEL_WINDOW + 1) at.splice(1, 1);
+}
+
+/** Each level's measured ms per iteration (median of its latest iterations), null where it has none yet. */
+export function levelSpeeds(samples: readonly (readonly number[] | undefined)[]): (number | null)[] {
+  return Array.from(samples, (at) => {
+    if (!at || at.length === 0) return null;
+    const recent = at.length > 1 ? at.slice(1) : at;
+    const sorted = [...recent].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  });
 }
 
 interface EtaRun {
   params: RunParams;
   iteration: number;
-  /** measured (smoothed) ms per iteration, once it ran */
-  msPerIteration: number | null;
+  /** the run's iteration times per level of its plan (addLevelSample) */
+  levelSamples: number[][];
+  /** short side ÷ long side of its images, once an iteration told (else a square) */
+  aspect: number | null;
 }
 
-/** Seconds the run still needs: its own speed once measured, else the learned one; null when neither is known. */
-export function remainingSeconds(run: EtaRun, msPerPixelIteration: number | null): number | null {
-  const perIteration = run.msPerIteration ?? estimateMsPerIteration(run.params, msPerPixelIteration);
-  if (perIteration === null) return null;
-  return (Math.max(0, run.params.iterations - run.iteration) * perIteration) / 1000;
+/**
+ * Seconds the run still needs: the one time function (protocol runSecondsLeft) with this run's
+ * own per-level speeds once measured, the speed model's figure before.
+ */
+export function remainingSeconds(run: EtaRun, speed: Pick<SpeedModel, "msPerPixelIteration" | "bands">): number {
+  return runSecondsLeft(run.params, speed, {
+    aspect: run.aspect ?? 1,
+    progress: { iteration: run.iteration, levelMs: levelSpeeds(run.levelSamples) },
+  });
 }
 
 /**
@@ -45,18 +70,6 @@ export function sweepSecondsLeft(
       iterations += Math.max(0, sweep.iterations - cell.iteration);
   }
   return (iterations * sweep.size * sweep.size * msPerPixelIteration) / 1000;
-}
-
-/** A run's smoothed ms per iteration after one more measured iteration. */
-export function smoothRunSpeed(previous: number | null, ms: number): number {
-  return previous === null ? ms : 0.8 * previous + 0.2 * ms;
-}
-
-/** The deployment's learned ms per pixel-iteration after one more measured iteration (unchanged for an empty image). */
-export function learnPixelRate(previous: number | null, ms: number, pixels: number): number | null {
-  if (pixels <= 0) return previous;
-  const rate = ms / pixels;
-  return previous === null ? rate : 0.9 * previous + 0.1 * rate;
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Runs a queued run on one of this node's worker threads and turns what the thread says
+ * Runs a queued run on one of this node's engine processes and turns what the process says
  * (started, iterations, previews, checkpoints, its end) into run state, database updates and
  * room broadcasts.
  */
@@ -8,7 +8,7 @@ import { memberVisibleError } from "../common/errors.ts";
 import type { JobHandle, WorkerEnd, WorkerPool } from "../engine-slots/slot-pool.ts";
 import type { LiveRun } from "../common/live-run.ts";
 import type { RunRuntime, RunSink } from "./core.ts";
-import { learnPixelRate, smoothRunSpeed } from "./eta.ts";
+import { addLevelSample } from "./eta.ts";
 import type { PreviewFrame } from "../rooms/live-room.ts";
 import type { WorkerJob, WorkerToMain } from "../engine-slots/slot-messages.ts";
 import { metrics } from "../common/metrics.ts";
@@ -29,9 +29,32 @@ export function endStatus(
   return { status: "failed", error: memberVisibleError(end.error) };
 }
 
+/** Engine processes killed under one run that it survives (an OOM kill that repeats must end it). */
+const MAX_ENGINE_RESTARTS = 2;
+
+/**
+ * Whether a run whose engine process died goes on in a new one (from its checkpoint) rather than
+ * failing: only when the process was killed from outside (SIGKILL: the OOM killer, kill -9) while
+ * nobody stopped the run, a few times at most. A native abort (SIGABRT) or an exception is the
+ * engine's own failure on this job, which a retry would most likely repeat: the run fails.
+ */
+export function shouldResumeAfter(
+  end: WorkerEnd,
+  run: Pick<LiveRun, "stopReason" | "engineRestarts">,
+  closing: boolean,
+): boolean {
+  return (
+    end.kind === "failed" &&
+    end.signal === "SIGKILL" &&
+    run.stopReason === null &&
+    !closing &&
+    run.engineRestarts < MAX_ENGINE_RESTARTS
+  );
+}
+
 export class RunLauncher {
-  /** one-shot fault injection for crash tests: the next run's worker throws at this iteration */
-  crashNextAt: number | null = null;
+  /** one-shot fault injection for crash tests: the next run's engine process throws, or aborts natively, at this iteration */
+  crashNextAt: { iteration: number; how: "throw" | "abort" } | null = null;
   /** tells the room a run failed (embedded); a worker's failure reaches rooms through the run's state */
   onFailed: ((run: LiveRun, message: string) => void) | null = null;
   /** each run's file uploads to the store, in order (see keeping) */
@@ -44,10 +67,10 @@ export class RunLauncher {
     private readonly finish: FinishRun,
   ) {}
 
-  /** The job a worker thread runs for this run. */
+  /** The job an engine process runs for this run. */
   jobOf(run: LiveRun): WorkerJob {
     const o = this.core.o;
-    const crashAt = this.crashNextAt ?? undefined;
+    const crash = this.crashNextAt;
     this.crashNextAt = null;
     return {
       runId: run.id,
@@ -60,7 +83,8 @@ export class RunLauncher {
       checkpointEvery: o.checkpointEvery,
       checkpointPath: this.core.files.checkpointFile(run.id),
       finalPath: this.core.files.finalImagePath(run.id),
-      ...(crashAt !== undefined ? { crashAtIteration: crashAt } : {}),
+      ...(crash?.how === "throw" ? { crashAtIteration: crash.iteration } : {}),
+      ...(crash?.how === "abort" ? { abortAtIteration: crash.iteration } : {}),
     };
   }
 
@@ -82,7 +106,7 @@ export class RunLauncher {
       return;
     }
     run.worker = handle;
-    log.info("run.started", { runId: run.id, roomId: run.roomId, threadId: handle.threadId });
+    log.info("run.started", { runId: run.id, roomId: run.roomId, pid: handle.pid });
     db.run
       .update({ where: { id: run.id }, data: { status: "running", startedAt: run.startedAt } })
       .catch((error) => log.error("run.db_update_failed", { runId: run.id, error }));
@@ -97,6 +121,7 @@ export class RunLauncher {
         run.modelHash = message.modelHash;
         this.core.backend = message.backend;
         this.core.adapter = message.adapter ?? null;
+        this.core.speed.setBackend(message.backend);
         // the run record names the GPU adapter a webgpu run ran on
         db.run
           .update({
@@ -113,9 +138,8 @@ export class RunLauncher {
         run.iteration = e.iteration;
         run.computeMs += e.ms;
         metrics.iterations.inc({ backend: run.backend ?? "unknown" });
-        this.core.speed.observeIteration(run.id, e.width * e.height, e.ms);
-        run.msPerIteration = smoothRunSpeed(run.msPerIteration, e.ms);
-        this.core.msPerPixelIteration = learnPixelRate(this.core.msPerPixelIteration, e.ms, e.width * e.height);
+        addLevelSample(run.levelSamples, e.scale, e.ms);
+        if (e.width > 0 && e.height > 0) run.aspect = Math.min(e.width, e.height) / Math.max(e.width, e.height);
         const stats: IterationStats = {
           runId: run.id,
           iteration: e.iteration,
@@ -147,6 +171,7 @@ export class RunLauncher {
         // the row names the checkpoint once the store has it (another node may resume from it)
         void this.keeping(run.id, async () => {
           run.checkpointPath = await this.core.files.keep(message.path);
+          run.checkpointIteration = message.iteration;
           await db.run
             .update({
               where: { id: run.id },
@@ -175,6 +200,24 @@ export class RunLauncher {
     }
   }
 
+  /** The run's engine process was killed: the run goes on in a new one from its latest checkpoint (else from its start). */
+  private async resumeInNewProcess(run: LiveRun, end: WorkerEnd): Promise<void> {
+    run.engineRestarts += 1;
+    const checkpoint = await this.core.files.existingCheckpoint(run.checkpointPath);
+    const from = checkpoint ? (run.checkpointIteration ?? 0) : 0;
+    this.core.o.log.warn("run.engine_lost", {
+      runId: run.id,
+      roomId: run.roomId,
+      error: end.kind === "failed" ? end.error : end.kind,
+      resumeFrom: from,
+    });
+    if (checkpoint) run.initImagePath = checkpoint;
+    run.iteration = from;
+    // the levels measured so far are redone: the time left follows the new process's speed
+    run.levelSamples = [];
+    this.launch(run, checkpoint && from > 0 ? { startIteration: from } : undefined);
+  }
+
   /**
    * Runs `keep` after the run's earlier file uploads (one chain per run, so checkpoints reach the
    * store in order and the run's end waits for them); a failed upload is logged, never thrown.
@@ -189,7 +232,11 @@ export class RunLauncher {
 
   private async onWorkerEnd(run: LiveRun, end: WorkerEnd): Promise<void> {
     run.worker = null;
-    this.core.speed.runEnded(run.id, end.kind === "done", run.backend);
+    if (shouldResumeAfter(end, run, this.core.closing ?? false)) {
+      await this.resumeInNewProcess(run, end);
+      return;
+    }
+    if (end.kind === "done") this.core.speed.runEnded({ ...run, width: end.width, height: end.height }, true);
     if (end.kind === "done") {
       run.iteration = end.iteration;
       await this.keeping(run.id, async () => {

@@ -11,7 +11,7 @@
  * other nodes' runs).
  */
 import type { RunStatus } from "@atelier/protocol";
-import { WorkerPool } from "../engine-slots/slot-pool.ts";
+import { engineSpec, WorkerPool } from "../engine-slots/slot-pool.ts";
 import { removeLease } from "./lease.ts";
 import type { LiveRun } from "../common/live-run.ts";
 import { RunControl } from "./control.ts";
@@ -49,7 +49,15 @@ export class RunManager {
 
   constructor(o: RunManagerOptions) {
     this.core = new RunCore(o);
-    this.pool = new WorkerPool({ log: o.log, idleMs: o.workerIdleMs, backend: o.backend });
+    this.pool = new WorkerPool({
+      log: o.log,
+      idleMs: o.workerIdleMs,
+      engine: engineSpec(o, o.workers),
+      onBackend: (backend) => {
+        this.core.backend = backend;
+        this.core.speed.setBackend(backend);
+      },
+    });
     const sink = roomSink(this.core);
     const finish = (run: LiveRun, status: RunStatus, error: string | null) =>
       finishRun(this.core, sink, this.scheduler, run, status, error);
@@ -83,6 +91,8 @@ export class RunManager {
 
   /** Recovers runs left behind by a stopped process, then keeps leases fresh and sweeps periodically. */
   async start(): Promise<void> {
+    // what completed runs taught this deployment (every node reads the same Run rows)
+    await this.core.speed.load(this.core.o.db, this.core.o.log);
     // a gateway holds no run: the dispatcher works from the database, workers resume from checkpoints
     if (this.cluster) {
       await this.cluster.start();
@@ -132,6 +142,7 @@ export class RunManager {
       }),
     );
     await this.pool.close();
+    this.core.speed.stop();
     // its running jobs checkpoint and stay `running`: another worker of the cluster resumes them
     await this.clusterWorker?.close();
     await this.cluster?.close();

@@ -15,7 +15,7 @@ import type { LiveRoom } from "../rooms/live-room.ts";
 
 /**
  * Image decoding for results, loaded on first use: the engine module brings tfjs with it,
- * which the service's main thread otherwise never needs (the math runs in worker threads).
+ * which the service's main thread otherwise never needs (the math runs in engine processes).
  */
 async function decodeImage(source: string | Uint8Array): Promise<RgbImage> {
   const engine = await import("@atelier/engine");

@@ -1,10 +1,10 @@
 /**
  * The embedded scheduler: this node's fair queue (runs/fair-queue.ts) of runs and batches, started
- * on this node's worker threads as slots free up, with queue positions and ETAs refreshed for
+ * on this node's engine processes as slots free up, with queue positions and ETAs refreshed for
  * every run it holds (runs/eta.ts) once a second while any is active.
  */
 import { ServiceError } from "../common/errors.ts";
-import { FairQueue } from "./fair-queue.ts";
+import { estimateStartTimes, FairQueue } from "./fair-queue.ts";
 import type { WorkerPool } from "../engine-slots/slot-pool.ts";
 import { writeLease } from "./lease.ts";
 import { isBatch, isRun, type QueueBatch, type QueueEntry } from "./queue-entry.ts";
@@ -58,6 +58,22 @@ export class LocalScheduler {
     this.ensureTicking();
   }
 
+  /**
+   * Seconds a job queued now would wait: the running jobs' time left and every waiting job's
+   * length, slot by slot (the queue's own order; a new user's job may well start sooner, so an
+   * upper bound). A batch of unknown length counts as none.
+   */
+  newJobWait(): number {
+    const speed = this.core.speed.current();
+    const remaining = (job: QueueEntry) =>
+      (isBatch(job) ? job.secondsLeft(speed.msPerPixelIteration) : remainingSeconds(job, speed)) ?? 0;
+    const starts = estimateStartTimes(this.queue.runningJobs().map(remaining), this.queue.size.concurrency, [
+      ...this.queue.waitingOrder().map(remaining),
+      0,
+    ]);
+    return starts.at(-1) ?? 0;
+  }
+
   /** Queues a batch in the fair queue (it runs when its user's turn comes, like a run). */
   enqueueBatch(batch: QueueBatch): void {
     if (this.core.closing) throw new ServiceError("conflict", "the optimiser is shutting down");
@@ -80,11 +96,12 @@ export class LocalScheduler {
 
   /** Positions and ETAs of every run this node holds; sends run:update where something changed. */
   private refreshQueueInfo(): void {
-    // until a run here measured it: the deployment's speed model (the reference figure, or what completed runs taught)
-    const rate = this.core.msPerPixelIteration ?? this.core.speed.current().msPerPixelIteration;
-    const remaining = (job: QueueEntry) => (isBatch(job) ? job.secondsLeft(rate) : remainingSeconds(job, rate));
+    // a running run: its own measured speed per level; a waiting one: the speed model's
+    const speed = this.core.speed.current();
+    const remaining = (job: QueueEntry) =>
+      isBatch(job) ? job.secondsLeft(speed.msPerPixelIteration) : remainingSeconds(job, speed);
     const running = this.queue.runningJobs().filter(isRun);
-    for (const run of running) run.etaSeconds = roundEta(remainingSeconds(run, rate));
+    for (const run of running) run.etaSeconds = roundEta(remainingSeconds(run, speed));
     const waiting = queueEstimates(
       this.queue.runningJobs(),
       this.queue.waitingOrder(),

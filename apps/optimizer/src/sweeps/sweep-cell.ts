@@ -1,5 +1,5 @@
 /**
- * One sweep cell on a worker thread: the same code for a sweep run in this process (sweeps/sweep-manager.ts,
+ * One sweep cell on a engine process: the same code for a sweep run in this process (sweeps/sweep-manager.ts,
  * embedded mode) and for one run by a cluster worker (sweeps/sweep-job.ts). It runs the cell's
  * settings as a short run, reports every preview as the cell's frame, and on completion
  * reports the exact final pixels as the cell's last frame (PNG), which promotion starts from.
@@ -92,6 +92,7 @@ export async function runSweepCell(
         {
           onMessage: (message) => {
             if (message.type === "iteration") state.info.iteration = message.event.iteration;
+            if (message.type === "started") state.info.backend = message.backend;
             if (message.type !== "preview") return;
             const { iteration, mime, width, height } = message;
             state.frame = { ...ids, iteration, mime, width, height, data: Buffer.from(message.data) };

@@ -1,6 +1,6 @@
 /**
  * A cluster worker's side of sweeps: a BullMQ "sweep" job runs the sweep's cells one after
- * another on this process's worker threads (sweeps/sweep-cell.ts, as in embedded mode), holding one
+ * another on this process's engine processes (sweeps/sweep-cell.ts, as in embedded mode), holding one
  * slot like a run, and publishes the grid's state and each cell's frames on the run bus (every
  * gateway fans them out to its sockets) and into Redis (late joiners on any gateway). A sweep
  * another worker left (killed, or stopped) comes back to a worker with its finished cells kept:

@@ -5,7 +5,7 @@
  * `sweep:frame` (its final image last, as PNG); `sweep:update` carries the grid's state.
  * Promoting a cell gives the path of its final image, from which the server starts the
  * full-size run. This file: the embedded mode (the run manager's fair queue, this process's
- * worker threads); in a cluster, sweeps go to the workers like runs (sweeps/cluster-sweeps.ts).
+ * engine processes); in a cluster, sweeps go to the workers like runs (sweeps/cluster-sweeps.ts).
  */
 import {
   expandSweep,

@@ -188,7 +188,7 @@ function SelectField<F extends "optimizer" | "init" | "pooling">({
   );
 }
 
-function ToggleField({ field, description }: { field: "originalColors" | "multiscale"; description: string }) {
+function ToggleField({ field, description }: { field: "multiscale"; description: string }) {
   const { doc, conn, editable } = useStudio();
   const id = useId();
   const focus = useFocusProps(field);
@@ -283,7 +283,8 @@ export function ParamPanel() {
         />
         <SeedField />
       </div>
-      <ToggleField field="originalColors" description="Keep the photo’s colours" />
+      {/* one control for colours: the select ("Photo's brightness only" is what the older
+          "Keep the photo's colours" checkbox did; the select shows a room's flag as that choice) */}
       <ColorControlField />
       <ToggleField field="multiscale" description="Paint coarse to fine (first preview in seconds)" />
       <button

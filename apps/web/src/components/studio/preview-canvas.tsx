@@ -16,8 +16,8 @@ export function PreviewCanvas({
   onPainted,
 }: {
   canvasRef: React.RefObject<HTMLCanvasElement | null>;
-  /** told once the canvas first holds pixels */
-  onPainted?: () => void;
+  /** told the canvas's size after each frame drawn */
+  onPainted?: (width: number, height: number) => void;
 }) {
   const { onPreview, state, doc, editable } = useStudio();
   const [shown, setShown] = useState<{ runId: string; iteration: number; width: number; height: number } | null>(null);
@@ -42,7 +42,7 @@ export function PreviewCanvas({
           bitmap.close();
         }
         setShown({ runId: frame.runId, iteration: frame.iteration, width, height });
-        onPainted?.();
+        onPainted?.(width, height);
         setDrawError(null);
       },
       () => setDrawError("A preview frame could not be decoded; waiting for the next one."),

@@ -4,6 +4,7 @@ import {
   RUN_PRESETS,
   estimateRunSeconds,
   formatEstimate,
+  runSecondsLeft,
   presetChanges,
   presetWithinLimits,
   type SpeedModel,
@@ -22,7 +23,8 @@ function speedSource(speed: SpeedModel): string {
 /**
  * Quick / Balanced / Full size, each with what it would take here, and the estimate of the
  * room's current settings before anyone presses Start, for the content photo's shape (a square
- * until it is known: an upper bound) and no queue ahead.
+ * until it is known: an upper bound) plus the wait for the runs ahead in the queue — all from the
+ * one time function (protocol runSecondsLeft) the service's "time left" uses too.
  */
 export function RunEstimate() {
   const { doc, conn, editable, state } = useStudio();
@@ -60,7 +62,14 @@ export function RunEstimate() {
         {speed ? (
           <>
             This run:{" "}
-            <strong className="text-ink">{formatEstimate(estimateRunSeconds(current, speed, aspect ?? 1))}</strong>
+            <strong className="text-ink">
+              {formatEstimate(
+                runSecondsLeft(current, speed, { aspect: aspect ?? 1, queueWaitSeconds: speed.queueWaitSeconds }),
+              )}
+            </strong>
+            {speed.queueWaitSeconds
+              ? ` (${formatEstimate(speed.queueWaitSeconds)} of it waiting for the runs ahead)`
+              : ""}
             {aspect === null ? " at most (for a square photo)" : ""} on this server, from {speedSource(speed)}{" "}
             <abbr title={BACKEND_HELP} className="cursor-help">
               (what is a backend?)

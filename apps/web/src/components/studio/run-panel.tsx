@@ -26,8 +26,8 @@ export function RunPanel({
   painted,
 }: {
   canvasRef: React.RefObject<HTMLCanvasElement | null>;
-  /** the canvas holds pixels (of this run or an earlier one) */
-  painted: boolean;
+  /** the size of the pixels the canvas holds (of this run or an earlier one), null while empty */
+  painted: { width: number; height: number } | null;
 }) {
   const { state, doc, conn, editable } = useStudio();
   const run = state.run;
@@ -121,7 +121,7 @@ export function RunPanel({
             Save result
           </button>
         )}
-        <DownloadButton canvasRef={canvasRef} disabled={!painted} name={state.name} />
+        <DownloadButton canvasRef={canvasRef} size={painted} name={state.name} />
         <NotifyToggle />
       </div>
       {!active && notReady && editable && (
@@ -226,13 +226,14 @@ function Stat({ label, children, testId }: { label: string; children: React.Reac
   );
 }
 
+/** Saves the canvas as it is, and says at what size (the painting's own: a coarse level is smaller). */
 function DownloadButton({
   canvasRef,
-  disabled,
+  size,
   name,
 }: {
   canvasRef: React.RefObject<HTMLCanvasElement | null>;
-  disabled: boolean;
+  size: { width: number; height: number } | null;
   name: string;
 }) {
   const [error, setError] = useState<string | null>(null);
@@ -241,7 +242,7 @@ function DownloadButton({
       <button
         type="button"
         className="btn btn-ghost"
-        disabled={disabled}
+        disabled={!size}
         data-testid="download-png"
         onClick={() => {
           const canvas = canvasRef.current;
@@ -257,6 +258,12 @@ function DownloadButton({
         }}
       >
         Download PNG
+        {size && (
+          <span className="tabular-nums text-muted" data-testid="download-size">
+            {" "}
+            · {size.width} × {size.height}
+          </span>
+        )}
       </button>
       {error && (
         <span role="alert" className="text-xs text-danger">

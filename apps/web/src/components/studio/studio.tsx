@@ -30,8 +30,13 @@ export function Studio({ initial, me, joinedAs }: { initial: RoomState; me: Me; 
 function StudioLayout({ joinedAs }: { joinedAs?: string }) {
   const { state, dispatch } = useStudio();
   const canvasRef = useRef<HTMLCanvasElement | null>(null);
-  const [painted, setPainted] = useState(false);
-  const markPainted = useCallback(() => setPainted(true), []);
+  // the size of what the canvas holds (null: nothing yet); kept when a frame is the same size
+  const [painted, setPainted] = useState<{ width: number; height: number } | null>(null);
+  const markPainted = useCallback(
+    (width: number, height: number) =>
+      setPainted((p) => (p && p.width === width && p.height === height ? p : { width, height })),
+    [],
+  );
   const [tab, setTab] = useState<StudioTab>("canvas");
   const [historyCount, setHistoryCount] = useState(0);
   const role = state.role;

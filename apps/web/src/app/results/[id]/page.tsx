@@ -4,6 +4,7 @@ import { notFound } from "next/navigation";
 import { getDb } from "@atelier/db";
 import { FramedImage, imageUrl } from "@/components/image";
 import { CopyLinkButton, LikeButton, RemixButton } from "@/components/result-actions";
+import { ResultImage } from "@/components/result-image";
 import { currentUser } from "@/server/page-session";
 import { resultDetail } from "@/server/queries";
 import { ParamsTable } from "@/components/params-table";
@@ -47,15 +48,11 @@ export default async function ResultPage({ params }: Props) {
   return (
     <main className="mx-auto grid w-full max-w-6xl gap-10 px-5 pt-10 lg:grid-cols-[minmax(0,1.5fr)_minmax(0,1fr)]">
       <div className="lg:sticky lg:top-24 lg:self-start">
-        <FramedImage
+        <ResultImage
           id={card.imageId}
           alt={`“${card.title}” by ${card.authorName}`}
           width={card.width}
           height={card.height}
-          thumb={1280}
-          fit="contain"
-          priority
-          className="rounded-2xl border border-line"
         />
       </div>
       <aside className="space-y-8">
@@ -83,7 +80,10 @@ export default async function ResultPage({ params }: Props) {
             download
             data-testid="download-png"
           >
-            Download PNG
+            Download PNG{" "}
+            <span className="tabular-nums text-muted">
+              · {card.width} × {card.height}
+            </span>
           </a>
           <CopyLinkButton />
         </div>
