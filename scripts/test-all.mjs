@@ -190,13 +190,13 @@ if (lintStatus !== 0) {
 // The service's suites spend much of their wall time waiting (sockets, timers, processes being
 // killed and taken over: measured 314 s of CPU in 352 s of wall for the SQLite pass, 392 s in
 // 537 s for the PostgreSQL pass, whose chaos files mostly wait), so its SQLite pass and its
-// PostgreSQL pass (only the files that open a database; two files at a time) run side by side,
+// PostgreSQL pass (only the files that open a database) run side by side, two files at a time each,
 // with the web app's PostgreSQL pass (database queries, no engine); the passes beside the
 // SQLite one hold their output until they end. Their wall-clock limits are scaled for the
 // load they make together (ATELIER_TEST_SLOWDOWN_FLOOR, vitest.base.ts). The engine's suites
 // keep both cores busy, so they run alone.
 if (status === 0) {
-  const sideBySide = { ...process.env, ATELIER_TEST_SLOWDOWN_FLOOR: "1.5" };
+  const sideBySide = { ...process.env, ATELIER_TEST_SLOWDOWN_FLOOR: "2" };
   const pgEnv = { ...sideBySide, ATELIER_TEST_DB: "postgresql" };
   const pass = postgresWorkspaces.map((ws) => ({ ws, files: databaseSuites(path.join(repoRoot, ws)) }));
   for (const { ws, files } of pass)
@@ -212,7 +212,7 @@ if (status === 0) {
     );
   status = await phase(
     "vitest apps/optimizer",
-    () => vitest("apps/optimizer", "results.json", { env: sideBySide }),
+    () => vitest("apps/optimizer", "results.json", { env: sideBySide, filesAtOnce: 2 }),
     "PostgreSQL passes",
   );
   for (const pgStatus of await Promise.all(postgres)) if (status === 0) status = pgStatus;
