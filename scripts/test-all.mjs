@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // `npm test`: every test of the monorepo on a fresh clone — installs what is missing
-// (dependencies, Debian's Chromium, Mesa's software Vulkan driver), starts PostgreSQL/Redis if they stopped, then runs lint,
-// the unit and integration suites (one package at a time: 2 cores, CPU-bound engine tests;
-// lint beside the light ones), the suites that open a database once more against PostgreSQL,
-// and the Playwright journeys, and prints the time of each phase and one closing line with
-// the counts of all of them.
+// (dependencies, Debian's Chromium, Mesa's software Vulkan driver), starts PostgreSQL/Redis if
+// they stopped, then runs lint beside the light suites; the service's suites beside their
+// PostgreSQL pass (the suites that open a database, once more against PostgreSQL); the engine's
+// suites alone (CPU-bound); the Playwright journeys; and prints the time of each phase and one
+// closing line with the counts of all of them.
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -131,9 +131,14 @@ async function phase(name, fn, beside) {
   return status;
 }
 
-/** One workspace's vitest suites (all, or `files`), with a JSON report under its .vitest/. */
-async function vitest(ws, report, { files = [], env = process.env, quiet = false } = {}) {
+/**
+ * One workspace's vitest suites (all, or `files`), with a JSON report under its .vitest/;
+ * `filesAtOnce`: test files run side by side (each in its own process), instead of the
+ * workspace's own setting.
+ */
+async function vitest(ws, report, { files = [], env = process.env, quiet = false, filesAtOnce = 0 } = {}) {
   const args = ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=.vitest/${report}`];
+  if (filesAtOnce > 0) args.push("--fileParallelism", `--maxWorkers=${filesAtOnce}`);
   const r = await runAsync("npx", [...args, ...files], { cwd: path.join(repoRoot, ws), env, quiet });
   if (quiet) process.stdout.write(r.output);
   return r.status;
@@ -182,39 +187,66 @@ if (lintStatus !== 0) {
   console.error("[atelier] lint failed (npm run lint): fix the errors above, or `npm run lint:fix` for formatting");
   finish(lintStatus);
 }
-for (const ws of workspaces.filter((w) => heavy.has(w))) {
-  if (status === 0) status = await phase(`vitest ${ws}`, () => vitest(ws, "results.json"));
-}
-if (status === 0) {
-  // The PostgreSQL pass: only the files that open a database. The web app's suites (database
-  // queries, no engine) run beside the service's, their output held until they end.
-  const pgEnv = { ...process.env, ATELIER_TEST_DB: "postgresql" };
-  const pass = postgresWorkspaces.map((ws) => ({ ws, files: databaseSuites(path.join(repoRoot, ws)) }));
-  for (const { ws, files } of pass)
-    log(`again against PostgreSQL: ${ws}, the ${files.length} suites that open a database`);
-  const [web, service] = [pass.find((p) => p.ws === "apps/web"), pass.find((p) => p.ws === "apps/optimizer")];
-  const beside = web?.files.length
-    ? phase(
-        "PostgreSQL apps/web",
-        () => vitest("apps/web", "results-postgresql.json", { files: web.files, env: pgEnv, quiet: true }),
-        "PostgreSQL apps/optimizer",
-      )
-    : Promise.resolve(0);
-  if (service?.files.length) {
-    status = await phase(
-      "PostgreSQL apps/optimizer",
-      () => vitest("apps/optimizer", "results-postgresql.json", { files: service.files, env: pgEnv }),
-      web?.files.length ? "PostgreSQL apps/web" : undefined,
-    );
-  }
-  const webStatus = await beside;
-  if (status === 0) status = webStatus;
-}
-if (status === 0 && existsSync(path.join(repoRoot, "e2e", "playwright.config.ts"))) {
-  ensureChromium();
-  status = await phase(
-    "e2e (build + journeys)",
-    async () => (await runAsync("npm", ["run", "test:e2e", "-w", "@atelier/e2e"])).status,
+// The service's suites spend much of their wall time waiting (sockets, timers, processes being
+// killed and taken over: measured 314 s of CPU in 352 s of wall for the SQLite pass, 392 s in
+// 537 s for the PostgreSQL pass, whose chaos files mostly wait), so its SQLite pass and its
+// PostgreSQL pass (only the files that open a database) run side by side, two files at a time each,
+// with the web app's PostgreSQL pass (database queries, no engine); the passes beside the
+// SQLite one hold their output until they end. Their wall-clock limits are scaled for the
+// load they make together (ATELIER_TEST_SLOWDOWN_FLOOR, vitest.base.ts). The engine's suites
+// keep both cores busy, so they run alone.
+/**
+ * The web app's production build for the journeys (apps/web/.next-e2e, as e2e/support/stack.ts
+ * serves it), made beside suites that leave a core idle; the journeys then reuse it
+ * (ATELIER_E2E_PREBUILT). Its output is printed only when it fails.
+ */
+function buildForJourneys(beside) {
+  return phase(
+    "e2e web build",
+    async () => {
+      const env = { ...process.env, NODE_ENV: "production", ATELIER_NEXT_DIST_DIR: ".next-e2e" };
+      const r = await runAsync("npm", ["run", "build", "-w", "@atelier/web"], { env, quiet: true });
+      if (r.status !== 0) console.error(`[atelier] next build of apps/web for the journeys failed:\n${r.output}`);
+      return r.status;
+    },
+    beside,
   );
 }
+const journeys = existsSync(path.join(repoRoot, "e2e", "playwright.config.ts"));
+let journeysBuilt = Promise.resolve(1);
+
+if (status === 0) {
+  if (journeys) journeysBuilt = buildForJourneys("the service's suites");
+  const sideBySide = { ...process.env, ATELIER_TEST_SLOWDOWN_FLOOR: "2" };
+  const pgEnv = { ...sideBySide, ATELIER_TEST_DB: "postgresql" };
+  const pass = postgresWorkspaces.map((ws) => ({ ws, files: databaseSuites(path.join(repoRoot, ws)) }));
+  for (const { ws, files } of pass)
+    log(`against PostgreSQL, beside the service's SQLite pass: ${ws}, the ${files.length} suites that open a database`);
+  const postgres = pass
+    .filter((p) => p.files.length > 0)
+    .map(({ ws, files }) =>
+      phase(
+        `PostgreSQL ${ws}`,
+        () => vitest(ws, "results-postgresql.json", { files, env: pgEnv, quiet: true, filesAtOnce: 2 }),
+        "vitest apps/optimizer",
+      ),
+    );
+  status = await phase(
+    "vitest apps/optimizer",
+    () => vitest("apps/optimizer", "results.json", { env: sideBySide, filesAtOnce: 2 }),
+    "PostgreSQL passes",
+  );
+  for (const pgStatus of await Promise.all(postgres)) if (status === 0) status = pgStatus;
+}
+if (status === 0) status = await phase("vitest packages/engine", () => vitest("packages/engine", "results.json"));
+if (status === 0 && journeys) {
+  ensureChromium();
+  // a failed early build is made again (with its errors shown) by the journeys' own setup
+  const env = (await journeysBuilt) === 0 ? { ...process.env, ATELIER_E2E_PREBUILT: "1" } : process.env;
+  status = await phase(
+    "e2e journeys",
+    async () => (await runAsync("npm", ["run", "test:e2e", "-w", "@atelier/e2e"], { env })).status,
+  );
+}
+await journeysBuilt; // no build left running after a failed phase
 finish(status);

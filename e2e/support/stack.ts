@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { webBuildStaleReason } from "../../scripts/lib/web-build.mjs";
+import { E2E_WORKERS } from "./workers.ts";
 import { createHash, randomBytes } from "node:crypto";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -73,13 +74,15 @@ async function waitForHttp(url: string, seconds: number, child: ChildProcess, na
 }
 
 /**
- * Why a build is needed, or null: forced (ATELIER_E2E_REBUILD=1, CI), no build yet, or a source
+ * Why a build is needed, or null: forced (ATELIER_E2E_REBUILD=1, CI unless `npm test` built it
+ * in this run: ATELIER_E2E_PREBUILT=1), no build yet, or a source
  * file of the web app or of a workspace package it bundles changed since the last build — so a
  * run never tests stale pages.
  */
 function buildReason(): string | null {
   if (process.env.ATELIER_E2E_REBUILD === "1") return "ATELIER_E2E_REBUILD=1";
-  if (process.env.CI) return "CI";
+  // `npm test` builds it earlier in the same run (beside suites that leave a core idle)
+  if (process.env.CI && process.env.ATELIER_E2E_PREBUILT !== "1") return "CI";
   return webBuildStaleReason(distDir);
 }
 
@@ -141,6 +144,8 @@ export async function startStack(): Promise<StackInfo> {
     // limits themselves have their own tests in apps/web).
     ATELIER_SIGNUP_LIMIT_PER_IP: "1000",
     ATELIER_SIGNIN_LIMIT_PER_IP: "1000",
+    // one engine slot per journey running at once, so no journey's run waits behind another's
+    ATELIER_WORKERS: String(E2E_WORKERS),
     NEXT_TELEMETRY_DISABLED: "1",
     ATELIER_NEXT_DIST_DIR: distDir,
   };

@@ -11,8 +11,11 @@ export default workspaceTestConfig({
     testTimeout: 300_000,
     hookTimeout: 300_000,
     pool: "forks",
-    // engine test files may run side by side (each in its own fork)
+    // engine test files run two at a time, each in its own fork: vitest's default on a 2-core
+    // machine is one (cores − 1), and much of a file's time is single-threaded (tsx compiling the
+    // CLI in each spawned process, the tfjs cpu reference, image coding, JS-side optimiser steps)
     fileParallelism: true,
+    maxWorkers: 2,
     env: {
       ATELIER_VGG19: process.env.ATELIER_VGG19 ?? resolve(shared, "models", "vgg19"),
       ATELIER_IMAGES: process.env.ATELIER_IMAGES ?? resolve(shared, "images"),
