@@ -69,6 +69,12 @@ export interface LiveRun {
   stylePaths: string[];
   /** iteration times per level of its plan, for its time left (run-eta.ts addLevelSample) */
   levelSamples: number[][];
+  /**
+   * the levels its engine process runs (engine EngineInfo.levels: the engine's own plan, coarse
+   * levels dropped, a continued run's from its image up), the run-wide index of the first and the
+   * iterations done before it; null until the engine said (the estimate then rebuilds the plan)
+   */
+  levels: { sizes: { width: number; height: number; iterations: number }[]; first: number; from: number } | null;
   /** short side ÷ long side of its images, once an iteration told */
   aspect: number | null;
   /** the iteration of its latest checkpoint (to resume from it in a new engine process) */
@@ -119,6 +125,7 @@ export function newLiveRun(fields: RunIdentity & Partial<Omit<LiveRun, keyof Run
     contentPath: null,
     stylePaths: [],
     levelSamples: [],
+    levels: null,
     aspect: null,
     checkpointIteration: null,
     engineRestarts: 0,

@@ -41,16 +41,26 @@ interface EtaRun {
   levelSamples: number[][];
   /** short side ÷ long side of its images, once an iteration told (else a square) */
   aspect: number | null;
+  /** the levels its engine process said it runs (LiveRun.levels), null before it said */
+  levels?: { sizes: { width: number; height: number; iterations: number }[]; first: number; from: number } | null;
 }
 
 /**
  * Seconds the run still needs: the one time function (protocol runSecondsLeft) with this run's
- * own per-level speeds once measured, the speed model's figure before.
+ * own per-level speeds once measured, the speed model's figure before — over the levels its
+ * engine said it runs, once it said (a continued or resumed run runs fewer than its settings plan).
  */
 export function remainingSeconds(run: EtaRun, speed: Pick<SpeedModel, "msPerPixelIteration" | "bands">): number {
+  const levels = run.levels;
+  const levelMs = levelSpeeds(run.levelSamples);
   return runSecondsLeft(run.params, speed, {
     aspect: run.aspect ?? 1,
-    progress: { iteration: run.iteration, levelMs: levelSpeeds(run.levelSamples) },
+    ...(levels
+      ? {
+          levels: levels.sizes,
+          progress: { iteration: Math.max(0, run.iteration - levels.from), levelMs: levelMs.slice(levels.first) },
+        }
+      : { progress: { iteration: run.iteration, levelMs } }),
   });
 }
 
