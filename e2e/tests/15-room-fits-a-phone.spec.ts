@@ -75,6 +75,9 @@ test("the tab title shows the run's progress, then Done; 'time left' at half-way
   let dotted = false;
   let progressTitle = false;
   let half: { at: number; iteration: number; said: string; seconds: number | null } | null = null;
+  // what the studio said as the run went (iteration, time left, s/iter, seconds since Start), for the report
+  const said: string[] = [];
+  const startedAt = Date.now();
   const faviconHref = () =>
     page.evaluate(() => document.querySelector<HTMLLinkElement>('link[rel~="icon"]')?.href ?? "");
   await expect
@@ -86,15 +89,15 @@ test("the tab title shows the run's progress, then Done; 'time left' at half-way
           dotted ||= (await faviconHref()).startsWith("data:image/svg+xml");
           progressTitle = dotted && /^([1-9]|[1-9]\d) % · Title watch$/.test(title);
         }
-        if (!half) {
-          const [counter, eta] = await Promise.all([
-            page.getByTestId("iteration-counter").innerText(),
-            page.getByTestId("run-eta").innerText(),
-          ]);
-          const iteration = Number(/^(\d+) \//.exec(counter)?.[1] ?? 0);
-          const said = eta.split("\n").at(-1) ?? "";
-          if (iteration >= iterations / 2) half = { at: Date.now(), iteration, said, seconds: secondsOf(said) };
-        }
+        const [counter, eta, speed] = await Promise.all([
+          page.getByTestId("iteration-counter").innerText(),
+          page.getByTestId("run-eta").innerText(),
+          page.getByTestId("seconds-per-iteration").innerText(),
+        ]);
+        const iteration = Number(/^(\d+) \//.exec(counter)?.[1] ?? 0);
+        const line = `${iteration} ${eta} ${speed}`;
+        if (!said.at(-1)?.startsWith(line)) said.push(`${line} @${((Date.now() - startedAt) / 1000).toFixed(1)}`);
+        if (!half && iteration >= iterations / 2) half = { at: Date.now(), iteration, said: eta, seconds: secondsOf(eta) };
         return (await page.getByTestId("run-status").innerText()).trim();
       },
       { timeout: 170_000, intervals: [100] },
@@ -110,7 +113,7 @@ test("the tab title shows the run's progress, then Done; 'time left' at half-way
 
   // "time left" read at half-way against the time the run really took from then
   const report = `at ${half!.iteration} / ${iterations} it said "${half!.said}"; it took ${took.toFixed(1)} s`;
-  console.log(`[time left] ${report}`);
+  console.log(`[time left] ${report}\n  ${said.join(" | ")}`);
   expect(half!.seconds, report).not.toBeNull();
   expect(half!.seconds!, report).toBeGreaterThanOrEqual(took * 0.5);
   expect(half!.seconds!, report).toBeLessThanOrEqual(took * 1.5);

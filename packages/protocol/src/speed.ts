@@ -114,12 +114,14 @@ export function runSecondsLeft(
   const done = options.progress?.iteration ?? 0;
   const measured = options.progress?.levelMs ?? [];
   const sideOf = (l: RunLevel) => Math.max(l.width, l.height);
-  // the latest level this run measured: its per-pixel speed, relative to the model's at that size
-  let latest: { msPerPixel: number; side: number } | null = null;
+  // the levels this run measured, in order: the latest is where a level ahead is scaled from
+  const seen: { ms: number; pixels: number; side: number }[] = [];
   levels.forEach((l, level) => {
     const ms = measured[level];
-    if (ms != null && ms > 0) latest = { msPerPixel: ms / (l.width * l.height), side: sideOf(l) };
+    if (ms != null && ms > 0) seen.push({ ms, pixels: l.width * l.height, side: sideOf(l) });
   });
+  const latest = seen.at(-1) ?? null;
+  const growth = pixelGrowth(seen);
   let before = 0;
   let ms = 0;
   levels.forEach((l, level) => {
@@ -131,14 +133,30 @@ export function runSecondsLeft(
     let perIteration: number;
     if (own != null && own > 0) perIteration = own;
     else if (latest) {
-      // not reached yet: this run's own speed per pixel, scaled by its pixels (and the model's
-      // ratio between the two size bands, 1 within a band)
-      const at: { msPerPixel: number; side: number } = latest;
-      perIteration = at.msPerPixel * (rateAt(speed, side) / rateAt(speed, at.side)) * l.width * l.height;
+      // not reached yet: the latest measured level's time per iteration, scaled by the pixels
+      // (to the power this run's own levels grew by) and the model's ratio between the two
+      // size bands (1 within a band)
+      const pixels = l.width * l.height;
+      perIteration =
+        latest.ms * (pixels / latest.pixels) ** growth * (rateAt(speed, side) / rateAt(speed, latest.side));
     } else perIteration = rateAt(speed, side) * l.width * l.height;
     ms += left * perIteration;
   });
   return ms / 1000 + (options.queueWaitSeconds ?? 0);
+}
+
+/**
+ * How an iteration's time grows with the pixels, as this run's own last two measured levels
+ * show it: t ∝ pixels^g. Small levels pay fixed per-iteration costs (graph calls, thread
+ * hand-offs: large on a loaded machine), so doubling the pixels may cost 1.5× rather than 2×.
+ * Clamped to [0.5, 1]: never more than proportional (that is load, not size), never less
+ * than √; 1 until two levels are measured.
+ */
+export function pixelGrowth(seen: readonly { ms: number; pixels: number }[]): number {
+  const [a, b] = seen.slice(-2);
+  if (!a || !b || b.pixels <= a.pixels) return 1;
+  const g = Math.log(b.ms / a.ms) / Math.log(b.pixels / a.pixels);
+  return Number.isFinite(g) ? Math.min(1, Math.max(0.5, g)) : 1;
 }
 
 /** The levels of the settings' default plan for content of this aspect (the longest side is the level's side). */
