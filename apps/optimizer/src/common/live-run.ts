@@ -4,7 +4,7 @@
  * Data and small pure helpers only: rooms/room-registry.ts and runs/manager.ts both use it, neither owns it.
  */
 import type { LiveWeights, RgbImage } from "@atelier/engine";
-import type { LiveEdit, RunInfo, RunParams, RunStatus } from "@atelier/protocol";
+import type { LiveEdit, RenderLarge, RunInfo, RunParams, RunStatus } from "@atelier/protocol";
 
 /** What the run parts ask of a run's engine job (engine-slots' JobHandle is one). */
 export interface RunJob {
@@ -30,7 +30,8 @@ export interface User {
 }
 
 /** What a new run starts from instead of its init setting. */
-export type RunStartImage = { runId: string } | { imagePath: string };
+/** `render`: "Render large" — the run's own settings at a larger size, its top level only (runs/render-large.ts) */
+export type RunStartImage = { runId: string; render?: RenderLarge } | { imagePath: string };
 
 export interface LiveRun {
   id: string;

@@ -38,6 +38,7 @@ import { roundEta } from "./eta.ts";
 import { LocalScheduler } from "./scheduler.ts";
 import { attachLatestRun, liveRunFromRow, mirrorRemote } from "./views.ts";
 import { resumeStartIteration } from "./resume-point.ts";
+import { renderLargeRunParams } from "./render-large.ts";
 import type { LiveRoom } from "../rooms/live-room.ts";
 import type { SpeedTracker } from "./speed-model.ts";
 
@@ -181,12 +182,19 @@ export class RunManager {
     return this.roomOps.run(room.id, () => this.startRunNow(room, user, restart, from));
   }
 
+  /** The room's settings, or for a large render the finished run's own, overridden for this run only. */
+  private async paramsToRun(room: LiveRoom, from?: RunStartImage): Promise<RunParams> {
+    if (from && "runId" in from && from.render)
+      return renderLargeRunParams(this.core.o.db, room.id, from.runId, from.render, this.core.o.limits);
+    const parsed = runParams.safeParse(room.document);
+    if (!parsed.success) throw new ServiceError("invalid", `cannot start: ${formatZodError(parsed.error)}`);
+    return parsed.data;
+  }
+
   private async startRunNow(room: LiveRoom, user: User, restart: boolean, from?: RunStartImage): Promise<LiveRun> {
     const { db, log, limits } = this.core.o;
     const files = this.core.files;
-    const parsed = runParams.safeParse(room.document);
-    if (!parsed.success) throw new ServiceError("invalid", `cannot start: ${formatZodError(parsed.error)}`);
-    const params = parsed.data;
+    const params = await this.paramsToRun(room, from);
     const overCap = runSizeRefusal(params, limits);
     if (overCap) throw new ServiceError("limit", overCap);
     const paths = await files.resolveImages(params, user.id);
