@@ -131,9 +131,14 @@ async function phase(name, fn, beside) {
   return status;
 }
 
-/** One workspace's vitest suites (all, or `files`), with a JSON report under its .vitest/. */
-async function vitest(ws, report, { files = [], env = process.env, quiet = false } = {}) {
+/**
+ * One workspace's vitest suites (all, or `files`), with a JSON report under its .vitest/;
+ * `filesAtOnce`: test files run side by side (each in its own process), instead of the
+ * workspace's own setting.
+ */
+async function vitest(ws, report, { files = [], env = process.env, quiet = false, filesAtOnce = 0 } = {}) {
   const args = ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=.vitest/${report}`];
+  if (filesAtOnce > 0) args.push("--fileParallelism", `--maxWorkers=${filesAtOnce}`);
   const r = await runAsync("npx", [...args, ...files], { cwd: path.join(repoRoot, ws), env, quiet });
   if (quiet) process.stdout.write(r.output);
   return r.status;
@@ -182,13 +187,17 @@ if (lintStatus !== 0) {
   console.error("[atelier] lint failed (npm run lint): fix the errors above, or `npm run lint:fix` for formatting");
   finish(lintStatus);
 }
-// The service's suites spend about half their wall time waiting (sockets, timers, processes
-// being killed and taken over: 314 s of CPU in 352 s of wall, measured), so its SQLite pass and
-// its PostgreSQL pass (only the files that open a database) run side by side, with the web
-// app's PostgreSQL pass (database queries, no engine); the passes beside the SQLite one hold
-// their output until they end. The engine's suites keep both cores busy, so they run alone.
+// The service's suites spend much of their wall time waiting (sockets, timers, processes being
+// killed and taken over: measured 314 s of CPU in 352 s of wall for the SQLite pass, 392 s in
+// 537 s for the PostgreSQL pass, whose chaos files mostly wait), so its SQLite pass and its
+// PostgreSQL pass (only the files that open a database) run side by side, two files at a time each,
+// with the web app's PostgreSQL pass (database queries, no engine); the passes beside the
+// SQLite one hold their output until they end. Their wall-clock limits are scaled for the
+// load they make together (ATELIER_TEST_SLOWDOWN_FLOOR, vitest.base.ts). The engine's suites
+// keep both cores busy, so they run alone.
 if (status === 0) {
-  const pgEnv = { ...process.env, ATELIER_TEST_DB: "postgresql" };
+  const sideBySide = { ...process.env, ATELIER_TEST_SLOWDOWN_FLOOR: "2" };
+  const pgEnv = { ...sideBySide, ATELIER_TEST_DB: "postgresql" };
   const pass = postgresWorkspaces.map((ws) => ({ ws, files: databaseSuites(path.join(repoRoot, ws)) }));
   for (const { ws, files } of pass)
     log(`against PostgreSQL, beside the service's SQLite pass: ${ws}, the ${files.length} suites that open a database`);
@@ -197,11 +206,15 @@ if (status === 0) {
     .map(({ ws, files }) =>
       phase(
         `PostgreSQL ${ws}`,
-        () => vitest(ws, "results-postgresql.json", { files, env: pgEnv, quiet: true }),
+        () => vitest(ws, "results-postgresql.json", { files, env: pgEnv, quiet: true, filesAtOnce: 2 }),
         "vitest apps/optimizer",
       ),
     );
-  status = await phase("vitest apps/optimizer", () => vitest("apps/optimizer", "results.json"), "PostgreSQL passes");
+  status = await phase(
+    "vitest apps/optimizer",
+    () => vitest("apps/optimizer", "results.json", { env: sideBySide, filesAtOnce: 2 }),
+    "PostgreSQL passes",
+  );
   for (const pgStatus of await Promise.all(postgres)) if (status === 0) status = pgStatus;
 }
 if (status === 0) status = await phase("vitest packages/engine", () => vitest("packages/engine", "results.json"));

@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { webBuildStaleReason } from "../../scripts/lib/web-build.mjs";
+import { E2E_WORKERS } from "./workers.ts";
 import { createHash, randomBytes } from "node:crypto";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -141,6 +142,8 @@ export async function startStack(): Promise<StackInfo> {
     // limits themselves have their own tests in apps/web).
     ATELIER_SIGNUP_LIMIT_PER_IP: "1000",
     ATELIER_SIGNIN_LIMIT_PER_IP: "1000",
+    // one engine slot per journey running at once, so no journey's run waits behind another's
+    ATELIER_WORKERS: String(E2E_WORKERS),
     NEXT_TELEMETRY_DISABLED: "1",
     ATELIER_NEXT_DIST_DIR: distDir,
   };

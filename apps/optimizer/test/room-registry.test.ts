@@ -63,7 +63,7 @@ describe("RoomRegistry.catchUp", () => {
 
   it("takes the changes the store holds that this node never heard of", async () => {
     const store = new MemoryDocumentStore();
-    const rooms = new RoomRegistry(f.db, log, store, () => Promise.resolve());
+    const rooms = new RoomRegistry(f.db, log, store);
     const room = (await rooms.load(f.roomId))!;
     const before = room.document.styleWeight;
     // accepted by the store through "another node": this node's view is not told
@@ -95,7 +95,7 @@ describe("RoomRegistry.catchUp", () => {
       release: (roomId) => reachable.release(roomId),
       close: () => reachable.close(),
     };
-    const rooms = new RoomRegistry(f.db, log, silent, () => Promise.resolve());
+    const rooms = new RoomRegistry(f.db, log, silent);
     const room = (await rooms.load(f.roomId))!;
     const view = { document: room.document, version: room.version };
     const startedAt = Date.now();

@@ -1,9 +1,10 @@
 /**
- * Everything the gateway asks of runs, in one file (the seam to RunManager): the RunManager and
- * SweepManager with the room broadcasts they report through (in cluster mode every node hears
- * every run on the run bus), and the client events that start, cancel, sweep and save runs.
+ * Everything the gateway asks of runs, in one file: the run service (RunManager and its parts)
+ * and the sweeps with the room broadcasts they report through (in cluster mode every node hears
+ * every run on the run bus), a freshly loaded room's latest run, and the client events that
+ * start, cancel, sweep and save runs — each calling the run part it needs.
  */
-import type { FieldEdit } from "@atelier/protocol";
+import type { FieldEdit, SpeedModel } from "@atelier/protocol";
 import { broadcastActivity, roomKey, type AtelierSocket, type GatewayContext } from "./context.ts";
 import { fieldEditOf, type ApplyFieldEdit } from "./document-handlers.ts";
 import { toRunInfo } from "../common/live-run.ts";
@@ -11,6 +12,9 @@ import type { Presence } from "./presence.ts";
 import type { LiveRoom } from "../rooms/live-room.ts";
 import type { RunSettings } from "../runs/core.ts";
 import { RunManager } from "../runs/manager.ts";
+import { roundEta } from "../runs/eta.ts";
+import { saveResult } from "../runs/results.ts";
+import { attachLatestRun } from "../runs/views.ts";
 import { on, requireMember } from "./socket-events.ts";
 import { SweepManager, type SweepBroadcaster, type Sweeps } from "../sweeps/sweep-manager.ts";
 import { ClusterSweeps } from "../sweeps/cluster-sweeps.ts";
@@ -18,6 +22,19 @@ import { ClusterSweeps } from "../sweeps/cluster-sweeps.ts";
 export interface RunLink {
   runs: RunManager;
   sweeps: Sweeps;
+  /**
+   * The speed model for the estimate before Start, with the wait a run started now would have
+   * behind the jobs this node holds (embedded mode; a gateway holds none and says nothing of it).
+   */
+  estimateSpeed: () => SpeedModel;
+  /** test and drill hooks (they act for real: a killed engine process really dies) */
+  debug: {
+    terminateWorker(runId: string): Promise<void>;
+    /** the process id of the run's engine process on this node (null: none) */
+    enginePid(runId: string): number | null;
+    /** the next run's engine throws, or aborts natively, at this iteration */
+    crashNextRunAt(iteration: number, how?: "throw" | "abort"): void;
+  };
   /** recovers or follows the runs (and in a cluster, the sweeps) before the node takes clients */
   start: () => Promise<void>;
   /** the running job follows a document edit where it can; true when the field needs a restart */
@@ -29,6 +46,10 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
   const { io, db, log, rooms, fanout, nodeId } = ctx;
   // cluster runs: every node hears every run event on the run bus, so each one emits to its own sockets only
   const runsOut = settings.redisUrl ? io.local : io;
+  const estimateSpeed = (): SpeedModel => {
+    const speed = runs.core.speed.current();
+    return runs.cluster ? speed : { ...speed, queueWaitSeconds: roundEta(runs.scheduler.newJobWait()) ?? 0 };
+  };
   const runs: RunManager = new RunManager({
     ...settings,
     db,
@@ -42,7 +63,7 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
         const serial = JSON.stringify(info);
         if (serial === room.run.lastSentInfo) return;
         room.run.lastSentInfo = serial;
-        runsOut.to(roomKey(room.id)).emit("run:update", { roomId: room.id, run: info, speed: runs.estimateSpeed() });
+        runsOut.to(roomKey(room.id)).emit("run:update", { roomId: room.id, run: info, speed: estimateSpeed() });
       },
       stats(room, stats) {
         runsOut.to(roomKey(room.id)).emit("run:stats", { ...stats, roomId: room.id });
@@ -82,9 +103,27 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
     frame: (frame) => to.to(roomKey(frame.roomId)).emit("sweep:frame", frame),
   });
   // in a cluster, sweeps go to the workers like runs; every node hears their events on the run bus
-  const bus = runs.clusterBus;
-  const clusterSweeps = bus ? new ClusterSweeps({ bus, runs, nodeId, log, broadcast: sweepsOut(io.local) }) : null;
-  const sweeps: Sweeps = clusterSweeps ?? new SweepManager({ runs, nodeId, log, broadcast: sweepsOut(io) });
+  const files = runs.core.files;
+  const cluster = runs.cluster;
+  const clusterSweeps = cluster
+    ? new ClusterSweeps({
+        bus: cluster.bus,
+        files,
+        dispatchSoon: () => cluster.dispatchSoon(),
+        nodeId,
+        log,
+        broadcast: sweepsOut(io.local),
+      })
+    : null;
+  const sweeps: Sweeps =
+    clusterSweeps ?? new SweepManager({ files, queue: runs.scheduler, nodeId, log, broadcast: sweepsOut(io) });
+
+  // a freshly loaded room shows its current run: one this node holds, else its latest Run row
+  // (in a cluster with the loss history, position/ETA and last preview from Redis)
+  rooms.onLoad(async (room) => {
+    await attachLatestRun(runs.core, room);
+    await cluster?.fillLive(room);
+  });
 
   function registerHandlers(socket: AtelierSocket, presence: Presence, applyFieldEdit: ApplyFieldEdit): void {
     const user = socket.data.user;
@@ -94,7 +133,7 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
       const { room } = await member(roomId);
       await rooms.catchUp(room);
       const from = fromRunId ? { runId: fromRunId, ...(render ? { render } : {}) } : undefined;
-      const run = await runs.startRun(room, user, restart, from);
+      const run = await runs.starter.startRun(room, user, restart, from);
       if (fromRunId) broadcastActivity(ctx, room.id, user, "continued-from", fromRunId);
       return { run: toRunInfo(run) };
     });
@@ -113,19 +152,19 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
       const promotion = await sweeps.promotion(room, sweepId, cell);
       for (const change of promotion.changes)
         await applyFieldEdit(room, user, fieldEditOf(change.field, change.after), room.version);
-      const run = await runs.startRun(room, user, true, { imagePath: promotion.imagePath });
+      const run = await runs.starter.startRun(room, user, true, { imagePath: promotion.imagePath });
       broadcastActivity(ctx, roomId, user, "promoted", run.id);
       return { run: toRunInfo(run) };
     });
 
     on(ctx, socket, "run:cancel", async ({ roomId }) => {
       const { room } = await member(roomId);
-      await runs.cancelRoom(room);
+      await runs.starter.cancelRoom(room);
     });
 
     on(ctx, socket, "result:save", async ({ roomId, runId, title, isPublic, preview }) => {
       const { room } = await member(roomId);
-      const resultId = await runs.saveResult(room, user, { runId, title, isPublic, preview });
+      const resultId = await saveResult(runs.core, room, user, { runId, title, isPublic, preview });
       return { resultId };
     });
   }
@@ -137,7 +176,19 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
       await runs.start();
       await clusterSweeps?.listen();
     },
-    followEdit: (room, edit, authorId) => runs.onDocumentEdit(room, edit, authorId),
+    followEdit: (room, edit, authorId) => runs.control.onDocumentEdit(room, edit, authorId),
     registerHandlers,
+    estimateSpeed,
+    debug: {
+      terminateWorker(runId) {
+        const worker = runs.core.active.get(runId)?.worker;
+        if (!worker) throw new Error(`run ${runId} has no worker on this node`);
+        return worker.terminate();
+      },
+      enginePid: (runId) => runs.core.active.get(runId)?.worker?.pid ?? null,
+      crashNextRunAt(iteration, how = "throw") {
+        runs.launcher.crashNextAt = { iteration, how };
+      },
+    },
   };
 }

@@ -3,7 +3,7 @@
  * with a Socket.IO server on it. The parts live in their own modules — handshake
  * (gateway/socket-auth.ts), rooms and presence (gateway/room-handlers.ts, gateway/presence.ts, gateway/membership.ts), the
  * co-edited document (gateway/document-handlers.ts), runs (gateway/run-handlers.ts, the one seam to
- * RunManager), HTTP (gateway/http-handler.ts) — and meet here. With REDIS_URL, several nodes share
+ * the run service), HTTP (gateway/http-handler.ts) — and meet here. With REDIS_URL, several nodes share
  * rooms through the Redis streams adapter and one Redis document store.
  */
 import { randomUUID } from "node:crypto";
@@ -28,7 +28,7 @@ import { Presence } from "./presence.ts";
 import { registerRoomHandlers, type RoomViews } from "./room-handlers.ts";
 import { RoomRegistry } from "../rooms/room-registry.ts";
 import type { RunSettings } from "../runs/core.ts";
-import { createRunLink, type RunLink } from "./run-handlers.ts";
+import { createRunLink } from "./run-handlers.ts";
 import { installSocketAuth } from "./socket-auth.ts";
 import { socketOriginOptions } from "./socket-origin.ts";
 import { followSessionEndsEverywhere } from "./session-end.ts";
@@ -118,10 +118,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       })
     : new MemoryDocumentStore();
 
-  // the registry attaches a loaded room's latest run: the run link exists by the first load
-  // eslint-disable-next-line prefer-const
-  let link: RunLink;
-  const rooms = new RoomRegistry(db, log, store, (room) => link.runs.attachLatestRun(room));
+  const rooms = new RoomRegistry(db, log, store);
   const ctx: GatewayContext = {
     io,
     db,
@@ -134,9 +131,10 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     cluster,
     isClosing: () => closing,
   };
-  link = createRunLink(ctx, options);
+  // the run service: it also gives every room loaded from now on its latest run (rooms.onLoad)
+  const link = createRunLink(ctx, options);
   const { runs } = link;
-  if (options.testAbortAt) runs.debugCrashNextRunAt(options.testAbortAt, "abort");
+  if (options.testAbortAt) link.debug.crashNextRunAt(options.testAbortAt, "abort");
   const stopGauges = [
     gauges.gateway(() => [
       [{ what: "sockets" }, io.engine.clientsCount],
@@ -151,7 +149,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     }),
   ];
   const presence = new Presence(io, log, options.limits.presenceCoalesceMs);
-  const views: RoomViews = { speed: () => runs.estimateSpeed(), sweeps: link.sweeps };
+  const views: RoomViews = { speed: link.estimateSpeed, sweeps: link.sweeps };
   const applyFieldEdit = createDocumentEditor(ctx, link.followEdit);
   const maskEdits = new KeyedQueue();
   if (cluster) {
@@ -184,8 +182,8 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
       const queue = runs.health();
       return {
         node: nodeId,
-        backend: runs.backend ?? options.backend,
-        ...(runs.adapter ? { adapter: runs.adapter } : {}),
+        backend: runs.core.backend ?? options.backend,
+        ...(runs.core.adapter ? { adapter: runs.core.adapter } : {}),
         workers: { max: queue.workers, busy: queue.running, threads: queue.threads, idleThreads: queue.idleThreads },
         queue: { queued: queue.queued, running: queue.running },
         rooms: rooms.all().length,
@@ -236,9 +234,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     nodeId,
     io,
     debug: {
-      terminateWorker: (runId) => runs.debugTerminateWorker(runId),
-      enginePid: (runId) => runs.debugEnginePid(runId),
-      crashNextRunAt: (iteration, how) => runs.debugCrashNextRunAt(iteration, how),
+      ...link.debug,
       fanoutStats: () => ctx.fanout.stats(),
       // the histogram records the time between its timer's ticks: the delay is what exceeds the tick
       eventLoopDelay: () => ({

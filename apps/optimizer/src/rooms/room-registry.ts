@@ -61,15 +61,24 @@ export class RoomRegistry {
   /** each room's write that acks wait for (RoomRegistry.saved), one at a time */
   private readonly writing = new Map<string, Promise<void>>();
   private closed = false;
+  /** what a freshly loaded room goes through before anyone gets it (see onLoad) */
+  private prepare: (room: LiveRoom) => Promise<void> = () => Promise.resolve();
 
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
     readonly store: DocumentStore,
-    /** called once when a room is first loaded, to attach its latest run */
-    private readonly onLoad: (room: LiveRoom) => Promise<void>,
     private readonly saveDelayMs = 250,
   ) {}
+
+  /**
+   * What a room goes through once, when first loaded, before anyone gets it: the run service
+   * attaches its latest run (gateway/run-handlers.ts). The rooms know nothing of runs, so the
+   * run service, built after the registry, hands this in before the node takes clients.
+   */
+  onLoad(prepare: (room: LiveRoom) => Promise<void>): void {
+    this.prepare = prepare;
+  }
 
   get(roomId: string): LiveRoom | undefined {
     return this.rooms.get(roomId);
@@ -107,7 +116,7 @@ export class RoomRegistry {
       fieldVersions: Object.fromEntries(ROOM_FIELDS.map((f) => [f, row.version])),
     });
     const room = new LiveRoom({ id: row.id, name: row.name, ...stored });
-    await this.onLoad(room);
+    await this.prepare(room);
     this.rooms.set(roomId, room);
     return room;
   }

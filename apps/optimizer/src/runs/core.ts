@@ -1,8 +1,9 @@
 /**
  * What the parts of the run service share: the options it was built with, the runs this node
  * holds, the learned speeds, and the room-facing helpers every part needs (a run's room, the
- * room's restart-needed fields). Each part (scheduler, launcher, recovery, results, control)
- * gets this object; none of them imports another.
+ * room's restart-needed fields). Each part (scheduler, launcher, recovery, results, control,
+ * starter) gets this object, and what it needs of another part is handed to it by RunManager
+ * (runs/manager.ts), which builds them all.
  */
 import type { Db } from "@atelier/db";
 import type { IterationStats, RoomField } from "@atelier/protocol";

@@ -1,61 +1,47 @@
 /**
- * Runs: from `run:start` to a finished Run row. RunManager is the service's one entry point
- * (gateway/server.ts and sweeps/sweep-manager.ts call it); it wires the parts, each in its own file:
- * runs/scheduler.ts (fair queue, positions/ETAs), runs/launcher.ts (engine processes → room),
- * runs/end.ts (a run's end recorded), runs/control.ts (cancel, live edits), runs/recovery.ts
- * (leases, adopting runs of a stopped process), runs/results.ts (saved results),
- * runs/views.ts (a room's current run, mirrors of other nodes' runs).
+ * Runs: from `run:start` to a finished Run row. RunManager builds the run service's parts, each
+ * in its own file, and holds the node's side of them: start (recovery, timers), shutdown and
+ * health. The gateway (gateway/run-handlers.ts) and sweeps call the parts directly:
+ * `starter` (runs/starter.ts: start, restart, cancel a room's run), `control` (runs/control.ts:
+ * cancel one run, live edits), `core` (runs/core.ts: the runs held here, files, learned speed),
+ * `scheduler` (runs/scheduler.ts: the fair queue, positions/ETAs), `launcher` (runs/launcher.ts:
+ * engine slots → room), `cluster` (cluster/gateway-runs.ts, with REDIS_URL). Also here:
+ * runs/end.ts (a run's end recorded), runs/recovery.ts (leases, adopting runs of a stopped
+ * process), runs/results.ts (saved results), runs/views.ts (a room's current run, mirrors of
+ * other nodes' runs).
  */
-import { isUniqueViolation, serializeRunParams, type Db } from "@atelier/db";
-import {
-  formatZodError,
-  runParams,
-  type FieldEdit,
-  type RoomField,
-  type RunInfo,
-  type RunParams,
-  type RunStatus,
-  type SpeedModel,
-} from "@atelier/protocol";
-import { ServiceError } from "../common/errors.ts";
-import { KeyedQueue } from "../common/keyed-queue.ts";
+import type { RunStatus } from "@atelier/protocol";
 import { engineSpec, WorkerPool } from "../engine-slots/slot-pool.ts";
 import { removeLease } from "./lease.ts";
-import { activeRunLimitRefusal, runSizeRefusal } from "../common/limits.ts";
-import { ACTIVE, isActive, type LiveRun, type RunStartImage, type User } from "../common/live-run.ts";
-import type { QueueBatch } from "./queue-entry.ts";
+import type { LiveRun } from "../common/live-run.ts";
 import { RunControl } from "./control.ts";
 import { RunCore, roomSink, type RunManagerOptions } from "./core.ts";
 import { finishRun } from "./end.ts";
 import { RunLauncher } from "./launcher.ts";
-import type { FileStore } from "@atelier/files";
-import type { RunBus } from "../cluster/run-bus.ts";
 import { ClusterRuns } from "../cluster/gateway-runs.ts";
 import { RunRecovery } from "./recovery.ts";
 import { RunWorker } from "../cluster/run-worker-role.ts";
-import { saveResult } from "./results.ts";
-import { roundEta } from "./eta.ts";
 import { LocalScheduler } from "./scheduler.ts";
-import { attachLatestRun, liveRunFromRow, mirrorRemote } from "./views.ts";
-import { resumeStartIteration } from "./resume-point.ts";
-import { renderLargeRunParams } from "./render-large.ts";
-import type { LiveRoom } from "../rooms/live-room.ts";
-import type { SpeedTracker } from "./speed-model.ts";
+import { RunStarter } from "./starter.ts";
 
 const HEARTBEAT_MS = 10_000;
 const SWEEP_MS = 30_000;
 
 export class RunManager {
-  private readonly core: RunCore;
-  private readonly pool: WorkerPool;
-  private readonly scheduler: LocalScheduler;
-  private readonly launcher: RunLauncher;
-  private readonly control: RunControl;
-  private readonly recovery: RunRecovery;
-  /** each room's start/restart/cancel, one after another, so they never interleave */
-  private readonly roomOps = new KeyedQueue();
+  /** what the parts share: the runs this node holds, their files, the learned speed */
+  readonly core: RunCore;
+  /** `run:start` / restart / `run:cancel` of a room, one at a time per room */
+  readonly starter: RunStarter;
+  /** cancelling one run, live edits */
+  readonly control: RunControl;
+  /** this node's fair queue of runs and sweeps (embedded mode) */
+  readonly scheduler: LocalScheduler;
+  /** runs a queued run on an engine slot (its crash hook is a test/drill hook) */
+  readonly launcher: RunLauncher;
   /** gateway role: runs go to cluster workers (cluster/gateway-runs.ts); null: this node runs them */
-  private readonly cluster: ClusterRuns | null;
+  readonly cluster: ClusterRuns | null;
+  private readonly pool: WorkerPool;
+  private readonly recovery: RunRecovery;
   /** role "all" in a cluster: this node's own worker of the cluster's queue */
   private readonly clusterWorker: RunWorker | null;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -86,40 +72,22 @@ export class RunManager {
     );
     // cluster runs (REDIS_URL): a gateway runs no job, a node of role "all" is also a worker of the cluster's queue
     const redisUrl = o.redisUrl;
-    this.cluster = redisUrl ? new ClusterRuns(this.core, { ...o, redisUrl }) : null;
+    const cluster = redisUrl ? new ClusterRuns(this.core, { ...o, redisUrl }) : null;
+    this.cluster = cluster;
     this.clusterWorker =
       redisUrl && o.role !== "gateway" ? new RunWorker({ ...o, redisUrl, workerId: o.nodeId }) : null;
-    const cluster = this.cluster;
     this.control = new RunControl(this.core, finish, {
       cancel: (room, run) => (cluster ? cluster.cancel(run) : Promise.resolve(false)),
       forwardEdit: cluster ? (run, edit, authorId) => cluster.forwardEdit(run, edit, authorId) : null,
     });
+    this.starter = new RunStarter(
+      this.core,
+      this.control,
+      (run, initImagePath) => (cluster ? cluster.submitted(run, initImagePath) : this.scheduler.enqueue(run)),
+      Boolean(cluster),
+    );
     this.recovery = new RunRecovery(this.core, (run) => this.scheduler.enqueue(run));
   }
-
-  /** the deployment's speed for estimates before Start (runs/speed-model.ts), learned from completed runs */
-  get speed(): SpeedTracker {
-    return this.core.speed;
-  }
-  /**
-   * The speed model for the estimate before Start, with the wait a run started now would have
-   * behind the jobs this node holds (embedded mode; a gateway holds none and says nothing of it).
-   */
-  estimateSpeed(): SpeedModel {
-    const speed = this.core.speed.current();
-    return this.cluster ? speed : { ...speed, queueWaitSeconds: roundEta(this.scheduler.newJobWait()) ?? 0 };
-  }
-
-  /** the backend the last worker reported (for /health) */
-  get backend(): string | null {
-    return this.core.backend;
-  }
-  /** webgpu: the GPU adapter the last worker reported (for /health) */
-  get adapter(): string | null {
-    return this.core.adapter;
-  }
-
-  // ───────────────────────────── lifecycle ─────────────────────────────
 
   /** Recovers runs left behind by a stopped process, then keeps leases fresh and sweeps periodically. */
   async start(): Promise<void> {
@@ -131,204 +99,16 @@ export class RunManager {
       await this.clusterWorker?.start();
       return;
     }
-    await this.recoverStaleRuns();
+    await this.recovery.recoverStaleRuns();
     if (this.core.o.prewarm) for (let i = 0; i < this.core.o.workers; i++) this.pool.prewarm();
     const heartbeat = setInterval(() => void this.recovery.heartbeat(), HEARTBEAT_MS);
     const sweep = setInterval(() => {
-      this.recoverStaleRuns().catch((error) => this.core.o.log.error("runs.sweep_failed", { error }));
+      this.recovery.recoverStaleRuns().catch((error) => this.core.o.log.error("runs.sweep_failed", { error }));
     }, SWEEP_MS);
     heartbeat.unref();
     sweep.unref();
     this.timers.push(heartbeat, sweep);
   }
-
-  /** Runs marked running/queued whose holder is gone: running → interrupted, queued → this node's queue. */
-  recoverStaleRuns(): Promise<void> {
-    return this.recovery.recoverStaleRuns();
-  }
-
-  // ───────────────────────────── rooms ─────────────────────────────
-
-  /** Gives a freshly loaded room its current run: one this node holds, else the latest Run row. */
-  async attachLatestRun(room: LiveRoom): Promise<void> {
-    await attachLatestRun(this.core, room);
-    await this.cluster?.fillLive(room);
-  }
-
-  /** Cluster mode: keeps a copy of the room's run that another node reports. */
-  mirrorRemote(room: LiveRoom, info: RunInfo | null, restartNeeded: RoomField[]): void {
-    mirrorRemote(room, info, restartNeeded);
-  }
-
-  /** File paths of the run's images, checking that they exist and that the user may use them. */
-  resolveImages(params: RunParams, userId: string): Promise<{ contentPath: string; stylePaths: string[] }> {
-    return this.core.files.resolveImages(params, userId);
-  }
-
-  // ───────────────────────────── starting ─────────────────────────────
-
-  /**
-   * Starts a run from the room's document. With `restart`, the room's current run is cancelled
-   * first and the new one starts from its latest image (or an interrupted/finished run's
-   * checkpoint or final image). `from`: start from the image an earlier run of the room left
-   * (branching), or from an image file (a promoted sweep cell).
-   */
-  startRun(room: LiveRoom, user: User, restart: boolean, from?: RunStartImage): Promise<LiveRun> {
-    if (this.core.closing) return Promise.reject(new ServiceError("conflict", "the optimiser is shutting down"));
-    // one start at a time per room: a second one sent meanwhile is refused, not queued behind it
-    // (checked and claimed synchronously, so two starts cannot both pass)
-    if (this.roomOps.busy(room.id))
-      return Promise.reject(new ServiceError("conflict", "a run is being started or stopped in this room; try again"));
-    return this.roomOps.run(room.id, () => this.startRunNow(room, user, restart, from));
-  }
-
-  /** The room's settings, or for a large render the finished run's own, overridden for this run only. */
-  private async paramsToRun(room: LiveRoom, from?: RunStartImage): Promise<RunParams> {
-    if (from && "runId" in from && from.render)
-      return renderLargeRunParams(this.core.o.db, room.id, from.runId, from.render, this.core.o.limits);
-    const parsed = runParams.safeParse(room.document);
-    if (!parsed.success) throw new ServiceError("invalid", `cannot start: ${formatZodError(parsed.error)}`);
-    return parsed.data;
-  }
-
-  private async startRunNow(room: LiveRoom, user: User, restart: boolean, from?: RunStartImage): Promise<LiveRun> {
-    const { db, log, limits } = this.core.o;
-    const files = this.core.files;
-    const params = await this.paramsToRun(room, from);
-    const overCap = runSizeRefusal(params, limits);
-    if (overCap) throw new ServiceError("limit", overCap);
-    const paths = await files.resolveImages(params, user.id);
-    // checked before anything is cancelled: a refused branch leaves the going run alone
-    const fromRunId = from && "runId" in from ? from.runId : null;
-    const branchImage = fromRunId
-      ? await files.imageOfRoomRun(room.id, fromRunId)
-      : from && "imagePath" in from
-        ? from.imagePath
-        : null;
-
-    const previous = room.run;
-    // the user's queued/running runs, not counting the one a restart replaces (checked before
-    // anything is cancelled, so a refused restart leaves the going run alone)
-    const replaced = restart && previous && isActive(previous.status) ? [previous.id] : [];
-    const active = await db.run.count({
-      where: { authorId: user.id, status: { in: ACTIVE }, id: { notIn: replaced } },
-    });
-    const tooMany = activeRunLimitRefusal(active, limits);
-    if (tooMany) throw new ServiceError("limit", tooMany);
-    if (previous && isActive(previous.status)) {
-      if (!restart) throw new ServiceError("conflict", "a run is already going in this room (restart it instead)");
-      await this.control.cancelActive(room);
-    }
-    // the previous run may have been replaced while we waited (another node, a recovered run)
-    if (room.run && room.run !== previous && isActive(room.run.status)) {
-      throw new ServiceError("conflict", "another run was started in this room meanwhile");
-    }
-    const initImagePath = branchImage ?? (restart && previous ? await files.imageToContinueFrom(previous.id) : null);
-    const resumedFromId = branchImage ? fromRunId : initImagePath && previous ? previous.id : null;
-    // an interrupted run restarted as it was runs only what it had left (a cluster's workers
-    // resume their runs themselves, from the run's own checkpoint)
-    const startIteration = this.cluster
-      ? 0
-      : resumeStartIteration(previous ?? null, params, Boolean(!branchImage && resumedFromId));
-
-    let row: Awaited<ReturnType<Db["run"]["create"]>>;
-    try {
-      row = await db.run.create({
-        data: {
-          roomId: room.id,
-          authorId: user.id,
-          params: serializeRunParams(params),
-          seed: params.seed,
-          status: "queued",
-          resumedFromId,
-          iterations: startIteration,
-          // the database's own guard: a second active run of the room violates the unique index
-          activeRoomId: room.id,
-        },
-      });
-    } catch (error) {
-      if (isUniqueViolation(error))
-        throw new ServiceError("conflict", "another run is already going in this room (started elsewhere)");
-      throw error;
-    }
-    const run = liveRunFromRow(row, params);
-    Object.assign(run, { local: !this.cluster, initImagePath, ...paths });
-    if (startIteration > 0) run.resumeAt = startIteration;
-    room.attachRun(run);
-    this.core.recomputeRestartNeeded(room);
-    log.info("run.queued", {
-      runId: run.id,
-      roomId: room.id,
-      userId: user.id,
-      resumedFromId,
-      startIteration,
-      size: params.size,
-      iterations: params.iterations,
-    });
-    if (this.cluster) await this.cluster.submitted(run, initImagePath);
-    else await this.scheduler.enqueue(run);
-    return run;
-  }
-
-  /** where images and run files are kept (sweeps keep their cells' images there too) */
-  get fileStore(): FileStore {
-    return this.core.files.store;
-  }
-
-  /** cluster mode: the run bus (sweeps travel on it too); null when this node runs its own queue */
-  get clusterBus(): RunBus | null {
-    return this.cluster?.bus ?? null;
-  }
-
-  /** cluster mode: the dispatcher looks at the queue now rather than on its next round */
-  dispatchSoon(): void {
-    this.cluster?.dispatchSoon();
-  }
-
-  /** Queues a batch in the fair queue (it runs when its user's turn comes, like a run). */
-  enqueueBatch(batch: QueueBatch): void {
-    if (this.core.closing) throw new ServiceError("conflict", "the optimiser is shutting down");
-    this.scheduler.enqueueBatch(batch);
-  }
-
-  // ───────────────────────────── control ─────────────────────────────
-
-  /**
-   * `run:cancel`: stops every active run of the room (after any start or restart in progress).
-   * Queued ones are removed; running ones stop with their image kept as a checkpoint.
-   */
-  cancelRoom(room: LiveRoom): Promise<void> {
-    return this.roomOps.run(room.id, async () => {
-      const stopped = await this.control.cancelActive(room);
-      if (stopped === 0) throw new ServiceError("not_found", "no run is going in this room");
-    });
-  }
-
-  /** Cancels one run (queued: removed; running: stopped, its image kept as a checkpoint). */
-  cancelRun(room: LiveRoom, run: LiveRun | null = room.run): Promise<void> {
-    return this.control.cancelRun(room, run);
-  }
-
-  /** A document field changed: live-edits the going run where it can; whether the field now needs a restart. */
-  onDocumentEdit(room: LiveRoom, edit: FieldEdit, authorId: string): boolean {
-    return this.control.onDocumentEdit(room, edit, authorId);
-  }
-
-  /** The fields whose document value differs from what the current run uses and that it cannot follow live. */
-  recomputeRestartNeeded(room: LiveRoom): RoomField[] {
-    return this.core.recomputeRestartNeeded(room);
-  }
-
-  /** Saves a run's final (or current) image as a Result with full provenance (runs/results.ts). */
-  saveResult(
-    room: LiveRoom,
-    user: User,
-    request: { runId: string; title: string; isPublic: boolean; preview: boolean },
-  ): Promise<string> {
-    return saveResult(this.core, room, user, request);
-  }
-
-  // ───────────────────────────── shutdown, health, tests ─────────────────────────────
 
   /**
    * Stops every running job with a fresh checkpoint and marks it interrupted (resumable);
@@ -378,18 +158,5 @@ export class RunManager {
       threads: pool.threads,
       idleThreads: pool.idle,
     };
-  }
-
-  /** Test/drill hooks: kill a run's engine process for real, or make the next one throw or abort natively. */
-  debugTerminateWorker(runId: string): Promise<void> {
-    const worker = this.core.active.get(runId)?.worker;
-    if (!worker) throw new Error(`run ${runId} has no worker on this node`);
-    return worker.terminate();
-  }
-  debugEnginePid(runId: string): number | null {
-    return this.core.active.get(runId)?.worker?.pid ?? null;
-  }
-  debugCrashNextRunAt(iteration: number, how: "throw" | "abort" = "throw"): void {
-    this.launcher.crashNextAt = { iteration, how };
   }
 }

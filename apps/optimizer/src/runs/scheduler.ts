@@ -3,6 +3,7 @@
  * on this node's engine processes as slots free up, with queue positions and ETAs refreshed for
  * every run it holds (runs/eta.ts) once a second while any is active.
  */
+import { ServiceError } from "../common/errors.ts";
 import { estimateStartTimes, FairQueue } from "./fair-queue.ts";
 import type { WorkerPool } from "../engine-slots/slot-pool.ts";
 import { writeLease } from "./lease.ts";
@@ -75,6 +76,7 @@ export class LocalScheduler {
 
   /** Queues a batch in the fair queue (it runs when its user's turn comes, like a run). */
   enqueueBatch(batch: QueueBatch): void {
+    if (this.core.closing) throw new ServiceError("conflict", "the optimiser is shutting down");
     this.batches.add(batch);
     this.queue.enqueue(batch);
     this.pump();

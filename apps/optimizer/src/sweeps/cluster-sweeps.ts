@@ -12,7 +12,7 @@ import type { User } from "../common/live-run.ts";
 import type { Logger } from "../common/log.ts";
 import type { RunBus } from "../cluster/run-bus.ts";
 import type { LiveRoom } from "../rooms/live-room.ts";
-import type { RunManager } from "../runs/manager.ts";
+import type { RunFiles } from "../runs/files.ts";
 import { newCellInfo, sweepDir } from "./sweep-cell.ts";
 import { SweepStore } from "./sweep-store.ts";
 import {
@@ -26,7 +26,10 @@ import {
 
 interface ClusterSweepsOptions {
   bus: RunBus;
-  runs: RunManager;
+  /** the images a sweep uses, and where its files go */
+  files: RunFiles;
+  /** the dispatcher looks at the queue now rather than on its next round */
+  dispatchSoon: () => void;
   nodeId: string;
   log: Logger;
   /** to this gateway's own sockets: every gateway hears every sweep event */
@@ -52,7 +55,7 @@ export class ClusterSweeps implements Sweeps {
 
   async start(room: LiveRoom, user: User, request: SweepRequest): Promise<SweepInfo> {
     // checked here (images too), with the reason, rather than failing on a worker
-    const { sweepId, cells } = await planSweep(this.o.runs, room, user, request, this.newId);
+    const { sweepId, cells } = await planSweep(this.o.files, room, user, request, this.newId);
     const info: SweepInfo = {
       sweepId,
       author: { userId: user.id, name: user.name },
@@ -74,7 +77,7 @@ export class ClusterSweeps implements Sweeps {
     if (!queued) throw new ServiceError("conflict", "a sweep is already going in this room");
     this.o.log.info("sweep.queued", { sweepId, roomId: room.id, userId: user.id, cells: info.cells.length });
     await this.o.bus.publish({ type: "sweep", roomId: room.id, sweep: info });
-    this.o.runs.dispatchSoon();
+    this.o.dispatchSoon();
     return info;
   }
 
@@ -93,7 +96,7 @@ export class ClusterSweeps implements Sweeps {
     const [sweep, info] = await Promise.all([this.store.sweep(sweepId), this.store.info(sweepId)]);
     if (!sweep || !info || sweep.roomId !== room.id) throw new ServiceError("not_found", "no such sweep in this room");
     const cells = sweep.cells.map((cell, i) => ({ cell, info: info.cells[i] ?? newCellInfo(cell) }));
-    return promotionOf(room.document, sweepDir(this.o.runs.fileStore, sweepId), cells, index);
+    return promotionOf(room.document, sweepDir(this.o.files.store, sweepId), cells, index);
   }
 }
 

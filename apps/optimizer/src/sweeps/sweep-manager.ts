@@ -24,7 +24,8 @@ import type { Logger } from "../common/log.ts";
 import type { LiveRoom } from "../rooms/live-room.ts";
 import type { QueueBatch } from "../runs/queue-entry.ts";
 import type { User } from "../common/live-run.ts";
-import type { RunManager } from "../runs/manager.ts";
+import type { RunFiles } from "../runs/files.ts";
+import type { LocalScheduler } from "../runs/scheduler.ts";
 import { sweepSecondsLeft } from "../runs/eta.ts";
 import {
   cellFinalPath,
@@ -58,7 +59,7 @@ export interface Sweeps {
  * ServiceErrors), expanded into its cells, with a fresh id: the same steps in both modes.
  */
 export async function planSweep(
-  runs: Pick<RunManager, "resolveImages">,
+  files: Pick<RunFiles, "resolveImages">,
   room: LiveRoom,
   user: User,
   request: SweepRequest,
@@ -66,7 +67,7 @@ export async function planSweep(
 ): Promise<{ sweepId: string; cells: SweepCell[]; paths: { contentPath: string; stylePaths: string[] } }> {
   const expanded = expandSweep(room.document, request);
   if (!expanded.ok) throw new ServiceError("invalid", expanded.error);
-  const paths = await runs.resolveImages(expanded.cells[0]!.params, user.id);
+  const paths = await files.resolveImages(expanded.cells[0]!.params, user.id);
   return { sweepId: newId(), cells: expanded.cells, paths };
 }
 
@@ -185,7 +186,10 @@ export class SweepManager implements Sweeps {
 
   constructor(
     private readonly o: {
-      runs: RunManager;
+      /** the images a sweep uses, and where its files go */
+      files: RunFiles;
+      /** this node's fair queue: a sweep takes its turn as one job of its user */
+      queue: Pick<LocalScheduler, "enqueueBatch">;
       nodeId: string;
       log: Logger;
       broadcast: SweepBroadcaster;
@@ -197,14 +201,14 @@ export class SweepManager implements Sweeps {
   async start(room: LiveRoom, user: User, request: SweepRequest): Promise<SweepInfo> {
     const going = this.byRoom.get(room.id);
     if (going && !going.ended) throw new ServiceError("conflict", "a sweep is already going in this room");
-    const { sweepId: id, cells: planned, paths } = await planSweep(this.o.runs, room, user, request, this.newId);
+    const { sweepId: id, cells: planned, paths } = await planSweep(this.o.files, room, user, request, this.newId);
     const cells: CellState[] = planned.map((cell) => ({ cell, info: newCellInfo(cell), frame: null }));
-    const store = this.o.runs.fileStore;
+    const store = this.o.files.store;
     const files = { store, sweepId: id, roomId: room.id, ...paths, dir: sweepDir(store, id) };
     const sweep = new Sweep(user, request, cells, files, this.o.broadcast, this.o.log);
     this.byRoom.set(room.id, sweep);
     this.o.log.info("sweep.queued", { sweepId: id, roomId: room.id, userId: user.id, cells: cells.length });
-    this.o.runs.enqueueBatch(sweep);
+    this.o.queue.enqueueBatch(sweep);
     this.o.broadcast.update(room.id, sweep.info());
     return sweep.info();
   }
