@@ -195,7 +195,28 @@ if (lintStatus !== 0) {
 // SQLite one hold their output until they end. Their wall-clock limits are scaled for the
 // load they make together (ATELIER_TEST_SLOWDOWN_FLOOR, vitest.base.ts). The engine's suites
 // keep both cores busy, so they run alone.
+/**
+ * The web app's production build for the journeys (apps/web/.next-e2e, as e2e/support/stack.ts
+ * serves it), made beside suites that leave a core idle; the journeys then reuse it
+ * (ATELIER_E2E_PREBUILT). Its output is printed only when it fails.
+ */
+function buildForJourneys(beside) {
+  return phase(
+    "e2e web build",
+    async () => {
+      const env = { ...process.env, NODE_ENV: "production", ATELIER_NEXT_DIST_DIR: ".next-e2e" };
+      const r = await runAsync("npm", ["run", "build", "-w", "@atelier/web"], { env, quiet: true });
+      if (r.status !== 0) console.error(`[atelier] next build of apps/web for the journeys failed:\n${r.output}`);
+      return r.status;
+    },
+    beside,
+  );
+}
+const journeys = existsSync(path.join(repoRoot, "e2e", "playwright.config.ts"));
+let journeysBuilt = Promise.resolve(1);
+
 if (status === 0) {
+  if (journeys) journeysBuilt = buildForJourneys("the service's suites");
   const sideBySide = { ...process.env, ATELIER_TEST_SLOWDOWN_FLOOR: "2" };
   const pgEnv = { ...sideBySide, ATELIER_TEST_DB: "postgresql" };
   const pass = postgresWorkspaces.map((ws) => ({ ws, files: databaseSuites(path.join(repoRoot, ws)) }));
@@ -218,11 +239,14 @@ if (status === 0) {
   for (const pgStatus of await Promise.all(postgres)) if (status === 0) status = pgStatus;
 }
 if (status === 0) status = await phase("vitest packages/engine", () => vitest("packages/engine", "results.json"));
-if (status === 0 && existsSync(path.join(repoRoot, "e2e", "playwright.config.ts"))) {
+if (status === 0 && journeys) {
   ensureChromium();
+  // a failed early build is made again (with its errors shown) by the journeys' own setup
+  const env = (await journeysBuilt) === 0 ? { ...process.env, ATELIER_E2E_PREBUILT: "1" } : process.env;
   status = await phase(
-    "e2e (build + journeys)",
-    async () => (await runAsync("npm", ["run", "test:e2e", "-w", "@atelier/e2e"])).status,
+    "e2e journeys",
+    async () => (await runAsync("npm", ["run", "test:e2e", "-w", "@atelier/e2e"], { env })).status,
   );
 }
+await journeysBuilt; // no build left running after a failed phase
 finish(status);

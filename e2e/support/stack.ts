@@ -74,13 +74,15 @@ async function waitForHttp(url: string, seconds: number, child: ChildProcess, na
 }
 
 /**
- * Why a build is needed, or null: forced (ATELIER_E2E_REBUILD=1, CI), no build yet, or a source
+ * Why a build is needed, or null: forced (ATELIER_E2E_REBUILD=1, CI unless `npm test` built it
+ * in this run: ATELIER_E2E_PREBUILT=1), no build yet, or a source
  * file of the web app or of a workspace package it bundles changed since the last build — so a
  * run never tests stale pages.
  */
 function buildReason(): string | null {
   if (process.env.ATELIER_E2E_REBUILD === "1") return "ATELIER_E2E_REBUILD=1";
-  if (process.env.CI) return "CI";
+  // `npm test` builds it earlier in the same run (beside suites that leave a core idle)
+  if (process.env.CI && process.env.ATELIER_E2E_PREBUILT !== "1") return "CI";
   return webBuildStaleReason(distDir);
 }
 

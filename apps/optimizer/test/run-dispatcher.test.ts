@@ -4,6 +4,8 @@
  * that lost everything (a restart: Redis here keeps nothing on disk) gets every accepted run's
  * job back from the rows — except a run a live worker still holds (its lease file). Sweeps
  * (queued in Redis, sweeps/sweep-store.ts) take their turn among the runs as one job of their user.
+ * A worker advertising a real GPU adapter gets the big run on the GPU workers' queue; a small one
+ * goes to the CPU workers' (cluster/placement.ts through dispatch-plan.ts).
  */
 import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
@@ -16,7 +18,7 @@ import { SharedDirectory } from "@atelier/files";
 import { createLogger } from "../src/common/log.ts";
 import { RunBus } from "../src/cluster/run-bus.ts";
 import { RunDispatcher } from "../src/cluster/dispatcher.ts";
-import { WORKER_REGISTRY } from "../src/cluster/run-worker-role.ts";
+import { RUN_QUEUE_GPU, WORKER_REGISTRY } from "../src/cluster/run-worker-role.ts";
 import { newCellInfo } from "../src/sweeps/sweep-cell.ts";
 import { SweepStore } from "../src/sweeps/sweep-store.ts";
 import { createFixture, tinyDocument, waitUntil, type Fixture } from "./support.ts";
@@ -29,6 +31,7 @@ let f: Fixture;
 let bus: RunBus;
 let dispatcher: RunDispatcher;
 let queue: Queue;
+let gpuQueue: Queue;
 let redis: Redis;
 
 beforeAll(async () => {
@@ -45,11 +48,13 @@ beforeAll(async () => {
   });
   redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   queue = new Queue("runs", { connection: redis, prefix: `${PREFIX}bull` });
+  gpuQueue = new Queue(RUN_QUEUE_GPU, { connection: redis, prefix: `${PREFIX}bull` });
 });
 
 afterAll(async () => {
   await dispatcher?.close();
   await queue?.close();
+  await gpuQueue?.close();
   await redis?.quit();
   const keys = await bus.redis.keys(`${PREFIX}*`);
   if (keys.length > 0) await bus.redis.del(...keys);
@@ -58,22 +63,26 @@ afterAll(async () => {
 });
 
 /** A worker's capacity key and its entry in the registry, as a live worker writes them every 2 s. */
-const workerSlots = (concurrency: number) =>
+const workerSlots = (concurrency: number, workerId = "w1", more: object = {}, ttl = 60_000) =>
   bus.redis
     .multi()
-    .set(`${PREFIX}worker:w1`, JSON.stringify({ workerId: "w1", concurrency, running: 0 }), "PX", 60_000)
-    .zadd(`${PREFIX}${WORKER_REGISTRY}`, Date.now() + 60_000, "w1")
+    .set(`${PREFIX}worker:${workerId}`, JSON.stringify({ workerId, concurrency, running: 0, ...more }), "PX", ttl)
+    .zadd(`${PREFIX}${WORKER_REGISTRY}`, Date.now() + ttl, workerId)
     .exec();
 
-async function createRun(authorId: string, status: "queued" | "running"): Promise<string> {
-  const params = runParams.parse(tinyDocument(f));
+async function createRun(
+  authorId: string,
+  status: "queued" | "running",
+  size: { size: number; iterations: number } = { size: 64, iterations: 10 },
+): Promise<string> {
+  const params = runParams.parse(tinyDocument(f, size));
   const row = await f.db.run.create({
     data: { roomId: f.roomId, authorId, params: serializeRunParams(params), seed: params.seed, status },
   });
   return row.id;
 }
 
-const jobIds = async () => (await queue.getJobs(["waiting", "active", "delayed"])).map((j) => j.id).sort();
+const jobIds = async (q = queue) => (await q.getJobs(["waiting", "active", "delayed"])).map((j) => j.id).sort();
 
 describe("the cluster dispatcher", () => {
   it("queues runs for free slots only, and after Redis lost its state re-queues every run nobody holds", async () => {
@@ -180,5 +189,34 @@ describe("the cluster dispatcher", () => {
     // a going sweep that ended without letting go (its worker died right at the end) does not block the room
     await store.setInfo({ ...third, cells: third.cells.map((c) => ({ ...c, status: "completed" as const })) });
     expect(await store.create({ ...sweep, sweepId: `${sweepId}-4` }, { ...info, sweepId: `${sweepId}-4` })).toBe(true);
+  });
+
+  it("puts a big run on the GPU workers' queue when a worker advertises a GPU adapter, a small one on the CPU workers'", async () => {
+    await f.db.run.updateMany({ where: { status: { in: ["queued", "running"] } }, data: { status: "completed" } });
+    await bus.redis.del(...(await bus.redis.keys(`${PREFIX}*`)));
+    const gpuAdapter = { vendor: "NVIDIA", device: "H100", software: false };
+    await workerSlots(1, "cpu1", { backend: "onnx", adapter: null });
+    await workerSlots(1, "gpu1", { backend: "webgpu", adapter: gpuAdapter }, 1_500);
+    // llvmpipe is a CPU worker: it takes no big job while the real GPU is there
+    await workerSlots(1, "lava1", {
+      backend: "webgpu",
+      adapter: { vendor: "Mesa", device: "llvmpipe", software: true },
+    });
+    const big = await createRun(f.users.owner.id, "queued", { size: 1024, iterations: 500 });
+    const small = await createRun(f.users.editor.id, "queued");
+    await dispatcher.tick();
+    expect(await jobIds(gpuQueue)).toEqual([big]);
+    expect(await jobIds()).toEqual([small]);
+    expect(await bus.redis.hget(`${PREFIX}placed`, big)).toBe("gpu1");
+
+    // the GPU worker goes silent (its key expires) before taking the job: the big run goes to the CPU workers
+    await waitUntil(
+      async () => (await bus.redis.exists(`${PREFIX}worker:gpu1`)) === 0,
+      "the GPU worker's key expires",
+      5_000,
+    );
+    await dispatcher.tick();
+    expect(await jobIds(gpuQueue)).toEqual([]);
+    expect(await jobIds()).toEqual([big, small].sort());
   });
 });

@@ -10,7 +10,9 @@ import { sweepAxis, sweepFrame, sweepInfo, sweepParam } from "./sweeps.ts";
  * runs through Redis. One schema per message, checked where it enters (a worker parsing a job
  * or a control message, a gateway parsing a run event); a message that fails is dropped and
  * logged. Channels and keys (prefix `atelier:` unless configured):
- *   - BullMQ queue `runs` (keys `<prefix>bull:runs:*`): job id = run id, data = runJobData
+ *   - BullMQ queue `runs` (keys `<prefix>bull:runs:*`): job id = run id, data = runJobData; CPU
+ *     workers take from it, GPU workers from `runs-gpu` (the optimiser's cluster/placement.ts
+ *     decides which, `<prefix>placed`: hash job id → the worker chosen)
  *   - pub/sub `<prefix>run-events`: runEvent, from workers and the dispatcher to every gateway
  *   - pub/sub `<prefix>run-control:<runId>`: runControl, from gateways to the worker holding the run
  *   - `<prefix>run:<runId>:history` (capped list of iterationStats JSON), `<prefix>run:<runId>:info`

@@ -3,7 +3,9 @@
  * database's queued runs and Redis's waiting sweeps (sweeps/sweep-store.ts; a sweep is one job of its
  * user, as in embedded mode) into BullMQ jobs, in the global fair order (cluster/dispatch-plan.ts),
  * only as fast as the workers have free slots, and publishes every waiting run's position and
- * ETA (a sweep's position). The database is the truth: a job lost with Redis's state (a Redis restart) is added
+ * ETA (a sweep's position). Each job goes on the queue of the kind of worker placement.ts chose
+ * for it (cluster/dispatch-plan.ts): big jobs on GPU workers' (RUN_QUEUE_GPU), small ones on CPU
+ * workers' (RUN_QUEUE); which worker got it is kept in `<prefix>placed`. The database is the truth: a job lost with Redis's state (a Redis restart) is added
  * again from the Run rows, and a run whose worker died is taken over through BullMQ's stall
  * check by another worker (cluster/run-worker-role.ts).
  */
@@ -16,8 +18,9 @@ import { ACTIVE, toRunInfo } from "../common/live-run.ts";
 import { liveRunFromRow } from "../runs/views.ts";
 import type { Logger } from "../common/log.ts";
 import { redisClient, type RunBus } from "./run-bus.ts";
-import { planDispatch, type PlanRun } from "./dispatch-plan.ts";
-import { RUN_QUEUE, WORKER_REGISTRY } from "./run-worker-role.ts";
+import { planDispatch, type PlanRun, type PlanWorker } from "./dispatch-plan.ts";
+import { isGpuWorker, placeJob, type PlacementJob } from "./placement.ts";
+import { RUN_QUEUE, RUN_QUEUE_GPU, WORKER_REGISTRY } from "./run-worker-role.ts";
 import { sweepSecondsLeft } from "../runs/eta.ts";
 import { newCellInfo, sweepEnded } from "../sweeps/sweep-cell.ts";
 import { SweepStore } from "../sweeps/sweep-store.ts";
@@ -45,7 +48,8 @@ interface RunDispatcherOptions {
 type Row = Awaited<ReturnType<Db["run"]["findMany"]>>[number];
 
 export class RunDispatcher {
-  private readonly queue: Queue;
+  /** the CPU workers' queue and the GPU workers' */
+  private readonly queues: { cpu: Queue; gpu: Queue };
   private readonly sweeps: SweepStore;
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
@@ -55,15 +59,24 @@ export class RunDispatcher {
   private readonly stopGauge: () => void;
 
   constructor(private readonly o: RunDispatcherOptions) {
-    this.queue = new Queue(RUN_QUEUE, {
-      connection: redisClient(o.redisUrl, o.log, "bull-queue"),
-      prefix: `${o.bus.prefix}bull`,
+    const queue = (name: string) => {
+      const q = new Queue(name, {
+        connection: redisClient(o.redisUrl, o.log, "bull-queue"),
+        prefix: `${o.bus.prefix}bull`,
+      });
+      q.on("error", (error) => o.log.warn("dispatcher.queue_error", { error }));
+      return q;
+    };
+    this.queues = { cpu: queue(RUN_QUEUE), gpu: queue(RUN_QUEUE_GPU) };
+    // the whole cluster's queues, as this gateway reads them (every gateway reports the same: take max())
+    this.stopGauge = gauges.queue(async () => {
+      const [cpu, gpu] = await Promise.all([this.queues.cpu.getJobCounts(), this.queues.gpu.getJobCounts()]);
+      const states = new Set([...Object.keys(cpu), ...Object.keys(gpu)]);
+      return [...states].map((state): [{ state: string }, number] => [
+        { state },
+        (cpu[state] ?? 0) + (gpu[state] ?? 0),
+      ]);
     });
-    this.queue.on("error", (error) => o.log.warn("dispatcher.queue_error", { error }));
-    // the whole cluster's queue, as this gateway reads it (every gateway reports the same: take max())
-    this.stopGauge = gauges.queue(async () =>
-      Object.entries(await this.queue.getJobCounts()).map(([state, n]): [{ state: string }, number] => [{ state }, n]),
-    );
     this.sweeps = new SweepStore(o.bus.redis, o.bus.prefix, o.log);
   }
 
@@ -99,20 +112,34 @@ export class RunDispatcher {
     return held;
   }
 
-  /** Free slots of all live workers (their slots keys expire when they go silent). */
-  private async capacity(): Promise<number> {
+  /** The live workers as they advertise themselves (their slots keys expire when they go silent). */
+  private async workers(): Promise<PlanWorker[]> {
     const redis = this.o.bus.redis;
     const registry = this.key(WORKER_REGISTRY);
     await redis.zremrangebyscore(registry, "-inf", String(Date.now()));
     const ids = await redis.zrange(registry, "0", "-1");
-    if (ids.length === 0) return 0;
+    if (ids.length === 0) return [];
     const keys = ids.map((id) => this.key(`worker:${id}`));
-    let total = 0;
+    const workers: PlanWorker[] = [];
     for (const raw of await redis.mget(keys)) {
       const parsed = raw ? workerSlots.safeParse(JSON.parse(raw)) : null;
-      if (parsed?.success) total += parsed.data.concurrency;
+      if (!parsed?.success) continue;
+      const { workerId, concurrency, running, backend, adapter } = parsed.data;
+      // a worker from before backends were advertised runs the default: a CPU worker
+      workers.push({ workerId, concurrency, running, backend: backend ?? "onnx", adapter: adapter ?? null });
     }
-    return total;
+    return workers;
+  }
+
+  /**
+   * The queue a job handed out again goes on: its kind of worker by placement.ts as if every
+   * live worker were free (a big job goes back to the GPU workers while there are any), the CPU
+   * workers' when none is live.
+   */
+  private queueFor(job: PlacementJob, workers: PlanWorker[]): "cpu" | "gpu" {
+    const all = workers.map((w) => ({ ...w, free: w.concurrency }));
+    const id = placeJob(job, all);
+    return workers.some((w) => w.workerId === id && isGpuWorker(w)) ? "gpu" : "cpu";
   }
 
   private async dispatch(): Promise<void> {
@@ -122,6 +149,9 @@ export class RunDispatcher {
     const dispatchedKey = this.key("dispatched");
     const dispatched = new Set(await redis.smembers(dispatchedKey));
     const rate = learnedRate(rows) ?? this.o.referenceRate();
+    const workers = await this.workers();
+    const placedKey = this.key("placed");
+    const placed = new Map(Object.entries(await redis.hgetall(placedKey)));
     const holding: PlanRun[] = [];
     // runs and sweeps waiting, each with when it was queued: the fair queue takes them oldest first
     const waiting: { run: PlanRun; queuedAt: number }[] = [];
@@ -131,25 +161,25 @@ export class RunDispatcher {
       if (!params) continue; // the worker that gets it fails it with a clear error; not ours to guess
       byId.set(row.id, { row, params });
       const seconds = secondsLeft(row, params, rate);
-      const run = { id: row.id, userId: row.authorId, seconds };
+      const job = { size: params.size, iterations: params.iterations };
+      const run = { id: row.id, userId: row.authorId, seconds, job, workerId: placed.get(row.id) ?? null };
       if (row.status === "running" || dispatched.has(row.id)) holding.push(run);
       else waiting.push({ run, queuedAt: row.createdAt.getTime() });
     }
     // a run holding a slot without a live job (Redis lost its state, or its job ended while the
     // run was left held) and without a live holder: hand it out again
     for (const run of holding) {
-      const { job, state } = await this.jobOf(run.id);
-      if (isLive(state) || isLeaseHeld(await readLease(this.o.files, run.id))) continue;
-      log.warn("run.redispatched", { runId: run.id, jobState: state });
-      await job?.remove().catch(() => {});
-      await this.addJob("run", run.id);
+      if (await this.handOutAgain("run", run, workers)) log.warn("run.redispatched", { runId: run.id });
     }
-    holding.push(...(await this.heldSweeps(rate)));
+    holding.push(...(await this.heldSweeps(rate, workers, placed)));
     const sweeps = new Map<string, ClusterSweep>();
     for (const sweep of await this.sweeps.waiting()) {
       sweeps.set(sweep.sweepId, sweep);
       const seconds = sweepSecondsLeft(sweep.cells.map(newCellInfo), sweep, rate);
-      waiting.push({ run: { id: sweep.sweepId, userId: sweep.author.id, seconds }, queuedAt: sweep.createdAt });
+      // placed by one cell's size: the cells run one after another, each a small job
+      const job = { size: sweep.size, iterations: sweep.iterations };
+      const run = { id: sweep.sweepId, userId: sweep.author.id, seconds, job, workerId: null };
+      waiting.push({ run, queuedAt: sweep.createdAt });
     }
     waiting.sort((a, b) => a.queuedAt - b.queuedAt);
     const servedRaw = await redis.hgetall(this.key("served"));
@@ -157,13 +187,13 @@ export class RunDispatcher {
     const plan = planDispatch(
       holding,
       waiting.map((w) => w.run),
-      await this.capacity(),
+      workers,
       served,
     );
-    for (const run of plan.start) {
+    for (const { run, workerId, gpu } of plan.start) {
       const kind = sweeps.has(run.id) ? "sweep" : "run";
-      await this.addJob(kind, run.id);
-      log.info(`${kind}.dispatched`, { [`${kind}Id`]: run.id, userId: run.userId });
+      await this.addJob(kind, run.id, gpu ? "gpu" : "cpu", workerId);
+      log.info(`${kind}.dispatched`, { [`${kind}Id`]: run.id, userId: run.userId, workerId, gpu });
     }
     if (plan.start.length > 0) {
       await redis.hset(this.key("served"), Object.fromEntries([...plan.served].map(([u, s]) => [u, String(s)])));
@@ -171,6 +201,9 @@ export class RunDispatcher {
     // forget ids of runs that ended
     const stale = [...dispatched].filter((id) => !byId.has(id));
     if (stale.length > 0) await redis.srem(dispatchedKey, ...stale);
+    const held = new Set([...holding.map((r) => r.id), ...plan.start.map((s) => s.run.id)]);
+    const unplaced = [...placed.keys()].filter((id) => !held.has(id));
+    if (unplaced.length > 0) await redis.hdel(placedKey, ...unplaced);
     await this.publishPositions(
       plan.waiting.filter((w) => byId.has(w.run.id)),
       byId,
@@ -185,7 +218,11 @@ export class RunDispatcher {
    * while the sweep has cells left (its worker stopped and let go of it, or Redis lost the job)
    * is handed out again: its next worker runs the cells left.
    */
-  private async heldSweeps(rate: number | null): Promise<PlanRun[]> {
+  private async heldSweeps(
+    rate: number | null,
+    workers: PlanWorker[],
+    placed: Map<string, string>,
+  ): Promise<PlanRun[]> {
     const held: PlanRun[] = [];
     for (const sweepId of await this.sweeps.held()) {
       const [sweep, info] = await Promise.all([this.sweeps.sweep(sweepId), this.sweeps.info(sweepId)]);
@@ -193,12 +230,16 @@ export class RunDispatcher {
         await (sweep ? this.sweeps.ended(sweep) : this.sweeps.forget(sweepId));
         continue;
       }
-      held.push({ id: sweepId, userId: sweep.author.id, seconds: sweepSecondsLeft(info.cells, info, rate) });
-      const { job, state } = await this.jobOf(sweepId);
-      if (isLive(state)) continue;
-      this.o.log.warn("sweep.redispatched", { sweepId, jobState: state });
-      await job?.remove().catch(() => {});
-      await this.addJob("sweep", sweepId);
+      const run: PlanRun = {
+        id: sweepId,
+        userId: sweep.author.id,
+        seconds: sweepSecondsLeft(info.cells, info, rate),
+        job: { size: sweep.size, iterations: sweep.iterations },
+        workerId: placed.get(sweepId) ?? null,
+      };
+      held.push(run);
+      // a sweep has no lease: its job is the only sign of a holder
+      if (await this.handOutAgain("sweep", run, workers, false)) this.o.log.warn("sweep.redispatched", { sweepId });
     }
     return held;
   }
@@ -220,20 +261,70 @@ export class RunDispatcher {
     }
   }
 
-  /** BullMQ's job of a run or sweep (job id = its id) and its state; null state: no such job. */
-  private async jobOf(id: string): Promise<{ job: Job | undefined; state: string | null }> {
-    const job = await this.queue.getJob(id);
-    return { job, state: job ? await job.getState() : null };
+  /**
+   * Hands a held run or sweep out again when its job is gone or over (and, for a run, no live
+   * worker holds its lease), or when its job waits on a queue no live worker takes from (its GPU
+   * workers went) while placement.ts now sends it to the other kind. True when it did.
+   */
+  private async handOutAgain(
+    kind: "run" | "sweep",
+    run: PlanRun,
+    workers: PlanWorker[],
+    hasLease = true,
+  ): Promise<boolean> {
+    const { job, state, queue } = await this.jobOf(run.id);
+    const target = this.queueFor(run.job, workers);
+    const served = (q: "cpu" | "gpu") => workers.some((w) => isGpuWorker(w) === (q === "gpu"));
+    const stranded = queue !== null && queue !== target && !served(queue);
+    if (isLive(state) && !stranded) return false;
+    if (hasLease && isLeaseHeld(await readLease(this.o.files, run.id))) return false;
+    const removed = job
+      ? await job.remove().then(
+          () => true,
+          () => false,
+        )
+      : true;
+    // a live job that cannot be removed is locked by a worker that holds it after all: leave it there
+    if (!removed && isLive(state)) return false;
+    await this.addJob(kind, run.id, target, null);
+    return true;
   }
 
-  private async addJob(kind: "run" | "sweep", id: string): Promise<void> {
+  /** BullMQ's job of a run or sweep (job id = its id), its state and queue (a live one first); null state: no such job. */
+  private async jobOf(
+    id: string,
+  ): Promise<{ job: Job | undefined; state: string | null; queue: "cpu" | "gpu" | null }> {
+    let found: { job: Job | undefined; state: string | null; queue: "cpu" | "gpu" | null } = {
+      job: undefined,
+      state: null,
+      queue: null,
+    };
+    for (const queue of ["cpu", "gpu"] as const) {
+      const job = await this.queues[queue].getJob(id);
+      if (!job) continue;
+      const state = await job.getState();
+      if (isLive(state)) return { job, state, queue };
+      found = { job, state, queue };
+    }
+    return found;
+  }
+
+  /** Queues a run or sweep for a kind of worker; `workerId`: the one placement chose (null: any of that kind). */
+  private async addJob(
+    kind: "run" | "sweep",
+    id: string,
+    queue: "cpu" | "gpu",
+    workerId: string | null,
+  ): Promise<void> {
     // jobId = the run's or sweep's id: adding one twice is a no-op
-    await this.queue.add(kind, kind === "run" ? { runId: id } : { sweepId: id }, {
+    await this.queues[queue].add(kind, kind === "run" ? { runId: id } : { sweepId: id }, {
       jobId: id,
       removeOnComplete: { count: 1000 },
       removeOnFail: { count: 1000 },
     });
-    if (kind === "run") await this.o.bus.redis.sadd(this.key("dispatched"), id);
+    const redis = this.o.bus.redis;
+    await (workerId ? redis.hset(this.key("placed"), id, workerId) : redis.hdel(this.key("placed"), id));
+    if (kind === "run") await redis.sadd(this.key("dispatched"), id);
     else await this.sweeps.markHeld(id);
   }
 
@@ -256,7 +347,7 @@ export class RunDispatcher {
     this.stopGauge();
     if (this.timer) clearInterval(this.timer);
     if (this.leader) await this.o.bus.redis.del(this.key("dispatcher")).catch(() => 0);
-    await this.queue.close();
+    await Promise.all([this.queues.cpu.close(), this.queues.gpu.close()]);
   }
 }
 

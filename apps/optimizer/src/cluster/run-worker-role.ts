@@ -9,7 +9,7 @@
  */
 import { Worker, type Job } from "bullmq";
 import { readRunParams, type Db } from "@atelier/db";
-import { detectAdapter } from "@atelier/engine";
+import { adapterLabel, detectAdapter } from "@atelier/engine";
 import { parseFieldEdit, runJobData, sweepJobData, type RunControl, type WorkerSlots } from "@atelier/protocol";
 import { memberVisibleError } from "../common/errors.ts";
 import { isLeaseHeld, readLease, writeLease } from "../runs/lease.ts";
@@ -27,9 +27,12 @@ import { busSink } from "./run-bus-sink.ts";
 import { liveRunFromRow } from "../runs/views.ts";
 import { SpeedTracker } from "../runs/speed-model.ts";
 import { SweepWorker } from "../sweeps/sweep-job.ts";
+import { isGpuWorker } from "./placement.ts";
 
-/** The BullMQ queue of runs and sweeps (keys `<prefix>bull:runs:*`; job names "run", "sweep"). */
+/** The BullMQ queue of runs and sweeps for CPU workers (keys `<prefix>bull:runs:*`; job names "run", "sweep"). */
 export const RUN_QUEUE = "runs";
+/** The same for GPU workers (placement.ts's isGpuWorker): the dispatcher puts big jobs there. */
+export const RUN_QUEUE_GPU = "runs-gpu";
 /**
  * A killed worker's job is taken over after its lock expires (LOCK_MS) and the next stalled
  * check of a live worker (STALLED_CHECK_MS): ≤ 15 s, inside the 30 s target.
@@ -76,8 +79,10 @@ export class RunWorker {
   private slotsTimer: NodeJS.Timeout | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
   private closing = false;
-  /** webgpu workers: the GPU adapter their runs use, advertised with the slots */
-  private adapter: WorkerSlots["adapter"] = null;
+  /** webgpu (and auto) workers: the GPU adapter their runs use, advertised with the slots */
+  private adapter: NonNullable<WorkerSlots["adapter"]> | null = null;
+  /** the backend it advertises until an engine process reports the one it loaded */
+  private advertised: string;
 
   constructor(private readonly o: RunWorkerOptions) {
     this.bus = new RunBus(o.redisUrl, o.redisPrefix, o.log);
@@ -89,6 +94,7 @@ export class RunWorker {
       backend: null,
       adapter: null,
     };
+    this.advertised = o.backend;
     this.pool = new WorkerPool({
       log: o.log,
       idleMs: o.workerIdleMs,
@@ -124,6 +130,7 @@ export class RunWorker {
     redis: string;
     backend: string;
     adapter?: string;
+    gpu: boolean;
   } {
     const redis = this.bus.redis.status;
     return {
@@ -132,15 +139,35 @@ export class RunWorker {
       concurrency: this.o.workers,
       running: this.running,
       redis,
-      backend: this.runtime.backend ?? this.o.backend,
-      ...(this.runtime.adapter ? { adapter: this.runtime.adapter } : {}),
+      backend: this.backend,
+      // the adapter its last run reported, else the one it detected at start
+      ...(this.runtime.adapter || this.adapter ? { adapter: this.runtime.adapter ?? this.adapterText() } : {}),
+      gpu: isGpuWorker({ backend: this.backend, adapter: this.adapter }),
     };
+  }
+
+  private get backend(): string {
+    return this.runtime.backend ?? this.advertised;
+  }
+
+  private adapterText(): string | undefined {
+    const a = this.adapter;
+    return a ? `${adapterLabel(a)}${a.software ? ", software" : ""}` : undefined;
   }
 
   async start(): Promise<void> {
     await this.runtime.speed.load(this.o.db, this.o.log);
     if (this.o.prewarm) for (let i = 0; i < this.o.workers; i++) this.pool.prewarm();
-    this.bull = new Worker(RUN_QUEUE, (job) => this.process(job), {
+    // webgpu runs on the adapter Vulkan shows; auto takes webgpu first when that adapter is a real
+    // GPU (the engine's autoOrder): either way, the adapter says which queue this worker takes from
+    if (this.o.backend === "webgpu" || this.o.backend === "auto") {
+      const adapter = await detectAdapter();
+      this.adapter = adapter && { vendor: adapter.vendor, device: adapter.device, software: adapter.software };
+      if (this.o.backend === "auto" && adapter && !adapter.software) this.advertised = "webgpu";
+    }
+    const gpu = isGpuWorker({ backend: this.backend, adapter: this.adapter });
+    this.o.log.info("worker.placement", { backend: this.backend, adapter: this.adapterText() ?? null, gpu });
+    this.bull = new Worker(gpu ? RUN_QUEUE_GPU : RUN_QUEUE, (job) => this.process(job), {
       connection: redisClient(this.o.redisUrl, this.o.log, "bull-worker"),
       prefix: `${this.o.redisPrefix}bull`,
       concurrency: this.o.workers,
@@ -153,10 +180,6 @@ export class RunWorker {
     });
     this.bull.on("error", (error) => this.o.log.warn("worker.queue_error", { error }));
     await this.bull.waitUntilReady();
-    if (this.o.backend === "webgpu") {
-      const adapter = await detectAdapter();
-      this.adapter = adapter && { vendor: adapter.vendor, device: adapter.device, software: adapter.software };
-    }
     await this.renewSlots();
     this.slotsTimer = setInterval(() => void this.renewSlots(), SLOTS_RENEW_MS);
     this.slotsTimer.unref();
@@ -184,7 +207,7 @@ export class RunWorker {
       workerId: this.o.workerId,
       concurrency: this.o.workers,
       running: this.running,
-      backend: this.runtime.backend ?? this.o.backend,
+      backend: this.backend,
       adapter: this.adapter,
     };
     await this.bus.redis
