@@ -80,13 +80,35 @@ describe("ETA", () => {
     expect(remainingSeconds({ ...running, iteration: 500 }, model)).toBe(0);
   });
 
-  it("a level's speed is the median of its latest iterations, its first one dropped once others came", () => {
+  it("counts the levels the engine process said it runs: a resumed run's rest, numbered run-wide", () => {
+    const model = { msPerPixelIteration: 0.01 };
+    const multi = { ...params, size: 256, iterations: 90, multiscale: true };
+    const samples: number[][] = [];
+    // resumed at iteration 40 in level 1 (181 px) of 128/181/256: its samples are numbered run-wide
+    for (const ms of [900, 300, 300, 300]) addLevelSample(samples, 1, ms);
+    const levels = {
+      sizes: [
+        { width: 181, height: 136, iterations: 20 },
+        { width: 256, height: 192, iterations: 30 },
+      ],
+      first: 1,
+      from: 40,
+    };
+    const run = { params: multi, iteration: 50, levelSamples: samples, aspect: 0.75, levels };
+    // 10 left at 300 ms, then 30 at 300 ms × (256·192)/(181·136)
+    const expected = (10 * 300 + 30 * 300 * ((256 * 192) / (181 * 136))) / 1000;
+    expect(remainingSeconds(run, model)).toBeCloseTo(expected, 6);
+    expect(remainingSeconds({ ...run, iteration: 90 }, model)).toBe(0);
+  });
+
+  it("a level's speed is the mean of its latest iterations, its first one dropped once others came", () => {
     const samples: number[][] = [];
     addLevelSample(samples, 1, 5000);
     expect(levelSpeeds(samples)).toEqual([null, 5000]);
-    for (const ms of [100, 110, 90, 400, 105, 95, 100]) addLevelSample(samples, 1, ms);
-    expect(samples[1]).toHaveLength(6); // the first plus the 5 latest
-    expect(levelSpeeds(samples)).toEqual([null, 100]);
+    // cheap iterations and line searches alternating: the mean is what 10 more of them cost
+    for (let i = 0; i < 30; i++) addLevelSample(samples, 1, i % 2 ? 300 : 100);
+    expect(samples[1]).toHaveLength(21); // the first plus the 20 latest
+    expect(levelSpeeds(samples)).toEqual([null, 200]);
     expect(roundEta(1.26)).toBe(1.3);
     expect(roundEta(null)).toBeNull();
   });
