@@ -1,6 +1,6 @@
 import { defaultRoomDocument, runParams, type RunParams } from "@atelier/protocol";
 import { describe, expect, it } from "vitest";
-import { isLiveStyles, liveEditOf, restartNeededFields } from "../src/runs/edits.ts";
+import { applyLiveEdit, isLiveStyles, liveEditOf, restartNeededFields } from "../src/runs/edits.ts";
 import {
   addLevelSample,
   levelSpeeds,
@@ -66,6 +66,20 @@ describe("live edit vs restart needed", () => {
     ]);
     expect(restartNeededFields(params, { ...document, contentImageId: "other" })).toEqual(["contentImageId"]);
   });
+
+  it("a large render: its own size and single level are no change of the room's; its iterations follow no edit", () => {
+    const document = { ...params, size: 512, multiscale: true, masks: params.masks };
+    const render = { ...params, size: 1024, multiscale: false, iterations: 40 };
+    expect(restartNeededFields(render, document, { size: 1024 })).toEqual([]);
+    // without knowing it is a render: size and coarse-to-fine differ
+    expect(restartNeededFields(render, document)).toEqual(["size", "multiscale"]);
+    // other settings changed in the room still need a restart
+    expect(restartNeededFields(render, { ...document, seed: 7 }, { size: 1024 })).toEqual(["seed"]);
+    const running = { params: render, iteration: 3, liveEdits: [], render: { size: 1024 } };
+    expect(applyLiveEdit(running, { field: "iterations", value: 500 }, "u1")).toBeNull();
+    // weights still follow live
+    expect(applyLiveEdit(running, { field: "styleWeight", value: 50 }, "u1")?.params.styleWeight).toBe(50);
+  });
 });
 
 describe("ETA", () => {
@@ -80,13 +94,35 @@ describe("ETA", () => {
     expect(remainingSeconds({ ...running, iteration: 500 }, model)).toBe(0);
   });
 
-  it("a level's speed is the median of its latest iterations, its first one dropped once others came", () => {
+  it("counts the levels the engine process said it runs: a resumed run's rest, numbered run-wide", () => {
+    const model = { msPerPixelIteration: 0.01 };
+    const multi = { ...params, size: 256, iterations: 90, multiscale: true };
+    const samples: number[][] = [];
+    // resumed at iteration 40 in level 1 (181 px) of 128/181/256: its samples are numbered run-wide
+    for (const ms of [900, 300, 300, 300]) addLevelSample(samples, 1, ms);
+    const levels = {
+      sizes: [
+        { width: 181, height: 136, iterations: 20 },
+        { width: 256, height: 192, iterations: 30 },
+      ],
+      first: 1,
+      from: 40,
+    };
+    const run = { params: multi, iteration: 50, levelSamples: samples, aspect: 0.75, levels };
+    // 10 left at 300 ms, then 30 at 300 ms × (256·192)/(181·136)
+    const expected = (10 * 300 + 30 * 300 * ((256 * 192) / (181 * 136))) / 1000;
+    expect(remainingSeconds(run, model)).toBeCloseTo(expected, 6);
+    expect(remainingSeconds({ ...run, iteration: 90 }, model)).toBe(0);
+  });
+
+  it("a level's speed is the mean of its latest iterations, its first one dropped once others came", () => {
     const samples: number[][] = [];
     addLevelSample(samples, 1, 5000);
     expect(levelSpeeds(samples)).toEqual([null, 5000]);
-    for (const ms of [100, 110, 90, 400, 105, 95, 100]) addLevelSample(samples, 1, ms);
-    expect(samples[1]).toHaveLength(6); // the first plus the 5 latest
-    expect(levelSpeeds(samples)).toEqual([null, 100]);
+    // cheap iterations and line searches alternating: the mean is what 10 more of them cost
+    for (let i = 0; i < 30; i++) addLevelSample(samples, 1, i % 2 ? 300 : 100);
+    expect(samples[1]).toHaveLength(21); // the first plus the 20 latest
+    expect(levelSpeeds(samples)).toEqual([null, 200]);
     expect(roundEta(1.26)).toBe(1.3);
     expect(roundEta(null)).toBeNull();
   });

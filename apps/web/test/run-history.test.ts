@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { defaultRoomDocument, ROOM_FIELDS, type RoomField, type RunSummary, type SweepInfo } from "@atelier/protocol";
-import { activityText, describeChange, promotedCell, runChangesText, runNumber } from "@/lib/run-history";
+import {
+  activityText,
+  describeChange,
+  downloadSizes,
+  promotedCell,
+  runChangesText,
+  runNumber,
+} from "@/lib/run-history";
 
 const labels = Object.fromEntries(ROOM_FIELDS.map((f) => [f, f.toUpperCase()])) as Record<RoomField, string>;
 const params = { ...defaultRoomDocument(), size: 512, contentImageId: "c", styles: [{ imageId: "s", weight: 1 }] };
@@ -127,5 +134,26 @@ describe("activityText for a promoted sweep cell", () => {
       { imageId: "t", weight: 1 },
     ];
     expect(promotedCell(blend, summary("r1", { styles }).params)?.index).toBe(1);
+  });
+});
+
+describe("downloadSizes", () => {
+  it("a run's own size, then its finished larger renders, smallest first", () => {
+    const source = { ...summary("r1"), finalImageId: "img512" };
+    const at = (runId: string, size: number, extra: Partial<RunSummary>) => ({ ...summary(runId, { size }), ...extra });
+    const runs = [
+      at("r5", 2048, { resumedFromId: "r1", finalImageId: "img2048" }),
+      at("r4", 1024, { resumedFromId: "r1", status: "failed", finalImageId: "imgFailed" }),
+      at("r3", 512, { resumedFromId: "r1", finalImageId: "imgContinued" }), // a continue at the same size
+      at("r2", 1024, { resumedFromId: "r1", finalImageId: "img1024" }),
+      source,
+    ];
+    expect(downloadSizes(runs, source)).toEqual([
+      { size: 512, imageId: "img512" },
+      { size: 1024, imageId: "img1024" },
+      { size: 2048, imageId: "img2048" },
+    ]);
+    // no image: nothing to download
+    expect(downloadSizes(runs, summary("r9"))).toEqual([]);
   });
 });

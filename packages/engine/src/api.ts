@@ -115,6 +115,12 @@ export interface EngineInfo {
   modelHash: string;
   /** webgpu: the GPU adapter the run's graphs ran on (software: a CPU rasteriser such as llvmpipe) */
   adapter?: { vendor: string; device: string; software: boolean };
+  /**
+   * The levels this run really runs (coarse levels the network cannot see dropped, a continued
+   * run's levels from its image's size up), each with its content size and iterations: what a
+   * time estimate must count, rather than rebuilding the plan with its own copy of these rules.
+   */
+  levels?: { width: number; height: number; iterations: number }[];
 }
 
 export interface RunHandle {

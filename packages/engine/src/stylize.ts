@@ -265,6 +265,7 @@ class StyleRun {
       typeof init === "object" && init.continues
         ? continueLevels(planned, await decodeImage(init.image, { label: "init image" }))
         : planned;
+    this.runInfo.levels = levels.map((l) => ({ ...l.dims, iterations: l.iterations }));
     return { network, content, styles, masks, convCount, levels };
   }
 
@@ -340,7 +341,12 @@ class StyleRun {
       ...(masks ? { styleMasks: masks } : {}),
     });
     if (network.backend !== this.runInfo.backend)
-      this.runInfo = { backend: network.backend, modelHash: this.runInfo.modelHash }; // fell back
+      // fell back: no adapter any more, the same levels
+      this.runInfo = {
+        backend: network.backend,
+        modelHash: this.runInfo.modelHash,
+        ...(this.runInfo.levels ? { levels: this.runInfo.levels } : {}),
+      };
     const n = width * height * 3;
     const optimizer: Optimizer =
       opts.optimizer === "adam"

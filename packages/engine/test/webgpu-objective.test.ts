@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STYLE_LAYERS, loadFloatImage, objectiveWeights } from "./objective-fixtures.ts";
+import { matchColors } from "../src/color-match.ts";
 import type { Evaluation, FloatImage, ObjectiveWeights } from "../src/objective.ts";
 import { OnnxObjective, OnnxVgg } from "../src/onnx-objective.ts";
 import { loadOnnxRuntime, probeWebgpu, type OnnxDevice, type OrtModule } from "../src/onnx-runtime.ts";
@@ -13,12 +14,18 @@ import { loadVggWeightArrays, type RawConvWeights } from "../src/weights.ts";
 // one, lavapipe, here and in CI): the webgpu graphs differ (max-pool backward as an equality
 // mask, Add chains for Sum), so they are held to the CPU's numbers. Small sizes: lavapipe is a
 // CPU running shaders.
+//
+// Original colours: of the colour controls only "match-style" changes what the objective sees
+// (the style images, matched to the photo's colours before the targets are built); "luminance"
+// and "match-result" act on the rendered image in JavaScript, the same for every backend. So the
+// avg-pooling case takes a colour-matched style: the original-colours path at no extra cost.
 
 let ort: OrtModule;
 let raw: RawConvWeights[];
 let content: FloatImage;
 let starry: FloatImage;
 let scream: FloatImage;
+let starryInPhotoColours: FloatImage;
 const W = 37;
 const H = 29; // odd: the pools' dropped last row and column are covered
 
@@ -31,6 +38,7 @@ beforeAll(async () => {
     loadFloatImage("starry_night.jpg", 40, 32),
     loadFloatImage("the_scream.jpg", 32, 40),
   ]);
+  starryInPhotoColours = { ...starry, pixels: matchColors(starry.pixels, content.pixels) };
 });
 
 const nets: OnnxVgg[] = [];
@@ -115,7 +123,10 @@ function halves(): StyleMask[] {
 describe("the objective on ONNX Runtime's WebGPU provider", { timeout: 900_000 }, () => {
   it.each<[string, () => Case]>([
     ["max pooling, one style", () => ({ pooling: "max", styles: [starry], weights: objectiveWeights() })],
-    ["avg pooling, one style", () => ({ pooling: "avg", styles: [starry], weights: objectiveWeights() })],
+    [
+      "avg pooling, one style in the photo's colours (original colours)",
+      () => ({ pooling: "avg", styles: [starryInPhotoColours], weights: objectiveWeights() }),
+    ],
     [
       "two styles blended",
       () => ({
@@ -154,11 +165,19 @@ describe("the objective on ONNX Runtime's WebGPU provider", { timeout: 900_000 }
     try {
       const x = noise(3);
       const before = await objectives.gpu.evaluate(x);
-      const edit = { contentWeight: 20, styleWeight: 10, tvWeight: 0.01, styleBlendWeights: [0, 1] };
+      const edit = {
+        contentWeight: 20,
+        styleWeight: 10,
+        tvWeight: 0.01,
+        styleBlendWeights: [0, 1],
+        styleLayerWeights: [1, 1, 1, 2, 0],
+      };
       objectives.gpu.setWeights(edit);
       objectives.cpu.setWeights(edit);
       const after = await objectives.gpu.evaluate(x);
       expect(relative(after.content, before.content * 4)).toBeLessThanOrEqual(1e-4);
+      expect(after.style.relu5_1).toBe(0); // its layer weight went to 0
+      expect(before.style.relu5_1).toBeGreaterThan(0);
       expectSame(after, await objectives.cpu.evaluate(x));
     } finally {
       objectives.dispose();
@@ -166,13 +185,21 @@ describe("the objective on ONNX Runtime's WebGPU provider", { timeout: 900_000 }
   });
 
   it("keeps the process's memory flat over many evaluations", async () => {
-    const objectives = await both({ pooling: "max", styles: [starry], weights: objectiveWeights() });
+    // the webgpu objective alone: a CPU one beside it would only cost time
+    const gpu = await OnnxObjective.create({
+      net: net("webgpu", "max"),
+      content,
+      styles: [starry],
+      contentLayers: ["relu4_2"],
+      styleLayers: STYLE_LAYERS,
+      weights: objectiveWeights(),
+    });
     try {
       const x = noise(4);
       const rss = async (n: number) => {
         for (let i = 0; i < n; i++) {
-          await objectives.gpu.evaluate(x);
-          if (i % 5 === 4) objectives.gpu.setWeights({ tvWeight: 1e-3 * (1 + (i % 2)) }); // re-uploads
+          await gpu.evaluate(x);
+          if (i % 5 === 4) gpu.setWeights({ tvWeight: 1e-3 * (1 + (i % 2)) }); // re-uploads
         }
         return process.memoryUsage().rss;
       };
@@ -182,7 +209,7 @@ describe("the objective on ONNX Runtime's WebGPU provider", { timeout: 900_000 }
       // a leaked device copy per edit or output per evaluation would grow with every call
       expect(later - warm).toBeLessThan(40 * 1024 * 1024);
     } finally {
-      objectives.dispose();
+      gpu.dispose();
     }
   });
 });

@@ -4,6 +4,7 @@ import { imageMime, type ImageMime } from "./image-types.ts";
 import { roomDocument, roomField, runParams } from "./params.ts";
 import { iterationStats, runStatus } from "./runs.ts";
 import { speedModel } from "./speed.ts";
+import { renderLarge } from "./render-large.ts";
 import { maskDelta, maskEdit } from "./masks.ts";
 import { runSummary } from "./run-history.ts";
 import { promoteSweepCell, startSweep, sweepFrame, sweepInfo, sweepUpdate } from "./sweeps.ts";
@@ -68,8 +69,21 @@ export const focusField = z.object({ roomId: id, field: roomField.nullable() });
 /**
  * Start a run from the current document. `restart`: cancel the current run and start again from its
  * current image. `fromRunId`: start from the image an earlier run of the room left (branching).
+ * `render` (with `fromRunId`, a finished run): "Render large" — that run's own settings, only its
+ * top level, at `render.size`, from its image upscaled (render-large.ts); the room's settings
+ * are not touched.
  */
-export const startRun = z.object({ roomId: id, restart: z.boolean().default(false), fromRunId: id.optional() });
+export const startRun = z
+  .object({
+    roomId: id,
+    restart: z.boolean().default(false),
+    fromRunId: id.optional(),
+    render: renderLarge.optional(),
+  })
+  .refine((v) => !v.render || v.fromRunId !== undefined, {
+    message: "a large render needs the run to render (fromRunId)",
+    path: ["fromRunId"],
+  });
 export const cancelRun = z.object({ roomId: id });
 
 /** Save the finished run's image (or, with `preview: true`, the latest preview of the running one) as a Result. */

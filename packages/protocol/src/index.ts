@@ -17,3 +17,4 @@ export * from "./sweeps.ts";
 export * from "./masks.ts";
 export * from "./mask-raster.ts";
 export * from "./origin.ts";
+export * from "./render-large.ts";

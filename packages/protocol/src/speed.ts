@@ -81,6 +81,13 @@ export interface RunProgress {
 
 type PlanSettings = Pick<RunSettings, "size" | "iterations" | "multiscale">;
 
+/** A level a run really runs (the engine's plan: EngineInfo.levels): its content size and iterations. */
+export interface RunLevel {
+  width: number;
+  height: number;
+  iterations: number;
+}
+
 /**
  * THE time function: seconds until a run of these settings is done, from now. The studio's
  * estimate before Start, the presets' times and a running run's "time left" all come from here.
@@ -93,40 +100,73 @@ type PlanSettings = Pick<RunSettings, "size" | "iterations" | "multiscale">;
  *   converges as the levels go by.
  *
  * `aspect` is the content's short side ÷ long side (unknown: a square, an upper bound).
+ * `levels`: the levels the engine said it runs (EngineInfo.levels) — a continued run's start at
+ * its image's size, coarse levels the network cannot see are dropped — with `progress` counted
+ * from the first of them; without it the levels are rebuilt from the settings (before Start).
  */
 export function runSecondsLeft(
   settings: PlanSettings,
   speed: Rate,
-  options: { aspect?: number; progress?: RunProgress; queueWaitSeconds?: number } = {},
+  options: { aspect?: number; progress?: RunProgress; queueWaitSeconds?: number; levels?: readonly RunLevel[] } = {},
 ): number {
   const aspect = options.aspect ?? 1;
-  const plan = defaultScalePlan(settings.size, settings.iterations, settings.multiscale);
-  const pixelsOf = (side: number) => side * Math.max(1, Math.round(side * aspect));
+  const levels = options.levels?.length ? options.levels : plannedLevels(settings, aspect);
   const done = options.progress?.iteration ?? 0;
   const measured = options.progress?.levelMs ?? [];
-  // the latest level this run measured: its per-pixel speed, relative to the model's at that size
-  let latest: { msPerPixel: number; side: number } | null = null;
-  plan.sizes.forEach((side, level) => {
+  const sideOf = (l: RunLevel) => Math.max(l.width, l.height);
+  // the levels this run measured, in order: the latest is where a level ahead is scaled from
+  const seen: { ms: number; pixels: number; side: number }[] = [];
+  levels.forEach((l, level) => {
     const ms = measured[level];
-    if (ms != null && ms > 0) latest = { msPerPixel: ms / pixelsOf(side), side };
+    if (ms != null && ms > 0) seen.push({ ms, pixels: l.width * l.height, side: sideOf(l) });
   });
+  const latest = seen.at(-1) ?? null;
+  const growth = pixelGrowth(seen);
   let before = 0;
   let ms = 0;
-  plan.sizes.forEach((side, level) => {
-    const iterations = plan.iterations[level]!;
-    const left = Math.max(0, Math.min(iterations, before + iterations - done));
-    before += iterations;
+  levels.forEach((l, level) => {
+    const left = Math.max(0, Math.min(l.iterations, before + l.iterations - done));
+    before += l.iterations;
     if (left === 0) return;
     const own = measured[level];
+    const side = sideOf(l);
     let perIteration: number;
     if (own != null && own > 0) perIteration = own;
     else if (latest) {
-      const l: { msPerPixel: number; side: number } = latest;
-      perIteration = l.msPerPixel * (rateAt(speed, side) / rateAt(speed, l.side)) * pixelsOf(side);
-    } else perIteration = rateAt(speed, side) * pixelsOf(side);
+      // not reached yet: the latest measured level's time per iteration, scaled by the pixels
+      // (to the power this run's own levels grew by) and the model's ratio between the two
+      // size bands (1 within a band)
+      const pixels = l.width * l.height;
+      perIteration =
+        latest.ms * (pixels / latest.pixels) ** growth * (rateAt(speed, side) / rateAt(speed, latest.side));
+    } else perIteration = rateAt(speed, side) * l.width * l.height;
     ms += left * perIteration;
   });
   return ms / 1000 + (options.queueWaitSeconds ?? 0);
+}
+
+/**
+ * How an iteration's time grows with the pixels, as this run's own last two measured levels
+ * show it: t ∝ pixels^g. Small levels pay fixed per-iteration costs (graph calls, thread
+ * hand-offs: large on a loaded machine), so doubling the pixels may cost 1.5× rather than 2×.
+ * Clamped to [0.5, 1]: never more than proportional (that is load, not size), never less
+ * than √; 1 until two levels are measured.
+ */
+export function pixelGrowth(seen: readonly { ms: number; pixels: number }[]): number {
+  const [a, b] = seen.slice(-2);
+  if (!a || !b || b.pixels <= a.pixels) return 1;
+  const g = Math.log(b.ms / a.ms) / Math.log(b.pixels / a.pixels);
+  return Number.isFinite(g) ? Math.min(1, Math.max(0.5, g)) : 1;
+}
+
+/** The levels of the settings' default plan for content of this aspect (the longest side is the level's side). */
+function plannedLevels(settings: PlanSettings, aspect: number): RunLevel[] {
+  const plan = defaultScalePlan(settings.size, settings.iterations, settings.multiscale);
+  return plan.sizes.map((side, i) => ({
+    width: side,
+    height: Math.max(1, Math.round(side * aspect)),
+    iterations: plan.iterations[i]!,
+  }));
 }
 
 /**

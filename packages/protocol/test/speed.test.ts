@@ -9,6 +9,7 @@ import {
   presetChanges,
   rateAt,
   referenceRate,
+  pixelGrowth,
   runSecondsLeft,
   speedBandOf,
   presetWithinLimits,
@@ -97,6 +98,59 @@ describe("runSecondsLeft: the one time function", () => {
       spent += (side * side * trueRate) / 1000;
       expect(runSecondsLeft(settings, rate, { progress: { iteration: it, levelMs } })).toBeCloseTo(total - spent, 6);
     }
+  });
+  it("a level ahead grows with the pixels as this run's measured levels grew, between √ and proportional", () => {
+    const settings = { size: 192, iterations: 48, multiscale: true };
+    const levels = [
+      { width: 96, height: 72, iterations: 16 },
+      { width: 136, height: 102, iterations: 16 },
+      { width: 192, height: 144, iterations: 16 },
+    ];
+    const px = levels.map((l) => l.width * l.height);
+    // fixed costs per iteration: ×2 the pixels cost ×1.5 the time (g = log 1.5 / log 2)
+    const g = Math.log(1.5) / Math.log(2);
+    const l0 = 300;
+    const l1 = l0 * (px[1]! / px[0]!) ** g;
+    const left = runSecondsLeft(settings, rate, { levels, progress: { iteration: 24, levelMs: [l0, l1] } });
+    expect(left).toBeCloseTo((8 * l1 + 16 * l1 * (px[2]! / px[1]!) ** g) / 1000, 6);
+    // one level measured: proportional
+    expect(runSecondsLeft(settings, rate, { levels, progress: { iteration: 8, levelMs: [l0] } })).toBeCloseTo(
+      (8 * l0 + 16 * l0 * (px[1]! / px[0]!) + 16 * l0 * (px[2]! / px[0]!)) / 1000,
+      6,
+    );
+    // a level that came out faster than the one before (load eased): never below √ the pixels
+    expect(pixelGrowth([{ ms: 300, pixels: 100 }, { ms: 200, pixels: 200 }])).toBe(0.5);
+    // slower than proportional (load rose): proportional
+    expect(pixelGrowth([{ ms: 100, pixels: 100 }, { ms: 500, pixels: 200 }])).toBe(1);
+  });
+  it("over the levels the engine said it runs: a continued run's two top levels, not the settings' five", () => {
+    const settings = { size: 512, iterations: 100, multiscale: true };
+    // the engine runs 362 and 512 px (4:3 content) with 50 iterations each, as continueLevels gives
+    const levels = [
+      { width: 362, height: 272, iterations: 50 },
+      { width: 512, height: 384, iterations: 50 },
+    ];
+    const before = runSecondsLeft(settings, rate, { levels });
+    expect(before).toBeCloseTo(((362 * 272 + 512 * 384) * 50 * 0.02) / 1000, 6);
+    // half-way: level 0 measured at 2× the model; the 512 px level ahead at that speed × its pixels
+    const perPixel = 0.04;
+    const half = runSecondsLeft(settings, rate, {
+      levels,
+      progress: { iteration: 50, levelMs: [362 * 272 * perPixel] },
+    });
+    const truth = (512 * 384 * 50 * perPixel) / 1000;
+    expect(half).toBeCloseTo(truth, 6);
+    // the settings' own five-level plan counted from iteration 50 says far less (two levels left, at 256 and 362 px square)
+    const rebuilt = runSecondsLeft(settings, rate, { progress: { iteration: 50, levelMs: [362 * 272 * perPixel] } });
+    expect(Math.abs(rebuilt - truth) / truth).toBeGreaterThan(0.5);
+  });
+  it("a single level: the measured speed × the iterations left, whatever the model said", () => {
+    const levels = [{ width: 192, height: 144, iterations: 60 }];
+    const settings = { size: 192, iterations: 60, multiscale: false };
+    expect(runSecondsLeft(settings, rate, { levels, progress: { iteration: 30, levelMs: [250] } })).toBeCloseTo(7.5, 9);
+    expect(runSecondsLeft(settings, rate, { levels, progress: { iteration: 60, levelMs: [250] } })).toBe(0);
+    // an empty list is no plan: the settings' own levels serve
+    expect(runSecondsLeft(settings, rate, { levels: [] })).toBeCloseTo(runSecondsLeft(settings, rate, { aspect: 1 }), 9);
   });
   it("reference figures per backend: onnx several times faster than wasm", () => {
     expect(referenceRate("wasm") / referenceRate("onnx")).toBeGreaterThan(4);

@@ -4,7 +4,7 @@
  * Data and small pure helpers only: rooms/room-registry.ts and runs/manager.ts both use it, neither owns it.
  */
 import type { LiveWeights, RgbImage } from "@atelier/engine";
-import type { LiveEdit, RunInfo, RunParams, RunStatus } from "@atelier/protocol";
+import type { LiveEdit, RenderLarge, RunInfo, RunParams, RunStatus } from "@atelier/protocol";
 
 /** What the run parts ask of a run's engine job (engine-slots' JobHandle is one). */
 export interface RunJob {
@@ -30,7 +30,8 @@ export interface User {
 }
 
 /** What a new run starts from instead of its init setting. */
-export type RunStartImage = { runId: string } | { imagePath: string };
+/** `render`: "Render large" — the run's own settings at a larger size, its top level only (runs/render-large.ts) */
+export type RunStartImage = { runId: string; render?: RenderLarge } | { imagePath: string };
 
 export interface LiveRun {
   id: string;
@@ -69,6 +70,18 @@ export interface LiveRun {
   stylePaths: string[];
   /** iteration times per level of its plan, for its time left (run-eta.ts addLevelSample) */
   levelSamples: number[][];
+  /**
+   * the levels its engine process runs (engine EngineInfo.levels: the engine's own plan, coarse
+   * levels dropped, a continued run's from its image up), the run-wide index of the first and the
+   * iterations done before it; null until the engine said (the estimate then rebuilds the plan)
+   */
+  levels: { sizes: { width: number; height: number; iterations: number }[]; first: number; from: number } | null;
+  /**
+   * a large render (run:start render): the size it paints at. Its size, levels and iterations
+   * are its own, not the room's: room edits of those neither restart-flag it nor change it.
+   * Held in memory by the node that started it.
+   */
+  render: RenderLarge | null;
   /** short side ÷ long side of its images, once an iteration told */
   aspect: number | null;
   /** the iteration of its latest checkpoint (to resume from it in a new engine process) */
@@ -119,6 +132,8 @@ export function newLiveRun(fields: RunIdentity & Partial<Omit<LiveRun, keyof Run
     contentPath: null,
     stylePaths: [],
     levelSamples: [],
+    levels: null,
+    render: null,
     aspect: null,
     checkpointIteration: null,
     engineRestarts: 0,

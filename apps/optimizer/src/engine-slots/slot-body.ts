@@ -122,6 +122,9 @@ async function runJob(job: WorkerJob): Promise<void> {
         backend: info.backend,
         modelHash: info.modelHash,
         ...(info.adapter ? { adapter: adapterText(info.adapter) } : {}),
+        ...(info.levels
+          ? { levels: info.levels, firstLevel: resumedScales(job)?.firstLevel ?? 0, fromIteration: offset }
+          : {}),
       }),
     () => {}, // the failure surfaces in the iteration loop below
   );

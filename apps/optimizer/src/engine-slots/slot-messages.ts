@@ -49,7 +49,20 @@ export type MainToWorker =
 export type WorkerToMain =
   | { type: "warm"; backend: string; ms: number }
   /** adapter: webgpu's GPU adapter, "vendor device" (software ones say so) */
-  | { type: "started"; backend: string; modelHash: string; adapter?: string }
+  /**
+   * levels: those the engine runs for this job (a resumed job: the rest of its schedule), with
+   * `firstLevel` the run-wide index of the first of them and `fromIteration` the iterations done
+   * before it (0 unless resumed)
+   */
+  | {
+      type: "started";
+      backend: string;
+      modelHash: string;
+      adapter?: string;
+      levels?: { width: number; height: number; iterations: number }[];
+      firstLevel?: number;
+      fromIteration?: number;
+    }
   | { type: "iteration"; event: IterationEvent }
   | { type: "updated"; iteration: number; weights: LiveWeights }
   | { type: "update-refused"; weights: LiveWeights; error: string }

@@ -129,10 +129,11 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
     const user = socket.data.user;
     const member = (roomId: string) => requireMember(ctx, presence, socket, roomId, true);
 
-    on(ctx, socket, "run:start", async ({ roomId, restart, fromRunId }) => {
+    on(ctx, socket, "run:start", async ({ roomId, restart, fromRunId, render }) => {
       const { room } = await member(roomId);
       await rooms.catchUp(room);
-      const run = await runs.starter.startRun(room, user, restart, fromRunId ? { runId: fromRunId } : undefined);
+      const from = fromRunId ? { runId: fromRunId, ...(render ? { render } : {}) } : undefined;
+      const run = await runs.starter.startRun(room, user, restart, from);
       if (fromRunId) broadcastActivity(ctx, room.id, user, "continued-from", fromRunId);
       return { run: toRunInfo(run) };
     });

@@ -10,8 +10,8 @@ export function roundEta(seconds: number | null): number | null {
   return seconds === null ? null : Math.round(seconds * 10) / 10;
 }
 
-/** Iterations per level a run's speed there is the median of (the latest ones). */
-const LEVEL_WINDOW = 5;
+/** Iterations per level a run's speed there is the mean of (the latest ones). */
+const LEVEL_WINDOW = 20;
 
 /**
  * Records one iteration's time at its level. A level's first iteration is kept apart (it pays
@@ -23,14 +23,17 @@ export function addLevelSample(samples: number[][], level: number, ms: number): 
   if (at.length > LEVEL_WINDOW + 1) at.splice(1, 1);
 }
 
-/** Each level's measured ms per iteration (median of its latest iterations), null where it has none yet. */
+/**
+ * Each level's measured ms per iteration, null where it has none yet: the mean of its latest
+ * iterations, not their median. Iteration times at a level vary (an L-BFGS line search takes
+ * several evaluations, a loaded machine stalls some); the time left is their sum, and the median
+ * of the latest 5 swung it 3× from one second to the next (journey 15's trace: 21 s → 7 s → 15 s).
+ */
 export function levelSpeeds(samples: readonly (readonly number[] | undefined)[]): (number | null)[] {
   return Array.from(samples, (at) => {
     if (!at || at.length === 0) return null;
     const recent = at.length > 1 ? at.slice(1) : at;
-    const sorted = [...recent].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    return recent.reduce((sum, ms) => sum + ms, 0) / recent.length;
   });
 }
 
@@ -41,16 +44,26 @@ interface EtaRun {
   levelSamples: number[][];
   /** short side ÷ long side of its images, once an iteration told (else a square) */
   aspect: number | null;
+  /** the levels its engine process said it runs (LiveRun.levels), null before it said */
+  levels?: { sizes: { width: number; height: number; iterations: number }[]; first: number; from: number } | null;
 }
 
 /**
  * Seconds the run still needs: the one time function (protocol runSecondsLeft) with this run's
- * own per-level speeds once measured, the speed model's figure before.
+ * own per-level speeds once measured, the speed model's figure before — over the levels its
+ * engine said it runs, once it said (a continued or resumed run runs fewer than its settings plan).
  */
 export function remainingSeconds(run: EtaRun, speed: Pick<SpeedModel, "msPerPixelIteration" | "bands">): number {
+  const levels = run.levels;
+  const levelMs = levelSpeeds(run.levelSamples);
   return runSecondsLeft(run.params, speed, {
     aspect: run.aspect ?? 1,
-    progress: { iteration: run.iteration, levelMs: levelSpeeds(run.levelSamples) },
+    ...(levels
+      ? {
+          levels: levels.sizes,
+          progress: { iteration: Math.max(0, run.iteration - levels.from), levelMs: levelMs.slice(levels.first) },
+        }
+      : { progress: { iteration: run.iteration, levelMs } }),
   });
 }
 

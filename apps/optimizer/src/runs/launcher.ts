@@ -119,6 +119,9 @@ export class RunLauncher {
       case "started":
         run.backend = message.backend;
         run.modelHash = message.modelHash;
+        run.levels = message.levels
+          ? { sizes: message.levels, first: message.firstLevel ?? 0, from: message.fromIteration ?? 0 }
+          : null;
         this.core.backend = message.backend;
         this.core.adapter = message.adapter ?? null;
         this.core.speed.setBackend(message.backend);
@@ -215,6 +218,7 @@ export class RunLauncher {
     run.iteration = from;
     // the levels measured so far are redone: the time left follows the new process's speed
     run.levelSamples = [];
+    run.levels = null;
     this.launch(run, checkpoint && from > 0 ? { startIteration: from } : undefined);
   }
 

@@ -1,12 +1,12 @@
 /**
  * Starting and cancelling a room's run: `run:start` (a new run from the room's document; with
  * restart, the going one cancelled first and the new one continuing from its image; branching
- * from an earlier run's image or a promoted sweep cell's) and `run:cancel`. A room's starts,
- * restarts and cancels run one after another (each awaits the database and workers), so they
- * never interleave.
+ * from an earlier run's image or a promoted sweep cell's; a large render of a finished run,
+ * render-large.ts) and `run:cancel`. A room's starts, restarts and cancels run one after
+ * another (each awaits the database and workers), so they never interleave.
  */
 import { isUniqueViolation, serializeRunParams, type Db } from "@atelier/db";
-import { formatZodError, runParams } from "@atelier/protocol";
+import { formatZodError, runParams, type RunParams } from "@atelier/protocol";
 import { ServiceError } from "../common/errors.ts";
 import { KeyedQueue } from "../common/keyed-queue.ts";
 import { activeRunLimitRefusal, runSizeRefusal } from "../common/limits.ts";
@@ -14,6 +14,7 @@ import { ACTIVE, isActive, type LiveRun, type RunStartImage, type User } from ".
 import type { LiveRoom } from "../rooms/live-room.ts";
 import type { RunControl } from "./control.ts";
 import type { RunCore } from "./core.ts";
+import { renderLargeRunParams } from "./render-large.ts";
 import { resumeStartIteration } from "./resume-point.ts";
 import { liveRunFromRow } from "./views.ts";
 
@@ -45,12 +46,19 @@ export class RunStarter {
     return this.roomOps.run(room.id, () => this.startRunNow(room, user, restart, from));
   }
 
+  /** The room's settings, or for a large render the finished run's own, overridden for this run only. */
+  private async paramsToRun(room: LiveRoom, from?: RunStartImage): Promise<RunParams> {
+    if (from && "runId" in from && from.render)
+      return renderLargeRunParams(this.core.o.db, room.id, from.runId, from.render, this.core.o.limits);
+    const parsed = runParams.safeParse(room.document);
+    if (!parsed.success) throw new ServiceError("invalid", `cannot start: ${formatZodError(parsed.error)}`);
+    return parsed.data;
+  }
+
   private async startRunNow(room: LiveRoom, user: User, restart: boolean, from?: RunStartImage): Promise<LiveRun> {
     const { db, log, limits } = this.core.o;
     const files = this.core.files;
-    const parsed = runParams.safeParse(room.document);
-    if (!parsed.success) throw new ServiceError("invalid", `cannot start: ${formatZodError(parsed.error)}`);
-    const params = parsed.data;
+    const params = await this.paramsToRun(room, from);
     const overCap = runSizeRefusal(params, limits);
     if (overCap) throw new ServiceError("limit", overCap);
     const paths = await files.resolveImages(params, user.id);
@@ -110,6 +118,7 @@ export class RunStarter {
     const run = liveRunFromRow(row, params);
     Object.assign(run, { local: !this.clustered, initImagePath, ...paths });
     if (startIteration > 0) run.resumeAt = startIteration;
+    if (from && "runId" in from && from.render) run.render = from.render;
     room.attachRun(run);
     this.core.recomputeRestartNeeded(room);
     log.info("run.queued", {

@@ -13,6 +13,7 @@ import {
   type MaskEditRequest,
   type Preview,
   type RealtimeTokenResponse,
+  type RenderLarge,
   type RoomField,
   type RunInfo,
   type RunSummary,
@@ -60,8 +61,8 @@ export interface RoomConnection {
   /** Optimistic edit: shown at once, sent (coalesced per field), confirmed or rolled back by the server. */
   edit(field: RoomField, value: unknown): void;
   focus(field: RoomField | null): void;
-  /** `fromRunId`: start from the image an earlier run of the room left */
-  start(restart: boolean, fromRunId?: string): Promise<Ack<{ run: RunInfo }>>;
+  /** `fromRunId`: start from the image an earlier run of the room left; `render`: paint that (finished) run again larger */
+  start(restart: boolean, fromRunId?: string, render?: RenderLarge): Promise<Ack<{ run: RunInfo }>>;
   /** the room's runs, newest first */
   history(): Promise<Ack<{ runs: RunSummary[] }>>;
   /** one run's loss curve */
@@ -307,9 +308,11 @@ export function connectRoom(options: RealtimeOptions): RoomConnection {
     focus(field) {
       socket?.emit("presence:focus", { roomId, field });
     },
-    start(restart, fromRunId) {
+    start(restart, fromRunId, render) {
       return request((s, cb) =>
-        s.timeout(ACK_TIMEOUT_MS).emit("run:start", { roomId, restart, ...(fromRunId ? { fromRunId } : {}) }, cb),
+        s
+          .timeout(ACK_TIMEOUT_MS)
+          .emit("run:start", { roomId, restart, ...(fromRunId ? { fromRunId } : {}), ...(render ? { render } : {}) }, cb),
       );
     },
     history() {

@@ -106,3 +106,17 @@ export function activityText(
       return `The worker painting ${run} went away: another worker continued it from its last checkpoint.`;
   }
 }
+
+/**
+ * The sizes a run's painting exists at, smallest first: its own, then each finished run that
+ * painted it again larger from its image ("Render large") — what its Download offers.
+ */
+export function downloadSizes(runs: readonly RunSummary[], run: RunSummary): { size: number; imageId: string }[] {
+  if (!run.finalImageId) return [];
+  const sizes = [{ size: run.params.size, imageId: run.finalImageId }];
+  for (const r of runs) {
+    if (r.resumedFromId === run.runId && r.status === "completed" && r.finalImageId && r.params.size > run.params.size)
+      sizes.push({ size: r.params.size, imageId: r.finalImageId });
+  }
+  return sizes.sort((a, b) => a.size - b.size);
+}

@@ -2,10 +2,17 @@
 
 /* eslint-disable @next/next/no-img-element -- images come from our own content-addressed route, already sized */
 import { useEffect, useRef, useState } from "react";
-import { FINISHED_STATUSES, type IterationStats, type RunSummary } from "@atelier/protocol";
+import {
+  FINISHED_STATUSES,
+  formatEstimate,
+  renderLargeOffer,
+  renderLargeSeconds,
+  type IterationStats,
+  type RunSummary,
+} from "@atelier/protocol";
 import { imageUrl } from "@/components/image";
 import { runStatusText } from "@/lib/run-display";
-import { activityText, runChangesText, runNumber } from "@/lib/run-history";
+import { activityText, downloadSizes, runChangesText, runNumber } from "@/lib/run-history";
 import { FIELD_LABELS } from "@atelier/protocol";
 import { useStudio } from "./context";
 import { CompareSlider } from "./compare-slider";
@@ -54,10 +61,13 @@ export function RunHistory({ onCount }: { onCount?: (runs: number) => void }) {
     setViewing({ run: summary, history: reply.history });
   }
 
-  async function act(kind: "restore" | "continue", summary: RunSummary) {
+  async function act(kind: "restore" | "continue" | "large", summary: RunSummary, size?: number) {
     setBusy(`${kind}:${summary.runId}`);
     setError(null);
-    const reply = kind === "restore" ? await conn.restore(summary.runId) : await conn.start(false, summary.runId);
+    const reply =
+      kind === "restore"
+        ? await conn.restore(summary.runId)
+        : await conn.start(false, summary.runId, kind === "large" && size ? { size } : undefined);
     setBusy(null);
     if (!reply.ok) setError(reply.error);
   }
@@ -83,6 +93,12 @@ export function RunHistory({ onCount }: { onCount?: (runs: number) => void }) {
         {runs.map((summary, index) => {
           const n = runs.length - index;
           const current = summary.runId === run?.runId;
+          // "Render large": the next offered size above the painting's, within the operator's cap
+          const large =
+            summary.status === "completed" && summary.finalImageId && state.limits
+              ? renderLargeOffer(summary.params.size, state.limits.maxSize)
+              : null;
+          const larger = downloadSizes(runs, summary).slice(1);
           return (
             <li
               key={summary.runId}
@@ -150,6 +166,34 @@ export function RunHistory({ onCount }: { onCount?: (runs: number) => void }) {
                     Download
                   </a>
                 )}
+                {larger.map(({ size, imageId }) => (
+                  <a
+                    key={imageId}
+                    className="btn btn-ghost px-2 py-1 text-xs"
+                    href={downloadUrl(imageId)}
+                    download={downloadName(state.name, n, size)}
+                    data-testid="history-download-large"
+                  >
+                    Download {size} px
+                  </a>
+                ))}
+                {editable && large !== null && (
+                  <button
+                    type="button"
+                    className="btn btn-ghost px-2 py-1 text-xs"
+                    disabled={busy !== null || active}
+                    title={
+                      active
+                        ? "A run is going: cancel it first"
+                        : `Paints this run again at ${large} px: its own settings, only the finest level, from this painting enlarged (the room's settings stay as they are)`
+                    }
+                    onClick={() => act("large", summary, large)}
+                    data-testid="history-render-large"
+                  >
+                    Render {large} px
+                    {state.speed && ` · ${formatEstimate(renderLargeSeconds(summary.params, large, state.speed))}`}
+                  </button>
+                )}
                 {editable && summary.finalImageId && (
                   <button
                     type="button"
@@ -184,8 +228,8 @@ function downloadUrl(imageId: string): string {
   return `${imageUrl(imageId)}?format=png`;
 }
 
-function downloadName(roomName: string, n: number): string {
-  return `${roomName.replace(/[^\w-]+/g, "-").toLowerCase() || "atelier"}-run-${n}.png`;
+function downloadName(roomName: string, n: number, size?: number): string {
+  return `${roomName.replace(/[^\w-]+/g, "-").toLowerCase() || "atelier"}-run-${n}${size ? `-${size}px` : ""}.png`;
 }
 
 type ViewMode = "painting" | "photo" | "ab";
