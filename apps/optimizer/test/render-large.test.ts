@@ -75,7 +75,10 @@ describe("render large", () => {
 
   it("re-runs the finished run's top level at 128 px from its image, leaving the room's settings alone", async () => {
     const frames = collect(owner, "run:preview");
+    const restartNeeded = collect(owner, "room:restart-needed");
     const large = await runToEnd({ fromRunId: source.runId, render: { size: 128 } });
+    // its own size is no "restart needed" in the room
+    expect(restartNeeded.filter((r) => r.fields.length > 0)).toEqual([]);
     const row = await f.db.run.findUniqueOrThrow({ where: { id: large.runId } });
     expect(row.resumedFromId).toBe(source.runId);
     expect(readRunParams(row)).toMatchObject({ size: 128, multiscale: false, iterations: 6 });

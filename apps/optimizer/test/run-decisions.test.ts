@@ -1,6 +1,6 @@
 import { defaultRoomDocument, runParams, type RunParams } from "@atelier/protocol";
 import { describe, expect, it } from "vitest";
-import { isLiveStyles, liveEditOf, restartNeededFields } from "../src/runs/edits.ts";
+import { applyLiveEdit, isLiveStyles, liveEditOf, restartNeededFields } from "../src/runs/edits.ts";
 import {
   addLevelSample,
   levelSpeeds,
@@ -65,6 +65,20 @@ describe("live edit vs restart needed", () => {
       "styles",
     ]);
     expect(restartNeededFields(params, { ...document, contentImageId: "other" })).toEqual(["contentImageId"]);
+  });
+
+  it("a large render: its own size and single level are no change of the room's; its iterations follow no edit", () => {
+    const document = { ...params, size: 512, multiscale: true, masks: params.masks };
+    const render = { ...params, size: 1024, multiscale: false, iterations: 40 };
+    expect(restartNeededFields(render, document, { size: 1024 })).toEqual([]);
+    // without knowing it is a render: size and coarse-to-fine differ
+    expect(restartNeededFields(render, document)).toEqual(["size", "multiscale"]);
+    // other settings changed in the room still need a restart
+    expect(restartNeededFields(render, { ...document, seed: 7 }, { size: 1024 })).toEqual(["seed"]);
+    const running = { params: render, iteration: 3, liveEdits: [], render: { size: 1024 } };
+    expect(applyLiveEdit(running, { field: "iterations", value: 500 }, "u1")).toBeNull();
+    // weights still follow live
+    expect(applyLiveEdit(running, { field: "styleWeight", value: 50 }, "u1")?.params.styleWeight).toBe(50);
   });
 });
 

@@ -76,6 +76,12 @@ export interface LiveRun {
    * iterations done before it; null until the engine said (the estimate then rebuilds the plan)
    */
   levels: { sizes: { width: number; height: number; iterations: number }[]; first: number; from: number } | null;
+  /**
+   * a large render (run:start render): the size it paints at. Its size, levels and iterations
+   * are its own, not the room's: room edits of those neither restart-flag it nor change it.
+   * Held in memory by the node that started it.
+   */
+  render: RenderLarge | null;
   /** short side ÷ long side of its images, once an iteration told */
   aspect: number | null;
   /** the iteration of its latest checkpoint (to resume from it in a new engine process) */
@@ -127,6 +133,7 @@ export function newLiveRun(fields: RunIdentity & Partial<Omit<LiveRun, keyof Run
     stylePaths: [],
     levelSamples: [],
     levels: null,
+    render: null,
     aspect: null,
     checkpointIteration: null,
     engineRestarts: 0,

@@ -153,7 +153,7 @@ export class RunCore implements RunRuntime {
   /** The fields whose document value differs from what the current run uses and that it cannot follow live. */
   recomputeRestartNeeded(room: LiveRoom): RoomField[] {
     const run = room.run;
-    const fields = run && isActive(run.status) ? restartNeededFields(run.params, room.document) : [];
+    const fields = run && isActive(run.status) ? restartNeededFields(run.params, room.document, run.render) : [];
     if (room.setRestartNeeded(fields)) this.o.broadcast.restartNeeded(room);
     return fields;
   }

@@ -8,10 +8,12 @@ import type { LiveWeights } from "@atelier/engine";
 import {
   LIVE_FIELDS,
   ROOM_FIELDS,
+  renderLargeParams,
   isLiveScalarEdit,
   isLiveStylesEdit,
   type FieldEdit,
   type LiveEdit,
+  type RenderLarge,
   type RoomDocument,
   type RoomField,
   type RunParams,
@@ -57,10 +59,12 @@ export interface LiveEditStep {
  * forwards it) is neither sent to the engine nor recorded.
  */
 export function applyLiveEdit(
-  run: { params: RunParams; iteration: number; liveEdits: readonly LiveEdit[] },
+  run: { params: RunParams; iteration: number; liveEdits: readonly LiveEdit[]; render?: RenderLarge | null },
   edit: FieldEdit,
   authorId: string,
 ): LiveEditStep | null {
+  // a large render keeps its own iterations (its top level's share), whatever the room's become
+  if (run.render && edit.field === "iterations") return null;
   const live = liveEditOf(run.params, edit);
   if (!live || isDeepStrictEqual(live.params, run.params)) return null;
   return {
@@ -71,7 +75,14 @@ export function applyLiveEdit(
 }
 
 /** The fields whose document value differs from the run's params and that the run cannot follow live. */
-export function restartNeededFields(params: RunParams, document: RoomDocument): RoomField[] {
+export function restartNeededFields(
+  params: RunParams,
+  room: RoomDocument,
+  render?: RenderLarge | null,
+): RoomField[] {
+  // a large render is compared with the room's settings as it would render them: its own size,
+  // one level, are no change of the room's
+  const document = render ? { ...room, ...renderLargeParams(room, render.size) } : room;
   const fields: RoomField[] = [];
   for (const field of ROOM_FIELDS) {
     if (LIVE_FIELDS.includes(field)) continue;

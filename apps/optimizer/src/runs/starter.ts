@@ -118,6 +118,7 @@ export class RunStarter {
     const run = liveRunFromRow(row, params);
     Object.assign(run, { local: !this.clustered, initImagePath, ...paths });
     if (startIteration > 0) run.resumeAt = startIteration;
+    if (from && "runId" in from && from.render) run.render = from.render;
     room.attachRun(run);
     this.core.recomputeRestartNeeded(room);
     log.info("run.queued", {
