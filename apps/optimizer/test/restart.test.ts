@@ -270,12 +270,15 @@ describe("issue 26: nothing acknowledged is lost, a resume continues", () => {
   });
 
   it("runs only the iterations an interrupted run had left when it is resumed as it was (item 12)", async () => {
-    const iterations = 30;
+    // Long enough that the kill lands mid-run: on ONNX Runtime a 32 px iteration takes a few
+    // milliseconds, and 8 iterations left before the kill were done while the test looked for
+    // the checkpoint on a loaded machine.
+    const iterations = 300;
     await setDocument(f, tinyDocument(f, { size: 32, iterations, init: "style", learningRate: 0.5 }));
     const { url, proc } = await startProcess();
     const { socket } = await join({ url });
     const run = await startRun(socket);
-    await waitFor(socket, "run:stats", (s) => s.runId === run.runId && s.iteration >= iterations - 8);
+    await waitFor(socket, "run:stats", (s) => s.runId === run.runId && s.iteration >= 20);
     await waitUntil(
       async () => Boolean((await f.db.run.findUniqueOrThrow({ where: { id: run.runId } })).checkpointPath),
       "the database knows a checkpoint",
