@@ -128,29 +128,29 @@ class EngineProcess {
   }
 }
 
-/** One job on one thread: what the run manager talks to. */
+/** One job on one engine process: what the run manager talks to. */
 export class JobHandle {
   private ended = false;
   private nextRequestId = 1;
   private readonly pending = new Map<number, (message: WorkerToMain) => void>();
 
   constructor(
-    private readonly thread: EngineProcess,
+    private readonly engine: EngineProcess,
     readonly runId: string,
     private readonly events: JobEvents,
-    private readonly release: (thread: EngineProcess, reusable: boolean) => void,
+    private readonly release: (engine: EngineProcess, reusable: boolean) => void,
   ) {}
 
   /** the engine process's id (logs; the crash tests kill it) */
   get pid(): number | null {
-    return this.thread.pid;
+    return this.engine.pid;
   }
 
   get isEnded(): boolean {
     return this.ended;
   }
 
-  /** @internal a message from the thread */
+  /** @internal a message from the engine process */
   handle(message: WorkerToMain): void {
     if (this.ended) return;
     if (
@@ -189,9 +189,9 @@ export class JobHandle {
     if (this.ended) return;
     this.ended = true;
     this.rejectPending("the run ended");
-    this.thread.job = null;
-    // a clean end leaves the thread reusable; after a failure its state is not trusted
-    this.release(this.thread, end.kind !== "failed" && !this.thread.dead);
+    this.engine.job = null;
+    // a clean end leaves the engine reusable; after a failure its state is not trusted
+    this.release(this.engine, end.kind !== "failed" && !this.engine.dead);
     this.events.onEnd(end);
   }
 
@@ -212,16 +212,16 @@ export class JobHandle {
         clearTimeout(timer);
         resolve(message);
       });
-      this.thread.send(build(requestId));
+      this.engine.send(build(requestId));
     });
   }
 
   update(weights: LiveWeights): void {
-    if (!this.ended) this.thread.send({ type: "update", runId: this.runId, weights });
+    if (!this.ended) this.engine.send({ type: "update", runId: this.runId, weights });
   }
 
   cancel(): void {
-    if (!this.ended) this.thread.send({ type: "cancel", runId: this.runId });
+    if (!this.ended) this.engine.send({ type: "cancel", runId: this.runId });
   }
 
   /** The current image as raw RGB, or null (not started, ended, or no answer in time). */
@@ -238,16 +238,16 @@ export class JobHandle {
 
   /** Kills the process at once (a test of crash handling, or a stuck cancel): reported as a failure. */
   terminate(): Promise<void> {
-    return this.thread.kill();
+    return this.engine.kill();
   }
 
-  /** Ends the job and its thread without reporting anything more (the caller records the outcome). */
+  /** Ends the job and its engine without reporting anything more (the caller records the outcome). */
   async dispose(): Promise<void> {
     this.ended = true;
     this.rejectPending("the worker was stopped");
-    this.thread.job = null;
-    await this.thread.stop();
-    this.thread.dead = true;
+    this.engine.job = null;
+    await this.engine.stop();
+    this.engine.dead = true;
   }
 }
 
@@ -257,7 +257,7 @@ export interface WorkerPoolOptions {
   engine: EngineSpec;
   /** an engine process reported the backend it loaded */
   onBackend?: (backend: string) => void;
-  /** keep a finished thread loaded this long for the next job (ms) */
+  /** keep a finished engine loaded this long for the next job (ms) */
   idleMs?: number;
 }
 
@@ -268,16 +268,16 @@ export class WorkerPool {
 
   constructor(private readonly o: WorkerPoolOptions) {}
 
-  /** Starts a thread and loads backend and weights into it, ready for the first job. */
+  /** Starts an engine process and loads backend and weights into it, ready for the first job. */
   prewarm(): void {
     if (this.closed) return;
-    const thread = this.spawn();
-    thread.send({ type: "warm" });
-    this.park(thread);
+    const engine = this.spawn();
+    engine.send({ type: "warm" });
+    this.park(engine);
   }
 
   private spawn(): EngineProcess {
-    const thread = new EngineProcess(
+    const engine = new EngineProcess(
       this.o.engine,
       (t) => {
         this.all.delete(t);
@@ -285,8 +285,8 @@ export class WorkerPool {
       },
       (_, backend) => this.loaded(backend),
     );
-    this.all.add(thread);
-    return thread;
+    this.all.add(engine);
+    return engine;
   }
 
   private lastBackend: string | null = null;
@@ -307,43 +307,43 @@ export class WorkerPool {
     this.o.onBackend?.(backend);
   }
 
-  private park(thread: EngineProcess): void {
-    if (this.closed || thread.dead) {
-      void thread.stop();
+  private park(engine: EngineProcess): void {
+    if (this.closed || engine.dead) {
+      void engine.stop();
       return;
     }
-    this.idle.push(thread);
-    thread.idleTimer = setTimeout(
+    this.idle.push(engine);
+    engine.idleTimer = setTimeout(
       () => {
-        this.unpark(thread);
-        this.all.delete(thread);
-        void thread.stop();
-        this.o.log.debug("worker.idle_exit", { pid: thread.pid });
+        this.unpark(engine);
+        this.all.delete(engine);
+        void engine.stop();
+        this.o.log.debug("worker.idle_exit", { pid: engine.pid });
       },
       this.o.idleMs ?? 10 * 60_000,
     );
-    thread.idleTimer.unref();
+    engine.idleTimer.unref();
     // an idle engine process must not keep the service alive
-    thread.child.unref();
-    thread.child.channel?.unref();
+    engine.child.unref();
+    engine.child.channel?.unref();
   }
 
-  private unpark(thread: EngineProcess): void {
-    const i = this.idle.indexOf(thread);
+  private unpark(engine: EngineProcess): void {
+    const i = this.idle.indexOf(engine);
     if (i >= 0) this.idle.splice(i, 1);
-    if (thread.idleTimer) clearTimeout(thread.idleTimer);
-    thread.idleTimer = null;
+    if (engine.idleTimer) clearTimeout(engine.idleTimer);
+    engine.idleTimer = null;
   }
 
-  /** Runs a job on an idle loaded thread, or a new one. */
+  /** Runs a job on an idle loaded engine, or a new one. */
   run(job: WorkerJob, events: JobEvents): JobHandle {
     if (this.closed) throw new Error("the worker pool is closed");
-    let thread = this.idle.pop();
-    if (thread) this.unpark(thread);
-    else thread = this.spawn();
-    thread.child.ref();
-    thread.child.channel?.ref();
-    const handle = new JobHandle(thread, job.runId, events, (t, reusable) => {
+    let engine = this.idle.pop();
+    if (engine) this.unpark(engine);
+    else engine = this.spawn();
+    engine.child.ref();
+    engine.child.channel?.ref();
+    const handle = new JobHandle(engine, job.runId, events, (t, reusable) => {
       t.jobsRun += 1;
       if (reusable && t.jobsRun < MAX_JOBS_PER_PROCESS) {
         this.park(t);
@@ -353,8 +353,8 @@ export class WorkerPool {
         void (reusable ? t.stop() : t.kill());
       }
     });
-    thread.job = handle;
-    thread.send({ type: "job", job });
+    engine.job = handle;
+    engine.send({ type: "job", job });
     return handle;
   }
 
@@ -364,7 +364,7 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const thread of this.idle) if (thread.idleTimer) clearTimeout(thread.idleTimer);
+    for (const engine of this.idle) if (engine.idleTimer) clearTimeout(engine.idleTimer);
     this.idle.length = 0;
     await Promise.all([...this.all].map((t) => t.stop()));
     this.all.clear();
