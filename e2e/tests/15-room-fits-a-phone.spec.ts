@@ -97,7 +97,8 @@ test("the tab title shows the run's progress, then Done; 'time left' at half-way
         const iteration = Number(/^(\d+) \//.exec(counter)?.[1] ?? 0);
         const line = `${iteration} ${eta} ${speed}`;
         if (!said.at(-1)?.startsWith(line)) said.push(`${line} @${((Date.now() - startedAt) / 1000).toFixed(1)}`);
-        if (!half && iteration >= iterations / 2) half = { at: Date.now(), iteration, said: eta, seconds: secondsOf(eta) };
+        if (!half && iteration >= iterations / 2)
+          half = { at: Date.now(), iteration, said: eta, seconds: secondsOf(eta) };
         return (await page.getByTestId("run-status").innerText()).trim();
       },
       { timeout: 170_000, intervals: [100] },

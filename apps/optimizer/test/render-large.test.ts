@@ -60,7 +60,11 @@ afterAll(async () => {
 
 describe("render large", () => {
   it("over the operator's cap, or not larger than the painting: refused, nothing created", async () => {
-    const over = await request(owner, "run:start", { roomId: f.roomId, fromRunId: source.runId, render: { size: 256 } });
+    const over = await request(owner, "run:start", {
+      roomId: f.roomId,
+      fromRunId: source.runId,
+      render: { size: 256 },
+    });
     expect(over).toMatchObject({
       ok: false,
       code: "limit",
@@ -93,7 +97,11 @@ describe("render large", () => {
     const first = await previewImage(own[0]!);
     expect(first.width).toBe(128);
     const sourceRow = await f.db.run.findUniqueOrThrow({ where: { id: source.runId }, include: { finalImage: true } });
-    const painting = await imageAt(imageFilePath(sourceRow.finalImage!, { dataDir: f.dataDir }), first.width, first.height);
+    const painting = await imageAt(
+      imageFilePath(sourceRow.finalImage!, { dataDir: f.dataDir }),
+      first.width,
+      first.height,
+    );
     const contentRow = await f.db.image.findUniqueOrThrow({ where: { id: f.contentImageId } });
     const photo = await imageAt(imageFilePath(contentRow, { dataDir: f.dataDir }), first.width, first.height);
     expect(pixelDistance(first, painting)).toBeLessThan(pixelDistance(first, photo));

@@ -119,9 +119,19 @@ describe("runSecondsLeft: the one time function", () => {
       6,
     );
     // a level that came out faster than the one before (load eased): never below √ the pixels
-    expect(pixelGrowth([{ ms: 300, pixels: 100 }, { ms: 200, pixels: 200 }])).toBe(0.5);
+    expect(
+      pixelGrowth([
+        { ms: 300, pixels: 100 },
+        { ms: 200, pixels: 200 },
+      ]),
+    ).toBe(0.5);
     // slower than proportional (load rose): proportional
-    expect(pixelGrowth([{ ms: 100, pixels: 100 }, { ms: 500, pixels: 200 }])).toBe(1);
+    expect(
+      pixelGrowth([
+        { ms: 100, pixels: 100 },
+        { ms: 500, pixels: 200 },
+      ]),
+    ).toBe(1);
   });
   it("over the levels the engine said it runs: a continued run's two top levels, not the settings' five", () => {
     const settings = { size: 512, iterations: 100, multiscale: true };
@@ -150,7 +160,10 @@ describe("runSecondsLeft: the one time function", () => {
     expect(runSecondsLeft(settings, rate, { levels, progress: { iteration: 30, levelMs: [250] } })).toBeCloseTo(7.5, 9);
     expect(runSecondsLeft(settings, rate, { levels, progress: { iteration: 60, levelMs: [250] } })).toBe(0);
     // an empty list is no plan: the settings' own levels serve
-    expect(runSecondsLeft(settings, rate, { levels: [] })).toBeCloseTo(runSecondsLeft(settings, rate, { aspect: 1 }), 9);
+    expect(runSecondsLeft(settings, rate, { levels: [] })).toBeCloseTo(
+      runSecondsLeft(settings, rate, { aspect: 1 }),
+      9,
+    );
   });
   it("reference figures per backend: onnx several times faster than wasm", () => {
     expect(referenceRate("wasm") / referenceRate("onnx")).toBeGreaterThan(4);

@@ -75,11 +75,7 @@ export function applyLiveEdit(
 }
 
 /** The fields whose document value differs from the run's params and that the run cannot follow live. */
-export function restartNeededFields(
-  params: RunParams,
-  room: RoomDocument,
-  render?: RenderLarge | null,
-): RoomField[] {
+export function restartNeededFields(params: RunParams, room: RoomDocument, render?: RenderLarge | null): RoomField[] {
   // a large render is compared with the room's settings as it would render them: its own size,
   // one level, are no change of the room's
   const document = render ? { ...room, ...renderLargeParams(room, render.size) } : room;

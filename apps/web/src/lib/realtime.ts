@@ -312,7 +312,11 @@ export function connectRoom(options: RealtimeOptions): RoomConnection {
       return request((s, cb) =>
         s
           .timeout(ACK_TIMEOUT_MS)
-          .emit("run:start", { roomId, restart, ...(fromRunId ? { fromRunId } : {}), ...(render ? { render } : {}) }, cb),
+          .emit(
+            "run:start",
+            { roomId, restart, ...(fromRunId ? { fromRunId } : {}), ...(render ? { render } : {}) },
+            cb,
+          ),
       );
     },
     history() {
