@@ -82,6 +82,8 @@ export interface Settings {
   recoveryWindowMs: number;
   /** how often open sockets' tokens, accounts and roles are checked again (ms) */
   sessionCheckMs: number;
+  /** ATELIER_SWEEP_FILES_TTL_MINUTES: an ended sweep's cell images are removed this long after it ended (ms here; a cell is promoted before) */
+  sweepFilesTtlMs: number;
 }
 
 /** Every setting's default but the two a deployment must give (where its files are, its token secret). */
@@ -109,6 +111,7 @@ export const DEFAULT_SETTINGS: Omit<Settings, "dataDir" | "secret"> = {
   limits: DEFAULT_LIMITS,
   recoveryWindowMs: 2 * 60_000,
   sessionCheckMs: 30_000,
+  sweepFilesTtlMs: 24 * 3600_000,
 };
 
 /** The backend the speed model assumes before an engine process reported the one it loaded. */
@@ -234,6 +237,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, log?: Logger): 
         ? d.prewarm
         : !["0", "false", "no", "off"].includes(env.ATELIER_PREWARM.trim().toLowerCase()),
     workerIdleMs: intFromEnv(env, "ATELIER_WORKER_IDLE_MS", d.workerIdleMs, 0, 24 * 3600_000),
+    sweepFilesTtlMs:
+      intFromEnv(env, "ATELIER_SWEEP_FILES_TTL_MINUTES", d.sweepFilesTtlMs / 60_000, 1, 30 * 24 * 60) * 60_000,
     logLevel: logLevelFromEnv(env),
     limits: {
       ...d.limits,

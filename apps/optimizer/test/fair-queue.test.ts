@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { estimateStartTimes, FairQueue } from "../src/runs/fair-queue.ts";
+import { nextCellIndex } from "../src/sweeps/embedded-sweep.ts";
 
 const job = (id: string, userId: string) => ({ id, userId });
 const ids = (jobs: { id: string }[]) => jobs.map((j) => j.id);
@@ -74,5 +75,44 @@ describe("estimateStartTimes", () => {
   });
   it("stops guessing after a job of unknown length", () => {
     expect(estimateStartTimes([], 1, [10, null, 10])).toEqual([0, 10, null]);
+  });
+});
+
+describe("a sweep's cells in the fair queue", () => {
+  it("a cell queued while the one before still runs yields to another user's waiting job", () => {
+    // what sweeps/embedded-sweep.ts does: cell N+1 is queued when cell N ends, before its slot frees
+    const q = new FairQueue(1);
+    q.enqueue(job("sweep:0", "alice"));
+    expect(ids(q.takeReady())).toEqual(["sweep:0"]);
+    q.enqueue(job("run", "bob"));
+    q.enqueue(job("sweep:1", "alice"));
+    expect(q.takeReady()).toEqual([]); // the slot is still alice's
+    q.finish("sweep:0");
+    expect(ids(q.takeReady())).toEqual(["run"]);
+    q.finish("run");
+    expect(ids(q.takeReady())).toEqual(["sweep:1"]);
+  });
+
+  it("two users' sweeps alternate cell by cell", () => {
+    const q = new FairQueue(1);
+    q.enqueue(job("a:0", "alice"));
+    q.enqueue(job("b:0", "bob"));
+    const order: string[] = [];
+    const next = { alice: 1, bob: 1 };
+    for (let i = 0; i < 6; i++) {
+      const [started] = q.takeReady();
+      order.push(started!.id);
+      const user = started!.userId as "alice" | "bob";
+      q.enqueue(job(`${user[0]}:${next[user]++}`, user));
+      q.finish(started!.id);
+    }
+    expect(order).toEqual(["a:0", "b:0", "a:1", "b:1", "a:2", "b:2"]);
+  });
+
+  it("nextCellIndex: the first queued cell, none once every cell started or ended", () => {
+    const cells = (...statuses: string[]) => statuses.map((status) => ({ info: { status } }));
+    expect(nextCellIndex(cells("completed", "queued", "queued"))).toBe(1);
+    expect(nextCellIndex(cells("completed", "cancelled", "failed"))).toBeNull();
+    expect(nextCellIndex(cells("running", "cancelled"))).toBeNull();
   });
 });

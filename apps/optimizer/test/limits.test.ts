@@ -20,6 +20,7 @@ import {
   tinyDocument,
   startServer,
   waitFor,
+  waitUntil,
   type Client,
   type Fixture,
 } from "./support.ts";
@@ -168,5 +169,46 @@ describe("limits over real sockets", () => {
     for (const roomId of rooms.slice(0, 2)) expect((await request(owner, "run:cancel", { roomId })).ok).toBe(true);
     expect((await request(editor, "run:start", { roomId: rooms[0], restart: false })).ok).toBe(true);
     expect((await request(editor, "run:cancel", { roomId: rooms[0] })).ok).toBe(true);
+  });
+
+  it("a sweep counts as one active job against the same cap as runs; cancelling it frees its slot", async () => {
+    // a user the tests above left no sockets open for (3 per user here)
+    const owner = track(await connect(server, f.users.viewer));
+    const rooms: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const room = await f.db.room.create({
+        data: {
+          name: `Sweep cap ${i}`,
+          ownerId: f.users.viewer.id,
+          document: serializeRoomDocument(tinyDocument(f, { iterations: 2500 })),
+          members: { create: { userId: f.users.viewer.id, role: "owner" } },
+        },
+      });
+      rooms.push(room.id);
+      expect((await request(owner, "room:join", { roomId: room.id, protocol: PROTOCOL_VERSION })).ok).toBe(true);
+    }
+    const axes = [{ param: "styleWeight" as const, values: [1, 10, 100, 1000] }];
+    const sweep = await request(owner, "sweep:start", { roomId: rooms[0]!, axes, size: 128, iterations: 200 });
+    if (!sweep.ok) throw new Error(sweep.error);
+    expect((await request(owner, "run:start", { roomId: rooms[1]!, restart: false })).ok).toBe(true);
+    // at the cap: neither a run nor a sweep more
+    expect(await request(owner, "run:start", { roomId: rooms[2]!, restart: false })).toMatchObject({
+      ok: false,
+      code: "limit",
+      error: expect.stringMatching(/runs or sweeps/),
+    });
+    expect(await request(owner, "sweep:start", { roomId: rooms[2]!, axes, size: 64, iterations: 3 })).toMatchObject({
+      ok: false,
+      code: "limit",
+    });
+    expect(await f.db.sweep.count({ where: { roomId: rooms[2]! } })).toBe(0);
+    const cancelled = await request(owner, "sweep:cancel", { roomId: rooms[0]!, sweepId: sweep.sweep.sweepId });
+    if (!cancelled.ok) throw new Error(cancelled.error);
+    await waitUntil(
+      async () => (await f.db.sweep.findUniqueOrThrow({ where: { id: sweep.sweep.sweepId } })).status === "ended",
+      "the cancelled sweep's row ended",
+    );
+    expect((await request(owner, "run:start", { roomId: rooms[2]!, restart: false })).ok).toBe(true);
+    for (const roomId of rooms.slice(1)) expect((await request(owner, "run:cancel", { roomId })).ok).toBe(true);
   });
 });

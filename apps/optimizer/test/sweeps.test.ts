@@ -177,14 +177,19 @@ describe("sweeps", () => {
     expect((await end).run.status).toBe("cancelled");
   });
 
-  it("the sweep is one job of the fair queue: a run started meanwhile waits for the whole batch, then goes", async () => {
-    const started = await request(editor, "sweep:start", { roomId: f.roomId, axes: AXES, size: 48, iterations: 3 });
+  it("cells are fair-queue jobs: another user's short run starts before a maximal (4×4) sweep's second cell", async () => {
+    const grid = [
+      { param: "styleWeight", values: [10, 100, 1000, 10000] },
+      { param: "tvWeight", values: [0, 0.01, 0.1, 1] },
+    ];
+    const started = await request(editor, "sweep:start", { roomId: f.roomId, axes: grid, size: 48, iterations: 3 });
     if (!started.ok) throw new Error(started.error);
+    expect(started.sweep.cells).toHaveLength(16);
     const order: string[] = [];
-    const sweepDone = waitFor(owner, "sweep:update", (u) => {
-      const done = u.sweep.sweepId === started.sweep.sweepId && u.sweep.cells.every((c) => c.status === "completed");
-      if (done) order.push("sweep completed");
-      return done;
+    const secondCell = waitFor(owner, "sweep:update", (u) => {
+      const going = u.sweep.sweepId === started.sweep.sweepId && u.sweep.cells[1]!.status !== "queued";
+      if (going) order.push("second cell");
+      return going;
     });
     const runGoing = waitFor(owner, "run:update", (u) => {
       if (u.run.status === "running") order.push("run running");
@@ -192,13 +197,108 @@ describe("sweeps", () => {
     });
     const reply = await request(owner, "run:start", { roomId: f.roomId });
     if (!reply.ok) throw new Error(reply.error);
+    // it waits only for the cell that holds the slot
     expect(reply.run).toMatchObject({ status: "queued", queuePosition: 1 });
-    // its ETA counts the sweep's cells left
-    expect(reply.run.etaSeconds).toBeGreaterThan(0);
-    await Promise.all([sweepDone, runGoing]);
-    expect(order).toEqual(["sweep completed", "run running"]);
-    const end = waitFor(owner, "run:update", (u) => u.run.runId === reply.run.runId && u.run.status === "cancelled");
+    await Promise.all([secondCell, runGoing]);
+    expect(order).toEqual(["run running", "second cell"]);
+    // the room's owner cancels the editor's sweep: everyone sees it end, nothing more runs
+    const ended = waitFor(
+      viewer,
+      "sweep:update",
+      (u) =>
+        u.sweep.sweepId === started.sweep.sweepId &&
+        u.sweep.cells.every((c) => c.status !== "queued" && c.status !== "running"),
+    );
+    const cancelled = await request(owner, "sweep:cancel", { roomId: f.roomId, sweepId: started.sweep.sweepId });
+    if (!cancelled.ok) throw new Error(cancelled.error);
+    const cells = (await ended).sweep.cells;
+    expect(cells.filter((c) => c.status === "cancelled").length).toBeGreaterThanOrEqual(14);
+    // the run may have completed meanwhile (it ran before the second cell): stop it if not
     await request(owner, "run:cancel", { roomId: f.roomId });
-    await end;
+    await waitUntil(
+      async () => (await f.db.sweep.findUniqueOrThrow({ where: { id: started.sweep.sweepId } })).status === "ended",
+      "the sweep's row says it ended",
+    );
+  });
+
+  it("sweep:cancel: its starter and the room's owner only, idempotent, seen by everyone", async () => {
+    const started = await request(owner, "sweep:start", { roomId: f.roomId, axes: AXES, size: 48, iterations: 50 });
+    if (!started.ok) throw new Error(started.error);
+    const sweepId = started.sweep.sweepId;
+    for (const other of [editor, viewer]) {
+      expect(await request(other, "sweep:cancel", { roomId: f.roomId, sweepId })).toMatchObject({
+        ok: false,
+        code: "forbidden",
+        error: "only the sweep's starter or the room's owner can cancel it",
+      });
+    }
+    expect(await request(owner, "sweep:cancel", { roomId: f.roomId, sweepId: "no-such-sweep" })).toMatchObject({
+      ok: false,
+      code: "not_found",
+    });
+    const seen = waitFor(
+      viewer,
+      "sweep:update",
+      (u) => u.sweep.sweepId === sweepId && u.sweep.cells.every((c) => c.status === "cancelled"),
+    );
+    const first = await request(owner, "sweep:cancel", { roomId: f.roomId, sweepId });
+    if (!first.ok) throw new Error(first.error);
+    const final = (await seen).sweep;
+    // again: nothing changes, and it says so with the same state
+    const again = await request(owner, "sweep:cancel", { roomId: f.roomId, sweepId });
+    if (!again.ok) throw new Error(again.error);
+    expect(again.sweep.cells).toEqual(final.cells);
+    // the room may sweep again
+    const next = await request(editor, "sweep:start", { roomId: f.roomId, axes: AXES, size: 48, iterations: 50 });
+    if (!next.ok) throw new Error(next.error);
+    const nextEnded = waitFor(
+      viewer,
+      "sweep:update",
+      (u) =>
+        u.sweep.sweepId === next.sweep.sweepId &&
+        u.sweep.cells.every((c) => c.status !== "queued" && c.status !== "running"),
+    );
+    expect((await request(editor, "sweep:cancel", { roomId: f.roomId, sweepId: next.sweep.sweepId })).ok).toBe(true);
+    await nextEnded;
+  });
+
+  it("a sweep outlives its process: a restart shows it ended, its unfinished cells failed with the reason", async () => {
+    // its first cell starts at once (the slot is free): listened for before the start
+    const running = waitFor(owner, "sweep:update", (u) => u.sweep.cells[0]!.status === "running");
+    const started = await request(editor, "sweep:start", { roomId: f.roomId, axes: AXES, size: 48, iterations: 200 });
+    if (!started.ok) throw new Error(started.error);
+    const sweepId = started.sweep.sweepId;
+    expect((await running).sweep.sweepId).toBe(sweepId);
+    await server.close();
+    // and one a killed process left (its row says running, no live holder): ended at the next start
+    const crashed = await f.db.sweep.create({
+      data: {
+        id: "sweep-crashed-1",
+        roomId: f.roomId,
+        authorId: f.users.owner.id,
+        request: JSON.stringify({ axes: AXES, size: 48, iterations: 4, authorName: "Owner" }),
+        cells: (await f.db.sweep.findUniqueOrThrow({ where: { id: sweepId } })).cells,
+        status: "running",
+        createdAt: new Date(Date.now() + 1_000),
+      },
+    });
+    server = await startServer(f);
+    for (const id of [sweepId, crashed.id]) {
+      const row = await f.db.sweep.findUniqueOrThrow({ where: { id } });
+      expect(row.status).toBe("ended");
+      const cells = JSON.parse(row.cells) as { info: SweepInfo["cells"][number] }[];
+      expect(cells.every((c) => c.info.status !== "queued" && c.info.status !== "running")).toBe(true);
+      expect(cells.filter((c) => c.info.status === "failed").length).toBeGreaterThan(0);
+      for (const c of cells.filter((c) => c.info.status === "failed"))
+        expect(c.info.error).toMatch(/optimiser stopped/);
+    }
+    // a joiner sees the room's latest sweep as it ended
+    const late = await connect(server, f.users.viewer);
+    clients.push(late);
+    const update = waitFor(late, "sweep:update");
+    expect((await request(late, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION })).ok).toBe(true);
+    const shown = (await update).sweep;
+    expect(shown.sweepId).toBe(crashed.id);
+    expect(shown.cells.some((c) => c.status === "failed" && /optimiser stopped/.test(c.error ?? ""))).toBe(true);
   });
 });

@@ -7,7 +7,7 @@ import { speedModel } from "./speed.ts";
 import { renderLarge } from "./render-large.ts";
 import { maskDelta, maskEdit } from "./masks.ts";
 import { runSummary } from "./run-history.ts";
-import { promoteSweepCell, startSweep, sweepFrame, sweepInfo, sweepUpdate } from "./sweeps.ts";
+import { cancelSweep, promoteSweepCell, startSweep, sweepFrame, sweepInfo, sweepUpdate } from "./sweeps.ts";
 
 /*
  * Every Socket.IO event between the browser (apps/web) and the optimisation service
@@ -292,6 +292,7 @@ export const clientEvents = {
   "history:restore": { input: restoreRunSettings, reply: z.object({ version: z.number().int() }) },
   "sweep:start": { input: startSweep, reply: z.object({ sweep: sweepInfo }) },
   "sweep:promote": { input: promoteSweepCell, reply: z.object({ run: runInfo }) },
+  "sweep:cancel": { input: cancelSweep, reply: z.object({ sweep: sweepInfo }) },
   "mask:edit": { input: maskEdit, reply: versionReply },
   "auth:refresh": { input: refreshToken, reply: z.object({ expiresAt: z.number() }) },
 } as const;

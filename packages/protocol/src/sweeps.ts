@@ -42,6 +42,12 @@ export type StartSweep = z.input<typeof startSweep>;
 
 export const promoteSweepCell = z.object({ roomId: id, sweepId: id, cell: z.number().int().min(0) });
 
+/**
+ * Stop a sweep: its running cell is cancelled and its queued cells never run. Its starter and the
+ * room's owner may; cancelling a sweep that already ended changes nothing and succeeds.
+ */
+export const cancelSweep = z.object({ roomId: id, sweepId: id });
+
 /** One cell: the swept values (by parameter) and the full settings it runs with. */
 export interface SweepCell {
   index: number;

@@ -7,7 +7,7 @@ import type { RoomField } from "@atelier/protocol";
 export interface ServiceLimits {
   /** open sockets of one user on this node */
   socketsPerUser: number;
-  /** queued + running runs one user has started, over all rooms */
+  /** queued + running runs and sweeps one user has started, over all rooms (a sweep counts as one) */
   activeRunsPerUser: number;
   /** longest image side a run may have (px) */
   maxSize: number;
@@ -48,9 +48,12 @@ export function socketLimitRefusal(open: number, limits: ServiceLimits): string 
   return open >= limits.socketsPerUser ? `at most ${limits.socketsPerUser} connections per user` : null;
 }
 
-/** Why one more active run of a user with `active` ones is refused, or null. */
+/**
+ * Why one more active job (a run or a sweep) of a user with `active` ones is refused, or null. A
+ * sweep counts as one job (common/active-jobs.ts).
+ */
 export function activeRunLimitRefusal(active: number, limits: ServiceLimits): string | null {
   return active >= limits.activeRunsPerUser
-    ? `you already have ${active} runs queued or running (at most ${limits.activeRunsPerUser}); wait for one to finish or cancel it`
+    ? `you already have ${active} runs or sweeps queued or running (at most ${limits.activeRunsPerUser}); wait for one to finish or cancel it`
     : null;
 }

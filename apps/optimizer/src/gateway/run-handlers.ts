@@ -11,12 +11,14 @@ import { toRunInfo } from "../common/live-run.ts";
 import type { Presence } from "./presence.ts";
 import type { LiveRoom } from "../rooms/live-room.ts";
 import type { RunSettings } from "../runs/core.ts";
+import type { Settings } from "../config.ts";
 import { RunManager } from "../runs/manager.ts";
 import { roundEta } from "../runs/eta.ts";
 import { saveResult } from "../runs/results.ts";
 import { attachLatestRun } from "../runs/views.ts";
 import { on, requireMember } from "./socket-events.ts";
-import { SweepManager, type SweepBroadcaster, type Sweeps } from "../sweeps/sweep-manager.ts";
+import type { SweepBroadcaster, Sweeps } from "../sweeps/sweep-manager.ts";
+import { SweepManager } from "../sweeps/embedded-sweeps.ts";
 import { ClusterSweeps } from "../sweeps/cluster-sweeps.ts";
 
 export interface RunLink {
@@ -35,14 +37,16 @@ export interface RunLink {
     /** the next run's engine throws, or aborts natively, at this iteration */
     crashNextRunAt(iteration: number, how?: "throw" | "abort"): void;
   };
-  /** recovers or follows the runs (and in a cluster, the sweeps) before the node takes clients */
+  /** recovers or follows the runs and the sweeps before the node takes clients */
   start: () => Promise<void>;
+  /** after the runs' shutdown: the sweeps' timers stop and their rows are written */
+  close: () => Promise<void>;
   /** the running job follows a document edit where it can; true when the field needs a restart */
   followEdit: (room: LiveRoom, edit: FieldEdit, authorId: string) => boolean;
   registerHandlers: (socket: AtelierSocket, presence: Presence, applyFieldEdit: ApplyFieldEdit) => void;
 }
 
-export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLink {
+export function createRunLink(ctx: GatewayContext, settings: RunSettings & Pick<Settings, "sweepFilesTtlMs">): RunLink {
   const { io, db, log, rooms, fanout, nodeId } = ctx;
   // cluster runs: every node hears every run event on the run bus, so each one emits to its own sockets only
   const runsOut = settings.redisUrl ? io.local : io;
@@ -115,8 +119,19 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
         broadcast: sweepsOut(io.local),
       })
     : null;
-  const sweeps: Sweeps =
-    clusterSweeps ?? new SweepManager({ files, queue: runs.scheduler, nodeId, log, broadcast: sweepsOut(io) });
+  const embeddedSweeps = cluster
+    ? null
+    : new SweepManager({
+        db,
+        files,
+        queue: runs.scheduler,
+        limits: settings.limits,
+        sweepFilesTtlMs: settings.sweepFilesTtlMs,
+        nodeId,
+        log,
+        broadcast: sweepsOut(io),
+      });
+  const sweeps: Sweeps = clusterSweeps ?? embeddedSweeps!;
 
   // a freshly loaded room shows its current run: one this node holds, else its latest Run row
   // (in a cluster with the loss history, position/ETA and last preview from Redis)
@@ -157,6 +172,12 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
       return { run: toRunInfo(run) };
     });
 
+    // its starter or the room's owner (a viewer who started it and was demoted since included)
+    on(ctx, socket, "sweep:cancel", async ({ roomId, sweepId }) => {
+      const { room, role } = await requireMember(ctx, presence, socket, roomId, false);
+      return { sweep: await sweeps.cancel(room, user, role, sweepId) };
+    });
+
     on(ctx, socket, "run:cancel", async ({ roomId }) => {
       const { room } = await member(roomId);
       await runs.starter.cancelRoom(room);
@@ -175,6 +196,10 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings): RunLi
     start: async () => {
       await runs.start();
       await clusterSweeps?.listen();
+      await embeddedSweeps?.startUp();
+    },
+    close: async () => {
+      await embeddedSweeps?.close();
     },
     followEdit: (room, edit, authorId) => runs.control.onDocumentEdit(room, edit, authorId),
     registerHandlers,

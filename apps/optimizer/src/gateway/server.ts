@@ -51,6 +51,7 @@ export type OptimizerServerOptions = RunSettings &
     | "allowedHosts"
     | "recoveryWindowMs"
     | "sessionCheckMs"
+    | "sweepFilesTtlMs"
     | "metricsToken"
     | "testAbortAt"
   > & {
@@ -215,6 +216,7 @@ export async function createOptimizerServer(options: OptimizerServerOptions): Pr
     stopSessionChecks();
     log.info("optimizer.stopping", {});
     await runs.shutdown().catch((error) => log.error("runs.shutdown_failed", { error }));
+    await link.close().catch((error) => log.error("sweeps.close_failed", { error }));
     ctx.fanout.close();
     io.disconnectSockets(true);
     await new Promise<void>((resolve) => void io.close(() => resolve()));

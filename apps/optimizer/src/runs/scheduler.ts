@@ -82,6 +82,14 @@ export class LocalScheduler {
     this.pump();
   }
 
+  /** Takes a batch that has not started out of the line (a cancelled sweep's next cell). */
+  withdrawBatch(jobId: string): void {
+    const batch = this.queue.removeWaiting(jobId);
+    if (!batch || !isBatch(batch)) return;
+    this.batches.delete(batch);
+    this.pump();
+  }
+
   private launchBatch(batch: QueueBatch): void {
     batch.setQueuePosition(null);
     batch

@@ -9,8 +9,9 @@ import { isUniqueViolation, serializeRunParams, type Db } from "@atelier/db";
 import { formatZodError, runParams, type RunParams } from "@atelier/protocol";
 import { ServiceError } from "../common/errors.ts";
 import { KeyedQueue } from "../common/keyed-queue.ts";
+import { countActiveJobs } from "../common/active-jobs.ts";
 import { activeRunLimitRefusal, runSizeRefusal } from "../common/limits.ts";
-import { ACTIVE, isActive, type LiveRun, type RunStartImage, type User } from "../common/live-run.ts";
+import { isActive, type LiveRun, type RunStartImage, type User } from "../common/live-run.ts";
 import type { LiveRoom } from "../rooms/live-room.ts";
 import type { RunControl } from "./control.ts";
 import type { RunCore } from "./core.ts";
@@ -74,9 +75,8 @@ export class RunStarter {
     // the user's queued/running runs, not counting the one a restart replaces (checked before
     // anything is cancelled, so a refused restart leaves the going run alone)
     const replaced = restart && previous && isActive(previous.status) ? [previous.id] : [];
-    const active = await db.run.count({
-      where: { authorId: user.id, status: { in: ACTIVE }, id: { notIn: replaced } },
-    });
+    // sweeps count too (one each: common/active-jobs.ts)
+    const active = await countActiveJobs(db, user.id, replaced);
     const tooMany = activeRunLimitRefusal(active, limits);
     if (tooMany) throw new ServiceError("limit", tooMany);
     if (previous && isActive(previous.status)) {

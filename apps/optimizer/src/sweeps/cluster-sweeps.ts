@@ -5,19 +5,22 @@
  * a worker as one job of its user (sweeps/sweep-job.ts). Every gateway hears the sweep's state and
  * frames on the run bus and sends them to its own sockets; late joiners and promotions on any
  * gateway read the sweep from Redis, and the cells' final images from the shared DATA_DIR.
+ * `sweep:cancel` ends its queued cells here and tells the worker holding it (the sweep's control
+ * channel) to cancel its running cell.
  */
-import type { SettingChange, SweepFrame, SweepInfo } from "@atelier/protocol";
+import type { Role, SettingChange, SweepFrame, SweepInfo } from "@atelier/protocol";
 import { ServiceError } from "../common/errors.ts";
 import type { User } from "../common/live-run.ts";
 import type { Logger } from "../common/log.ts";
 import type { RunBus } from "../cluster/run-bus.ts";
 import type { LiveRoom } from "../rooms/live-room.ts";
 import type { RunFiles } from "../runs/files.ts";
-import { newCellInfo, sweepDir } from "./sweep-cell.ts";
+import { newCellInfo, sweepDir, sweepEnded } from "./sweep-cell.ts";
 import { SweepStore } from "./sweep-store.ts";
 import {
   planSweep,
   promotionOf,
+  sweepCancelRefusal,
   sweepIdMaker,
   type SweepBroadcaster,
   type SweepRequest,
@@ -79,6 +82,27 @@ export class ClusterSweeps implements Sweeps {
     await this.o.bus.publish({ type: "sweep", roomId: room.id, sweep: info });
     this.o.dispatchSoon();
     return info;
+  }
+
+  async cancel(room: LiveRoom, user: User, role: Role, sweepId: string): Promise<SweepInfo> {
+    const [sweep, info] = await Promise.all([this.store.sweep(sweepId), this.store.info(sweepId)]);
+    if (!sweep || !info || sweep.roomId !== room.id) throw new ServiceError("not_found", "no such sweep in this room");
+    const refusal = sweepCancelRefusal(sweep.author.id, user, role);
+    if (refusal) throw new ServiceError("forbidden", refusal);
+    if (sweepEnded(info)) return info;
+    const next: SweepInfo = {
+      ...info,
+      queuePosition: null,
+      cells: info.cells.map((c) => (c.status === "queued" ? { ...c, status: "cancelled" } : c)),
+    };
+    await this.store.setInfo(next);
+    // the worker holding it cancels its running cell, ends the sweep and publishes its final state;
+    // one not handed to a worker yet ends here (a worker that gets it later finds it ended)
+    await this.o.bus.sendControl(sweepId, { type: "cancel" });
+    if (sweepEnded(next) || !(await this.store.held()).includes(sweepId)) await this.store.ended(sweep);
+    await this.o.bus.publish({ type: "sweep", roomId: room.id, sweep: next });
+    this.o.log.info("sweep.cancelled", { sweepId, roomId: room.id, userId: user.id });
+    return next;
   }
 
   async snapshot(roomId: string): Promise<{ sweep: SweepInfo; frames: SweepFrame[] } | null> {

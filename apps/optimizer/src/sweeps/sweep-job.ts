@@ -88,9 +88,17 @@ export class SweepWorker {
       return;
     }
     o.log.info("sweep.started", { sweepId, roomId: sweep.roomId, workerId: o.workerId });
+    // sweep:cancel (sweeps/cluster-sweeps.ts): the running cell stops, the queued ones never run
+    let cancelled = false;
+    const stopListening = await o.bus.onControl(sweepId, (control) => {
+      if (control.type !== "cancel") return;
+      cancelled = true;
+      for (const state of states) if (state.info.status === "queued") state.info.status = "cancelled";
+      this.current.get(sweepId)?.cancel();
+    });
     await publish();
     for (const state of states) {
-      if (this.closing) break;
+      if (this.closing || cancelled) break;
       if (state.info.status !== "queued") continue;
       await runSweepCell(
         o.pool,
@@ -110,9 +118,10 @@ export class SweepWorker {
         o.log,
       );
     }
-    if (this.closing) {
+    await stopListening();
+    if (this.closing && !cancelled) {
       // left for the worker that takes the job over: the cell stopped half-way runs again there
-      // (cells end "cancelled" only this way: nobody cancels a cluster sweep's cell otherwise)
+      // (a cell cancelled by sweep:cancel ends the sweep instead, above)
       for (const state of states) {
         if (state.info.status === "running" || state.info.status === "cancelled") state.info = newCellInfo(state.cell);
       }
@@ -120,8 +129,9 @@ export class SweepWorker {
       o.log.info("sweep.left", { sweepId, workerId: o.workerId });
       return;
     }
+    if (cancelled) await publish();
     await store.ended(sweep);
-    o.log.info("sweep.ended", { sweepId, workerId: o.workerId });
+    o.log.info("sweep.ended", { sweepId, workerId: o.workerId, cancelled });
   }
 
   private async publish(sweep: ClusterSweep, info: SweepInfo, states: CellState[]): Promise<void> {
