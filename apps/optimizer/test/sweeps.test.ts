@@ -4,11 +4,15 @@
  * the grid, viewers cannot start one, bad requests change nothing, and promoting a cell makes its
  * values the room's and starts a run from its image.
  */
+import fs from "node:fs";
 import path from "node:path";
+import { SharedDirectory } from "@atelier/files";
 import { imageFilePath } from "@atelier/storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SweepFrame, SweepInfo } from "@atelier/protocol";
 import { promotedChanges } from "../src/sweeps/sweep-manager.ts";
+import { SweepRows } from "../src/sweeps/sweep-rows.ts";
+import { createLogger } from "../src/common/log.ts";
 import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
   collect,
@@ -300,5 +304,28 @@ describe("sweeps", () => {
     const shown = (await update).sweep;
     expect(shown.sweepId).toBe(crashed.id);
     expect(shown.cells.some((c) => c.status === "failed" && /optimiser stopped/.test(c.error ?? ""))).toBe(true);
+  });
+
+  it("an ended sweep's files are removed once the TTL passed; promoting from it is then refused", async () => {
+    const rows = new SweepRows(f.db, createLogger("warn"));
+    const store = new SharedDirectory(f.dataDir);
+    const cellImage = path.join(f.dataDir, "sweeps", sweep.sweepId, "2.png");
+    const ttl = 60_000;
+    // the first 2×2 sweep ended moments ago: kept
+    expect(await rows.removeExpiredFiles(store, ttl)).not.toContain(sweep.sweepId);
+    expect(fs.existsSync(cellImage)).toBe(true);
+    const removed = await rows.removeExpiredFiles(store, ttl, Date.now() + 2 * ttl);
+    expect(removed).toContain(sweep.sweepId);
+    expect(fs.existsSync(cellImage)).toBe(false);
+    expect((await f.db.sweep.findUniqueOrThrow({ where: { id: sweep.sweepId } })).filesRemovedAt).not.toBeNull();
+    // done once: a second pass finds nothing more of it
+    expect(await rows.removeExpiredFiles(store, ttl, Date.now() + 2 * ttl)).not.toContain(sweep.sweepId);
+    const again = await connect(server, f.users.owner);
+    clients.push(again);
+    expect((await request(again, "room:join", { roomId: f.roomId, protocol: PROTOCOL_VERSION })).ok).toBe(true);
+    expect(await request(again, "sweep:promote", { roomId: f.roomId, sweepId: sweep.sweepId, cell: 2 })).toMatchObject({
+      ok: false,
+      code: "conflict",
+    });
   });
 });
