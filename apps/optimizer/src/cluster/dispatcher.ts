@@ -278,6 +278,12 @@ export class RunDispatcher {
     const stranded = queue !== null && queue !== target && !served(queue);
     if (isLive(state) && !stranded) return false;
     if (hasLease && isLeaseHeld(await readLease(this.o.files, run.id))) return false;
+    // the rows were read at the start of the tick: a run whose worker finished it since (row
+    // ended, lease let go, job completed) is not handed out a second time
+    if (kind === "run") {
+      const now = await this.o.db.run.findUnique({ where: { id: run.id }, select: { status: true } });
+      if (!now || !(ACTIVE as readonly string[]).includes(now.status)) return false;
+    }
     const removed = job
       ? await job.remove().then(
           () => true,
