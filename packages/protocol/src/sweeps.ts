@@ -141,3 +141,24 @@ export const sweepFrame = z.object({
   data: z.custom<Uint8Array | ArrayBuffer>((v) => v instanceof Uint8Array || v instanceof ArrayBuffer),
 });
 export type SweepFrame = z.infer<typeof sweepFrame>;
+
+/**
+ * A sweep as its database row keeps it (apps/optimizer sweeps/sweep-rows.ts): what was asked,
+ * and each cell with its params and its last state, so a sweep outlives the process that ran it.
+ */
+export const storedSweepRequest = z.object({
+  axes: z.array(sweepAxis),
+  size: z.number().int(),
+  iterations: z.number().int(),
+  authorName: z.string(),
+});
+export const storedSweepCells = z.array(
+  z.object({
+    cell: z.object({
+      index: z.number().int().min(0),
+      values: z.partialRecord(sweepParam, z.number()),
+      params: runParams,
+    }),
+    info: sweepInfo.shape.cells.element,
+  }),
+);

@@ -7,10 +7,9 @@
  * ended sweeps' files are removed after a TTL.
  */
 import fs from "node:fs/promises";
-import { z } from "zod";
 import type { Db } from "@atelier/db";
 import type { FileStore } from "@atelier/files";
-import { runParams, sweepAxis, sweepInfo, sweepParam, type SweepCell, type SweepInfo } from "@atelier/protocol";
+import { storedSweepCells, storedSweepRequest, type SweepCell, type SweepInfo } from "@atelier/protocol";
 import type { Logger } from "../common/log.ts";
 import type { SweepRequest } from "./sweep-manager.ts";
 import { sweepDir, type CellInfo } from "./sweep-cell.ts";
@@ -22,23 +21,6 @@ export const INTERRUPTED = "the optimiser stopped before this cell finished; sta
 export type SweepRowStatus = "queued" | "running" | "ended";
 /** the statuses of a going sweep (it counts against its author's cap: common/active-jobs.ts) */
 const GOING_SWEEP: SweepRowStatus[] = ["queued", "running"];
-
-const storedRequest = z.object({
-  axes: z.array(sweepAxis),
-  size: z.number().int(),
-  iterations: z.number().int(),
-  authorName: z.string(),
-});
-const storedCells = z.array(
-  z.object({
-    cell: z.object({
-      index: z.number().int().min(0),
-      values: z.partialRecord(sweepParam, z.number()),
-      params: runParams,
-    }),
-    info: sweepInfo.shape.cells.element,
-  }),
-);
 
 export interface StoredSweep {
   id: string;
@@ -204,7 +186,7 @@ export class SweepRows {
     endedAt: Date | null;
   }): StoredSweep | null {
     try {
-      const { authorName, ...request } = storedRequest.parse(JSON.parse(row.request));
+      const { authorName, ...request } = storedSweepRequest.parse(JSON.parse(row.request));
       const status = (["queued", "running", "ended"] as const).find((s) => s === row.status);
       if (!status) throw new Error(`unknown status ${row.status}`);
       return {
@@ -214,7 +196,7 @@ export class SweepRows {
         status,
         request,
         authorName,
-        cells: storedCells.parse(JSON.parse(row.cells)),
+        cells: storedSweepCells.parse(JSON.parse(row.cells)),
         endedAt: row.endedAt,
       };
     } catch (error) {
