@@ -17,6 +17,7 @@ import {
   pixelDistance,
   previewImage,
   request,
+  scaled,
   startServer,
   tinyDocument,
   waitFor,
@@ -314,6 +315,17 @@ describe("during a run", () => {
     expect((await done).run.status).toBe("cancelled");
     expect((await f.db.run.findUniqueOrThrow({ where: { id: run.runId } })).status).toBe("cancelled");
     expect(await request(b, "run:cancel", { roomId: f.roomId })).toMatchObject({ ok: false, code: "not_found" });
+  });
+
+  it("cancels a run right after its start, while its engine process is still setting it up", async () => {
+    await edit(a, "iterations", 500);
+    const run = await start(a);
+    const done = finished(b, run.runId);
+    const sent = Date.now();
+    expect(await request(b, "run:cancel", { roomId: f.roomId })).toEqual({ ok: true });
+    expect((await done).run.status).toBe("cancelled");
+    // the engine heard it (a dropped cancel ends only when the service's 20 s grace runs out)
+    expect(Date.now() - sent).toBeLessThan(scaled(10_000));
   });
 
   it("flags a size edit as restart-needed, and restarts from the current image", async () => {

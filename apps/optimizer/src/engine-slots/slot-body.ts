@@ -99,9 +99,15 @@ interface Current {
   offset: number;
 }
 let current: Current | null = null;
+/**
+ * The job being set up (its masks read) before `current` exists: a cancel that comes then must
+ * not be dropped, or the run goes on until the service's grace runs out and kills this process.
+ */
+let starting: { runId: string; abort: AbortController } | null = null;
 
 async function runJob(job: WorkerJob): Promise<void> {
   const abort = new AbortController();
+  starting = { runId: job.runId, abort };
   const handle = stylize(engineOptions(job, abort.signal, await styleMasksOf(job.params, job.contentPath)));
   let checkpointWritten: string | null = null;
   const checkpoint = async (requestId?: number) => {
@@ -113,6 +119,7 @@ async function runJob(job: WorkerJob): Promise<void> {
   const offset = offsetOf(job);
   let iteration = offset;
   current = { runId: job.runId, handle, abort, checkpoint, iteration: () => iteration, offset };
+  starting = null;
 
   // backend and model hash are known once the weights are loaded (before the first iteration)
   handle.ready.then(
@@ -246,6 +253,10 @@ process.on("message", (message: MainToWorker) => {
   }
   if (message.type === "warm") {
     void warm();
+    return;
+  }
+  if (message.type === "cancel" && !current && starting?.runId === message.runId) {
+    starting.abort.abort(new Error("cancelled"));
     return;
   }
   const job = current;
