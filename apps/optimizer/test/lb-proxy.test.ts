@@ -77,8 +77,9 @@ describe("lb-proxy in front of two gateways", () => {
     open.clients = [];
   });
 
-  const whoami = (socket: Socket) =>
-    new Promise<string>((resolve) => socket.emit("whoami", (name: string) => resolve(name)));
+  // Socket.IO delivers at most once: an emit on a connection that is dying but not yet noticed is lost,
+  // so every ask has a deadline — a lost one fails here in seconds instead of hanging the test's timeout
+  const whoami = (socket: Socket): Promise<string> => socket.timeout(10_000).emitWithAck("whoami");
   const connect = (url: string, transports: ("polling" | "websocket")[]) => {
     const socket = connectClient(url, { transports, forceNew: true, reconnectionDelay: 50 });
     open.clients.push(socket);
@@ -107,9 +108,13 @@ describe("lb-proxy in front of two gateways", () => {
     const name = await whoami(polling);
     for (let i = 0; i < 5; i++) expect(await whoami(polling)).toBe(name);
 
-    // g1 dies: its clients come back through g2, and new connections skip g1
+    // g1 dies: its clients come back through g2, and new connections skip g1. `connected` stays true
+    // until the client notices the drop, so wait for the drop itself, then the reconnect
+    let dropped = false;
+    ws[0]!.once("disconnect", () => (dropped = true));
     await stopGateway(open.gateways[0]!);
     await waitUntil(() => lb.status()[0]!.alive === false, "the proxy saw g1 die", 5_000);
+    await waitUntil(() => dropped, "g1's client saw its connection drop", 5_000);
     await waitUntil(() => ws[0]!.connected, "g1's client reconnected", 5_000);
     expect(await whoami(ws[0]!)).toBe("g2");
     for (let i = 0; i < 3; i++) expect(await whoami(await connect(lb.url, ["websocket"]))).toBe("g2");
