@@ -246,7 +246,9 @@ for (const name of styles) {
       const s = await scorer.score(c.iteration === done ? result : c.image);
       if (c.iteration === done) score = s;
       if (reached === null && s <= reference) reached = c;
-      console.log(`    ${name} @${c.iteration} (${c.seconds.toFixed(1)} s): ${s.toExponential(3)} (${(s / reference).toFixed(3)})`);
+      console.log(
+        `    ${name} @${c.iteration} (${c.seconds.toFixed(1)} s): ${s.toExponential(3)} (${(s / reference).toFixed(3)})`,
+      );
     }
   } finally {
     scorer.dispose();
@@ -273,4 +275,3 @@ console.log(
 );
 console.log(`load average at the end: ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`);
 process.exit(0);
-
