@@ -124,7 +124,10 @@ export function winogradKernels(
  * Tried instead (2026-12-05, shared 2-core box, load ≈ 8, single convs interleaved): cutting
  * the image into 2×2 blocks (reshape + transpose), (α/2)² strided Slices + Concat of the raw
  * tiles and one α²×α² MatMul — as fast or slower on 6 of 8 convs (ONNX Runtime's Concat and
- * Transpose are slow memory passes here), and more nodes.
+ * Transpose are slow memory passes here), and more nodes; and the separable form (Bᵀ down the
+ * columns as an α×1 Conv, then B across as a 1×α Conv: α⁴ → ~α²(α+m) multiplies per tile) —
+ * F(2×2) slower on 7 of 8 convs, F(4×4) faster on 4 of 8 and slower on 4 (load ≈ 9: a draw),
+ * so the one-Conv form stays.
  */
 function inputTransform(
   b: Builder,
