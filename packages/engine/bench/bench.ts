@@ -18,6 +18,14 @@
  * convex quadratic (every pair kept) — "step ms" and its share of the row's iteration.
  *
  *   npm run bench [-- --sizes 128,256 --backends onnx,wasm --optimizers lbfgs --warmup 2 --measure 5]
+ *
+ * `--convs` (issue 24) instead times every conv up to conv5_1 alone at its map size, forward
+ * and input gradient, direct and by Winograd F(2×2,3×3) / F(4×4,3×3) (onnx-winograd.ts),
+ * interleaved, with the effective ratio direct-conv FLOPs ÷ time ÷ matmul GFLOP/s, then the
+ * whole objective all-direct vs the per-layer plan (WINOGRAD_PLAN), evaluations interleaved;
+ * `--objective-only` runs just that comparison.
+ *
+ *   npm run bench -- --convs --sizes 512 [--rounds 5] [--objective-only]
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -199,14 +207,14 @@ interface ConvTiming {
  * forward and input gradient, each as a direct Conv and by Winograd F(2×2,3×3) and F(4×4,3×3):
  * one session per variant; the variants of a conv run interleaved, `rounds` times, medians.
  */
-async function convsChild(width: number, height: number, rounds: number): Promise<void> {
+async function convsChild(width: number, height: number, rounds: number, objectiveOnly: boolean): Promise<void> {
   const { loadOnnxRuntime, createSession } = await import("../src/onnx-runtime.ts");
   const { convGraph, layerShape } = await import("../src/onnx-graph.ts");
   const { loadVggWeightArrays } = await import("../src/weights.ts");
   const ort = await loadOnnxRuntime();
   const { convs } = await loadVggWeightArrays(CONVS.length);
   const timings: ConvTiming[] = [];
-  for (let i = 0; i < CONVS.length; i++) {
+  for (let i = 0; i < (objectiveOnly ? 0 : CONVS.length); i++) {
     const { inChannels, outChannels } = CONVS[i]!;
     const { h, w } = layerShape(i, width, height);
     for (const direction of ["forward", "gradient"] as const) {
@@ -311,7 +319,7 @@ async function objectiveComparison(width: number, height: number, rounds: number
 }
 
 /** `--convs`: the per-layer table of conv algorithms, effective ratio = direct FLOPs ÷ time ÷ matmul GFLOP/s. */
-async function convsTable(sizes: number[], rounds: number): Promise<void> {
+async function convsTable(sizes: number[], rounds: number, objectiveOnly: boolean): Promise<void> {
   const content = await decodeImage(CONTENT);
   const loadStart = os.loadavg()[0]!.toFixed(1);
   const rows: string[][] = [];
@@ -323,7 +331,7 @@ async function convsTable(sizes: number[], rounds: number): Promise<void> {
     process.stderr.write(`bench: convs at ${width}×${height} (matmul, then ${rounds} rounds per conv)…\n`);
     const { gflops: matmul } = await runChild<{ gflops: number }>(["--matmul"], {}, "matmul");
     const { timings, objective } = await runChild<{ timings: ConvTiming[]; objective: ObjectiveComparison }>(
-      ["--convs-child", `${width}x${height}:${rounds}`],
+      ["--convs-child", `${width}x${height}:${rounds}:${objectiveOnly ? "objective" : "all"}`],
       {},
       "convs",
     );
@@ -346,16 +354,17 @@ async function convsTable(sizes: number[], rounds: number): Promise<void> {
       ]);
     }
     const flops = timings.reduce((a, t) => a + t.flops, 0);
-    rows.push([
-      `${width}×${height}`,
-      "all",
-      "both",
-      "",
-      (flops / 1e9).toFixed(2),
-      ...totals.map((s) => (s * 1000).toFixed(1)),
-      ...totals.map((s) => (flops / s / 1e9 / yardstick).toFixed(2)),
-      `matmul ${matmul.toFixed(0)} / ${matmulAfter.toFixed(0)}`,
-    ]);
+    if (timings.length > 0)
+      rows.push([
+        `${width}×${height}`,
+        "all",
+        "both",
+        "",
+        (flops / 1e9).toFixed(2),
+        ...totals.map((s) => (s * 1000).toFixed(1)),
+        ...totals.map((s) => (flops / s / 1e9 / yardstick).toFixed(2)),
+        `matmul ${matmul.toFixed(0)} / ${matmulAfter.toFixed(0)}`,
+      ]);
     const gflop = flopsPerIteration(width, height) / 1e9;
     objectives.push(
       `${width}×${height} whole objective (one evaluation, median of ${rounds}, interleaved): all direct ` +
@@ -377,7 +386,9 @@ async function convsTable(sizes: number[], rounds: number): Promise<void> {
   process.stdout.write(
     `Each VGG-19 conv alone (ONNX Runtime, ${os.availableParallelism()} threads), median of ${rounds} interleaved rounds; ` +
       `eff. ratio = direct-conv FLOPs ÷ time ÷ matmul GFLOP/s (the mean of the MatMul ${MATMUL_N}² before and after).\n` +
-      `Load average at start/end: ${loadStart} / ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores.\n\n${table(header, rows)}\n\n${objectives.join("\n")}\n`,
+      `Load average at start/end: ${loadStart} / ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores.\n\n` +
+      (rows.length ? `${table(header, rows)}\n\n` : "") +
+      `${objectives.join("\n")}\n`,
   );
 }
 
@@ -443,6 +454,8 @@ async function main(): Promise<void> {
       convs: { type: "boolean", default: false },
       "convs-child": { type: "string" },
       rounds: { type: "string", default: "5" },
+      // with --convs: only the whole objective, direct vs the plan (no per-conv table)
+      "objective-only": { type: "boolean", default: false },
       sizes: { type: "string", default: "128,256,512" },
       backends: { type: "string", default: "onnx,wasm" },
       optimizers: { type: "string", default: "lbfgs,adam" },
@@ -452,13 +465,13 @@ async function main(): Promise<void> {
     strict: true,
   });
   if (values["convs-child"]) {
-    const [dims, rounds] = values["convs-child"].split(":");
+    const [dims, rounds, what] = values["convs-child"].split(":");
     const [width, height] = dims!.split("x").map(Number);
-    await convsChild(width!, height!, Number(rounds));
+    await convsChild(width!, height!, Number(rounds), what === "objective");
     process.exit(0);
   }
   if (values.convs) {
-    await convsTable(values.sizes.split(",").map(Number), Number(values.rounds));
+    await convsTable(values.sizes.split(",").map(Number), Number(values.rounds), values["objective-only"]);
     return;
   }
   if (values.matmul || values.child || values.step) {

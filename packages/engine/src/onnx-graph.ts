@@ -19,7 +19,7 @@
  */
 import { Builder } from "./onnx-builder.ts";
 import { STYLE_IO, gramOf, styleTerm } from "./onnx-style-terms.ts";
-import { winogradConv, winogradKernels, type ConvAlgorithm, type ConvAlgorithms } from "./onnx-winograd.ts";
+import { winogradConv, type ConvAlgorithm, type ConvAlgorithms } from "./onnx-winograd.ts";
 import { VGG_MEAN_BGR, type Pooling } from "./vgg.ts";
 import { VGG19_CONVS } from "./weights-manifest.ts";
 
@@ -147,10 +147,8 @@ function forward(
     if (algorithm === "direct") {
       z = b.op("Conv", [x, kernel(i), bias], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] });
     } else {
-      const u = winogradKernels(oihw(conv.kernel, cin, cout), cout, cin, algorithm);
-      const alpha2 = u.length / (cout * cin);
       const { width: w, height: h } = convInputSize(i, width, height);
-      z = winogradConv(b, x, b.floats(u, [alpha2, cout, cin]), { cin, cout, h, w }, algorithm, bias);
+      z = winogradConv(b, x, oihw(conv.kernel, cin, cout), { cin, cout, h, w }, algorithm, bias);
     }
     const r = b.op("Relu", [z]);
     y.push(r);
@@ -259,9 +257,7 @@ export function objectiveGraph(spec: GraphSpec): Uint8Array {
         g = b.op("Conv", [masked, flipped], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] });
       } else {
         // the gradient conv maps cout channels back to cin
-        const u = winogradKernels(flippedKernel, cin, cout, algorithm);
-        const kernels = b.floats(u, [u.length / (cin * cout), cin, cout]);
-        g = winogradConv(b, masked, kernels, { cin: cout, cout: cin, h, w }, algorithm);
+        g = winogradConv(b, masked, flippedKernel, { cin: cout, cout: cin, h, w }, algorithm);
       }
     }
   }
@@ -459,9 +455,7 @@ export function convGraph(
   if (algorithm === "direct") {
     y = b.op("Conv", [x, b.floats(weights, [cout, cin, 3, 3])], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] });
   } else {
-    const u = winogradKernels(weights, cout, cin, algorithm);
-    const kernels = b.floats(u, [u.length / (cout * cin), cout, cin]);
-    y = winogradConv(b, x, kernels, { cin, cout, h: height, w: width }, algorithm);
+    y = winogradConv(b, x, weights, { cin, cout, h: height, w: width }, algorithm);
   }
   b.output("y", y, [1, cout, height, width]);
   return b.encode(`conv${i}_${direction}_${algorithm}`);

@@ -10,7 +10,7 @@
  *   (channels as the batch) and one Conv with the α² fixed α×α kernels Bᵀ[a]⊗Bᵀ[b], stride m
  *   → [C, α², T] → transposed to [α², C, T];
  * - α² independent channel mixes: one batched MatMul U [α², C', C] × V [α², C, T], U = G g Gᵀ
- *   of every (c', c) kernel computed here once (an initialiser: once per session);
+ *   of every (c', c) kernel (a MatMul of constants that the session folds: once per session);
  * - output transform Aᵀ M A: one MatMul of [m², α²] with M as [α², C'·T], then the m×m
  *   blocks back into the image (reshape, transpose) and the padding cut off.
  * The conv is cross-correlation as ONNX Conv's; the tests compare against Conv itself.
@@ -85,37 +85,31 @@ function transformOf(algorithm: Exclude<ConvAlgorithm, "direct">): Transform {
 }
 
 /**
- * U[k][o][i] = (G w[o][i] Gᵀ)[a][b], k = a·α + b, of OIHW 3×3 kernels [cout, cin, 3, 3];
- * computed in float64, stored float32.
+ * U = G w Gᵀ of every (o, i) kernel as graph nodes: the taps of OIHW 3×3 kernels laid out
+ * [9, cout·cin] (an initialiser no larger than the direct conv's) times G⊗G [α², 9] — one
+ * MatMul of constants, which ONNX Runtime folds when it builds the session, so the transform
+ * runs once per session, in C++. Computing U in JavaScript and storing it made the graph 4×
+ * the weights (F(4×4): 36 values per kernel instead of 9): at 256×192 with the per-layer plan
+ * the objective graph took 5.4–6.1 s to build (330 MB) against 0.8–1.6 s (104 MB) direct.
  */
-export function winogradKernels(
+function transformedKernels(
+  b: Builder,
   oihw: Float32Array,
   cout: number,
   cin: number,
   algorithm: Exclude<ConvAlgorithm, "direct">,
-): Float32Array {
+): string {
   const { g } = transformOf(algorithm);
   const alpha = g.length;
-  const out = new Float32Array(alpha * alpha * cout * cin);
-  const gw = new Float64Array(alpha * 3);
-  for (let o = 0; o < cout; o++) {
-    for (let i = 0; i < cin; i++) {
-      const w = (o * cin + i) * 9;
-      for (let a = 0; a < alpha; a++)
-        for (let c = 0; c < 3; c++) {
-          let s = 0;
-          for (let r = 0; r < 3; r++) s += g[a]![r]! * oihw[w + r * 3 + c]!;
-          gw[a * 3 + c] = s;
-        }
-      for (let a = 0; a < alpha; a++)
-        for (let bb = 0; bb < alpha; bb++) {
-          let s = 0;
-          for (let c = 0; c < 3; c++) s += gw[a * 3 + c]! * g[bb]![c]!;
-          out[((a * alpha + bb) * cout + o) * cin + i] = s;
-        }
-    }
-  }
-  return out;
+  const taps = new Float32Array(9 * cout * cin);
+  for (let oi = 0; oi < cout * cin; oi++) for (let t = 0; t < 9; t++) taps[t * cout * cin + oi] = oihw[oi * 9 + t]!;
+  const kron = new Float32Array(alpha * alpha * 9);
+  for (let a = 0; a < alpha; a++)
+    for (let c = 0; c < alpha; c++)
+      for (let r = 0; r < 3; r++)
+        for (let q = 0; q < 3; q++) kron[(a * alpha + c) * 9 + r * 3 + q] = g[a]![r]! * g[c]![q]!;
+  const u = b.op("MatMul", [b.floats(kron, [alpha * alpha, 9]), b.floats(taps, [9, cout * cin])]);
+  return b.op("Reshape", [u, b.ints([alpha * alpha, cout, cin])]);
 }
 
 /**
@@ -154,12 +148,12 @@ function inputTransform(
 
 /**
  * y = conv(x, w, pads 1) (+ bias) for x [1, cin, h, w] and OIHW 3×3 weights, by Winograd.
- * `kernels` is the name of the initialiser holding winogradKernels(w) [α², cout, cin].
+ * `weights`: OIHW [cout, cin, 3, 3].
  */
 export function winogradConv(
   b: Builder,
   x: string,
-  kernels: string,
+  weights: Float32Array,
   shape: { cin: number; cout: number; h: number; w: number },
   algorithm: Exclude<ConvAlgorithm, "direct">,
   bias?: string,
@@ -173,7 +167,7 @@ export function winogradConv(
   const wp = tw * m + 2;
   const padded = b.op("Pad", [x, b.ints([0, 0, 1, 1, 0, 0, hp - h - 1, wp - w - 1])]);
   const v = inputTransform(b, padded, { cin, th, tw, hp, wp }, bt, m);
-  const mixed = b.op("MatMul", [kernels, v]); // [α², cout, T]
+  const mixed = b.op("MatMul", [transformedKernels(b, weights, cout, cin, algorithm), v]); // [α², cout, T]
   const outputMatrix = new Float32Array(m * m * alpha * alpha);
   for (let p = 0; p < m; p++)
     for (let q = 0; q < m; q++)
@@ -196,42 +190,43 @@ export function winogradConv(
 export type WinogradMode = "off" | "auto" | "winograd2" | "winograd4";
 
 const D = "direct";
-const W2 = "winograd2";
 const W4 = "winograd4";
 
 /**
- * The measured choice per conv, conv1_1 … conv5_4, from the bench's table (`npm run bench --
- * --convs --sizes 512`: each conv alone at its map size in a 512×384 image, direct / F(2×2) /
- * F(4×4) interleaved, median of 5; 2026-12-05 15:16 UTC, shared 2-core box, load 6.5–8.7).
- * Milliseconds direct / F(2×2) / F(4×4); Winograd is chosen only where it beat the direct conv
- * by ≥ 10 % (its transforms are memory passes that a loaded run of one conv flatters least):
+ * The measured choice per conv, conv1_1 … conv5_4, from two runs of the bench's table (`npm
+ * run bench -- --convs --sizes 512`: each conv alone at its map size in a 512×384 image,
+ * direct / F(2×2) / F(4×4) interleaved, median of 5; 2026-12-05 15:16 and 15:24 UTC, the
+ * shared 2-core box at load 6–9, so single figures are noisy). Milliseconds direct / F(2×2) /
+ * F(4×4), run 1 then run 2. Winograd is chosen where its sum over both runs is ≥ 10 % under
+ * the direct conv's and it was faster in each run (else direct):
  *
- *   conv      forward              choice   input gradient       choice
- *   conv1_1   557 / 1287 / 908     direct     79 /  106 / 136    direct
- *   conv1_2   471 /  679 / 646     direct    858 / 1471 / 911    direct
- *   conv2_1   183 /  347 / 238     direct    119 /  313 / 172    direct
- *   conv2_2   391 /  487 / 355     direct    263 /  498 / 603    direct   (F(4×4) −9 %: < 10 %)
- *   conv3_1   141 /  284 / 383     direct    146 /  202 / 216    direct
- *   conv3_2   241 /  201 / 185     F(4×4)    155 /  244 / 199    direct
- *   conv3_3   122 /  134 / 105     F(4×4)    170 /  176 / 122    F(4×4)
- *   conv3_4    94 /  101 /  79     F(4×4)    173 /  184 / 199    direct
- *   conv4_1   123 /  133 /  68     F(4×4)    100 /  169 /  91    direct   (F(4×4) −9 %)
- *   conv4_2   162 /  171 / 132     F(4×4)    142 /  125 /  95    F(4×4)
- *   conv4_3   176 /  156 / 130     F(4×4)    224 /  149 / 167    F(2×2)
- *   conv4_4   219 /  222 / 142     F(4×4)    169 /  206 / 144    F(4×4)
- *   conv5_1    60 /   50 /  26     F(4×4)     70 /   60 /  56    F(4×4)
+ *   conv     forward: run 1        run 2               choice   gradient: run 1      run 2                choice
+ *   conv1_1  557 / 1287 / 908    1058 / 1787 / 2142  direct    79 /  106 /  136     721 /  561 /  614   direct
+ *   conv1_2  471 /  679 / 646     806 /  620 /  772  direct   858 / 1471 /  911     568 /  891 / 1236   direct
+ *   conv2_1  183 /  347 / 238      87 /  151 /  120  direct   119 /  313 /  172      97 /  249 /  189   direct
+ *   conv2_2  391 /  487 / 355     209 /  398 /  424  direct   263 /  498 /  603     194 /  297 /  274   direct
+ *   conv3_1  141 /  284 / 383     121 /  178 /  111  direct   146 /  202 /  216     142 /  140 /   92   direct
+ *   conv3_2  241 /  201 / 185     338 /  298 /  225  F(4×4)   155 /  244 /  199     300 /  420 /  204   direct
+ *   conv3_3  122 /  134 / 105     238 /  307 /  321  direct   170 /  176 /  122     241 /  388 /  235   F(4×4)
+ *   conv3_4   94 /  101 /  79     229 /  328 /  241  direct   173 /  184 /  199     322 /  345 /  157   direct
+ *   conv4_1  123 /  133 /  68     197 /  209 /  138  F(4×4)   100 /  169 /   91     198 /  235 /  198   direct
+ *   conv4_2  162 /  171 / 132     374 /  325 /  258  F(4×4)   142 /  125 /   95     330 /  309 /  204   F(4×4)
+ *   conv4_3  176 /  156 / 130     347 /  273 /  248  F(4×4)   224 /  149 /  167     294 /  339 /  199   F(4×4)
+ *   conv4_4  219 /  222 / 142     336 /  186 /  192  F(4×4)   169 /  206 /  144     295 /  400 /  252   F(4×4)
+ *   conv5_1   60 /   50 /  26      79 /   73 /   86  direct    70 /   60 /   56     111 /   98 /   62   F(4×4)
  *   conv5_2–4 not measured (the default layers stop at conv5_1): as conv5_1
  *
- * The small-channel early layers lose: at 64–128 channels the α²-fold transformed maps are
- * large and the transforms (one Conv with Cin = 1, transposes) cost more than the multiplies saved.
+ * The small-channel early layers lose: at 3–128 channels the α²-fold transformed maps are
+ * large and the transforms (a Conv with Cin = 1, transposes) cost more than the multiplies
+ * saved; F(4×4) wins on the 256–512-channel layers of blocks 3–5; F(2×2) almost never.
  */
-export const WINOGRAD_PLAN: ConvAlgorithms = {
-  forward: [D, D, D, D, D, W4, W4, W4, W4, W4, W4, W4, W4, W4, W4, W4],
-  gradient: [D, D, D, D, D, D, W4, D, D, W4, W2, W4, W4, W4, W4, W4],
+const WINOGRAD_PLAN: ConvAlgorithms = {
+  forward: [D, D, D, D, D, W4, D, D, W4, W4, W4, W4, D, D, D, D],
+  gradient: [D, D, D, D, D, D, W4, D, D, W4, W4, W4, W4, W4, W4, W4],
 };
 
 /** What the onnx backend runs when ATELIER_ONNX_WINOGRAD is not set. */
-export const DEFAULT_WINOGRAD: WinogradMode = "off";
+const DEFAULT_WINOGRAD: WinogradMode = "off";
 
 /** The per-conv algorithms of a mode; undefined: every conv direct. */
 export function winogradPlan(mode: WinogradMode = DEFAULT_WINOGRAD): ConvAlgorithms | undefined {
