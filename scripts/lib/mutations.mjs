@@ -51,8 +51,8 @@ export const MUTATIONS = [
   {
     id: "speed-1000x",
     bug: "the speed model learns a figure 1000× off",
-    find: "const measured = run.computeMs / run.pixelIterations;",
-    replace: "const measured = (1000 * run.computeMs) / run.pixelIterations;",
+    find: "msPerPixelIteration: run.computeMs / work };",
+    replace: "msPerPixelIteration: (1000 * run.computeMs) / work };",
     under: ["apps/optimizer/src"],
     suites: [{ workspace: "apps/optimizer", files: ["test/speed.test.ts"] }],
   },

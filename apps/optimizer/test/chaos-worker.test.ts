@@ -14,7 +14,7 @@ import path from "node:path";
 import { testDatabaseProvider } from "@atelier/db/testing";
 import type { IterationStats } from "@atelier/protocol";
 import { startChaosCluster, type ChaosCluster } from "./support-cluster.ts";
-import { collect, request, waitFor, waitUntil } from "./support.ts";
+import { collect, request, scaled, waitFor, waitUntil } from "./support.ts";
 
 const RESUME_TARGET_MS = 30_000;
 const CHECKPOINT_EVERY = 5;
@@ -82,7 +82,9 @@ describe.runIf(testDatabaseProvider() === "postgresql")("chaos: the worker of a 
       `[chaos] worker kill -9 at iteration ${lastBefore} → ${other.name} resumed at iteration ${firstAfter!.iteration} ` +
         `${resumeMs} ms later (target ≤ ${RESUME_TARGET_MS})`,
     );
-    expect(resumeMs).toBeLessThanOrEqual(RESUME_TARGET_MS);
+    // the target is the product's; the assertion is a ceiling scaled to this machine's measured slowdown
+    // (CI's 2-core box, loaded by the suites beside this one, took 13.8 s)
+    expect(resumeMs).toBeLessThanOrEqual(scaled(RESUME_TARGET_MS));
     // the room is told who took it over
     await told;
     expect(other.hasLogged(names)).toBe(true);

@@ -11,13 +11,25 @@
  * style image at the output's size (style scale 1). It prints the score, the iterations, the
  * seconds and the ratio to the reference below.
  *
+ * Time to quality: the run's image is taken at each level's last iteration and every
+ * --score-every iterations at full size (a coarse level's image resized to full size, as the
+ * next level starts from it) and all are scored after the run, so scoring costs the run no
+ * time; taking the images is subtracted from the wall clock. Per pair: the wall seconds (from
+ * stylize() to that iteration, setup included) and iterations at which the score first
+ * reaches the reference, the final ratio, the backend and the machine's matmul GFLOP/s
+ * (bench.ts's MatMul 2048² in a fresh child right before the pair). --budget <s> stops each
+ * pair at that wall time (a live iteration change) and reports the ratio reached.
+ *
  * REFERENCE: the score of jcjohnson/neural-style's published 512 px outputs for each pair,
  * scored this way — the figures given in issue 13 (Atelier's tracker). They are only
  * comparable at --size 512; at other sizes the ratio is printed but says little.
  *
  *   npm run bench:quality [-- --size 512 --iterations 500 --styles starry_night,the_scream]
  *   npm run bench:quality -- --single-scale --styles the_scream  # the CLI's single-scale default
+ *   npm run bench:quality -- --budget 60 --score-every 10            # ratio reached in 60 s per pair
  */
+import { spawn } from "node:child_process";
+import os from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS } from "@atelier/protocol";
@@ -51,6 +63,10 @@ const { values } = parseArgs({
     // the CLI's jcjohnson-style single-scale default (seated-nude 1.13 there vs 0.81 coarse-to-fine,
     // 2026-12-02, packages/engine/README.md)
     "single-scale": { type: "boolean", default: false },
+    // time-to-quality: the result is scored at each level's end and every n iterations at full size
+    "score-every": { type: "string", default: "25" },
+    // stop each pair at this many wall seconds (its ratio then is what that budget reaches)
+    budget: { type: "string" },
   },
 });
 const size = Number(values.size);
@@ -58,17 +74,30 @@ const multiscale = !values["single-scale"];
 const iterations = Number(values.iterations);
 const styles = values.styles.split(",").map((s) => s.trim());
 for (const s of styles) if (!(s in REFERENCE_512)) throw new Error(`unknown style '${s}'`);
+const scoreEvery = Number(values["score-every"]);
+const budget = values.budget === undefined ? null : Number(values.budget);
+if (!Number.isInteger(scoreEvery) || scoreEvery < 1) throw new Error(`bad --score-every: ${values["score-every"]}`);
+if (budget !== null && !(budget > 0)) throw new Error(`bad --budget: ${values.budget}`);
 
-/** jcjohnson's score of `result`: 5 · content(relu4_2) + 100 · Σ style(relu1_1…relu5_1), no TV. */
-async function gatysScore(result: RgbImage, content: RgbImage, style: RgbImage, backend: string): Promise<number> {
-  const at = async (img: RgbImage, width: number, height: number) => ({
-    width,
-    height,
-    pixels: toFloatPixels(await resizeImage(img, width, height)),
+/**
+ * jcjohnson's score, 5 · content(relu4_2) + 100 · Σ style(relu1_1…relu5_1), no TV, of images
+ * at `width` × `height` (one objective per pair, reused for every checkpoint).
+ */
+async function gatysScorer(
+  content: RgbImage,
+  style: RgbImage,
+  width: number,
+  height: number,
+  backend: string,
+): Promise<{ score(result: RgbImage): Promise<number>; dispose(): void }> {
+  const at = async (img: RgbImage, w: number, h: number) => ({
+    width: w,
+    height: h,
+    pixels: toFloatPixels(await resizeImage(img, w, h)),
   });
-  const dims = fitWithin(style.width, style.height, Math.max(result.width, result.height));
+  const dims = fitWithin(style.width, style.height, Math.max(width, height));
   const setup = {
-    content: await at(content, result.width, result.height),
+    content: await at(content, width, height),
     styles: [await at(style, dims.width, dims.height)],
     contentLayers: [...DEFAULT_CONTENT_LAYERS],
     styleLayers: [...DEFAULT_STYLE_LAYERS],
@@ -90,24 +119,89 @@ async function gatysScore(result: RgbImage, content: RgbImage, style: RgbImage, 
           net: new VggFeatures(await loadVggWeights(13), { pooling: "max", gradient: "flipped" }),
           ...setup,
         });
-  try {
-    return (await objective.evaluate(toFloatPixels(result))).total;
-  } finally {
-    objective.dispose();
-  }
+  return {
+    // a coarse level's image is scored as the next level starts from it: resized to full size
+    score: async (result) =>
+      (
+        await objective.evaluate(
+          toFloatPixels(result.width === width ? result : await resizeImage(result, width, height)),
+        )
+      ).total,
+    dispose: () => objective.dispose(),
+  };
+}
+
+const RESULT_MARKER = "BENCH_RESULT ";
+
+/** The machine's matmul GFLOP/s now: bench.ts's own measurement (ONNX Runtime MatMul 2048²) in a fresh child. */
+function matmulGflops(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const proc = spawn(process.execPath, ["--import", "tsx", resolve(import.meta.dirname, "bench.ts"), "--matmul"], {
+      cwd: resolve(import.meta.dirname, ".."),
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let stdout = "";
+    proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    proc.on("error", fail);
+    proc.on("close", (code) => {
+      const line = stdout.split("\n").find((l) => l.startsWith(RESULT_MARKER));
+      if (code !== 0 || !line) return fail(new Error(`matmul child exited with ${code}`));
+      ok((JSON.parse(line.slice(RESULT_MARKER.length)) as { gflops: number }).gflops);
+    });
+  });
+}
+
+/** A scored point of a run: its image, taken after `iteration`, and the run's own wall seconds to it. */
+interface Checkpoint {
+  iteration: number;
+  seconds: number;
+  image: RgbImage;
+}
+
+/**
+ * Where checkpoints go: each level's last iteration and, in the last (full-size) level,
+ * every `every` iterations. `levels` are the iteration counts per level (info.levels).
+ */
+function checkpointIterations(levels: readonly number[], every: number): Set<number> {
+  const at = new Set<number>();
+  let end = 0;
+  levels.forEach((count, level) => {
+    const start = end;
+    end += count;
+    if (count > 0) at.add(end);
+    if (level === levels.length - 1) for (let i = start + every; i < end; i += every) at.add(i);
+  });
+  return at;
 }
 
 const { backend } = await initBackend();
 const content = await decodeImage(resolve(IMAGES, "tubingen.jpg"));
 console.log(
   `quality: tubingen × ${styles.length} styles, ${size} px, ${iterations} iterations, engine defaults ` +
-    `(${DEFAULTS.optimizer}, init ${DEFAULTS.init}, ${multiscale ? "coarse-to-fine" : "single scale"}), backend ${backend}`,
+    `(${DEFAULTS.optimizer}, init ${DEFAULTS.init}, ${multiscale ? "coarse-to-fine" : "single scale"}), backend ${backend}` +
+    (budget !== null ? `, budget ${budget} s per pair` : "") +
+    `; scored at each level's end and every ${scoreEvery} iterations at full size (scoring after the run, not timed)`,
 );
 if (size !== 512) console.log(`note: the references are 512 px scores; at ${size} px the ratio is not comparable`);
-const rows: string[][] = [["pair", "Gatys loss", "iterations", "seconds", "reference (512 px)", "ratio"]];
+const rows: string[][] = [
+  [
+    "pair",
+    "backend",
+    "matmul GFLOP/s",
+    "Gatys loss",
+    "reference (512 px)",
+    "ratio",
+    "iterations",
+    "seconds",
+    "s to reference",
+    "iterations to reference",
+  ],
+];
 for (const name of styles) {
   const style = await decodeImage(resolve(IMAGES, `${name}.jpg`));
+  const matmul = await matmulGflops();
   const started = performance.now();
+  let excluded = 0; // ms the bench spent taking checkpoints, on the run's own thread
   const run = stylize({
     content,
     styles: [{ image: style, weight: 1 }],
@@ -115,19 +209,61 @@ for (const name of styles) {
     iterations,
     multiscale,
   });
+  const info = await run.ready;
+  const at = checkpointIterations(
+    (info.levels ?? [{ iterations }]).map((l) => l.iterations),
+    scoreEvery,
+  );
+  const checkpoints: Checkpoint[] = [];
   let done = 0;
-  for await (const event of run) done = event.iteration;
+  let stopping = false;
+  for await (const event of run) {
+    done = event.iteration;
+    const seconds = (performance.now() - started - excluded) / 1000;
+    const overBudget = budget !== null && seconds >= budget;
+    if (at.has(event.iteration) || (overBudget && !stopping)) {
+      // the event arrives before the run's next step starts, so this is that iteration's image
+      const taking = performance.now();
+      checkpoints.push({ iteration: event.iteration, seconds, image: await run.currentImage() });
+      excluded += performance.now() - taking;
+    }
+    if (overBudget && !stopping) {
+      stopping = true;
+      run.update({ iterations: event.iteration });
+    }
+  }
   const result = await run.result;
-  const seconds = (performance.now() - started) / 1000;
-  const score = await gatysScore(result, content, style, run.info.backend);
+  const seconds = (performance.now() - started - excluded) / 1000;
+  const width = result.width;
+  const height = result.height;
+  if (checkpoints.at(-1)?.iteration !== done) checkpoints.push({ iteration: done, seconds, image: result });
+  const scorer = await gatysScorer(content, style, width, height, run.info.backend);
   const reference = REFERENCE_512[name]!;
+  let reached: Checkpoint | null = null;
+  let score = Number.NaN;
+  try {
+    for (const c of checkpoints) {
+      const s = await scorer.score(c.iteration === done ? result : c.image);
+      if (c.iteration === done) score = s;
+      if (reached === null && s <= reference) reached = c;
+      console.log(
+        `    ${name} @${c.iteration} (${c.seconds.toFixed(1)} s): ${s.toExponential(3)} (${(s / reference).toFixed(3)})`,
+      );
+    }
+  } finally {
+    scorer.dispose();
+  }
   rows.push([
     `tubingen × ${name}`,
+    run.info.backend,
+    matmul.toFixed(0),
     score.toExponential(3),
-    String(done),
-    seconds.toFixed(1),
     reference.toExponential(2),
     (score / reference).toFixed(3),
+    String(done),
+    seconds.toFixed(1),
+    reached ? reached.seconds.toFixed(1) : "—",
+    reached ? String(reached.iteration) : "—",
   ]);
   console.log(`  ${rows.at(-1)!.join("  ")}`);
 }
@@ -137,4 +273,5 @@ console.log(
     .toSpliced(2, 0, `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`)
     .join("\n"),
 );
+console.log(`load average at the end: ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`);
 process.exit(0);
