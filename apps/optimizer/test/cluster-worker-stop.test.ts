@@ -141,7 +141,7 @@ describe("a worker stopped with SIGTERM", () => {
 
     const next = spawnWorker(f, REDIS_URL, PREFIX);
     workers.push(next);
-    await next.waitForLog("sweep.started", (l) => l.sweepId === sweepId, 60_000);
+    await next.waitForLog("sweep.cell_started", (l) => l.sweepId === sweepId && l.cell === 1, 60_000);
     const done = await waitFor(
       socket,
       "sweep:update",

@@ -1,8 +1,10 @@
 /**
  * Cluster sweeps in Redis (keys listed in protocol's cluster-runs.ts): the queued sweep, its
  * public state and each cell's latest frame, the room's latest sweep, and the two sets the
- * dispatcher reads (waiting, held). Sweeps are previews: unlike runs they have no database row,
- * so a Redis that loses its state loses the sweeps going (the room can start another).
+ * dispatcher reads: waiting (its next cell waits for a slot) and held (a cell is with the
+ * workers). A sweep goes back and forth between them, once per cell (cellEnded). The sweep's
+ * database row (sweeps/sweep-rows.ts) is the lasting record: a Redis that loses its state loses
+ * the sweeps going, and their rows are then ended visibly (sweeps/cluster-sweeps.ts).
  */
 import type { Redis } from "ioredis";
 import {
@@ -122,19 +124,41 @@ export class SweepStore {
     return this.redis.get(this.roomKey(roomId, "sweep"));
   }
 
-  /** The sweeps waiting for a worker, oldest first (one read for all). */
-  async waiting(): Promise<ClusterSweep[]> {
-    const ids = await this.redis.zrange(this.key("sweeps:waiting"), "0", "-1");
-    if (ids.length === 0) return [];
-    const raw = await this.redis.mget(ids.map((id) => this.sweepKey(id, "job")));
-    const sweeps: ClusterSweep[] = [];
+  /**
+   * The sweeps whose next cell waits for a worker, oldest first (one read for all), each with its
+   * state and when that cell was queued.
+   */
+  async waiting(): Promise<{ sweep: ClusterSweep; info: SweepInfo; queuedAt: number }[]> {
+    const scored = await this.redis.zrange(this.key("sweeps:waiting"), "0", "-1", "WITHSCORES");
+    if (scored.length === 0) return [];
+    const ids = scored.filter((_, i) => i % 2 === 0);
+    const [jobs, infos] = await Promise.all([
+      this.redis.mget(ids.map((id) => this.sweepKey(id, "job"))),
+      this.redis.mget(ids.map((id) => this.sweepKey(id, "info"))),
+    ]);
+    const sweeps: { sweep: ClusterSweep; info: SweepInfo; queuedAt: number }[] = [];
     for (const [i, id] of ids.entries()) {
-      const sweep = raw[i] ? parseMessage(this.log, "sweep", raw[i], clusterSweep) : null;
+      const sweep = jobs[i] ? parseMessage(this.log, "sweep", jobs[i], clusterSweep) : null;
+      const info = infos[i] ? parseMessage(this.log, "sweep-info", infos[i], sweepInfo) : null;
       // its keys expired or were never written whole: it can never run
-      if (sweep) sweeps.push(sweep);
+      if (sweep && info) sweeps.push({ sweep, info, queuedAt: Number(scored[2 * i + 1]) });
       else await this.forget(id);
     }
     return sweeps;
+  }
+
+  /**
+   * A cell ended on a worker: its state is written and, when cells are left, the sweep goes back
+   * to the waiting set (its next cell queued now, behind the jobs that waited meanwhile) — in one
+   * step, so the dispatcher never sees it held with no cell going.
+   */
+  async cellEnded(info: SweepInfo): Promise<void> {
+    await this.redis
+      .multi()
+      .set(this.sweepKey(info.sweepId, "info"), JSON.stringify(info), "EX", KEY_TTL_S)
+      .srem(this.key("sweeps:held"), info.sweepId)
+      .zadd(this.key("sweeps:waiting"), Date.now(), info.sweepId)
+      .exec();
   }
 
   /** The dispatcher handed it to the workers. */
