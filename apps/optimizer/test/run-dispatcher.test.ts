@@ -203,6 +203,12 @@ describe("the cluster dispatcher", () => {
     expect(await jobIds()).toEqual([editorsRun]);
     expect(await store.create({ ...sweep, sweepId: `${sweepId}-3` }, { ...info, sweepId: `${sweepId}-3` })).toBe(true);
     const third = { ...info, sweepId: `${sweepId}-3` };
+    // a waiting sweep's queue position is written while it waits, never over a cancel that took it out of line
+    expect(await store.setWaitingInfo({ ...third, queuePosition: 2 })).toBe(true);
+    expect((await store.info(third.sweepId))?.queuePosition).toBe(2);
+    await store.forget(third.sweepId);
+    expect(await store.setWaitingInfo({ ...third, queuePosition: 3 })).toBe(false);
+    expect((await store.info(third.sweepId))?.queuePosition).toBe(2);
     expect(await store.create({ ...sweep, sweepId: `${sweepId}-4` }, { ...info, sweepId: `${sweepId}-4` })).toBe(false);
     // a going sweep that ended without letting go (its worker died right at the end) does not block the room
     await store.setInfo({ ...third, cells: third.cells.map((c) => ({ ...c, status: "completed" as const })) });

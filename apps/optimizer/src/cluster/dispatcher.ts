@@ -282,7 +282,8 @@ export class RunDispatcher {
       if (!info) continue;
       this.published.set(run.id, stamp);
       const next = { ...info, queuePosition: position };
-      await this.sweeps.setInfo(next);
+      // a sweep cancelled since it was read is no longer waiting: its state stays the cancel's
+      if (!(await this.sweeps.setWaitingInfo(next))) continue;
       await this.o.bus.publish({ type: "sweep", roomId: sweep.roomId, sweep: next });
     }
   }

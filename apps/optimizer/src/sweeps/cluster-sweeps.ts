@@ -160,12 +160,14 @@ export class ClusterSweeps implements Sweeps {
       queuePosition: null,
       cells: info.cells.map((c) => (c.status === "queued" ? { ...c, status: "cancelled" } : c)),
     };
+    // one with no cell on a worker ends here (a worker that gets its cell later finds it ended),
+    // out of the dispatcher's sets before its state is written: the dispatcher then no longer
+    // writes its queue position over the cancel (sweep-store.ts setWaitingInfo)
+    if (sweepEnded(next) || !(await this.store.held()).includes(sweepId)) await this.store.ended(sweep);
     await this.store.setInfo(next);
     await this.rows.save(sweepId, rowCells(sweep.cells, next));
-    // the worker holding it cancels its running cell, ends the sweep and publishes its final state;
-    // one not handed to a worker yet ends here (a worker that gets it later finds it ended)
+    // the worker holding its running cell cancels it, ends the sweep and publishes its final state
     await this.o.bus.sendControl(sweepId, { type: "cancel" });
-    if (sweepEnded(next) || !(await this.store.held()).includes(sweepId)) await this.store.ended(sweep);
     await this.o.bus.publish({ type: "sweep", roomId: room.id, sweep: next });
     this.o.log.info("sweep.cancelled", { sweepId, roomId: room.id, userId: user.id });
     return next;

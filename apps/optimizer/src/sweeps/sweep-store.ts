@@ -50,6 +50,15 @@ return 1
 /** Deletes the room's "a sweep is going" key only if it still names this sweep. */
 const RELEASE_ROOM = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
 
+/** Writes a waiting sweep's state (its queue position) only while it is still waiting (KEYS: waiting set, info key). */
+const SET_IF_WAITING = `
+if redis.call("zscore", KEYS[1], ARGV[1]) then
+  redis.call("set", KEYS[2], ARGV[2], "EX", ARGV[3])
+  return 1
+end
+return 0
+`;
+
 export class SweepStore {
   constructor(
     private readonly redis: Redis,
@@ -103,6 +112,24 @@ export class SweepStore {
 
   async setInfo(info: SweepInfo): Promise<void> {
     await this.redis.set(this.sweepKey(info.sweepId, "info"), JSON.stringify(info), "EX", KEY_TTL_S);
+  }
+
+  /**
+   * The dispatcher's queue position of a waiting sweep: written only if it still waits, so a
+   * cancel (which takes it out of the waiting set before writing its state) is never overwritten
+   * by the position read before it. True when written.
+   */
+  async setWaitingInfo(info: SweepInfo): Promise<boolean> {
+    const written = await this.redis.eval(
+      SET_IF_WAITING,
+      2,
+      this.key("sweeps:waiting"),
+      this.sweepKey(info.sweepId, "info"),
+      info.sweepId,
+      JSON.stringify(info),
+      String(KEY_TTL_S),
+    );
+    return written === 1;
   }
 
   async setFrame(frame: ClusterSweepFrame): Promise<void> {
