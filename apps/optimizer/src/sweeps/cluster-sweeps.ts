@@ -13,7 +13,7 @@
  * gateways doing them is harmless).
  */
 import type { Db } from "@atelier/db";
-import type { Role, SettingChange, SweepFrame, SweepInfo } from "@atelier/protocol";
+import { sweepCancelRefusal, type Role, type SettingChange, type SweepFrame, type SweepInfo } from "@atelier/protocol";
 import { countActiveJobs } from "../common/active-jobs.ts";
 import { ServiceError } from "../common/errors.ts";
 import { activeRunLimitRefusal, type ServiceLimits } from "../common/limits.ts";
@@ -29,7 +29,6 @@ import { SweepStore } from "./sweep-store.ts";
 import {
   keptPromotion,
   planSweep,
-  sweepCancelRefusal,
   sweepIdMaker,
   type SweepBroadcaster,
   type SweepRequest,

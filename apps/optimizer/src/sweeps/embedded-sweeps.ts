@@ -7,7 +7,7 @@
  */
 import type { Db } from "@atelier/db";
 import { inspectImage } from "@atelier/storage";
-import type { Role, SettingChange, SweepFrame, SweepInfo } from "@atelier/protocol";
+import { sweepCancelRefusal, type Role, type SettingChange, type SweepFrame, type SweepInfo } from "@atelier/protocol";
 import { countActiveJobs } from "../common/active-jobs.ts";
 import { ServiceError } from "../common/errors.ts";
 import { activeRunLimitRefusal, type ServiceLimits } from "../common/limits.ts";
@@ -22,7 +22,6 @@ import { newCellInfo, sweepDir, type CellState } from "./sweep-cell.ts";
 import {
   keptPromotion,
   planSweep,
-  sweepCancelRefusal,
   sweepIdMaker,
   type SweepBroadcaster,
   type SweepRequest,

@@ -48,11 +48,6 @@ export interface Sweeps {
   cancel(room: LiveRoom, user: User, role: Role, sweepId: string): Promise<SweepInfo>;
 }
 
-/** Why `user` may not cancel a sweep `authorId` started, or null: its starter and the room's owner may. */
-export function sweepCancelRefusal(authorId: string, user: Pick<User, "id">, role: Role): string | null {
-  return authorId === user.id || role === "owner" ? null : "only the sweep's starter or the room's owner can cancel it";
-}
-
 /**
  * A sweep request checked against the room's settings and the user's images (refusals as
  * ServiceErrors), expanded into its cells, with a fresh id: the same steps in both modes.
