@@ -62,7 +62,10 @@ export const MUTATIONS = [
     find: "if (version <= (this.fieldVersions[field] ?? 0)) return false;",
     replace: "if (version === (this.fieldVersions[field] ?? 0)) return false;",
     under: ["apps/optimizer/src"],
-    suites: [{ workspace: "apps/optimizer", files: ["test/room-registry.test.ts"] }],
+    suites: [
+      { workspace: "apps/optimizer", files: ["test/room-registry.test.ts"] },
+      { workspace: "apps/optimizer", files: ["test/gateway-version-order.test.ts"] },
+    ],
   },
   {
     id: "onnx-tv-zero",

@@ -3,7 +3,8 @@
  * at once, again and again. The store gives each accepted edit a version; every gateway's copy
  * of the room moves a field only to a higher version and forwards what it applied to the
  * worker holding the job, so the job must end on the value of the highest version — whichever
- * gateway's message reached the worker last. Real gateways (in this process), a real worker
+ * gateway's message reached the worker last — and a late copy of an older edit, delivered to
+ * each gateway after the rest, changes nothing. Real gateways (in this process), a real worker
  * process and engine, the local Redis under this file's own key prefix.
  */
 import { randomUUID } from "node:crypto";
@@ -96,6 +97,18 @@ describe("concurrent edits of one weight through two gateways", () => {
         `gateway ${gateways.indexOf(g) + 1} shows the newest styleWeight`,
       );
     }
+    // and a late copy of an older edit (the network held one back) moves neither room nor job:
+    // each gateway hears it from the other, on the real inter-node channel
+    const oldest = accepted.reduce((x, y) => (y.version < x.version ? y : x));
+    for (const g of gateways)
+      g.io.serverSideEmit("atelier:doc", {
+        roomId: f.roomId,
+        field: "styleWeight",
+        value: oldest.value,
+        version: oldest.version,
+        authorId: f.users.owner.id,
+        authorName: f.users.owner.name,
+      });
     // what the gateways forwarded has reached the worker a few iterations later; then the run is stopped there
     const now = Math.max(...stats.filter((s) => s.runId === runId).map((s) => s.iteration));
     await waitFor(sockets[0]!, "run:stats", (s) => s.runId === runId && s.iteration >= now + 5, 90_000);
