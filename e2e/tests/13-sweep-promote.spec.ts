@@ -17,7 +17,7 @@ import {
 
 const FULL_ITERATIONS = 12;
 
-test("a 2×2 sweep streams its four thumbnails to both members, and Promote starts the full run from the chosen cell", async ({
+test("a 2×2 sweep streams its four thumbnails to both members, Promote starts the full run from the chosen cell, and its starter cancels the next sweep", async ({
   page,
   browser,
   baseURL,
@@ -90,5 +90,20 @@ test("a 2×2 sweep streams its four thumbnails to both members, and Promote star
   expect(await iterationCounter(viewer)).toEqual({ iteration: FULL_ITERATIONS, of: FULL_ITERATIONS });
   const frame = await paintedFrame(viewer);
   expect(frame.width).toBe(64);
+
+  // a second sweep, cancelled by its starter while it goes: only she has the Cancel button, both see it end
+  await form.getByTestId("sweep-second-param").selectOption("");
+  await form.getByTestId("sweep-iterations").fill("200");
+  await form.getByRole("button", { name: "Start sweep" }).click();
+  for (const p of [page, viewer]) await expect(p.getByTestId("sweep-cell")).toHaveCount(2);
+  await expect(viewer.getByTestId("sweep-cancel")).toHaveCount(0);
+  await page.getByTestId("sweep-cancel").click();
+  await expect(page.getByTestId("sweep-notice")).toHaveText(/^Sweep cancelled: .*cancelled/);
+  for (const p of [page, viewer])
+    await expect(p.locator('[data-testid="sweep-cell"][data-status="cancelled"]')).toHaveCount(2, {
+      timeout: 30_000,
+    });
+  await expect(page.getByTestId("sweep-cancel")).toHaveCount(0);
+  await expect(form.getByRole("button", { name: "Start sweep" })).toBeEnabled();
   await context.close();
 });

@@ -51,8 +51,8 @@ export const MUTATIONS = [
   {
     id: "speed-1000x",
     bug: "the speed model learns a figure 1000× off",
-    find: "const measured = run.computeMs / run.pixelIterations;",
-    replace: "const measured = (1000 * run.computeMs) / run.pixelIterations;",
+    find: "msPerPixelIteration: run.computeMs / work };",
+    replace: "msPerPixelIteration: (1000 * run.computeMs) / work };",
     under: ["apps/optimizer/src"],
     suites: [{ workspace: "apps/optimizer", files: ["test/speed.test.ts"] }],
   },
@@ -62,7 +62,10 @@ export const MUTATIONS = [
     find: "if (version <= (this.fieldVersions[field] ?? 0)) return false;",
     replace: "if (version === (this.fieldVersions[field] ?? 0)) return false;",
     under: ["apps/optimizer/src"],
-    suites: [{ workspace: "apps/optimizer", files: ["test/room-registry.test.ts"] }],
+    suites: [
+      { workspace: "apps/optimizer", files: ["test/room-registry.test.ts"] },
+      { workspace: "apps/optimizer", files: ["test/gateway-version-order.test.ts"] },
+    ],
   },
   {
     id: "onnx-tv-zero",

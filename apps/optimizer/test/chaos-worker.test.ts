@@ -5,7 +5,8 @@
  * separate machines; checkpoints every 5 iterations. The other worker must resume the run from
  * its last checkpoint (not from iteration 0), which it finds only in the bucket, the room must be
  * told, and the run must complete; the time from the kill to the first iteration after it is
- * measured (target ≤ 30 s).
+ * measured (target ≤ 30 s). The room starts from noise, so the picture tells where the resumed run
+ * went on from: its first frame must be close to the checkpoint, far from the content photo.
  * Needs PostgreSQL (several processes share one database): it runs in the PostgreSQL pass.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +15,8 @@ import path from "node:path";
 import { testDatabaseProvider } from "@atelier/db/testing";
 import type { IterationStats } from "@atelier/protocol";
 import { startChaosCluster, type ChaosCluster } from "./support-cluster.ts";
-import { collect, request, scaled, waitFor, waitUntil } from "./support.ts";
+import { decodeImage, resizeImage } from "@atelier/engine";
+import { collect, imageAt, pixelDistance, previewImage, request, scaled, waitFor, waitUntil } from "./support.ts";
 
 const RESUME_TARGET_MS = 30_000;
 const CHECKPOINT_EVERY = 5;
@@ -28,6 +30,8 @@ describe.runIf(testDatabaseProvider() === "postgresql")("chaos: the worker of a 
       gateways: 1,
       workers: 2,
       env: { ATELIER_CHECKPOINT_EVERY: String(CHECKPOINT_EVERY) },
+      // not the content photo: a takeover that starts over from the photo must show in the picture
+      document: { init: "noise", learningRate: 2 },
       s3: true,
     });
   });
@@ -40,6 +44,7 @@ describe.runIf(testDatabaseProvider() === "postgresql")("chaos: the worker of a 
     const { f, workers } = cluster;
     const owner = await cluster.open(cluster.gateways[0]!.url, f.users.owner);
     const stats = collect(owner.socket, "run:stats");
+    const frames = collect(owner.socket, "run:preview");
     const started = await request(owner.socket, "run:start", { roomId: f.roomId });
     if (!started.ok) throw new Error(started.error);
     const runId = started.run.runId;
@@ -60,9 +65,14 @@ describe.runIf(testDatabaseProvider() === "postgresql")("chaos: the worker of a 
     expect(existsSync(path.join(cluster.f.dataDir, "runs"))).toBe(false);
     const lastBefore = Math.max(...stats.filter((s) => s.runId === runId).map((s) => s.iteration));
     const seenBefore = stats.length;
-    const told = waitFor(owner.socket, "room:activity", (a) => a.kind === "resumed" && a.runId === runId, 90_000);
+    // frames that come after the room hears of the takeover are the new worker's (the dead one's came seconds before)
+    const told = waitFor(owner.socket, "room:activity", (a) => a.kind === "resumed" && a.runId === runId, 90_000).then(
+      () => frames.length,
+    );
     const killedAt = Date.now();
     await holder.kill("SIGKILL");
+    // the checkpoint the run must go on from: nothing writes it between the kill and the takeover
+    const checkpoint = await decodeImage((await store.read(checkpointKey))!, { label: "checkpoint" });
 
     // resumed = iterations of the same run flow again, taken over by the other worker
     let resumedAt = 0;
@@ -86,7 +96,20 @@ describe.runIf(testDatabaseProvider() === "postgresql")("chaos: the worker of a 
     // (CI's 2-core box, loaded by the suites beside this one, took 13.8 s)
     expect(resumeMs).toBeLessThanOrEqual(scaled(RESUME_TARGET_MS));
     // the room is told who took it over
-    await told;
+    const framesAtResume = await told;
+    // and the picture goes on from the checkpoint, not from the content photo
+    await waitUntil(
+      () => frames.slice(framesAtResume).some((p) => p.runId === runId),
+      "a frame after the takeover",
+      RESUME_TARGET_MS,
+    );
+    const frame = await previewImage(frames.slice(framesAtResume).find((p) => p.runId === runId)!);
+    const toCheckpoint = pixelDistance(frame, await resizeImage(checkpoint, frame.width, frame.height));
+    const toContent = pixelDistance(frame, await imageAt("tubingen.jpg", frame.width, frame.height));
+    console.log(
+      `[chaos] first frame after the takeover: ${toCheckpoint.toFixed(1)} from the checkpoint, ${toContent.toFixed(1)} from the content photo`,
+    );
+    expect(toCheckpoint).toBeLessThan(toContent / 2);
     expect(other.hasLogged(names)).toBe(true);
     expect(existsSync(path.join(otherDir, "s3-cache", "runs", runId, "checkpoint.png"))).toBe(true);
     // from the last checkpoint: not from the start, and not past where it was

@@ -9,6 +9,7 @@
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeImage, resizeImage } from "@atelier/engine";
 import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
   collect,
@@ -75,8 +76,13 @@ describe("a worker stopped with SIGTERM", () => {
     const row = await f.db.run.findUniqueOrThrow({ where: { id: runId } });
     expect(row.status).toBe("running");
     expect(row.iterations).toBeGreaterThanOrEqual(at.iteration);
-    const checkpoint = path.join(f.dataDir, row.checkpointPath!);
-    const framesBefore = frames.length;
+    // read now: the next worker writes its own checkpoints to the same file
+    const checkpoint = await decodeImage(path.join(f.dataDir, row.checkpointPath!), { label: "checkpoint" });
+    // frames after the room hears of the takeover are the new worker's (the stopped one's last may still be on their way now)
+    let framesBefore = -1;
+    const told = waitFor(client, "room:activity", (a) => a.kind === "resumed" && a.runId === runId, 90_000).then(
+      () => (framesBefore = frames.length),
+    );
 
     const stoppedAt = Date.now();
     const next = spawnWorker(f, REDIS_URL, PREFIX);
@@ -88,9 +94,10 @@ describe("a worker stopped with SIGTERM", () => {
     );
     expect(Number(resumed.iteration)).toBeGreaterThanOrEqual(at.iteration);
     // the picture goes on from the checkpoint the stopped worker wrote
+    await told;
     await waitUntil(() => frames.slice(framesBefore).some((p) => p.runId === runId), "a frame after the hand-over");
     const frame = await previewImage(frames.slice(framesBefore).find((p) => p.runId === runId)!);
-    const toCheckpoint = pixelDistance(frame, await imageAt(checkpoint, frame.width, frame.height));
+    const toCheckpoint = pixelDistance(frame, await resizeImage(checkpoint, frame.width, frame.height));
     const toContent = pixelDistance(frame, await imageAt("tubingen.jpg", frame.width, frame.height));
     console.log(
       `[cluster-worker-stop] first frame after the hand-over: ${toCheckpoint.toFixed(1)} from the checkpoint, ${toContent.toFixed(1)} from the content photo`,
@@ -141,7 +148,7 @@ describe("a worker stopped with SIGTERM", () => {
 
     const next = spawnWorker(f, REDIS_URL, PREFIX);
     workers.push(next);
-    await next.waitForLog("sweep.started", (l) => l.sweepId === sweepId, 60_000);
+    await next.waitForLog("sweep.cell_started", (l) => l.sweepId === sweepId && l.cell === 1, 60_000);
     const done = await waitFor(
       socket,
       "sweep:update",

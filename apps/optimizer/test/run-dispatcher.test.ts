@@ -3,7 +3,8 @@
  * without workers taking jobs: what it queues on BullMQ from the Run rows, and that a Redis
  * that lost everything (a restart: Redis here keeps nothing on disk) gets every accepted run's
  * job back from the rows — except a run a live worker still holds (its lease file). Sweeps
- * (queued in Redis, sweeps/sweep-store.ts) take their turn among the runs as one job of their user.
+ * (queued in Redis, sweeps/sweep-store.ts) take their turns among the runs one cell at a time, each
+ * cell one job of their user queued behind what waited while the cell before it ran.
  * A worker advertising a real GPU adapter gets the big run on the GPU workers' queue; a small one
  * goes to the CPU workers' (cluster/placement.ts through dispatch-plan.ts).
  */
@@ -19,7 +20,7 @@ import { createLogger } from "../src/common/log.ts";
 import { RunBus } from "../src/cluster/run-bus.ts";
 import { RunDispatcher } from "../src/cluster/dispatcher.ts";
 import { RUN_QUEUE_GPU, WORKER_REGISTRY } from "../src/cluster/run-worker-role.ts";
-import { newCellInfo } from "../src/sweeps/sweep-cell.ts";
+import { cellJobId, newCellInfo } from "../src/sweeps/sweep-cell.ts";
 import { SweepStore } from "../src/sweeps/sweep-store.ts";
 import { createFixture, tinyDocument, waitUntil, type Fixture } from "./support.ts";
 
@@ -116,7 +117,7 @@ describe("the cluster dispatcher", () => {
     expect(await queue.getJob(held)).toBeUndefined();
   });
 
-  it("hands out a sweep as one job of its user in the fair order, and again when its job is lost", async () => {
+  it("hands out a sweep's cells one at a time as jobs of its user in the fair order, and again when a cell's job is lost", async () => {
     // a clean slate: no run active, no key of this file left
     await f.db.run.updateMany({ where: { status: { in: ["queued", "running"] } }, data: { status: "completed" } });
     await bus.redis.del(...(await bus.redis.keys(`${PREFIX}*`)));
@@ -156,35 +157,58 @@ describe("the cluster dispatcher", () => {
     const events: RunEvent[] = [];
     await bus.onEvent((e) => events.push(e));
 
-    // one free slot: the oldest (the sweep) goes; the runs wait, each hearing its place
+    const [cell0, cell1] = [cellJobId(sweepId, 0), cellJobId(sweepId, 1)];
+    // one free slot: the oldest (the sweep's first cell) goes; the runs wait, each hearing its place
     await workerSlots(1);
     await dispatcher.tick();
-    expect(await jobIds()).toEqual([sweepId]);
-    expect((await queue.getJob(sweepId))?.name).toBe("sweep");
+    expect(await jobIds()).toEqual([cell0]);
+    const job = await queue.getJob(cell0);
+    expect(job).toMatchObject({ name: "sweep", data: { sweepId, cell: 0 } });
     expect(await store.held()).toEqual([sweepId]);
     // three slots: the editor's run goes; the owner's waits for the owner's sweep (one job per user)
     await workerSlots(3);
     await dispatcher.tick();
-    expect(await jobIds()).toEqual([sweepId, editorsRun].sort());
+    expect(await jobIds()).toEqual([cell0, editorsRun].sort());
     await waitUntil(
       () => events.some((e) => e.type === "state" && e.run.runId === ownersRun && e.run.queuePosition === 1),
       "the owner's run waits first in line",
       5_000,
     );
 
-    // the sweep's job is lost while cells are left: it is handed out again
-    await (await queue.getJob(sweepId))!.remove();
+    // the cell's job is lost while the cell has not ended: it is handed out again
+    await (await queue.getJob(cell0))!.remove();
     await dispatcher.tick();
-    expect(await jobIds()).toContain(sweepId);
+    expect(await jobIds()).toContain(cell0);
 
-    // every cell ended: the dispatcher lets it go, the owner's run starts, the room may sweep again
-    await (await queue.getJob(sweepId))!.remove();
-    await store.setInfo({ ...info, cells: info.cells.map((c) => ({ ...c, status: "completed" as const })) });
+    // the first cell ends (what its worker does): the next cell queues behind the owner's run,
+    // which waited meanwhile — the run goes, the cell waits for it (one job per user)
+    await (await queue.getJob(cell0))!.remove();
+    const done = { ...info.cells[0]!, status: "completed" as const };
+    await store.cellEnded({ ...info, cells: [done, info.cells[1]!] });
     await dispatcher.tick();
     expect(await store.held()).toEqual([]);
     expect(await jobIds()).toEqual([editorsRun, ownersRun].sort());
+    // the owner's run ended: the second cell goes out
+    await f.db.run.update({ where: { id: ownersRun }, data: { status: "completed" } });
+    await (await queue.getJob(ownersRun))!.remove();
+    await dispatcher.tick();
+    expect(await jobIds()).toEqual([cell1, editorsRun].sort());
+    expect(await store.held()).toEqual([sweepId]);
+
+    // every cell ended: the dispatcher lets it go, the room may sweep again
+    await (await queue.getJob(cell1))!.remove();
+    await store.setInfo({ ...info, cells: info.cells.map((c) => ({ ...c, status: "completed" as const })) });
+    await dispatcher.tick();
+    expect(await store.held()).toEqual([]);
+    expect(await jobIds()).toEqual([editorsRun]);
     expect(await store.create({ ...sweep, sweepId: `${sweepId}-3` }, { ...info, sweepId: `${sweepId}-3` })).toBe(true);
     const third = { ...info, sweepId: `${sweepId}-3` };
+    // a waiting sweep's queue position is written while it waits, never over a cancel that took it out of line
+    expect(await store.setWaitingInfo({ ...third, queuePosition: 2 })).toBe(true);
+    expect((await store.info(third.sweepId))?.queuePosition).toBe(2);
+    await store.forget(third.sweepId);
+    expect(await store.setWaitingInfo({ ...third, queuePosition: 3 })).toBe(false);
+    expect((await store.info(third.sweepId))?.queuePosition).toBe(2);
     expect(await store.create({ ...sweep, sweepId: `${sweepId}-4` }, { ...info, sweepId: `${sweepId}-4` })).toBe(false);
     // a going sweep that ended without letting go (its worker died right at the end) does not block the room
     await store.setInfo({ ...third, cells: third.cells.map((c) => ({ ...c, status: "completed" as const })) });

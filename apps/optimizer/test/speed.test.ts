@@ -44,6 +44,7 @@ describe("speed model", () => {
       msPerPixelIteration: referenceRate("onnx"),
     });
 
+    const startedAt = Date.now();
     const started = await request(socket, "run:start", { roomId: f.roomId });
     if (!started.ok) throw new Error(started.error);
     const done = await waitFor(
@@ -52,8 +53,22 @@ describe("speed model", () => {
       (u) => u.run.runId === started.run.runId && u.run.status === "completed",
     );
     expect(done.speed).toMatchObject({ source: "measured", runs: 1 });
-    expect(done.speed!.msPerPixelIteration).toBeGreaterThan(0);
-    expect(done.speed!.msPerPixelIteration).not.toBe(referenceRate("onnx"));
+    const wallMs = Date.now() - startedAt;
+    // the figure is this run's own: its compute time over its pixel-iterations (one level, no
+    // multi-scale: the final image's pixels × iterations), counted here from the Run row
+    const row = await f.db.run.findUniqueOrThrow({
+      where: { id: started.run.runId },
+      select: { computeMs: true, finalImage: { select: { width: true, height: true } } },
+    });
+    const pixelIterations = row.finalImage!.width * row.finalImage!.height * 20;
+    const own = row.computeMs! / pixelIterations;
+    expect(own).toBeGreaterThan(0);
+    const learned = done.speed!.msPerPixelIteration;
+    expect(learned).toBeGreaterThan(own / 3);
+    expect(learned).toBeLessThan(own * 3);
+    // and no more than the wall-clock time from Start to completion allows (compute is part of it)
+    expect(learned).toBeLessThan(wallMs / pixelIterations);
+    expect(learned).not.toBe(referenceRate("onnx"));
 
     // a later joiner gets the learned figure too
     const other = await connect(server, f.users.editor);

@@ -11,7 +11,8 @@ import { imageFilePath } from "@atelier/storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SweepFrame, SweepInfo } from "@atelier/protocol";
 import { promotedChanges } from "../src/sweeps/sweep-manager.ts";
-import { SweepRows } from "../src/sweeps/sweep-rows.ts";
+import { rowCells, SweepRows } from "../src/sweeps/sweep-rows.ts";
+import { cellJobId, currentCell, newCellInfo } from "../src/sweeps/sweep-cell.ts";
 import { createLogger } from "../src/common/log.ts";
 import type { OptimizerServer } from "../src/gateway/server.ts";
 import {
@@ -73,6 +74,33 @@ describe("promotedChanges", () => {
       params: { ...document, contentImageId: f.contentImageId, size: 48, iterations: 5, styleWeight: 10 },
     };
     expect(promotedChanges(document, cell)).toEqual([{ field: "styleWeight", before: 100, after: 10 }]);
+  });
+});
+
+describe("a sweep's current cell (cluster: the one a BullMQ job is for)", () => {
+  const cells = (...statuses: SweepInfo["cells"][number]["status"][]) =>
+    statuses.map((status, index) => ({ ...newCellInfo({ index, values: {} }), status }));
+  it("is the first cell queued or running, null once every cell ended", () => {
+    expect(currentCell({ cells: cells("queued", "queued") })).toBe(0);
+    expect(currentCell({ cells: cells("completed", "running", "queued") })).toBe(1);
+    expect(currentCell({ cells: cells("completed", "failed", "queued") })).toBe(2);
+    expect(currentCell({ cells: cells("completed", "cancelled", "cancelled") })).toBeNull();
+  });
+  it("has a job id per cell without the colon BullMQ refuses", () => {
+    expect(cellJobId("sweep-n1-abc-1", 3)).toBe("sweep-n1-abc-1-cell-3");
+    expect(cellJobId("sweep-n1-abc-1", 3)).not.toContain(":");
+  });
+  it("is kept in the row with each cell's settings; a cell missing from the state is queued", () => {
+    const planned = [0, 1].map((index) => ({
+      index,
+      values: { styleWeight: index },
+      params: { ...tinyDocument(f), contentImageId: f.contentImageId, size: 32, iterations: 2 },
+    }));
+    const kept = rowCells(planned, { cells: cells("completed") });
+    expect(kept.map((c) => [c.cell.index, c.info.status])).toEqual([
+      [0, "completed"],
+      [1, "queued"],
+    ]);
   });
 });
 

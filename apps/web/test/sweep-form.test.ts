@@ -1,5 +1,60 @@
 import { describe, expect, it } from "vitest";
-import { cellLabel, parseSweepValues, sweepEstimateSeconds, sweepGridHeaders } from "@/lib/sweep-form";
+import type { SweepInfo } from "@atelier/protocol";
+import {
+  canCancelSweep,
+  cellLabel,
+  parseSweepValues,
+  sweepCancelNotice,
+  sweepEstimateSeconds,
+  sweepGridHeaders,
+  sweepGoing,
+} from "@/lib/sweep-form";
+
+type Status = SweepInfo["cells"][number]["status"];
+function sweepOf(authorId: string, ...statuses: Status[]): SweepInfo {
+  return {
+    sweepId: "s1",
+    author: { userId: authorId, name: "Bob" },
+    axes: [{ param: "styleWeight", values: statuses.map((_, i) => i + 1) }],
+    size: 64,
+    iterations: 4,
+    queuePosition: null,
+    cells: statuses.map((status, index) => ({
+      index,
+      values: { styleWeight: index + 1 },
+      status,
+      iteration: 0,
+      error: null,
+    })),
+  };
+}
+
+describe("the sweep's Cancel button", () => {
+  it("is shown to its starter and the room's owner while the sweep goes, to no one else", () => {
+    const going = sweepOf("bob", "completed", "running", "queued");
+    expect(sweepGoing(going)).toBe(true);
+    expect(canCancelSweep(going, "bob", "editor")).toBe(true);
+    expect(canCancelSweep(going, "ada", "owner")).toBe(true);
+    expect(canCancelSweep(going, "cleo", "editor")).toBe(false);
+    expect(canCancelSweep(going, "dan", "viewer")).toBe(false);
+    expect(canCancelSweep(going, "dan", null)).toBe(false);
+  });
+  it("is gone once every cell ended", () => {
+    const ended = sweepOf("bob", "completed", "failed", "cancelled");
+    expect(sweepGoing(ended)).toBe(false);
+    expect(canCancelSweep(ended, "bob", "editor")).toBe(false);
+    expect(canCancelSweep(ended, "ada", "owner")).toBe(false);
+  });
+  it("says what the cancel left", () => {
+    expect(sweepCancelNotice(sweepOf("bob", "completed", "completed", "cancelled", "cancelled"))).toBe(
+      "Sweep cancelled: 2 cells done, 2 cells cancelled.",
+    );
+    expect(sweepCancelNotice(sweepOf("bob", "completed", "running", "cancelled"))).toBe(
+      "Sweep cancelled: 1 cell done, 1 cell cancelled, 1 cell stopping.",
+    );
+    expect(sweepCancelNotice(sweepOf("bob", "cancelled", "cancelled"))).toBe("Sweep cancelled: 2 cells cancelled.");
+  });
+});
 
 describe("parseSweepValues", () => {
   it("reads numbers separated by commas or spaces", () => {

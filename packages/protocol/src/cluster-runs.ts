@@ -20,19 +20,24 @@ import { sweepAxis, sweepFrame, sweepInfo, sweepParam } from "./sweeps.ts";
  *     what a late joiner on any gateway needs while the run lives
  *   - `<prefix>worker:<workerId>` (workerSlots JSON, expires unless renewed): the free capacity
  *   - `<prefix>dispatcher` (SET NX PX lease): which gateway dispatches
- *   - sweeps (sweep-store.ts): BullMQ job name "sweep" (job id = sweep id, data = sweepJobData) in
- *     the same queue; `<prefix>sweep:<sweepId>:job` (clusterSweep), `:info` (sweepInfo), `:frames`
- *     (hash cell → clusterSweepFrame); `<prefix>room:<roomId>:sweep` (the room's latest sweep),
- *     `:sweep-going` (set while one goes: one at a time per room); `<prefix>sweeps:waiting` (sorted
- *     by creation) and `<prefix>sweeps:held` (dispatched, not ended)
+ *   - sweeps (sweep-store.ts): one BullMQ job per cell, job name "sweep" (job id =
+ *     `<sweepId>-cell-<index>`, data = sweepJobData) in the same queues; `<prefix>sweep:<sweepId>:job`
+ *     (clusterSweep), `:info` (sweepInfo), `:frames` (hash cell → clusterSweepFrame);
+ *     `<prefix>room:<roomId>:sweep` (the room's latest sweep), `:sweep-going` (set while one goes:
+ *     one at a time per room); `<prefix>sweeps:waiting` (sweeps whose next cell waits, scored by
+ *     when it was queued) and `<prefix>sweeps:held` (a cell handed to the workers, not ended)
  */
 
 /** The data of a BullMQ run job: the run's id; the worker reads everything else from its Run row. */
 export const runJobData = z.object({ runId: id });
 export type RunJobData = z.infer<typeof runJobData>;
 
-/** The data of a BullMQ sweep job (job name "sweep"): the sweep's id; the worker reads the sweep from Redis. */
-export const sweepJobData = z.object({ sweepId: id });
+/**
+ * The data of a BullMQ sweep job (job name "sweep"): ONE cell of a sweep (its index), so the
+ * sweep's cells take their turns in the fair order like other jobs; the worker reads the sweep
+ * from Redis.
+ */
+export const sweepJobData = z.object({ sweepId: id, cell: z.number().int().min(0) });
 
 /**
  * A sweep as queued in the cluster (`<prefix>sweep:<sweepId>:job`): everything a worker needs

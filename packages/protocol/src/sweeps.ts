@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { Role } from "./events.ts";
 import { id } from "./ids.ts";
 import { imageMime } from "./image-types.ts";
 import { formatZodError, runParams, type RoomDocument, type RunParams } from "./params.ts";
@@ -47,6 +48,15 @@ export const promoteSweepCell = z.object({ roomId: id, sweepId: id, cell: z.numb
  * room's owner may; cancelling a sweep that already ended changes nothing and succeeds.
  */
 export const cancelSweep = z.object({ roomId: id, sweepId: id });
+
+/**
+ * Why `user` (their `role` in the room, null when unknown) may not cancel a sweep `authorId`
+ * started, or null: its starter and the room's owner may. The service's rule, which the studio
+ * uses to show its Cancel button only to them.
+ */
+export function sweepCancelRefusal(authorId: string, user: { id: string }, role: Role | null): string | null {
+  return authorId === user.id || role === "owner" ? null : "only the sweep's starter or the room's owner can cancel it";
+}
 
 /** One cell: the swept values (by parameter) and the full settings it runs with. */
 export interface SweepCell {

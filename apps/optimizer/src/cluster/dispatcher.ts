@@ -1,7 +1,8 @@
 /**
  * The cluster dispatcher: one gateway at a time (a Redis lease, SET NX PX, renewed) turns the
- * database's queued runs and Redis's waiting sweeps (sweeps/sweep-store.ts; a sweep is one job of its
- * user, as in embedded mode) into BullMQ jobs, in the global fair order (cluster/dispatch-plan.ts),
+ * database's queued runs and the next cells of Redis's waiting sweeps (sweeps/sweep-store.ts; each
+ * cell is one job of its user, queued when the one before it ended, as in embedded mode, so other
+ * users' jobs go between a sweep's cells) into BullMQ jobs, in the global fair order (cluster/dispatch-plan.ts),
  * only as fast as the workers have free slots, and publishes every waiting run's position and
  * ETA (a sweep's position). Each job goes on the queue of the kind of worker placement.ts chose
  * for it (cluster/dispatch-plan.ts): big jobs on GPU workers' (RUN_QUEUE_GPU), small ones on CPU
@@ -22,7 +23,7 @@ import { planDispatch, type PlanRun, type PlanWorker } from "./dispatch-plan.ts"
 import { isGpuWorker, placeJob, type PlacementJob } from "./placement.ts";
 import { RUN_QUEUE, RUN_QUEUE_GPU, WORKER_REGISTRY } from "./run-worker-role.ts";
 import { sweepSecondsLeft } from "../runs/eta.ts";
-import { newCellInfo, sweepEnded } from "../sweeps/sweep-cell.ts";
+import { cellJobId, currentCell } from "../sweeps/sweep-cell.ts";
 import { SweepStore } from "../sweeps/sweep-store.ts";
 import type { ClusterSweep } from "@atelier/protocol";
 import { gauges } from "../common/metrics.ts";
@@ -46,6 +47,9 @@ interface RunDispatcherOptions {
 }
 
 type Row = Awaited<ReturnType<Db["run"]["findMany"]>>[number];
+
+/** What a BullMQ job carries out: a run, or one cell of a sweep (job id = cellJobId). */
+type DispatchJob = { kind: "run"; id: string } | { kind: "sweep"; id: string; sweepId: string; cell: number };
 
 export class RunDispatcher {
   /** the CPU workers' queue and the GPU workers' */
@@ -169,17 +173,25 @@ export class RunDispatcher {
     // a run holding a slot without a live job (Redis lost its state, or its job ended while the
     // run was left held) and without a live holder: hand it out again
     for (const run of holding) {
-      if (await this.handOutAgain("run", run, workers)) log.warn("run.redispatched", { runId: run.id });
+      if (await this.handOutAgain({ kind: "run", id: run.id }, run, workers))
+        log.warn("run.redispatched", { runId: run.id });
     }
     holding.push(...(await this.heldSweeps(rate, workers, placed)));
-    const sweeps = new Map<string, ClusterSweep>();
-    for (const sweep of await this.sweeps.waiting()) {
-      sweeps.set(sweep.sweepId, sweep);
-      const seconds = sweepSecondsLeft(sweep.cells.map(newCellInfo), sweep, rate);
-      // placed by one cell's size: the cells run one after another, each a small job
+    // each waiting sweep's next cell, by its job id
+    const sweeps = new Map<string, { sweep: ClusterSweep; cell: number }>();
+    for (const { sweep, info, queuedAt } of await this.sweeps.waiting()) {
+      const cell = currentCell(info);
+      if (cell === null) {
+        await this.sweeps.ended(sweep);
+        continue;
+      }
+      const id = cellJobId(sweep.sweepId, cell);
+      sweeps.set(id, { sweep, cell });
+      // only this cell: the sweep's later cells queue behind whatever waits when it ends
+      const seconds = sweepSecondsLeft([info.cells[cell]!], sweep, rate);
       const job = { size: sweep.size, iterations: sweep.iterations };
-      const run = { id: sweep.sweepId, userId: sweep.author.id, seconds, job, workerId: null };
-      waiting.push({ run, queuedAt: sweep.createdAt });
+      const run = { id, userId: sweep.author.id, seconds, job, workerId: null };
+      waiting.push({ run, queuedAt });
     }
     waiting.sort((a, b) => a.queuedAt - b.queuedAt);
     const servedRaw = await redis.hgetall(this.key("served"));
@@ -191,9 +203,20 @@ export class RunDispatcher {
       served,
     );
     for (const { run, workerId, gpu } of plan.start) {
-      const kind = sweeps.has(run.id) ? "sweep" : "run";
-      await this.addJob(kind, run.id, gpu ? "gpu" : "cpu", workerId);
-      log.info(`${kind}.dispatched`, { [`${kind}Id`]: run.id, userId: run.userId, workerId, gpu });
+      const cell = sweeps.get(run.id);
+      const job: DispatchJob = cell
+        ? { kind: "sweep", id: run.id, sweepId: cell.sweep.sweepId, cell: cell.cell }
+        : { kind: "run", id: run.id };
+      await this.addJob(job, gpu ? "gpu" : "cpu", workerId);
+      if (cell)
+        log.info("sweep.dispatched", {
+          sweepId: cell.sweep.sweepId,
+          cell: cell.cell,
+          userId: run.userId,
+          workerId,
+          gpu,
+        });
+      else log.info("run.dispatched", { runId: run.id, userId: run.userId, workerId, gpu });
     }
     if (plan.start.length > 0) {
       await redis.hset(this.key("served"), Object.fromEntries([...plan.served].map(([u, s]) => [u, String(s)])));
@@ -214,9 +237,9 @@ export class RunDispatcher {
   }
 
   /**
-   * The sweeps workers hold, as the fair queue's running jobs. One whose job is gone or over
-   * while the sweep has cells left (its worker stopped and let go of it, or Redis lost the job)
-   * is handed out again: its next worker runs the cells left.
+   * The sweeps whose cell workers hold, as the fair queue's running jobs (that cell's). A cell whose
+   * job is gone or over while it has not ended (its worker stopped and let go of it, or Redis lost
+   * the job) is handed out again: its next worker runs it from its start.
    */
   private async heldSweeps(
     rate: number | null,
@@ -226,37 +249,41 @@ export class RunDispatcher {
     const held: PlanRun[] = [];
     for (const sweepId of await this.sweeps.held()) {
       const [sweep, info] = await Promise.all([this.sweeps.sweep(sweepId), this.sweeps.info(sweepId)]);
-      if (!sweep || !info || sweepEnded(info)) {
+      const cell = info ? currentCell(info) : null;
+      if (!sweep || !info || cell === null) {
         await (sweep ? this.sweeps.ended(sweep) : this.sweeps.forget(sweepId));
         continue;
       }
+      const id = cellJobId(sweepId, cell);
       const run: PlanRun = {
-        id: sweepId,
+        id,
         userId: sweep.author.id,
-        seconds: sweepSecondsLeft(info.cells, info, rate),
+        seconds: sweepSecondsLeft([info.cells[cell]!], info, rate),
         job: { size: sweep.size, iterations: sweep.iterations },
-        workerId: placed.get(sweepId) ?? null,
+        workerId: placed.get(id) ?? null,
       };
       held.push(run);
-      // a sweep has no lease: its job is the only sign of a holder
-      if (await this.handOutAgain("sweep", run, workers, false)) this.o.log.warn("sweep.redispatched", { sweepId });
+      // a sweep has no lease: its cell's job is the only sign of a holder
+      if (await this.handOutAgain({ kind: "sweep", id, sweepId, cell }, run, workers, false))
+        this.o.log.warn("sweep.redispatched", { sweepId, cell });
     }
     return held;
   }
 
   private async publishSweepPositions(
     waiting: { run: PlanRun; position: number }[],
-    sweeps: Map<string, ClusterSweep>,
+    sweeps: Map<string, { sweep: ClusterSweep }>,
   ): Promise<void> {
     for (const { run, position } of waiting) {
-      const sweep = sweeps.get(run.id);
+      const sweep = sweeps.get(run.id)?.sweep;
       const stamp = `${position}`;
       if (!sweep || this.published.get(run.id) === stamp) continue;
-      const info = await this.sweeps.info(run.id);
+      const info = await this.sweeps.info(sweep.sweepId);
       if (!info) continue;
       this.published.set(run.id, stamp);
       const next = { ...info, queuePosition: position };
-      await this.sweeps.setInfo(next);
+      // a sweep cancelled since it was read is no longer waiting: its state stays the cancel's
+      if (!(await this.sweeps.setWaitingInfo(next))) continue;
       await this.o.bus.publish({ type: "sweep", roomId: sweep.roomId, sweep: next });
     }
   }
@@ -267,7 +294,7 @@ export class RunDispatcher {
    * workers went) while placement.ts now sends it to the other kind. True when it did.
    */
   private async handOutAgain(
-    kind: "run" | "sweep",
+    what: DispatchJob,
     run: PlanRun,
     workers: PlanWorker[],
     hasLease = true,
@@ -280,7 +307,7 @@ export class RunDispatcher {
     if (hasLease && isLeaseHeld(await readLease(this.o.files, run.id))) return false;
     // the rows were read at the start of the tick: a run whose worker finished it since (row
     // ended, lease let go, job completed) is not handed out a second time
-    if (kind === "run") {
+    if (what.kind === "run") {
       const now = await this.o.db.run.findUnique({ where: { id: run.id }, select: { status: true } });
       if (!now || !(ACTIVE as readonly string[]).includes(now.status)) return false;
     }
@@ -292,7 +319,7 @@ export class RunDispatcher {
       : true;
     // a live job that cannot be removed is locked by a worker that holds it after all: leave it there
     if (!removed && isLive(state)) return false;
-    await this.addJob(kind, run.id, target, null);
+    await this.addJob(what, target, null);
     return true;
   }
 
@@ -315,23 +342,20 @@ export class RunDispatcher {
     return found;
   }
 
-  /** Queues a run or sweep for a kind of worker; `workerId`: the one placement chose (null: any of that kind). */
-  private async addJob(
-    kind: "run" | "sweep",
-    id: string,
-    queue: "cpu" | "gpu",
-    workerId: string | null,
-  ): Promise<void> {
-    // jobId = the run's or sweep's id: adding one twice is a no-op
-    await this.queues[queue].add(kind, kind === "run" ? { runId: id } : { sweepId: id }, {
+  /** Queues a run or a sweep's cell for a kind of worker; `workerId`: the one placement chose (null: any of that kind). */
+  private async addJob(what: DispatchJob, queue: "cpu" | "gpu", workerId: string | null): Promise<void> {
+    const { kind, id } = what;
+    // jobId = the run's id or the cell's (cellJobId): adding one twice is a no-op
+    const data = what.kind === "run" ? { runId: id } : { sweepId: what.sweepId, cell: what.cell };
+    await this.queues[queue].add(kind, data, {
       jobId: id,
       removeOnComplete: { count: 1000 },
       removeOnFail: { count: 1000 },
     });
     const redis = this.o.bus.redis;
     await (workerId ? redis.hset(this.key("placed"), id, workerId) : redis.hdel(this.key("placed"), id));
-    if (kind === "run") await redis.sadd(this.key("dispatched"), id);
-    else await this.sweeps.markHeld(id);
+    if (what.kind === "run") await redis.sadd(this.key("dispatched"), id);
+    else await this.sweeps.markHeld(what.sweepId);
   }
 
   private async publishPositions(

@@ -29,7 +29,7 @@ import { SpeedTracker } from "../runs/speed-model.ts";
 import { SweepWorker } from "../sweeps/sweep-job.ts";
 import { isGpuWorker } from "./placement.ts";
 
-/** The BullMQ queue of runs and sweeps for CPU workers (keys `<prefix>bull:runs:*`; job names "run", "sweep"). */
+/** The BullMQ queue of runs and sweep cells for CPU workers (keys `<prefix>bull:runs:*`; job names "run", "sweep"). */
 export const RUN_QUEUE = "runs";
 /** The same for GPU workers (placement.ts's isGpuWorker): the dispatcher puts big jobs there. */
 export const RUN_QUEUE_GPU = "runs-gpu";
@@ -109,6 +109,7 @@ export class RunWorker {
     this.finish = (run, status, error) => finishRun(this.runtime, sink, noSlots, run, status, error);
     this.launcher = new RunLauncher(this.runtime, sink, this.pool, this.finish);
     this.sweeps = new SweepWorker({
+      db: o.db,
       bus: this.bus,
       pool: this.pool,
       files: this.runtime.files,
@@ -221,7 +222,7 @@ export class RunWorker {
   private async process(job: Job): Promise<void> {
     if (job.name === "sweep") {
       const sweep = sweepJobData.safeParse(job.data);
-      if (sweep.success) return this.sweeps.process(sweep.data.sweepId);
+      if (sweep.success) return this.sweeps.process(sweep.data.sweepId, sweep.data.cell);
       this.o.log.warn("worker.invalid_job", { jobId: job.id });
       return;
     }

@@ -111,6 +111,9 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings & Pick<
   const cluster = runs.cluster;
   const clusterSweeps = cluster
     ? new ClusterSweeps({
+        db,
+        limits: settings.limits,
+        sweepFilesTtlMs: settings.sweepFilesTtlMs,
         bus: cluster.bus,
         files,
         dispatchSoon: () => cluster.dispatchSoon(),
@@ -199,6 +202,7 @@ export function createRunLink(ctx: GatewayContext, settings: RunSettings & Pick<
       await embeddedSweeps?.startUp();
     },
     close: async () => {
+      clusterSweeps?.close();
       await embeddedSweeps?.close();
     },
     followEdit: (room, edit, authorId) => runs.control.onDocumentEdit(room, edit, authorId),

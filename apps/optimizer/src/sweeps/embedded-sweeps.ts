@@ -7,7 +7,7 @@
  */
 import type { Db } from "@atelier/db";
 import { inspectImage } from "@atelier/storage";
-import type { Role, SettingChange, SweepFrame, SweepInfo } from "@atelier/protocol";
+import { sweepCancelRefusal, type Role, type SettingChange, type SweepFrame, type SweepInfo } from "@atelier/protocol";
 import { countActiveJobs } from "../common/active-jobs.ts";
 import { ServiceError } from "../common/errors.ts";
 import { activeRunLimitRefusal, type ServiceLimits } from "../common/limits.ts";
@@ -20,9 +20,8 @@ import { isLeaseHeld, readLease, removeLease, writeLease } from "../runs/lease.t
 import { EmbeddedSweep, type CellQueue } from "./embedded-sweep.ts";
 import { newCellInfo, sweepDir, type CellState } from "./sweep-cell.ts";
 import {
+  keptPromotion,
   planSweep,
-  promotionOf,
-  sweepCancelRefusal,
   sweepIdMaker,
   type SweepBroadcaster,
   type SweepRequest,
@@ -188,10 +187,7 @@ export class SweepManager implements Sweeps {
     cells: Pick<CellState, "cell" | "info">[],
     index: number,
   ): Promise<{ changes: SettingChange[]; imagePath: string }> {
-    const promotion = promotionOf(room.document, sweepDir(this.o.files.store, sweepId), cells, index);
-    if (!(await this.o.files.store.stat(`sweeps/${sweepId}/${index}.png`)))
-      throw new ServiceError("conflict", "this sweep's images were removed (they are kept for a while); sweep again");
-    return promotion;
+    return keptPromotion(room.document, this.o.files.store, sweepId, cells, index);
   }
 
   /** The completed cells' final images still kept, as their last frames. */

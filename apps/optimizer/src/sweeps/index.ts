@@ -2,8 +2,9 @@
  * sweeps/: a grid of short preview runs over one or two settings — planned and run in this
  * process (sweep-manager, embedded mode) or queued for the cluster's workers (cluster-sweeps on
  * the gateway, sweep-job on the worker, sweep-store in Redis); one cell's run (sweep-cell) is the
- * same code in both modes. Embedded sweeps (embedded-sweeps, embedded-sweep) queue their cells
- * one at a time in the node's fair queue and keep their state in the Sweep table (sweep-rows).
+ * same code in both modes. In both modes a sweep's cells are queued one at a time as jobs of the
+ * fair order (embedded: the node's fair queue, embedded-sweep; cluster: the dispatcher's plan, one
+ * BullMQ job per cell), and its state is kept in the Sweep table (sweep-rows).
  *
  * The folder's surface (see common/index.ts for why other files import the named files directly):
  */

@@ -45,6 +45,20 @@ export function newCellInfo(cell: Pick<SweepCell, "index" | "values">): CellInfo
   return { index: cell.index, values: cell.values, status: "queued", iteration: 0, error: null };
 }
 
+/**
+ * The cell a sweep is on: the first one queued or running (cells run in order), null once every
+ * cell ended. In a cluster it is the one a BullMQ job exists for, or is about to.
+ */
+export function currentCell(info: Pick<SweepInfo, "cells">): number | null {
+  const i = info.cells.findIndex((c) => c.status === "queued" || c.status === "running");
+  return i < 0 ? null : i;
+}
+
+/** A cluster sweep cell's BullMQ job id (BullMQ refuses ":" in ids). */
+export function cellJobId(sweepId: string, index: number): string {
+  return `${sweepId}-cell-${index}`;
+}
+
 /** Every cell ended (completed, failed or cancelled). */
 export function sweepEnded(info: Pick<SweepInfo, "cells">): boolean {
   return info.cells.every((c) => c.status !== "queued" && c.status !== "running");

@@ -26,7 +26,8 @@ import type { Role } from "@atelier/protocol";
 import type { LiveRoom } from "../rooms/live-room.ts";
 import type { User } from "../common/live-run.ts";
 import type { RunFiles } from "../runs/files.ts";
-import { cellFinalPath } from "./sweep-cell.ts";
+import type { FileStore } from "@atelier/files";
+import { cellFinalPath, sweepDir } from "./sweep-cell.ts";
 
 export interface SweepBroadcaster {
   update(roomId: string, sweep: SweepInfo): void;
@@ -45,11 +46,6 @@ export interface Sweeps {
   promotion(room: LiveRoom, sweepId: string, index: number): Promise<{ changes: SettingChange[]; imagePath: string }>;
   /** `sweep:cancel` by `user` (their `role` in the room): the sweep as it is after. */
   cancel(room: LiveRoom, user: User, role: Role, sweepId: string): Promise<SweepInfo>;
-}
-
-/** Why `user` may not cancel a sweep `authorId` started, or null: its starter and the room's owner may. */
-export function sweepCancelRefusal(authorId: string, user: Pick<User, "id">, role: Role): string | null {
-  return authorId === user.id || role === "owner" ? null : "only the sweep's starter or the room's owner can cancel it";
 }
 
 /**
@@ -87,6 +83,20 @@ export function promotionOf(
   if (state.info.status !== "completed")
     throw new ServiceError("conflict", `that cell is ${state.info.status}: promote a finished one`);
   return { changes: promotedChanges(document, state.cell), imagePath: cellFinalPath(dir, index) };
+}
+
+/** promotionOf, refused too when the cell's final image was removed (the files TTL): the same in both modes. */
+export async function keptPromotion(
+  document: RoomDocument,
+  store: FileStore,
+  sweepId: string,
+  cells: { cell: SweepCell; info: SweepInfo["cells"][number] }[],
+  index: number,
+): Promise<{ changes: SettingChange[]; imagePath: string }> {
+  const promotion = promotionOf(document, sweepDir(store, sweepId), cells, index);
+  if (!(await store.stat(`sweeps/${sweepId}/${index}.png`)))
+    throw new ServiceError("conflict", "this sweep's images were removed (they are kept for a while); sweep again");
+  return promotion;
 }
 
 /** The settings a promoted cell brings into the room: only its swept values (size and iterations stay the room's). */

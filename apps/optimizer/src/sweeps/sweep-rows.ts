@@ -1,6 +1,7 @@
 /**
  * Sweeps in the database (the `Sweep` table): the row is written when a sweep is queued and again
- * whenever a cell starts or ends, so a sweep outlives the process that ran it. What the rows give:
+ * whenever a cell starts or ends (embedded: by this process; cluster: by the gateway that queued or
+ * cancelled it and by the worker running its cell), so a sweep outlives the process that ran it. What the rows give:
  * the per-user cap counts going sweeps (one sweep = one active job, see common/limits.ts), a
  * restart ends the sweeps a stopped process left going with a visible reason on each unfinished
  * cell, a room loaded after a restart still shows (and can promote from) its latest sweep, and
@@ -12,7 +13,7 @@ import type { FileStore } from "@atelier/files";
 import { storedSweepCells, storedSweepRequest, type SweepCell, type SweepInfo } from "@atelier/protocol";
 import type { Logger } from "../common/log.ts";
 import type { SweepRequest } from "./sweep-manager.ts";
-import { sweepDir, type CellInfo } from "./sweep-cell.ts";
+import { newCellInfo, sweepDir, type CellInfo } from "./sweep-cell.ts";
 
 /** a sweep whose process stopped: what its unfinished cells say */
 export const INTERRUPTED = "the optimiser stopped before this cell finished; start the sweep again";
@@ -47,6 +48,11 @@ export function interruptedCells(cells: CellInfo[], reason: string): CellInfo[] 
   return cells.map((c) =>
     c.status === "queued" || c.status === "running" ? { ...c, status: "failed", error: reason } : c,
   );
+}
+
+/** A sweep's cells with their state, as its row keeps them (a cluster sweep's are in Redis apart). */
+export function rowCells(cells: SweepCell[], info: Pick<SweepInfo, "cells">): { cell: SweepCell; info: CellInfo }[] {
+  return cells.map((cell, i) => ({ cell, info: { ...(info.cells[i] ?? newCellInfo(cell)) } }));
 }
 
 export function storedInfo(sweep: StoredSweep): SweepInfo {
@@ -110,6 +116,11 @@ export class SweepRows {
     return next;
   }
 
+  /** A row whose sweep was refused after all (cluster: another sweep is going in its room). */
+  async remove(id: string): Promise<void> {
+    await this.db.sweep.delete({ where: { id } });
+  }
+
   /** Every pending write done (shutdown). */
   async flush(): Promise<void> {
     await Promise.all([...this.writes.values()]);
@@ -128,8 +139,15 @@ export class SweepRows {
    * Ends the sweeps that a stopped process left going (none of this process's own: it calls this
    * before it runs any): their unfinished cells fail with `reason`. Returns them.
    */
-  async endInterrupted(reason: string, heldElsewhere: (sweepId: string) => Promise<boolean>): Promise<StoredSweep[]> {
-    const rows = await this.db.sweep.findMany({ where: { status: { in: GOING_SWEEP } } });
+  async endInterrupted(
+    reason: string,
+    heldElsewhere: (sweepId: string) => Promise<boolean>,
+    /** only rows created before this (a cluster gateway: not one whose sweep is being queued now) */
+    createdBefore?: Date,
+  ): Promise<StoredSweep[]> {
+    const rows = await this.db.sweep.findMany({
+      where: { status: { in: GOING_SWEEP }, ...(createdBefore ? { createdAt: { lt: createdBefore } } : {}) },
+    });
     const ended: StoredSweep[] = [];
     for (const row of rows) {
       // another live node on the same database and files runs it (its lease is fresh)

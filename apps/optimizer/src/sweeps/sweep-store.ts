@@ -1,8 +1,10 @@
 /**
  * Cluster sweeps in Redis (keys listed in protocol's cluster-runs.ts): the queued sweep, its
  * public state and each cell's latest frame, the room's latest sweep, and the two sets the
- * dispatcher reads (waiting, held). Sweeps are previews: unlike runs they have no database row,
- * so a Redis that loses its state loses the sweeps going (the room can start another).
+ * dispatcher reads: waiting (its next cell waits for a slot) and held (a cell is with the
+ * workers). A sweep goes back and forth between them, once per cell (cellEnded). The sweep's
+ * database row (sweeps/sweep-rows.ts) is the lasting record: a Redis that loses its state loses
+ * the sweeps going, and their rows are then ended visibly (sweeps/cluster-sweeps.ts).
  */
 import type { Redis } from "ioredis";
 import {
@@ -47,6 +49,15 @@ return 1
 
 /** Deletes the room's "a sweep is going" key only if it still names this sweep. */
 const RELEASE_ROOM = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
+
+/** Writes a waiting sweep's state (its queue position) only while it is still waiting (KEYS: waiting set, info key). */
+const SET_IF_WAITING = `
+if redis.call("zscore", KEYS[1], ARGV[1]) then
+  redis.call("set", KEYS[2], ARGV[2], "EX", ARGV[3])
+  return 1
+end
+return 0
+`;
 
 export class SweepStore {
   constructor(
@@ -103,6 +114,24 @@ export class SweepStore {
     await this.redis.set(this.sweepKey(info.sweepId, "info"), JSON.stringify(info), "EX", KEY_TTL_S);
   }
 
+  /**
+   * The dispatcher's queue position of a waiting sweep: written only if it still waits, so a
+   * cancel (which takes it out of the waiting set before writing its state) is never overwritten
+   * by the position read before it. True when written.
+   */
+  async setWaitingInfo(info: SweepInfo): Promise<boolean> {
+    const written = await this.redis.eval(
+      SET_IF_WAITING,
+      2,
+      this.key("sweeps:waiting"),
+      this.sweepKey(info.sweepId, "info"),
+      info.sweepId,
+      JSON.stringify(info),
+      String(KEY_TTL_S),
+    );
+    return written === 1;
+  }
+
   async setFrame(frame: ClusterSweepFrame): Promise<void> {
     const key = this.sweepKey(frame.sweepId, "frames");
     await this.redis.multi().hset(key, String(frame.cell), JSON.stringify(frame)).expire(key, KEY_TTL_S).exec();
@@ -122,19 +151,41 @@ export class SweepStore {
     return this.redis.get(this.roomKey(roomId, "sweep"));
   }
 
-  /** The sweeps waiting for a worker, oldest first (one read for all). */
-  async waiting(): Promise<ClusterSweep[]> {
-    const ids = await this.redis.zrange(this.key("sweeps:waiting"), "0", "-1");
-    if (ids.length === 0) return [];
-    const raw = await this.redis.mget(ids.map((id) => this.sweepKey(id, "job")));
-    const sweeps: ClusterSweep[] = [];
+  /**
+   * The sweeps whose next cell waits for a worker, oldest first (one read for all), each with its
+   * state and when that cell was queued.
+   */
+  async waiting(): Promise<{ sweep: ClusterSweep; info: SweepInfo; queuedAt: number }[]> {
+    const scored = await this.redis.zrange(this.key("sweeps:waiting"), "0", "-1", "WITHSCORES");
+    if (scored.length === 0) return [];
+    const ids = scored.filter((_, i) => i % 2 === 0);
+    const [jobs, infos] = await Promise.all([
+      this.redis.mget(ids.map((id) => this.sweepKey(id, "job"))),
+      this.redis.mget(ids.map((id) => this.sweepKey(id, "info"))),
+    ]);
+    const sweeps: { sweep: ClusterSweep; info: SweepInfo; queuedAt: number }[] = [];
     for (const [i, id] of ids.entries()) {
-      const sweep = raw[i] ? parseMessage(this.log, "sweep", raw[i], clusterSweep) : null;
+      const sweep = jobs[i] ? parseMessage(this.log, "sweep", jobs[i], clusterSweep) : null;
+      const info = infos[i] ? parseMessage(this.log, "sweep-info", infos[i], sweepInfo) : null;
       // its keys expired or were never written whole: it can never run
-      if (sweep) sweeps.push(sweep);
+      if (sweep && info) sweeps.push({ sweep, info, queuedAt: Number(scored[2 * i + 1]) });
       else await this.forget(id);
     }
     return sweeps;
+  }
+
+  /**
+   * A cell ended on a worker: its state is written and, when cells are left, the sweep goes back
+   * to the waiting set (its next cell queued now, behind the jobs that waited meanwhile) — in one
+   * step, so the dispatcher never sees it held with no cell going.
+   */
+  async cellEnded(info: SweepInfo): Promise<void> {
+    await this.redis
+      .multi()
+      .set(this.sweepKey(info.sweepId, "info"), JSON.stringify(info), "EX", KEY_TTL_S)
+      .srem(this.key("sweeps:held"), info.sweepId)
+      .zadd(this.key("sweeps:waiting"), Date.now(), info.sweepId)
+      .exec();
   }
 
   /** The dispatcher handed it to the workers. */

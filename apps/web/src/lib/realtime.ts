@@ -73,6 +73,8 @@ export interface RoomConnection {
   sweep(request: Omit<StartSweep, "roomId">): Promise<Ack<{ sweep: SweepInfo }>>;
   /** make a sweep cell's values the room's and start the full-size run from its image */
   promote(sweepId: string, cell: number): Promise<Ack<{ run: RunInfo }>>;
+  /** stop a going sweep (its starter or the room's owner): its running cell stops, its queued ones never run */
+  cancelSweep(sweepId: string): Promise<Ack<{ sweep: SweepInfo }>>;
   /** paint a stroke into a style's region, or undo / clear my own strokes there (mask:edit) */
   mask(edit: MaskEditRequest): Promise<Ack<{ version: number; restartNeeded: boolean }>>;
   cancel(): Promise<Ack>;
@@ -333,6 +335,9 @@ export function connectRoom(options: RealtimeOptions): RoomConnection {
     },
     promote(sweepId, cell) {
       return request((s, cb) => s.timeout(ACK_TIMEOUT_MS).emit("sweep:promote", { roomId, sweepId, cell }, cb));
+    },
+    cancelSweep(sweepId) {
+      return request((s, cb) => s.timeout(ACK_TIMEOUT_MS).emit("sweep:cancel", { roomId, sweepId }, cb));
     },
     mask(edit) {
       return request((s, cb) => s.timeout(ACK_TIMEOUT_MS).emit("mask:edit", { ...edit, roomId }, cb));

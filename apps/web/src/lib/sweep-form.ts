@@ -1,12 +1,16 @@
 /*
- * The sweep form's pure parts: reading a list of values as typed ("10, 100, 1e3") and naming a
- * cell by its swept values. The service validates everything again (expandSweep).
+ * The sweep panel's pure parts: reading a list of values as typed ("10, 100, 1e3"), naming a
+ * cell by its swept values, who sees Cancel and what a cancel says. The service validates
+ * everything again (expandSweep, sweepCancelRefusal).
  */
 import {
   FIELD_LABELS,
   MAX_SWEEP_VALUES,
   estimateRunSeconds,
+  sweepCancelRefusal,
+  type Role,
   type SpeedModel,
+  type SweepInfo,
   type SweepParam,
 } from "@atelier/protocol";
 
@@ -64,4 +68,27 @@ export function sweepEstimateSeconds(
   aspect: number,
 ): number {
   return cells * estimateRunSeconds({ ...settings, multiscale: false }, speed, aspect);
+}
+
+/** The sweep has a cell queued or running. */
+export function sweepGoing(sweep: Pick<SweepInfo, "cells">): boolean {
+  return sweep.cells.some((c) => c.status === "queued" || c.status === "running");
+}
+
+/** Whether `userId` (their `role` in the room) gets a Cancel button: a going sweep, its starter or the room's owner. */
+export function canCancelSweep(sweep: SweepInfo, userId: string, role: Role | null): boolean {
+  return sweepGoing(sweep) && sweepCancelRefusal(sweep.author.userId, { id: userId }, role) === null;
+}
+
+/** What the panel says after a cancel: "Sweep cancelled: 3 cells done, 13 cancelled." (a cell that was stopping: "stopping"). */
+export function sweepCancelNotice(sweep: Pick<SweepInfo, "cells">): string {
+  const count = (status: SweepInfo["cells"][number]["status"]) => sweep.cells.filter((c) => c.status === status).length;
+  const parts = [
+    [count("completed"), "done"],
+    [count("failed"), "failed"],
+    [count("cancelled"), "cancelled"],
+    [count("running"), "stopping"],
+  ] as const;
+  const said = parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${n === 1 ? "cell" : "cells"} ${what}`);
+  return `Sweep cancelled${said.length > 0 ? `: ${said.join(", ")}` : ""}.`;
 }

@@ -128,6 +128,8 @@ export function StudioProvider({ initial, me, children }: { initial: RoomState; 
         promote: (id, cell) =>
           connRef.current?.promote(id, cell) ??
           Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
+        cancelSweep: (id) =>
+          connRef.current?.cancelSweep(id) ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
         mask: (e) =>
           connRef.current?.mask(e) ?? Promise.resolve({ ok: false, code: "internal", error: "not connected" }),
         cancel: () =>

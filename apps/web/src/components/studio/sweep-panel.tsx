@@ -11,8 +11,11 @@ import {
   type SweepParam,
 } from "@atelier/protocol";
 import {
+  canCancelSweep,
   cellLabel,
   parseSweepValues,
+  sweepCancelNotice,
+  sweepGoing,
   sweepEstimateSeconds,
   sweepGridHeaders,
   SWEEP_PARAM_LABELS,
@@ -32,14 +35,31 @@ const STATUS_TEXT: Record<SweepInfo["cells"][number]["status"], string> = {
 /**
  * Parameter sweeps: editors pick one or two parameters and 2–4 values each; the grid of small
  * runs fills in live for everyone in the room; "Promote" on a finished cell makes its values
- * the room's and starts the full-size run from its image.
+ * the room's and starts the full-size run from its image; its starter and the room's owner may
+ * cancel a going sweep.
  */
 export function SweepPanel() {
-  const { state, conn, editable } = useStudio();
+  const { state, conn, editable, me, dispatch } = useStudio();
   const sweep = state.sweep;
   const [error, setError] = useState<string | null>(null);
+  // what the last cancel said, for that sweep only (a new sweep's panel starts without it)
+  const [notice, setNotice] = useState<{ sweepId: string; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
-  const going = sweep?.cells.some((c) => c.status === "queued" || c.status === "running") ?? false;
+  const going = sweep ? sweepGoing(sweep) : false;
+  const cancellable = sweep ? canCancelSweep(sweep, me.userId, state.role) : false;
+
+  async function cancel() {
+    if (!sweep) return;
+    setBusy(true);
+    setError(null);
+    setNotice(null);
+    const reply = await conn.cancelSweep(sweep.sweepId);
+    setBusy(false);
+    if (!reply.ok) return setError(reply.error);
+    // the room hears it too (sweep:update); shown at once here
+    dispatch({ type: "sweep:update", sweep: reply.sweep });
+    setNotice({ sweepId: reply.sweep.sweepId, text: sweepCancelNotice(reply.sweep) });
+  }
 
   async function promote(cell: number) {
     if (!sweep) return;
@@ -60,12 +80,30 @@ export function SweepPanel() {
       </p>
       {editable && <SweepForm disabled={going} onError={setError} />}
       <Alert message={error} testId="sweep-error" />
+      {notice && notice.sweepId === sweep?.sweepId && (
+        <p role="status" className="text-sm text-muted" data-testid="sweep-notice">
+          {notice.text}
+        </p>
+      )}
       {sweep && (
         <div className="space-y-2">
-          <p className="text-sm" data-testid="sweep-status">
-            {sweep.author.name}’s sweep · {sweep.size} px · {sweep.iterations} iterations
-            {sweep.queuePosition !== null ? ` · #${sweep.queuePosition} in queue` : ""}
-          </p>
+          <div className="flex flex-wrap items-center justify-between gap-2">
+            <p className="text-sm" data-testid="sweep-status">
+              {sweep.author.name}’s sweep · {sweep.size} px · {sweep.iterations} iterations
+              {sweep.queuePosition !== null ? ` · #${sweep.queuePosition} in queue` : ""}
+            </p>
+            {cancellable && (
+              <button
+                type="button"
+                className="btn btn-secondary px-3 py-1 text-sm"
+                disabled={busy}
+                onClick={cancel}
+                data-testid="sweep-cancel"
+              >
+                {busy ? "Cancelling…" : "Cancel sweep"}
+              </button>
+            )}
+          </div>
           <SweepGrid sweep={sweep}>
             {sweep.cells.map((cell) => (
               <li
