@@ -172,7 +172,9 @@ describe("run history", () => {
     );
     const contentRow = await f.db.image.findUniqueOrThrow({ where: { id: f.contentImageId } });
     const content = await imageAt(imageFilePath(contentRow, { dataDir: f.dataDir }), frame.width, frame.height);
-    const [toFrom, toContent, toFresh] = [fromImage, content, fresh].map((img) => pixelDistance(frame, img));
+    const toFrom = pixelDistance(frame, fromImage);
+    const toContent = pixelDistance(frame, content);
+    const toFresh = pixelDistance(frame, fresh);
     console.log(
       `[history] continued run's first frame: ${toFrom.toFixed(1)} from the earlier run's image, ${toContent.toFixed(1)} from the content photo, ${toFresh.toFixed(1)} from a fresh start`,
     );
