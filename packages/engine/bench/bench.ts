@@ -18,6 +18,14 @@
  * convex quadratic (every pair kept) — "step ms" and its share of the row's iteration.
  *
  *   npm run bench [-- --sizes 128,256 --backends onnx,wasm --optimizers lbfgs --warmup 2 --measure 5]
+ *
+ * `--convs` (issue 24) instead times every conv up to conv5_1 alone at its map size, forward
+ * and input gradient, direct and by Winograd F(2×2,3×3) / F(4×4,3×3) (onnx-winograd.ts),
+ * interleaved, with the effective ratio direct-conv FLOPs ÷ time ÷ matmul GFLOP/s, then the
+ * whole objective all-direct vs the per-layer plan (WINOGRAD_PLAN), evaluations interleaved;
+ * `--objective-only` runs just that comparison.
+ *
+ *   npm run bench -- --convs --sizes 512 [--rounds 5] [--objective-only]
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -181,6 +189,209 @@ async function matmulChild(): Promise<void> {
   process.stdout.write(`${RESULT_MARKER}${JSON.stringify({ gflops: (2 * MATMUL_N ** 3) / median(seconds) / 1e9 })}\n`);
 }
 
+const CONV_ALGORITHMS = ["direct", "winograd2", "winograd4"] as const;
+
+interface ConvTiming {
+  layer: number;
+  direction: "forward" | "gradient";
+  width: number;
+  height: number;
+  /** direct-conv FLOPs of this conv (2·H·W·9·Cin·Cout) */
+  flops: number;
+  /** median seconds per algorithm (CONV_ALGORITHMS order) */
+  seconds: number[];
+}
+
+/**
+ * Runs inside a child: every conv up to conv5_1 at its size in a `width` × `height` image,
+ * forward and input gradient, each as a direct Conv and by Winograd F(2×2,3×3) and F(4×4,3×3):
+ * one session per variant; the variants of a conv run interleaved, `rounds` times, medians.
+ */
+async function convsChild(width: number, height: number, rounds: number, objectiveOnly: boolean): Promise<void> {
+  const { loadOnnxRuntime, createSession } = await import("../src/onnx-runtime.ts");
+  const { convGraph, layerShape } = await import("../src/onnx-graph.ts");
+  const { loadVggWeightArrays } = await import("../src/weights.ts");
+  const ort = await loadOnnxRuntime();
+  const { convs } = await loadVggWeightArrays(CONVS.length);
+  const timings: ConvTiming[] = [];
+  for (let i = 0; i < (objectiveOnly ? 0 : CONVS.length); i++) {
+    const { inChannels, outChannels } = CONVS[i]!;
+    const { h, w } = layerShape(i, width, height);
+    for (const direction of ["forward", "gradient"] as const) {
+      const cin = direction === "forward" ? inChannels : outChannels;
+      const x = new ort.Tensor(
+        "float32",
+        Float32Array.from({ length: cin * h * w }, (_, k) => ((k * 7919) % 1000) / 10),
+        [1, cin, h, w],
+      );
+      const sessions = await Promise.all(
+        CONV_ALGORITHMS.map((a) => createSession(ort, convGraph(convs[i]!, i, w, h, direction, a), `conv ${i}`)),
+      );
+      const seconds: number[][] = CONV_ALGORITHMS.map(() => []);
+      for (let r = 0; r < rounds + 1; r++) {
+        for (let k = 0; k < sessions.length; k++) {
+          const started = performance.now();
+          const out = await sessions[k]!.run({ x });
+          if (r > 0) seconds[k]!.push((performance.now() - started) / 1000);
+          for (const t of Object.values(out)) t.dispose();
+        }
+      }
+      for (const s of sessions) await s.release();
+      timings.push({
+        layer: i,
+        direction,
+        width: w,
+        height: h,
+        flops: 2 * h * w * 9 * inChannels * outChannels,
+        seconds: seconds.map(median),
+      });
+    }
+  }
+  const objective = await objectiveComparison(width, height, rounds);
+  process.stdout.write(`${RESULT_MARKER}${JSON.stringify({ timings, objective })}\n`);
+}
+
+interface ObjectiveComparison {
+  /** median seconds of one evaluation: every conv direct, then WINOGRAD_PLAN */
+  direct: number;
+  plan: number;
+  /** setup seconds (graphs built, sessions created, targets computed) */
+  directSetup: number;
+  planSetup: number;
+}
+
+/** The whole objective (default layers, tubingen × starry_night) direct vs the Winograd plan, evaluations interleaved. */
+async function objectiveComparison(width: number, height: number, rounds: number): Promise<ObjectiveComparison> {
+  const { loadOnnxRuntime } = await import("../src/onnx-runtime.ts");
+  const { OnnxObjective, OnnxVgg } = await import("../src/onnx-objective.ts");
+  const { winogradPlan } = await import("../src/onnx-winograd.ts");
+  const { loadVggWeightArrays } = await import("../src/weights.ts");
+  const { toFloatPixels } = await import("../src/color.ts");
+  const { resizeImage } = await import("../src/image.ts");
+  const ort = await loadOnnxRuntime();
+  const { convs } = await loadVggWeightArrays(CONVS.length);
+  const at = async (path: string) => ({
+    width,
+    height,
+    pixels: toFloatPixels(await resizeImage(await decodeImage(path), width, height)),
+  });
+  const content = await at(CONTENT);
+  const style = await at(STYLE);
+  const build = async (mode: "off" | "auto") => {
+    const started = performance.now();
+    const net = new OnnxVgg(ort, convs, "max", "flipped", "cpu", winogradPlan(mode));
+    const objective = await OnnxObjective.create({
+      net,
+      content,
+      styles: [style],
+      contentLayers: DEFAULT_CONTENT_LAYERS,
+      styleLayers: DEFAULT_STYLE_LAYERS,
+      weights: {
+        contentWeight: 5,
+        styleWeight: 100,
+        tvWeight: 1e-3,
+        styleBlendWeights: [1],
+        styleLayerWeights: DEFAULT_STYLE_LAYERS.map(() => 1),
+      },
+    });
+    await objective.evaluate(content.pixels); // first run: allocations
+    return { net, objective, setup: (performance.now() - started) / 1000 };
+  };
+  const variants = [await build("off"), await build("auto")];
+  const seconds: number[][] = [[], []];
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < 2; k++) {
+      const started = performance.now();
+      await variants[k]!.objective.evaluate(content.pixels);
+      seconds[k]!.push((performance.now() - started) / 1000);
+    }
+  }
+  for (const v of variants) {
+    v.objective.dispose();
+    v.net.dispose();
+  }
+  return {
+    direct: median(seconds[0]!),
+    plan: median(seconds[1]!),
+    directSetup: variants[0]!.setup,
+    planSetup: variants[1]!.setup,
+  };
+}
+
+/** `--convs`: the per-layer table of conv algorithms, effective ratio = direct FLOPs ÷ time ÷ matmul GFLOP/s. */
+async function convsTable(sizes: number[], rounds: number, objectiveOnly: boolean): Promise<void> {
+  const content = await decodeImage(CONTENT);
+  const loadStart = os.loadavg()[0]!.toFixed(1);
+  const rows: string[][] = [];
+  const objectives: string[] = [];
+  for (const size of sizes) {
+    const scale = size / Math.max(content.width, content.height);
+    const width = Math.round(content.width * scale);
+    const height = Math.round(content.height * scale);
+    process.stderr.write(`bench: convs at ${width}×${height} (matmul, then ${rounds} rounds per conv)…\n`);
+    const { gflops: matmul } = await runChild<{ gflops: number }>(["--matmul"], {}, "matmul");
+    const { timings, objective } = await runChild<{ timings: ConvTiming[]; objective: ObjectiveComparison }>(
+      ["--convs-child", `${width}x${height}:${rounds}:${objectiveOnly ? "objective" : "all"}`],
+      {},
+      "convs",
+    );
+    const { gflops: matmulAfter } = await runChild<{ gflops: number }>(["--matmul"], {}, "matmul");
+    const yardstick = (matmul + matmulAfter) / 2;
+    const totals = CONV_ALGORITHMS.map(() => 0);
+    for (const t of timings) {
+      const ratios = t.seconds.map((s) => t.flops / s / 1e9 / yardstick);
+      t.seconds.forEach((s, k) => (totals[k]! += s));
+      const best = t.seconds.indexOf(Math.min(...t.seconds));
+      rows.push([
+        `${width}×${height}`,
+        CONVS[t.layer]!.name,
+        t.direction,
+        `${t.width}×${t.height}`,
+        (t.flops / 1e9).toFixed(2),
+        ...t.seconds.map((s) => (s * 1000).toFixed(1)),
+        ...ratios.map((r) => r.toFixed(2)),
+        CONV_ALGORITHMS[best]!,
+      ]);
+    }
+    const flops = timings.reduce((a, t) => a + t.flops, 0);
+    if (timings.length > 0)
+      rows.push([
+        `${width}×${height}`,
+        "all",
+        "both",
+        "",
+        (flops / 1e9).toFixed(2),
+        ...totals.map((s) => (s * 1000).toFixed(1)),
+        ...totals.map((s) => (flops / s / 1e9 / yardstick).toFixed(2)),
+        `matmul ${matmul.toFixed(0)} / ${matmulAfter.toFixed(0)}`,
+      ]);
+    const gflop = flopsPerIteration(width, height) / 1e9;
+    objectives.push(
+      `${width}×${height} whole objective (one evaluation, median of ${rounds}, interleaved): all direct ` +
+        `${(objective.direct * 1000).toFixed(0)} ms (eff. ratio ${(gflop / objective.direct / yardstick).toFixed(2)}), ` +
+        `Winograd plan (WINOGRAD_PLAN) ${(objective.plan * 1000).toFixed(0)} ms (eff. ratio ${(gflop / objective.plan / yardstick).toFixed(2)}): ` +
+        `plan ÷ direct ${(objective.plan / objective.direct).toFixed(2)}; setup ${objective.directSetup.toFixed(1)} s vs ${objective.planSetup.toFixed(1)} s`,
+    );
+  }
+  const header = [
+    "image",
+    "conv",
+    "pass",
+    "map",
+    "direct GFLOP",
+    ...CONV_ALGORITHMS.map((a) => `${a} ms`),
+    ...CONV_ALGORITHMS.map((a) => `${a} eff. ratio`),
+    "fastest",
+  ];
+  process.stdout.write(
+    `Each VGG-19 conv alone (ONNX Runtime, ${os.availableParallelism()} threads), median of ${rounds} interleaved rounds; ` +
+      `eff. ratio = direct-conv FLOPs ÷ time ÷ matmul GFLOP/s (the mean of the MatMul ${MATMUL_N}² before and after).\n` +
+      `Load average at start/end: ${loadStart} / ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores.\n\n` +
+      (rows.length ? `${table(header, rows)}\n\n` : "") +
+      `${objectives.join("\n")}\n`,
+  );
+}
+
 /** Runs inside a child: one L-BFGS step with a full history at width × height, ms (median of 5). */
 async function stepChild(width: number, height: number): Promise<void> {
   const { Lbfgs } = await import("../src/optimizers/lbfgs.ts");
@@ -240,6 +451,11 @@ async function main(): Promise<void> {
       child: { type: "string" },
       matmul: { type: "boolean", default: false },
       step: { type: "string" },
+      convs: { type: "boolean", default: false },
+      "convs-child": { type: "string" },
+      rounds: { type: "string", default: "5" },
+      // with --convs: only the whole objective, direct vs the plan (no per-conv table)
+      "objective-only": { type: "boolean", default: false },
       sizes: { type: "string", default: "128,256,512" },
       backends: { type: "string", default: "onnx,wasm" },
       optimizers: { type: "string", default: "lbfgs,adam" },
@@ -248,6 +464,16 @@ async function main(): Promise<void> {
     },
     strict: true,
   });
+  if (values["convs-child"]) {
+    const [dims, rounds, what] = values["convs-child"].split(":");
+    const [width, height] = dims!.split("x").map(Number);
+    await convsChild(width!, height!, Number(rounds), what === "objective");
+    process.exit(0);
+  }
+  if (values.convs) {
+    await convsTable(values.sizes.split(",").map(Number), Number(values.rounds), values["objective-only"]);
+    return;
+  }
   if (values.matmul || values.child || values.step) {
     const what = values.child ?? (values.step ? `step ${values.step}` : "matmul");
     try {

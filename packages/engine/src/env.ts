@@ -47,3 +47,15 @@ export function vgg19FromEnv(): string | undefined {
 export function debugFromEnv(): boolean {
   return Boolean(process.env.ATELIER_DEBUG);
 }
+
+/**
+ * ATELIER_ONNX_WINOGRAD: the onnx backend's 3×3 convs — `off` (every conv direct), `auto` (the
+ * measured per-layer plan, onnx-winograd.ts's WINOGRAD_PLAN), `winograd2` / `winograd4` (every
+ * conv F(2×2,3×3) / F(4×4,3×3): tests and benchmarks). Default: DEFAULT_WINOGRAD there.
+ */
+export function onnxWinogradFromEnv(): "off" | "auto" | "winograd2" | "winograd4" | undefined {
+  const raw = process.env.ATELIER_ONNX_WINOGRAD?.trim();
+  if (!raw) return undefined;
+  if (raw === "off" || raw === "auto" || raw === "winograd2" || raw === "winograd4") return raw;
+  throw new Error(`ATELIER_ONNX_WINOGRAD must be off, auto, winograd2 or winograd4, not '${raw}'`);
+}

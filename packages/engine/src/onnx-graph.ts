@@ -13,9 +13,13 @@
  * with the flipped kernel: see ConvGradient), max-pool backward through MaxPool's indices
  * and MaxUnpool, avg-pool backward as a 2×2 broadcast of dy/4; Gram, content and TV
  * gradients in closed form (losses.ts has the normalisation).
+ *
+ * Any 3×3 conv, forward or input gradient, may instead be a Winograd F(2×2,3×3) or F(4×4,3×3)
+ * (onnx-winograd.ts; GraphSpec.convAlgorithms, chosen per layer by measurement).
  */
 import { Builder } from "./onnx-builder.ts";
 import { STYLE_IO, gramOf, styleTerm } from "./onnx-style-terms.ts";
+import { winogradConv, type ConvAlgorithm, type ConvAlgorithms } from "./onnx-winograd.ts";
 import { VGG_MEAN_BGR, type Pooling } from "./vgg.ts";
 import { VGG19_CONVS } from "./weights-manifest.ts";
 
@@ -56,6 +60,11 @@ export interface GraphSpec {
    * styles' regions (onnx-style-terms.ts), masks and per-style targets as inputs.
    */
   maskedStyles?: number;
+  /**
+   * How each conv (index 0–15) and each conv input gradient is computed (onnx-winograd.ts);
+   * absent or shorter: direct Conv. The gradient entry applies with convGradient "flipped".
+   */
+  convAlgorithms?: ConvAlgorithms;
 }
 
 /** Spatial size of the input of conv i (VGG's 'valid' 2×2 pooling floors). */
@@ -104,8 +113,8 @@ interface Forward {
   indices: (string | null)[];
   /** MaxPool output after conv i (max pooling only) */
   pooled: (string | null)[];
-  /** OIHW kernels as initialisers */
-  kernels: string[];
+  /** OIHW kernel of conv i as an initialiser (made on first use) */
+  kernel: (i: number) => string;
 }
 
 /** image (flat H·W·3 RGB) → BGR − mean, NCHW; then conv/relu/pool through `last` convs. */
@@ -115,6 +124,12 @@ function forward(
   spec: Omit<GraphSpec, "contentLayers" | "styleLayers" | "convGradient">,
   last: number,
 ): Forward {
+  const kernels = new Map<number, string>();
+  const kernel = (i: number): string => {
+    const { inChannels: cin, outChannels: cout } = VGG19_CONVS[i]!;
+    if (!kernels.has(i)) kernels.set(i, b.floats(oihw(spec.convs[i]!.kernel, cin, cout), [cout, cin, 3, 3]));
+    return kernels.get(i)!;
+  };
   const { width, height } = spec;
   const nhwc = b.op("Reshape", [image, b.ints([1, height, width, 3])]);
   const nchw = b.op("Transpose", [nhwc], { perm: [0, 3, 1, 2] });
@@ -123,13 +138,18 @@ function forward(
   const y: string[] = [];
   const indices: (string | null)[] = [];
   const pooled: (string | null)[] = [];
-  const kernels: string[] = [];
   for (let i = 0; i < last; i++) {
     const { inChannels: cin, outChannels: cout } = VGG19_CONVS[i]!;
     const conv = spec.convs[i]!;
-    const w = b.floats(oihw(conv.kernel, cin, cout), [cout, cin, 3, 3]);
-    kernels.push(w);
-    const z = b.op("Conv", [x, w, b.floats(conv.bias, [cout])], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] });
+    const bias = b.floats(conv.bias, [cout]);
+    const algorithm = spec.convAlgorithms?.forward[i] ?? "direct";
+    let z: string;
+    if (algorithm === "direct") {
+      z = b.op("Conv", [x, kernel(i), bias], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] });
+    } else {
+      const { width: w, height: h } = convInputSize(i, width, height);
+      z = winogradConv(b, x, oihw(conv.kernel, cin, cout), { cin, cout, h, w }, algorithm, bias);
+    }
     const r = b.op("Relu", [z]);
     y.push(r);
     indices.push(null);
@@ -148,7 +168,7 @@ function forward(
       x = r;
     }
   }
-  return { y, indices, pooled, kernels };
+  return { y, indices, pooled, kernel };
 }
 
 /**
@@ -228,10 +248,17 @@ export function objectiveGraph(spec: GraphSpec): Uint8Array {
     const masked = b.op("Mul", [dy, reluMask(b, fwd.y[i]!)]);
     const { inChannels: cin, outChannels: cout } = VGG19_CONVS[i]!;
     if (spec.convGradient === "transpose") {
-      g = b.op("ConvTranspose", [masked, fwd.kernels[i]!], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] });
+      g = b.op("ConvTranspose", [masked, fwd.kernel(i)], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] });
     } else {
-      const flipped = b.floats(flippedOihw(spec.convs[i]!.kernel, cin, cout), [cin, cout, 3, 3]);
-      g = b.op("Conv", [masked, flipped], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] });
+      const flippedKernel = flippedOihw(spec.convs[i]!.kernel, cin, cout);
+      const algorithm = spec.convAlgorithms?.gradient[i] ?? "direct";
+      if (algorithm === "direct") {
+        const flipped = b.floats(flippedKernel, [cin, cout, 3, 3]);
+        g = b.op("Conv", [masked, flipped], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] });
+      } else {
+        // the gradient conv maps cout channels back to cin
+        g = winogradConv(b, masked, flippedKernel, { cin: cout, cout: cin, h, w }, algorithm);
+      }
     }
   }
   // ∂L/∂(BGR − mean) → ∂L/∂RGB: the mean passes it through, the channel flip flips it back.
@@ -401,4 +428,35 @@ export function matmulGraph(n: number): Uint8Array {
   const m = b.input("b", [n, n]);
   b.output("c", b.op("MatMul", [a, m]), [n, n]);
   return b.encode(`matmul_${n}`);
+}
+
+/**
+ * One conv of VGG-19 alone — conv i's forward (x [1, Cin, h, w] → y [1, Cout, h, w], no bias)
+ * or its input gradient (the flipped-kernel conv, [1, Cout, h, w] → [1, Cin, h, w]) — by
+ * `algorithm`: the bench's per-layer timings and the Winograd tests.
+ */
+export function convGraph(
+  conv: RawConv,
+  i: number,
+  width: number,
+  height: number,
+  direction: "forward" | "gradient",
+  algorithm: ConvAlgorithm,
+): Uint8Array {
+  const b = new Builder();
+  const { inChannels, outChannels } = VGG19_CONVS[i]!;
+  const [cin, cout] = direction === "forward" ? [inChannels, outChannels] : [outChannels, inChannels];
+  const weights =
+    direction === "forward"
+      ? oihw(conv.kernel, inChannels, outChannels)
+      : flippedOihw(conv.kernel, inChannels, outChannels);
+  const x = b.input("x", [1, cin, height, width]);
+  let y: string;
+  if (algorithm === "direct") {
+    y = b.op("Conv", [x, b.floats(weights, [cout, cin, 3, 3])], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] });
+  } else {
+    y = winogradConv(b, x, weights, { cin, cout, h: height, w: width }, algorithm);
+  }
+  b.output("y", y, [1, cout, height, width]);
+  return b.encode(`conv${i}_${direction}_${algorithm}`);
 }

@@ -31,7 +31,8 @@ import {
 import { createSession, type OnnxDevice, type OrtModule, type OrtSession } from "./onnx-runtime.ts";
 import { checkMasks, fullMask, maskAtLayer, poolingsBefore, type StyleMask } from "./style-masks.ts";
 import { layerIndex, type Pooling } from "./vgg.ts";
-import { onnxConvGradientFromEnv } from "./env.ts";
+import { onnxConvGradientFromEnv, onnxWinogradFromEnv } from "./env.ts";
+import { winogradPlan, type ConvAlgorithms } from "./onnx-winograd.ts";
 
 /**
  * Conv input gradients as a forward Conv with the flipped kernel (ATELIER_ONNX_CONV_GRADIENT=
@@ -61,6 +62,10 @@ export class OnnxVgg {
     private readonly convGradient: ConvGradient = ONNX_CONV_GRADIENT,
     /** "webgpu": every session on ONNX Runtime's WebGPU provider, graphs built for it */
     readonly device: OnnxDevice = "cpu",
+    /** direct or Winograd per conv (onnx-winograd.ts); CPU graphs only */
+    private readonly convAlgorithms: ConvAlgorithms | undefined = device === "cpu"
+      ? winogradPlan(onnxWinogradFromEnv())
+      : undefined,
   ) {}
 
   /**
@@ -129,6 +134,7 @@ export class OnnxVgg {
         convGradient: this.convGradient,
         maskedStyles,
         device: this.device,
+        ...(this.convAlgorithms ? { convAlgorithms: this.convAlgorithms } : {}),
       });
     return this.acquire(key, build, `${width}×${height} objective`);
   }
@@ -150,6 +156,8 @@ export class OnnxVgg {
       contentLayers: content,
       styleLayers: style,
       device: this.device,
+      // the same forward as the objective's: the content loss at the content image stays 0
+      ...(this.convAlgorithms ? { convAlgorithms: this.convAlgorithms } : {}),
     };
     return this.acquire(key, () => targetsGraph({ ...spec, regions }), `${width}×${height} targets`);
   }
