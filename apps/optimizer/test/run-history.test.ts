@@ -1,7 +1,8 @@
 /**
  * A room's run history over real Socket.IO, the real database and real tiny runs: the list,
  * one run's curve, restoring a run's settings as co-edits everyone sees, and continuing from
- * an earlier run's image (branching) — with who did what told to the room.
+ * an earlier run's image (branching) — with who did what told to the room. The room starts from
+ * its style image, not the content photo, so the picture tells where a continued run starts from.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readLossHistory } from "@atelier/db";
@@ -64,7 +65,7 @@ async function runToEnd(socket: Client, extra: Record<string, unknown> = {}): Pr
 
 beforeAll(async () => {
   f = await createFixture("history");
-  await setDocument(f, tinyDocument(f, { size: 48, iterations: 4 }));
+  await setDocument(f, tinyDocument(f, { size: 48, iterations: 4, init: "style" }));
   server = await startServer(f);
   owner = await joined(f.users.owner);
   editor = await joined(f.users.editor);
@@ -157,8 +158,12 @@ describe("run history", () => {
     const row = await f.db.run.findUniqueOrThrow({ where: { id: branch.runId } });
     expect(row.resumedFromId).toBe(runIds[1]);
 
-    // its first frame looks like the run it continued from, not like the content photo
+    // its first frame looks like the run it continued from: not like the content photo, nor like
+    // a fresh start from the room's init (the style image), the same run without fromRunId
     const frame = await previewImage(await firstFrame);
+    const freshFrame = waitFor(viewer, "run:preview", (p) => p.runId !== branch.runId && !runIds.includes(p.runId));
+    await runToEnd(owner);
+    const fresh = await previewImage(await freshFrame);
     const fromRow = await f.db.run.findUniqueOrThrow({ where: { id: runIds[1] }, include: { finalImage: true } });
     const fromImage = await imageAt(
       imageFilePath(fromRow.finalImage!, { dataDir: f.dataDir }),
@@ -167,6 +172,13 @@ describe("run history", () => {
     );
     const contentRow = await f.db.image.findUniqueOrThrow({ where: { id: f.contentImageId } });
     const content = await imageAt(imageFilePath(contentRow, { dataDir: f.dataDir }), frame.width, frame.height);
-    expect(pixelDistance(frame, fromImage)).toBeLessThan(pixelDistance(frame, content));
+    const toFrom = pixelDistance(frame, fromImage);
+    const toContent = pixelDistance(frame, content);
+    const toFresh = pixelDistance(frame, fresh);
+    console.log(
+      `[history] continued run's first frame: ${toFrom.toFixed(1)} from the earlier run's image, ${toContent.toFixed(1)} from the content photo, ${toFresh.toFixed(1)} from a fresh start`,
+    );
+    expect(toFrom).toBeLessThan(0.3 * toContent);
+    expect(toFrom).toBeLessThan(0.3 * toFresh);
   });
 });
