@@ -43,6 +43,7 @@ import { DEFAULTS, stylize } from "../src/stylize.ts";
 import { VggFeatures } from "../src/vgg.ts";
 import { loadVggWeightArrays, loadVggWeights } from "../src/weights.ts";
 import type { RgbImage } from "../src/api.ts";
+import { checkpointIterations, firstReaching } from "./time-to-quality.ts";
 
 const IMAGES = process.env.ATELIER_IMAGES ?? resolve(import.meta.dirname, "../../../../shared/images");
 
@@ -158,22 +159,6 @@ interface Checkpoint {
   image: RgbImage;
 }
 
-/**
- * Where checkpoints go: each level's last iteration and, in the last (full-size) level,
- * every `every` iterations. `levels` are the iteration counts per level (info.levels).
- */
-function checkpointIterations(levels: readonly number[], every: number): Set<number> {
-  const at = new Set<number>();
-  let end = 0;
-  levels.forEach((count, level) => {
-    const start = end;
-    end += count;
-    if (count > 0) at.add(end);
-    if (level === levels.length - 1) for (let i = start + every; i < end; i += every) at.add(i);
-  });
-  return at;
-}
-
 const { backend } = await initBackend();
 const content = await decodeImage(resolve(IMAGES, "tubingen.jpg"));
 console.log(
@@ -239,13 +224,13 @@ for (const name of styles) {
   if (checkpoints.at(-1)?.iteration !== done) checkpoints.push({ iteration: done, seconds, image: result });
   const scorer = await gatysScorer(content, style, width, height, run.info.backend);
   const reference = REFERENCE_512[name]!;
-  let reached: Checkpoint | null = null;
+  const scored: (Checkpoint & { score: number })[] = [];
   let score = Number.NaN;
   try {
     for (const c of checkpoints) {
       const s = await scorer.score(c.iteration === done ? result : c.image);
       if (c.iteration === done) score = s;
-      if (reached === null && s <= reference) reached = c;
+      scored.push({ ...c, score: s });
       console.log(
         `    ${name} @${c.iteration} (${c.seconds.toFixed(1)} s): ${s.toExponential(3)} (${(s / reference).toFixed(3)})`,
       );
@@ -253,6 +238,7 @@ for (const name of styles) {
   } finally {
     scorer.dispose();
   }
+  const reached = firstReaching(scored, reference);
   rows.push([
     `tubingen × ${name}`,
     run.info.backend,
