@@ -109,6 +109,14 @@ export const MUTATIONS = [
     find: "imagePath: cellFinalPath(dir, index) };",
     replace: "imagePath: cellFinalPath(dir, cells.length - 1 - index) };",
     under: ["apps/optimizer/src"],
-    suites: [{ workspace: "apps/optimizer", files: ["test/sweeps.test.ts"], grep: "2×2|promoting a cell" }],
+    suites: [
+      { workspace: "apps/optimizer", files: ["test/sweeps.test.ts"], grep: "2×2|promoting a cell" },
+      {
+        workspace: "apps/optimizer",
+        files: ["test/cluster-sweeps.test.ts"],
+        grep: "runs its cells|late joiner",
+        env: postgres,
+      },
+    ],
   },
 ];
