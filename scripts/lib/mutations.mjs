@@ -87,4 +87,36 @@ export const MUTATIONS = [
       { workspace: "packages/engine", files: ["test/onnx-objective.test.ts"], grep: "TV weight 1|finite differences" },
     ],
   },
+  {
+    id: "continue-ignores-run",
+    bug: "continuing from an earlier run starts from the room's init, not from that run's image",
+    find: "const initImagePath = branchImage ?? (restart && previous ? await files.imageToContinueFrom(previous.id) : null);",
+    replace: "const initImagePath = restart && previous ? await files.imageToContinueFrom(previous.id) : null;",
+    under: ["apps/optimizer/src"],
+    suites: [{ workspace: "apps/optimizer", files: ["test/run-history.test.ts"] }],
+  },
+  {
+    id: "continue-from-content",
+    bug: "continuing from an earlier run starts from the content photo",
+    find: "const initImagePath = branchImage ?? (restart",
+    replace: "const initImagePath = (branchImage ? paths.contentPath : null) ?? (restart",
+    under: ["apps/optimizer/src"],
+    suites: [{ workspace: "apps/optimizer", files: ["test/run-history.test.ts"] }],
+  },
+  {
+    id: "promote-wrong-cell",
+    bug: "promoting a sweep cell starts the run from another cell's image",
+    find: "imagePath: cellFinalPath(dir, index) };",
+    replace: "imagePath: cellFinalPath(dir, cells.length - 1 - index) };",
+    under: ["apps/optimizer/src"],
+    suites: [
+      { workspace: "apps/optimizer", files: ["test/sweeps.test.ts"], grep: "2×2|promoting a cell" },
+      {
+        workspace: "apps/optimizer",
+        files: ["test/cluster-sweeps.test.ts"],
+        grep: "runs its cells|late joiner",
+        env: postgres,
+      },
+    ],
+  },
 ];

@@ -46,7 +46,8 @@ const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const PREFIX = `atelier-test-${randomUUID().slice(0, 8)}:`;
 const AXES = [
   { param: "styleWeight", values: [10, 10000] },
-  { param: "tvWeight", values: [0, 1] },
+  // TV 1000 against 0: the cells' pictures part, so a wrong cell promoted shows in the pixels
+  { param: "tvWeight", values: [0, 1000] },
 ];
 /** long enough per cell to kill the worker in the middle of one */
 const CELL_ITERATIONS = 60;
@@ -79,7 +80,7 @@ describe.runIf(testDatabaseProvider() === "postgresql")("a sweep in the cluster"
 
   beforeAll(async () => {
     f = await createFixture("cluster-sweeps");
-    await setDocument(f, tinyDocument(f, { size: 64, iterations: 40, tvWeight: 0.001 }));
+    await setDocument(f, tinyDocument(f, { size: 64, iterations: 40, tvWeight: 0.001, init: "style" }));
     for (let i = 0; i < 2; i++)
       gateways.push(
         await startServer(f, {
@@ -198,10 +199,20 @@ describe.runIf(testDatabaseProvider() === "postgresql")("a sweep in the cluster"
     if (!reply.ok) throw new Error(reply.error);
     expect(reply.run.params).toMatchObject({ styleWeight: 10000, tvWeight: 0, size: 64, iterations: 40 });
     const first = await previewImage(await waitFor(late, "run:preview", (p) => p.runId === reply.run.runId, 60_000));
-    const cellImage = await imageAt(path.join(f.dataDir, "sweeps", sweep.sweepId, "2.png"), first.width, first.height);
-    const contentRow = await f.db.image.findUniqueOrThrow({ where: { id: f.contentImageId } });
-    const content = await imageAt(imageFilePath(contentRow, { dataDir: f.dataDir }), first.width, first.height);
-    expect(pixelDistance(first, cellImage)).toBeLessThan(pixelDistance(first, content));
+    // from cell 2's image: far from the content photo (the room starts from its style image) and from
+    // cell 1's, whose values both differ
+    const [toCell, toOther, toContent] = await Promise.all(
+      [
+        path.join(f.dataDir, "sweeps", sweep.sweepId, "2.png"),
+        path.join(f.dataDir, "sweeps", sweep.sweepId, "1.png"),
+        imageFilePath(await f.db.image.findUniqueOrThrow({ where: { id: f.contentImageId } }), { dataDir: f.dataDir }),
+      ].map(async (file) => pixelDistance(first, await imageAt(file, first.width, first.height))),
+    );
+    console.log(
+      `[cluster-sweeps] promoted run's first frame: ${toCell}, cell 1 ${toOther}, content photo ${toContent}`,
+    );
+    expect(toCell).toBeLessThan(0.3 * toContent!);
+    expect(toCell).toBeLessThan(0.5 * toOther!);
     const end = waitFor(late, "run:update", (u) => u.run.runId === reply.run.runId && u.run.status === "cancelled");
     await request(late, "run:cancel", { roomId: f.roomId });
     await end;

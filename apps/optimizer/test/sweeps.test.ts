@@ -45,14 +45,17 @@ async function joined(user: Fixture["users"]["owner"]): Promise<Client> {
   return (await joinRoom(server, user, f.roomId, clients)).socket;
 }
 
+/** enough for the cells' pictures to part (with TV 1000 against 0): a wrong cell promoted shows in the pixels */
+const CELL_ITERATIONS = 20;
+
 const AXES = [
   { param: "styleWeight", values: [10, 10000] },
-  { param: "tvWeight", values: [0, 1] },
+  { param: "tvWeight", values: [0, 1000] },
 ];
 
 beforeAll(async () => {
   f = await createFixture("sweeps");
-  await setDocument(f, tinyDocument(f, { size: 64, iterations: 50 }));
+  await setDocument(f, tinyDocument(f, { size: 64, iterations: 50, init: "style" }));
   server = await startServer(f);
   owner = await joined(f.users.owner);
   editor = await joined(f.users.editor);
@@ -125,13 +128,18 @@ describe("sweeps", () => {
     const viewerFrames = collect(viewer, "sweep:frame");
     const ownerFrames = collect(owner, "sweep:frame");
     const activity = waitFor(viewer, "room:activity", (a) => a.kind === "started-sweep");
-    const reply = await request(editor, "sweep:start", { roomId: f.roomId, axes: AXES, size: 48, iterations: 4 });
+    const reply = await request(editor, "sweep:start", {
+      roomId: f.roomId,
+      axes: AXES,
+      size: 48,
+      iterations: CELL_ITERATIONS,
+    });
     if (!reply.ok) throw new Error(reply.error);
     expect(reply.sweep.cells.map((c) => c.values)).toEqual([
       { styleWeight: 10, tvWeight: 0 },
-      { styleWeight: 10, tvWeight: 1 },
+      { styleWeight: 10, tvWeight: 1000 },
       { styleWeight: 10000, tvWeight: 0 },
-      { styleWeight: 10000, tvWeight: 1 },
+      { styleWeight: 10000, tvWeight: 1000 },
     ]);
     expect(await activity).toMatchObject({ author: { userId: f.users.editor.id }, runId: reply.sweep.sweepId });
     // a second sweep while one is going is refused
@@ -144,12 +152,12 @@ describe("sweeps", () => {
       (u) => u.sweep.sweepId === reply.sweep.sweepId && u.sweep.cells.every((c) => c.status === "completed"),
     );
     sweep = done.sweep;
-    expect(sweep.cells.every((c) => c.iteration === 4)).toBe(true);
+    expect(sweep.cells.every((c) => c.iteration === CELL_ITERATIONS)).toBe(true);
     // the cells ran in the service's engine processes, on ONNX Runtime (the default backend)
     expect(sweep.cells.map((c) => c.backend)).toEqual(["onnx", "onnx", "onnx", "onnx"]);
     for (const frames of [viewerFrames, ownerFrames]) {
       const finals = [0, 1, 2, 3].map((i) => frames.filter((fr) => fr.cell === i && fr.mime === "image/png").at(-1));
-      expect(finals.every((fr) => fr && fr.width === 48 && fr.iteration === 4)).toBe(true);
+      expect(finals.every((fr) => fr && fr.width === 48 && fr.iteration === CELL_ITERATIONS)).toBe(true);
     }
     // the cells differ: the swept values reach the engine (same seed and init: ignored values would give identical pixels)
     const finals = await Promise.all(
@@ -193,13 +201,24 @@ describe("sweeps", () => {
       ["styleWeight", 10000],
       ["tvWeight", 0],
     ]);
-    // it starts from the cell's image, not from the content photo
+    // it starts from the cell's image: not from the content photo, nor from cell 1's (both swept
+    // values differ; cells 0 and 3, one value off, are too near cell 2's picture to tell apart here)
     const first = await previewImage(await waitFor(viewer, "run:preview", (p) => p.runId === reply.run.runId));
     expect(first.width).toBe(64);
-    const cellImage = await imageAt(path.join(f.dataDir, "sweeps", sweep.sweepId, "2.png"), first.width, first.height);
     const contentRow = await f.db.image.findUniqueOrThrow({ where: { id: f.contentImageId } });
     const content = await imageAt(imageFilePath(contentRow, { dataDir: f.dataDir }), first.width, first.height);
-    expect(pixelDistance(first, cellImage)).toBeLessThan(pixelDistance(first, content));
+    const cells = await Promise.all(
+      [0, 1, 2, 3].map((i) =>
+        imageAt(path.join(f.dataDir, "sweeps", sweep.sweepId, `${i}.png`), first.width, first.height),
+      ),
+    );
+    const toContent = pixelDistance(first, content);
+    const toCells = cells.map((cell) => pixelDistance(first, cell));
+    console.log(
+      `[sweeps] promoted run's first frame: ${toCells.map((d) => d.toFixed(1)).join(", ")} from cells 0–3, ${toContent.toFixed(1)} from the content photo`,
+    );
+    expect(toCells[2]).toBeLessThan(0.3 * toContent);
+    expect(toCells[2]).toBeLessThan(0.5 * toCells[1]!);
     const end = waitFor(
       owner,
       "run:update",
