@@ -27,6 +27,15 @@
  *   npm run bench:quality [-- --size 512 --iterations 500 --styles starry_night,the_scream]
  *   npm run bench:quality -- --single-scale --styles the_scream  # the CLI's single-scale default
  *   npm run bench:quality -- --budget 60 --score-every 10            # ratio reached in 60 s per pair
+ *
+ * Schedules (issue 24): each --schedule is one variant, run for every pair right after the
+ * others (interleaved, so they meet the same load): "even" (the default split) or per-level
+ * shares of --iterations coarse to fine, e.g. "8:4:2:1:1" (shareIterations), or per-level
+ * counts, e.g. "60,40,25,15,40" (--iterations then unused), any of them with "@<stall>" for the
+ * stall stop (multiscale.stall: a coarse level ends when its loss falls by less than that per
+ * iteration, and its rest goes to the full-size level).
+ *
+ *   npm run bench:quality -- --styles starry_night --schedule even --schedule 4:4:4:4:1@0.002
  */
 import { spawn } from "node:child_process";
 import os from "node:os";
@@ -39,11 +48,12 @@ import { decodeImage, fitWithin, resizeImage } from "../src/image.ts";
 import { VggObjective } from "../src/objective.ts";
 import { OnnxObjective, OnnxVgg } from "../src/onnx-objective.ts";
 import { loadOnnxRuntime } from "../src/onnx-runtime.ts";
+import { shareIterations } from "../src/multiscale.ts";
 import { DEFAULTS, stylize } from "../src/stylize.ts";
 import { VggFeatures } from "../src/vgg.ts";
 import { loadVggWeightArrays, loadVggWeights } from "../src/weights.ts";
 import type { RgbImage } from "../src/api.ts";
-import { checkpointIterations, firstReaching } from "./time-to-quality.ts";
+import { checkpointIterations, firstReaching, parseSchedule } from "./time-to-quality.ts";
 
 const IMAGES = process.env.ATELIER_IMAGES ?? resolve(import.meta.dirname, "../../../../shared/images");
 
@@ -68,6 +78,8 @@ const { values } = parseArgs({
     "score-every": { type: "string", default: "25" },
     // stop each pair at this many wall seconds (its ratio then is what that budget reaches)
     budget: { type: "string" },
+    // one variant per flag, coarse-to-fine only: "even" or shares "a:b:…", optionally "@stall"
+    schedule: { type: "string", multiple: true, default: ["even"] },
   },
 });
 const size = Number(values.size);
@@ -79,6 +91,8 @@ const scoreEvery = Number(values["score-every"]);
 const budget = values.budget === undefined ? null : Number(values.budget);
 if (!Number.isInteger(scoreEvery) || scoreEvery < 1) throw new Error(`bad --score-every: ${values["score-every"]}`);
 if (budget !== null && !(budget > 0)) throw new Error(`bad --budget: ${values.budget}`);
+const schedules = values.schedule.map((spec) => ({ spec, ...parseSchedule(spec) }));
+if (!multiscale && values.schedule.some((s) => s !== "even")) throw new Error("--schedule needs coarse to fine");
 
 /**
  * jcjohnson's score, 5 · content(relu4_2) + 100 · Σ style(relu1_1…relu5_1), no TV, of images
@@ -171,6 +185,7 @@ if (size !== 512) console.log(`note: the references are 512 px scores; at ${size
 const rows: string[][] = [
   [
     "pair",
+    "schedule",
     "backend",
     "matmul GFLOP/s",
     "Gatys loss",
@@ -178,80 +193,113 @@ const rows: string[][] = [
     "ratio",
     "iterations",
     "seconds",
+    "s coarse",
     "s to reference",
     "iterations to reference",
   ],
 ];
 for (const name of styles) {
   const style = await decodeImage(resolve(IMAGES, `${name}.jpg`));
-  const matmul = await matmulGflops();
-  const started = performance.now();
-  let excluded = 0; // ms the bench spent taking checkpoints, on the run's own thread
-  const run = stylize({
-    content,
-    styles: [{ image: style, weight: 1 }],
-    size,
-    iterations,
-    multiscale,
-  });
-  const info = await run.ready;
-  const at = checkpointIterations(
-    (info.levels ?? [{ iterations }]).map((l) => l.iterations),
-    scoreEvery,
-  );
-  const checkpoints: Checkpoint[] = [];
-  let done = 0;
-  let stopping = false;
-  for await (const event of run) {
-    done = event.iteration;
+  for (const schedule of schedules) {
+    const matmul = await matmulGflops();
+    const started = performance.now();
+    let excluded = 0; // ms the bench spent taking checkpoints, on the run's own thread
+    const perScale = schedule.counts ?? (schedule.shares ? shareIterations(iterations, schedule.shares) : null);
+    const total = perScale ? perScale.reduce((a, b) => a + b, 0) : iterations;
+    const levelCount = perScale?.length ?? 0;
+    const run = stylize({
+      content,
+      styles: [{ image: style, weight: 1 }],
+      size,
+      iterations: total,
+      multiscale: !multiscale
+        ? false
+        : {
+            ...(perScale ? { iterationsPerScale: perScale } : {}),
+            ...(schedule.stall !== null ? { stall: schedule.stall } : {}),
+          },
+    });
+    const info = await run.ready;
+    const finalLevel = (info.levels?.length ?? 1) - 1;
+    if (levelCount > 0 && levelCount !== finalLevel + 1)
+      throw new Error(`--schedule ${schedule.spec}: ${finalLevel + 1} levels`);
+    const checkpoints: Checkpoint[] = [];
+    let done = 0;
+    let stopping = false;
+    // A coarse level's end is only known when the next level's first event comes (the stall stop
+    // moves it), so each coarse event's image is held until then; at full size, every --score-every.
+    let held: (Checkpoint & { scale: number }) | null = null;
+    let finalStart: number | null = null;
+    let at = new Set<number>();
+    const perLevel: number[] = [];
+    let coarseSeconds = 0; // wall seconds when the full-size level starts
+    for await (const event of run) {
+      done = event.iteration;
+      perLevel[event.scale] = (perLevel[event.scale] ?? 0) + 1;
+      const seconds = (performance.now() - started - excluded) / 1000;
+      const overBudget = budget !== null && seconds >= budget;
+      if (held && event.scale !== held.scale) {
+        checkpoints.push(held); // the level before this event's ended there
+        if (event.scale === finalLevel) coarseSeconds = held.seconds;
+        held = null;
+      }
+      const coarse = event.scale !== finalLevel;
+      if (!coarse && finalStart === null) {
+        finalStart = event.iteration - 1;
+        at = checkpointIterations([total - finalStart], scoreEvery);
+      }
+      if (coarse || at.has(event.iteration - (finalStart ?? 0)) || (overBudget && !stopping)) {
+        // the event arrives before the run's next step starts, so this is that iteration's image
+        const taking = performance.now();
+        const point = { iteration: event.iteration, seconds, image: await run.currentImage() };
+        if (coarse) held = { ...point, scale: event.scale };
+        else checkpoints.push(point);
+        excluded += performance.now() - taking;
+      }
+      if (overBudget && !stopping) {
+        stopping = true;
+        run.update({ iterations: event.iteration });
+      }
+    }
+    if (held) checkpoints.push(held); // stopped in a coarse level
+    const result = await run.result;
     const seconds = (performance.now() - started - excluded) / 1000;
-    const overBudget = budget !== null && seconds >= budget;
-    if (at.has(event.iteration) || (overBudget && !stopping)) {
-      // the event arrives before the run's next step starts, so this is that iteration's image
-      const taking = performance.now();
-      checkpoints.push({ iteration: event.iteration, seconds, image: await run.currentImage() });
-      excluded += performance.now() - taking;
+    const width = result.width;
+    const height = result.height;
+    if (checkpoints.at(-1)?.iteration !== done) checkpoints.push({ iteration: done, seconds, image: result });
+    const scorer = await gatysScorer(content, style, width, height, run.info.backend);
+    const reference = REFERENCE_512[name]!;
+    const scored: (Checkpoint & { score: number })[] = [];
+    let score = Number.NaN;
+    try {
+      for (const c of checkpoints) {
+        const s = await scorer.score(c.iteration === done ? result : c.image);
+        if (c.iteration === done) score = s;
+        scored.push({ ...c, score: s });
+        console.log(
+          `    ${name} @${c.iteration} (${c.seconds.toFixed(1)} s): ${s.toExponential(3)} (${(s / reference).toFixed(3)})`,
+        );
+      }
+    } finally {
+      scorer.dispose();
     }
-    if (overBudget && !stopping) {
-      stopping = true;
-      run.update({ iterations: event.iteration });
-    }
+    const reached = firstReaching(scored, reference);
+    rows.push([
+      `tubingen × ${name}`,
+      `${schedule.spec} (${Array.from(perLevel, (n) => n ?? 0).join("/")})`,
+      run.info.backend,
+      matmul.toFixed(0),
+      score.toExponential(3),
+      reference.toExponential(2),
+      (score / reference).toFixed(3),
+      String(done),
+      seconds.toFixed(1),
+      coarseSeconds.toFixed(1),
+      reached ? reached.seconds.toFixed(1) : "—",
+      reached ? String(reached.iteration) : "—",
+    ]);
+    console.log(`  ${rows.at(-1)!.join("  ")}`);
   }
-  const result = await run.result;
-  const seconds = (performance.now() - started - excluded) / 1000;
-  const width = result.width;
-  const height = result.height;
-  if (checkpoints.at(-1)?.iteration !== done) checkpoints.push({ iteration: done, seconds, image: result });
-  const scorer = await gatysScorer(content, style, width, height, run.info.backend);
-  const reference = REFERENCE_512[name]!;
-  const scored: (Checkpoint & { score: number })[] = [];
-  let score = Number.NaN;
-  try {
-    for (const c of checkpoints) {
-      const s = await scorer.score(c.iteration === done ? result : c.image);
-      if (c.iteration === done) score = s;
-      scored.push({ ...c, score: s });
-      console.log(
-        `    ${name} @${c.iteration} (${c.seconds.toFixed(1)} s): ${s.toExponential(3)} (${(s / reference).toFixed(3)})`,
-      );
-    }
-  } finally {
-    scorer.dispose();
-  }
-  const reached = firstReaching(scored, reference);
-  rows.push([
-    `tubingen × ${name}`,
-    run.info.backend,
-    matmul.toFixed(0),
-    score.toExponential(3),
-    reference.toExponential(2),
-    (score / reference).toFixed(3),
-    String(done),
-    seconds.toFixed(1),
-    reached ? reached.seconds.toFixed(1) : "—",
-    reached ? String(reached.iteration) : "—",
-  ]);
-  console.log(`  ${rows.at(-1)!.join("  ")}`);
 }
 const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
 console.log(

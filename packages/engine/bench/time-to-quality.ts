@@ -21,3 +21,30 @@ export function checkpointIterations(levels: readonly number[], every: number): 
 export function firstReaching<T extends { score: number }>(scored: readonly T[], reference: number): T | null {
   return scored.find((c) => c.score <= reference) ?? null;
 }
+
+/**
+ * A --schedule variant: "even" (the default split), per-level shares "a:b:…" of --iterations
+ * or per-level counts "a,b,…", any optionally followed by "@<stall>" (multiscale.stall).
+ * Throws on anything else.
+ */
+export function parseSchedule(spec: string): {
+  shares: number[] | null;
+  counts: number[] | null;
+  stall: number | null;
+} {
+  const [split = "", stallText, ...more] = spec.split("@");
+  const stall = stallText === undefined ? null : Number(stallText);
+  const counts = split.includes(",") ? split.split(",").map(Number) : null;
+  const shares = split === "even" || counts ? null : split.split(":").map(Number);
+  if (
+    more.length > 0 ||
+    (stall !== null && !(stall > 0 && Number.isFinite(stall))) ||
+    (shares !== null && shares.some((x) => !(x > 0 && Number.isFinite(x)))) ||
+    (counts !== null && counts.some((x) => !(Number.isInteger(x) && x >= 1)))
+  ) {
+    throw new Error(
+      `bad --schedule '${spec}': "even", shares like "8:4:2:1:1" or counts like "60,40,25,15,40", optionally "@0.001"`,
+    );
+  }
+  return { shares, counts, stall };
+}

@@ -73,8 +73,12 @@ export interface StylizeOptions {
    * it, L-BFGS keeps 20 curvature pairs instead of 100. Default: no tiling.
    */
   tile?: number;
-  /** coarse-to-fine: start small, ×√2 per level up to `size` */
-  multiscale?: boolean | { iterationsPerScale?: number[]; minSize?: number };
+  /**
+   * coarse-to-fine: start small, ×√2 per level up to `size`. `stall`: end a coarse level early
+   * when its loss falls by less than this (relative) per iteration, averaged over the last 5;
+   * its remaining iterations go to the final level (which always runs its count).
+   */
+  multiscale?: boolean | { iterationsPerScale?: number[]; minSize?: number; stall?: number };
   signal?: AbortSignal;
 }
 

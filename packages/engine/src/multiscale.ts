@@ -74,3 +74,47 @@ export function replanIterations(
   for (let i = 1; i < rest.length; i++) next[level + i] = rest[i]!;
   return next;
 }
+
+/**
+ * `total` iterations over levels in proportion to `shares` (coarse to fine), rounded so the
+ * counts add up to `total` (largest remainders first) and every level keeps ≥ 1. Lets a
+ * schedule put few iterations on the full-size level, where each costs the most.
+ */
+export function shareIterations(total: number, shares: readonly number[]): number[] {
+  if (shares.length === 0 || shares.some((s) => !(s > 0) || !Number.isFinite(s))) {
+    throw new EngineError("bad_options", `iteration shares must be positive numbers, got ${shares.join(", ")}`);
+  }
+  if (total < shares.length) {
+    throw new EngineError("bad_options", `${total} iterations cannot cover ${shares.length} levels`);
+  }
+  const sum = shares.reduce((a, b) => a + b, 0);
+  const exact = shares.map((s) => (total * s) / sum);
+  const counts = exact.map((x) => Math.floor(x));
+  let left = total - counts.reduce((a, b) => a + b, 0);
+  const order = exact.map((x, i) => ({ i, frac: x - Math.floor(x) })).sort((a, b) => b.frac - a.frac || b.i - a.i);
+  for (let k = 0; left > 0; k++, left--) counts[order[k]!.i]! += 1;
+  // a tiny share still runs one iteration, taken from the largest level
+  for (let i = 0; i < counts.length; i++) {
+    if (counts[i] === 0) {
+      counts[i] = 1;
+      counts[counts.indexOf(Math.max(...counts))]! -= 1;
+    }
+  }
+  return counts;
+}
+
+/** Iterations the stall test looks back over: L-BFGS's loss does not fall evenly step by step. */
+export const STALL_WINDOW = 5;
+
+/**
+ * Whether a level's loss has stalled: over the last STALL_WINDOW iterations it fell by less
+ * than `threshold` (relative) per iteration on average. `losses`: the level's totals so far,
+ * in order. False until the level has run STALL_WINDOW + 1 iterations.
+ */
+export function stalled(losses: readonly number[], threshold: number): boolean {
+  if (losses.length <= STALL_WINDOW) return false;
+  const then = losses[losses.length - 1 - STALL_WINDOW]!;
+  const now = losses[losses.length - 1]!;
+  if (!(then > 0)) return false;
+  return (then - now) / then / STALL_WINDOW < threshold;
+}

@@ -33,6 +33,8 @@ export interface ResolvedOptions {
   styleLayers: LayerName[];
   /** levels and iterations per level (validated up front) */
   plan: ScalePlan;
+  /** multiscale.stall: a coarse level ends when its loss falls by less than this per iteration */
+  stall: number | null;
   /** ATELIER_VGG19 (or the default folder) as it was when the run started */
   weightsSource: string;
   signal: AbortSignal | undefined;
@@ -124,7 +126,8 @@ export function resolveOptions(options: StylizeOptions): ResolvedOptions {
   const multiscale = options.multiscale;
   if (multiscale !== undefined && typeof multiscale !== "boolean") {
     if (typeof multiscale !== "object" || multiscale === null)
-      throw bad("multiscale must be a boolean or { iterationsPerScale?, minSize? }");
+      throw bad("multiscale must be a boolean or { iterationsPerScale?, minSize?, stall? }");
+    if (multiscale.stall !== undefined) finiteAtLeast("multiscale.stall", multiscale.stall, 0, true);
     if (multiscale.minSize !== undefined)
       intInRange("multiscale.minSize", multiscale.minSize, LIMITS.minSize, LIMITS.maxSize);
     if (multiscale.iterationsPerScale !== undefined) {
@@ -164,6 +167,7 @@ export function resolveOptions(options: StylizeOptions): ResolvedOptions {
     contentLayers,
     styleLayers,
     plan: planScales(size, iterations, multiscale),
+    stall: typeof multiscale === "object" ? (multiscale.stall ?? null) : null,
     weightsSource: defaultWeightsSource(),
     signal: options.signal,
   };

@@ -16,7 +16,7 @@ import { decodeImage, resizeImage } from "./image.ts";
 import { decodeStyleMasks, masksAtSize } from "./mask-images.ts";
 import { TILED_LBFGS_HISTORY, isTiled } from "./tiles.ts";
 import { TiledLevel } from "./tiled-level.ts";
-import { replanIterations } from "./multiscale.ts";
+import { replanIterations, stalled } from "./multiscale.ts";
 import { continueLevels, planLevels, styleDimsAt, type Level } from "./level-plan.ts";
 import { WholeLevel, type LevelSteps } from "./level-steps.ts";
 import { RunNetwork } from "./network.ts";
@@ -363,6 +363,8 @@ class StyleRun {
     const { width, height } = this.snapshot!;
     const counts = progress.counts;
     let doneInLevel = 0;
+    const losses: number[] = []; // this level's totals, for the stall stop
+    const final = counts.length - 1;
     while (doneInLevel < counts[level]!) {
       this.checkAbort();
       const applied = this.applyPending(progress.weights, counts, level, doneInLevel, progress.iteration);
@@ -391,6 +393,17 @@ class StyleRun {
         });
       }
       doneInLevel += n;
+      for (const t of terms) losses.push(t.total);
+      if (
+        this.opts.stall !== null &&
+        level < final &&
+        doneInLevel < counts[level]! &&
+        stalled(losses, this.opts.stall)
+      ) {
+        // this level has settled: its iterations pay more at the final level
+        counts[final]! += counts[level]! - doneInLevel;
+        counts[level] = doneInLevel;
+      }
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }

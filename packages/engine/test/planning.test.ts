@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { toFloatPixels, toRgbImage, transferLuminance } from "../src/color.ts";
 import { EngineError } from "../src/errors.ts";
 import { levelSizes, splitIterations } from "@atelier/protocol";
-import { planScales, replanIterations } from "../src/multiscale.ts";
+import { STALL_WINDOW, planScales, replanIterations, shareIterations, stalled } from "../src/multiscale.ts";
 import { Rng } from "../src/rng.ts";
 
 describe("multiscale levels", () => {
@@ -32,6 +32,44 @@ describe("multiscale levels", () => {
       iterations: [5, 4, 3, 2, 1],
     });
     expect(() => planScales(256, 10, { minSize: 64, iterationsPerScale: [1] })).toThrow(EngineError);
+  });
+
+  it("shares iterations over levels in proportion, every level ≥ 1, adding up to the total", () => {
+    expect(shareIterations(180, [60, 40, 25, 15, 40])).toEqual([60, 40, 25, 15, 40]);
+    expect(shareIterations(500, [1, 1, 1, 1, 1])).toEqual([100, 100, 100, 100, 100]);
+    // the rounding remainder by largest fraction, ties to the finer level
+    expect(shareIterations(8, [1, 1, 1, 1, 1])).toEqual([1, 1, 2, 2, 2]);
+    expect(shareIterations(10, [3, 1])).toEqual([7, 3]); // 7.5 : 2.5
+    expect(shareIterations(5, [100, 1, 1, 1, 1])).toEqual([1, 1, 1, 1, 1]);
+    const big = shareIterations(1001, [8, 4, 2, 1, 1]);
+    expect(big.reduce((a, b) => a + b, 0)).toBe(1001);
+    expect(big[0]).toBeGreaterThan(big[1]!);
+    expect(() => shareIterations(3, [1, 1, 1, 1])).toThrow(EngineError);
+    expect(() => shareIterations(10, [1, 0])).toThrow(EngineError);
+  });
+
+  it("calls a level stalled when its loss falls by less than the threshold per iteration", () => {
+    const falling = Array.from({ length: 20 }, (_, i) => 100 * 0.97 ** i); // 3 % per iteration
+    expect(stalled(falling, 0.01)).toBe(false);
+    expect(stalled(falling, 0.05)).toBe(true);
+    // never before the window is full, however flat
+    expect(
+      stalled(
+        Array.from({ length: STALL_WINDOW }, () => 1),
+        0.5,
+      ),
+    ).toBe(false);
+    expect(
+      stalled(
+        Array.from({ length: STALL_WINDOW + 1 }, () => 1),
+        0.001,
+      ),
+    ).toBe(true);
+    // averaged over the window: one big drop five steps back still counts
+    expect(stalled([100, 90, 90, 90, 90, 90], 0.01)).toBe(false);
+    expect(stalled([100, 90, 90, 90, 90, 90, 90], 0.01)).toBe(true);
+    // a rising loss (L-BFGS can overshoot) is a stall
+    expect(stalled([1, 1, 1, 1, 1, 1.1], 0.001)).toBe(true);
   });
 
   it("replans a new total: growth to the final level, cuts from the coarse levels first", () => {

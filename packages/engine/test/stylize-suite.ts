@@ -231,6 +231,16 @@ export function stylizeSuite(backend: "wasm" | "onnx"): void {
       const custom = stylize(options({ multiscale: { minSize: 32, iterationsPerScale: [1, 1, 2] } }));
       expect((await collect(custom)).map((e) => e.scale)).toEqual([0, 1, 2, 2]);
       expect(() => stylize(options({ multiscale: { minSize: 32, iterationsPerScale: [1, 2] } }))).toThrow(/3 levels/);
+
+      // The stall stop: at threshold 1 every coarse level "stalls" as soon as the window is full
+      // (STALL_WINDOW + 1 = 6 iterations); the rest goes to the final level, the total is kept.
+      const stalling = stylize(options({ multiscale: { minSize: 32, iterationsPerScale: [8, 8, 2], stall: 1 } }));
+      expect((await collect(stalling)).map((e) => e.scale)).toEqual([
+        ...Array<number>(6).fill(0),
+        ...Array<number>(6).fill(1),
+        ...Array<number>(6).fill(2),
+      ]);
+      expect(() => stylize(options({ multiscale: { stall: 0 } }))).toThrow(/multiscale.stall/);
     });
 
     it("keeps the content's colours with originalColors", async () => {
