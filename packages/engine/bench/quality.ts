@@ -179,6 +179,7 @@ console.log(
   `quality: tubingen × ${styles.length} styles, ${size} px, ${iterations} iterations, engine defaults ` +
     `(${DEFAULTS.optimizer}, init ${DEFAULTS.init}, ${multiscale ? "coarse-to-fine" : "single scale"}), backend ${backend}` +
     (budget !== null ? `, budget ${budget} s per pair` : "") +
+    `; schedules ${values.schedule.join(" | ")} (counts "a,b,…" replace --iterations)` +
     `; scored at each level's end and every ${scoreEvery} iterations at full size (scoring after the run, not timed)`,
 );
 if (size !== 512) console.log(`note: the references are 512 px scores; at ${size} px the ratio is not comparable`);
