@@ -5,7 +5,7 @@
  * answer delays that by a bounded time and changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultRoomDocument } from "@atelier/protocol";
+import { defaultRoomDocument, type IterationStats } from "@atelier/protocol";
 import type { DocumentStore } from "../src/rooms/document-store.ts";
 import { MemoryDocumentStore } from "../src/rooms/document-store-memory.ts";
 import { createLogger } from "../src/common/log.ts";
@@ -47,6 +47,43 @@ describe("LiveRoom.applyChange", () => {
     expect(room.applyChange("contentWeight", 7, 11, author)).toBe(true);
     expect(room.document.contentWeight).toBe(7);
     expect(room.version).toBe(12);
+  });
+});
+
+describe("LiveRoom.pushStats", () => {
+  const stats = (iteration: number, total: number): IterationStats => ({
+    runId: "run-1",
+    iteration,
+    scale: 0,
+    total,
+    content: total / 2,
+    style: { conv1_1: total / 2 },
+    tv: 0,
+    ms: 10,
+  });
+
+  it("keeps an iteration heard twice (read from the store, then its event) once, and a redone one after a resume", () => {
+    const room = new LiveRoom({
+      id: "room-1",
+      name: "Room",
+      document: defaultRoomDocument(),
+      version: 1,
+      fieldVersions: {},
+      fieldAuthors: {},
+    });
+    room.showRun([stats(1, 9), stats(2, 8)], null);
+    room.pushStats(stats(2, 8));
+    room.pushStats(stats(3, 7));
+    room.pushStats(stats(3, 7));
+    expect(room.history.map((h) => h.iteration)).toEqual([1, 2, 3]);
+    // resumed from the checkpoint of iteration 2: iteration 3 is redone, with other figures
+    room.rewindHistory("run-1", 2);
+    room.pushStats(stats(3, 6.5));
+    expect(room.history.map((h) => [h.iteration, h.total])).toEqual([
+      [1, 9],
+      [2, 8],
+      [3, 6.5],
+    ]);
   });
 });
 

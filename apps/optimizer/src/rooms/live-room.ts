@@ -106,7 +106,18 @@ export class LiveRoom {
     return true;
   }
 
+  /**
+   * One iteration's figures, once: a room loaded in a cluster reads the history from Redis while
+   * the same iteration's event may still be on its way over pub/sub, and would show it twice. A
+   * redone iteration (a resumed run) has other figures and is kept; rewindHistory drops the old one.
+   */
   pushStats(stats: IterationStats): void {
+    for (let i = this.history.length - 1; i >= 0; i--) {
+      const held = this.history[i]!;
+      if (held.runId !== stats.runId) continue;
+      if (held.iteration < stats.iteration) break;
+      if (held.iteration === stats.iteration && held.total === stats.total) return;
+    }
     this.history.push(stats);
     if (this.history.length > MAX_LOSS_HISTORY) this.history.splice(0, this.history.length - MAX_LOSS_HISTORY);
   }
