@@ -10,6 +10,8 @@
  * the initial image, so a weight shows as an exact ratio and a layer or pooling choice as a
  * different figure, without a long optimisation.
  */
+// test-plan: one database engine (the settings travel through the same Run row code on both; the
+// PostgreSQL pass has runs.test.ts for the row itself)
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRunParams, serializeRoomDocument } from "@atelier/db";
 import { decodeImage, type RgbImage } from "@atelier/engine";
