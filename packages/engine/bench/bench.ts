@@ -209,7 +209,8 @@ interface ConvTiming {
  */
 async function convsChild(width: number, height: number, rounds: number, objectiveOnly: boolean): Promise<void> {
   const { loadOnnxRuntime, createSession } = await import("../src/onnx-runtime.ts");
-  const { convGraph, layerShape } = await import("../src/onnx-graph.ts");
+  const { layerShape } = await import("../src/onnx-graph.ts");
+  const { convGraph } = await import("../src/onnx-conv-graph.ts");
   const { loadVggWeightArrays } = await import("../src/weights.ts");
   const ort = await loadOnnxRuntime();
   const { convs } = await loadVggWeightArrays(CONVS.length);

@@ -19,7 +19,7 @@
  */
 import { Builder } from "./onnx-builder.ts";
 import { STYLE_IO, gramOf, styleTerm } from "./onnx-style-terms.ts";
-import { winogradConv, type ConvAlgorithm, type ConvAlgorithms } from "./onnx-winograd.ts";
+import { winogradConv, type ConvAlgorithms } from "./onnx-winograd.ts";
 import { VGG_MEAN_BGR, type Pooling } from "./vgg.ts";
 import { VGG19_CONVS } from "./weights-manifest.ts";
 
@@ -85,7 +85,7 @@ function poolsAfter(i: number, last: number): boolean {
 }
 
 /** HWIO → OIHW (ONNX Conv and ConvTranspose weights). */
-function oihw(kernel: Float32Array, cin: number, cout: number): Float32Array {
+export function oihw(kernel: Float32Array, cin: number, cout: number): Float32Array {
   const out = new Float32Array(kernel.length);
   for (let ky = 0; ky < 3; ky++)
     for (let kx = 0; kx < 3; kx++)
@@ -96,7 +96,7 @@ function oihw(kernel: Float32Array, cin: number, cout: number): Float32Array {
 }
 
 /** W̃[ci][co][ky][kx] = W[co][ci][2−ky][2−kx]: the input gradient of a 'same' 3×3 conv as a forward conv. */
-function flippedOihw(kernel: Float32Array, cin: number, cout: number): Float32Array {
+export function flippedOihw(kernel: Float32Array, cin: number, cout: number): Float32Array {
   const out = new Float32Array(kernel.length);
   for (let ky = 0; ky < 3; ky++)
     for (let kx = 0; kx < 3; kx++)
@@ -428,35 +428,4 @@ export function matmulGraph(n: number): Uint8Array {
   const m = b.input("b", [n, n]);
   b.output("c", b.op("MatMul", [a, m]), [n, n]);
   return b.encode(`matmul_${n}`);
-}
-
-/**
- * One conv of VGG-19 alone — conv i's forward (x [1, Cin, h, w] → y [1, Cout, h, w], no bias)
- * or its input gradient (the flipped-kernel conv, [1, Cout, h, w] → [1, Cin, h, w]) — by
- * `algorithm`: the bench's per-layer timings and the Winograd tests.
- */
-export function convGraph(
-  conv: RawConv,
-  i: number,
-  width: number,
-  height: number,
-  direction: "forward" | "gradient",
-  algorithm: ConvAlgorithm,
-): Uint8Array {
-  const b = new Builder();
-  const { inChannels, outChannels } = VGG19_CONVS[i]!;
-  const [cin, cout] = direction === "forward" ? [inChannels, outChannels] : [outChannels, inChannels];
-  const weights =
-    direction === "forward"
-      ? oihw(conv.kernel, inChannels, outChannels)
-      : flippedOihw(conv.kernel, inChannels, outChannels);
-  const x = b.input("x", [1, cin, height, width]);
-  let y: string;
-  if (algorithm === "direct") {
-    y = b.op("Conv", [x, b.floats(weights, [cout, cin, 3, 3])], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] });
-  } else {
-    y = winogradConv(b, x, weights, { cin, cout, h: height, w: width }, algorithm);
-  }
-  b.output("y", y, [1, cout, height, width]);
-  return b.encode(`conv${i}_${direction}_${algorithm}`);
 }

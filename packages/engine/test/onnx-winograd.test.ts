@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { STYLE_LAYERS, loadFloatImage, objectiveWeights } from "./objective-fixtures.ts";
 import type { Evaluation, FloatImage } from "../src/objective.ts";
-import { convGraph } from "../src/onnx-graph.ts";
+import { convGraph } from "../src/onnx-conv-graph.ts";
 import { OnnxObjective, OnnxVgg } from "../src/onnx-objective.ts";
 import { createSession, loadOnnxRuntime, type OrtModule } from "../src/onnx-runtime.ts";
 import type { ConvAlgorithm, ConvAlgorithms } from "../src/onnx-winograd.ts";
