@@ -27,7 +27,15 @@ describe("speed model", () => {
 
   it("a run's sample is its compute time over the pixel-iterations of its plan at its real aspect", () => {
     const work = planPixelIterations(params, 512, 384);
-    expect(work).toBe([128, 181, 256, 362, 512].reduce((sum, s) => sum + s * Math.round(s * 0.75) * 20, 0));
+    // levels 128 … 512 px with 32/22/14/10/22 of the 100 iterations (splitIterations)
+    const levels = [
+      [128, 32],
+      [181, 22],
+      [256, 14],
+      [362, 10],
+      [512, 22],
+    ] as const;
+    expect(work).toBe(levels.reduce((sum, [s, n]) => sum + s * Math.round(s * 0.75) * n, 0));
     const sample = sampleOf({ backend: "onnx", params, computeMs: work * 0.005, width: 512, height: 384 })!;
     expect(sample.msPerPixelIteration).toBeCloseTo(0.005, 12);
     // so the estimate of the same settings gives back the run's own compute time

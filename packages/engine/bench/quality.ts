@@ -29,13 +29,14 @@
  *   npm run bench:quality -- --budget 60 --score-every 10            # ratio reached in 60 s per pair
  *
  * Schedules (issue 24): each --schedule is one variant, run for every pair right after the
- * others (interleaved, so they meet the same load): "even" (the default split) or per-level
+ * others (interleaved, so they meet the same load): "default" (the default split,
+ * splitIterations in @atelier/protocol) or per-level
  * shares of --iterations coarse to fine, e.g. "8:4:2:1:1" (shareIterations), or per-level
  * counts, e.g. "60,40,25,15,40" (--iterations then unused), any of them with "@<stall>" for the
  * stall stop (multiscale.stall: a coarse level ends when its loss falls by less than that per
  * iteration, and its rest goes to the full-size level).
  *
- *   npm run bench:quality -- --styles starry_night --schedule even --schedule 4:4:4:4:1@0.002
+ *   npm run bench:quality -- --styles starry_night --schedule default --schedule 1:1:1:1:1 --schedule 4:4:4:4:1@0.002
  */
 import { spawn } from "node:child_process";
 import os from "node:os";
@@ -78,8 +79,8 @@ const { values } = parseArgs({
     "score-every": { type: "string", default: "25" },
     // stop each pair at this many wall seconds (its ratio then is what that budget reaches)
     budget: { type: "string" },
-    // one variant per flag, coarse-to-fine only: "even" or shares "a:b:…", optionally "@stall"
-    schedule: { type: "string", multiple: true, default: ["even"] },
+    // one variant per flag, coarse-to-fine only: "default" or shares "a:b:…", optionally "@stall"
+    schedule: { type: "string", multiple: true, default: ["default"] },
   },
 });
 const size = Number(values.size);
@@ -92,7 +93,7 @@ const budget = values.budget === undefined ? null : Number(values.budget);
 if (!Number.isInteger(scoreEvery) || scoreEvery < 1) throw new Error(`bad --score-every: ${values["score-every"]}`);
 if (budget !== null && !(budget > 0)) throw new Error(`bad --budget: ${values.budget}`);
 const schedules = values.schedule.map((spec) => ({ spec, ...parseSchedule(spec) }));
-if (!multiscale && values.schedule.some((s) => s !== "even")) throw new Error("--schedule needs coarse to fine");
+if (!multiscale && values.schedule.some((s) => s !== "default")) throw new Error("--schedule needs coarse to fine");
 
 /**
  * jcjohnson's score, 5 · content(relu4_2) + 100 · Σ style(relu1_1…relu5_1), no TV, of images

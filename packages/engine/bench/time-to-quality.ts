@@ -23,7 +23,7 @@ export function firstReaching<T extends { score: number }>(scored: readonly T[],
 }
 
 /**
- * A --schedule variant: "even" (the default split), per-level shares "a:b:…" of --iterations
+ * A --schedule variant: "default" (the default split, splitIterations), per-level shares "a:b:…" of --iterations
  * or per-level counts "a,b,…", any optionally followed by "@<stall>" (multiscale.stall).
  * Throws on anything else.
  */
@@ -35,7 +35,7 @@ export function parseSchedule(spec: string): {
   const [split = "", stallText, ...more] = spec.split("@");
   const stall = stallText === undefined ? null : Number(stallText);
   const counts = split.includes(",") ? split.split(",").map(Number) : null;
-  const shares = split === "even" || counts ? null : split.split(":").map(Number);
+  const shares = split === "default" || counts ? null : split.split(":").map(Number);
   if (
     more.length > 0 ||
     (stall !== null && !(stall > 0 && Number.isFinite(stall))) ||
@@ -43,7 +43,7 @@ export function parseSchedule(spec: string): {
     (counts !== null && counts.some((x) => !(Number.isInteger(x) && x >= 1)))
   ) {
     throw new Error(
-      `bad --schedule '${spec}': "even", shares like "8:4:2:1:1" or counts like "60,40,25,15,40", optionally "@0.001"`,
+      `bad --schedule '${spec}': "default", shares like "8:4:2:1:1" or counts like "60,40,25,15,40", optionally "@0.001"`,
     );
   }
   return { shares, counts, stall };

@@ -1,12 +1,16 @@
 /**
  * Coarse-to-fine planning: the sizes of the levels and how many iterations each gets.
  *
- * Level sizes and the even split live in @atelier/protocol (scale-plan.ts): the studio's time
- * estimate counts the same levels. The default split is even (the final level takes the remainder): coarse levels are cheap,
- * so the time still goes mostly to the full-size level, and the L-BFGS history restarts at
- * every level so each needs a comparable number of steps to settle.
+ * Level sizes and the default split live in @atelier/protocol (scale-plan.ts): the studio's time
+ * estimate and a resumed run count the same levels. The split puts most iterations on the
+ * cheap coarse levels and about a fifth at full size (splitIterations says why).
  */
-import { DEFAULT_MIN_SIZE, levelSizes, splitIterations } from "@atelier/protocol";
+import {
+  DEFAULT_MIN_SIZE,
+  levelSizes,
+  shareIterations as shareIterationsOver,
+  splitIterations,
+} from "@atelier/protocol";
 import { EngineError } from "./errors.ts";
 
 export interface ScalePlan {
@@ -75,32 +79,13 @@ export function replanIterations(
   return next;
 }
 
-/**
- * `total` iterations over levels in proportion to `shares` (coarse to fine), rounded so the
- * counts add up to `total` (largest remainders first) and every level keeps ≥ 1. Lets a
- * schedule put few iterations on the full-size level, where each costs the most.
- */
+/** @atelier/protocol's shareIterations, its RangeError as the engine's "bad_options". */
 export function shareIterations(total: number, shares: readonly number[]): number[] {
-  if (shares.length === 0 || shares.some((s) => !(s > 0) || !Number.isFinite(s))) {
-    throw new EngineError("bad_options", `iteration shares must be positive numbers, got ${shares.join(", ")}`);
+  try {
+    return shareIterationsOver(total, shares);
+  } catch (error) {
+    throw new EngineError("bad_options", (error as Error).message);
   }
-  if (total < shares.length) {
-    throw new EngineError("bad_options", `${total} iterations cannot cover ${shares.length} levels`);
-  }
-  const sum = shares.reduce((a, b) => a + b, 0);
-  const exact = shares.map((s) => (total * s) / sum);
-  const counts = exact.map((x) => Math.floor(x));
-  let left = total - counts.reduce((a, b) => a + b, 0);
-  const order = exact.map((x, i) => ({ i, frac: x - Math.floor(x) })).sort((a, b) => b.frac - a.frac || b.i - a.i);
-  for (let k = 0; left > 0; k++, left--) counts[order[k]!.i]! += 1;
-  // a tiny share still runs one iteration, taken from the largest level
-  for (let i = 0; i < counts.length; i++) {
-    if (counts[i] === 0) {
-      counts[i] = 1;
-      counts[counts.indexOf(Math.max(...counts))]! -= 1;
-    }
-  }
-  return counts;
 }
 
 /** Iterations the stall test looks back over: L-BFGS's loss does not fall evenly step by step. */

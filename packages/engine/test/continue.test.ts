@@ -15,17 +15,17 @@ const level = (side: number, iterations: number): Level => ({
 describe("continueLevels", () => {
   const levels = [level(96, 20), level(136, 20), level(192, 20), level(272, 40)];
   it("starts at the first level at least as large as the image, with all the run's iterations", () => {
-    expect(continueLevels(levels, { width: 192, height: 144 })).toEqual([{ ...level(192, 50) }, { ...level(272, 50) }]);
+    expect(continueLevels(levels, { width: 192, height: 144 })).toEqual([{ ...level(192, 78) }, { ...level(272, 22) }]);
     expect(continueLevels(levels, { width: 150, height: 100 }).map((l) => l.side)).toEqual([192, 272]);
     expect(continueLevels(levels, { width: 272, height: 204 })).toEqual([level(272, 100)]);
   });
   it("a larger image than every level continues at the last; a tiny one runs the whole plan", () => {
     expect(continueLevels(levels, { width: 1024, height: 768 })).toEqual([level(272, 100)]);
     expect(continueLevels(levels, { width: 40, height: 30 }).map((l) => [l.side, l.iterations])).toEqual([
-      [96, 25],
+      [96, 37],
       [136, 25],
-      [192, 25],
-      [272, 25],
+      [192, 16],
+      [272, 22],
     ]);
   });
 });

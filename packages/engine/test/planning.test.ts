@@ -14,17 +14,29 @@ describe("multiscale levels", () => {
     expect(levelSizes(512, null)).toEqual([512]);
   });
 
-  it("splits iterations evenly, the remainder to the final level", () => {
-    expect(splitIterations(1000, 5)).toEqual([200, 200, 200, 200, 200]);
-    expect(splitIterations(12, 5)).toEqual([2, 2, 2, 2, 4]);
+  it("splits iterations mostly over the coarse levels, about a fifth at full size", () => {
+    // bench:quality's 60/40/25/15/40 at 512 px (packages/engine/README.md, "Iteration schedule")
+    expect(splitIterations(180, 5)).toEqual([58, 39, 26, 17, 40]);
+    expect(splitIterations(1000, 5)).toEqual([324, 216, 144, 96, 220]);
+    expect(splitIterations(12, 5)).toEqual([4, 2, 2, 1, 3]);
     expect(splitIterations(3, 5)).toEqual([1, 1, 1]);
+    expect(splitIterations(7, 1)).toEqual([7]);
+    for (const levels of [2, 3, 5, 7]) {
+      for (const total of [levels, 60, 200, 2000]) {
+        const split = splitIterations(total, levels);
+        expect(split.reduce((a, b) => a + b, 0)).toBe(total);
+        expect(split.every((n) => n >= 1)).toBe(true);
+        // coarse levels never gain on the level before them
+        for (let i = 1; i < levels - 1; i++) expect(split[i]).toBeLessThanOrEqual(split[i - 1]!);
+      }
+    }
   });
 
   it("plans from the options", () => {
     expect(planScales(512, 1000, false)).toEqual({ sizes: [512], iterations: [1000] });
     expect(planScales(512, 1000, true)).toEqual({
       sizes: [128, 181, 256, 362, 512],
-      iterations: [200, 200, 200, 200, 200],
+      iterations: [324, 216, 144, 96, 220],
     });
     expect(planScales(512, 3, true)).toEqual({ sizes: [256, 362, 512], iterations: [1, 1, 1] });
     expect(planScales(256, 10, { minSize: 64, iterationsPerScale: [5, 4, 3, 2, 1] })).toEqual({

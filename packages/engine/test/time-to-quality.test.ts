@@ -25,11 +25,11 @@ describe("bench:quality's time to quality", () => {
   });
 
   it("parses --schedule variants", () => {
-    expect(parseSchedule("even")).toEqual({ shares: null, counts: null, stall: null });
+    expect(parseSchedule("default")).toEqual({ shares: null, counts: null, stall: null });
     expect(parseSchedule("8:4:2:1:1@0.002")).toEqual({ shares: [8, 4, 2, 1, 1], counts: null, stall: 0.002 });
     expect(parseSchedule("60,40,25,15,40")).toEqual({ shares: null, counts: [60, 40, 25, 15, 40], stall: null });
-    expect(parseSchedule("even@0.01")).toEqual({ shares: null, counts: null, stall: 0.01 });
-    for (const bad of ["", "odd", "1:0", "1,2.5", "even@", "even@-1", "even@1@2"]) {
+    expect(parseSchedule("default@0.01")).toEqual({ shares: null, counts: null, stall: 0.01 });
+    for (const bad of ["", "odd", "1:0", "1,2.5", "even", "default@", "default@-1", "default@1@2"]) {
       expect(() => parseSchedule(bad), bad).toThrow(/bad --schedule/);
     }
   });

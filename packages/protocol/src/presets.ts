@@ -12,9 +12,11 @@ export interface RunPreset {
  * Starting points the studio offers, all coarse to fine so the first frame comes from a small
  * level within seconds. Chosen for the engine's ONNX Runtime backend on the 2-core reference
  * machine (onnx 0.74 s per 512×384 iteration, packages/engine/README.md; the one time function,
- * speed.ts, at its onnx figure, 4:3 photo): Quick ≈ 11 s at 384 px, Balanced (the room default)
- * ≈ 1 min at 512 px, Full size ≈ 2½ min at 768 px. The optimizer README's preset table has
- * the times measured through the service (bench:first-preview, bench:estimates).
+ * speed.ts, at its onnx figure, 4:3 photo): Quick ≈ 10 s at 384 px, Balanced (the room default)
+ * ≈ 1 min at 512 px, Full size ≈ 2½ min at 768 px. Balanced's 200 iterations run 65/43/29/19/44
+ * over its five levels (splitIterations); bench:quality's 180 in that shape reached jcjohnson's
+ * reference loss (packages/engine/README.md, "Iteration schedule"). The optimizer README's preset
+ * table has the times measured through the service (bench:first-preview, bench:estimates).
  */
 export const RUN_PRESETS: readonly RunPreset[] = [
   { id: "quick", label: "Quick", settings: { size: 384, iterations: 60, multiscale: true } },

@@ -27,8 +27,8 @@ describe("render large: the run:start override", () => {
   it("runs the source's top level only, at the new size, with that level's iterations", () => {
     const source = runSettings.parse({ ...defaultRoomDocument(), size: 512, iterations: 100, multiscale: true });
     const large = renderLargeParams(source, 1024);
-    // 512 px coarse-to-fine is 128/181/256/362/512 with 20 iterations each: the top level's 20
-    expect(large).toEqual({ ...source, size: 1024, multiscale: false, iterations: 20 });
+    // 512 px coarse-to-fine is 128/181/256/362/512 with 32/22/14/10/22 iterations: the top level's 22
+    expect(large).toEqual({ ...source, size: 1024, multiscale: false, iterations: 22 });
     // a single-level run: all its iterations
     expect(renderLargeParams({ size: 64, iterations: 30, multiscale: false }, 128)).toEqual({
       size: 128,
@@ -53,10 +53,10 @@ describe("render large: the run:start override", () => {
   it("its estimate is the one time function's for those settings", () => {
     const rate = { msPerPixelIteration: 0.01 };
     const source = { size: 512, iterations: 100, multiscale: true };
-    // 20 iterations at 1024 × 768 px
-    expect(renderLargeSeconds(source, 1024, rate, 0.75)).toBeCloseTo((20 * 1024 * 768 * 0.01) / 1000, 9);
+    // the top level's 22 iterations at 1024 × 768 px
+    expect(renderLargeSeconds(source, 1024, rate, 0.75)).toBeCloseTo((22 * 1024 * 768 * 0.01) / 1000, 9);
     expect(renderLargeSeconds(source, 1024, rate)).toBeCloseTo(
-      estimateRunSeconds({ size: 1024, iterations: 20, multiscale: false }, rate),
+      estimateRunSeconds({ size: 1024, iterations: 22, multiscale: false }, rate),
       9,
     );
   });

@@ -4,22 +4,23 @@ import { DEFAULT_MIN_SIZE, defaultScalePlan, levelSizes, remainingScalePlan } fr
 describe("remainingScalePlan (resuming a coarse-to-fine run from a checkpoint)", () => {
   it("goes on in the level the checkpoint was in, with its remaining iterations, then the later levels", () => {
     const plan = defaultScalePlan(384, 200, true);
-    expect(plan).toEqual({ sizes: [96, 136, 192, 272, 384], iterations: [40, 40, 40, 40, 40] });
+    // most iterations on the cheap coarse levels, about a fifth at full size (splitIterations)
+    expect(plan).toEqual({ sizes: [96, 136, 192, 272, 384], iterations: [65, 43, 29, 19, 44] });
     expect(remainingScalePlan(384, plan, 0)).toMatchObject({
       firstLevel: 0,
       sizes: plan.sizes,
       iterations: plan.iterations,
     });
-    expect(remainingScalePlan(384, plan, 55)).toMatchObject({
+    expect(remainingScalePlan(384, plan, 80)).toMatchObject({
       firstLevel: 1,
       sizes: [136, 192, 272, 384],
-      iterations: [25, 40, 40, 40],
+      iterations: [28, 29, 19, 44],
     });
     // a checkpoint at a level's last iteration: the next level starts
-    expect(remainingScalePlan(384, plan, 80)).toMatchObject({
+    expect(remainingScalePlan(384, plan, 108)).toMatchObject({
       firstLevel: 2,
       sizes: [192, 272, 384],
-      iterations: [40, 40, 40],
+      iterations: [29, 19, 44],
     });
     expect(remainingScalePlan(384, plan, 199)).toMatchObject({ firstLevel: 4, sizes: [384], iterations: [1] });
     // nothing left (the total was cut below the checkpoint): one last iteration at full size

@@ -31,8 +31,8 @@ describe("estimateRunSeconds", () => {
   });
   it("coarse to fine counts every level the engine runs, each with its share of the iterations", () => {
     const plan = defaultScalePlan(512, 100, true);
-    expect(plan).toEqual({ sizes: [128, 181, 256, 362, 512], iterations: [20, 20, 20, 20, 20] });
-    const expected = plan.sizes.reduce((ms, s) => ms + s * s * 20 * 0.02, 0) / 1000;
+    expect(plan).toEqual({ sizes: [128, 181, 256, 362, 512], iterations: [32, 22, 14, 10, 22] });
+    const expected = plan.sizes.reduce((ms, s, i) => ms + s * s * plan.iterations[i]! * 0.02, 0) / 1000;
     expect(estimateRunSeconds({ size: 512, iterations: 100, multiscale: true }, rate)).toBeCloseTo(expected, 9);
     // far cheaper than the same iterations all at full size
     expect(expected).toBeLessThan(estimateRunSeconds({ size: 512, iterations: 100, multiscale: false }, rate) / 2);
@@ -61,7 +61,8 @@ describe("runSecondsLeft: the one time function", () => {
     expect(rateAt(banded, 400)).toBe(0.01);
     expect(rateAt(banded, 900)).toBe(0.01);
     const plan = defaultScalePlan(512, 100, true);
-    const expected = plan.sizes.reduce((ms, s) => ms + s * s * 20 * (s <= 256 ? 0.02 : 0.01), 0) / 1000;
+    const expected =
+      plan.sizes.reduce((ms, s, i) => ms + s * s * plan.iterations[i]! * (s <= 256 ? 0.02 : 0.01), 0) / 1000;
     expect(runSecondsLeft({ size: 512, iterations: 100, multiscale: true }, banded)).toBeCloseTo(expected, 9);
     expect(estimateRunSeconds({ size: 512, iterations: 100, multiscale: true }, banded)).toBeCloseTo(expected, 9);
   });
@@ -74,15 +75,20 @@ describe("runSecondsLeft: the one time function", () => {
   });
   it("while running: measured levels at their own speed, later levels scaled from the latest measured one", () => {
     const settings = { size: 512, iterations: 100, multiscale: true };
+    // levels 128/181/256/362/512 px with 32/22/14/10/22 iterations
     // the machine turned out 3× slower than the model at the first two levels
     const levelMs = [128 * 128 * 0.06, 181 * 181 * 0.06, null, null, null];
-    const left = runSecondsLeft(settings, rate, { progress: { iteration: 40, levelMs } });
-    const expected = [256, 362, 512].reduce((ms, s) => ms + s * s * 20 * 0.06, 0) / 1000;
-    expect(left).toBeCloseTo(expected, 6);
-    // half-way through level 2, measured: its own figure for its 10 iterations left
-    const mid = runSecondsLeft(settings, rate, { progress: { iteration: 50, levelMs: [1, 2, 3000, null, null] } });
-    const later = [362, 512].reduce((ms, s) => ms + s * s * 20 * (3000 / (256 * 256)), 0);
-    expect(mid).toBeCloseTo((10 * 3000 + later) / 1000, 6);
+    const left = runSecondsLeft(settings, rate, { progress: { iteration: 54, levelMs } });
+    const laterLevels = [
+      [256, 14],
+      [362, 10],
+      [512, 22],
+    ] as const;
+    expect(left).toBeCloseTo(laterLevels.reduce((ms, [s, n]) => ms + s * s * n * 0.06, 0) / 1000, 6);
+    // half-way through level 2 (7 of its 14 done), measured: its own figure for its 7 iterations left
+    const mid = runSecondsLeft(settings, rate, { progress: { iteration: 61, levelMs: [1, 2, 3000, null, null] } });
+    const later = laterLevels.slice(1).reduce((ms, [s, n]) => ms + s * s * n * (3000 / (256 * 256)), 0);
+    expect(mid).toBeCloseTo((7 * 3000 + later) / 1000, 6);
   });
   it("converges: with a constant true speed the figure falls to 0 in step with the time spent", () => {
     const settings = { size: 384, iterations: 90, multiscale: true };
