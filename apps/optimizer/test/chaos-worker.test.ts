@@ -16,7 +16,17 @@ import { testDatabaseProvider } from "@atelier/db/testing";
 import type { IterationStats } from "@atelier/protocol";
 import { startChaosCluster, type ChaosCluster } from "./support-cluster.ts";
 import { decodeImage, resizeImage } from "@atelier/engine";
-import { collect, imageAt, pixelDistance, previewImage, request, scaled, waitFor, waitUntil } from "./support.ts";
+import {
+  collect,
+  endSoonAt,
+  imageAt,
+  pixelDistance,
+  previewImage,
+  request,
+  scaled,
+  waitFor,
+  waitUntil,
+} from "./support.ts";
 
 const RESUME_TARGET_MS = 30_000;
 const CHECKPOINT_EVERY = 5;
@@ -116,13 +126,20 @@ describe.runIf(testDatabaseProvider() === "postgresql")("chaos: the worker of a 
     expect(firstAfter!.iteration).toBeGreaterThan(CHECKPOINT_EVERY);
     expect(firstAfter!.iteration).toBeLessThanOrEqual(lastBefore + 1);
 
+    // it completes on the other worker: brought near (a live edit of its iterations, which that
+    // worker follows) now that the take-over is behind it, not the ~120 iterations left at 64 px
+    const last = await endSoonAt(owner.socket, runId);
+    expect(
+      await request(owner.socket, "doc:edit", { roomId: f.roomId, field: "iterations", value: last, baseVersion: 0 }),
+    ).toMatchObject({ ok: true });
+
     await waitUntil(
       () => owner.run?.runId === runId && !["queued", "running"].includes(owner.run.status),
       "the run ended",
       90_000,
       50,
     );
-    expect(owner.run).toMatchObject({ status: "completed", iteration: 150 });
+    expect(owner.run).toMatchObject({ status: "completed", iteration: last });
     const row = await f.db.run.findUniqueOrThrow({ where: { id: runId } });
     expect(row.status).toBe("completed");
     // what it left is in the bucket too: its final image and the kept image's content-addressed file

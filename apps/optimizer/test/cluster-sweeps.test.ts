@@ -49,8 +49,12 @@ const AXES = [
   // TV 1000 against 0: the cells' pictures part, so a wrong cell promoted shows in the pixels
   { param: "tvWeight", values: [0, 1000] },
 ];
-/** long enough per cell to kill the worker in the middle of one */
-const CELL_ITERATIONS = 60;
+/**
+ * long enough per cell to kill the worker in the middle of one (the kill lands a few iterations
+ * into cell 1), and for the cells' pictures to part (sweeps.test.ts needs 20); each iteration
+ * more costs ~60 ms of CPU per cell at 48 px
+ */
+const CELL_ITERATIONS = 40;
 
 let f: Fixture;
 let gateways: OptimizerServer[] = [];
@@ -199,6 +203,9 @@ describe.runIf(testDatabaseProvider() === "postgresql")("a sweep in the cluster"
     if (!reply.ok) throw new Error(reply.error);
     expect(reply.run.params).toMatchObject({ styleWeight: 10000, tvWeight: 0, size: 64, iterations: 40 });
     const first = await previewImage(await waitFor(late, "run:preview", (p) => p.runId === reply.run.runId, 60_000));
+    // its first frame is all this test looks at: cancelled now, not after the comparisons below
+    const end = waitFor(late, "run:update", (u) => u.run.runId === reply.run.runId && u.run.status === "cancelled");
+    await request(late, "run:cancel", { roomId: f.roomId });
     // from cell 2's image: far from the content photo (the room starts from its style image) and from
     // cell 1's, whose values both differ
     const [toCell, toOther, toContent] = await Promise.all(
@@ -213,8 +220,6 @@ describe.runIf(testDatabaseProvider() === "postgresql")("a sweep in the cluster"
     );
     expect(toCell).toBeLessThan(0.3 * toContent!);
     expect(toCell).toBeLessThan(0.5 * toOther!);
-    const end = waitFor(late, "run:update", (u) => u.run.runId === reply.run.runId && u.run.status === "cancelled");
-    await request(late, "run:cancel", { roomId: f.roomId });
     await end;
 
     // the room may sweep again now that the first one ended
@@ -238,6 +243,10 @@ describe.runIf(testDatabaseProvider() === "postgresql")("a sweep in the cluster"
       { param: "styleWeight", values: [10, 100, 1000, 10000] },
       { param: "tvWeight", values: [0, 0.01, 0.1, 1] },
     ];
+    // the run holds the worker to its end before the second cell starts: 3 iterations show the
+    // order as well as the room's 40 (~3.5 s of CPU at 64 px)
+    const short = await request(owner, "doc:edit", { roomId: f.roomId, field: "iterations", value: 3, baseVersion: 0 });
+    if (!short.ok) throw new Error(short.error);
     const started = await request(editor, "sweep:start", { roomId: f.roomId, axes: grid, size: 32, iterations: 10 });
     if (!started.ok) throw new Error(started.error);
     const sweepId = started.sweep.sweepId;

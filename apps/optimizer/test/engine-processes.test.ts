@@ -4,6 +4,8 @@
  * engine process aborted natively fails only that run, runs the next, and on SIGTERM exits 0
  * leaving no engine process behind.
  */
+// test-plan: one database engine (what it checks is the engine processes: the backend they load,
+// a native abort, their exit; the Run row's backend column is runs.test.ts's, on both engines)
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROTOCOL_VERSION, type RunInfo } from "@atelier/protocol";

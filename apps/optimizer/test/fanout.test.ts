@@ -7,6 +7,7 @@
  * on the service's transport (however large the kernel's socket buffers are), and every
  * wait is a condition with a deadline. The invariants are checked after every frame.
  */
+// test-plan: one database engine (it opens no database: support.ts is imported for its helpers only)
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";

@@ -3,6 +3,7 @@
  * thing in front of two plain HTTP + Socket.IO servers — round robin per connection, polling
  * sessions kept on the gateway that issued their sid, and dead gateways skipped.
  */
+// test-plan: one database engine (it opens no database: support.ts is imported for its helpers only)
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo, Socket as NetSocket } from "node:net";
 import { Server } from "socket.io";

@@ -4,6 +4,7 @@
  * numbering iterations and levels as the whole run does. Real worker thread, real VGG-19, at the
  * smallest sizes that still have two levels.
  */
+// test-plan: one database engine (it opens no database: support.ts is imported for its helpers only)
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";

@@ -3,6 +3,7 @@
  * messages arrive checked against their schemas (malformed ones are dropped), and the capped
  * per-run keys late joiners read (history, state, preview) round-trip.
  */
+// test-plan: one database engine (it opens no database: support.ts is imported for its helpers only)
 import { randomUUID } from "node:crypto";
 import { defaultRoomDocument, runParams, type RunControl, type RunEvent } from "@atelier/protocol";
 import { afterAll, describe, expect, it } from "vitest";

@@ -212,6 +212,8 @@ describe("during a run", () => {
   });
 
   it("applies a weight edit from the next iteration", async () => {
+    // the smallest size: the loss terms show the edit at any size (64 px cost ~2.6× the CPU)
+    await edit(a, "size", 32);
     await edit(a, "iterations", 24);
     const stats = collect(b, "run:stats");
     const done = finished(b);
@@ -241,6 +243,8 @@ describe("during a run", () => {
       { imageId: scream, weight: 0 },
     ]);
     const styleOf = (s: RunStatsEvent) => s.style.relu1_1!;
+    // the smallest size: the two paintings' Grams part at any size (64 px cost ~2.6× the CPU)
+    await edit(a, "size", 32);
     try {
       // the same run twice (same seed: identical iterations), the second one re-blended mid-run
       const control = collect(b, "run:stats");

@@ -3,6 +3,7 @@
  * drops connections and refuses new ones until restored (same port), and a private Redis killed
  * and started again really loses its data and serves on the same port.
  */
+// test-plan: one database engine (it opens no database: support.ts is imported for its helpers only)
 import net from "node:net";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
