@@ -204,7 +204,13 @@ function buildForJourneys(beside) {
   return phase(
     "e2e web build",
     async () => {
-      const env = { ...process.env, NODE_ENV: "production", ATELIER_NEXT_DIST_DIR: ".next-e2e" };
+      // lint (before this phase) type-checked apps/web: next build need not again
+      const env = {
+        ...process.env,
+        NODE_ENV: "production",
+        ATELIER_NEXT_DIST_DIR: ".next-e2e",
+        ATELIER_NEXT_TYPES_CHECKED: "1",
+      };
       const r = await runAsync("npm", ["run", "build", "-w", "@atelier/web"], { env, quiet: true });
       if (r.status !== 0) console.error(`[atelier] next build of apps/web for the journeys failed:\n${r.output}`);
       return r.status;

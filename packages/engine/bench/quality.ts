@@ -24,7 +24,7 @@
  * scored this way — the figures given in issue 13 (Atelier's tracker). They are only
  * comparable at --size 512; at other sizes the ratio is printed but says little.
  *
- *   npm run bench:quality [-- --size 512 --iterations 500 --styles starry_night,the_scream]
+ *   npm run bench:quality [-- --size 512 --iterations 200 --styles starry_night,the_scream]  (defaults: the Balanced preset)
  *   npm run bench:quality -- --single-scale --styles the_scream  # the CLI's single-scale default
  *   npm run bench:quality -- --budget 60 --score-every 10            # ratio reached in 60 s per pair
  *
@@ -42,7 +42,7 @@ import { spawn } from "node:child_process";
 import os from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS } from "@atelier/protocol";
+import { DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, RUN_PRESETS } from "@atelier/protocol";
 import { initBackend } from "../src/backend.ts";
 import { toFloatPixels } from "../src/color.ts";
 import { decodeImage, fitWithin, resizeImage } from "../src/image.ts";
@@ -66,10 +66,13 @@ const REFERENCE_512: Record<string, number> = {
   "seated-nude": 1.22e6,
 };
 
+/** A room's default run (the Balanced preset): 200 iterations at 512 px, coarse to fine. */
+const BALANCED = RUN_PRESETS.find((p) => p.id === "balanced")!.settings;
+
 const { values } = parseArgs({
   options: {
-    size: { type: "string", default: "512" },
-    iterations: { type: "string", default: "500" },
+    size: { type: "string", default: String(BALANCED.size) },
+    iterations: { type: "string", default: String(BALANCED.iterations) },
     styles: { type: "string", default: Object.keys(REFERENCE_512).join(",") },
     // coarse-to-fine is what a room runs by default (the Balanced preset); --single-scale gives
     // the CLI's jcjohnson-style single-scale default (seated-nude 1.13 there vs 0.81 coarse-to-fine,

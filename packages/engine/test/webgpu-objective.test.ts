@@ -203,7 +203,8 @@ describe("the objective on ONNX Runtime's WebGPU provider", { timeout: 900_000 }
         }
         return process.memoryUsage().rss;
       };
-      await rss(5); // warm: ONNX Runtime's and Dawn's pools reach their size
+      // warm: ONNX Runtime's and Dawn's pools reach their size (on lavapipe the RSS was flat from
+      // the first evaluation on; a second warm-up batch of 5 cost ~4 s of CPU and saw nothing)
       const warm = await rss(5);
       const later = await rss(15);
       // a leaked device copy per edit or output per evaluation would grow with every call

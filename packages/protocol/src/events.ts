@@ -2,6 +2,7 @@ import { z } from "zod";
 import { id } from "./ids.ts";
 import { imageMime, type ImageMime } from "./image-types.ts";
 import { roomDocument, roomField, runParams } from "./params.ts";
+import { role } from "./roles.ts";
 import { iterationStats, runStatus } from "./runs.ts";
 import { speedModel } from "./speed.ts";
 import { renderLarge } from "./render-large.ts";
@@ -15,13 +16,6 @@ import { cancelSweep, promoteSweepCell, startSweep, sweepFrame, sweepInfo, sweep
  * with these schemas and answers invalid ones with an error ack, changing nothing.
  * Client→server events that change something take an ack callback `(reply: Ack<T>) => void`.
  */
-
-export const ROLES = ["owner", "editor", "viewer"] as const;
-export const role = z.enum(ROLES);
-export type Role = z.infer<typeof role>;
-export function canEdit(r: Role): boolean {
-  return r === "owner" || r === "editor";
-}
 
 /** Error codes an ack or `room:error` can carry. */
 export const ERROR_CODES = [

@@ -1,6 +1,7 @@
 export * from "./params.ts";
 export * from "./ids.ts";
 export * from "./runs.ts";
+export * from "./roles.ts";
 export * from "./events.ts";
 export * from "./api.ts";
 export * from "./provenance.ts";

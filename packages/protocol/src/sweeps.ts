@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Role } from "./events.ts";
+import type { Role } from "./roles.ts";
 import { id } from "./ids.ts";
 import { imageMime } from "./image-types.ts";
 import { formatZodError, runParams, type RoomDocument, type RunParams } from "./params.ts";
