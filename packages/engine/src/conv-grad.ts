@@ -11,9 +11,9 @@ import * as tf from "@tensorflow/tfjs-core";
 
 /**
  * W̃: the kernel flipped in H and W, in/out channels swapped. A copy loop on the kernel's values,
- * not tf.reverse + tf.transpose: on tfjs's cpu backend (the tests' reference) those index every
- * element through a buffer, 7 s of CPU for VGG-19's first 13 kernels; the loop takes ~0.1 s there
- * and moves the same values on every backend.
+ * not tf.reverse + tf.transpose: for VGG-19's first 13 kernels those cost 7 s of CPU on tfjs's
+ * cpu backend (the tests' reference; every element indexed through a buffer) and 0.5 s on wasm
+ * (once per run); the loop takes ~0.1 s on either and moves the same values.
  */
 export function flipKernel(kernel: tf.Tensor4D): tf.Tensor4D {
   const [kh, kw, inChannels, outChannels] = kernel.shape;
