@@ -124,8 +124,9 @@ describe("the cluster dispatcher", () => {
         redisPrefix: PREFIX,
         workerId: `${PREFIX}${id}`,
         workers: 1,
-        // ONNX Runtime (the default backend), one thread each: the two engine processes share
-        // the 2 cores. On wasm a 32 px iteration cost ~3× the CPU (70 vs 23 ms, 9 runs × 10)
+        // ONNX Runtime (the default backend), one thread each as in every suite (vitest.config.ts): the
+        // two engine processes share the 2 cores. On wasm a 32 px iteration cost ~3× the CPU
+        // (70 vs 23 ms, 9 runs × 10)
         engineThreads: 1,
         checkpointEvery: 5,
       });

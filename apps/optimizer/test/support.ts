@@ -42,6 +42,8 @@ export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 const sharedDir = path.resolve(findRepoRoot(), "..", "shared");
 export const IMAGES_DIR = process.env.ATELIER_IMAGES ?? path.join(sharedDir, "images");
 process.env.ATELIER_VGG19 ??= path.join(sharedDir, "models", "vgg19");
+/** ATELIER_ONNX_THREADS as the suites set it (vitest.config.ts), for the engine processes of startServer; unset (benches): the service's default. */
+const ENGINE_THREADS = process.env.ATELIER_ONNX_THREADS ? Number(process.env.ATELIER_ONNX_THREADS) : null;
 
 export interface TestUser {
   id: string;
@@ -147,6 +149,7 @@ export function startServer(
     ...DEFAULT_SETTINGS,
     port: 0,
     prewarm: false,
+    engineThreads: ENGINE_THREADS,
     secret: SECRET,
     dataDir: f.dataDir,
     db: f.db,
