@@ -314,7 +314,12 @@ describe("co-editing", () => {
     const a = await join(f.users.owner);
     const b = await join(f.users.editor);
     const missed = waitFor(a.socket, "doc:changed", (p) => p.field === "seed");
-    // drop A's transport; the client reconnects by itself
+    // drop A's transport, and hold its reconnection until B's edit is done: an edit broadcast while
+    // a recovering socket is still in the handshake's middleware (ours reads the user and each
+    // room's role from the database) reaches neither its replayed packets nor the socket
+    // (Socket.IO adds it to the namespace after the middleware) — a browser's studio joins again
+    // on every connect and gets the whole state, but this test is about the replay
+    a.socket.io.reconnection(false);
     const dropped = new Promise<void>((resolve) => a.socket.once("disconnect", () => resolve()));
     (a.socket.io.engine as unknown as { close(): void }).close();
     await dropped;
@@ -325,7 +330,10 @@ describe("co-editing", () => {
       baseVersion: b.state.version,
     });
     expect(r.ok).toBe(true);
-    await new Promise<void>((resolve) => (a.socket.connected ? resolve() : a.socket.once("connect", () => resolve())));
+    a.socket.io.reconnection(true);
+    const back = new Promise<void>((resolve) => a.socket.once("connect", () => resolve()));
+    a.socket.connect();
+    await back;
     expect(a.socket.recovered).toBe(true);
     expect((await missed).value).toBe(7);
     // still in the room: it can edit without joining again
