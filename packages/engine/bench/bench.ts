@@ -319,7 +319,10 @@ async function objectiveComparison(width: number, height: number, rounds: number
   };
 }
 
-/** `--convs`: the per-layer table of conv algorithms, effective ratio = direct FLOPs ÷ time ÷ matmul GFLOP/s. */
+/**
+ * `--convs`: the per-layer table of conv algorithms, then one row per layer group (VGG block) and
+ * one for all; effective ratio = direct FLOPs ÷ time ÷ matmul GFLOP/s.
+ */
 async function convsTable(sizes: number[], rounds: number, objectiveOnly: boolean): Promise<void> {
   const content = await decodeImage(CONTENT);
   const loadStart = os.loadavg()[0]!.toFixed(1);
@@ -338,10 +341,8 @@ async function convsTable(sizes: number[], rounds: number, objectiveOnly: boolea
     );
     const { gflops: matmulAfter } = await runChild<{ gflops: number }>(["--matmul"], {}, "matmul");
     const yardstick = (matmul + matmulAfter) / 2;
-    const totals = CONV_ALGORITHMS.map(() => 0);
     for (const t of timings) {
       const ratios = t.seconds.map((s) => t.flops / s / 1e9 / yardstick);
-      t.seconds.forEach((s, k) => (totals[k]! += s));
       const best = t.seconds.indexOf(Math.min(...t.seconds));
       rows.push([
         `${width}×${height}`,
@@ -354,18 +355,29 @@ async function convsTable(sizes: number[], rounds: number, objectiveOnly: boolea
         CONV_ALGORITHMS[best]!,
       ]);
     }
-    const flops = timings.reduce((a, t) => a + t.flops, 0);
-    if (timings.length > 0)
+    // per layer group (VGG's blocks), forward and gradient together, then all
+    const groups = new Map<string, ConvTiming[]>();
+    for (const t of timings) {
+      const block = `block ${CONVS[t.layer]!.block}`;
+      groups.set(block, [...(groups.get(block) ?? []), t]);
+    }
+    const sumRow = (name: string, members: ConvTiming[], last: string) => {
+      const flops = members.reduce((a, t) => a + t.flops, 0);
+      const seconds = CONV_ALGORITHMS.map((_, k) => members.reduce((a, t) => a + t.seconds[k]!, 0));
+      const fastest = seconds.indexOf(Math.min(...seconds));
       rows.push([
         `${width}×${height}`,
-        "all",
+        name,
         "both",
         "",
         (flops / 1e9).toFixed(2),
-        ...totals.map((s) => (s * 1000).toFixed(1)),
-        ...totals.map((s) => (flops / s / 1e9 / yardstick).toFixed(2)),
-        `matmul ${matmul.toFixed(0)} / ${matmulAfter.toFixed(0)}`,
+        ...seconds.map((s) => (s * 1000).toFixed(1)),
+        ...seconds.map((s) => (flops / s / 1e9 / yardstick).toFixed(2)),
+        last || CONV_ALGORITHMS[fastest]!,
       ]);
+    };
+    for (const [block, members] of groups) sumRow(block, members, "");
+    if (timings.length > 0) sumRow("all", timings, `matmul ${matmul.toFixed(0)} / ${matmulAfter.toFixed(0)}`);
     const gflop = flopsPerIteration(width, height) / 1e9;
     objectives.push(
       `${width}×${height} whole objective (one evaluation, median of ${rounds}, interleaved): all direct ` +
