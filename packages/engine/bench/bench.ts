@@ -264,7 +264,8 @@ interface ObjectiveComparison {
 /** The whole objective (default layers, tubingen × starry_night) direct vs the Winograd plan, evaluations interleaved. */
 async function objectiveComparison(width: number, height: number, rounds: number): Promise<ObjectiveComparison> {
   const { loadOnnxRuntime } = await import("../src/onnx-runtime.ts");
-  const { OnnxObjective, OnnxVgg } = await import("../src/onnx-objective.ts");
+  const { OnnxObjective } = await import("../src/onnx-objective.ts");
+  const { OnnxVgg } = await import("../src/onnx-vgg.ts");
   const { winogradPlan } = await import("../src/onnx-winograd.ts");
   const { loadVggWeightArrays } = await import("../src/weights.ts");
   const { toFloatPixels } = await import("../src/color.ts");

@@ -31,7 +31,8 @@ export { BACKEND_NAMES, currentBackend, initBackend, type BackendInfo, type Back
 export { VGG_LAYER_NAMES, VGG_MEAN_BGR, VggFeatures, type Pooling } from "./vgg.ts";
 // The objective seam and the optimisers, for callers that drive their own loop.
 export { VggObjective, type Evaluation, type LossTerms, type Objective, type ObjectiveWeights } from "./objective.ts";
-export { OnnxObjective, OnnxVgg } from "./onnx-objective.ts";
+export { OnnxObjective } from "./onnx-objective.ts";
+export { OnnxVgg } from "./onnx-vgg.ts";
 export { Lbfgs, type LbfgsOptions } from "./optimizers/lbfgs.ts";
 export { Adam, type AdamOptions } from "./optimizers/adam.ts";
 export type { Optimizer } from "./optimizers/optimizer.ts";

@@ -11,7 +11,8 @@
 import { fallBackFromOnnx, type BackendName } from "./backend.ts";
 import { EngineError } from "./errors.ts";
 import { VggObjective, type FloatImage, type Objective, type VggObjectiveSetup } from "./objective.ts";
-import { OnnxObjective, OnnxVgg } from "./onnx-objective.ts";
+import { OnnxObjective } from "./onnx-objective.ts";
+import { OnnxVgg } from "./onnx-vgg.ts";
 import { loadOnnxRuntime } from "./onnx-runtime.ts";
 import { OnnxTileObjectives } from "./onnx-tiles.ts";
 import { TfjsTileObjectives, type TileObjectives } from "./tiled-level.ts";

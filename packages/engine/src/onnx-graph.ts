@@ -25,7 +25,7 @@ import { VGG19_CONVS } from "./weights-manifest.ts";
 
 /**
  * How a conv's input gradient is computed. Measured at 256² on the 2-core dev box (whole
- * forward + backward graph, median of 5): see ONNX_CONV_GRADIENT in onnx-objective.ts.
+ * forward + backward graph, median of 5): see ONNX_CONV_GRADIENT in onnx-vgg.ts.
  */
 export type ConvGradient = "transpose" | "flipped";
 

@@ -11,7 +11,8 @@
  */
 import type { FloatImage, Objective, ObjectiveWeights } from "./objective.ts";
 import { layerShape } from "./onnx-graph.ts";
-import { OnnxObjective, type OnnxVgg } from "./onnx-objective.ts";
+import { OnnxObjective } from "./onnx-objective.ts";
+import type { OnnxVgg } from "./onnx-vgg.ts";
 import type { OrtSession } from "./onnx-runtime.ts";
 import type { StyleMask } from "./style-masks.ts";
 import type { TileObjectives } from "./tiled-level.ts";

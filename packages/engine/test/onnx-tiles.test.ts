@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initTfjsBackend } from "./tfjs-backend.ts";
 import { STYLE_LAYERS, loadFloatImage, objectiveWeights } from "./objective-fixtures.ts";
-import { OnnxVgg } from "../src/onnx-objective.ts";
+import { OnnxVgg } from "../src/onnx-vgg.ts";
 import { OnnxTileObjectives, onnxGramsInParts } from "../src/onnx-tiles.ts";
 import { loadOnnxRuntime } from "../src/onnx-runtime.ts";
 import { gramsInParts } from "../src/tiled-level.ts";
