@@ -28,7 +28,7 @@ import { signRealtimeToken } from "@atelier/protocol/token";
 import { storeImage } from "@atelier/storage";
 import type { ServiceLimits } from "../src/common/limits.ts";
 import { createLogger } from "../src/common/log.ts";
-import { DEFAULT_SETTINGS } from "../src/config.ts";
+import { DEFAULT_SETTINGS, loadConfig } from "../src/config.ts";
 import { createOptimizerServer, type OptimizerServer, type OptimizerServerOptions } from "../src/gateway/server.ts";
 
 export const SECRET = "test-realtime-secret";
@@ -42,8 +42,8 @@ export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 const sharedDir = path.resolve(findRepoRoot(), "..", "shared");
 export const IMAGES_DIR = process.env.ATELIER_IMAGES ?? path.join(sharedDir, "images");
 process.env.ATELIER_VGG19 ??= path.join(sharedDir, "models", "vgg19");
-/** ATELIER_ONNX_THREADS as the suites set it (vitest.config.ts), for the engine processes of startServer; unset (benches): the service's default. */
-const ENGINE_THREADS = process.env.ATELIER_ONNX_THREADS ? Number(process.env.ATELIER_ONNX_THREADS) : null;
+/** ATELIER_ONNX_THREADS as the suites set it (vitest.config.ts), read by the service's own config, for startServer's engine processes; unset (benches): the service's default. */
+const ENGINE_THREADS = loadConfig(process.env).engineThreads;
 
 export interface TestUser {
   id: string;
